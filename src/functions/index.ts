@@ -1,0 +1,2 @@
+/** Registers every trigger, orchestration, entity and activity of the app. */
+export {};

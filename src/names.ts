@@ -1,0 +1,48 @@
+/**
+ * The one place that names every function of the app. Call sites use these constants,
+ * never string literals, so a rename cannot leave a caller behind.
+ */
+export const OrchestrationNames = {
+  /** One per blob (singleton instance id derived from the blob): catches a blob up to its end. */
+  ingestBlob: "ingestBlob",
+  /** HTTP-started: fans out over the blobs of a time range. */
+  backfill: "backfill",
+  /** One slice of a backfill's blobs (keeps the parent's history bounded). */
+  backfillSlice: "backfillSlice",
+  /** One per target: starts, polls and reports a Network Watcher packet capture. */
+  packetCapture: "packetCapture",
+} as const;
+
+export const EntityNames = {
+  /** One per blob: exactly-once byte-range checkpoint. */
+  checkpoint: "checkpoint",
+  /** One per target: sliding anomaly windows. */
+  detector: "detector",
+  /** Singleton: counts running packet captures against the concurrency cap. */
+  captureGate: "captureGate",
+} as const;
+
+export const ActivityNames = {
+  readBlockList: "readBlockList",
+  processRange: "processRange",
+  listBlobs: "listBlobs",
+  findStaleBlobs: "findStaleBlobs",
+  publishEvents: "publishEvents",
+  resolveCaptureTarget: "resolveCaptureTarget",
+  createPacketCapture: "createPacketCapture",
+  getPacketCaptureStatus: "getPacketCaptureStatus",
+  stopPacketCapture: "stopPacketCapture",
+  deletePacketCapture: "deletePacketCapture",
+} as const;
+
+export const TriggerNames = {
+  blobCreatedEventGrid: "blobCreatedEventGrid",
+  blobCreatedWebhook: "blobCreatedWebhook",
+  reconcileTimer: "reconcileTimer",
+  backfillHttp: "backfillHttp",
+  alertsHttp: "alertsHttp",
+} as const;
+
+export type OrchestrationName = (typeof OrchestrationNames)[keyof typeof OrchestrationNames];
+export type EntityName = (typeof EntityNames)[keyof typeof EntityNames];
+export type ActivityName = (typeof ActivityNames)[keyof typeof ActivityNames];
