@@ -1,0 +1,287 @@
+import { ALERT_SCHEMA_VERSION, ANOMALY_ALERT_TYPE, type AnomalyAlert, type EvidenceRemote } from "../alertSchema";
+import { addBounded, MAX_EVIDENCE_PORTS, MAX_LOCAL_IPS, MAX_NAMES, topKeys, type MinuteAggregate, type TargetRef } from "./aggregate";
+import { fnv1a64Hex } from "./hash";
+import { isIpInCidr } from "./ip";
+import { scopeCidrs, THRESHOLD_KEY, thresholdOf, type AnomalyRule } from "./rules";
+import { addMinutes, minutesBetween, toEpochMs } from "./time";
+
+/**
+ * The detector of one target (NIC): sliding per-rule windows of per-minute tallies, built from
+ * MinuteAggregates. Pure: `applyAggregates(state, aggregates, rules, options)` returns the new
+ * state and the alerts; the caller (a durable entity) stores the state as JSON.
+ *
+ * Time is event time: windows, expiry and cooldown follow the aggregates' minutes, so live
+ * processing and backfill give the same alerts for the same data, and replays are deterministic.
+ * Run backfill on its own detector state (e.g. entity key `{target}|backfill`): minutes older than
+ * the largest window behind the newest minute seen are dropped as expired.
+ *
+ * State size bound: per rule, at most windowInMinutes (<= 60) minute tallies of at most
+ * MAX_REMOTES_PER_MINUTE remotes, each with at most 16 ports (portScan: up to its threshold,
+ * <= 1024); plus MAX_APPLIED_KEYS 16-hex idempotency keys (~10 KB). With DEFAULT_RULES: < 40 KB.
+ */
+
+export const DETECTOR_STATE_VERSION = 1;
+/** Remotes kept per rule per minute in detector state. */
+export const MAX_REMOTES_PER_MINUTE = 20;
+/** Applied (sourceId, minute) keys remembered to ignore re-delivered aggregates. */
+export const MAX_APPLIED_KEYS = 512;
+/** Remotes listed in an alert's evidence. */
+export const MAX_EVIDENCE_REMOTES = 10;
+
+export interface RemoteTally {
+  value: number;
+  ports: number[];
+  protocols: string[];
+}
+
+export interface MinuteTally {
+  /** egressBytes: all outbound bytes of the minute; other kinds: sum of the kept remotes' values. */
+  total: number;
+  remotes: Record<string, RemoteTally>;
+}
+
+export interface RuleWindowState {
+  /** Minute start → tally; only minutes inside the rule's window behind `latestMinute`. */
+  minutes: Record<string, MinuteTally>;
+  /** End minute (inclusive) of the window that last fired: the cooldown anchor. */
+  lastFiredWindowEnd?: string;
+}
+
+export interface DetectorState {
+  v: typeof DETECTOR_STATE_VERSION;
+  /** Set by the first aggregate; aggregates for another target are skipped. */
+  target: TargetRef | null;
+  localIps: string[];
+  nsgNames: string[];
+  flowLogNames: string[];
+  /** Newest minute applied: the sliding windows' right edge. */
+  latestMinute: string | null;
+  rules: Record<string, RuleWindowState>;
+  /** Hashes of applied `(sourceId, minute)` keys, oldest first. */
+  applied: string[];
+}
+
+export interface ApplyAggregatesOptions {
+  /** Detection time, used as the alerts' `time` (never read from a clock here). */
+  nowIso: string;
+  /** Backfill: alerts are marked historic and never request a capture. */
+  historic?: boolean;
+}
+
+export interface ApplyAggregatesResult {
+  state: DetectorState;
+  alerts: AnomalyAlert[];
+  /** Aggregates not applied, by reason. */
+  skipped: { duplicate: number; expired: number; otherTarget: number };
+}
+
+export function emptyDetectorState(): DetectorState {
+  return { v: DETECTOR_STATE_VERSION, target: null, localIps: [], nsgNames: [], flowLogNames: [], latestMinute: null, rules: {}, applied: [] };
+}
+
+function normalizeMac(text: string): string {
+  return text.replace(/[^0-9a-f]/gi, "").toUpperCase();
+}
+
+/** True when the aggregate falls in the rule's scope (every given list must match one entry). */
+export function isInScope(rule: AnomalyRule, aggregate: MinuteAggregate): boolean {
+  const scope = rule.scope;
+  if (!scope) return true;
+  const anyName = (wanted: string[] | undefined, names: string[]) =>
+    wanted === undefined || names.some((name) => wanted.some((entry) => entry.toLowerCase() === name.toLowerCase()));
+  if (!anyName(scope.nsgNames, aggregate.nsgNames) || !anyName(scope.flowLogNames, aggregate.flowLogNames)) return false;
+  const cidrs = scopeCidrs(scope);
+  if (cidrs && !aggregate.localIps.some((ip) => cidrs.some((cidr) => isIpInCidr(ip, cidr)))) return false;
+  if (scope.targets) {
+    const { mac, resourceId } = aggregate.target;
+    const matches = scope.targets.some(
+      (entry) => (mac !== null && normalizeMac(entry) === mac) || (resourceId !== null && entry.toLowerCase() === resourceId.toLowerCase()),
+    );
+    if (!matches) return false;
+  }
+  return true;
+}
+
+/** The rule's view of one aggregate: remotes with this rule's measure. */
+function tallyFor(rule: AnomalyRule, aggregate: MinuteAggregate): MinuteTally {
+  const remotes: Record<string, RemoteTally> = {};
+  if (rule.kind === "egressBytes") {
+    for (const [ip, remote] of Object.entries(aggregate.egress.remotes)) {
+      remotes[ip] = { value: remote.bytes, ports: remote.ports, protocols: remote.protocols };
+    }
+    return { total: aggregate.egress.bytes, remotes };
+  }
+  const portCap = rule.kind === "portScan" ? thresholdOf(rule) : MAX_EVIDENCE_PORTS;
+  for (const [ip, stats] of Object.entries(aggregate.inbound)) {
+    let value: number;
+    let ports = stats.ports;
+    if (rule.kind === "deniedFlood") value = stats.denied;
+    else if (rule.kind === "portScan") value = stats.ports.length;
+    else {
+      const rulePorts = rule.ports ?? [];
+      ports = rulePorts.filter((port) => (stats.sensitive[port] ?? 0) > 0);
+      value = ports.reduce((sum, port) => sum + stats.sensitive[port], 0);
+    }
+    if (value > 0) remotes[ip] = { value, ports: ports.slice(0, portCap), protocols: stats.protocols };
+  }
+  return { total: Object.values(remotes).reduce((sum, remote) => sum + remote.value, 0), remotes };
+}
+
+function mergeRemote(into: RemoteTally | undefined, from: RemoteTally, portCap: number, unionCounts: boolean): RemoteTally {
+  const merged: RemoteTally = into ? { value: into.value, ports: [...into.ports], protocols: [...into.protocols] } : { value: 0, ports: [], protocols: [] };
+  from.ports.forEach((port) => addBounded(merged.ports, port, portCap));
+  from.protocols.forEach((protocol) => addBounded(merged.protocols, protocol, 4));
+  merged.value = unionCounts ? merged.ports.length : merged.value + from.value;
+  return merged;
+}
+
+function portCapOf(rule: AnomalyRule): number {
+  return rule.kind === "portScan" ? thresholdOf(rule) : MAX_EVIDENCE_PORTS;
+}
+
+/** Merges tallies (same minute from several inputs, or all minutes of a window), keeping the top `limit` remotes. */
+function mergeTallies(rule: AnomalyRule, tallies: MinuteTally[], limit: number): MinuteTally {
+  const remotes: Record<string, RemoteTally> = {};
+  let total = 0;
+  for (const tally of tallies) {
+    total += tally.total;
+    for (const [ip, remote] of Object.entries(tally.remotes)) {
+      remotes[ip] = mergeRemote(remotes[ip], remote, portCapOf(rule), rule.kind === "portScan");
+    }
+  }
+  const kept = topKeys(remotes, (remote) => remote.value, limit);
+  return { total, remotes: Object.fromEntries(kept.map((ip) => [ip, remotes[ip]])) };
+}
+
+/** The measured value of a window: total bytes for egress, else the largest per-remote value. */
+function windowValue(rule: AnomalyRule, window: MinuteTally): number {
+  if (rule.kind === "egressBytes") return window.total;
+  return Math.max(0, ...Object.values(window.remotes).map((remote) => remote.value));
+}
+
+function alertFor(rule: AnomalyRule, state: DetectorState, window: MinuteTally, start: string, endMinute: string, options: ApplyAggregatesOptions): AnomalyAlert {
+  const target = state.target as TargetRef;
+  const remotes: EvidenceRemote[] = topKeys(window.remotes, (remote) => remote.value, MAX_EVIDENCE_REMOTES).map((ip) => ({ ip, ...window.remotes[ip], ports: window.remotes[ip].ports.slice(0, MAX_EVIDENCE_PORTS) }));
+  const ports: number[] = [];
+  const protocols: string[] = [];
+  for (const remote of remotes) {
+    remote.ports.forEach((port) => addBounded(ports, port, MAX_EVIDENCE_PORTS));
+    remote.protocols.forEach((protocol) => addBounded(protocols, protocol, 4));
+  }
+  const historic = options.historic === true;
+  const capture: AnomalyAlert["capture"] = { requested: rule.capture && !historic };
+  if (rule.captureDurationInSeconds !== undefined) capture.durationInSeconds = rule.captureDurationInSeconds;
+  if (rule.captureMaxSizeInBytes !== undefined) capture.maxSizeInBytes = rule.captureMaxSizeInBytes;
+  return {
+    schemaVersion: ALERT_SCHEMA_VERSION,
+    id: `fta-${fnv1a64Hex(`${target.key}\u0000${rule.id}\u0000${start}`)}`,
+    type: ANOMALY_ALERT_TYPE,
+    time: options.nowIso,
+    ruleId: rule.id,
+    kind: rule.kind,
+    severity: rule.severity,
+    target: { key: target.key, mac: target.mac, ip: state.localIps[0] ?? null, ips: [...state.localIps], resourceId: target.resourceId },
+    window: { start, end: addMinutes(endMinute, 1), minutes: rule.windowInMinutes },
+    evidence: {
+      metric: THRESHOLD_KEY[rule.kind],
+      value: windowValue(rule, window),
+      threshold: thresholdOf(rule),
+      remotes,
+      ports,
+      protocols,
+      nsgNames: [...state.nsgNames],
+      flowLogNames: [...state.flowLogNames],
+    },
+    historic,
+    capture,
+  };
+}
+
+/** Evaluates the windows ending at each minute ≥ `fromMinute` that has data, oldest first. */
+function evaluateRule(rule: AnomalyRule, ruleState: RuleWindowState, fromMinute: string, state: DetectorState, options: ApplyAggregatesOptions): AnomalyAlert[] {
+  const alerts: AnomalyAlert[] = [];
+  const ends = Object.keys(ruleState.minutes).filter((minute) => minute >= fromMinute).sort();
+  for (const endMinute of ends) {
+    const last = ruleState.lastFiredWindowEnd;
+    if (last !== undefined && Math.abs(minutesBetween(last, endMinute)) < rule.cooldownInMinutes) continue;
+    const start = addMinutes(endMinute, 1 - rule.windowInMinutes);
+    const inWindow = Object.keys(ruleState.minutes).filter((minute) => minute >= start && minute <= endMinute);
+    const window = mergeTallies(rule, inWindow.map((minute) => ruleState.minutes[minute]), Number.MAX_SAFE_INTEGER);
+    if (windowValue(rule, window) < thresholdOf(rule)) continue;
+    ruleState.lastFiredWindowEnd = endMinute;
+    alerts.push(alertFor(rule, state, window, start, endMinute, options));
+  }
+  return alerts;
+}
+
+function cloneState(state: DetectorState): DetectorState {
+  return structuredClone(state);
+}
+
+/**
+ * Applies per-minute aggregates of this target and returns the new state and the alerts.
+ * Idempotent per (aggregate.sourceId, aggregate.minute); late minutes inside the window count,
+ * older ones are skipped as expired. Each rule fires at most once per cooldown (event time).
+ */
+export function applyAggregates(
+  previous: DetectorState,
+  aggregates: readonly MinuteAggregate[],
+  rules: readonly AnomalyRule[],
+  options: ApplyAggregatesOptions,
+): ApplyAggregatesResult {
+  toEpochMs(options.nowIso, "nowIso");
+  const state = cloneState(previous);
+  const skipped = { duplicate: 0, expired: 0, otherTarget: 0 };
+  const maxWindow = Math.max(1, ...rules.map((rule) => rule.windowInMinutes));
+  // Rules removed from the configuration drop their windows; new rules start empty.
+  state.rules = Object.fromEntries(rules.map((rule) => [rule.id, state.rules[rule.id] ?? { minutes: {} }]));
+  const earliestTouched = new Map<string, string>();
+  const sorted = [...aggregates].sort((a, b) => (a.minute < b.minute ? -1 : a.minute > b.minute ? 1 : 0));
+  const newest = sorted.at(-1)?.minute;
+  const latest = newest !== undefined && (state.latestMinute === null || newest > state.latestMinute) ? newest : state.latestMinute;
+  for (const aggregate of sorted) {
+    state.target ??= aggregate.target;
+    if (aggregate.target.key !== state.target.key) {
+      skipped.otherTarget++;
+      continue;
+    }
+    const key = fnv1a64Hex(`${aggregate.sourceId}\u0000${aggregate.minute}`);
+    if (state.applied.includes(key)) {
+      skipped.duplicate++;
+      continue;
+    }
+    if (latest !== null && minutesBetween(aggregate.minute, latest) >= maxWindow) {
+      skipped.expired++;
+      continue;
+    }
+    state.applied.push(key);
+    aggregate.localIps.forEach((ip) => addBounded(state.localIps, ip, MAX_LOCAL_IPS));
+    aggregate.nsgNames.forEach((name) => addBounded(state.nsgNames, name, MAX_NAMES));
+    aggregate.flowLogNames.forEach((name) => addBounded(state.flowLogNames, name, MAX_NAMES));
+    for (const rule of rules) {
+      if (latest !== null && minutesBetween(aggregate.minute, latest) >= rule.windowInMinutes) continue;
+      if (!isInScope(rule, aggregate)) continue;
+      const ruleState = state.rules[rule.id];
+      const existing = ruleState.minutes[aggregate.minute];
+      const tally = tallyFor(rule, aggregate);
+      if (tally.total === 0 && !existing) continue;
+      ruleState.minutes[aggregate.minute] = mergeTallies(rule, existing ? [existing, tally] : [tally], MAX_REMOTES_PER_MINUTE);
+      const touched = earliestTouched.get(rule.id);
+      if (touched === undefined || aggregate.minute < touched) earliestTouched.set(rule.id, aggregate.minute);
+    }
+  }
+  state.latestMinute = latest;
+  state.applied = state.applied.slice(-MAX_APPLIED_KEYS);
+  const alerts: AnomalyAlert[] = [];
+  for (const rule of rules) {
+    const fromMinute = earliestTouched.get(rule.id);
+    const ruleState = state.rules[rule.id];
+    if (fromMinute !== undefined) alerts.push(...evaluateRule(rule, ruleState, fromMinute, state, options));
+    if (latest === null) continue;
+    const oldestKept = addMinutes(latest, 1 - rule.windowInMinutes);
+    for (const minute of Object.keys(ruleState.minutes)) {
+      if (minute < oldestKept) delete ruleState.minutes[minute];
+    }
+  }
+  return { state, alerts, skipped };
+}
