@@ -1,0 +1,425 @@
+/**
+ * Flattening: one FlowEvent per flow tuple of NSG v1/v2 and VNet v4 records. Streaming
+ * (`FlowLogFlattener`) and whole-input (`flattenFlowLog`) use the same splitter and record code, so a
+ * whole blob, chunks of it, and a byte range of record blocks all give the same events and ids.
+ */
+import { normalizeMac, tryParseBlobPath, type FlowLogBlobPath } from "./blobPath";
+import type { Decision, FlowEvent, FlowState, SourceKind } from "./event";
+import { eventId, hashBlobPath } from "./eventId";
+import {
+  FlowLogRecordSplitter,
+  parseRecordJson,
+  type FlowLogIssue,
+  type RecordSplitterOptions,
+  type RecordText,
+  type SplitResult,
+} from "./records";
+
+export interface FlattenOptions extends RecordSplitterOptions {
+  /**
+   * The blob's path, with or without its container. When it parses as a flow-log path, its parts
+   * fill in subscription, group, names and MAC, and `blob` is its container-relative form; otherwise
+   * `blob` is this text as given. Default "" (unknown).
+   */
+  blobPath?: string;
+}
+
+/** The events of one record (empty when the record could not be used: see the issues). */
+export interface FlattenedRecord {
+  recordIndex: number;
+  byteOffset: number;
+  events: FlowEvent[];
+}
+
+export interface FlattenResult {
+  records: FlattenedRecord[];
+  issues: FlowLogIssue[];
+}
+
+/** Incremental flattener: `push` chunks (Buffer/Uint8Array), then `end`. */
+export class FlowLogFlattener {
+  readonly blob: string;
+  readonly blobPath: FlowLogBlobPath | null;
+  private readonly blobHash: string;
+  private readonly splitter: FlowLogRecordSplitter;
+
+  constructor(options: FlattenOptions = {}) {
+    this.blobPath = options.blobPath ? tryParseBlobPath(options.blobPath) : null;
+    this.blob = this.blobPath?.path ?? options.blobPath ?? "";
+    this.blobHash = hashBlobPath(this.blob);
+    this.splitter = new FlowLogRecordSplitter(options);
+  }
+
+  push(chunk: Uint8Array): FlattenResult {
+    return this.flattenSplit(this.splitter.push(chunk));
+  }
+
+  end(): FlattenResult {
+    return this.flattenSplit(this.splitter.end());
+  }
+
+  private flattenSplit(split: SplitResult): FlattenResult {
+    const result: FlattenResult = { records: [], issues: split.issues };
+    for (const record of split.records) {
+      result.records.push(this.flattenRecordText(record, result.issues));
+    }
+    return result;
+  }
+
+  private flattenRecordText(record: RecordText, issues: FlowLogIssue[]): FlattenedRecord {
+    const events: FlowEvent[] = [];
+    const parsed = parseRecordJson(record);
+    if (parsed.issue) issues.push(parsed.issue);
+    if (parsed.value !== undefined) {
+      new RecordFlattener(this, this.blobHash, record, events, issues).flatten(parsed.value);
+    }
+    return { recordIndex: record.recordIndex, byteOffset: record.byteOffset, events };
+  }
+}
+
+/**
+ * Flattens a whole input, or the text/bytes of N consecutive record blocks starting at record
+ * `firstRecordIndex` (pass `startOffsetInBytes` too, for blob offsets in issues).
+ */
+export function flattenFlowLog(input: Uint8Array | string, options: FlattenOptions = {}): FlattenResult {
+  const flattener = new FlowLogFlattener(options);
+  const first = flattener.push(typeof input === "string" ? Buffer.from(input, "utf8") : input);
+  const last = flattener.end();
+  return { records: [...first.records, ...last.records], issues: [...first.issues, ...last.issues] };
+}
+
+/** All events of a result, in order. */
+export function eventsOf(result: FlattenResult): FlowEvent[] {
+  return result.records.flatMap((record) => record.events);
+}
+
+type JsonObject = Record<string, unknown>;
+const isObject = (value: unknown): value is JsonObject =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+const stringOrNull = (value: unknown): string | null => (typeof value === "string" ? value : null);
+
+/** The per-record constants every event of the record shares. */
+interface RecordConstants {
+  recordTime: string;
+  sourceKind: SourceKind;
+  flowLogVersion: number;
+  subscriptionId: string | null;
+  resourceGroup: string | null;
+  nsgName: string | null;
+  flowLogName: string | null;
+  targetResourceId: string | null;
+}
+
+/** Parts of an ARM resource id, found case-insensitively (tolerates `//`). */
+function armIdParts(id: string | null): Map<string, string> {
+  const parts = new Map<string, string>();
+  if (!id) return parts;
+  const segments = id.split("/").filter((s) => s !== "");
+  for (let i = 0; i + 1 < segments.length; i += 2) parts.set(segments[i]!.toLowerCase(), segments[i + 1]!);
+  return parts;
+}
+
+const SUPPORTED_NSG_VERSIONS = new Set([1, 2]);
+const SUPPORTED_VNET_VERSIONS = new Set([4]);
+
+/** Flattens one parsed record into events; problems become issues naming record and tuple. */
+class RecordFlattener {
+  private tupleIndex = 0;
+  private readonly where: string;
+
+  constructor(
+    private readonly owner: FlowLogFlattener,
+    private readonly blobHash: string,
+    private readonly record: RecordText,
+    private readonly events: FlowEvent[],
+    private readonly issues: FlowLogIssue[],
+  ) {
+    this.where = `record ${record.recordIndex}`;
+  }
+
+  flatten(value: unknown): void {
+    if (!isObject(value)) return this.recordIssue("is not a JSON object");
+    const recordTime = value["time"];
+    if (typeof recordTime !== "string") return this.recordIssue("has no 'time' string");
+    const path = this.owner.blobPath;
+    if (isObject(value["flowRecords"])) {
+      const version = value["flowLogVersion"];
+      if (typeof version !== "number" || !SUPPORTED_VNET_VERSIONS.has(version)) {
+        return this.recordIssue(`has unsupported VNet flowLogVersion ${JSON.stringify(version)} (supported: 4)`);
+      }
+      const arm = armIdParts(stringOrNull(value["flowLogResourceID"]) ?? stringOrNull(value["resourceId"]));
+      const constants: RecordConstants = {
+        recordTime,
+        sourceKind: "vnet",
+        flowLogVersion: version,
+        subscriptionId: path?.subscriptionId ?? arm.get("subscriptions") ?? null,
+        resourceGroup: path?.resourceGroup ?? arm.get("resourcegroups") ?? null,
+        nsgName: null,
+        flowLogName: path?.flowLogName ?? arm.get("flowlogs") ?? null,
+        targetResourceId: stringOrNull(value["targetResourceID"]),
+      };
+      const mac = normalizeMac(value["macAddress"]) ?? path?.mac ?? null;
+      this.flattenVnet(value["flowRecords"]["flows"], constants, mac);
+      return;
+    }
+    const properties = value["properties"];
+    if (isObject(properties) && "flows" in properties) {
+      const version = properties["Version"];
+      if (typeof version !== "number" || !SUPPORTED_NSG_VERSIONS.has(version)) {
+        return this.recordIssue(`has unsupported NSG properties.Version ${JSON.stringify(version)} (supported: 1, 2)`);
+      }
+      const resourceId = stringOrNull(value["resourceId"]);
+      const arm = armIdParts(resourceId);
+      const constants: RecordConstants = {
+        recordTime,
+        sourceKind: "nsg",
+        flowLogVersion: version,
+        subscriptionId: path?.subscriptionId ?? arm.get("subscriptions") ?? null,
+        resourceGroup: path?.resourceGroup ?? arm.get("resourcegroups") ?? null,
+        nsgName: path?.nsgName ?? arm.get("networksecuritygroups") ?? null,
+        flowLogName: null,
+        targetResourceId: resourceId,
+      };
+      const mac = normalizeMac(value["macAddress"]) ?? path?.mac ?? null;
+      this.flattenNsg(properties["flows"], constants, mac);
+      return;
+    }
+    this.recordIssue("has an unknown shape: neither an NSG record (properties.flows) nor a VNet record (flowRecords.flows)");
+  }
+
+  private flattenNsg(ruleGroups: unknown, constants: RecordConstants, recordMac: string | null): void {
+    for (const [g, group] of this.arrayAt(ruleGroups, "properties.flows")) {
+      const rule = this.ruleOf(group, `properties.flows[${g}]`);
+      for (const [f, flow] of this.arrayAt(group["flows"], `properties.flows[${g}].flows`)) {
+        const mac = normalizeMac(flow["mac"]) ?? recordMac;
+        this.flattenTuples(flow["flowTuples"], `properties.flows[${g}].flows[${f}].flowTuples`, constants, null, rule, mac);
+      }
+    }
+  }
+
+  private flattenVnet(acls: unknown, constants: RecordConstants, mac: string | null): void {
+    for (const [a, acl] of this.arrayAt(acls, "flowRecords.flows")) {
+      const aclId = stringOrNull(acl["aclID"]);
+      for (const [g, group] of this.arrayAt(acl["flowGroups"], `flowRecords.flows[${a}].flowGroups`)) {
+        const rule = this.ruleOf(group, `flowRecords.flows[${a}].flowGroups[${g}]`);
+        this.flattenTuples(group["flowTuples"], `flowRecords.flows[${a}].flowGroups[${g}].flowTuples`, constants, aclId, rule, mac);
+      }
+    }
+  }
+
+  /** The objects of a JSON array (with their positions); anything else is reported and skipped. */
+  private arrayAt(value: unknown, what: string): Array<[number, JsonObject]> {
+    if (!Array.isArray(value)) {
+      this.recordIssue(`has no '${what}' array`);
+      return [];
+    }
+    const objects: Array<[number, JsonObject]> = [];
+    value.forEach((item: unknown, index) => {
+      if (isObject(item)) objects.push([index, item]);
+      else this.recordIssue(`has a non-object at '${what}[${index}]'`);
+    });
+    return objects;
+  }
+
+  private ruleOf(group: JsonObject, what: string): string {
+    const rule = group["rule"];
+    if (typeof rule === "string") return rule;
+    this.recordIssue(`has no 'rule' string at '${what}' (its tuples get rule "")`);
+    return "";
+  }
+
+  private flattenTuples(
+    tuples: unknown,
+    what: string,
+    constants: RecordConstants,
+    aclId: string | null,
+    rule: string,
+    mac: string | null,
+  ): void {
+    if (!Array.isArray(tuples)) {
+      this.recordIssue(`has no '${what}' array`);
+      return;
+    }
+    for (const tuple of tuples) {
+      const tupleIndex = this.tupleIndex++;
+      const problem =
+        typeof tuple === "string" ? parseTuple(tuple, constants.sourceKind) : "is not a string";
+      if (problem !== null) {
+        this.issues.push({
+          message: `${this.where}, tuple ${tupleIndex}: ${problem}: ${JSON.stringify(tuple)}`,
+          recordIndex: this.record.recordIndex,
+          tupleIndex,
+          byteOffset: this.record.byteOffset,
+        });
+        continue;
+      }
+      this.events.push({
+        id: eventId(this.blobHash, this.record.recordIndex, tupleIndex),
+        time: scratch.time,
+        recordTime: constants.recordTime,
+        sourceKind: constants.sourceKind,
+        flowLogVersion: constants.flowLogVersion,
+        subscriptionId: constants.subscriptionId,
+        resourceGroup: constants.resourceGroup,
+        nsgName: constants.nsgName,
+        flowLogName: constants.flowLogName,
+        targetResourceId: constants.targetResourceId,
+        aclId,
+        rule,
+        mac,
+        srcIp: scratch.srcIp,
+        dstIp: scratch.dstIp,
+        srcPort: scratch.srcPort,
+        dstPort: scratch.dstPort,
+        protocol: scratch.protocol,
+        direction: scratch.direction,
+        decision: scratch.decision,
+        flowState: scratch.flowState,
+        encryption: scratch.encryption,
+        packetsSrcToDst: scratch.packetsSrcToDst,
+        bytesSrcToDst: scratch.bytesSrcToDst,
+        packetsDstToSrc: scratch.packetsDstToSrc,
+        bytesDstToSrc: scratch.bytesDstToSrc,
+        blob: this.owner.blob,
+      });
+    }
+  }
+
+  private recordIssue(problem: string): void {
+    this.issues.push({
+      message: `${this.where} (at byte ${this.record.byteOffset}) ${problem}`,
+      recordIndex: this.record.recordIndex,
+      tupleIndex: null,
+      byteOffset: this.record.byteOffset,
+    });
+  }
+}
+
+/** The fields of the tuple parsed last (reused: no object per tuple besides the event). */
+const scratch = {
+  time: "",
+  srcIp: "",
+  dstIp: "",
+  srcPort: 0,
+  dstPort: 0,
+  protocol: "",
+  direction: "inbound" as FlowEvent["direction"],
+  decision: "allow" as Decision,
+  flowState: null as FlowState | null,
+  encryption: null as string | null,
+  packetsSrcToDst: null as number | null,
+  bytesSrcToDst: null as number | null,
+  packetsDstToSrc: null as number | null,
+  bytesDstToSrc: null as number | null,
+};
+
+const MAX_FIELDS = 13;
+const fieldStart = new Int32Array(MAX_FIELDS + 1);
+const fieldEnd = new Int32Array(MAX_FIELDS + 1);
+const NOT_A_NUMBER = -1;
+const EMPTY = -2;
+
+let lastTimestamp = NaN;
+let lastTimeIso = "";
+
+const IANA_PROTOCOLS: Record<string, string> = { "6": "TCP", "17": "UDP", "1": "ICMP", "58": "ICMPv6" };
+const FLOW_STATES: Record<string, FlowState> = { B: "begin", C: "continuing", E: "end", D: "deny" };
+
+/** Splits by scanning commas (trimming surrounding whitespace); returns the field count, MAX_FIELDS + 1 if more. */
+function splitFields(tuple: string): number {
+  let begin = 0;
+  let end = tuple.length;
+  while (begin < end && tuple.charCodeAt(begin) <= 0x20) begin++;
+  while (end > begin && tuple.charCodeAt(end - 1) <= 0x20) end--;
+  let count = 0;
+  let start = begin;
+  while (count <= MAX_FIELDS) {
+    const comma = tuple.indexOf(",", start);
+    fieldStart[count] = start;
+    if (comma < 0 || comma >= end) {
+      fieldEnd[count++] = end;
+      return count;
+    }
+    fieldEnd[count++] = comma;
+    start = comma + 1;
+  }
+  return count;
+}
+
+/** The field's non-negative integer value, EMPTY, or NOT_A_NUMBER. */
+function integerField(tuple: string, field: number): number {
+  const start = fieldStart[field]!;
+  const end = fieldEnd[field]!;
+  if (start === end) return EMPTY;
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const digit = tuple.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return NOT_A_NUMBER;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+const text = (tuple: string, field: number): string => tuple.slice(fieldStart[field], fieldEnd[field]);
+const letter = (tuple: string, field: number): string =>
+  fieldEnd[field]! - fieldStart[field]! === 1 ? tuple[fieldStart[field]!]! : text(tuple, field);
+
+/** Parses a tuple into `scratch`; returns null, or what is wrong with it. */
+function parseTuple(tuple: string, kind: SourceKind): string | null {
+  const count = splitFields(tuple);
+  if (count !== 8 && count !== 13) return `expected 8 or 13 comma-separated fields, got ${count > MAX_FIELDS ? "more than 13" : count}`;
+  const timestamp = integerField(tuple, 0);
+  if (timestamp < 0) return "field 0 (time) is not an epoch number";
+  if (timestamp !== lastTimestamp) {
+    lastTimestamp = timestamp;
+    // 13-digit stamps are milliseconds, 10-digit ones seconds.
+    lastTimeIso = new Date(timestamp >= 1e12 ? timestamp : timestamp * 1000).toISOString();
+  }
+  scratch.time = lastTimeIso;
+  scratch.srcIp = text(tuple, 1);
+  scratch.dstIp = text(tuple, 2);
+  if (scratch.srcIp === "" || scratch.dstIp === "") return "an IP address field is empty";
+  scratch.srcPort = integerField(tuple, 3);
+  scratch.dstPort = integerField(tuple, 4);
+  if (scratch.srcPort < 0 || scratch.dstPort < 0) return "a port field is not a number";
+  const protocol = letter(tuple, 5);
+  const numericProtocol = integerField(tuple, 5) >= 0;
+  scratch.protocol =
+    protocol === "T" ? "TCP" : protocol === "U" ? "UDP" : numericProtocol ? (IANA_PROTOCOLS[protocol] ?? protocol) : protocol;
+  if (protocol === "") return "field 5 (protocol) is empty";
+  const direction = letter(tuple, 6);
+  if (direction === "I") scratch.direction = "inbound";
+  else if (direction === "O") scratch.direction = "outbound";
+  else return `field 6 (direction) is '${direction}', not I or O`;
+  scratch.encryption = null;
+  if (count === 8) {
+    // NSG v1 layout: decision, no state, no counters.
+    scratch.decision = letter(tuple, 7) === "A" ? "allow" : "deny";
+    scratch.flowState = null;
+    scratch.packetsSrcToDst = scratch.bytesSrcToDst = scratch.packetsDstToSrc = scratch.bytesDstToSrc = null;
+    return null;
+  }
+  const vnetLayout = kind === "vnet" && numericProtocol;
+  const state = FLOW_STATES[letter(tuple, vnetLayout ? 7 : 8)];
+  if (state === undefined) return `field ${vnetLayout ? 7 : 8} (state) is not B, C, E or D`;
+  scratch.flowState = state;
+  if (vnetLayout) {
+    scratch.decision = state === "deny" ? "deny" : "allow";
+    scratch.encryption = fieldStart[8] === fieldEnd[8] ? null : text(tuple, 8);
+  } else {
+    // Anything but A (e.g. a `B` seen in published data) is treated as a deny.
+    scratch.decision = letter(tuple, 7) === "A" ? "allow" : "deny";
+  }
+  const packetsSrcToDst = integerField(tuple, 9);
+  const bytesSrcToDst = integerField(tuple, 10);
+  const packetsDstToSrc = integerField(tuple, 11);
+  const bytesDstToSrc = integerField(tuple, 12);
+  if (packetsSrcToDst === NOT_A_NUMBER || bytesSrcToDst === NOT_A_NUMBER || packetsDstToSrc === NOT_A_NUMBER || bytesDstToSrc === NOT_A_NUMBER) {
+    return "a counter field (9-12) is neither empty nor a number";
+  }
+  scratch.packetsSrcToDst = packetsSrcToDst === EMPTY ? null : packetsSrcToDst;
+  scratch.bytesSrcToDst = bytesSrcToDst === EMPTY ? null : bytesSrcToDst;
+  scratch.packetsDstToSrc = packetsDstToSrc === EMPTY ? null : packetsDstToSrc;
+  scratch.bytesDstToSrc = bytesDstToSrc === EMPTY ? null : bytesDstToSrc;
+  return null;
+}

@@ -1,0 +1,7 @@
+/** Public surface of the core (pure logic). Each module adds its exports here. */
+export * from "./event";
+export * from "./blobPath";
+export * from "./records";
+export * from "./flatten";
+export * from "./encode";
+export * from "./eventId";
