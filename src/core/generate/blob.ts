@@ -1,0 +1,60 @@
+/**
+ * Where a generated PT1H.json lives and how its text is laid out: `{"records":[`, the records
+ * separated by `,`, then `]}` — one chunk per committed block of the service's layout, so a
+ * writer can stream a 1 GB blob or stage one block per record like the live service.
+ */
+import { buildBlobPath, containerForKind } from "../blobPath";
+import { parseHourIso, type FlowLogRecord } from "./records";
+import type { TopologyNic } from "./topology";
+
+export const BLOB_HEAD = '{"records":[';
+export const BLOB_TAIL = "]}";
+
+export interface GeneratedBlobPath {
+  container: string;
+  /** Container-relative. */
+  path: string;
+}
+
+export interface BlobPathForOptions {
+  /** VNet only: the full ARM id form (default) or the `{sub}_{RG}/{WATCHER}_{NAME}` form. */
+  vnetLayout?: "arm" | "underscore";
+}
+
+export function blobPathFor(nic: TopologyNic, hourIso: string, options: BlobPathForOptions = {}): GeneratedBlobPath {
+  const hour = new Date(parseHourIso(hourIso));
+  const time = { year: hour.getUTCFullYear(), month: hour.getUTCMonth() + 1, day: hour.getUTCDate(), hourOfDay: hour.getUTCHours() };
+  const path =
+    nic.kind === "nsg"
+      ? buildBlobPath({ kind: "nsg", subscriptionId: nic.subscriptionId, resourceGroup: nic.resourceGroup, nsgName: nic.nsgName, mac: nic.macAddress, ...time })
+      : buildBlobPath(
+          {
+            kind: "vnet",
+            subscriptionId: nic.subscriptionId,
+            resourceGroup: "NetworkWatcherRG",
+            networkWatcherName: `NetworkWatcher_${nic.region}`,
+            flowLogName: nic.flowLogName,
+            mac: nic.macAddress,
+            ...time,
+          },
+          { vnetLayout: options.vnetLayout ?? "arm" },
+        );
+  return { container: containerForKind(nic.kind), path };
+}
+
+/** The blob's text as block-sized chunks: head, each record (`,`-prefixed after the first), tail. */
+export function* serializeBlob(records: Iterable<FlowLogRecord>): Generator<string> {
+  yield BLOB_HEAD;
+  let first = true;
+  for (const record of records) {
+    yield first ? JSON.stringify(record) : `,${JSON.stringify(record)}`;
+    first = false;
+  }
+  yield BLOB_TAIL;
+}
+
+/** `count` consecutive whole hours from `startHourIso`, as ISO strings (`2026-11-22T10:00:00.000Z`). */
+export function hoursFrom(startHourIso: string, count: number): string[] {
+  const startMs = parseHourIso(startHourIso, "startHourIso");
+  return Array.from({ length: count }, (_, i) => new Date(startMs + i * 3_600_000).toISOString());
+}

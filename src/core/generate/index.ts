@@ -1,0 +1,19 @@
+/** Deterministic, realistic flow-log generator (pure: seeded, no I/O, no clock). */
+export { buildTopology, type BuildTopologyOptions, type Topology, type TopologyNic, type TopologySubscription, type TopologyResourceGroup, type FlowLogKind } from "./topology";
+export {
+  generateRecords,
+  countTuples,
+  parseHourIso,
+  formatNsgTuple,
+  formatVnetTuple,
+  DEFAULT_MAX_TUPLES_PER_RECORD,
+  type GenerateRecordsOptions,
+  type FlowLogRecord,
+  type NsgFlowLogRecord,
+  type VnetFlowLogRecord,
+  type MinuteRange,
+} from "./records";
+export { ATTACK_KINDS, ATTACK_DEFAULTS, resolveAttack, type AttackKind, type AttackPlan, type ResolvedAttack } from "./attacks";
+export { BENIGN_BYTES_SENT_PER_MINUTE_BUDGET, DEFAULT_TUPLES_PER_MINUTE_RANGE } from "./benign";
+export { blobPathFor, serializeBlob, hoursFrom, BLOB_HEAD, BLOB_TAIL, type GeneratedBlobPath, type BlobPathForOptions } from "./blob";
+export { SeededRandom, hashKey } from "./random";

@@ -1,0 +1,193 @@
+/**
+ * Synthetic flow-log records for one NIC and one hour: NSG flow logs v2 or VNet flow logs v4,
+ * one record per minute (several with the same `time` for a busy minute, as real blobs do),
+ * lazily, so a 1 GB blob never sits in memory (at most one minute of tuples does).
+ *
+ * A record stamped T holds the tuples of [T - 60 s, T), like the service's. Counters are deltas
+ * since the flow's previous tuple (the service's semantics: a C or E row reports what happened
+ * since the last report), so summing bytes over tuples gives the real volume.
+ */
+import type { TopologyNic, Topology } from "./topology";
+import { SeededRandom, hashKey } from "./random";
+import { attackTuplesForMinute, resolveAttack, type AttackPlan } from "./attacks";
+import { benignTuplesForMinute } from "./benign";
+import type { SyntheticTuple } from "./tuple";
+
+export interface NsgFlowLogRecord {
+  time: string;
+  systemId: string;
+  macAddress: string;
+  category: "NetworkSecurityGroupFlowEvent";
+  resourceId: string;
+  operationName: "NetworkSecurityGroupFlowEvents";
+  properties: {
+    Version: 2;
+    flows: Array<{ rule: string; flows: Array<{ mac: string; flowTuples: string[] }> }>;
+  };
+}
+
+export interface VnetFlowLogRecord {
+  time: string;
+  flowLogGUID: string;
+  macAddress: string;
+  category: "FlowLogFlowEvent";
+  flowLogResourceID: string;
+  targetResourceID: string;
+  flowLogVersion: 4;
+  operationName: "FlowLogFlowEvent";
+  flowRecords: {
+    flows: Array<{ aclID: string; flowGroups: Array<{ rule: string; flowTuples: string[] }> }>;
+  };
+}
+
+export type FlowLogRecord = NsgFlowLogRecord | VnetFlowLogRecord;
+
+/** Inclusive range of minutes of the hour, 0..59. */
+export interface MinuteRange {
+  first: number;
+  last: number;
+}
+
+export interface GenerateRecordsOptions {
+  topology: Topology;
+  nic: TopologyNic;
+  /** Start of the hour, ISO-8601 UTC (`2026-11-22T10:00:00Z`; minutes and seconds must be 0). */
+  hourIso: string;
+  /** Default: the topology's seed. */
+  seed?: number;
+  attacks?: readonly AttackPlan[];
+  /** Default: the whole hour. */
+  minutes?: MinuteRange;
+  /** Benign tuples per minute (attack tuples come on top). Default: 16..40, drawn per minute. */
+  tuplesPerMinute?: number;
+  /** A minute with more tuples is split into several records with the same `time`. Default 600. */
+  maxTuplesPerRecord?: number;
+}
+
+export const DEFAULT_MAX_TUPLES_PER_RECORD = 600;
+const MINUTE_IN_MS = 60_000;
+const HOUR_IN_MS = 3_600_000;
+/** NSG priority order: user rules, then the default rules. Unlisted rules sort first. */
+const RULE_ORDER = [
+  "DefaultRule_AllowVnetInBound",
+  "DefaultRule_AllowInternetOutBound",
+  "DefaultRule_AllowVnetOutBound",
+  "DefaultRule_DenyAllInBound",
+];
+
+/** Parses an ISO hour; throws RangeError naming `what` unless it is a whole UTC hour. */
+export function parseHourIso(hourIso: string, what = "hourIso"): number {
+  const ms = /^\d{4}-\d{2}-\d{2}T\d{2}(:\d{2}(:\d{2}(\.\d{1,3})?)?)?Z$/.test(hourIso)
+    ? Date.parse(hourIso.length === 14 ? hourIso.replace("Z", ":00Z") : hourIso)
+    : Number.NaN;
+  if (!Number.isFinite(ms) || ms % HOUR_IN_MS !== 0) {
+    throw new RangeError(`${what} must be a whole UTC hour like 2026-11-22T10:00:00Z, got '${hourIso}'`);
+  }
+  return ms;
+}
+
+export function* generateRecords(options: GenerateRecordsOptions): Generator<FlowLogRecord> {
+  const { nic } = options;
+  const seed = options.seed ?? options.topology.seed;
+  const hourStartMs = parseHourIso(options.hourIso);
+  const minutes = options.minutes ?? { first: 0, last: 59 };
+  if (!Number.isInteger(minutes.first) || !Number.isInteger(minutes.last) || minutes.first < 0 || minutes.last > 59 || minutes.first > minutes.last) {
+    throw new RangeError(`minutes must be integers with 0 <= first <= last <= 59, got ${JSON.stringify(minutes)}`);
+  }
+  const maxTuplesPerRecord = options.maxTuplesPerRecord ?? DEFAULT_MAX_TUPLES_PER_RECORD;
+  if (!Number.isInteger(maxTuplesPerRecord) || maxTuplesPerRecord < 1) {
+    throw new RangeError(`maxTuplesPerRecord must be a positive integer, got ${maxTuplesPerRecord}`);
+  }
+  const tuplesPerMinute = options.tuplesPerMinute;
+  if (tuplesPerMinute !== undefined && (!Number.isInteger(tuplesPerMinute) || tuplesPerMinute < 0)) {
+    throw new RangeError(`tuplesPerMinute must be a non-negative integer, got ${tuplesPerMinute}`);
+  }
+  const attacks = (options.attacks ?? []).map(resolveAttack).filter((attack) => attack.macAddress === nic.macAddress);
+  // The service writes at a steady second of each minute, different per NIC.
+  const recordOffsetInMs = SeededRandom.derive(seed, "record-offset", nic.index).int(1_000, 58_000);
+
+  for (let minute = minutes.first; minute <= minutes.last; minute++) {
+    const minuteStartMs = hourStartMs + minute * MINUTE_IN_MS;
+    const random = SeededRandom.derive(seed, "minute", nic.index, minuteStartMs);
+    const recordTimeMs = minuteStartMs + recordOffsetInMs + random.int(0, 150);
+    const window = { startMs: recordTimeMs - MINUTE_IN_MS, endMs: recordTimeMs };
+    const tuples = benignTuplesForMinute({ nic, seed, random, window, minute, hourStartMs, tuplesPerMinute });
+    for (const attack of attacks) tuples.push(...attackTuplesForMinute(attack, { nic, seed, window, minuteStartMs }));
+    tuples.sort((a, b) => a.timeInMs - b.timeInMs);
+    const time = formatRecordTime(recordTimeMs, hashKey(seed, "fraction", nic.index, minuteStartMs) % 10_000);
+    for (let at = 0; at < Math.max(tuples.length, 1); at += maxTuplesPerRecord) {
+      const chunk = tuples.slice(at, at + maxTuplesPerRecord);
+      yield nic.kind === "nsg" ? nsgRecord(nic, time, chunk) : vnetRecord(nic, time, chunk);
+    }
+  }
+}
+
+/** Number of flow tuples in a record. */
+export function countTuples(record: FlowLogRecord): number {
+  let count = 0;
+  if ("properties" in record) {
+    for (const rule of record.properties.flows) for (const flow of rule.flows) count += flow.flowTuples.length;
+  } else {
+    for (const flow of record.flowRecords.flows) for (const group of flow.flowGroups) count += group.flowTuples.length;
+  }
+  return count;
+}
+
+/** `2024-08-19T18:00:06.8944384Z`: seven fractional digits, as the service writes. */
+function formatRecordTime(timeInMs: number, extraDigits: number): string {
+  return new Date(timeInMs).toISOString().replace("Z", `${String(extraDigits).padStart(4, "0")}Z`);
+}
+
+function groupByRule(tuples: readonly SyntheticTuple[], format: (tuple: SyntheticTuple) => string): Array<[string, string[]]> {
+  const groups = new Map<string, string[]>();
+  for (const tuple of tuples) {
+    const group = groups.get(tuple.rule);
+    if (group) group.push(format(tuple));
+    else groups.set(tuple.rule, [format(tuple)]);
+  }
+  return [...groups].sort(([a], [b]) => RULE_ORDER.indexOf(a) - RULE_ORDER.indexOf(b));
+}
+
+function nsgRecord(nic: TopologyNic, time: string, tuples: readonly SyntheticTuple[]): NsgFlowLogRecord {
+  return {
+    time,
+    systemId: nic.systemId,
+    macAddress: nic.macAddress,
+    category: "NetworkSecurityGroupFlowEvent",
+    resourceId: nic.nsgResourceId,
+    operationName: "NetworkSecurityGroupFlowEvents",
+    properties: {
+      Version: 2,
+      flows: groupByRule(tuples, formatNsgTuple).map(([rule, flowTuples]) => ({ rule, flows: [{ mac: nic.macAddress, flowTuples }] })),
+    },
+  };
+}
+
+function vnetRecord(nic: TopologyNic, time: string, tuples: readonly SyntheticTuple[]): VnetFlowLogRecord {
+  return {
+    time,
+    flowLogGUID: nic.flowLogGuid,
+    macAddress: nic.macAddress,
+    category: "FlowLogFlowEvent",
+    flowLogResourceID: nic.flowLogResourceId,
+    targetResourceID: nic.targetResourceId,
+    flowLogVersion: 4,
+    operationName: "FlowLogFlowEvent",
+    flowRecords: {
+      // Real VNet records repeat the aclID with one flow group per rule.
+      flows: groupByRule(tuples, formatVnetTuple).map(([rule, flowTuples]) => ({ aclID: nic.aclId, flowGroups: [{ rule, flowTuples }] })),
+    },
+  };
+}
+
+/** NSG v2: epoch seconds, T|U, decision, state, and empty counters for B and denies. */
+export function formatNsgTuple(t: SyntheticTuple): string {
+  const counters = t.counters ? `${t.counters.packetsSent},${t.counters.bytesSent},${t.counters.packetsReceived},${t.counters.bytesReceived}` : ",,,";
+  return `${Math.floor(t.timeInMs / 1000)},${t.srcIp},${t.dstIp},${t.srcPort},${t.dstPort},${t.protocol === "tcp" ? "T" : "U"},${t.direction},${t.allowed ? "A" : "D"},${t.state},${counters}`;
+}
+
+/** VNet v4: epoch milliseconds, IANA protocol number, state D for denies, encryption, 0 counters when none. */
+export function formatVnetTuple(t: SyntheticTuple): string {
+  const c = t.counters ?? { packetsSent: 0, bytesSent: 0, packetsReceived: 0, bytesReceived: 0 };
+  return `${t.timeInMs},${t.srcIp},${t.dstIp},${t.srcPort},${t.dstPort},${t.protocol === "tcp" ? 6 : 17},${t.direction},${t.allowed ? t.state : "D"},NX,${c.packetsSent},${c.bytesSent},${c.packetsReceived},${c.bytesReceived}`;
+}

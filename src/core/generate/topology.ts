@@ -1,0 +1,151 @@
+/**
+ * A synthetic Azure estate for the flow-log generator: subscriptions, resource groups,
+ * NSGs (NSG flow logs v2) and VNet flow logs, and the NICs they log. Built deterministically
+ * from (seed, nics): the same inputs always give the same names, MACs and addresses.
+ */
+import { SeededRandom } from "./random";
+
+export type FlowLogKind = "nsg" | "vnet";
+
+export interface TopologyNic {
+  /** Position in `Topology.nics`. */
+  index: number;
+  /** NSG flow logs v2 or VNet flow logs (v4). */
+  kind: FlowLogKind;
+  /** 12 upper-case hex digits, as in flow-log records. */
+  macAddress: string;
+  privateIp: string;
+  vmName: string;
+  nicName: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  region: string;
+  /** The NSG on the NIC's subnet (both kinds: for VNet flow logs it is the `aclID`). */
+  nsgName: string;
+  /** Upper-case NSG id as in NSG records' `resourceId`. */
+  nsgResourceId: string;
+  /** Mixed-case NSG id as in VNet records' `aclID`. */
+  aclId: string;
+  /** The NSG's `systemId` (NSG records). */
+  systemId: string;
+  /** VNet flow logs: the flow log's name, id (upper case, as in records) and GUID. */
+  flowLogName: string;
+  flowLogResourceId: string;
+  flowLogGuid: string;
+  /** VNet flow logs: the logged VNet (mixed case). */
+  targetResourceId: string;
+  /** First two octets of the VNet (a /16), e.g. `10.1`: in-VNet peers are drawn from it. */
+  vnetPrefix: string;
+}
+
+export interface TopologyResourceGroup {
+  name: string;
+  nsgName: string;
+  vnetName: string;
+  flowLogName: string;
+}
+
+export interface TopologySubscription {
+  subscriptionId: string;
+  region: string;
+  resourceGroups: TopologyResourceGroup[];
+}
+
+export interface Topology {
+  seed: number;
+  subscriptions: TopologySubscription[];
+  nics: TopologyNic[];
+}
+
+export interface BuildTopologyOptions {
+  seed: number;
+  nics: number;
+  /** Default: 1 for up to 4 NICs, else 2. */
+  subscriptions?: number;
+  /** Per subscription; default 2. */
+  resourceGroupsPerSubscription?: number;
+}
+
+const REGIONS = ["westeurope", "eastus", "westus2", "northeurope", "canadaeast", "uksouth"];
+const ROLES = ["web", "api", "db", "jump", "worker", "cache"];
+const RESOURCE_GROUP_PURPOSES = ["app", "data", "shared", "edge"];
+/** OUIs Azure uses for NIC MAC addresses. */
+const AZURE_OUIS = ["000D3A", "6045BD", "7C1E52", "002248"];
+const MAX_NICS = 100_000;
+
+export function buildTopology(options: BuildTopologyOptions): Topology {
+  const { seed, nics } = options;
+  if (!Number.isInteger(nics) || nics < 1 || nics > MAX_NICS) {
+    throw new RangeError(`buildTopology: nics must be an integer in [1, ${MAX_NICS}], got ${nics}`);
+  }
+  const subscriptionCount = options.subscriptions ?? (nics <= 4 ? 1 : 2);
+  const groupCount = options.resourceGroupsPerSubscription ?? 2;
+  for (const [name, value] of [["subscriptions", subscriptionCount], ["resourceGroupsPerSubscription", groupCount]] as const) {
+    if (!Number.isInteger(value) || value < 1 || value > 100) {
+      throw new RangeError(`buildTopology: ${name} must be an integer in [1, 100], got ${value}`);
+    }
+  }
+  const random = SeededRandom.derive(seed, "topology");
+  const subscriptions: TopologySubscription[] = [];
+  for (let s = 0; s < subscriptionCount; s++) {
+    const resourceGroups: TopologyResourceGroup[] = [];
+    for (let g = 0; g < groupCount; g++) {
+      const purpose = RESOURCE_GROUP_PURPOSES[g % RESOURCE_GROUP_PURPOSES.length];
+      const suffix = `${purpose}-${String(s + 1).padStart(2, "0")}${g >= RESOURCE_GROUP_PURPOSES.length ? `-${g}` : ""}`;
+      resourceGroups.push({
+        name: `rg-${suffix}`,
+        nsgName: `nsg-${suffix}`,
+        vnetName: `vnet-${suffix}`,
+        flowLogName: `fl-vnet-${suffix}`,
+      });
+    }
+    subscriptions.push({ subscriptionId: random.guid().toLowerCase(), region: REGIONS[s % REGIONS.length] as string, resourceGroups });
+  }
+  const systemIds = subscriptions.map((sub) => sub.resourceGroups.map(() => random.guid().toLowerCase()));
+  const flowLogGuids = subscriptions.map((sub) => sub.resourceGroups.map(() => random.guid().toLowerCase()));
+  const oui = random.pick(AZURE_OUIS);
+  // An odd multiplier is a bijection mod 2^24, so MACs are distinct for every index.
+  const macBase = random.int(0, 0xffffff);
+  const macStep = random.int(0, 0x7fffff) * 2 + 1;
+
+  const nicList: TopologyNic[] = [];
+  const perGroupCount = new Map<string, number>();
+  for (let index = 0; index < nics; index++) {
+    const s = index % subscriptionCount;
+    const g = Math.floor(index / subscriptionCount) % groupCount;
+    const subscription = subscriptions[s] as TopologySubscription;
+    const group = subscription.resourceGroups[g] as TopologyResourceGroup;
+    const key = `${s}/${g}`;
+    const inGroup = perGroupCount.get(key) ?? 0;
+    perGroupCount.set(key, inGroup + 1);
+    const role = ROLES[index % ROLES.length] as string;
+    const vmName = `vm-${role}-${String(index + 1).padStart(3, "0")}`;
+    const sub = subscription.subscriptionId;
+    const subUpper = sub.toUpperCase();
+    const region = subscription.region;
+    const macSuffix = ((macBase + Math.imul(index, macStep)) & 0xffffff).toString(16).toUpperCase().padStart(6, "0");
+    const vnetPrefix = `10.${(s * groupCount + g) % 256}`;
+    nicList.push({
+      index,
+      // Alternate kinds so every estate with >= 2 NICs has both formats.
+      kind: index % 2 === 0 ? "nsg" : "vnet",
+      macAddress: `${oui}${macSuffix}`,
+      privateIp: `${vnetPrefix}.${Math.floor(inGroup / 250) % 256}.${4 + (inGroup % 250)}`,
+      vmName,
+      nicName: `${vmName}${100 + (index % 900)}`,
+      subscriptionId: sub,
+      resourceGroup: group.name,
+      region,
+      nsgName: group.nsgName,
+      nsgResourceId: `/SUBSCRIPTIONS/${subUpper}/RESOURCEGROUPS/${group.name.toUpperCase()}/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/${group.nsgName.toUpperCase()}`,
+      aclId: `/subscriptions/${sub}/resourceGroups/${group.name}/providers/Microsoft.Network/networkSecurityGroups/${group.nsgName}`,
+      systemId: systemIds[s]?.[g] as string,
+      flowLogName: group.flowLogName,
+      flowLogResourceId: `/SUBSCRIPTIONS/${subUpper}/RESOURCEGROUPS/NETWORKWATCHERRG/PROVIDERS/MICROSOFT.NETWORK/NETWORKWATCHERS/NETWORKWATCHER_${region.toUpperCase()}/FLOWLOGS/${group.flowLogName.toUpperCase()}`,
+      flowLogGuid: flowLogGuids[s]?.[g] as string,
+      targetResourceId: `/subscriptions/${sub}/resourceGroups/${group.name}/providers/Microsoft.Network/virtualNetworks/${group.vnetName}`,
+      vnetPrefix,
+    });
+  }
+  return { seed, subscriptions, nics: nicList };
+}
