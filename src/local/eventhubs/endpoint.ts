@@ -1,0 +1,487 @@
+import type { Server, Socket } from "node:net";
+import {
+  create_container,
+  message as amqpMessage,
+  types,
+  type Connection,
+  type Delivery,
+  type EventContext,
+  type Message,
+  type Receiver,
+  type Sender,
+} from "rhea";
+import { ConfigurationError } from "../../errors";
+import { logFailure, logger } from "../../logger";
+import { partitionIdForKey } from "./partitionKey";
+import { PartitionLog, type StoredEvent } from "./partitionLog";
+
+/** One Event Hub the endpoint serves. */
+export interface LocalHubDefinition {
+  name: string;
+  partitionCount: number;
+  /** Consumer groups besides `$Default`, which always exists. */
+  consumerGroups?: string[];
+}
+
+export interface StartEventHubsEndpointOptions {
+  hubs: LocalHubDefinition[];
+  /** Advertised on every link and enforced on sends, as the service does. Default 1 MB (Standard tier). */
+  maxMessageSizeInBytes?: number;
+  /** TCP port on 127.0.0.1; 0 (the default) picks a free one. */
+  port?: number;
+}
+
+/**
+ * Makes the next `count` sends (to `hub`, or to any hub) fail the way the service fails them:
+ * `server-busy` refuses them with `com.microsoft:server-busy`; `timeout` never settles them, so the
+ * client's send times out. `storeEventsOfTimedOutSends` keeps the events of a timed-out send, as
+ * when the service stored a batch but its acknowledgement was lost (the client then sends duplicates).
+ */
+export interface SendFaultOptions {
+  kind: "server-busy" | "timeout";
+  count: number;
+  hub?: string;
+  storeEventsOfTimedOutSends?: boolean;
+}
+
+/** An event as a test reads it back from the endpoint. */
+export interface LocalEventHubEvent {
+  partitionId: string;
+  sequenceNumber: number;
+  offset: string;
+  enqueuedTimeUtc: Date;
+  partitionKey?: string;
+  /** Decoded like the SDK's consumer does: JSON when the data section parses as JSON, else the bytes. */
+  body: unknown;
+  properties: Record<string, unknown>;
+  annotations: Record<string, unknown>;
+  messageId?: string | number | Buffer;
+  contentType?: string;
+}
+
+/** How sends ended, for tests of retry paths. */
+export interface SendOutcomeCounts {
+  accepted: number;
+  refusedServerBusy: number;
+  refusedTooLarge: number;
+  timedOut: number;
+}
+
+export interface LocalEventHubsEndpoint {
+  readonly port: number;
+  /** `Endpoint=sb://127.0.0.1:PORT;...;EntityPath=hub;UseDevelopmentEmulator=true`. */
+  connectionString(hub: string): string;
+  injectFaults(options: SendFaultOptions): void;
+  /** Events held by one partition, or by all partitions of the hub (partition by partition). */
+  events(hub: string, partitionId?: string): LocalEventHubEvent[];
+  eventCount(hub: string, partitionId?: string): number;
+  sendOutcomes(): SendOutcomeCounts;
+  /** Closes every connection (AMQP close, then the socket) and the listener. */
+  stop(): Promise<void>;
+}
+
+const ONE_MEGABYTE = 1024 * 1024;
+const DEFAULT_CONSUMER_GROUP = "$Default";
+/** How long stop() lets clients answer the AMQP close before it destroys their sockets. */
+const CLOSE_GRACE_IN_MS = 500;
+const RUNTIME_METRIC_CAPABILITY = "com.microsoft:enable-receiver-runtime-metric-name";
+const CONSUMER_ADDRESS = /^([^/]+)\/ConsumerGroups\/([^/]+)\/Partitions\/([^/]+)$/;
+const PUBLISH_ADDRESS = /^([^/]+)(?:\/Partitions\/([^/]+))?$/;
+
+interface Hub {
+  definition: LocalHubDefinition;
+  createdOn: Date;
+  partitions: PartitionLog[];
+  consumerGroups: Set<string>;
+  /** Events with neither a partition id nor a key are spread round-robin, as the service does. */
+  nextRoundRobinPartition: number;
+}
+
+interface PendingFault extends SendFaultOptions {
+  remaining: number;
+}
+
+/** A rhea data-section body: one Buffer, or several when the message is a batch envelope. */
+interface DataSections {
+  typecode: number;
+  content: unknown;
+  multiple?: boolean;
+}
+
+function isDataSections(body: unknown): body is DataSections {
+  return typeof body === "object" && body !== null && (body as DataSections).typecode === 0x75;
+}
+
+/** Starts an AMQP endpoint that the real `@azure/event-hubs` clients talk to. */
+export async function startEventHubsEndpoint(options: StartEventHubsEndpointOptions): Promise<LocalEventHubsEndpoint> {
+  const hubs = createHubs(options.hubs);
+  const maxMessageSizeInBytes = options.maxMessageSizeInBytes ?? ONE_MEGABYTE;
+  if (!Number.isInteger(maxMessageSizeInBytes) || maxMessageSizeInBytes <= 0) {
+    throw new ConfigurationError(`startEventHubsEndpoint: maxMessageSizeInBytes must be a positive integer, got ${maxMessageSizeInBytes}`);
+  }
+  const faults: PendingFault[] = [];
+  const outcomes: SendOutcomeCounts = { accepted: 0, refusedServerBusy: 0, refusedTooLarge: 0, timedOut: 0 };
+  const connections = new Set<Connection>();
+  const sockets = new Set<Socket>();
+
+  const container = create_container({ id: "flowtap-local-eventhubs" });
+  // The SDK authenticates with SASL ANONYMOUS and then a `$cbs` token, which is always accepted here.
+  container.sasl_server_mechanisms.enable_anonymous();
+
+  const hubOf = (name: string): Hub | undefined => hubs.get(name);
+
+  function takeFault(hub: string): PendingFault | undefined {
+    const fault = faults.find((candidate) => candidate.hub === undefined || candidate.hub === hub);
+    if (!fault) return undefined;
+    fault.remaining -= 1;
+    if (fault.remaining === 0) faults.splice(faults.indexOf(fault), 1);
+    return fault;
+  }
+
+  function openPublishLink(receiver: Receiver, address: string): void {
+    const match = PUBLISH_ADDRESS.exec(address);
+    const hub = match ? hubOf(match[1]) : undefined;
+    const partitionId = match?.[2];
+    if (!match || !hub || (partitionId !== undefined && hub.partitions[Number(partitionId)] === undefined)) {
+      receiver.close({ condition: "amqp:not-found", description: `The messaging entity '${address}' could not be found.` });
+      return;
+    }
+    receiver.on("message", (context: EventContext) => {
+      onPublish(hub, partitionId, context);
+    });
+  }
+
+  function onPublish(hub: Hub, partitionId: string | undefined, context: EventContext): void {
+    const delivery = context.delivery as Delivery;
+    // Batches (message format 0x80013700) arrive as raw bytes; plain messages arrive decoded.
+    const payload = context.message as unknown as Message | Buffer;
+    const isBatch = Buffer.isBuffer(payload);
+    const encoded = isBatch ? payload : amqpMessage.encode(payload);
+    if (encoded.length > maxMessageSizeInBytes) {
+      outcomes.refusedTooLarge += 1;
+      delivery.reject({
+        condition: "amqp:link:message-size-exceeded",
+        description: `The received message (delivery-id:${delivery.id}, size:${encoded.length} bytes) exceeds the limit (${maxMessageSizeInBytes} bytes) currently allowed on the link.`,
+      });
+      return;
+    }
+    const fault = takeFault(hub.definition.name);
+    if (fault?.kind === "server-busy") {
+      outcomes.refusedServerBusy += 1;
+      delivery.reject({
+        condition: "com.microsoft:server-busy",
+        description: `The request was terminated because the entity is being throttled. Please wait 4 seconds and try again. (local fault injection, ${fault.remaining} left)`,
+      });
+      return;
+    }
+    if (fault?.kind === "timeout") {
+      outcomes.timedOut += 1;
+      if (fault.storeEventsOfTimedOutSends) store(hub, partitionId, encoded, isBatch);
+      return; // Never settled: the client's send times out.
+    }
+    store(hub, partitionId, encoded, isBatch);
+    outcomes.accepted += 1;
+    delivery.accept();
+  }
+
+  /** A batch's data sections each hold one encoded event; a plain message is one event. */
+  function store(hub: Hub, partitionId: string | undefined, encoded: Buffer, isBatch: boolean): void {
+    const envelope = decodeMessage(encoded);
+    const sections = isBatch && isDataSections(envelope.body) ? ([] as unknown[]).concat(envelope.body.content) : [];
+    const batch = isBatch
+      ? sections.filter(Buffer.isBuffer).map((data) => ({ message: decodeMessage(data), sizeInBytes: data.length }))
+      : [{ message: envelope, sizeInBytes: encoded.length }];
+    if (batch.length === 0) return;
+    const partitionKey = partitionKeyOf(envelope) ?? partitionKeyOf(batch[0].message);
+    const targetPartition = partitionId !== undefined
+      ? Number(partitionId)
+      : partitionKey !== undefined
+        ? Number(partitionIdForKey(partitionKey, hub.partitions.length))
+        : hub.nextRoundRobinPartition++ % hub.partitions.length;
+    const log = hub.partitions[targetPartition];
+    const now = new Date();
+    for (const { message, sizeInBytes } of batch) log.append(message, sizeInBytes, partitionKey, now);
+    log.notifyAppended();
+  }
+
+  function openConsumerLink(sender: Sender, match: RegExpExecArray): void {
+    const [address, hubName, consumerGroup, partitionId] = match;
+    const hub = hubOf(hubName);
+    const log = hub?.partitions[Number(partitionId)];
+    if (!hub || !log || !hub.consumerGroups.has(consumerGroup)) {
+      sender.close({ condition: "amqp:not-found", description: `The messaging entity '${address}' could not be found.` });
+      return;
+    }
+    let next: number;
+    try {
+      next = log.startIndexFor(selectorFilterOf(sender));
+    } catch (error) {
+      sender.close({ condition: "amqp:invalid-field", description: `${address}: ${(error as Error).message}` });
+      return;
+    }
+    const desired: unknown = sender.desired_capabilities;
+    const tracksLastEnqueued = ([] as unknown[]).concat(desired ?? []).includes(RUNTIME_METRIC_CAPABILITY);
+    // Credit decides how many events go out: send while the client has granted some.
+    const pump = (): void => {
+      while (sender.sendable() && next < log.events.length) {
+        const event = log.events[next++];
+        sender.send(deliverable(event, tracksLastEnqueued ? log : undefined));
+      }
+    };
+    const unsubscribe = log.onAppend(pump);
+    sender.on("sendable", pump);
+    sender.on("sender_close", unsubscribe);
+    sender.connection.on("disconnected", unsubscribe);
+    pump();
+  }
+
+  function answerRequest(kind: "$cbs" | "$management", context: EventContext): void {
+    const request = context.message as Message;
+    (context.delivery as Delivery).accept();
+    const reply = kind === "$cbs"
+      ? { application_properties: { "status-code": 202, "status-description": "Accepted" } }
+      : managementReply(request);
+    // The SDK names its reply link after the request's reply_to (its source is `$cbs` / `$management`).
+    const replySender = context.connection.find_sender(
+      (sender: Sender) => sender.name === request.reply_to || sender.target?.address === request.reply_to,
+    );
+    if (!replySender) {
+      logger.warning(`local Event Hubs: no reply link '${String(request.reply_to)}' for a ${kind} request`);
+      return;
+    }
+    replySender.send({ ...reply, correlation_id: request.message_id, to: request.reply_to } as Message);
+  }
+
+  function managementReply(request: Message): Partial<Message> {
+    const properties = (request.application_properties ?? {}) as Record<string, unknown>;
+    const hub = hubOf(String(properties.name));
+    const fail = (statusCode: number, condition: string, description: string): Partial<Message> => ({
+      application_properties: { "status-code": statusCode, "status-description": description, "error-condition": condition },
+    });
+    if (properties.operation !== "READ") return fail(400, "amqp:not-implemented", `operation ${String(properties.operation)} is not supported`);
+    if (!hub) return fail(404, "amqp:not-found", `The messaging entity '${String(properties.name)}' could not be found.`);
+    const ok = (body: Record<string, unknown>): Partial<Message> => ({
+      application_properties: { "status-code": 200, "status-description": "OK" },
+      body,
+    });
+    const { name, partitionCount } = hub.definition;
+    if (properties.type === "com.microsoft:eventhub") {
+      return ok({
+        name,
+        type: properties.type,
+        created_at: hub.createdOn,
+        partition_count: partitionCount,
+        partition_ids: hub.partitions.map((_, index) => String(index)),
+      });
+    }
+    const partitionId = String(properties.partition);
+    const log = hub.partitions[Number(partitionId)];
+    if (properties.type !== "com.microsoft:partition") return fail(400, "amqp:not-implemented", `type ${String(properties.type)} is not supported`);
+    if (!log) return fail(404, "amqp:not-found", `partition '${partitionId}' of '${name}' could not be found.`);
+    const info = log.runtimeInfo();
+    return ok({
+      name,
+      type: properties.type,
+      partition: partitionId,
+      begin_sequence_number: types.wrap_long(info.beginningSequenceNumber),
+      last_enqueued_sequence_number: types.wrap_long(info.lastEnqueuedSequenceNumber),
+      last_enqueued_offset: info.lastEnqueuedOffset,
+      last_enqueued_time_utc: info.lastEnqueuedTimeUtc,
+      is_partition_empty: info.isEmpty,
+    });
+  }
+
+  container.on("connection_open", (context: EventContext) => {
+    connections.add(context.connection);
+  });
+  for (const closing of ["connection_close", "disconnected"]) {
+    container.on(closing, (context: EventContext) => {
+      connections.delete(context.connection);
+    });
+  }
+  container.on("receiver_open", (context: EventContext) => {
+    const receiver = context.receiver as Receiver;
+    const address = String(receiver.target?.address ?? "");
+    receiver.set_target({ address });
+    if (address === "$cbs" || address === "$management") {
+      receiver.on("message", (messageContext: EventContext) => answerRequest(address, messageContext));
+    } else {
+      openPublishLink(receiver, address);
+    }
+  });
+  container.on("sender_open", (context: EventContext) => {
+    const sender = context.sender as Sender;
+    const address = String(sender.source?.address ?? "");
+    sender.set_source({ address });
+    const consumer = CONSUMER_ADDRESS.exec(address);
+    // Anything else is a reply link of `$cbs` / `$management`, found again by its name.
+    if (consumer) openConsumerLink(sender, consumer);
+  });
+  for (const failure of ["error", "connection_error", "protocol_error"]) {
+    container.on(failure, (context: EventContext | Error) => {
+      logFailure(`local Event Hubs: ${failure}`, context instanceof Error ? context : context.error ?? context.connection?.error);
+    });
+  }
+
+  const server = container.listen({
+    host: "127.0.0.1",
+    port: options.port ?? 0,
+    // Links the clients attach take these: credit for producers, the size limit for everyone.
+    receiver_options: { autoaccept: false, max_message_size: maxMessageSizeInBytes, credit_window: 1000 },
+    sender_options: { max_message_size: maxMessageSizeInBytes },
+  }) as Server;
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.once("listening", () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : Number.NaN;
+  logger.info(`local Event Hubs endpoint on 127.0.0.1:${port} (${[...hubs.keys()].join(", ")})`);
+
+  const requireHub = (name: string, where: string): Hub => {
+    const hub = hubOf(name);
+    if (!hub) throw new ConfigurationError(`${where}: unknown hub '${name}' (known: ${[...hubs.keys()].join(", ")})`);
+    return hub;
+  };
+  const logsOf = (name: string, partitionId: string | undefined, where: string): Array<[string, PartitionLog]> => {
+    const hub = requireHub(name, where);
+    const all = hub.partitions.map((log, index): [string, PartitionLog] => [String(index), log]);
+    if (partitionId === undefined) return all;
+    const selected = all.filter(([id]) => id === partitionId);
+    if (selected.length === 0) throw new ConfigurationError(`${where}: hub '${name}' has no partition '${partitionId}'`);
+    return selected;
+  };
+
+  return {
+    port,
+    connectionString(hub) {
+      requireHub(hub, "connectionString");
+      return `Endpoint=sb://127.0.0.1:${port};SharedAccessKeyName=local;SharedAccessKey=local;EntityPath=${hub};UseDevelopmentEmulator=true`;
+    },
+    injectFaults(fault) {
+      if (!Number.isInteger(fault.count) || fault.count <= 0) {
+        throw new ConfigurationError(`injectFaults: count must be a positive integer, got ${fault.count}`);
+      }
+      if (fault.hub !== undefined) requireHub(fault.hub, "injectFaults");
+      faults.push({ ...fault, remaining: fault.count });
+    },
+    events(hub, partitionId) {
+      return logsOf(hub, partitionId, "events").flatMap(([id, log]) => log.events.map((event) => toLocalEvent(id, event)));
+    },
+    eventCount(hub, partitionId) {
+      return logsOf(hub, partitionId, "eventCount").reduce((sum, [, log]) => sum + log.events.length, 0);
+    },
+    sendOutcomes: () => ({ ...outcomes }),
+    async stop() {
+      const listenerClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const connection of connections) connection.close();
+      const socketsClosed = Promise.all([...sockets].map((socket) => new Promise((resolve) => socket.once("close", resolve))));
+      let graceTimer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => { graceTimer = setTimeout(resolve, CLOSE_GRACE_IN_MS); });
+      await Promise.race([socketsClosed, grace]);
+      clearTimeout(graceTimer);
+      for (const socket of sockets) socket.destroy();
+      await listenerClosed;
+    },
+  };
+}
+
+function createHubs(definitions: LocalHubDefinition[]): Map<string, Hub> {
+  if (!Array.isArray(definitions) || definitions.length === 0) {
+    throw new ConfigurationError("startEventHubsEndpoint: hubs must list at least one hub");
+  }
+  const hubs = new Map<string, Hub>();
+  definitions.forEach((definition, index) => {
+    const where = `startEventHubsEndpoint: hubs[${index}]`;
+    if (typeof definition.name !== "string" || !/^[\w.-]+$/.test(definition.name)) {
+      throw new ConfigurationError(`${where}.name must be letters, digits, '.', '_' or '-', got ${JSON.stringify(definition.name)}`);
+    }
+    if (hubs.has(definition.name)) throw new ConfigurationError(`${where}.name '${definition.name}' is listed twice`);
+    if (!Number.isInteger(definition.partitionCount) || definition.partitionCount < 1 || definition.partitionCount > 1024) {
+      throw new ConfigurationError(`${where}.partitionCount must be an integer from 1 to 1024, got ${definition.partitionCount}`);
+    }
+    hubs.set(definition.name, {
+      definition,
+      createdOn: new Date(),
+      partitions: Array.from({ length: definition.partitionCount }, () => new PartitionLog()),
+      consumerGroups: new Set([DEFAULT_CONSUMER_GROUP, ...(definition.consumerGroups ?? [])]),
+      nextRoundRobinPartition: 0,
+    });
+  });
+  return hubs;
+}
+
+/** rhea's codec types its result apart from the `Message` its links take; they are the same object. */
+function decodeMessage(bytes: Buffer): Message {
+  return amqpMessage.decode(bytes) as unknown as Message;
+}
+
+function partitionKeyOf(message: Message): string | undefined {
+  const key: unknown = message.message_annotations?.["x-opt-partition-key"];
+  return typeof key === "string" ? key : undefined;
+}
+
+/** The filter string of a consumer link; no filter means the start of the stream. */
+function selectorFilterOf(sender: Sender): string {
+  const filter = (sender.source as { filter?: Record<string, unknown> } | undefined)?.filter;
+  const selector: unknown = filter?.["apache.org:selector-filter:string"];
+  if (selector === undefined) return "amqp.annotation.x-opt-offset > '-1'";
+  const value = typeof selector === "object" && selector !== null && "value" in selector ? selector.value : selector;
+  return String(value);
+}
+
+/** The stored message with the annotations the service stamps on delivery. */
+function deliverable(event: StoredEvent, trackedLog: PartitionLog | undefined): Message {
+  const message: Message = {
+    ...event.message,
+    message_annotations: {
+      ...event.message.message_annotations,
+      "x-opt-sequence-number": types.wrap_long(event.sequenceNumber),
+      "x-opt-offset": event.offset,
+      "x-opt-enqueued-time": event.enqueuedTimeUtc,
+      ...(event.partitionKey === undefined ? {} : { "x-opt-partition-key": event.partitionKey }),
+    },
+  };
+  if (trackedLog) {
+    const info = trackedLog.runtimeInfo();
+    message.delivery_annotations = {
+      last_enqueued_sequence_number: types.wrap_long(info.lastEnqueuedSequenceNumber),
+      last_enqueued_offset: info.lastEnqueuedOffset,
+      last_enqueued_time_utc: info.lastEnqueuedTimeUtc,
+      runtime_info_retrieval_time_utc: new Date(),
+    };
+  }
+  return message;
+}
+
+function toLocalEvent(partitionId: string, event: StoredEvent): LocalEventHubEvent {
+  const { message } = event;
+  return {
+    partitionId,
+    sequenceNumber: event.sequenceNumber,
+    offset: event.offset,
+    enqueuedTimeUtc: event.enqueuedTimeUtc,
+    partitionKey: event.partitionKey,
+    body: decodeBody(message.body),
+    properties: { ...message.application_properties },
+    annotations: { ...message.message_annotations },
+    messageId: message.message_id as LocalEventHubEvent["messageId"],
+    contentType: message.content_type,
+  };
+}
+
+/** Mirrors the SDK's default body decoding: a data section holding JSON is parsed, other bytes stay bytes. */
+function decodeBody(body: unknown): unknown {
+  if (!isDataSections(body) || !Buffer.isBuffer(body.content)) {
+    return typeof body === "object" && body !== null && "content" in body ? body.content : body;
+  }
+  try {
+    return JSON.parse(body.content.toString("utf8"));
+  } catch {
+    return body.content;
+  }
+}
