@@ -87,6 +87,7 @@ export class FlowLogBlobWriter {
   /** Replaces the blob from scratch with these records: new block ids for every block. */
   rewrite(records: readonly FlowLogRecordInput[]): Promise<FlowLogCommitResult> {
     return this.serialized(async () => {
+      await this.loadBlocks(); // creates the container when needed
       this.tail = undefined;
       const texts = records.map((record, i) => (i === 0 ? recordText(record, i) : `,${recordText(record, i)}`));
       return this.commit([], [FLOW_LOG_HEAD, ...texts]);
@@ -95,7 +96,11 @@ export class FlowLogBlobWriter {
 
   private serialized<T>(operation: () => Promise<T>): Promise<T> {
     const result = this.queue.then(operation);
-    this.queue = result.catch(() => undefined);
+    this.queue = result.catch(() => {
+      // The commit may or may not have happened: read the block list again next time.
+      this.blocks = undefined;
+      this.tail = undefined;
+    });
     return result;
   }
 

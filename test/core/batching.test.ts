@@ -80,7 +80,7 @@ describe("EventBatcher", () => {
   it("keeps every batch under the limit, in order, dropping nothing", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.string({ unit: "binary", maxLength: 15 }), { maxLength: 80 }),
+        fc.array(fc.string({ unit: "binary", maxLength: 15 }), { maxLength: 60 }),
         fc.integer({ min: 110, max: 400 }),
         fc.integer({ min: 0, max: 8 }),
         fc.boolean(),
@@ -104,7 +104,7 @@ describe("EventBatcher", () => {
           }
         },
       ),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
   });
 });
