@@ -90,18 +90,18 @@ describe("EventBatcher", () => {
           const batches = packEvents(events, { maxSizeInBytes, perMessageOverheadInBytes, jsonArray });
 
           expect(batches.flatMap((b) => b.events)).toEqual(events);
-          for (const batch of batches) {
-            expect(batch.events.length).toBeGreaterThan(0);
-            expect(batch.sizeInBytes).toBeLessThanOrEqual(maxSizeInBytes);
+          const violations = batches.flatMap((batch, i) => {
             const bodyBytes = batch.events.reduce((sum, e) => sum + utf8SizeInBytes(e.body as string), 0);
-            if (jsonArray) {
-              const arrayText = textOf(batch.jsonArrayBody);
-              expect(JSON.parse(arrayText)).toEqual(batch.events.map((e) => JSON.parse(e.body as string)));
-              expect(batch.sizeInBytes).toBe(utf8SizeInBytes(arrayText) + perMessageOverheadInBytes);
-            } else {
-              expect(batch.sizeInBytes).toBe(bodyBytes + batch.events.length * perMessageOverheadInBytes);
-            }
-          }
+            const arrayText = textOf(batch.jsonArrayBody);
+            const expectedSize = jsonArray
+              ? utf8SizeInBytes(arrayText) + perMessageOverheadInBytes
+              : bodyBytes + batch.events.length * perMessageOverheadInBytes;
+            const arrayIntact =
+              !jsonArray || JSON.stringify(JSON.parse(arrayText)) === JSON.stringify(batch.events.map((e) => JSON.parse(e.body as string)));
+            const ok = batch.events.length > 0 && batch.sizeInBytes <= maxSizeInBytes && batch.sizeInBytes === expectedSize && arrayIntact;
+            return ok ? [] : [{ batch: i, sizeInBytes: batch.sizeInBytes, expectedSize, arrayIntact }];
+          });
+          expect(violations).toEqual([]);
         },
       ),
       { numRuns: 100 },
