@@ -5,7 +5,9 @@
  */
 import type { CliCommand } from "./command";
 
-const COMMANDS: Record<string, () => Promise<CliCommand>> = {};
+const COMMANDS: Record<string, () => Promise<CliCommand>> = {
+  generate: async () => (await import("./commands/generate")).generateCommand,
+};
 
 function usage(): string {
   const names = Object.keys(COMMANDS).sort();
