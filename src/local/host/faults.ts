@@ -1,0 +1,69 @@
+/**
+ * Fault injection for tests of the local host: failing activity attempts, a crash between an
+ * activity's run and the recording of its completion, and duplicate trigger deliveries.
+ */
+import type { EngineFaultHooks } from "./engine";
+
+export interface FailActivityOptions {
+  /** 1-based invocation numbers of the activity function on this host that throw. */
+  invocations: number[];
+  /** The error thrown (default: `Error("injected failure of <name> invocation <n>")`). */
+  error?: Error;
+}
+
+export interface CrashAfterActivityOptions {
+  /** Which invocation of the activity crashes the host (1-based, default 1). */
+  invocation?: number;
+}
+
+export class FaultInjector implements EngineFaultHooks {
+  private readonly invocationCounts = new Map<string, number>();
+  private readonly failures = new Map<string, FailActivityOptions>();
+  private readonly crashes = new Map<string, { invocation: number; resolve: () => void }>();
+  private readonly duplicates = new Map<string, number>();
+
+  /** Makes the listed invocations of activity `name` throw before the activity runs. */
+  failActivity(name: string, options: FailActivityOptions): void {
+    this.failures.set(name, options);
+  }
+
+  /**
+   * Stops the host right after an invocation of activity `name` ran, before its completion is
+   * recorded (a crash). Resolves once the host has stopped; start a new host on the same store.
+   */
+  crashAfterActivity(name: string, options: CrashAfterActivityOptions = {}): Promise<void> {
+    return new Promise((resolve) => this.crashes.set(name, { invocation: options.invocation ?? 1, resolve }));
+  }
+
+  /** Delivers every later Event Grid or timer event of function `name` `times` times (at-least-once delivery). */
+  deliverRepeatedly(name: string, times: number): void {
+    if (!Number.isInteger(times) || times < 1) throw new RangeError(`deliverRepeatedly: times must be an integer >= 1, got ${times}`);
+    this.duplicates.set(name, times);
+  }
+
+  /** How many times an event for trigger function `name` is delivered. */
+  deliveryCount(name: string): number {
+    return this.duplicates.get(name) ?? 1;
+  }
+
+  /** How many times activity `name` was invoked on this host. */
+  activityInvocations(name: string): number {
+    return this.invocationCounts.get(name) ?? 0;
+  }
+
+  beforeActivity(name: string): void {
+    const invocation = this.activityInvocations(name) + 1;
+    this.invocationCounts.set(name, invocation);
+    const failure = this.failures.get(name);
+    if (failure?.invocations.includes(invocation)) {
+      throw failure.error ?? new Error(`injected failure of ${name} invocation ${invocation}`);
+    }
+  }
+
+  crashAfterActivityRan(name: string): (() => void) | undefined {
+    const crash = this.crashes.get(name);
+    if (!crash || crash.invocation !== this.activityInvocations(name)) return undefined;
+    this.crashes.delete(name);
+    return crash.resolve;
+  }
+}

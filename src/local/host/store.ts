@@ -1,0 +1,152 @@
+/**
+ * Where the local host keeps instance histories and entity states. The host holds the working
+ * set in memory and writes every change through to the store, so a host started again on the
+ * same store resumes every instance from its history.
+ */
+import { promises as fs } from "node:fs";
+import * as path from "node:path";
+import type { HistoryEvent } from "./history";
+
+export type RuntimeStatus = "Pending" | "Running" | "Completed" | "Failed" | "Terminated" | "ContinuedAsNew";
+
+/** The signature of one scheduled action, compared on replay to detect non-determinism. */
+export interface ActionSignature {
+  kind: string;
+  name: string;
+}
+
+export interface InstanceRecord {
+  instanceId: string;
+  name: string;
+  status: RuntimeStatus;
+  /** JSON of the input of the current generation. */
+  input: string | undefined;
+  output?: unknown;
+  customStatus?: unknown;
+  failure?: { errorType: string; errorMessage: string; stackTrace?: string };
+  createdTime: string;
+  lastUpdatedTime: string;
+  /** Processed history of the current generation (continueAsNew starts a new one). */
+  history: HistoryEvent[];
+  /** Arrived events not yet seen by the orchestrator. */
+  inbox: HistoryEvent[];
+  /** Actions the orchestrator scheduled so far in this generation, in order. */
+  actions: ActionSignature[];
+  parent?: { instanceId: string; taskId: number };
+}
+
+/** An operation waiting for an entity. */
+export interface EntityRequest {
+  id: string;
+  operation: string;
+  signal: boolean;
+  /** JSON of the operation input. */
+  input: string | undefined;
+  /** The orchestration waiting for the result (calls only). */
+  replyTo?: string;
+}
+
+export interface EntityRecord {
+  /** Scheduler id `@name@key` (name lower-cased, as durable-functions does). */
+  entityId: string;
+  name: string;
+  key: string;
+  exists: boolean;
+  /** JSON of the state. */
+  state?: string;
+  queue: EntityRequest[];
+  lastModifiedTime: string;
+}
+
+export interface StoreSnapshot {
+  instances: InstanceRecord[];
+  entities: EntityRecord[];
+}
+
+export interface HostStore {
+  /** A short label for logs ("memory", the file path, ...). */
+  readonly description: string;
+  load(): Promise<StoreSnapshot>;
+  saveInstance(record: InstanceRecord): Promise<void>;
+  deleteInstance(instanceId: string): Promise<void>;
+  saveEntity(record: EntityRecord): Promise<void>;
+}
+
+const clone = <T>(value: T): T => structuredClone(value);
+
+/** In-process store; pass the same object to a second host to simulate a restart. */
+export class MemoryStore implements HostStore {
+  readonly description: string = "memory";
+  protected readonly instances = new Map<string, InstanceRecord>();
+  protected readonly entities = new Map<string, EntityRecord>();
+
+  async load(): Promise<StoreSnapshot> {
+    return { instances: [...this.instances.values()].map(clone), entities: [...this.entities.values()].map(clone) };
+  }
+
+  async saveInstance(record: InstanceRecord): Promise<void> {
+    this.instances.set(record.instanceId, clone(record));
+  }
+
+  async deleteInstance(instanceId: string): Promise<void> {
+    this.instances.delete(instanceId);
+  }
+
+  async saveEntity(record: EntityRecord): Promise<void> {
+    this.entities.set(record.entityId, clone(record));
+  }
+}
+
+/** A JSON file holding the whole snapshot, rewritten atomically (temp file + rename) on each change. */
+export class JsonFileStore extends MemoryStore {
+  override readonly description: string;
+  private writes: Promise<void> = Promise.resolve();
+
+  constructor(private readonly filePath: string) {
+    super();
+    this.description = filePath;
+  }
+
+  override async load(): Promise<StoreSnapshot> {
+    let text: string;
+    try {
+      text = await fs.readFile(this.filePath, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return { instances: [], entities: [] };
+      throw error;
+    }
+    const snapshot = JSON.parse(text) as StoreSnapshot;
+    this.instances.clear();
+    this.entities.clear();
+    for (const instance of snapshot.instances) this.instances.set(instance.instanceId, instance);
+    for (const entity of snapshot.entities) this.entities.set(entity.entityId, entity);
+    return super.load();
+  }
+
+  override async saveInstance(record: InstanceRecord): Promise<void> {
+    await super.saveInstance(record);
+    await this.flush();
+  }
+
+  override async deleteInstance(instanceId: string): Promise<void> {
+    await super.deleteInstance(instanceId);
+    await this.flush();
+  }
+
+  override async saveEntity(record: EntityRecord): Promise<void> {
+    await super.saveEntity(record);
+    await this.flush();
+  }
+
+  private flush(): Promise<void> {
+    const write = async (): Promise<void> => {
+      const snapshot = await super.load();
+      await fs.mkdir(path.dirname(this.filePath), { recursive: true });
+      const temporaryPath = `${this.filePath}.tmp`;
+      await fs.writeFile(temporaryPath, JSON.stringify(snapshot));
+      await fs.rename(temporaryPath, this.filePath);
+    };
+    this.writes = this.writes.then(write, write);
+    return this.writes;
+  }
+}
