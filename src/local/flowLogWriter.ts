@@ -104,7 +104,7 @@ export class FlowLogBlobWriter {
     return result;
   }
 
-  /** The committed blocks without the tail; a new blob starts with the head block staged. */
+  /** The committed blocks without the tail (none for a new blob), read once from the blob. */
   private async loadBlocks(): Promise<Block[]> {
     if (this.blocks !== undefined) return this.blocks;
     await this.container.createIfNotExists();
