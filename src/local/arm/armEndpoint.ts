@@ -6,13 +6,16 @@ import { generate as generateCertificate } from "selfsigned";
 import { logFailure } from "../../logger";
 import { ValidationError } from "../../errors";
 import { ArmClock } from "./clock";
+import { parseJsonOrText } from "./json";
 import { ArmHttpError, childResourceNotFound, resourceNotFound } from "./armHttpError";
 import {
   INVALID_REQUEST_CODE,
+  PACKET_CAPTURE_ERROR_CODES,
   refreshSessionStatus,
   toPacketCaptureResource,
   toQueryStatusResult,
   validatePacketCaptureBody,
+  type PacketCaptureErrorCode,
   type PacketCaptureRecord,
 } from "./packetCaptures";
 import { parseResourceId, resourceKey, validateArmSeed, type ArmSeed, type NetworkInterfaceSeed, type VirtualMachineSeed } from "./seed";
@@ -36,6 +39,8 @@ export interface StartArmEndpointOptions {
   port?: number;
   /** How many status polls of a long-running operation answer InProgress before Succeeded. Default 1. */
   pollsBeforeOperationSucceeds?: number;
+  /** Items per page of list answers (the rest follows by `nextLink`); all on one page when omitted. */
+  listPageSize?: number;
 }
 
 /** Makes the next `count` requests matching `method` and `path` fail with `statusCode`. */
@@ -74,6 +79,11 @@ export interface ArmEndpoint {
   /** Every request received, in order (faulted ones included). */
   readonly requests: RecordedArmRequest[];
   injectFaults(...faults: ArmFault[]): void;
+  /**
+   * Makes a packet capture (by name or full id) report packetCaptureStatus Error with these
+   * errors (InternalError, AgentStopped, CaptureFailed, LocalFileFailed, StorageFailed).
+   */
+  failPacketCapture(nameOrId: string, errors?: PacketCaptureErrorCode[]): void;
   stop(): Promise<void>;
 }
 
@@ -137,8 +147,11 @@ export async function startArmEndpoint(options: StartArmEndpointOptions): Promis
   if (!Number.isInteger(pollsBeforeOperationSucceeds) || pollsBeforeOperationSucceeds < 0) {
     throw new ValidationError(`startArmEndpoint: pollsBeforeOperationSucceeds must be an integer >= 0, got ${pollsBeforeOperationSucceeds}`);
   }
+  if (options.listPageSize !== undefined && (!Number.isInteger(options.listPageSize) || options.listPageSize < 1)) {
+    throw new ValidationError(`startArmEndpoint: listPageSize must be an integer >= 1, got ${options.listPageSize}`);
+  }
   const certificate = createSelfSignedCertificate();
-  const state = new ArmState(options.seed, new ArmClock(), pollsBeforeOperationSucceeds);
+  const state = new ArmState(options.seed, new ArmClock(), pollsBeforeOperationSucceeds, options.listPageSize);
   const server = createServer({ key: certificate.privateKeyPem, cert: certificate.certificatePem }, (request, response) => {
     state.serve(request, response).catch((error: unknown) => {
       logFailure("local ARM endpoint: request failed", error);
@@ -155,6 +168,7 @@ export async function startArmEndpoint(options: StartArmEndpointOptions): Promis
     clock: state.clock,
     requests: state.requests,
     injectFaults: (...faults) => state.injectFaults(faults),
+    failPacketCapture: (nameOrId, errors = ["CaptureFailed"]) => state.failPacketCapture(nameOrId, errors),
     stop: () => close(server),
   };
 }
@@ -176,6 +190,7 @@ class ArmState {
     seed: ArmSeed,
     readonly clock: ArmClock,
     private readonly pollsBeforeOperationSucceeds: number,
+    private readonly listPageSize: number | undefined,
   ) {
     for (const subscription of seed.subscriptions) {
       const groups = new Map<string, string>();
@@ -212,11 +227,24 @@ class ArmState {
     }
   }
 
+  failPacketCapture(nameOrId: string, errors: PacketCaptureErrorCode[]): void {
+    const wanted = resourceKey(nameOrId);
+    const matches = [...this.captures.entries()].filter(([key, record]) => key === wanted || resourceKey(record.name) === wanted);
+    const [match, ...others] = matches;
+    if (!match || others.length > 0) {
+      throw new ValidationError(`failPacketCapture: expected exactly one packet capture named '${nameOrId}', found ${matches.length}`);
+    }
+    if (errors.length === 0 || errors.some((error) => !PACKET_CAPTURE_ERROR_CODES.includes(error))) {
+      throw new ValidationError(`failPacketCapture: errors must be a non-empty list of ${PACKET_CAPTURE_ERROR_CODES.join(", ")}, got ${JSON.stringify(errors)}`);
+    }
+    this.settle(...match).errors = [...errors];
+  }
+
   async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const text = await readBody(request);
     const method = request.method ?? "GET";
     const url = new URL(request.url ?? "/", this.endpoint);
-    const recorded: RecordedArmRequest = { method, path: url.pathname, query: Object.fromEntries(url.searchParams), body: parseBody(text), statusCode: 0 };
+    const recorded: RecordedArmRequest = { method, path: url.pathname, query: Object.fromEntries(url.searchParams), body: parseJsonOrText(text), statusCode: 0 };
     this.requests.push(recorded);
     const answer = this.answer(request, method, url, text);
     recorded.statusCode = answer.statusCode;
@@ -272,14 +300,14 @@ class ArmState {
   private buildRoutes(): Route[] {
     const route = (method: string, pattern: string, handle: Handler): Route => ({ method, pattern: new RegExp(`${pattern}$`, "i"), handle });
     return [
-      route("GET", `${SUBSCRIPTION}${NETWORK}/networkWatchers`, (_, [s]) => this.listWatchers(s!)),
-      route("GET", `${GROUP}${NETWORK}/networkWatchers`, (_, [s, g]) => this.listWatchers(s!, g)),
+      route("GET", `${SUBSCRIPTION}${NETWORK}/networkWatchers`, (context, [s]) => this.listWatchers(context, s!)),
+      route("GET", `${GROUP}${NETWORK}/networkWatchers`, (context, [s, g]) => this.listWatchers(context, s!, g)),
       route("GET", WATCHER, (_, [s, g, w]) => ok(toWatcherResource(this.watcher(s!, g!, w!)))),
-      route("GET", `${SUBSCRIPTION}${NETWORK}/networkInterfaces`, (_, [s]) => this.listNics(s!)),
-      route("GET", `${GROUP}${NETWORK}/networkInterfaces`, (_, [s, g]) => this.listNics(s!, g)),
+      route("GET", `${SUBSCRIPTION}${NETWORK}/networkInterfaces`, (context, [s]) => this.listNics(context, s!)),
+      route("GET", `${GROUP}${NETWORK}/networkInterfaces`, (context, [s, g]) => this.listNics(context, s!, g)),
       route("GET", `${GROUP}${NETWORK}/networkInterfaces/([^/]+)`, (_, [s, g, n]) => this.getNic(s!, g!, n!)),
       route("GET", `${GROUP}/providers/Microsoft\\.Compute/virtualMachines/([^/]+)`, (context, [s, g, v]) => this.getVirtualMachine(context, s!, g!, v!)),
-      route("GET", `${WATCHER}/packetCaptures`, (_, [s, g, w]) => this.listCaptures(s!, g!, w!)),
+      route("GET", `${WATCHER}/packetCaptures`, (context, [s, g, w]) => this.listCaptures(context, s!, g!, w!)),
       route("PUT", CAPTURE, (context, [s, g, w, c]) => this.createCapture(context, s!, g!, w!, c!)),
       route("GET", CAPTURE, (_, [s, g, w, c]) => ok(toPacketCaptureResource(this.capture(s!, g!, w!, c!)))),
       route("DELETE", CAPTURE, (context, [s, g, w, c]) => this.deleteCapture(context, s!, g!, w!, c!)),
@@ -288,6 +316,18 @@ class ArmState {
       route("GET", `${SUBSCRIPTION}${NETWORK}/locations/([^/]+)/operations/([^/]+)`, (_, [s, , o]) => this.pollOperation(s!, o!)),
       route("GET", `${SUBSCRIPTION}${NETWORK}/locations/([^/]+)/operationResults/([^/]+)`, (context, [s, , o]) => this.operationResult(context, s!, o!)),
     ];
+  }
+
+  /** A list answer; with `listPageSize`, one page plus a `nextLink` carrying `$skiptoken`. */
+  private page(context: RequestContext, values: unknown[]): ArmResponse {
+    if (this.listPageSize === undefined) return ok({ value: values });
+    const skipToken = context.url.searchParams.get("$skiptoken") ?? "0";
+    if (!/^\d+$/.test(skipToken)) throw new ArmHttpError(400, "InvalidSkipToken", `The $skiptoken '${skipToken}' is not valid.`);
+    const start = Number(skipToken);
+    const end = start + this.listPageSize;
+    const nextLink = new URL(context.url.href);
+    nextLink.searchParams.set("$skiptoken", String(end));
+    return ok({ value: values.slice(start, end), ...(end < values.length && { nextLink: nextLink.href }) });
   }
 
   private addResourceGroupOf(id: string): void {
@@ -304,10 +344,10 @@ class ArmState {
     }
   }
 
-  private listWatchers(subscriptionId: string, resourceGroup?: string): ArmResponse {
+  private listWatchers(context: RequestContext, subscriptionId: string, resourceGroup?: string): ArmResponse {
     this.requireScope(subscriptionId, resourceGroup);
     const prefix = resourceKey(resourceGroup === undefined ? `/subscriptions/${subscriptionId}/` : `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/`);
-    return ok({ value: [...this.watchers.values()].filter((watcher) => resourceKey(watcher.id).startsWith(prefix)).map(toWatcherResource) });
+    return this.page(context, [...this.watchers.values()].filter((watcher) => resourceKey(watcher.id).startsWith(prefix)).map(toWatcherResource));
   }
 
   private watcher(subscriptionId: string, resourceGroup: string, name: string): Watcher {
@@ -317,11 +357,11 @@ class ArmState {
     return watcher;
   }
 
-  private listNics(subscriptionId: string, resourceGroup?: string): ArmResponse {
+  private listNics(context: RequestContext, subscriptionId: string, resourceGroup?: string): ArmResponse {
     this.requireScope(subscriptionId, resourceGroup);
     const prefix = resourceKey(resourceGroup === undefined ? `/subscriptions/${subscriptionId}/` : `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/`);
     const entries = [...this.nics.values()].filter(({ nic }) => resourceKey(nic.id).startsWith(prefix));
-    return ok({ value: entries.map(({ nic, vm }) => toNicResource(nic, vm)) });
+    return this.page(context, entries.map(({ nic, vm }) => toNicResource(nic, vm)));
   }
 
   private getNic(subscriptionId: string, resourceGroup: string, name: string): ArmResponse {
@@ -339,11 +379,11 @@ class ArmState {
     return ok(toVirtualMachineResource(vm, expand === "instanceview"));
   }
 
-  private listCaptures(subscriptionId: string, resourceGroup: string, watcherName: string): ArmResponse {
+  private listCaptures(context: RequestContext, subscriptionId: string, resourceGroup: string, watcherName: string): ArmResponse {
     const watcher = this.watcher(subscriptionId, resourceGroup, watcherName);
     const prefix = resourceKey(`${watcher.id}/packetCaptures/`);
     const records = [...this.captures.entries()].filter(([key]) => key.startsWith(prefix)).map(([key, record]) => this.settle(key, record));
-    return ok({ value: records.map(toPacketCaptureResource) });
+    return this.page(context, records.map(toPacketCaptureResource));
   }
 
   private capture(subscriptionId: string, resourceGroup: string, watcherName: string, name: string): PacketCaptureRecord {
@@ -569,13 +609,17 @@ interface SelfSignedCertificate {
   privateKeyPem: string;
 }
 
+/** RSA key generation dominates start-up (~0.3 s), so endpoints of one process share a key; each gets its own certificate. */
+let processKeyPair: { publicKey: string; privateKey: string } | undefined;
+
 /** A certificate for 127.0.0.1 and localhost; the key comes from node:crypto (fast) rather than node-forge. */
 function createSelfSignedCertificate(): SelfSignedCertificate {
-  const keyPair = generateKeyPairSync("rsa", {
+  processKeyPair ??= generateKeyPairSync("rsa", {
     modulusLength: 2048,
     publicKeyEncoding: { type: "spki", format: "pem" },
     privateKeyEncoding: { type: "pkcs1", format: "pem" },
   });
+  const keyPair = processKeyPair;
   // `keyPair` is a documented selfsigned 2.x option missing from its type declarations.
   const options: Parameters<typeof generateCertificate>[1] & { keyPair: { privateKey: string; publicKey: string } } = {
     days: 7,
@@ -599,15 +643,6 @@ function readBody(request: IncomingMessage): Promise<string> {
     request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
     request.on("error", reject);
   });
-}
-
-function parseBody(text: string): unknown {
-  if (text.length === 0) return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
 }
 
 function parseJsonOrThrow(text: string): unknown {

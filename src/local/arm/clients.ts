@@ -12,6 +12,7 @@ import {
 } from "@azure/core-rest-pipeline";
 import { ValidationError } from "../../errors";
 import { logFailure } from "../../logger";
+import { parseJsonOrText } from "./json";
 import { parseResourceId } from "./seed";
 
 /** Polling interval to pass as `updateIntervalInMs` to `begin*` calls against the local endpoint (the SDK default is 2 s). */
@@ -107,7 +108,7 @@ export async function getVirtualMachine(vmId: string, options: GetVirtualMachine
     abortSignal: options.abortSignal,
   });
   const response = await pipeline.sendRequest(createDefaultHttpClient(), request);
-  const body = parseJson(response.bodyAsText ?? undefined);
+  const body = parseJsonOrText(response.bodyAsText ?? undefined);
   if (response.status !== 200) {
     const armError = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
     const error = new RestError(armError?.message ?? `GET ${vmId} answered ${response.status}`, {
@@ -137,11 +138,3 @@ export function localRetryOptions(options: { retryDelayInMs?: number; maxRetries
   return { retryDelayInMs, maxRetryDelayInMs: retryDelayInMs * 10, ...(options.maxRetries !== undefined && { maxRetries: options.maxRetries }) };
 }
 
-function parseJson(text: string | undefined): unknown {
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
-}

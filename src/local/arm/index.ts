@@ -2,7 +2,8 @@
 export { startArmEndpoint, AGENT_NOT_INSTALLED_CODE } from "./armEndpoint";
 export type { ArmEndpoint, ArmFault, RecordedArmRequest, StartArmEndpointOptions } from "./armEndpoint";
 export { ArmClock } from "./clock";
-export { INVALID_REQUEST_CODE, MAX_TIME_LIMIT_IN_SECONDS } from "./packetCaptures";
+export { INVALID_REQUEST_CODE, MAX_TIME_LIMIT_IN_SECONDS, PACKET_CAPTURE_ERROR_CODES } from "./packetCaptures";
+export type { PacketCaptureErrorCode } from "./packetCaptures";
 export type { ArmSeed, SubscriptionSeed, VirtualMachineSeed, NetworkInterfaceSeed, NetworkWatcherSeed } from "./seed";
 export {
   createLocalNetworkClient,

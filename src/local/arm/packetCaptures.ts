@@ -34,6 +34,10 @@ export interface PacketCaptureProperties {
   filters: PacketCaptureFilterBody[];
 }
 
+/** Values of packetCaptureError[] (PcError in the REST API). */
+export const PACKET_CAPTURE_ERROR_CODES = ["InternalError", "AgentStopped", "CaptureFailed", "LocalFileFailed", "StorageFailed"] as const;
+export type PacketCaptureErrorCode = (typeof PACKET_CAPTURE_ERROR_CODES)[number];
+
 export type PacketCaptureSessionStatus = "NotStarted" | "Running" | "Stopped" | "Error" | "Unknown";
 
 /** One packet capture session held by the endpoint. */
@@ -46,6 +50,8 @@ export interface PacketCaptureRecord {
   captureStartTimeInMs?: number;
   stoppedAtInMs?: number;
   stopReason?: string;
+  /** Set when the session failed (status Error). */
+  errors?: PacketCaptureErrorCode[];
 }
 
 export const MAX_TIME_LIMIT_IN_SECONDS = 18000;
@@ -84,6 +90,7 @@ export function validatePacketCaptureBody(body: unknown): PacketCapturePropertie
  * Stopped with stopReason TimeExceeded (stopped at start + limit, not at the time of the query).
  */
 export function refreshSessionStatus(record: PacketCaptureRecord, nowInMs: number): PacketCaptureSessionStatus {
+  if (record.errors !== undefined) return "Error";
   if (record.stoppedAtInMs !== undefined) return "Stopped";
   if (record.captureStartTimeInMs === undefined) return "NotStarted";
   const limitInMs = record.properties.timeLimitInSeconds * 1000;
@@ -105,7 +112,7 @@ export function toQueryStatusResult(record: PacketCaptureRecord, nowInMs: number
     ...(record.captureStartTimeInMs !== undefined && { captureStartTime: new Date(record.captureStartTimeInMs).toISOString() }),
     packetCaptureStatus,
     ...(record.stopReason !== undefined && { stopReason: record.stopReason }),
-    packetCaptureError: [],
+    packetCaptureError: record.errors ?? [],
   };
 }
 

@@ -165,6 +165,19 @@ describe("local ARM endpoint through the real NetworkManagementClient", () => {
     expect(status.stopReason).toBe("Manual");
   });
 
+  it("reports a failed session as Error with its packetCaptureError list", async () => {
+    // Prepare
+    await client.packetCaptures.beginCreateAndWait(watcherGroup, watcherName, "capture-3", captureRequest(webVmId), lro);
+
+    // Act
+    arm.failPacketCapture("capture-3", ["StorageFailed"]);
+    const status = await client.packetCaptures.beginGetStatusAndWait(watcherGroup, watcherName, "capture-3", lro);
+
+    // Assess
+    expect(status.packetCaptureStatus).toBe("Error");
+    expect(status.packetCaptureError).toEqual(["StorageFailed"]);
+  });
+
   it("refuses a capture on a VM without the Network Watcher agent", async () => {
     // Act
     const error = await restErrorOf(client.packetCaptures.beginCreateAndWait(watcherGroup, watcherName, "capture-bare", captureRequest(bareVmId), lro));
@@ -232,8 +245,26 @@ describe("local ARM endpoint through the real NetworkManagementClient", () => {
   });
 });
 
-describe("startArmEndpoint seed validation", () => {
-  it("names the bad field", async () => {
+describe("startArmEndpoint options", () => {
+  it("pages list answers with nextLink when listPageSize is set; the client follows it", async () => {
+    // Prepare
+    const paged = await startArmEndpoint({ seed, listPageSize: 1 });
+    const pagedClient = createLocalNetworkClient(paged.endpoint, subscriptionId, { caCertificatePem: paged.caCertificatePem });
+
+    try {
+      // Act
+      const macs = [];
+      for await (const nic of pagedClient.networkInterfaces.listAll()) macs.push(nic.macAddress);
+
+      // Assess
+      expect(macs.sort()).toEqual(["00-0D-3A-1B-2C-3D", "00-0D-3A-AA-BB-CC"]);
+      expect(paged.requests.map((request) => request.query["$skiptoken"])).toEqual([undefined, "1"]);
+    } finally {
+      await paged.stop();
+    }
+  });
+
+  it("refuses a seed and names the bad field", async () => {
     // Prepare
     const bad: ArmSeed = {
       subscriptions: [{ id: subscriptionId }],
