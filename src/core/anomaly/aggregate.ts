@@ -90,9 +90,11 @@ export function aggregateOptionsFor(rules: readonly AnomalyRule[], sourceId: str
 
 /** Adds `value` to a sorted, bounded list of distinct numbers or strings (in place). */
 export function addBounded<T extends number | string>(list: T[], value: T, max: number): void {
-  if (list.length >= max || list.includes(value)) return;
-  list.push(value);
-  list.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (list.length >= max) return;
+  let at = list.length;
+  while (at > 0 && list[at - 1] > value) at--;
+  if (at > 0 && list[at - 1] === value) return;
+  list.splice(at, 0, value);
 }
 
 /** Tuples that open a flow: v1 (no state), begin, or denied. Continuing/end rows repeat a flow. */

@@ -16,13 +16,17 @@ import { addMinutes, minutesBetween, toEpochMs } from "./time";
  * the largest window behind the newest minute seen are dropped as expired.
  *
  * State size bound: per rule, at most windowInMinutes (<= 60) minute tallies of at most
- * MAX_REMOTES_PER_MINUTE remotes, each with at most 16 ports (portScan: up to its threshold,
- * <= 1024); plus MAX_APPLIED_KEYS 16-hex idempotency keys (~10 KB). With DEFAULT_RULES: < 40 KB.
+ * MAX_REMOTES_PER_MINUTE remotes, each with at most MAX_STATE_PORTS_PER_REMOTE ports (portScan:
+ * up to its threshold, <= 1024); plus MAX_APPLIED_KEYS 16-hex idempotency keys (~10 KB).
+ * With DEFAULT_RULES, measured worst case ~35 KB (30 min of 20k flows/min from 20k sources).
+ * Per-minute top-K is lossy: a source outside every minute's top 10 is not seen by the window.
  */
 
 export const DETECTOR_STATE_VERSION = 1;
 /** Remotes kept per rule per minute in detector state. */
-export const MAX_REMOTES_PER_MINUTE = 20;
+export const MAX_REMOTES_PER_MINUTE = 10;
+/** Ports kept per remote in detector state as evidence (portScan keeps up to its threshold: they are the measure). */
+export const MAX_STATE_PORTS_PER_REMOTE = 4;
 /** Applied (sourceId, minute) keys remembered to ignore re-delivered aggregates. */
 export const MAX_APPLIED_KEYS = 512;
 /** Remotes listed in an alert's evidence. */
@@ -102,16 +106,20 @@ export function isInScope(rule: AnomalyRule, aggregate: MinuteAggregate): boolea
   return true;
 }
 
+function portCapOf(rule: AnomalyRule): number {
+  return rule.kind === "portScan" ? thresholdOf(rule) : MAX_STATE_PORTS_PER_REMOTE;
+}
+
 /** The rule's view of one aggregate: remotes with this rule's measure. */
 function tallyFor(rule: AnomalyRule, aggregate: MinuteAggregate): MinuteTally {
   const remotes: Record<string, RemoteTally> = {};
   if (rule.kind === "egressBytes") {
     for (const [ip, remote] of Object.entries(aggregate.egress.remotes)) {
-      remotes[ip] = { value: remote.bytes, ports: remote.ports, protocols: remote.protocols };
+      remotes[ip] = { value: remote.bytes, ports: remote.ports.slice(0, portCapOf(rule)), protocols: remote.protocols };
     }
     return { total: aggregate.egress.bytes, remotes };
   }
-  const portCap = rule.kind === "portScan" ? thresholdOf(rule) : MAX_EVIDENCE_PORTS;
+  const portCap = portCapOf(rule);
   for (const [ip, stats] of Object.entries(aggregate.inbound)) {
     let value: number;
     let ports = stats.ports;
@@ -133,10 +141,6 @@ function mergeRemote(into: RemoteTally | undefined, from: RemoteTally, portCap: 
   from.protocols.forEach((protocol) => addBounded(merged.protocols, protocol, 4));
   merged.value = unionCounts ? merged.ports.length : merged.value + from.value;
   return merged;
-}
-
-function portCapOf(rule: AnomalyRule): number {
-  return rule.kind === "portScan" ? thresholdOf(rule) : MAX_EVIDENCE_PORTS;
 }
 
 /** Merges tallies (same minute from several inputs, or all minutes of a window), keeping the top `limit` remotes. */
