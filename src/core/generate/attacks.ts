@@ -28,7 +28,7 @@ export interface AttackPlan {
 export const ATTACK_DEFAULTS = {
   scan: { durationInMinutes: 2, distinctPortsPerMinute: 150, peerIp: "45.155.205.233" },
   bruteforce: { durationInMinutes: 5, attemptsPerMinute: 30, peerIp: "80.94.95.115", targetPort: 3389 },
-  egress: { durationInMinutes: 5, bytesSentPerMinute: 250_000_000, connections: 3, peerIp: "185.199.110.153" },
+  egress: { durationInMinutes: 5, bytesSentPerMinute: 300_000_000, connections: 3, peerIp: "185.199.110.153" },
 } as const;
 
 export interface ResolvedAttack {

@@ -23,7 +23,7 @@ export interface BenignMinuteContext {
 }
 
 /** Upper bound of benign bytes sent per NIC per minute (egress thresholds are hundreds of MB). */
-export const BENIGN_BYTES_SENT_PER_MINUTE_BUDGET = 20_000_000;
+export const BENIGN_BYTES_SENT_PER_MINUTE_BUDGET = 10_000_000;
 export const DEFAULT_TUPLES_PER_MINUTE_RANGE = { min: 16, max: 40 } as const;
 
 /** Public endpoints of the kind VMs talk to (Azure, Microsoft, CDNs), seen in real flow logs. */

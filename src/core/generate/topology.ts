@@ -111,8 +111,10 @@ export function buildTopology(options: BuildTopologyOptions): Topology {
   const nicList: TopologyNic[] = [];
   const perGroupCount = new Map<string, number>();
   for (let index = 0; index < nics; index++) {
-    const s = index % subscriptionCount;
-    const g = Math.floor(index / subscriptionCount) % groupCount;
+    // NICs come in pairs (one per kind) so every resource group has both flow-log kinds.
+    const pair = Math.floor(index / 2);
+    const s = pair % subscriptionCount;
+    const g = Math.floor(pair / subscriptionCount) % groupCount;
     const subscription = subscriptions[s] as TopologySubscription;
     const group = subscription.resourceGroups[g] as TopologyResourceGroup;
     const key = `${s}/${g}`;
@@ -127,7 +129,6 @@ export function buildTopology(options: BuildTopologyOptions): Topology {
     const vnetPrefix = `10.${(s * groupCount + g) % 256}`;
     nicList.push({
       index,
-      // Alternate kinds so every estate with >= 2 NICs has both formats.
       kind: index % 2 === 0 ? "nsg" : "vnet",
       macAddress: `${oui}${macSuffix}`,
       privateIp: `${vnetPrefix}.${Math.floor(inGroup / 250) % 256}.${4 + (inGroup % 250)}`,
