@@ -208,7 +208,7 @@ class ArmState {
     for (const seedWatcher of seed.networkWatchers ?? []) {
       const name = seedWatcher.name ?? `NetworkWatcher_${seedWatcher.location}`;
       const resourceGroup = seedWatcher.resourceGroup ?? "NetworkWatcherRG";
-      const id = `/subscriptions/${seedWatcher.subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Network/networkWatchers/${name}`;
+      const id = resourceIdOf(seedWatcher.subscriptionId, resourceGroup, "Microsoft.Network/networkWatchers", name);
       this.addResourceGroupOf(id);
       this.watchers.set(resourceKey(id), { id, name, resourceGroup, subscriptionId: seedWatcher.subscriptionId, location: seedWatcher.location });
     }
@@ -235,7 +235,8 @@ class ArmState {
       throw new ValidationError(`failPacketCapture: expected exactly one packet capture named '${nameOrId}', found ${matches.length}`);
     }
     if (errors.length === 0 || errors.some((error) => !PACKET_CAPTURE_ERROR_CODES.includes(error))) {
-      throw new ValidationError(`failPacketCapture: errors must be a non-empty list of ${PACKET_CAPTURE_ERROR_CODES.join(", ")}, got ${JSON.stringify(errors)}`);
+      const allowed = PACKET_CAPTURE_ERROR_CODES.join(", ");
+      throw new ValidationError(`failPacketCapture: errors must be a non-empty list of ${allowed}, got ${JSON.stringify(errors)}`);
     }
     this.settle(...match).errors = [...errors];
   }
@@ -244,7 +245,8 @@ class ArmState {
     const text = await readBody(request);
     const method = request.method ?? "GET";
     const url = new URL(request.url ?? "/", this.endpoint);
-    const recorded: RecordedArmRequest = { method, path: url.pathname, query: Object.fromEntries(url.searchParams), body: parseJsonOrText(text), statusCode: 0 };
+    const query = Object.fromEntries(url.searchParams);
+    const recorded: RecordedArmRequest = { method, path: url.pathname, query, body: parseJsonOrText(text), statusCode: 0 };
     this.requests.push(recorded);
     const answer = this.answer(request, method, url, text);
     recorded.statusCode = answer.statusCode;
@@ -294,7 +296,8 @@ class ArmState {
     const retryAfterInSeconds = fault.retryAfterInSeconds ?? (fault.statusCode === 429 ? 1 : undefined);
     const headers: Record<string, string> = retryAfterInSeconds === undefined ? {} : { "Retry-After": String(retryAfterInSeconds) };
     const defaultCode = fault.statusCode === 429 ? "TooManyRequests" : fault.statusCode === 409 ? "AnotherOperationInProgress" : "InternalServerError";
-    throw new ArmHttpError(fault.statusCode, fault.code ?? defaultCode, fault.message ?? `Injected fault ${fault.statusCode} for ${method} ${path}.`, [], headers);
+    const message = fault.message ?? `Injected fault ${fault.statusCode} for ${method} ${path}.`;
+    throw new ArmHttpError(fault.statusCode, fault.code ?? defaultCode, message, [], headers);
   }
 
   private buildRoutes(): Route[] {
@@ -346,34 +349,34 @@ class ArmState {
 
   private listWatchers(context: RequestContext, subscriptionId: string, resourceGroup?: string): ArmResponse {
     this.requireScope(subscriptionId, resourceGroup);
-    const prefix = resourceKey(resourceGroup === undefined ? `/subscriptions/${subscriptionId}/` : `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/`);
+    const prefix = scopePrefix(subscriptionId, resourceGroup);
     return this.page(context, [...this.watchers.values()].filter((watcher) => resourceKey(watcher.id).startsWith(prefix)).map(toWatcherResource));
   }
 
   private watcher(subscriptionId: string, resourceGroup: string, name: string): Watcher {
     this.requireScope(subscriptionId, resourceGroup);
-    const watcher = this.watchers.get(resourceKey(`/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Network/networkWatchers/${name}`));
+    const watcher = this.watchers.get(resourceKey(resourceIdOf(subscriptionId, resourceGroup, "Microsoft.Network/networkWatchers", name)));
     if (!watcher) throw resourceNotFound("Microsoft.Network/networkWatchers", name, resourceGroup);
     return watcher;
   }
 
   private listNics(context: RequestContext, subscriptionId: string, resourceGroup?: string): ArmResponse {
     this.requireScope(subscriptionId, resourceGroup);
-    const prefix = resourceKey(resourceGroup === undefined ? `/subscriptions/${subscriptionId}/` : `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/`);
+    const prefix = scopePrefix(subscriptionId, resourceGroup);
     const entries = [...this.nics.values()].filter(({ nic }) => resourceKey(nic.id).startsWith(prefix));
     return this.page(context, entries.map(({ nic, vm }) => toNicResource(nic, vm)));
   }
 
   private getNic(subscriptionId: string, resourceGroup: string, name: string): ArmResponse {
     this.requireScope(subscriptionId, resourceGroup);
-    const entry = this.nics.get(resourceKey(`/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Network/networkInterfaces/${name}`));
+    const entry = this.nics.get(resourceKey(resourceIdOf(subscriptionId, resourceGroup, "Microsoft.Network/networkInterfaces", name)));
     if (!entry) throw resourceNotFound("Microsoft.Network/networkInterfaces", name, resourceGroup);
     return ok(toNicResource(entry.nic, entry.vm));
   }
 
   private getVirtualMachine(context: RequestContext, subscriptionId: string, resourceGroup: string, name: string): ArmResponse {
     this.requireScope(subscriptionId, resourceGroup);
-    const vm = this.virtualMachines.get(resourceKey(`/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Compute/virtualMachines/${name}`));
+    const vm = this.virtualMachines.get(resourceKey(resourceIdOf(subscriptionId, resourceGroup, "Microsoft.Compute/virtualMachines", name)));
     if (!vm) throw resourceNotFound("Microsoft.Compute/virtualMachines", name, resourceGroup);
     const expand = (context.url.searchParams.get("$expand") ?? "").toLowerCase();
     return ok(toVirtualMachineResource(vm, expand === "instanceview"));
@@ -509,7 +512,8 @@ class ArmState {
       else this.completeOperation(operation);
     }
     const { status, startTime, endTime } = operation;
-    return ok({ id: `/subscriptions/${operation.subscriptionId}/providers/Microsoft.Network/locations/${operation.location}/operations/${id}`, name: id, status, startTime, ...(endTime && { endTime }) });
+    const operationId = `/subscriptions/${operation.subscriptionId}/providers/Microsoft.Network/locations/${operation.location}/operations/${id}`;
+    return ok({ id: operationId, name: id, status, startTime, ...(endTime && { endTime }) });
   }
 
   private operationResult(context: RequestContext, subscriptionId: string, id: string): ArmResponse {
@@ -517,6 +521,16 @@ class ArmState {
     if (operation.status === "InProgress") return { statusCode: 202, headers: { Location: context.url.href } };
     return operation.result === undefined ? { statusCode: 204 } : ok(operation.result);
   }
+}
+
+function scopePrefix(subscriptionId: string, resourceGroup?: string): string {
+  const subscription = `/subscriptions/${subscriptionId}/`;
+  return resourceKey(resourceGroup === undefined ? subscription : `${subscription}resourceGroups/${resourceGroup}/`);
+}
+
+/** `typePath` is "{namespace}/{type}", e.g. "Microsoft.Network/networkWatchers". */
+function resourceIdOf(subscriptionId: string, resourceGroup: string, typePath: string, name: string): string {
+  return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/${typePath}/${name}`;
 }
 
 function ok(body: unknown): ArmResponse {
@@ -553,7 +567,13 @@ function toNicResource(nic: NetworkInterfaceSeed, vm: VirtualMachineSeed): Recor
           id: `${nic.id}/ipConfigurations/ipconfig1`,
           name: "ipconfig1",
           type: "Microsoft.Network/networkInterfaces/ipConfigurations",
-          properties: { provisioningState: "Succeeded", privateIPAddress: nic.privateIp, privateIPAllocationMethod: "Dynamic", privateIPAddressVersion: "IPv4", primary: true },
+          properties: {
+            provisioningState: "Succeeded",
+            privateIPAddress: nic.privateIp,
+            privateIPAllocationMethod: "Dynamic",
+            privateIPAddressVersion: "IPv4",
+            primary: true,
+          },
         },
       ],
       virtualMachine: { id: vm.id },
@@ -584,7 +604,9 @@ function toVirtualMachineResource(vm: VirtualMachineSeed, withInstanceView: bool
       ...(withInstanceView && {
         instanceView: {
           ...(vm.networkWatcherExtension && {
-            extensions: [{ name: extensionName, type: `Microsoft.Azure.NetworkWatcher.${extensionType}`, typeHandlerVersion: "1.4.3422.1", statuses: [succeeded] }],
+            extensions: [
+              { name: extensionName, type: `Microsoft.Azure.NetworkWatcher.${extensionType}`, typeHandlerVersion: "1.4.3422.1", statuses: [succeeded] },
+            ],
           }),
           statuses: [succeeded, { code: "PowerState/running", level: "Info", displayStatus: "VM running" }],
         },
@@ -597,7 +619,13 @@ function toVirtualMachineResource(vm: VirtualMachineSeed, withInstanceView: bool
           name: extensionName,
           type: "Microsoft.Compute/virtualMachines/extensions",
           location: vm.location,
-          properties: { publisher: "Microsoft.Azure.NetworkWatcher", type: extensionType, typeHandlerVersion: "1.4", autoUpgradeMinorVersion: true, provisioningState: "Succeeded" },
+          properties: {
+            publisher: "Microsoft.Azure.NetworkWatcher",
+            type: extensionType,
+            typeHandlerVersion: "1.4",
+            autoUpgradeMinorVersion: true,
+            provisioningState: "Succeeded",
+          },
         },
       ],
     }),
