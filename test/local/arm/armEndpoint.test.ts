@@ -1,3 +1,4 @@
+import { get } from "node:https";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NetworkManagementClient, PacketCapture } from "@azure/arm-network";
 import { RestError } from "@azure/core-rest-pipeline";
@@ -225,6 +226,21 @@ describe("local ARM endpoint through the real NetworkManagementClient", () => {
     // Assess
     expect(error.statusCode).toBe(409);
     expect(error.code).toBe("AnotherOperationInProgress");
+  });
+
+  it("refuses a request without a bearer token with 401 AuthenticationFailed", async () => {
+    // Act
+    const answer = await new Promise<{ statusCode?: number; body: string }>((resolve, reject) => {
+      get(`${arm.endpoint}/subscriptions/${subscriptionId}/providers/Microsoft.Network/networkWatchers?api-version=2024-05-01`, { ca: arm.caCertificatePem }, (response) => {
+        let body = "";
+        response.on("data", (chunk: Buffer) => (body += chunk.toString()));
+        response.on("end", () => resolve({ statusCode: response.statusCode, body }));
+      }).on("error", reject);
+    });
+
+    // Assess
+    expect(answer.statusCode).toBe(401);
+    expect(JSON.parse(answer.body)).toMatchObject({ error: { code: "AuthenticationFailed" } });
   });
 
   it("retries a transient 500 and surfaces a persistent one", async () => {
