@@ -319,8 +319,29 @@ const fieldEnd = new Int32Array(MAX_FIELDS + 1);
 const NOT_A_NUMBER = -1;
 const EMPTY = -2;
 
-let lastTimestamp = NaN;
+const MS_PER_DAY = 86_400_000;
+const MAX_EPOCH_MS = Date.UTC(10000, 0, 1);
+const TWO_DIGITS = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, "0"));
+let cachedDay = NaN;
+let lastEpochMs = NaN;
 let lastTimeIso = "";
+let cachedDayPrefix = "";
+
+/** `toISOString()` without a Date per tuple: the date part is cached, the time part built. */
+function isoTime(epochMs: number): string {
+  const day = Math.floor(epochMs / MS_PER_DAY);
+  if (day !== cachedDay) {
+    cachedDay = day;
+    cachedDayPrefix = new Date(day * MS_PER_DAY).toISOString().slice(0, 11);
+  }
+  const msOfDay = epochMs - day * MS_PER_DAY;
+  const millis = msOfDay % 1000;
+  const seconds = Math.floor(msOfDay / 1000);
+  return (
+    `${cachedDayPrefix}${TWO_DIGITS[Math.floor(seconds / 3600)]}:${TWO_DIGITS[Math.floor(seconds / 60) % 60]}:` +
+    `${TWO_DIGITS[seconds % 60]}.${millis < 10 ? "00" : millis < 100 ? "0" : ""}${millis}Z`
+  );
+}
 
 const IANA_PROTOCOLS: Record<string, string> = { "6": "TCP", "17": "UDP", "1": "ICMP", "58": "ICMPv6" };
 const FLOW_STATES: Record<string, FlowState> = { B: "begin", C: "continuing", E: "end", D: "deny" };
@@ -370,10 +391,13 @@ function parseTuple(tuple: string, kind: SourceKind): string | null {
   if (count !== 8 && count !== 13) return `expected 8 or 13 comma-separated fields, got ${count > MAX_FIELDS ? "more than 13" : count}`;
   const timestamp = integerField(tuple, 0);
   if (timestamp < 0) return "field 0 (time) is not an epoch number";
-  if (timestamp !== lastTimestamp) {
-    lastTimestamp = timestamp;
-    // 13-digit stamps are milliseconds, 10-digit ones seconds.
-    lastTimeIso = new Date(timestamp >= 1e12 ? timestamp : timestamp * 1000).toISOString();
+  // 13-digit stamps are milliseconds, 10-digit ones seconds.
+  const epochMs = timestamp >= 1e12 ? timestamp : timestamp * 1000;
+  if (epochMs >= MAX_EPOCH_MS) return "field 0 (time) is after the year 9999";
+  if (epochMs !== lastEpochMs) {
+    // Consecutive tuples mostly share their second: reuse the string (no garbage per tuple).
+    lastEpochMs = epochMs;
+    lastTimeIso = isoTime(epochMs);
   }
   scratch.time = lastTimeIso;
   scratch.srcIp = text(tuple, 1);

@@ -96,7 +96,9 @@ export class FlowLogRecordSplitter {
     this.startOffset = this.offset;
   }
 
-  push(chunk: Uint8Array): SplitResult {
+  push(input: Uint8Array): SplitResult {
+    // A Buffer's indexOf is a native byte search: strings (most of a record) are skipped with it.
+    const chunk = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
     const result: SplitResult = { records: [], issues: [] };
     const base = this.offset;
     let partStart = this.depth > 0 ? 0 : -1;
@@ -104,10 +106,14 @@ export class FlowLogRecordSplitter {
       const b = chunk[i]!;
       if (this.depth > 0) {
         if (this.inString) {
-          if (this.escaped) this.escaped = false;
-          else if (b === BACKSLASH) this.escaped = true;
-          else if (b === QUOTE) this.inString = false;
-          if (this.probe === Probe.InKey) this.probeKeyByte(b);
+          if (this.probe === Probe.InKey) {
+            if (this.escaped) this.escaped = false;
+            else if (b === BACKSLASH) this.escaped = true;
+            else if (b === QUOTE) this.inString = false;
+            this.probeKeyByte(b);
+          } else {
+            i = this.skipString(chunk, i) - 1;
+          }
           continue;
         }
         if (this.probe !== Probe.Done && this.probeByte(b)) {
@@ -165,6 +171,33 @@ export class FlowLogRecordSplitter {
     if (this.depth > 0) this.recordParts.push(chunk.subarray(Math.max(partStart, 0)));
     this.offset = base + chunk.length;
     return result;
+  }
+
+  /**
+   * Inside a string, from `start`: returns the index after its closing quote (and leaves the
+   * string), or the chunk's length when the string goes on into the next chunk.
+   */
+  private skipString(chunk: Buffer, start: number): number {
+    let from = start;
+    if (this.escaped) {
+      this.escaped = false;
+      from++;
+    }
+    for (;;) {
+      const quote = chunk.indexOf(QUOTE, from);
+      const stop = quote < 0 ? chunk.length : quote;
+      let backslashes = 0;
+      while (stop - backslashes - 1 >= from && chunk[stop - backslashes - 1] === BACKSLASH) backslashes++;
+      if (quote < 0) {
+        this.escaped = backslashes % 2 === 1;
+        return chunk.length;
+      }
+      if (backslashes % 2 === 0) {
+        this.inString = false;
+        return quote + 1;
+      }
+      from = quote + 1;
+    }
   }
 
   /** Flushes: reports a record or records array the input ended inside. */
