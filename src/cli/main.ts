@@ -7,6 +7,7 @@ import type { CliCommand } from "./command";
 
 const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   generate: async () => (await import("./commands/generate")).generateCommand,
+  flatten: async () => (await import("./commands/flatten")).flattenCommand,
 };
 
 function usage(): string {
