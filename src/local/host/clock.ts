@@ -75,21 +75,19 @@ export class VirtualClock implements HostClock {
     return this.timers.length > 0 ? new Date(this.timers[0].dueAt) : undefined;
   }
 
-  /** Moves time forward by `durationInMs`, firing every timer that falls due, in order. */
+  /** Jumps forward by `durationInMs`, then fires every timer that fell due, in due order. */
   advance(durationInMs: number): void {
     if (!(durationInMs >= 0)) throw new RangeError(`advance: durationInMs must be >= 0, got ${durationInMs}`);
     this.advanceTo(new Date(this.currentInMs + durationInMs));
   }
 
-  /** Moves time forward to `time` (never backwards), firing due timers in order. */
+  /** Jumps to `time` (never backwards), then fires every timer due by then, in due order. */
   advanceTo(time: Date): void {
     const targetInMs = Math.max(time.getTime(), this.currentInMs);
-    while (this.timers.length > 0 && this.timers[0].dueAt <= targetInMs) {
-      const timer = this.timers.shift() as VirtualTimer;
-      this.currentInMs = Math.max(this.currentInMs, timer.dueAt);
-      timer.callback();
-    }
     this.currentInMs = targetInMs;
+    while (this.timers.length > 0 && this.timers[0].dueAt <= targetInMs) {
+      (this.timers.shift() as VirtualTimer).callback();
+    }
   }
 
   /** Jumps to the earliest pending timer and fires it (and any due at the same time); false when none. */

@@ -80,6 +80,11 @@ interface LibraryRetryableTask {
   innerTask?: LibraryTask;
 }
 
+interface LibraryExecutor {
+  openTasks: Record<string, LibraryTask>;
+  exception?: unknown;
+}
+
 interface LibraryOrchestratorState {
   isDone: boolean;
   actions: unknown[];
@@ -170,6 +175,11 @@ function retryDelayInMs(options: LibraryRetryOptions, nextAttempt: number): numb
   if (nextAttempt > options.maxNumberOfAttempts) return 0;
   const delay = options.firstRetryIntervalInMilliseconds * (options.backoffCoefficient ?? 1) ** (nextAttempt - 2);
   return options.maxRetryIntervalInMilliseconds ? Math.min(delay, options.maxRetryIntervalInMilliseconds) : delay;
+}
+
+/** The library's executor of the episode that ran with `context` (set by the Orchestrator on context.df). */
+function executorOf(context: InvocationContext): LibraryExecutor | undefined {
+  return (context as unknown as { df?: { taskOrchestratorExecutor?: LibraryExecutor } }).df?.taskOrchestratorExecutor;
 }
 
 /** Makes the InvocationContext for one invocation of a registered function (fresh each time). */
@@ -472,7 +482,7 @@ export class DurableEngine {
     record.actions = actions.map(signatureOf);
 
     if (thrown !== undefined) {
-      await this.fail(record, this.failureOf(state, thrown));
+      await this.fail(record, this.failureOf(state, thrown, context));
       return;
     }
     const continueAsNew = newActions.find((a) => a.actionType === ActionType.ContinueAsNew);
@@ -521,12 +531,16 @@ export class DurableEngine {
     return { isDone: false, actions: [], error: message };
   }
 
-  private failureOf(state: LibraryOrchestratorState, thrown: unknown): FailureDetailsPayload {
+  /**
+   * The orchestrator's real error. durable-functions 3.5.0 throws an OrchestrationFailureError
+   * built from a boolean (its message is "false..."), so the error is read from the executor.
+   */
+  private failureOf(state: LibraryOrchestratorState, thrown: unknown, context: InvocationContext): FailureDetailsPayload {
     if (state.failureDetails) return state.failureDetails;
+    const exception = executorOf(context)?.exception;
+    if (exception !== undefined) return toFailureDetails(exception);
     const details = toFailureDetails(thrown);
-    const message = state.error ?? details.ErrorMessage;
-    const at = message.indexOf(outOfProcDataLabel);
-    return { ...details, ErrorMessage: at >= 0 ? message.substring(0, at) : message };
+    return { ...details, ErrorMessage: state.error ?? details.ErrorMessage };
   }
 
   /** Records the scheduling events of new work in the history; returns the dispatches to run after saving. */
@@ -541,8 +555,7 @@ export class DurableEngine {
         dispatches.push(() => this.enqueueEntity(target, request));
       }
     }
-    const executor = (context as unknown as { df?: { taskOrchestratorExecutor?: { openTasks: Record<string, LibraryTask> } } }).df
-      ?.taskOrchestratorExecutor;
+    const executor = executorOf(context);
     const alreadyScheduled = scheduledIds(record.history);
     const openTasks = Object.entries(executor?.openTasks ?? {})
       .filter(([key]) => /^\d+$/.test(key) && !alreadyScheduled.has(Number(key)))

@@ -339,21 +339,29 @@ export class LocalHost {
     }
   }
 
+  /**
+   * Arms each timer function on its schedule. Like the Functions host after downtime, a clock
+   * jump over several occurrences runs the function once, with `isPastDue`.
+   */
   private startTimerTriggers(): void {
     for (const registration of this.registrations.filter((r) => r.triggerType === "timerTrigger")) {
       const trigger = registration.trigger as { schedule?: string; runOnStartup?: boolean };
       const schedule = parseSchedule(trigger.schedule ?? "");
+      const run = (isPastDue: boolean): void => {
+        this.invokeTimer(registration.name, { isPastDue }).catch((error: unknown) => logFailure(`local host: timer function ${registration.name} failed`, error));
+      };
       const arm = (after: Date): void => {
         const due = schedule.nextAfter(after);
         this.timerCancels.push(
           this.clock.schedule(due, () => {
-            arm(due);
-            this.invokeTimer(registration.name).catch((error: unknown) => logFailure(`local host: timer function ${registration.name} failed`, error));
+            const now = this.clock.now();
+            arm(now);
+            run(schedule.nextAfter(due) <= now);
           }),
         );
       };
       arm(this.clock.now());
-      if (trigger.runOnStartup) this.invokeTimer(registration.name).catch((error: unknown) => logFailure(`local host: timer function ${registration.name} failed`, error));
+      if (trigger.runOnStartup) run(false);
     }
   }
 
