@@ -15,7 +15,21 @@ export function eventsOfBlob(options: GenerateRecordsOptions): FlowEvent[] {
   return eventsOf(result);
 }
 
-/** Largest number of items in any window of `windowInMs` (events sorted by time). */
+/** Largest sum of `valueOf` over the items of any window of `windowInMs`. */
+export function maxSumInWindow<T>(items: readonly T[], timeOf: (item: T) => number, windowInMs: number, valueOf: (item: T) => number): number {
+  const sorted = [...items].sort((a, b) => timeOf(a) - timeOf(b));
+  let best = 0;
+  let sum = 0;
+  let start = 0;
+  for (const item of sorted) {
+    sum += valueOf(item);
+    while (timeOf(item) - timeOf(sorted[start] as T) >= windowInMs) sum -= valueOf(sorted[start++] as T);
+    best = Math.max(best, sum);
+  }
+  return best;
+}
+
+/** Largest `measure` of the items of any window of `windowInMs` (for small lists: it re-measures each window). */
 export function maxInWindow<T>(items: readonly T[], timeOf: (item: T) => number, windowInMs: number, measure: (inWindow: T[]) => number): number {
   const sorted = [...items].sort((a, b) => timeOf(a) - timeOf(b));
   let best = 0;
