@@ -265,8 +265,8 @@ export class DurableEngine {
 
   // ---- bookkeeping -------------------------------------------------------------------------
 
-  /** Counts a unit of work so `whenIdle` knows when nothing can run. */
-  private track(work: () => Promise<void>): Promise<void> {
+  /** Counts a unit of work (also the host's background trigger invocations) so `whenIdle` knows when nothing can run. */
+  track(work: () => Promise<void>): Promise<void> {
     this.busy++;
     return work()
       .catch((error: unknown) => logFailure("local host: background work failed", error))

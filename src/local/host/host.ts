@@ -348,7 +348,7 @@ export class LocalHost {
       const trigger = registration.trigger as { schedule?: string; runOnStartup?: boolean };
       const schedule = parseSchedule(trigger.schedule ?? "");
       const run = (isPastDue: boolean): void => {
-        this.invokeTimer(registration.name, { isPastDue }).catch((error: unknown) => logFailure(`local host: timer function ${registration.name} failed`, error));
+        void this.engine.track(() => this.invokeTimer(registration.name, { isPastDue }));
       };
       const arm = (after: Date): void => {
         const due = schedule.nextAfter(after);
