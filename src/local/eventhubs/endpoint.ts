@@ -101,15 +101,15 @@ interface PendingFault extends SendFaultOptions {
   remaining: number;
 }
 
-/** A rhea data-section body: one Buffer, or several when the message is a batch envelope. */
-interface DataSections {
+/** A rhea body section: data (0x75) holds one Buffer, or several in a batch envelope; sequence is 0x76. */
+interface BodySections {
   typecode: number;
   content: unknown;
   multiple?: boolean;
 }
 
-function isDataSections(body: unknown): body is DataSections {
-  return typeof body === "object" && body !== null && (body as DataSections).typecode === 0x75;
+function isBodySections(body: unknown, typecode: 0x75 | 0x76): body is BodySections {
+  return typeof body === "object" && body !== null && (body as BodySections).typecode === typecode;
 }
 
 /** Starts an AMQP endpoint that the real `@azure/event-hubs` clients talk to. */
@@ -121,7 +121,8 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
   }
   const faults: PendingFault[] = [];
   const outcomes: SendOutcomeCounts = { accepted: 0, refusedServerBusy: 0, refusedTooLarge: 0, timedOut: 0 };
-  const connections = new Set<Connection>();
+  /** Open connections, each with what to undo when it goes (consumer links' append listeners). */
+  const connections = new Map<Connection, Set<() => void>>();
   const sockets = new Set<Socket>();
 
   const container = create_container({ id: "flowtap-local-eventhubs" });
@@ -157,8 +158,10 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
     const payload = context.message as unknown as Message | Buffer;
     const isBatch = Buffer.isBuffer(payload);
     const encoded = isBatch ? payload : amqpMessage.encode(payload);
+    const target = partitionId === undefined ? hub.definition.name : `${hub.definition.name}/Partitions/${partitionId}`;
     if (encoded.length > maxMessageSizeInBytes) {
       outcomes.refusedTooLarge += 1;
+      logger.verbose(`local Event Hubs: refused ${encoded.length} bytes to ${target} (limit ${maxMessageSizeInBytes})`);
       delivery.reject({
         condition: "amqp:link:message-size-exceeded",
         description: `The received message (delivery-id:${delivery.id}, size:${encoded.length} bytes) exceeds the limit (${maxMessageSizeInBytes} bytes) currently allowed on the link.`,
@@ -166,6 +169,7 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
       return;
     }
     const fault = takeFault(hub.definition.name);
+    if (fault) logger.verbose(`local Event Hubs: injected ${fault.kind} on a send to ${target}`);
     if (fault?.kind === "server-busy") {
       outcomes.refusedServerBusy += 1;
       delivery.reject({
@@ -187,7 +191,7 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
   /** A batch's data sections each hold one encoded event; a plain message is one event. */
   function store(hub: Hub, partitionId: string | undefined, encoded: Buffer, isBatch: boolean): void {
     const envelope = decodeMessage(encoded);
-    const sections = isBatch && isDataSections(envelope.body) ? ([] as unknown[]).concat(envelope.body.content) : [];
+    const sections = isBatch && isBodySections(envelope.body, 0x75) ? ([] as unknown[]).concat(envelope.body.content) : [];
     const batch = isBatch
       ? sections.filter(Buffer.isBuffer).map((data) => ({ message: decodeMessage(data), sizeInBytes: data.length }))
       : [{ message: envelope, sizeInBytes: encoded.length }];
@@ -229,9 +233,13 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
       }
     };
     const unsubscribe = log.onAppend(pump);
+    const connectionCleanups = connections.get(sender.connection);
+    connectionCleanups?.add(unsubscribe);
     sender.on("sendable", pump);
-    sender.on("sender_close", unsubscribe);
-    sender.connection.on("disconnected", unsubscribe);
+    sender.on("sender_close", () => {
+      unsubscribe();
+      connectionCleanups?.delete(unsubscribe);
+    });
     pump();
   }
 
@@ -291,11 +299,13 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
     });
   }
 
+  // Handled here, on the container, only: rhea stops dispatching at the first level with a listener.
   container.on("connection_open", (context: EventContext) => {
-    connections.add(context.connection);
+    connections.set(context.connection, new Set());
   });
   for (const closing of ["connection_close", "disconnected"]) {
     container.on(closing, (context: EventContext) => {
+      for (const cleanup of connections.get(context.connection) ?? []) cleanup();
       connections.delete(context.connection);
     });
   }
@@ -378,7 +388,7 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
     sendOutcomes: () => ({ ...outcomes }),
     async stop() {
       const listenerClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const connection of connections) connection.close();
+      for (const connection of connections.keys()) connection.close();
       const socketsClosed = Promise.all([...sockets].map((socket) => new Promise((resolve) => socket.once("close", resolve))));
       let graceTimer: NodeJS.Timeout | undefined;
       const grace = new Promise<void>((resolve) => { graceTimer = setTimeout(resolve, CLOSE_GRACE_IN_MS); });
@@ -476,9 +486,8 @@ function toLocalEvent(partitionId: string, event: StoredEvent): LocalEventHubEve
 
 /** Mirrors the SDK's default body decoding: a data section holding JSON is parsed, other bytes stay bytes. */
 function decodeBody(body: unknown): unknown {
-  if (!isDataSections(body) || !Buffer.isBuffer(body.content)) {
-    return typeof body === "object" && body !== null && "content" in body ? body.content : body;
-  }
+  if (isBodySections(body, 0x76)) return body.content;
+  if (!isBodySections(body, 0x75) || !Buffer.isBuffer(body.content)) return body;
   try {
     return JSON.parse(body.content.toString("utf8"));
   } catch {

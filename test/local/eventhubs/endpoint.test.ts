@@ -53,6 +53,7 @@ describe("local Event Hubs endpoint with the real @azure/event-hubs clients", ()
         { name: "audit", partitionCount: 2, consumerGroups: ["analytics"] },
         { name: "positions", partitionCount: 1 },
         { name: "faulty", partitionCount: 1 },
+        { name: "keyed", partitionCount: 32 },
       ],
     });
     producer = new EventHubProducerClient(eh.connectionString("flows"), { retryOptions: FAST_RETRIES });
@@ -110,13 +111,23 @@ describe("local Event Hubs endpoint with the real @azure/event-hubs clients", ()
       { partitionId: "1" },
     );
 
+    await producer.sendBatch(
+      [
+        { body: { kind: "amqp-value" }, bodyType: "value" as const },
+        { body: [["seq", 1]], bodyType: "sequence" as const },
+      ],
+      { partitionId: "1" },
+    );
+
     // Assess
-    const received = await receiveEvents(consumer, "1", earliestEventPosition, 2);
+    const received = await receiveEvents(consumer, "1", earliestEventPosition, 4);
     expect(received[0]).toMatchObject(sent);
     const held = eh.events("flows", "1");
     expect(held[0]).toMatchObject({ messageId: sent.messageId, contentType: sent.contentType, properties: sent.properties });
     expect(held[1].annotations).toMatchObject({ "x-flowtap-source": "nsg" });
     expect(received[1].getRawAmqpMessage().messageAnnotations).toMatchObject({ "x-flowtap-source": "nsg" });
+    expect(received.slice(2).map((event) => event.body)).toEqual([{ kind: "amqp-value" }, [["seq", 1]]]);
+    expect(held.slice(2).map((event) => event.body)).toEqual([{ kind: "amqp-value" }, [["seq", 1]]]);
   });
 
   it("starts consumers at earliest, latest, sequence numbers, offsets and enqueued times", async () => {
@@ -192,33 +203,35 @@ describe("local Event Hubs endpoint with the real @azure/event-hubs clients", ()
   });
 
   it("flushes the buffered producer and maps its partition keys as the endpoint does", async () => {
-    // Prepare
+    // Prepare: keys of 5 to 45 characters (ASCII, then 2-byte UTF-8), so every tail case of the hash runs
     const sendErrors: Error[] = [];
-    const buffered = new EventHubBufferedProducerClient(eh.connectionString("flows"), {
+    const buffered = new EventHubBufferedProducerClient(eh.connectionString("keyed"), {
       onSendEventsErrorHandler: (context) => {
-        sendErrors.push(...context.error ? [context.error] : []);
+        sendErrors.push(context.error);
       },
       maxWaitTimeInMs: 50,
     });
-    const keys = Array.from({ length: 24 }, (_, index) => `vm-${index}`);
+    const keyedProducer = new EventHubProducerClient(eh.connectionString("keyed"));
+    const keys = Array.from({ length: 41 }, (_, index) => `vm-${String(index).padStart(2, "0")}${"é".repeat(index)}`.slice(0, index + 5));
 
     // Act
     for (const key of keys) await buffered.enqueueEvent({ body: { key } }, { partitionKey: key });
     await buffered.flush();
     await buffered.close();
-    await producer.sendBatch([{ body: { key: "vm-7", unbuffered: true } }], { partitionKey: "vm-7" });
+    await keyedProducer.sendBatch([{ body: { key: keys[7] } }], { partitionKey: keys[7] });
+    await keyedProducer.close();
 
     // Assess: the client hashed each key to a partition id (sent without the key); the endpoint's hash agrees.
     expect(sendErrors).toEqual([]);
-    const keyOf = (body: unknown): string | undefined => (body as { key?: string } | undefined)?.key;
-    const heldForKeys = eh.events("flows").filter((event) => keyOf(event.body)?.startsWith("vm-"));
-    expect(heldForKeys).toHaveLength(keys.length + 1);
-    for (const event of heldForKeys) {
-      expect(event.partitionId).toBe(partitionIdForKey(keyOf(event.body) as string, 4));
+    const keyOf = (body: unknown): string => (body as { key: string }).key;
+    const held = eh.events("keyed");
+    expect(held).toHaveLength(keys.length + 1);
+    for (const event of held) {
+      expect(event.partitionId).toBe(partitionIdForKey(keyOf(event.body), 32));
     }
-    const partitionsOfVm7 = new Set(heldForKeys.filter((event) => keyOf(event.body) === "vm-7").map((event) => event.partitionId));
-    expect(partitionsOfVm7.size).toBe(1);
-    expect(new Set(heldForKeys.map((event) => event.partitionId)).size).toBeGreaterThan(1);
+    const partitionsOfKey7 = new Set(held.filter((event) => keyOf(event.body) === keys[7]).map((event) => event.partitionId));
+    expect(partitionsOfKey7.size).toBe(1);
+    expect(new Set(held.map((event) => event.partitionId)).size).toBeGreaterThan(8);
   });
 
   it("keeps hubs apart and serves declared consumer groups only", async () => {
