@@ -236,56 +236,60 @@ export function applyAggregates(
   toEpochMs(options.nowIso, "nowIso");
   const state = cloneState(previous);
   const skipped = { duplicate: 0, expired: 0, otherTarget: 0 };
-  const maxWindow = Math.max(1, ...rules.map((rule) => rule.windowInMinutes));
+  const alerts: AnomalyAlert[] = [];
   // Rules removed from the configuration drop their windows; new rules start empty.
   state.rules = Object.fromEntries(rules.map((rule) => [rule.id, state.rules[rule.id] ?? { minutes: {} }]));
-  const earliestTouched = new Map<string, string>();
-  const sorted = [...aggregates].sort((a, b) => (a.minute < b.minute ? -1 : a.minute > b.minute ? 1 : 0));
-  const newest = sorted.at(-1)?.minute;
-  const latest = newest !== undefined && (state.latestMinute === null || newest > state.latestMinute) ? newest : state.latestMinute;
-  for (const aggregate of sorted) {
-    state.target ??= aggregate.target;
-    if (aggregate.target.key !== state.target.key) {
-      skipped.otherTarget++;
-      continue;
-    }
-    const key = fnv1a64Hex(`${aggregate.sourceId}\u0000${aggregate.minute}`);
-    if (state.applied.includes(key)) {
-      skipped.duplicate++;
-      continue;
-    }
-    if (latest !== null && minutesBetween(aggregate.minute, latest) >= maxWindow) {
-      skipped.expired++;
-      continue;
-    }
-    state.applied.push(key);
-    aggregate.localIps.forEach((ip) => addBounded(state.localIps, ip, MAX_LOCAL_IPS));
-    aggregate.nsgNames.forEach((name) => addBounded(state.nsgNames, name, MAX_NAMES));
-    aggregate.flowLogNames.forEach((name) => addBounded(state.flowLogNames, name, MAX_NAMES));
-    for (const rule of rules) {
-      if (latest !== null && minutesBetween(aggregate.minute, latest) >= rule.windowInMinutes) continue;
-      if (!isInScope(rule, aggregate)) continue;
-      const ruleState = state.rules[rule.id];
-      const existing = ruleState.minutes[aggregate.minute];
-      const tally = tallyFor(rule, aggregate);
-      if (tally.total === 0 && !existing) continue;
-      ruleState.minutes[aggregate.minute] = mergeTallies(rule, existing ? [existing, tally] : [tally], MAX_REMOTES_PER_MINUTE);
-      const touched = earliestTouched.get(rule.id);
-      if (touched === undefined || aggregate.minute < touched) earliestTouched.set(rule.id, aggregate.minute);
-    }
+  // Minute by minute, oldest first, so that one call carrying an hour of backfill slides the
+  // windows exactly as sixty calls would.
+  const byMinute = new Map<string, MinuteAggregate[]>();
+  for (const aggregate of [...aggregates].sort((a, b) => (a.minute < b.minute ? -1 : a.minute > b.minute ? 1 : 0))) {
+    byMinute.set(aggregate.minute, [...(byMinute.get(aggregate.minute) ?? []), aggregate]);
   }
-  state.latestMinute = latest;
+  for (const [minute, group] of byMinute) {
+    const latest = state.latestMinute === null || minute > state.latestMinute ? minute : state.latestMinute;
+    const touchedRules = new Set<AnomalyRule>();
+    for (const aggregate of group) {
+      const outcome = applyOne(state, aggregate, rules, latest);
+      if (typeof outcome === "string") skipped[outcome]++;
+      else outcome.forEach((rule) => touchedRules.add(rule));
+    }
+    state.latestMinute = latest;
+    for (const rule of touchedRules) alerts.push(...evaluateRule(rule, state.rules[rule.id], minute, state, options));
+    for (const rule of rules) pruneRule(state.rules[rule.id], rule, latest);
+  }
   state.applied = state.applied.slice(-MAX_APPLIED_KEYS);
-  const alerts: AnomalyAlert[] = [];
-  for (const rule of rules) {
-    const fromMinute = earliestTouched.get(rule.id);
-    const ruleState = state.rules[rule.id];
-    if (fromMinute !== undefined) alerts.push(...evaluateRule(rule, ruleState, fromMinute, state, options));
-    if (latest === null) continue;
-    const oldestKept = addMinutes(latest, 1 - rule.windowInMinutes);
-    for (const minute of Object.keys(ruleState.minutes)) {
-      if (minute < oldestKept) delete ruleState.minutes[minute];
-    }
-  }
   return { state, alerts, skipped };
+}
+
+/** Adds one aggregate to the rules' windows; returns the rules it counted for, or why it was skipped. */
+function applyOne(state: DetectorState, aggregate: MinuteAggregate, rules: readonly AnomalyRule[], latest: string): AnomalyRule[] | keyof ApplyAggregatesResult["skipped"] {
+  state.target ??= aggregate.target;
+  if (aggregate.target.key !== state.target.key) return "otherTarget";
+  const key = fnv1a64Hex(`${aggregate.sourceId}\u0000${aggregate.minute}`);
+  if (state.applied.includes(key)) return "duplicate";
+  const age = minutesBetween(aggregate.minute, latest);
+  if (age >= Math.max(1, ...rules.map((rule) => rule.windowInMinutes))) return "expired";
+  state.applied.push(key);
+  aggregate.localIps.forEach((ip) => addBounded(state.localIps, ip, MAX_LOCAL_IPS));
+  aggregate.nsgNames.forEach((name) => addBounded(state.nsgNames, name, MAX_NAMES));
+  aggregate.flowLogNames.forEach((name) => addBounded(state.flowLogNames, name, MAX_NAMES));
+  const counted: AnomalyRule[] = [];
+  for (const rule of rules) {
+    if (age >= rule.windowInMinutes || !isInScope(rule, aggregate)) continue;
+    const ruleState = state.rules[rule.id];
+    const existing = ruleState.minutes[aggregate.minute];
+    const tally = tallyFor(rule, aggregate);
+    if (tally.total === 0) continue;
+    ruleState.minutes[aggregate.minute] = mergeTallies(rule, existing ? [existing, tally] : [tally], MAX_REMOTES_PER_MINUTE);
+    counted.push(rule);
+  }
+  return counted;
+}
+
+/** Drops minutes that slid out of the rule's window. */
+function pruneRule(ruleState: RuleWindowState, rule: AnomalyRule, latest: string): void {
+  const oldestKept = addMinutes(latest, 1 - rule.windowInMinutes);
+  for (const minute of Object.keys(ruleState.minutes)) {
+    if (minute < oldestKept) delete ruleState.minutes[minute];
+  }
 }

@@ -1,3 +1,4 @@
+import { ConfigurationError } from "../../errors";
 import { parseCidr, type Cidr } from "./ip";
 import {
   expectArray,
@@ -169,11 +170,11 @@ export function validateRules(value: unknown): AnomalyRule[] {
  */
 export function loadRules(text: string | undefined, source: string): AnomalyRule[] {
   if (text === undefined || text.trim() === "") return DEFAULT_RULES.map((rule) => structuredClone(rule));
+  const parsed = parseJsonSetting(text, source);
   try {
-    return validateRules(parseJsonSetting(text, source));
+    return validateRules(parsed);
   } catch (error) {
-    if (error instanceof Error && !error.message.startsWith(source)) error.message = `${source}: ${error.message}`;
-    throw error;
+    throw new ConfigurationError(`${source}: ${(error as Error).message}`, { cause: error });
   }
 }
 

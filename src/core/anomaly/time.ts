@@ -1,11 +1,13 @@
+import { ValidationError } from "../../errors";
+
 /** Minute arithmetic on ISO-8601 UTC strings; all times are passed in, never read from a clock. */
 
 export const MS_PER_MINUTE = 60_000;
 
-/** Epoch ms of an ISO time; throws a RangeError naming the field when unparsable. */
+/** Epoch ms of an ISO time; throws a ValidationError naming the field when unparsable. */
 export function toEpochMs(iso: string, what: string): number {
   const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) throw new RangeError(`${what} is not an ISO-8601 time: "${iso}"`);
+  if (Number.isNaN(ms)) throw new ValidationError(`${what} is not an ISO-8601 time: "${iso}"`);
   return ms;
 }
 

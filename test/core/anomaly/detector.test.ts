@@ -161,6 +161,19 @@ describe("detector", () => {
     expect(alerts[0]).toMatchObject({ historic: true, capture: { requested: false, durationInSeconds: 300 }, ruleId: "brute-force-ssh-rdp" });
   });
 
+  it("slides the windows inside one call carrying an hour of backfill, as separate calls would", () => {
+    // Prepare: one denied flow every minute for an hour, floods at minutes 10 and 50
+    const hour = Array.from({ length: 60 }, (_, offset) => eventsFor.deniedFlood(offset === 10 || offset === 50 ? 10 : 1, offset)).flat();
+    const aggregates = aggregate(hour, [deniedFlood]);
+    // Act
+    const { alerts, skipped, state } = apply(emptyDetectorState(), aggregates, [deniedFlood], true);
+    // Assess
+    expect(alerts.map((alert) => alert.window.end)).toEqual([minute(11), minute(51)]);
+    expect(alerts.every((alert) => alert.historic && !alert.capture.requested)).toBe(true);
+    expect(skipped).toEqual({ duplicate: 0, expired: 0, otherTarget: 0 });
+    expect(Object.keys(state.rules[deniedFlood.id].minutes)).toEqual([minute(55), minute(56), minute(57), minute(58), minute(59)]);
+  });
+
   it("gives the same alert id for the same target, rule and window, whatever the detection time", () => {
     // Prepare
     const aggregates = aggregate(eventsFor.portScan(12), [portScan]);
