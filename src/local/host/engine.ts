@@ -244,6 +244,8 @@ export class DurableEngine {
     for (const entity of snapshot.entities) {
       if (entity.queue.length > 0) this.scheduleEntity(entity.entityId);
     }
+    // Re-armed timers alone start no work: let an auto-advancing clock see the idle host.
+    setImmediate(() => this.onMaybeIdle());
   }
 
   private resumeInstance(instance: InstanceRecord): void {

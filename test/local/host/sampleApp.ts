@@ -217,6 +217,13 @@ export function registerSampleApp(): void {
     },
   });
 
+  // Counts deliveries per event id on the counter entity (to observe duplicate deliveries).
+  df.app.client.eventGrid("countDeliveries", {
+    handler: async (event, client: df.DurableClient) => {
+      await client.signalEntity(new df.EntityId(names.counter, event.id), "add", 1);
+    },
+  });
+
   df.app.client.timer("everyFiveMinutes", {
     schedule: "0 */5 * * * *",
     handler: async (timer, client: df.DurableClient, context: InvocationContext) => {
