@@ -1,4 +1,5 @@
 import { ValidationError } from "../errors";
+import { parseArmResourceId } from "./anomaly/armId";
 import type { RuleKind, Severity } from "./anomaly/rules";
 
 /**
@@ -98,15 +99,11 @@ const TARGET_TYPES: Record<string, CommonAlertTarget["kind"]> = {
   "microsoft.network/networkinterfaces": "nic",
 };
 
-/** Parses `/subscriptions/{s}/resourceGroups/{rg}/providers/{ns}/{type}/{name}` (any case) as a VM or NIC. */
+/** Parses a VM or NIC resource id (any case); null for anything else. */
 export function parseVmOrNicResourceId(resourceId: string): CommonAlertTarget | null {
-  const segments = resourceId.split("/");
-  if (segments.length !== 9 || segments[0] !== "") return null;
-  const [, subscriptions, subscriptionId, resourceGroups, resourceGroup, providers, namespace, type, name] = segments;
-  if (subscriptions.toLowerCase() !== "subscriptions" || resourceGroups.toLowerCase() !== "resourcegroups") return null;
-  if (providers.toLowerCase() !== "providers" || !subscriptionId || !resourceGroup || !name) return null;
-  const kind = TARGET_TYPES[`${namespace}/${type}`.toLowerCase()];
-  return kind ? { kind, resourceId, subscriptionId, resourceGroup, name } : null;
+  const parsed = parseArmResourceId(resourceId);
+  const kind = parsed ? TARGET_TYPES[parsed.type] : undefined;
+  return parsed && kind ? { kind, resourceId, subscriptionId: parsed.subscriptionId, resourceGroup: parsed.resourceGroup, name: parsed.name } : null;
 }
 
 /**

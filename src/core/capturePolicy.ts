@@ -2,7 +2,9 @@ import type { PacketCapture, PacketCaptureFilter } from "@azure/arm-network";
 import { ValidationError } from "../errors";
 import type { AnomalyAlert } from "./alertSchema";
 import { parseVmOrNicResourceId } from "./alertSchema";
-import { fnv1a64Hex } from "./anomaly/hash";
+import { parseArmResourceId } from "./anomaly/armId";
+// A generic 64-bit string hash despite its name: deterministic capture names.
+import { hashBlobPath as hash64 } from "./eventId";
 import { parseIp } from "./anomaly/ip";
 import { MAX_CAPTURE_DURATION_IN_SECONDS } from "./anomaly/rules";
 import { toEpochMs } from "./anomaly/time";
@@ -61,13 +63,11 @@ const CONFIG_KEYS = [
 const STORAGE_KEYS = ["storageAccountId", "containerPath", "blobEndpoint"] as const;
 
 function storageAccountNameOf(storageAccountId: string): string | null {
-  const segments = storageAccountId.split("/");
-  if (segments.length !== 9 || segments[0] !== "") return null;
-  const [, subscriptions, subscriptionId, resourceGroups, resourceGroup, providers, namespace, type, name] = segments;
-  const shapeOk = subscriptions.toLowerCase() === "subscriptions" && resourceGroups.toLowerCase() === "resourcegroups" &&
-    providers.toLowerCase() === "providers" && `${namespace}/${type}`.toLowerCase() === "microsoft.storage/storageaccounts";
+  const parsed = parseArmResourceId(storageAccountId);
+  if (parsed?.type !== "microsoft.storage/storageaccounts") return null;
+  const name = parsed.name;
   const nameOk = name.length >= 3 && name.length <= 24 && [...name].every((c) => (c >= "a" && c <= "z") || (c >= "0" && c <= "9"));
-  return shapeOk && subscriptionId !== "" && resourceGroup !== "" && nameOk ? name : null;
+  return nameOk ? name : null;
 }
 
 function isContainerName(name: string): boolean {
@@ -225,7 +225,7 @@ function armSafe(text: string): string {
  * names in different resource groups apart.
  */
 export function captureName(vmResourceId: string, vmName: string, startIso: string): string {
-  const suffix = `-${isoCompact(new Date(toEpochMs(startIso, "capture start")).toISOString()).stamp}-${fnv1a64Hex(vmResourceId.toLowerCase()).slice(0, 8)}`;
+  const suffix = `-${isoCompact(new Date(toEpochMs(startIso, "capture start")).toISOString()).stamp}-${hash64(vmResourceId.toLowerCase()).slice(0, 8)}`;
   const prefix = "flowtap-";
   const room = MAX_CAPTURE_NAME_LENGTH - prefix.length - suffix.length;
   const vmPart = armSafe(vmName).slice(0, room).replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9_]+$/g, "") || "vm";

@@ -5,3 +5,6 @@ export * from "./records";
 export * from "./flatten";
 export * from "./encode";
 export * from "./eventId";
+export * from "./anomaly";
+export * from "./alertSchema";
+export * from "./capturePolicy";

@@ -1,6 +1,7 @@
 import { ALERT_SCHEMA_VERSION, ANOMALY_ALERT_TYPE, type AnomalyAlert, type EvidenceRemote } from "../alertSchema";
 import { addBounded, MAX_EVIDENCE_PORTS, MAX_LOCAL_IPS, MAX_NAMES, topKeys, type MinuteAggregate, type TargetRef } from "./aggregate";
-import { fnv1a64Hex } from "./hash";
+// A generic 64-bit string hash despite its name: deterministic ids and idempotency keys.
+import { hashBlobPath as hash64 } from "../eventId";
 import { isIpInCidr } from "./ip";
 import { scopeCidrs, THRESHOLD_KEY, thresholdOf, type AnomalyRule } from "./rules";
 import { addMinutes, minutesBetween, toEpochMs } from "./time";
@@ -178,7 +179,7 @@ function alertFor(rule: AnomalyRule, state: DetectorState, window: MinuteTally, 
   if (rule.captureMaxSizeInBytes !== undefined) capture.maxSizeInBytes = rule.captureMaxSizeInBytes;
   return {
     schemaVersion: ALERT_SCHEMA_VERSION,
-    id: `fta-${fnv1a64Hex(`${target.key}\u0000${rule.id}\u0000${start}`)}`,
+    id: `fta-${hash64(`${target.key}\u0000${rule.id}\u0000${start}`)}`,
     type: ANOMALY_ALERT_TYPE,
     time: options.nowIso,
     ruleId: rule.id,
@@ -265,7 +266,7 @@ export function applyAggregates(
 function applyOne(state: DetectorState, aggregate: MinuteAggregate, rules: readonly AnomalyRule[], latest: string): AnomalyRule[] | keyof ApplyAggregatesResult["skipped"] {
   state.target ??= aggregate.target;
   if (aggregate.target.key !== state.target.key) return "otherTarget";
-  const key = fnv1a64Hex(`${aggregate.sourceId}\u0000${aggregate.minute}`);
+  const key = hash64(`${aggregate.sourceId}\u0000${aggregate.minute}`);
   if (state.applied.includes(key)) return "duplicate";
   const age = minutesBetween(aggregate.minute, latest);
   if (age >= Math.max(1, ...rules.map((rule) => rule.windowInMinutes))) return "expired";
