@@ -1,0 +1,13 @@
+/** Reads the published flow-log samples (see ../shared/fixtures/flowlogs/SOURCES.md). */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+
+export const FIXTURES_DIR = resolve(__dirname, "../../../shared/fixtures/flowlogs");
+
+export function fixturePath(name: string): string {
+  return resolve(FIXTURES_DIR, name);
+}
+
+export function readFixture(name: string): Buffer {
+  return readFileSync(fixturePath(name));
+}
