@@ -12,7 +12,7 @@ import { randomUUID } from "node:crypto";
 import type { InvocationContext } from "@azure/functions";
 import { ValidationError } from "../../errors";
 import { logFailure, logger } from "../../logger";
-import type { HostClock } from "./clock";
+import { VirtualClock, type HostClock } from "./clock";
 import {
   completedIds,
   historyEvents,
@@ -53,6 +53,7 @@ interface LibraryAction {
   instanceId?: string;
   operation?: string;
   fireAt?: Date;
+  isCanceled?: boolean;
   reason?: string;
   retryOptions?: LibraryRetryOptions;
   externalEventName?: string;
@@ -281,10 +282,10 @@ export class DurableEngine {
   private onMaybeIdle(): void {
     if (this.busy > 0 || this.stopped) return;
     const clock = this.options.clock;
-    if (clock.kind === "virtual" && "autoAdvance" in clock && (clock as { autoAdvance: boolean }).autoAdvance) {
+    if (clock instanceof VirtualClock && clock.autoAdvance) {
       const next = this.nextTimerDueTime();
       if (next !== undefined) {
-        (clock as unknown as { advanceTo(time: Date): void }).advanceTo(new Date(next));
+        clock.advanceTo(new Date(next));
         if (this.busy > 0) return;
       }
     }
@@ -567,6 +568,12 @@ export class DurableEngine {
       const dispatch = this.scheduleTask(record, id, task, now);
       if (dispatch) dispatches.push(dispatch);
     }
+    // A cancelled timer (Task.any loser) is disarmed, so an idle virtual clock does not jump to it.
+    for (const [key, task] of Object.entries(executor?.openTasks ?? {})) {
+      if (task.actionObj !== "noOp" && task.actionObj.actionType === ActionType.CreateTimer && task.actionObj.isCanceled) {
+        this.disarmTimer(instanceId, Number(key));
+      }
+    }
     return dispatches;
   }
 
@@ -704,6 +711,12 @@ export class DurableEngine {
       if (stillWaiting) void this.track(() => this.deliver(instanceId, historyEvents.timerFired(this.options.clock.now(), timerId, fireAtIso)));
     });
     this.armedTimers.set(key, { fireAt: fireAt.getTime(), cancel });
+  }
+
+  private disarmTimer(instanceId: string, timerId: number): void {
+    const key = `${instanceId}\u0000${timerId}`;
+    this.armedTimers.get(key)?.cancel();
+    this.armedTimers.delete(key);
   }
 
   private cancelTimers(instanceId: string): void {

@@ -12,7 +12,7 @@ import type { AddressInfo } from "node:net";
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { ConfigurationError, ValidationError } from "../../errors";
 import { logFailure, logger } from "../../logger";
-import { RealClock, VirtualClock, type HostClock } from "./clock";
+import { RealClock, VirtualClock } from "./clock";
 import { handleDurableApi, instanceStatus, type ApiResponse } from "./durableApi";
 import { DurableEngine, entitySchedulerId, isTerminal } from "./engine";
 import { FaultInjector } from "./faults";
@@ -130,7 +130,8 @@ export class LocalHost {
   readonly registrations: readonly FunctionRegistration[];
   readonly keys: HostKeys;
   readonly faults = new FaultInjector();
-  readonly clock: HostClock;
+  /** The host's clock: narrow on `kind`, or use `virtualClock` in tests. */
+  readonly clock: RealClock | VirtualClock;
   readonly store: HostStore;
   private readonly engine: DurableEngine;
   private readonly server: http.Server;
@@ -238,6 +239,12 @@ export class LocalHost {
   /** `http://127.0.0.1:<port>` */
   get baseUrl(): string {
     return `http://127.0.0.1:${this.portNumber}`;
+  }
+
+  /** The virtual clock (advance, advanceTo, advanceToNextTimer, autoAdvance); throws on a real-clock host. */
+  get virtualClock(): VirtualClock {
+    if (!(this.clock instanceof VirtualClock)) throw new ConfigurationError('this local host runs on the real clock: start it with clock: { mode: "virtual" }');
+    return this.clock;
   }
 
   /** A handler-free summary of the registrations, sorted by name (for exact assertions). */

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { startLocalHost, type LocalHost, type LocalHostOptions } from "../../../src/local/host";
-import { names, registerSampleApp, sampleSwitches } from "./sampleApp";
+import { activityLoad, names, registerSampleApp, sampleSwitches } from "./sampleApp";
 
 let host: LocalHost | undefined;
 
@@ -33,6 +33,35 @@ describe("local host orchestrations", () => {
     const status = await local.waitForInstance(await local.startOrchestration(names.fanOut, { input: 6 }));
 
     expect(status.output).toEqual(["Hello #0", "Hello #1", "Hello #2", "Hello #3", "Hello #4", "Hello #5"]);
+  });
+
+  it("runs up to maxConcurrentActivities activities at once", async () => {
+    const local = await start({ maxConcurrentActivities: 3 });
+    activityLoad.maxInFlight = 0;
+
+    const status = await local.waitForInstance(await local.startOrchestration(names.fanOut, { input: { count: 12, activity: names.slowEcho } }));
+
+    expect(status.runtimeStatus).toBe("Completed");
+    expect(activityLoad.maxInFlight).toBe(3);
+  });
+
+  it("runs one operation at a time per entity", async () => {
+    const local = await start();
+
+    await Promise.all(Array.from({ length: 40 }, () => local.signalEntity(names.counter, "busy", "add", 1)));
+    await local.waitForIdle();
+
+    expect(local.getEntityState(names.counter, "busy")).toBe(40);
+    expect(local.getEntityState<number[]>(names.audit, "busy")).toHaveLength(40);
+  });
+
+  it("sleeps through a timer longer than the maximum short timer", async () => {
+    const local = await start({ clock: { mode: "virtual", startTime: new Date("2026-05-01T00:00:00Z") } });
+
+    const status = await local.waitForInstance(await local.startOrchestration(names.longSleep));
+
+    expect(status.output).toBe("2026-05-11T00:00:00.000Z");
+    expect(local.getHistory(status.instanceId).filter((e) => e.EventType === 10).length).toBeGreaterThan(1);
   });
 
   it("retries a failing activity until an attempt succeeds", async () => {

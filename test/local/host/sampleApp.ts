@@ -9,8 +9,13 @@ import type { EntityContext, OrchestrationContext, OrchestrationHandler } from "
 /** Lets a test change orchestrator code between replays (to provoke non-determinism). */
 export const sampleSwitches = { divergentActivity: false };
 
+/** Activities of `slowEcho` running now, and the most seen at once. */
+export const activityLoad = { inFlight: 0, maxInFlight: 0 };
+
 export const names = {
   hello: "sayHello",
+  slowEcho: "slowEcho",
+  longSleep: "longSleep",
   alwaysFails: "alwaysFails",
   sequence: "helloSequence",
   fanOut: "fanOut",
@@ -39,6 +44,15 @@ const helloSequence: OrchestrationHandler = function* (context: OrchestrationCon
 
 export function registerSampleApp(): void {
   df.app.activity(names.hello, { handler: (name: string) => `Hello ${name}` });
+  df.app.activity(names.slowEcho, {
+    handler: async (input: string) => {
+      activityLoad.inFlight++;
+      activityLoad.maxInFlight = Math.max(activityLoad.maxInFlight, activityLoad.inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      activityLoad.inFlight--;
+      return input;
+    },
+  });
   df.app.activity(names.alwaysFails, {
     handler: (input: string) => {
       throw new RangeError(`no luck with ${input}`);
@@ -48,8 +62,9 @@ export function registerSampleApp(): void {
   df.app.orchestration(names.sequence, helloSequence);
 
   df.app.orchestration(names.fanOut, function* (context) {
-    const count = context.df.getInput() as number;
-    const tasks = Array.from({ length: count }, (_, i) => context.df.callActivity(names.hello, `#${i}`));
+    const input = context.df.getInput() as number | { count: number; activity: string };
+    const { count, activity } = typeof input === "number" ? { count: input, activity: names.hello } : input;
+    const tasks = Array.from({ length: count }, (_, i) => context.df.callActivity(activity, `#${i}`));
     return (yield context.df.Task.all(tasks)) as string[];
   });
 
@@ -81,6 +96,12 @@ export function registerSampleApp(): void {
     yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + 3 * 3600_000));
     const greeting = (yield context.df.callActivity(names.hello, "after the timer")) as string;
     return { started, woke: context.df.currentUtcDateTime.toISOString(), greeting };
+  });
+
+  // Longer than the extension's maximum short timer (6 days): the library chains 3-day timers.
+  df.app.orchestration(names.longSleep, function* (context) {
+    yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + 10 * 24 * 3600_000));
+    return context.df.currentUtcDateTime.toISOString();
   });
 
   df.app.orchestration(names.approval, function* (context) {

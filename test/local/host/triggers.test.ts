@@ -165,7 +165,7 @@ describe("local host triggers and durable client", () => {
     const local = await start({ clock: { mode: "virtual", startTime: new Date("2026-01-01T00:00:30Z"), autoAdvance: false } });
 
     await local.invokeTimer("everyFiveMinutes");
-    (local.clock as import("../../../src/local/host").VirtualClock).advance(5 * 60_000);
+    local.virtualClock.advance(5 * 60_000);
     await local.waitForIdle();
     const started = local.listInstances().filter((i) => i.name === names.fanOut);
     await Promise.all(started.map((i) => local.waitForInstance(i.instanceId)));
