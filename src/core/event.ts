@@ -10,7 +10,7 @@ export type Decision = "allow" | "deny";
 export type FlowState = "begin" | "continuing" | "end" | "deny";
 
 export interface FlowEvent {
-  /** Deterministic from (blob, block index, tuple index). */
+  /** Deterministic from (blob, record index, tuple index): `{blobHash}-{recordIndex}-{tupleIndex}` (src/core/eventId.ts). Record index = committed block index − 1. */
   id: string;
   /** ISO-8601 UTC from the tuple's own timestamp. */
   time: string;
@@ -48,6 +48,6 @@ export interface FlowEvent {
   bytesSrcToDst: number | null;
   packetsDstToSrc: number | null;
   bytesDstToSrc: number | null;
-  /** Container-relative blob path, e.g. `insights-logs-.../PT1H.json`. */
+  /** Container-relative blob path, e.g. `resourceId=/SUBSCRIPTIONS/.../PT1H.json`; when unknown, the path given (or ""). */
   blob: string;
 }
