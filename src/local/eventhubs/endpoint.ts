@@ -62,6 +62,8 @@ export interface LocalEventHubEvent {
 /** How sends ended, for tests of retry paths. */
 export interface SendOutcomeCounts {
   accepted: number;
+  /** Sends of an idempotent producer whose sequence numbers were already stored: accepted, not stored again. */
+  duplicatesIgnored: number;
   refusedServerBusy: number;
   refusedTooLarge: number;
   timedOut: number;
@@ -85,6 +87,12 @@ const DEFAULT_CONSUMER_GROUP = "$Default";
 /** How long stop() lets clients answer the AMQP close before it destroys their sockets. */
 const CLOSE_GRACE_IN_MS = 500;
 const RUNTIME_METRIC_CAPABILITY = "com.microsoft:enable-receiver-runtime-metric-name";
+const IDEMPOTENT_PRODUCER = {
+  capability: "com.microsoft:idempotent-producer",
+  epoch: "com.microsoft:producer-epoch",
+  producerId: "com.microsoft:producer-id",
+  sequenceNumber: "com.microsoft:producer-sequence-number",
+} as const;
 const CONSUMER_ADDRESS = /^([^/]+)\/ConsumerGroups\/([^/]+)\/Partitions\/([^/]+)$/;
 const PUBLISH_ADDRESS = /^([^/]+)(?:\/Partitions\/([^/]+))?$/;
 
@@ -95,6 +103,13 @@ interface Hub {
   consumerGroups: Set<string>;
   /** Events with neither a partition id nor a key are spread round-robin, as the service does. */
   nextRoundRobinPartition: number;
+}
+
+/** What the endpoint remembers of an idempotent producer on one partition, across its links. */
+interface IdempotentProducer {
+  producerId: number;
+  epoch: number;
+  lastSequenceNumber: number;
 }
 
 interface PendingFault extends SendFaultOptions {
@@ -120,7 +135,9 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
     throw new ConfigurationError(`startEventHubsEndpoint: maxMessageSizeInBytes must be a positive integer, got ${maxMessageSizeInBytes}`);
   }
   const faults: PendingFault[] = [];
-  const outcomes: SendOutcomeCounts = { accepted: 0, refusedServerBusy: 0, refusedTooLarge: 0, timedOut: 0 };
+  const outcomes: SendOutcomeCounts = { accepted: 0, duplicatesIgnored: 0, refusedServerBusy: 0, refusedTooLarge: 0, timedOut: 0 };
+  const idempotentProducers = new Map<string, IdempotentProducer>();
+  let nextProducerId = 1;
   /** Open connections, each with what to undo when it goes (consumer links' append listeners). */
   const connections = new Map<Connection, Set<() => void>>();
   const sockets = new Set<Socket>();
@@ -147,12 +164,47 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
       receiver.close({ condition: "amqp:not-found", description: `The messaging entity '${address}' could not be found.` });
       return;
     }
+    let producer: IdempotentProducer | undefined;
+    if (capabilitiesOf(receiver.desired_capabilities).includes(IDEMPOTENT_PRODUCER.capability)) {
+      if (partitionId === undefined) {
+        receiver.close({ condition: "amqp:not-allowed", description: `Idempotent publishing to '${address}' needs a partition id.` });
+        return;
+      }
+      producer = attachIdempotentProducer(receiver, `${hub.definition.name}/${partitionId}`);
+    }
     receiver.on("message", (context: EventContext) => {
-      onPublish(hub, partitionId, context);
+      onPublish(hub, partitionId, producer, context);
     });
   }
 
-  function onPublish(hub: Hub, partitionId: string | undefined, context: EventContext): void {
+  /**
+   * Answers the attach of an idempotent producer with its id, epoch and last stored sequence number
+   * (a new producer gets a fresh id and -1), so the client numbers its events from there.
+   */
+  function attachIdempotentProducer(receiver: Receiver, partitionPath: string): IdempotentProducer {
+    const requested = (receiver.properties ?? {}) as Record<string, unknown>;
+    const requestedId = requested[IDEMPOTENT_PRODUCER.producerId];
+    const producerId = typeof requestedId === "number" ? requestedId : nextProducerId++;
+    const key = `${partitionPath}/${producerId}`;
+    const requestedSequenceNumber = requested[IDEMPOTENT_PRODUCER.sequenceNumber];
+    const producer = idempotentProducers.get(key) ?? {
+      producerId,
+      epoch: Number(requested[IDEMPOTENT_PRODUCER.epoch] ?? 0),
+      lastSequenceNumber: typeof requestedSequenceNumber === "number" ? requestedSequenceNumber : -1,
+    };
+    idempotentProducers.set(key, producer);
+    // rhea has no setter for these attach fields; they go out with the attach it sends after this event.
+    const localAttach = (receiver as unknown as { local: { attach: Record<string, unknown> } }).local.attach;
+    localAttach.offered_capabilities = [IDEMPOTENT_PRODUCER.capability];
+    localAttach.properties = {
+      [IDEMPOTENT_PRODUCER.producerId]: types.wrap_long(producer.producerId),
+      [IDEMPOTENT_PRODUCER.epoch]: types.wrap_short(producer.epoch),
+      [IDEMPOTENT_PRODUCER.sequenceNumber]: types.wrap_int(producer.lastSequenceNumber),
+    };
+    return producer;
+  }
+
+  function onPublish(hub: Hub, partitionId: string | undefined, producer: IdempotentProducer | undefined, context: EventContext): void {
     const delivery = context.delivery as Delivery;
     // Batches (message format 0x80013700) arrive as raw bytes; plain messages arrive decoded.
     const payload = context.message as unknown as Message | Buffer;
@@ -180,22 +232,47 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
     }
     if (fault?.kind === "timeout") {
       outcomes.timedOut += 1;
-      if (fault.storeEventsOfTimedOutSends) store(hub, partitionId, encoded, isBatch);
+      if (fault.storeEventsOfTimedOutSends) store(hub, partitionId, producer, encoded, isBatch);
       return; // Never settled: the client's send times out.
     }
-    store(hub, partitionId, encoded, isBatch);
-    outcomes.accepted += 1;
+    const stored = store(hub, partitionId, producer, encoded, isBatch);
+    if (stored === "out-of-order") {
+      delivery.reject({
+        condition: "com.microsoft:out-of-order-sequence",
+        description: `The supplied sequence number is not the next one expected (${(producer?.lastSequenceNumber ?? 0) + 1}) for producer ${producer?.producerId} on ${target}.`,
+      });
+      return;
+    }
+    if (stored === "duplicate") outcomes.duplicatesIgnored += 1;
+    else outcomes.accepted += 1;
     delivery.accept();
   }
 
-  /** A batch's data sections each hold one encoded event; a plain message is one event. */
-  function store(hub: Hub, partitionId: string | undefined, encoded: Buffer, isBatch: boolean): void {
+  /**
+   * Appends the events of one send. A batch's data sections each hold one encoded event; a plain
+   * message is one event. An idempotent producer's send is stored only when its first sequence
+   * number follows the last stored one; an already stored one is a duplicate (the retry of a send
+   * whose acknowledgement was lost).
+   */
+  function store(
+    hub: Hub,
+    partitionId: string | undefined,
+    producer: IdempotentProducer | undefined,
+    encoded: Buffer,
+    isBatch: boolean,
+  ): "stored" | "duplicate" | "out-of-order" {
     const envelope = decodeMessage(encoded);
     const sections = isBatch && isBodySections(envelope.body, 0x75) ? ([] as unknown[]).concat(envelope.body.content) : [];
     const batch = isBatch
       ? sections.filter(Buffer.isBuffer).map((data) => ({ message: decodeMessage(data), sizeInBytes: data.length }))
       : [{ message: envelope, sizeInBytes: encoded.length }];
-    if (batch.length === 0) return;
+    if (batch.length === 0) return "stored";
+    if (producer) {
+      const firstSequenceNumber = Number(batch[0].message.message_annotations?.[IDEMPOTENT_PRODUCER.sequenceNumber]);
+      if (firstSequenceNumber <= producer.lastSequenceNumber) return "duplicate";
+      if (firstSequenceNumber !== producer.lastSequenceNumber + 1) return "out-of-order";
+      producer.lastSequenceNumber = firstSequenceNumber + batch.length - 1;
+    }
     const partitionKey = partitionKeyOf(envelope) ?? partitionKeyOf(batch[0].message);
     const targetPartition = partitionId !== undefined
       ? Number(partitionId)
@@ -206,6 +283,7 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
     const now = new Date();
     for (const { message, sizeInBytes } of batch) log.append(message, sizeInBytes, partitionKey, now);
     log.notifyAppended();
+    return "stored";
   }
 
   function openConsumerLink(sender: Sender, match: RegExpExecArray): void {
@@ -223,8 +301,7 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
       sender.close({ condition: "amqp:invalid-field", description: `${address}: ${(error as Error).message}` });
       return;
     }
-    const desired: unknown = sender.desired_capabilities;
-    const tracksLastEnqueued = ([] as unknown[]).concat(desired ?? []).includes(RUNTIME_METRIC_CAPABILITY);
+    const tracksLastEnqueued = capabilitiesOf(sender.desired_capabilities).includes(RUNTIME_METRIC_CAPABILITY);
     // Credit decides how many events go out: send while the client has granted some.
     const pump = (): void => {
       while (sender.sendable() && next < log.events.length) {
@@ -428,6 +505,11 @@ function createHubs(definitions: LocalHubDefinition[]): Map<string, Hub> {
 /** rhea's codec types its result apart from the `Message` its links take; they are the same object. */
 function decodeMessage(bytes: Buffer): Message {
   return amqpMessage.decode(bytes) as unknown as Message;
+}
+
+/** A link's capabilities arrive as one symbol or a list of them. */
+function capabilitiesOf(capabilities: string | string[] | undefined): string[] {
+  return capabilities === undefined || capabilities === null ? [] : ([] as string[]).concat(capabilities);
 }
 
 function partitionKeyOf(message: Message): string | undefined {

@@ -304,6 +304,37 @@ describe("local Event Hubs endpoint with the real @azure/event-hubs clients", ()
     expect(eh.events("faulty").slice(before).map((event) => event.body)).toEqual(["lost-ack", "lost-ack"]);
     await faulty.close();
   });
+
+  it("stores an idempotent producer's retried send once when its acknowledgement was lost", async () => {
+    // Prepare: in v6 only the buffered producer offers idempotent retries
+    const sendErrors: Error[] = [];
+    const idempotent = new EventHubBufferedProducerClient(eh.connectionString("faulty"), {
+      enableIdempotentRetries: true,
+      maxWaitTimeInMs: 50,
+      onSendEventsErrorHandler: (context) => {
+        sendErrors.push(context.error);
+      },
+      retryOptions: { ...FAST_RETRIES, timeoutInMs: 400 },
+    });
+    await idempotent.enqueueEvent({ body: "first" });
+    await idempotent.flush();
+    const before = eh.sendOutcomes();
+    eh.injectFaults({ kind: "timeout", count: 1, hub: "faulty", storeEventsOfTimedOutSends: true });
+
+    // Act
+    await idempotent.enqueueEvents([{ body: "acknowledgement-lost" }, { body: "same-batch" }]);
+    await idempotent.flush();
+    await idempotent.enqueueEvent({ body: "next" });
+    await idempotent.flush();
+    await idempotent.close();
+
+    // Assess
+    expect(sendErrors).toEqual([]);
+    const held = eh.events("faulty", "0").slice(-4);
+    expect(held.map((event) => event.body)).toEqual(["first", "acknowledgement-lost", "same-batch", "next"]);
+    expect(held.map((event) => event.annotations["com.microsoft:producer-sequence-number"])).toEqual([0, 1, 2, 3]);
+    expect(eh.sendOutcomes().duplicatesIgnored - before.duplicatesIgnored).toBe(1);
+  });
 });
 
 describe("local Event Hubs endpoint limits and shutdown", () => {
