@@ -1,9 +1,9 @@
 import { ALERT_SCHEMA_VERSION, ANOMALY_ALERT_TYPE, type AnomalyAlert, type EvidenceRemote } from "../alertSchema";
-import { addBounded, MAX_EVIDENCE_PORTS, MAX_LOCAL_IPS, MAX_NAMES, topKeys, type MinuteAggregate, type TargetRef } from "./aggregate";
+import { addBounded, MAX_EVIDENCE_PORTS, MAX_LOCAL_IPS, MAX_NAMES, MAX_PROTOCOLS, topKeys, type MinuteAggregate, type TargetRef } from "./aggregate";
 // A generic 64-bit string hash despite its name: deterministic ids and idempotency keys.
 import { hashBlobPath as hash64 } from "../eventId";
 import { isIpInCidr } from "./ip";
-import { scopeCidrs, THRESHOLD_KEY, thresholdOf, type AnomalyRule } from "./rules";
+import { scopeCidrs, THRESHOLD_KEY, thresholdOf, type AnomalyRule, type RuleKind } from "./rules";
 import { addMinutes, minutesBetween, toEpochMs } from "./time";
 
 /**
@@ -46,6 +46,8 @@ export interface MinuteTally {
 }
 
 export interface RuleWindowState {
+  /** The kind the tallies were counted for: a rule id reused for another kind starts afresh. */
+  kind: RuleKind;
   /** Minute start → tally; only minutes inside the rule's window behind `latestMinute`. */
   minutes: Record<string, MinuteTally>;
   /** End minute (inclusive) of the window that last fired: the cooldown anchor. */
@@ -139,7 +141,7 @@ function tallyFor(rule: AnomalyRule, aggregate: MinuteAggregate): MinuteTally {
 function mergeRemote(into: RemoteTally | undefined, from: RemoteTally, portCap: number, unionCounts: boolean): RemoteTally {
   const merged: RemoteTally = into ? { value: into.value, ports: [...into.ports], protocols: [...into.protocols] } : { value: 0, ports: [], protocols: [] };
   from.ports.forEach((port) => addBounded(merged.ports, port, portCap));
-  from.protocols.forEach((protocol) => addBounded(merged.protocols, protocol, 4));
+  from.protocols.forEach((protocol) => addBounded(merged.protocols, protocol, MAX_PROTOCOLS));
   merged.value = unionCounts ? merged.ports.length : merged.value + from.value;
   return merged;
 }
@@ -171,7 +173,7 @@ function alertFor(rule: AnomalyRule, state: DetectorState, window: MinuteTally, 
   const protocols: string[] = [];
   for (const remote of remotes) {
     remote.ports.forEach((port) => addBounded(ports, port, MAX_EVIDENCE_PORTS));
-    remote.protocols.forEach((protocol) => addBounded(protocols, protocol, 4));
+    remote.protocols.forEach((protocol) => addBounded(protocols, protocol, MAX_PROTOCOLS));
   }
   const historic = options.historic === true;
   const capture: AnomalyAlert["capture"] = { requested: rule.capture && !historic };
@@ -219,10 +221,6 @@ function evaluateRule(rule: AnomalyRule, ruleState: RuleWindowState, fromMinute:
   return alerts;
 }
 
-function cloneState(state: DetectorState): DetectorState {
-  return structuredClone(state);
-}
-
 /**
  * Applies per-minute aggregates of this target and returns the new state and the alerts.
  * Idempotent per (aggregate.sourceId, aggregate.minute); late minutes inside the window count,
@@ -235,11 +233,16 @@ export function applyAggregates(
   options: ApplyAggregatesOptions,
 ): ApplyAggregatesResult {
   toEpochMs(options.nowIso, "nowIso");
-  const state = cloneState(previous);
+  const state = structuredClone(previous);
   const skipped = { duplicate: 0, expired: 0, otherTarget: 0 };
   const alerts: AnomalyAlert[] = [];
-  // Rules removed from the configuration drop their windows; new rules start empty.
-  state.rules = Object.fromEntries(rules.map((rule) => [rule.id, state.rules[rule.id] ?? { minutes: {} }]));
+  // Rules removed from the configuration drop their windows; new (or re-kinded) rules start empty.
+  state.rules = Object.fromEntries(
+    rules.map((rule) => {
+      const kept = state.rules[rule.id];
+      return [rule.id, kept?.kind === rule.kind ? kept : { kind: rule.kind, minutes: {} }];
+    }),
+  );
   // Minute by minute, oldest first, so that one call carrying an hour of backfill slides the
   // windows exactly as sixty calls would.
   const byMinute = new Map<string, MinuteAggregate[]>();

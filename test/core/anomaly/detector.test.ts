@@ -185,6 +185,18 @@ describe("detector", () => {
     expect(first.alerts[0].id).toMatch(/^fta-[0-9a-f]{16}$/);
   });
 
+  it("drops windows of removed rules and restarts a rule id reused for another kind", () => {
+    // Prepare
+    const reused = { ...portScan, id: deniedFlood.id };
+    const before = apply(emptyDetectorState(), aggregate(eventsFor.deniedFlood(9), [deniedFlood, egress]), [deniedFlood, egress]);
+    // Act
+    const after = apply(before.state, aggregate(eventsFor.deniedFlood(1, 1), [reused]), [reused]);
+    // Assess
+    expect(Object.keys(after.state.rules)).toEqual([deniedFlood.id]);
+    expect(after.state.rules[deniedFlood.id]).toEqual({ kind: "portScan", minutes: { [minute(1)]: expect.anything() } });
+    expect(after.alerts).toEqual([]);
+  });
+
   it("skips aggregates of another target", () => {
     // Prepare
     const mine = aggregate(eventsFor.deniedFlood(1), [deniedFlood]);
