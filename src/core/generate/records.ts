@@ -11,7 +11,7 @@ import type { TopologyNic, Topology } from "./topology";
 import { SeededRandom, hashKey } from "./random";
 import { attackTuplesForMinute, resolveAttack, type AttackPlan } from "./attacks";
 import { benignTuplesForMinute } from "./benign";
-import type { SyntheticTuple } from "./tuple";
+import type { SyntheticTuple, TimeWindow } from "./tuple";
 
 export interface NsgFlowLogRecord {
   time: string;
@@ -113,13 +113,31 @@ export function* generateRecords(options: GenerateRecordsOptions): Generator<Flo
     const window = { startMs: recordTimeMs - MINUTE_IN_MS, endMs: recordTimeMs };
     const tuples = benignTuplesForMinute({ nic, seed, random, window, minute, hourStartMs, tuplesPerMinute });
     for (const attack of attacks) tuples.push(...attackTuplesForMinute(attack, { nic, seed, window, minuteStartMs }));
-    tuples.sort((a, b) => a.timeInMs - b.timeInMs);
+    const sorted = sortByTime(tuples, window);
     const time = formatRecordTime(recordTimeMs, hashKey(seed, "fraction", nic.index, minuteStartMs) % 10_000);
-    for (let at = 0; at < Math.max(tuples.length, 1); at += maxTuplesPerRecord) {
-      const chunk = tuples.slice(at, at + maxTuplesPerRecord);
+    for (let at = 0; at < Math.max(sorted.length, 1); at += maxTuplesPerRecord) {
+      const chunk = sorted.slice(at, at + maxTuplesPerRecord);
       yield nic.kind === "nsg" ? nsgRecord(nic, time, chunk) : vnetRecord(nic, time, chunk);
     }
   }
+}
+
+const MAX_TUPLES_PER_MINUTE = 2 ** 21;
+
+/**
+ * Stable sort by time through one native numeric sort of (time offset, position) keys: a
+ * comparator sort of hundreds of thousands of objects a minute was the generator's hot spot.
+ */
+function sortByTime(tuples: readonly SyntheticTuple[], window: TimeWindow): SyntheticTuple[] {
+  if (tuples.length > MAX_TUPLES_PER_MINUTE) throw new RangeError(`at most ${MAX_TUPLES_PER_MINUTE} tuples a minute, got ${tuples.length}`);
+  const keys = new Float64Array(tuples.length);
+  for (let i = 0; i < tuples.length; i++) {
+    const offsetInMs = (tuples[i] as SyntheticTuple).timeInMs - window.startMs;
+    if (offsetInMs < 0 || offsetInMs >= window.endMs - window.startMs) throw new RangeError(`tuple time outside its record's minute: ${offsetInMs} ms`);
+    keys[i] = offsetInMs * MAX_TUPLES_PER_MINUTE + i;
+  }
+  keys.sort();
+  return Array.from(keys, (key) => tuples[key % MAX_TUPLES_PER_MINUTE] as SyntheticTuple);
 }
 
 /** Number of flow tuples in a record. */
