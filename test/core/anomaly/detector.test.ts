@@ -220,8 +220,9 @@ describe("detector", () => {
     const alerts = [];
     // Act
     for (const delivery of deliveries) {
-      const result = applyAggregates(state, delivery, DEFAULT_RULES, { nowIso: NOW });
-      state = result.state;
+      // Through JSON both ways, as an entity signal and entity state would be.
+      const result = applyAggregates(state, JSON.parse(JSON.stringify(delivery)) as MinuteAggregate[], DEFAULT_RULES, { nowIso: NOW });
+      state = JSON.parse(JSON.stringify(result.state)) as DetectorState;
       alerts.push(...result.alerts);
     }
     // Assess
