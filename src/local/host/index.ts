@@ -12,3 +12,4 @@ export type { AppSource, FunctionRegistration, RegistrationSummary } from "./reg
 export type { CrashAfterActivityOptions, FailActivityOptions, FaultInjector } from "./faults";
 export type { HistoryEvent } from "./history";
 export { parseSchedule } from "./ncrontab";
+export { TableStore } from "./tableStore";

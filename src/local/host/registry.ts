@@ -6,6 +6,7 @@
  * `@azure/functions` module instance that `durable-functions` resolves (so `df.app.*` is
  * recorded too), and collects every registration made while the host loads the app.
  */
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import * as path from "node:path";
 import type * as AzureFunctions from "@azure/functions";
@@ -153,6 +154,9 @@ export async function loadApp(source: AppSource): Promise<FunctionRegistration[]
     const modulePath = path.resolve(source.modulePath);
     const cached = moduleRegistrations.get(modulePath);
     if (cached) return cached;
+    if (path.extname(modulePath) !== "" && !existsSync(modulePath)) {
+      throw new ConfigurationError(`the app module ${modulePath} does not exist (for package.json "main", run \`npm run build\` first)`);
+    }
     const registrations = await recordDuring(() => import(modulePath));
     if (registrations.length === 0) {
       throw new ConfigurationError(

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { JsonFileStore, MemoryStore, startLocalHost, type LocalHost, type LocalHostOptions } from "../../../src/local/host";
+import { startAzurite } from "../../../src/local/azurite";
+import { JsonFileStore, MemoryStore, startLocalHost, TableStore, type LocalHost, type LocalHostOptions } from "../../../src/local/host";
 import { names, registerSampleApp } from "./sampleApp";
 
 const directory = mkdtempSync(path.join(tmpdir(), "flowtap-host-"));
@@ -32,6 +33,27 @@ describe("local host store and restart", () => {
     const status = await second.waitForInstance("w1");
 
     expect(status.output).toEqual({ approvedBy: "dave" });
+  });
+
+  it("resumes an instance from Azure Table storage (Azurite)", async () => {
+    const azurite = await startAzurite();
+    try {
+      const first = await start({ store: TableStore.fromConnectionString(azurite.connectionString, "hostState"), clock: { mode: "virtual", autoAdvance: false } });
+      await first.startOrchestration(names.approval, { instanceId: "table/1" });
+      await first.signalEntity(names.counter, "table", "add", 3);
+      await first.waitForIdle();
+      await first.stop();
+
+      const second = await start({ store: TableStore.fromConnectionString(azurite.connectionString, "hostState"), clock: { mode: "virtual", autoAdvance: false } });
+      await second.raiseEvent("table/1", "approve", "erin");
+      const status = await second.waitForInstance("table/1");
+
+      expect(status.output).toEqual({ approvedBy: "erin" });
+      expect(second.getEntityState(names.counter, "table")).toBe(3);
+    } finally {
+      await Promise.all(hosts.splice(0).map((h) => h.stop()));
+      await azurite.stop();
+    }
   });
 
   it("re-arms a pending durable timer after a restart", async () => {
@@ -91,5 +113,9 @@ describe("local host store and restart", () => {
     const status = await local.waitForInstance(await local.startOrchestration(names.sequence, { input: ["module"] }));
 
     expect(status.output).toEqual(["Hello module"]);
+  });
+
+  it("names the missing app module when package.json main was not built", async () => {
+    await expect(start({ app: { modulePath: path.join(directory, "dist", "app.js") } })).rejects.toThrow(/does not exist.*npm run build/);
   });
 });
