@@ -1,0 +1,296 @@
+/**
+ * The Event Hubs side of ingestion: sends encoded events in the SDK's own batches (`createBatch` +
+ * `tryAdd`, so the link's maximum size is the final word), one partition key per batch, in order.
+ * With `eventsPerMessage` above 1, up to that many events of one key travel as one message whose
+ * body is a JSON array (Data Explorer "multijson"). Transient failures are retried by the SDK and
+ * then by a bounded backoff around each batch; whatever still fails throws a ServiceError, and
+ * the caller must not advance its checkpoint. Re-sent events are byte-identical (design §3).
+ */
+import type { EventData, EventDataBatch, EventHubProducerClient, RetryOptions } from "@azure/event-hubs";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { EventHubSettings } from "../config";
+import { EventBatcher, utf8SizeInBytes } from "../core/batching";
+import { EVENT_SCHEMA_VERSION } from "../core/event";
+import { ServiceError, ValidationError } from "../errors";
+import { logFailure, logger } from "../logger";
+import { createEventHubProducerClient } from "./credentials";
+
+/** One event, already encoded as JSON text. */
+export interface SinkEvent {
+  id: string;
+  body: string;
+  /** Events with the same key land on the same partition, in order; none: any partition. */
+  partitionKey?: string;
+}
+
+export interface SendTotals {
+  messagesSent: number;
+  eventsSent: number;
+  batchesSent: number;
+  /** Bytes of the sent batches as the SDK sizes them (AMQP framing included). */
+  bytesSent: number;
+}
+
+export interface SendRetryOptions {
+  /** Attempts per batch, the first included, on top of the SDK's own retries; default 3. */
+  maxAttempts?: number;
+  /** Delay before the second attempt, doubled for each further one; default 1,000 ms. */
+  delayInMs?: number;
+  maxDelayInMs?: number;
+}
+
+export interface CreateEventHubsSinkOptions {
+  /** Default: settings.eventHubName (pass settings.alertsEventHubName for alerts). */
+  eventHubName?: string;
+  /** The SDK's retries of each operation (`maxRetries`, `retryDelayInMs`, `timeoutInMs`, ...). */
+  retryOptions?: RetryOptions;
+  /** Our bounded backoff around each batch, after the SDK's retries gave up on a transient error. */
+  sendRetryOptions?: SendRetryOptions;
+}
+
+export interface EventHubsSink {
+  readonly eventHubName: string;
+  /** Sends every event, in order per partition key; resolves once the service acknowledged all. */
+  send(events: Iterable<SinkEvent>): Promise<SendTotals>;
+  /** Everything this sink sent since it was created. */
+  readonly totals: Readonly<SendTotals>;
+  close(): Promise<void>;
+}
+
+export const FLOWTAP_EVENT_ID_PROPERTY = "flowtapEventId";
+export const FLOWTAP_LAST_EVENT_ID_PROPERTY = "flowtapLastEventId";
+export const FLOWTAP_EVENT_COUNT_PROPERTY = "flowtapEventCount";
+export const FLOWTAP_SCHEMA_VERSION_PROPERTY = "flowtapSchemaVersion";
+const CONTENT_TYPE = "application/json";
+/**
+ * Room left in a batch for a JSON-array message's AMQP framing and properties (two event ids, a
+ * count, the partition key), so the packed body plus framing still passes `tryAdd`.
+ */
+const PACKED_MESSAGE_OVERHEAD_IN_BYTES = 1024;
+
+export function createEventHubsSink(settings: EventHubSettings, options: CreateEventHubsSinkOptions = {}): EventHubsSink {
+  const eventHubName = options.eventHubName ?? settings.eventHubName;
+  const producer = createEventHubProducerClient(settings.connection, eventHubName, { retryOptions: options.retryOptions });
+  return new ProducerSink(producer, eventHubName, settings, options.sendRetryOptions ?? {});
+}
+
+/**
+ * Sinks shared by every activity invocation of this process: the AMQP connection is opened once.
+ * Keyed by the connection, the hub and the packing settings.
+ */
+const sharedSinks = new Map<string, EventHubsSink>();
+
+export function sharedEventHubsSink(settings: EventHubSettings, options: CreateEventHubsSinkOptions = {}): EventHubsSink {
+  const key = JSON.stringify([settings, options.eventHubName ?? settings.eventHubName]);
+  let sink = sharedSinks.get(key);
+  if (!sink) {
+    sink = createEventHubsSink(settings, options);
+    sharedSinks.set(key, sink);
+  }
+  return sink;
+}
+
+/** Closes and forgets every shared sink (host shutdown, tests). */
+export async function closeSharedEventHubsSinks(): Promise<void> {
+  const sinks = [...sharedSinks.values()];
+  sharedSinks.clear();
+  await Promise.all(sinks.map((sink) => sink.close()));
+}
+
+/** A message on its way: one event, or several packed as a JSON array. */
+interface OutgoingMessage {
+  events: SinkEvent[];
+  body: Buffer;
+}
+
+class ProducerSink implements EventHubsSink {
+  readonly totals: SendTotals = emptyTotals();
+  private readonly eventsPerMessage: number;
+  private readonly maxBatchSizeInBytes: number | undefined;
+  private readonly maxAttempts: number;
+  private readonly delayInMs: number;
+  private readonly maxDelayInMs: number;
+  /** Calls run one after the other, so batches never interleave or overtake each other. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly producer: EventHubProducerClient,
+    readonly eventHubName: string,
+    settings: Pick<EventHubSettings, "eventsPerMessage" | "maxBatchSizeInBytes">,
+    retry: SendRetryOptions,
+  ) {
+    this.eventsPerMessage = settings.eventsPerMessage;
+    this.maxBatchSizeInBytes = settings.maxBatchSizeInBytes;
+    this.maxAttempts = retry.maxAttempts ?? 3;
+    this.delayInMs = retry.delayInMs ?? 1000;
+    this.maxDelayInMs = retry.maxDelayInMs ?? 30_000;
+  }
+
+  send(events: Iterable<SinkEvent>): Promise<SendTotals> {
+    const result = this.queue.then(() => this.sendInOrder(Array.from(events)));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  async close(): Promise<void> {
+    await this.producer.close();
+  }
+
+  private async sendInOrder(events: SinkEvent[]): Promise<SendTotals> {
+    const sent = emptyTotals();
+    const groups = groupByPartitionKey(events);
+    for (const [index, group] of groups.entries()) {
+      let batch = await this.createBatch(group.partitionKey);
+      // The first batch tells the link's limit: refuse what can never fit before anything is sent.
+      if (index === 0) for (const event of events) assertFits(event, this.largestBodyInBytes(batch.maxSizeInBytes));
+      let eventsInBatch = 0;
+      for (const message of this.messagesOf(group.events, batch.maxSizeInBytes)) {
+        const eventData = toEventData(message);
+        if (!batch.tryAdd(eventData)) {
+          if (batch.count === 0) throw tooLarge(message, batch);
+          await this.sendBatch(batch, eventsInBatch, sent);
+          batch = await this.createBatch(group.partitionKey);
+          eventsInBatch = 0;
+          if (!batch.tryAdd(eventData)) throw tooLarge(message, batch);
+        }
+        eventsInBatch += message.events.length;
+      }
+      if (batch.count > 0) await this.sendBatch(batch, eventsInBatch, sent);
+    }
+    return sent;
+  }
+
+  /** Single events, or JSON arrays of up to eventsPerMessage events that fit a batch with room to spare. */
+  private *messagesOf(events: SinkEvent[], batchSizeInBytes: number): Iterable<OutgoingMessage> {
+    if (this.eventsPerMessage <= 1) {
+      for (const event of events) yield { events: [event], body: Buffer.from(event.body, "utf8") };
+      return;
+    }
+    const packer = new EventBatcher<SinkEvent>({
+      maxSizeInBytes: this.largestBodyInBytes(batchSizeInBytes),
+      jsonArray: true,
+    });
+    let pending = 0;
+    const packed = (batches: ReturnType<typeof packer.flush>): OutgoingMessage[] =>
+      batches.map((batch) => ({ events: batch.events, body: Buffer.from(batch.jsonArrayBody ?? "[]") }));
+    for (const event of events) {
+      const completed = packer.push(event);
+      pending = completed.length > 0 ? 1 : pending + 1;
+      yield* packed(completed);
+      if (pending === this.eventsPerMessage) {
+        yield* packed(packer.flush());
+        pending = 0;
+      }
+    }
+    yield* packed(packer.flush());
+  }
+
+  /** The largest message body a batch of this size takes: a packed message leaves room for its framing. */
+  private largestBodyInBytes(batchSizeInBytes: number): number {
+    return this.eventsPerMessage <= 1 ? batchSizeInBytes : Math.max(batchSizeInBytes - PACKED_MESSAGE_OVERHEAD_IN_BYTES, 1);
+  }
+
+  private createBatch(partitionKey: string | undefined): Promise<EventDataBatch> {
+    const options = {
+      ...(partitionKey !== undefined ? { partitionKey } : {}),
+      ...(this.maxBatchSizeInBytes !== undefined ? { maxSizeInBytes: this.maxBatchSizeInBytes } : {}),
+    };
+    return this.withRetries(`create a batch for Event Hub '${this.eventHubName}'`, () => this.producer.createBatch(options));
+  }
+
+  private async sendBatch(batch: EventDataBatch, eventCount: number, sent: SendTotals): Promise<void> {
+    const what = `send a batch of ${batch.count} messages (${batch.sizeInBytes} bytes) to Event Hub '${this.eventHubName}'`;
+    await this.withRetries(what, () => this.producer.sendBatch(batch));
+    for (const totals of [sent, this.totals]) {
+      totals.batchesSent += 1;
+      totals.messagesSent += batch.count;
+      totals.eventsSent += eventCount;
+      totals.bytesSent += batch.sizeInBytes;
+    }
+  }
+
+  /** The SDK already retried transient errors; a few more spaced attempts ride out longer throttling. */
+  private async withRetries<T>(what: string, operation: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await operation();
+      } catch (error) {
+        const retryable = isTransient(error);
+        if (!retryable || attempt >= this.maxAttempts) {
+          const failure = new ServiceError(
+            `Event Hubs: could not ${what} (attempt ${attempt} of ${this.maxAttempts}): ${describe(error)}`,
+            { retryable, cause: error },
+          );
+          logFailure("Event Hubs send failed; the checkpoint must not advance", failure);
+          throw failure;
+        }
+        const delayInMs = Math.min(this.delayInMs * 2 ** (attempt - 1), this.maxDelayInMs);
+        logger.warning(`Event Hubs: could not ${what} (attempt ${attempt}): ${describe(error)}; retrying in ${delayInMs} ms`);
+        await sleep(delayInMs);
+      }
+    }
+  }
+}
+
+function emptyTotals(): SendTotals {
+  return { messagesSent: 0, eventsSent: 0, batchesSent: 0, bytesSent: 0 };
+}
+
+/** Consecutive events with the same key, each group in input order. */
+function groupByPartitionKey(events: SinkEvent[]): { partitionKey: string | undefined; events: SinkEvent[] }[] {
+  const groups: { partitionKey: string | undefined; events: SinkEvent[] }[] = [];
+  for (const event of events) {
+    const last = groups.at(-1);
+    if (last && last.partitionKey === event.partitionKey) last.events.push(event);
+    else groups.push({ partitionKey: event.partitionKey, events: [event] });
+  }
+  return groups;
+}
+
+function toEventData(message: OutgoingMessage): EventData {
+  const first = message.events[0];
+  const last = message.events[message.events.length - 1];
+  const packed = message.events.length > 1;
+  return {
+    body: message.body, // bytes, so the SDK sends them as they are (it would JSON-encode a string again)
+    contentType: CONTENT_TYPE,
+    messageId: packed ? `${first.id}..${last.id}` : first.id,
+    properties: {
+      [FLOWTAP_EVENT_ID_PROPERTY]: first.id,
+      ...(packed ? { [FLOWTAP_LAST_EVENT_ID_PROPERTY]: last.id } : {}),
+      [FLOWTAP_EVENT_COUNT_PROPERTY]: message.events.length,
+      [FLOWTAP_SCHEMA_VERSION_PROPERTY]: EVENT_SCHEMA_VERSION,
+    },
+  };
+}
+
+function assertFits(event: SinkEvent, maxSizeInBytes: number): void {
+  const sizeInBytes = utf8SizeInBytes(event.body);
+  if (sizeInBytes > maxSizeInBytes) {
+    const error = new ValidationError(
+      `Event ${event.id} is ${sizeInBytes} bytes: more than the ${maxSizeInBytes} bytes a message can take on this Event Hubs link; nothing was sent`,
+    );
+    logFailure("Event Hubs send refused", error);
+    throw error;
+  }
+}
+
+function tooLarge(message: OutgoingMessage, batch: EventDataBatch): ValidationError {
+  const ids = message.events.length === 1 ? `Event ${message.events[0].id}` : `Message of events ${message.events[0].id}..${message.events.at(-1)?.id}`;
+  const error = new ValidationError(
+    `${ids} is ${message.body.byteLength} bytes and does not fit an empty Event Hubs batch (limit ${batch.maxSizeInBytes} bytes with framing)`,
+  );
+  logFailure("Event Hubs send refused", error);
+  return error;
+}
+
+/** MessagingError (and its translations of connection loss, timeouts, ServerBusy) says whether a retry can help. */
+function isTransient(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { retryable?: unknown }).retryable === true;
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: unknown }).code;
+  return `${error.name}${typeof code === "string" ? ` (${code})` : ""}: ${error.message}`;
+}
