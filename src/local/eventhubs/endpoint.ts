@@ -3,6 +3,7 @@ import {
   create_container,
   message as amqpMessage,
   types,
+  type AmqpError,
   type Connection,
   type Delivery,
   type EventContext,
@@ -160,8 +161,9 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
     const match = PUBLISH_ADDRESS.exec(address);
     const hub = match ? hubOf(match[1]) : undefined;
     const partitionId = match?.[2];
-    if (!match || !hub || (partitionId !== undefined && hub.partitions[Number(partitionId)] === undefined)) {
-      receiver.close({ condition: "amqp:not-found", description: `The messaging entity '${address}' could not be found.` });
+    const refusal = !match || !hub ? entityNotFound(address) : partitionId === undefined ? undefined : partitionRefusal(hub, partitionId);
+    if (refusal || !hub) {
+      receiver.close(refusal);
       return;
     }
     let producer: IdempotentProducer | undefined;
@@ -289,9 +291,10 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
   function openConsumerLink(sender: Sender, match: RegExpExecArray): void {
     const [address, hubName, consumerGroup, partitionId] = match;
     const hub = hubOf(hubName);
-    const log = hub?.partitions[Number(partitionId)];
-    if (!hub || !log || !hub.consumerGroups.has(consumerGroup)) {
-      sender.close({ condition: "amqp:not-found", description: `The messaging entity '${address}' could not be found.` });
+    const log = hub && partitionOf(hub, partitionId);
+    const refusal = !hub || !hub.consumerGroups.has(consumerGroup) ? entityNotFound(address) : partitionRefusal(hub, partitionId);
+    if (refusal || !log) {
+      sender.close(refusal);
       return;
     }
     let next: number;
@@ -340,11 +343,12 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
   function managementReply(request: Message): Partial<Message> {
     const properties = (request.application_properties ?? {}) as Record<string, unknown>;
     const hub = hubOf(String(properties.name));
-    const fail = (statusCode: number, condition: string, description: string): Partial<Message> => ({
-      application_properties: { "status-code": statusCode, "status-description": description, "error-condition": condition },
+    const fail = (statusCode: number, error: AmqpError): Partial<Message> => ({
+      application_properties: { "status-code": statusCode, "status-description": error.description, "error-condition": error.condition },
     });
-    if (properties.operation !== "READ") return fail(400, "amqp:not-implemented", `operation ${String(properties.operation)} is not supported`);
-    if (!hub) return fail(404, "amqp:not-found", `The messaging entity '${String(properties.name)}' could not be found.`);
+    const notImplemented = (what: string): AmqpError => ({ condition: "amqp:not-implemented", description: `${what} is not supported` });
+    if (properties.operation !== "READ") return fail(400, notImplemented(`operation ${String(properties.operation)}`));
+    if (!hub) return fail(404, entityNotFound(String(properties.name)));
     const ok = (body: Record<string, unknown>): Partial<Message> => ({
       application_properties: { "status-code": 200, "status-description": "OK" },
       body,
@@ -360,9 +364,10 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
       });
     }
     const partitionId = String(properties.partition);
-    const log = hub.partitions[Number(partitionId)];
-    if (properties.type !== "com.microsoft:partition") return fail(400, "amqp:not-implemented", `type ${String(properties.type)} is not supported`);
-    if (!log) return fail(404, "amqp:not-found", `partition '${partitionId}' of '${name}' could not be found.`);
+    const log = partitionOf(hub, partitionId);
+    if (properties.type !== "com.microsoft:partition") return fail(400, notImplemented(`type ${String(properties.type)}`));
+    const refusal = partitionRefusal(hub, partitionId);
+    if (refusal || !log) return fail(400, refusal ?? entityNotFound(partitionId));
     const info = log.runtimeInfo();
     return ok({
       name,
@@ -474,6 +479,25 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
       for (const socket of sockets) socket.destroy();
       await listenerClosed;
     },
+  };
+}
+
+/** The partition with this id: ids are the decimal indexes "0".."N-1", as the service names them. */
+function partitionOf(hub: Hub, partitionId: string): PartitionLog | undefined {
+  return /^(0|[1-9]\d*)$/.test(partitionId) ? hub.partitions[Number(partitionId)] : undefined;
+}
+
+/** The service's refusal of an unknown hub or consumer group (the SDK: MessagingEntityNotFoundError). */
+function entityNotFound(address: string): AmqpError {
+  return { condition: "amqp:not-found", description: `The messaging entity '${address}' could not be found.` };
+}
+
+/** The service's refusal of a partition id the hub does not have (the SDK: ArgumentOutOfRangeError). */
+function partitionRefusal(hub: Hub, partitionId: string): AmqpError | undefined {
+  if (partitionOf(hub, partitionId)) return undefined;
+  return {
+    condition: "com.microsoft:argument-out-of-range",
+    description: `The specified partition '${partitionId}' is invalid for an EventHub partition sender or receiver. It should be between 0 and ${hub.partitions.length - 1}.`,
   };
 }
 

@@ -234,7 +234,7 @@ describe("local Event Hubs endpoint with the real @azure/event-hubs clients", ()
     expect(new Set(held.map((event) => event.partitionId)).size).toBeGreaterThan(8);
   });
 
-  it("keeps hubs apart and serves declared consumer groups only", async () => {
+  it("keeps hubs apart and refuses unknown hubs, partitions and consumer groups", async () => {
     // Prepare
     const auditProducer = new EventHubProducerClient(eh.connectionString("audit"));
     const analytics = new EventHubConsumerClient("analytics", eh.connectionString("audit"));
@@ -255,6 +255,10 @@ describe("local Event Hubs endpoint with the real @azure/event-hubs clients", ()
     });
     await expect(missingHub.getEventHubProperties()).rejects.toMatchObject({ code: "MessagingEntityNotFoundError" });
     await missingHub.close();
+    await expect(auditProducer.sendBatch([{ body: "x" }], { partitionId: "9" })).rejects.toMatchObject({
+      code: "ArgumentOutOfRangeError",
+    });
+    await expect(auditProducer.getPartitionProperties("9")).rejects.toMatchObject({ code: "ArgumentOutOfRangeError" });
     await auditProducer.close();
     await analytics.close();
     await unknownGroup.close();
