@@ -23,6 +23,7 @@ import {
   type FailureDetailsPayload,
   type HistoryEvent,
 } from "./history";
+import { KeyedSerialQueue } from "./keyedQueue";
 import type { FunctionRegistration } from "./registry";
 import type { ActionSignature, EntityRecord, EntityRequest, HostStore, InstanceRecord, RuntimeStatus } from "./store";
 
@@ -215,8 +216,9 @@ export class DurableEngine {
   private readonly orchestrations = new Map<string, FunctionRegistration>();
   private readonly activities = new Map<string, FunctionRegistration>();
   private readonly entityFunctions = new Map<string, FunctionRegistration>();
-  private readonly instanceQueues = new Map<string, Promise<void>>();
-  private readonly entityQueues = new Map<string, Promise<void>>();
+  /** One episode at a time per instance, one operation at a time per entity. */
+  private readonly instanceQueue = new KeyedSerialQueue();
+  private readonly entityQueue = new KeyedSerialQueue();
   private readonly armedTimers = new Map<string, { fireAt: number; cancel: () => void }>();
   private readonly statusListeners = new Set<() => void>();
   private readonly idleListeners = new Set<() => void>();
@@ -426,12 +428,7 @@ export class DurableEngine {
 
   private scheduleEpisode(instanceId: string): void {
     if (this.stopped) return;
-    const previous = this.instanceQueues.get(instanceId) ?? Promise.resolve();
-    const next = this.track(() => previous.then(() => this.runEpisode(instanceId)));
-    this.instanceQueues.set(instanceId, next);
-    void next.finally(() => {
-      if (this.instanceQueues.get(instanceId) === next) this.instanceQueues.delete(instanceId);
-    });
+    void this.track(() => this.instanceQueue.run(instanceId, () => this.runEpisode(instanceId)));
   }
 
   private async runEpisode(instanceId: string): Promise<void> {
@@ -790,12 +787,7 @@ export class DurableEngine {
 
   private scheduleEntity(schedulerId: string): void {
     if (this.stopped) return;
-    const previous = this.entityQueues.get(schedulerId) ?? Promise.resolve();
-    const next = this.track(() => previous.then(() => this.drainEntity(schedulerId)));
-    this.entityQueues.set(schedulerId, next);
-    void next.finally(() => {
-      if (this.entityQueues.get(schedulerId) === next) this.entityQueues.delete(schedulerId);
-    });
+    void this.track(() => this.entityQueue.run(schedulerId, () => this.drainEntity(schedulerId)));
   }
 
   /** Runs queued operations one at a time; a failed operation leaves the state as it was. */

@@ -54,6 +54,11 @@ function event(type: number, timestamp: Date, fields: Partial<HistoryEvent> = {}
   return { EventType: type, EventId: -1, IsPlayed: false, Timestamp: timestamp.toISOString(), ...fields };
 }
 
+/** A failure event: Reason/Details for older readers, FailureDetails for durable-functions 3.5's TaskFailedError. */
+function failed(type: number, at: Date, id: number, failure: FailureDetailsPayload): HistoryEvent {
+  return event(type, at, { TaskScheduledId: id, Reason: failure.ErrorMessage, Details: failure.StackTrace ?? "", FailureDetails: failure });
+}
+
 export const historyEvents = {
   orchestratorStarted: (at: Date) => event(HistoryEventType.OrchestratorStarted, at),
   orchestratorCompleted: (at: Date) => event(HistoryEventType.OrchestratorCompleted, at),
@@ -63,24 +68,13 @@ export const historyEvents = {
     event(HistoryEventType.TaskScheduled, at, { EventId: id, Name: name, Input: input }),
   taskCompleted: (at: Date, id: number, result: string) =>
     event(HistoryEventType.TaskCompleted, at, { TaskScheduledId: id, Result: result }),
-  taskFailed: (at: Date, id: number, failure: FailureDetailsPayload) =>
-    event(HistoryEventType.TaskFailed, at, {
-      TaskScheduledId: id,
-      Reason: failure.ErrorMessage,
-      Details: failure.StackTrace ?? "",
-      FailureDetails: failure,
-    }),
+  taskFailed: (at: Date, id: number, failure: FailureDetailsPayload) => failed(HistoryEventType.TaskFailed, at, id, failure),
   subOrchestrationCreated: (at: Date, id: number, name: string, instanceId: string, input: string | undefined) =>
     event(HistoryEventType.SubOrchestrationInstanceCreated, at, { EventId: id, Name: name, InstanceId: instanceId, Input: input }),
   subOrchestrationCompleted: (at: Date, id: number, result: string) =>
     event(HistoryEventType.SubOrchestrationInstanceCompleted, at, { TaskScheduledId: id, Result: result }),
   subOrchestrationFailed: (at: Date, id: number, failure: FailureDetailsPayload) =>
-    event(HistoryEventType.SubOrchestrationInstanceFailed, at, {
-      TaskScheduledId: id,
-      Reason: failure.ErrorMessage,
-      Details: failure.StackTrace ?? "",
-      FailureDetails: failure,
-    }),
+    failed(HistoryEventType.SubOrchestrationInstanceFailed, at, id, failure),
   timerCreated: (at: Date, id: number, fireAt: Date) =>
     event(HistoryEventType.TimerCreated, at, { EventId: id, FireAt: fireAt.toISOString() }),
   timerFired: (at: Date, id: number, fireAt: string) =>

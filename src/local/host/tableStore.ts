@@ -4,6 +4,7 @@
  * string properties (a property holds at most 64 KiB).
  */
 import { RestError, TableClient, type TableEntity } from "@azure/data-tables";
+import { KeyedSerialQueue } from "./keyedQueue";
 import type { EntityRecord, HostStore, InstanceRecord, StoreSnapshot } from "./store";
 
 const instancePartition = "instance";
@@ -34,8 +35,8 @@ function fromRow<T>(row: StoredRow): T {
 
 export class TableStore implements HostStore {
   readonly description: string;
-  /** Writes per row, chained so a later save of a record never lands before an earlier one. */
-  private readonly writes = new Map<string, Promise<void>>();
+  /** Writes per row in order, so a later save of a record never lands before an earlier one. */
+  private readonly writes = new KeyedSerialQueue();
 
   constructor(private readonly client: TableClient) {
     this.description = `table ${client.tableName} at ${client.url}`;
@@ -58,11 +59,11 @@ export class TableStore implements HostStore {
 
   saveInstance(record: InstanceRecord): Promise<void> {
     const row = toRow(instancePartition, record.instanceId, record);
-    return this.chain(`${instancePartition}/${row.rowKey}`, () => this.client.upsertEntity(row, "Replace"));
+    return this.writes.run(`${instancePartition}/${row.rowKey}`, () => this.client.upsertEntity(row, "Replace"));
   }
 
   deleteInstance(instanceId: string): Promise<void> {
-    return this.chain(`${instancePartition}/${rowKeyOf(instanceId)}`, async () => {
+    return this.writes.run(`${instancePartition}/${rowKeyOf(instanceId)}`, async () => {
       try {
         await this.client.deleteEntity(instancePartition, rowKeyOf(instanceId));
       } catch (error) {
@@ -73,18 +74,6 @@ export class TableStore implements HostStore {
 
   saveEntity(record: EntityRecord): Promise<void> {
     const row = toRow(entityPartition, record.entityId, record);
-    return this.chain(`${entityPartition}/${row.rowKey}`, () => this.client.upsertEntity(row, "Replace"));
-  }
-
-  private chain(key: string, write: () => Promise<unknown>): Promise<void> {
-    const run = async (): Promise<void> => {
-      await write();
-    };
-    const next = (this.writes.get(key) ?? Promise.resolve()).then(run, run);
-    this.writes.set(key, next);
-    void next.finally(() => {
-      if (this.writes.get(key) === next) this.writes.delete(key);
-    }).catch(() => undefined);
-    return next;
+    return this.writes.run(`${entityPartition}/${row.rowKey}`, () => this.client.upsertEntity(row, "Replace"));
   }
 }
