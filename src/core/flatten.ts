@@ -99,16 +99,10 @@ const isObject = (value: unknown): value is JsonObject =>
 const stringOrNull = (value: unknown): string | null => (typeof value === "string" ? value : null);
 
 /** The per-record constants every event of the record shares. */
-interface RecordConstants {
-  recordTime: string;
-  sourceKind: SourceKind;
-  flowLogVersion: number;
-  subscriptionId: string | null;
-  resourceGroup: string | null;
-  nsgName: string | null;
-  flowLogName: string | null;
-  targetResourceId: string | null;
-}
+type RecordConstants = Pick<
+  FlowEvent,
+  "recordTime" | "sourceKind" | "flowLogVersion" | "subscriptionId" | "resourceGroup" | "nsgName" | "flowLogName" | "targetResourceId"
+>;
 
 /** Parts of an ARM resource id, found case-insensitively (tolerates `//`). */
 function armIdParts(id: string | null): Map<string, string> {

@@ -39,6 +39,11 @@ export interface RecordSplitterOptions {
   firstRecordIndex?: number;
   /** Blob offset of the input's first byte (default 0), so that issues name blob offsets. */
   startOffsetInBytes?: number;
+  /**
+   * The input is a range of whole committed blocks of a blob (it may start with the 12-byte head
+   * `{"records":[` and need not end with the `]}` tail), so an array left open at the end is no issue.
+   */
+  isBlockRange?: boolean;
 }
 
 const QUOTE = 0x22;
@@ -76,6 +81,7 @@ export class FlowLogRecordSplitter {
   private nextRecordIndex: number;
   private offset: number;
   private readonly startOffset: number;
+  private readonly isBlockRange: boolean;
   private readonly frames: Frame[] = [];
   // Record state.
   private depth = 0;
@@ -94,6 +100,7 @@ export class FlowLogRecordSplitter {
     this.nextRecordIndex = options.firstRecordIndex ?? 0;
     this.offset = options.startOffsetInBytes ?? 0;
     this.startOffset = this.offset;
+    this.isBlockRange = options.isBlockRange ?? false;
   }
 
   push(input: Uint8Array): SplitResult {
@@ -213,7 +220,7 @@ export class FlowLogRecordSplitter {
       });
       this.depth = 0;
       this.recordParts = [];
-    } else if (this.frames.some((frame) => frame.envelope || !frame.awaitingBrace)) {
+    } else if (!this.isBlockRange && this.frames.some((frame) => frame.envelope || !frame.awaitingBrace)) {
       issues.push({
         message: `the records array is not closed: the input ends at byte ${this.offset} without ']}'`,
         recordIndex: null,

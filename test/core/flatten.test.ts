@@ -133,6 +133,18 @@ describe("blob path and ids", () => {
     expect(range.issues).toEqual([]);
     expect(range.records).toEqual(whole.records.slice(2));
   });
+
+  it("parses a block range that starts with the head block and has no tail yet, without an issue", () => {
+    const records = [0, 1].map((minute) => JSON.stringify(nsgRecord(1, [`17000000${minute}0,a,b,1,2,T,I,A`])));
+    const growingBlob = `{"records":[${records[0]},${records[1]}`;
+    const range = flattenFlowLog(growingBlob, { blobPath: path, isBlockRange: true });
+    expect(range.issues).toEqual([]);
+    expect(range.records.map((record) => [record.recordIndex, record.events.length])).toEqual([
+      [0, 1],
+      [1, 1],
+    ]);
+    expect(flattenFlowLog(growingBlob).issues.map((issue) => issue.message)).toEqual([expect.stringMatching(/not closed/)]);
+  });
 });
 
 describe("bad records and tuples", () => {
