@@ -111,7 +111,7 @@ class StorageBlobSource implements BlobSource {
     const where = `${container}/${path} [${offsetInBytes}, +${countInBytes})`;
     // The SDK reads a count of 0 (or none) as "to the end of the blob": refuse it outright.
     if (!Number.isSafeInteger(offsetInBytes) || offsetInBytes < 0 || !Number.isSafeInteger(countInBytes) || countInBytes < 1) {
-      throw new ValidationError(`Range ${where}: the offset must be an integer >= 0 and the count an integer >= 1`);
+      throw refused(`Range ${where}: the offset must be an integer >= 0 and the count an integer >= 1`);
     }
     const blob = this.service.getContainerClient(container).getBlobClient(path);
     let response;
@@ -119,7 +119,7 @@ class StorageBlobSource implements BlobSource {
       response = await blob.download(offsetInBytes, countInBytes, { maxRetryRequests: this.maxResumeRequests });
     } catch (error) {
       if (error instanceof RestError && error.statusCode === 416) {
-        throw new ValidationError(`Range ${where} starts beyond the end of the blob`, { cause: error });
+        throw refused(`Range ${where} starts beyond the end of the blob`, error);
       }
       throw serviceError(`read range ${where}`, error);
     }
@@ -127,7 +127,7 @@ class StorageBlobSource implements BlobSource {
     if (!body) throw new ServiceError(`Read range ${where}: the response has no body`, { retryable: true });
     if (response.contentLength !== countInBytes) {
       body.destroy();
-      throw new ValidationError(`Range ${where} ends beyond the end of the blob (${response.contentLength ?? 0} bytes available)`);
+      throw refused(`Range ${where} ends beyond the end of the blob (${response.contentLength ?? 0} bytes available)`);
     }
     return body;
   }
@@ -198,6 +198,13 @@ export function asciiSafe(text: string): string {
 
 function truncate(text: string, maxLength: number): string {
   return text.length <= maxLength ? text : `${text.slice(0, maxLength - 1)}…`;
+}
+
+/** A range the blob cannot serve: the caller's plan is stale or wrong, retrying the same read won't help. */
+function refused(message: string, cause?: unknown): ValidationError {
+  const error = new ValidationError(message, { cause });
+  logFailure("Blob read refused", error);
+  return error;
 }
 
 function isNotFound(error: unknown): boolean {

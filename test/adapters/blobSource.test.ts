@@ -122,6 +122,9 @@ describe("blob source on Azurite with the real storage client", () => {
 
     const listed = await collect(source.listBlobs("listing", "y=2026/", { maxPageSize: 100 }));
 
+    // The emulator honours the page size, so 1,000 blobs took ten pages.
+    const firstPage = await container.listBlobsFlat({ prefix: "y=2026/" }).byPage({ maxPageSize: 100 }).next();
+    expect(firstPage.value?.segment.blobItems).toHaveLength(100);
     expect(listed.map((blob) => blob.path).sort()).toEqual([...names].sort());
     expect(listed.every((blob) => blob.contentLength === 2 && blob.lastModified instanceof Date)).toBe(true);
   });
