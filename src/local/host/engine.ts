@@ -282,9 +282,9 @@ export class DurableEngine {
   }
 
   private onMaybeIdle(): void {
-    if (this.busy > 0 || this.stopped) return;
+    if (this.busy > 0) return;
     const clock = this.options.clock;
-    if (clock instanceof VirtualClock && clock.autoAdvance) {
+    if (!this.stopped && clock instanceof VirtualClock && clock.autoAdvance) {
       const next = this.nextTimerDueTime();
       if (next !== undefined) {
         clock.advanceTo(new Date(next));
@@ -655,6 +655,7 @@ export class DurableEngine {
   }
 
   private async fail(record: InstanceRecord, failure: FailureDetailsPayload): Promise<void> {
+    logger.warning(`local host: orchestration ${record.name} (${record.instanceId}) failed: ${failure.ErrorType}: ${failure.ErrorMessage}`);
     record.failure = { errorType: failure.ErrorType, errorMessage: failure.ErrorMessage, stackTrace: failure.StackTrace };
     await this.finish(record, "Failed", `Orchestrator function '${record.name}' failed: ${failure.ErrorMessage}`, failure);
   }

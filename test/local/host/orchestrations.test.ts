@@ -123,6 +123,14 @@ describe("local host orchestrations", () => {
     expect(status.output).toEqual({ started: "2026-03-01T00:00:00.000Z", woke: "2026-03-01T03:00:00.000Z", greeting: "Hello after the timer" });
   });
 
+  it("fires durable timers on the real clock by default", async () => {
+    const local = await start({ clock: { mode: "real" } });
+
+    const status = await local.waitForInstance(await local.startOrchestration(names.timer, { input: 20 }));
+
+    expect(status.output).toMatchObject({ greeting: "Hello after the timer" });
+  });
+
   it("lets an external event win a race against a timer", async () => {
     const local = await start({ clock: { mode: "virtual", autoAdvance: false } });
     const id = await local.startOrchestration(names.approval);

@@ -93,7 +93,8 @@ export function registerSampleApp(): void {
 
   df.app.orchestration(names.timer, function* (context) {
     const started = context.df.currentUtcDateTime.toISOString();
-    yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + 3 * 3600_000));
+    const delayInMs = (context.df.getInput() as number | undefined) ?? 3 * 3600_000;
+    yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + delayInMs));
     const greeting = (yield context.df.callActivity(names.hello, "after the timer")) as string;
     return { started, woke: context.df.currentUtcDateTime.toISOString(), greeting };
   });
@@ -224,6 +225,8 @@ export function registerSampleApp(): void {
       }
     },
   });
+
+  app.http("adminOnly", { route: "admin/ping", authLevel: "admin", handler: () => ({ body: "pong" }) });
 
   app.http("hello", {
     route: "hello/{name?}",

@@ -72,6 +72,17 @@ describe("local host triggers and durable client", () => {
     expect(accepted.status).toBe(202);
   });
 
+  it("accepts only the master key on an admin-level endpoint", async () => {
+    const local = await start();
+    const url = `${local.baseUrl}/api/admin/ping`;
+
+    const withHostKey = await fetch(`${url}?code=${local.keys.host}`);
+    const withMasterKey = await fetch(`${url}?code=${local.keys.master}`);
+
+    expect(withHostKey.status).toBe(401);
+    expect(await withMasterKey.text()).toBe("pong");
+  });
+
   it("serves anonymous routes with optional parameters", async () => {
     const local = await start();
 
