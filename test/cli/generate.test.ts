@@ -109,7 +109,7 @@ describe("flowtap generate", () => {
     [["--out", "x", "--attack", "scan,ddos"], /--attack must be one of scan, bruteforce, egress .*got 'ddos'/],
     [["--out", "x", "--start", "2026-11-22T10:30:00Z"], /--start must be a whole UTC hour .*got '2026-11-22T10:30:00Z'/],
     [["--out", "x", "--start", "yesterday"], /--start must be a whole UTC hour/],
-    [["--out", "x", "--attack", "scan,scan,scan,scan,scan"], /--attack: 5 attacks do not fit in --hours 1/],
+    [["--out", "x", "--attack", "scan,scan,scan,scan,scan"], /--attack: 5 attacks do not fit in 1 hour.*see --hours/],
     [["--out", "x", "--bogus"], /unknown option '--bogus'/],
   ])("rejects %j with exit 2 and a message naming the option", async (args, message) => {
     // Prepare

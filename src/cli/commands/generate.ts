@@ -11,17 +11,18 @@ import { pipeline } from "node:stream/promises";
 import type { CliCommand } from "../command";
 import { logFailure } from "../../logger";
 import {
-  ATTACK_DEFAULTS,
   ATTACK_KINDS,
-  blobPathFor,
   buildTopology,
   countTuples,
   generateRecords,
   hoursFrom,
+  planBlobs,
+  scheduleAttacks,
   serializeBlob,
   type AttackKind,
   type AttackPlan,
   type FlowLogRecord,
+  type Topology,
 } from "../../core/generate";
 
 export interface GenerateCliOptions {
@@ -142,46 +143,41 @@ function startHour(start: string | undefined, hours: number, nowMs: number): str
   }
 }
 
-/** The i-th attack: on NIC i, starting at minute 10 + 15 i of the run, which must hold it whole. */
-export function planAttacks(options: GenerateCliOptions, macAddresses: readonly string[]): AttackPlan[] {
-  const startMs = Date.parse(options.startHourIso);
-  return options.attacks.map((kind, i) => {
-    const startMinute = 10 + 15 * i;
-    if (startMinute + ATTACK_DEFAULTS[kind].durationInMinutes > options.hours * 60) {
-      throw new UsageError(`--attack: ${options.attacks.length} attacks do not fit in --hours ${options.hours} (attack ${i + 1} would start at minute ${startMinute})`);
-    }
-    return { kind, macAddress: macAddresses[i % macAddresses.length] as string, startIso: new Date(startMs + startMinute * 60_000).toISOString() };
-  });
+/** The attacks' schedule, or a usage error naming --attack when they do not fit the run. */
+function scheduledAttacks(options: GenerateCliOptions, topology: Topology): AttackPlan[] {
+  try {
+    return scheduleAttacks({ kinds: options.attacks, topology, startHourIso: options.startHourIso, hours: options.hours });
+  } catch (error) {
+    if (error instanceof RangeError) throw new UsageError(`--attack: ${error.message} (see --hours)`, { cause: error });
+    throw error;
+  }
 }
 
 /** Writes every blob; returns what was written. */
 export async function generateFiles(options: GenerateCliOptions): Promise<GenerateSummary> {
   const topology = buildTopology({ seed: options.seed, nics: options.nics });
-  const attacks = planAttacks(options, topology.nics.map((nic) => nic.macAddress));
+  const attacks = scheduledAttacks(options, topology);
   const summary: GenerateSummary = { blobs: 0, records: 0, tuples: 0, bytes: 0, attacks };
-  for (const hourIso of hoursFrom(options.startHourIso, options.hours)) {
-    for (const nic of topology.nics) {
-      const { container, path } = blobPathFor(nic, hourIso);
-      const file = join(options.outDir, container, ...path.split("/"));
-      await mkdir(dirname(file), { recursive: true });
-      const records = generateRecords({ topology, nic, hourIso, attacks, tuplesPerMinute: options.tuplesPerMinute });
-      const counted = function* (): Generator<FlowLogRecord> {
-        for (const record of records) {
-          summary.records += 1;
-          summary.tuples += countTuples(record);
-          yield record;
-        }
-      };
-      const chunks = function* (): Generator<Buffer> {
-        for (const chunk of serializeBlob(counted())) {
-          const buffer = Buffer.from(chunk, "utf8");
-          summary.bytes += buffer.length;
-          yield buffer;
-        }
-      };
-      await pipeline(Readable.from(chunks(), { objectMode: false }), createWriteStream(file));
-      summary.blobs += 1;
-    }
+  for (const { nic, hourIso, container, path } of planBlobs(topology, options.startHourIso, options.hours)) {
+    const file = join(options.outDir, container, ...path.split("/"));
+    await mkdir(dirname(file), { recursive: true });
+    const records = generateRecords({ topology, nic, hourIso, attacks, tuplesPerMinute: options.tuplesPerMinute });
+    const counted = function* (): Generator<FlowLogRecord> {
+      for (const record of records) {
+        summary.records += 1;
+        summary.tuples += countTuples(record);
+        yield record;
+      }
+    };
+    const chunks = function* (): Generator<Buffer> {
+      for (const chunk of serializeBlob(counted())) {
+        const buffer = Buffer.from(chunk, "utf8");
+        summary.bytes += buffer.length;
+        yield buffer;
+      }
+    };
+    await pipeline(Readable.from(chunks(), { objectMode: false }), createWriteStream(file));
+    summary.blobs += 1;
   }
   return summary;
 }

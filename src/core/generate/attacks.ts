@@ -4,7 +4,8 @@
  * (>= 50 allowed attempts in 5 minutes), an exfiltration (>= 500 MB out in 5 minutes).
  */
 import { SeededRandom, hashKey } from "./random";
-import type { TopologyNic } from "./topology";
+import { parseHourIso } from "./time";
+import type { Topology, TopologyNic } from "./topology";
 import { countersFor, tupleOf, type FlowKey, type SyntheticTuple, type TimeWindow } from "./tuple";
 
 export const ATTACK_KINDS = ["scan", "bruteforce", "egress"] as const;
@@ -76,6 +77,31 @@ export function resolveAttack(plan: AttackPlan): ResolvedAttack {
     targetPort,
     key: hashKey(plan.kind, plan.macAddress.toUpperCase(), startMs, peerIp, targetPort),
   };
+}
+
+export interface ScheduleAttacksOptions {
+  kinds: readonly AttackKind[];
+  topology: Topology;
+  /** First hour of the run, a whole UTC hour. */
+  startHourIso: string;
+  /** Length of the run. */
+  hours: number;
+}
+
+/**
+ * A simple schedule for `kinds`: the i-th attack on NIC i (modulo the NICs), starting at minute
+ * 10 + 15 i of the run, so attacks never overlap. RangeError if one would not end within the run.
+ */
+export function scheduleAttacks({ kinds, topology, startHourIso, hours }: ScheduleAttacksOptions): AttackPlan[] {
+  const startMs = parseHourIso(startHourIso, "startHourIso");
+  return kinds.map((kind, i) => {
+    const startMinute = 10 + 15 * i;
+    if (startMinute + ATTACK_DEFAULTS[kind].durationInMinutes > hours * 60) {
+      throw new RangeError(`${kinds.length} attacks do not fit in ${hours} hour(s): attack ${i + 1} (${kind}) would start at minute ${startMinute}`);
+    }
+    const nic = topology.nics[i % topology.nics.length] as TopologyNic;
+    return { kind, macAddress: nic.macAddress, startIso: new Date(startMs + startMinute * MINUTE_IN_MS).toISOString() };
+  });
 }
 
 export interface AttackMinuteContext {

@@ -1,6 +1,6 @@
 /**
  * Benign traffic of one NIC in one minute: outbound HTTPS to a few public services, DNS and NTP
- * over UDP, inbound from the VNet, one long-lived session reporting C rows every 5 minutes, and
+ * over UDP, inbound from the VNet (and Azure platform probes on VNet flow logs), one long-lived session reporting C rows every 5 minutes, and
  * internet background noise denied by DefaultRule_DenyAllInBound. Kept far below the attack
  * thresholds: no allowed inbound RDP/SSH, scanners touch a port or two each, and the bytes sent
  * per minute stay under a fixed budget however many tuples are asked for.
@@ -22,6 +22,10 @@ export interface BenignMinuteContext {
   tuplesPerMinute?: number;
 }
 
+/** VNet flow logs: traffic the platform allows, logged under the all-zero aclID. */
+export const PLATFORM_RULE = "PlatformRule";
+export const PLATFORM_ACL_ID = "00000000-0000-0000-0000-000000000000";
+
 /** Upper bound of benign bytes sent per NIC per minute (egress thresholds are hundreds of MB). */
 export const BENIGN_BYTES_SENT_PER_MINUTE_BUDGET = 10_000_000;
 export const DEFAULT_TUPLES_PER_MINUTE_RANGE = { min: 16, max: 40 } as const;
@@ -36,6 +40,8 @@ const NTP_SERVER_IP = "40.119.6.228";
 /** /24s of internet-wide scanners that show up in every public flow log. */
 const SCANNER_PREFIXES = ["35.203.210", "35.203.211", "162.216.149", "162.216.150", "147.185.132", "147.185.133", "198.235.24", "205.210.31"];
 const VNET_SERVICE_PORTS = [443, 8080, 1433, 5432, 6379];
+/** Azure platform sources that VNet flow logs show under `PlatformRule` (source port 23456). */
+const PLATFORM_SOURCE_IPS = ["40.87.168.8", "52.136.4.16", "40.87.170.21", "52.136.5.88"];
 
 export function benignTuplesForMinute(context: BenignMinuteContext): SyntheticTuple[] {
   const { nic, seed, random, window } = context;
@@ -71,6 +77,9 @@ export function benignTuplesForMinute(context: BenignMinuteContext): SyntheticTu
     } else if (kind < 0.8) {
       const peer = `${nic.vnetPrefix}.0.${random.int(4, 254)}`;
       addFlow({ srcIp: peer, dstIp: nic.privateIp, srcPort: ephemeralPort(), dstPort: random.pick(VNET_SERVICE_PORTS), protocol: "tcp", direction: "I", allowed: true, rule: "DefaultRule_AllowVnetInBound" }, random.int(200, 5_000), random.int(500, 50_000));
+    } else if (kind < 0.82 && nic.kind === "vnet") {
+      const flow: FlowKey = { srcIp: random.pick(PLATFORM_SOURCE_IPS), dstIp: nic.privateIp, srcPort: 23456, dstPort: random.int(20_000, 60_000), protocol: "tcp", direction: "I", allowed: true, rule: PLATFORM_RULE };
+      addFlow(flow, 128, 0);
     } else {
       const scanner = random.chance(0.6) ? `${random.pick(SCANNER_PREFIXES)}.${random.int(1, 254)}` : randomPublicIp(random);
       const flow: FlowKey = { srcIp: scanner, dstIp: nic.privateIp, srcPort: random.int(1_024, 65_535), dstPort: random.int(1, 65_535), protocol: random.chance(0.9) ? "tcp" : "udp", direction: "I", allowed: false, rule: "DefaultRule_DenyAllInBound" };

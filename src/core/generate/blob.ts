@@ -4,8 +4,9 @@
  * writer can stream a 1 GB blob or stage one block per record like the live service.
  */
 import { buildBlobPath, containerForKind } from "../blobPath";
-import { parseHourIso, type FlowLogRecord } from "./records";
-import type { TopologyNic } from "./topology";
+import type { FlowLogRecord } from "./records";
+import { hoursFrom, parseHourIso } from "./time";
+import type { Topology, TopologyNic } from "./topology";
 
 export const BLOB_HEAD = '{"records":[';
 export const BLOB_TAIL = "]}";
@@ -53,8 +54,15 @@ export function* serializeBlob(records: Iterable<FlowLogRecord>): Generator<stri
   yield BLOB_TAIL;
 }
 
-/** `count` consecutive whole hours from `startHourIso`, as ISO strings (`2026-11-22T10:00:00.000Z`). */
-export function hoursFrom(startHourIso: string, count: number): string[] {
-  const startMs = parseHourIso(startHourIso, "startHourIso");
-  return Array.from({ length: count }, (_, i) => new Date(startMs + i * 3_600_000).toISOString());
+export interface PlannedBlob extends GeneratedBlobPath {
+  nic: TopologyNic;
+  /** Start of the blob's hour, ISO-8601 UTC. */
+  hourIso: string;
+}
+
+/** Every blob of `hours` hours from `startHourIso`, hour by hour, NIC by NIC. */
+export function* planBlobs(topology: Topology, startHourIso: string, hours: number, options: BlobPathForOptions = {}): Generator<PlannedBlob> {
+  for (const hourIso of hoursFrom(startHourIso, hours)) {
+    for (const nic of topology.nics) yield { nic, hourIso, ...blobPathFor(nic, hourIso, options) };
+  }
 }

@@ -3,7 +3,6 @@ export { buildTopology, type BuildTopologyOptions, type Topology, type TopologyN
 export {
   generateRecords,
   countTuples,
-  parseHourIso,
   formatNsgTuple,
   formatVnetTuple,
   DEFAULT_MAX_TUPLES_PER_RECORD,
@@ -13,7 +12,8 @@ export {
   type VnetFlowLogRecord,
   type MinuteRange,
 } from "./records";
-export { ATTACK_KINDS, ATTACK_DEFAULTS, resolveAttack, type AttackKind, type AttackPlan, type ResolvedAttack } from "./attacks";
+export { ATTACK_KINDS, ATTACK_DEFAULTS, resolveAttack, scheduleAttacks, type AttackKind, type AttackPlan, type ResolvedAttack, type ScheduleAttacksOptions } from "./attacks";
 export { BENIGN_BYTES_SENT_PER_MINUTE_BUDGET, DEFAULT_TUPLES_PER_MINUTE_RANGE } from "./benign";
-export { blobPathFor, serializeBlob, hoursFrom, BLOB_HEAD, BLOB_TAIL, type GeneratedBlobPath, type BlobPathForOptions } from "./blob";
+export { blobPathFor, planBlobs, serializeBlob, BLOB_HEAD, BLOB_TAIL, type GeneratedBlobPath, type BlobPathForOptions, type PlannedBlob } from "./blob";
+export { parseHourIso, hoursFrom } from "./time";
 export { SeededRandom, hashKey } from "./random";

@@ -10,8 +10,9 @@
 import type { TopologyNic, Topology } from "./topology";
 import { SeededRandom, hashKey } from "./random";
 import { attackTuplesForMinute, resolveAttack, type AttackPlan } from "./attacks";
-import { benignTuplesForMinute } from "./benign";
+import { PLATFORM_ACL_ID, PLATFORM_RULE, benignTuplesForMinute } from "./benign";
 import type { SyntheticTuple, TimeWindow } from "./tuple";
+import { parseHourIso } from "./time";
 
 export interface NsgFlowLogRecord {
   time: string;
@@ -66,25 +67,14 @@ export interface GenerateRecordsOptions {
 
 export const DEFAULT_MAX_TUPLES_PER_RECORD = 600;
 const MINUTE_IN_MS = 60_000;
-const HOUR_IN_MS = 3_600_000;
 /** NSG priority order: user rules, then the default rules. Unlisted rules sort first. */
 const RULE_ORDER = [
+  PLATFORM_RULE,
   "DefaultRule_AllowVnetInBound",
   "DefaultRule_AllowInternetOutBound",
   "DefaultRule_AllowVnetOutBound",
   "DefaultRule_DenyAllInBound",
 ];
-
-/** Parses an ISO hour; throws RangeError naming `what` unless it is a whole UTC hour. */
-export function parseHourIso(hourIso: string, what = "hourIso"): number {
-  const ms = /^\d{4}-\d{2}-\d{2}T\d{2}(:\d{2}(:\d{2}(\.\d{1,3})?)?)?Z$/.test(hourIso)
-    ? Date.parse(hourIso.length === 14 ? hourIso.replace("Z", ":00Z") : hourIso)
-    : Number.NaN;
-  if (!Number.isFinite(ms) || ms % HOUR_IN_MS !== 0) {
-    throw new RangeError(`${what} must be a whole UTC hour like 2026-11-22T10:00:00Z, got '${hourIso}'`);
-  }
-  return ms;
-}
 
 export function* generateRecords(options: GenerateRecordsOptions): Generator<FlowLogRecord> {
   const { nic } = options;
@@ -193,7 +183,7 @@ function vnetRecord(nic: TopologyNic, time: string, tuples: readonly SyntheticTu
     operationName: "FlowLogFlowEvent",
     flowRecords: {
       // Real VNet records repeat the aclID with one flow group per rule.
-      flows: groupByRule(tuples, formatVnetTuple).map(([rule, flowTuples]) => ({ aclID: nic.aclId, flowGroups: [{ rule, flowTuples }] })),
+      flows: groupByRule(tuples, formatVnetTuple).map(([rule, flowTuples]) => ({ aclID: rule === PLATFORM_RULE ? PLATFORM_ACL_ID : nic.aclId, flowGroups: [{ rule, flowTuples }] })),
     },
   };
 }

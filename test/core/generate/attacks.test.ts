@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { FlowEvent } from "../../../src/core/event";
-import { ATTACK_DEFAULTS, buildTopology, generateRecords, resolveAttack, type AttackPlan } from "../../../src/core/generate";
+import { ATTACK_DEFAULTS, buildTopology, generateRecords, resolveAttack, scheduleAttacks, type AttackPlan } from "../../../src/core/generate";
 import { eventsOfBlob, groupBy, maxInWindow, maxSumInWindow, timeOfEvent } from "./helpers";
 
 const HOUR = "2026-11-22T10:00:00Z";
@@ -122,5 +122,26 @@ describe("resolveAttack", () => {
     const ssh = events.filter((e) => e.srcIp === ATTACK_DEFAULTS.bruteforce.peerIp && e.flowState === "begin");
     expect(ssh.length).toBe(5 * ATTACK_DEFAULTS.bruteforce.attemptsPerMinute);
     expect(new Set(ssh.map((e) => `${e.dstPort} ${e.rule} ${e.decision}`))).toEqual(new Set(["22 UserRule_AllowSSH allow"]));
+  });
+});
+
+describe("scheduleAttacks", () => {
+  it("puts the i-th attack on NIC i at minute 10 + 15 i of the run", () => {
+    // Act
+    const plans = scheduleAttacks({ kinds: ["egress", "scan", "bruteforce"], topology, startHourIso: HOUR, hours: 1 });
+
+    // Assess
+    expect(plans).toEqual([
+      { kind: "egress", macAddress: topology.nics[0]!.macAddress, startIso: "2026-11-22T10:10:00.000Z" },
+      { kind: "scan", macAddress: topology.nics[1]!.macAddress, startIso: "2026-11-22T10:25:00.000Z" },
+      { kind: "bruteforce", macAddress: topology.nics[0]!.macAddress, startIso: "2026-11-22T10:40:00.000Z" },
+    ]);
+  });
+
+  it("refuses attacks that would not end within the run", () => {
+    const kinds = ["scan", "scan", "scan", "egress", "bruteforce"] as const;
+    expect(() => scheduleAttacks({ kinds: kinds.slice(0, 4), topology, startHourIso: HOUR, hours: 1 })).not.toThrow();
+    expect(() => scheduleAttacks({ kinds, topology, startHourIso: HOUR, hours: 1 })).toThrow(/5 attacks do not fit in 1 hour\(s\): attack 5 \(bruteforce\) would start at minute 70/);
+    expect(scheduleAttacks({ kinds, topology, startHourIso: HOUR, hours: 2 })).toHaveLength(5);
   });
 });

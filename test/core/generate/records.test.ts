@@ -7,6 +7,7 @@ import {
   buildTopology,
   countTuples,
   generateRecords,
+  planBlobs,
   serializeBlob,
   type NsgFlowLogRecord,
   type VnetFlowLogRecord,
@@ -93,7 +94,10 @@ describe("generateRecords", () => {
     for (const record of records) {
       expect(Object.keys(record)).toEqual(["time", "flowLogGUID", "macAddress", "category", "flowLogResourceID", "targetResourceID", "flowLogVersion", "operationName", "flowRecords"]);
       expect(record).toMatchObject({ category: "FlowLogFlowEvent", operationName: "FlowLogFlowEvent", flowLogVersion: 4, flowLogResourceID: vnetNic.flowLogResourceId, targetResourceID: vnetNic.targetResourceId });
-      for (const flow of record.flowRecords.flows) expect(flow.aclID).toBe(vnetNic.aclId);
+      for (const flow of record.flowRecords.flows) {
+        const isPlatform = flow.flowGroups.every((group) => group.rule === "PlatformRule");
+        expect(flow.aclID).toBe(isPlatform ? "00000000-0000-0000-0000-000000000000" : vnetNic.aclId);
+      }
       for (const tuple of vnetTuples(record)) {
         const fields = tuple.split(",");
         expect(fields).toHaveLength(13);
@@ -109,6 +113,8 @@ describe("generateRecords", () => {
     }
     const states = new Set(records.flatMap(vnetTuples).map((t) => t.split(",")[7]));
     expect([...states].sort()).toEqual(["B", "C", "D", "E"]);
+    const rules = new Set(records.flatMap((r) => r.flowRecords.flows.flatMap((f) => f.flowGroups.map((g) => g.rule))));
+    expect(rules).toContain("PlatformRule");
   });
 
   it("produces exactly tuplesPerMinute benign tuples and splits a busy minute into records with the same time", () => {
@@ -195,5 +201,22 @@ describe("blobPathFor", () => {
       container: "insights-logs-flowlogflowevent",
       path: `flowLogResourceID=${vnetNic.flowLogResourceId}/y=2026/m=11/d=22/h=10/m=00/macAddress=${vnetNic.macAddress}/PT1H.json`,
     });
+  });
+});
+
+describe("planBlobs", () => {
+  it("lists every NIC's blob hour by hour", () => {
+    // Act
+    const planned = [...planBlobs(topology, "2026-11-22T23:00:00Z", 2)];
+
+    // Assess
+    expect(planned.map((p) => [p.hourIso, p.nic.macAddress])).toEqual([
+      ["2026-11-22T23:00:00.000Z", nsgNic.macAddress],
+      ["2026-11-22T23:00:00.000Z", vnetNic.macAddress],
+      ["2026-11-23T00:00:00.000Z", nsgNic.macAddress],
+      ["2026-11-23T00:00:00.000Z", vnetNic.macAddress],
+    ]);
+    expect(planned[2]).toMatchObject(blobPathFor(nsgNic, "2026-11-23T00:00:00Z"));
+    expect(planned[2]?.path).toContain("/y=2026/m=11/d=23/h=00/m=00/");
   });
 });
