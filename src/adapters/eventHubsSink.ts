@@ -142,7 +142,7 @@ class ProducerSink implements EventHubsSink {
     for (const [index, group] of groups.entries()) {
       let batch = await this.createBatch(group.partitionKey);
       // The first batch tells the link's limit: refuse what can never fit before anything is sent.
-      if (index === 0) for (const event of events) assertFits(event, this.largestBodyInBytes(batch.maxSizeInBytes));
+      if (index === 0) for (const event of events) assertFits(event, this.largestEventInBytes(batch.maxSizeInBytes));
       let eventsInBatch = 0;
       for (const message of this.messagesOf(group.events, batch.maxSizeInBytes)) {
         const eventData = toEventData(message);
@@ -188,6 +188,11 @@ class ProducerSink implements EventHubsSink {
   /** The largest message body a batch of this size takes: a packed message leaves room for its framing. */
   private largestBodyInBytes(batchSizeInBytes: number): number {
     return this.eventsPerMessage <= 1 ? batchSizeInBytes : Math.max(batchSizeInBytes - PACKED_MESSAGE_OVERHEAD_IN_BYTES, 1);
+  }
+
+  /** The largest event that fits a message: packed alone, it still needs its array brackets. */
+  private largestEventInBytes(batchSizeInBytes: number): number {
+    return this.largestBodyInBytes(batchSizeInBytes) - (this.eventsPerMessage <= 1 ? 0 : "[]".length);
   }
 
   private createBatch(partitionKey: string | undefined): Promise<EventDataBatch> {

@@ -226,6 +226,18 @@ describe("Event Hubs sink with the real producer on the local endpoint", () => {
     expect(smallLink.eventCount(hub)).toBe(before);
   });
 
+  it("in packed mode, refuses an event that leaves no room for a message's framing, before sending anything", async () => {
+    const { sink, hub } = sinkFor({ eventsPerMessage: 10 }, FAST, smallLink, "small");
+    const before = smallLink.eventCount(hub);
+    const events = [...flowEvents(3, () => "k"), { id: "packed-too-big", body: JSON.stringify({ p: "v".repeat(3500) }), partitionKey: "k" }];
+
+    const failure = await sink.send(events).catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(ValidationError);
+    expect((failure as Error).message).toMatch(/packed-too-big is 3508 bytes: more than the 3070 bytes/);
+    expect(smallLink.eventCount(hub)).toBe(before);
+  });
+
   it("refuses an event that fits the link alone but not with its framing", async () => {
     const { sink } = sinkFor({}, FAST, smallLink, "small");
     const body = JSON.stringify({ p: "w".repeat(SMALL_LINK_IN_BYTES - 20) });
