@@ -372,11 +372,6 @@ export class LocalHost {
     }
   }
 
-  /** Invokes an HTTP function in-process (no socket); `path` is the part after /api/. */
-  async invokeHttp(method: string, path: string, init: { headers?: Record<string, string>; body?: string | Uint8Array } = {}): Promise<Response> {
-    return fetch(`${this.baseUrl}${routePrefix}${path.replace(/^\/+/, "")}`, { method, headers: init.headers, body: init.body });
-  }
-
   // ---- HTTP serving --------------------------------------------------------------------------
 
   private async handleRequest(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
