@@ -8,3 +8,4 @@ export * from "./eventId";
 export * from "./anomaly";
 export * from "./alertSchema";
 export * from "./capturePolicy";
+export * from "./blobUrl";
