@@ -88,6 +88,7 @@ const DEFAULT_CONSUMER_GROUP = "$Default";
 /** How long stop() lets clients answer the AMQP close before it destroys their sockets. */
 const CLOSE_GRACE_IN_MS = 500;
 const RUNTIME_METRIC_CAPABILITY = "com.microsoft:enable-receiver-runtime-metric-name";
+const EPOCH_PROPERTY = "com.microsoft:epoch";
 const IDEMPOTENT_PRODUCER = {
   capability: "com.microsoft:idempotent-producer",
   epoch: "com.microsoft:producer-epoch",
@@ -139,6 +140,8 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
   const outcomes: SendOutcomeCounts = { accepted: 0, duplicatesIgnored: 0, refusedServerBusy: 0, refusedTooLarge: 0, timedOut: 0 };
   const idempotentProducers = new Map<string, IdempotentProducer>();
   let nextProducerId = 1;
+  /** Open consumer links with the partition they read (`hub/ConsumerGroups/cg/Partitions/N`) and owner level. */
+  const activeConsumers = new Map<Sender, { path: string; ownerLevel?: number }>();
   /** Open connections, each with what to undo when it goes (consumer links' append listeners). */
   const connections = new Map<Connection, Set<() => void>>();
   const sockets = new Set<Socket>();
@@ -304,6 +307,11 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
       sender.close({ condition: "amqp:invalid-field", description: `${address}: ${(error as Error).message}` });
       return;
     }
+    const ownerLevelRefusal = claimPartition(sender, address);
+    if (ownerLevelRefusal) {
+      sender.close(ownerLevelRefusal);
+      return;
+    }
     const tracksLastEnqueued = capabilitiesOf(sender.desired_capabilities).includes(RUNTIME_METRIC_CAPABILITY);
     // Credit decides how many events go out: send while the client has granted some.
     const pump = (): void => {
@@ -313,14 +321,49 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
       }
     };
     const unsubscribe = log.onAppend(pump);
+    const release = (): void => {
+      unsubscribe();
+      activeConsumers.delete(sender);
+    };
     const connectionCleanups = connections.get(sender.connection);
-    connectionCleanups?.add(unsubscribe);
+    connectionCleanups?.add(release);
     sender.on("sendable", pump);
     sender.on("sender_close", () => {
-      unsubscribe();
-      connectionCleanups?.delete(unsubscribe);
+      release();
+      connectionCleanups?.delete(release);
     });
     pump();
+  }
+
+  /**
+   * Owner levels (epochs), as the service applies them per consumer group and partition: a receiver
+   * with owner level e disconnects the receivers below or at e (and those without one) with
+   * `amqp:link:stolen`; it is refused while a higher one, or (without an owner level) any, is active.
+   */
+  function claimPartition(sender: Sender, path: string): AmqpError | undefined {
+    const requested: unknown = (sender.properties as Record<string, unknown> | undefined)?.[EPOCH_PROPERTY];
+    const ownerLevel = typeof requested === "number" ? requested : undefined;
+    const rivals = [...activeConsumers].filter(([, active]) => active.path === path);
+    const blocking = rivals.find(([, active]) =>
+      active.ownerLevel !== undefined && (ownerLevel === undefined || active.ownerLevel > ownerLevel),
+    );
+    if (blocking) {
+      return {
+        condition: "amqp:link:stolen",
+        description: `Receiver on '${path}' refused: a receiver with owner level ${blocking[1].ownerLevel} is active there.`,
+      };
+    }
+    if (ownerLevel !== undefined) {
+      for (const [rival, active] of rivals) {
+        activeConsumers.delete(rival);
+        rival.close({
+          condition: "amqp:link:stolen",
+          description: `New receiver with higher epoch of '${ownerLevel}' is created hence current receiver with epoch '${active.ownerLevel ?? "none"}' on '${path}' is getting disconnected.`,
+        });
+      }
+    }
+    activeConsumers.set(sender, { path, ownerLevel });
+    return undefined;
   }
 
   function answerRequest(kind: "$cbs" | "$management", context: EventContext): void {

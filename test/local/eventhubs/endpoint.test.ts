@@ -264,6 +264,45 @@ describe("local Event Hubs endpoint with the real @azure/event-hubs clients", ()
     await unknownGroup.close();
   });
 
+  it("disconnects a consumer when a higher owner level takes its partition, and refuses a lower one", async () => {
+    // Prepare
+    const auditProducer = new EventHubProducerClient(eh.connectionString("audit"));
+    await auditProducer.sendBatch([{ body: "owned" }], { partitionId: "1" });
+    const clients = [1, 2, 3].map(() => new EventHubConsumerClient("analytics", eh.connectionString("audit")));
+    const errorsOf = clients.map((): Error[] => []);
+    let firstDisconnected: () => void = () => undefined;
+    const firstDisconnectedSeen = new Promise<void>((resolve) => (firstDisconnected = resolve));
+    const subscribeWithOwnerLevel = (index: number, ownerLevel: number): Promise<Subscription> =>
+      new Promise((resolve) => {
+        const subscription: Subscription = clients[index].subscribe(
+          "1",
+          {
+            processEvents: async (events) => (events.length > 0 ? resolve(subscription) : undefined),
+            processError: async (error) => {
+              errorsOf[index].push(error);
+              if (index === 0) firstDisconnected();
+              if (index === 2) resolve(subscription);
+            },
+          },
+          { startPosition: earliestEventPosition, ownerLevel, maxWaitTimeInSeconds: 0.2 },
+        );
+      });
+
+    // Act
+    const first = await subscribeWithOwnerLevel(0, 1);
+    const second = await subscribeWithOwnerLevel(1, 2);
+    await firstDisconnectedSeen;
+    const third = await subscribeWithOwnerLevel(2, 1);
+
+    // Assess
+    expect(errorsOf[0].map((error) => (error as { code?: string }).code)).toContain("ReceiverDisconnectedError");
+    expect(errorsOf[1]).toEqual([]);
+    expect(errorsOf[2].map((error) => (error as { code?: string }).code)).toContain("ReceiverDisconnectedError");
+    await Promise.all([first.close(), second.close(), third.close()]);
+    await Promise.all(clients.map((client) => client.close()));
+    await auditProducer.close();
+  });
+
   it("refuses the next sends with ServerBusy and the client's retries get them through", async () => {
     // Prepare
     const faulty = new EventHubProducerClient(eh.connectionString("faulty"), { retryOptions: FAST_RETRIES });
