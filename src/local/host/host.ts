@@ -17,7 +17,17 @@ import { handleDurableApi, instanceStatus, type ApiResponse } from "./durableApi
 import { DurableEngine, entitySchedulerId, isTerminal } from "./engine";
 import { FaultInjector } from "./faults";
 import { parseSchedule } from "./ncrontab";
-import { defaultAppModulePath, functionsModule, loadApp, summarizeRegistrations, type AppSource, type FunctionRegistration, type RegistrationSummary } from "./registry";
+import {
+  defaultAppModulePath,
+  functionsModule,
+  loadApp,
+  summarizeRegistrations,
+  type AppHookHandler,
+  type AppSource,
+  type FunctionRegistration,
+  type LoadedApp,
+  type RegistrationSummary,
+} from "./registry";
 import { MemoryStore, type HostStore, type InstanceRecord, type RuntimeStatus } from "./store";
 
 export type ClockOptions = { mode: "real" } | { mode: "virtual"; startTime?: Date; autoAdvance?: boolean };
@@ -142,7 +152,8 @@ export class LocalHost {
   private portNumber = 0;
   private stopping: Promise<void> | undefined;
 
-  private constructor(options: LocalHostOptions, registrations: FunctionRegistration[]) {
+  private constructor(options: LocalHostOptions, private readonly app: LoadedApp) {
+    const registrations = app.registrations;
     this.registrations = registrations;
     this.keys = {
       master: options.keys?.master ?? randomBytes(16).toString("hex"),
@@ -194,14 +205,14 @@ export class LocalHost {
     }
     let host: LocalHost;
     try {
-      const registrations = await loadApp(options.app ?? { modulePath: defaultAppModulePath(options.rootDir ?? process.cwd()) });
-      host = new LocalHost(options, registrations);
+      host = new LocalHost(options, await loadApp(options.app ?? { modulePath: defaultAppModulePath(options.rootDir ?? process.cwd()) }));
     } catch (error) {
       restoreEnv(saved);
       throw error;
     }
     saved.forEach((value, name) => host.savedEnv.set(name, value));
     try {
+      await host.runAppHooks(host.app.appStartHooks, "start");
       await host.listen(options.port ?? 7071);
       await host.engine.resume();
       if (options.enableTimerTriggers ?? true) host.startTimerTriggers();
@@ -211,6 +222,12 @@ export class LocalHost {
     }
     logger.info(`local host: ${host.registrations.length} functions on ${host.baseUrl} (store: ${host.store.description})`);
     return host;
+  }
+
+  /** Runs `app.hook.appStart`/`appTerminate` handlers, as the Functions host does at start and stop. */
+  private async runAppHooks(hooks: readonly AppHookHandler[], moment: "start" | "terminate"): Promise<void> {
+    const { AppStartContext, AppTerminateContext } = functionsModule();
+    for (const hook of hooks) await hook(moment === "start" ? new AppStartContext({ hookData: {} }) : new AppTerminateContext({ hookData: {} }));
   }
 
   private async listen(port: number): Promise<void> {
@@ -551,6 +568,7 @@ export class LocalHost {
     this.stopping ??= (async () => {
       for (const cancel of this.timerCancels.splice(0)) cancel();
       await this.engine.stop();
+      await this.runAppHooks(this.app.appTerminateHooks, "terminate").catch((error: unknown) => logFailure("local host: an appTerminate hook failed", error));
       await new Promise<void>((resolve) => {
         this.server.close(() => resolve());
         this.server.closeAllConnections();

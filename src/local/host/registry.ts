@@ -63,7 +63,17 @@ export function functionsModule(): FunctionsModule {
   return requireFromDurable("@azure/functions") as FunctionsModule;
 }
 
-let activeRecording: FunctionRegistration[] | undefined;
+/** An app hook handler (`app.hook.appStart` / `appTerminate`), called with its context. */
+export type AppHookHandler = (context: unknown) => void | Promise<void>;
+
+/** What loading the app recorded. */
+export interface LoadedApp {
+  registrations: FunctionRegistration[];
+  appStartHooks: AppHookHandler[];
+  appTerminateHooks: AppHookHandler[];
+}
+
+let activeRecording: LoadedApp | undefined;
 let patched = false;
 
 function record(name: string, options: GenericFunctionOptions): void {
@@ -71,10 +81,10 @@ function record(name: string, options: GenericFunctionOptions): void {
     logger.warning(`registration of "${name}" outside a local host load was dropped`);
     return;
   }
-  if (activeRecording.some((r) => r.name === name)) {
+  if (activeRecording.registrations.some((r) => r.name === name)) {
     throw new ConfigurationError(`function "${name}" is registered twice`);
   }
-  activeRecording.push({
+  activeRecording.registrations.push({
     name,
     triggerType: options.trigger.type,
     trigger: options.trigger,
@@ -132,11 +142,26 @@ export function patchFunctionsApp(): void {
       app[key] = ((name, options) => record(name, toGenericOptions(functions, key, { ...options }))) as RegisterFunction;
     }
   }
+  const hook = functions.app.hook as unknown as Record<string, unknown>;
+  hook.appStart = (handler: AppHookHandler) => recordHook("appStartHooks", handler, functions);
+  hook.appTerminate = (handler: AppHookHandler) => recordHook("appTerminateHooks", handler, functions);
   patched = true;
 }
 
+function recordHook(kind: "appStartHooks" | "appTerminateHooks", handler: AppHookHandler, functions: FunctionsModule): AzureFunctions.Disposable {
+  const recording = activeRecording;
+  if (!recording) {
+    logger.warning(`an app hook registered outside a local host load was dropped`);
+    return new functions.Disposable(() => undefined);
+  }
+  recording[kind].push(handler);
+  return new functions.Disposable(() => {
+    recording[kind] = recording[kind].filter((h) => h !== handler);
+  });
+}
+
 /** Registrations recorded per module path: a module loads once per process, like in the Functions host. */
-const moduleRegistrations = new Map<string, FunctionRegistration[]>();
+const moduleRegistrations = new Map<string, LoadedApp>();
 
 /** Resolves package.json `main` of `rootDir` (what the Functions host loads). */
 export function defaultAppModulePath(rootDir: string): string {
@@ -147,8 +172,8 @@ export function defaultAppModulePath(rootDir: string): string {
   return path.resolve(rootDir, packageJson.main);
 }
 
-/** Loads the app and returns every function it registered. */
-export async function loadApp(source: AppSource): Promise<FunctionRegistration[]> {
+/** Loads the app and returns every function and app hook it registered. */
+export async function loadApp(source: AppSource): Promise<LoadedApp> {
   patchFunctionsApp();
   if ("modulePath" in source) {
     const modulePath = path.resolve(source.modulePath);
@@ -157,29 +182,29 @@ export async function loadApp(source: AppSource): Promise<FunctionRegistration[]
     if (path.extname(modulePath) !== "" && !existsSync(modulePath)) {
       throw new ConfigurationError(`the app module ${modulePath} does not exist (for package.json "main", run \`npm run build\` first)`);
     }
-    const registrations = await recordDuring(() => import(modulePath));
-    if (registrations.length === 0) {
+    const loaded = await recordDuring(() => import(modulePath));
+    if (loaded.registrations.length === 0) {
       throw new ConfigurationError(
         `loading the app module ${modulePath} registered no functions ` +
           "(was it imported before the local host patched @azure/functions?)",
       );
     }
-    moduleRegistrations.set(modulePath, registrations);
-    return registrations;
+    moduleRegistrations.set(modulePath, loaded);
+    return loaded;
   }
   return recordDuring(source.register);
 }
 
-async function recordDuring(load: () => unknown): Promise<FunctionRegistration[]> {
+async function recordDuring(load: () => unknown): Promise<LoadedApp> {
   if (activeRecording) throw new ConfigurationError("two local hosts are loading an app at the same time");
-  const registrations: FunctionRegistration[] = [];
-  activeRecording = registrations;
+  const loaded: LoadedApp = { registrations: [], appStartHooks: [], appTerminateHooks: [] };
+  activeRecording = loaded;
   try {
     await load();
   } finally {
     activeRecording = undefined;
   }
-  return registrations;
+  return loaded;
 }
 
 /** A handler-free view of registrations, sorted by name. */

@@ -100,7 +100,8 @@ export class MemoryStore implements HostStore {
 /** A JSON file holding the whole snapshot, rewritten atomically (temp file + rename) on each change. */
 export class JsonFileStore extends MemoryStore {
   override readonly description: string;
-  private writes: Promise<void> = Promise.resolve();
+  private currentWrite: Promise<void> = Promise.resolve();
+  private nextWrite: Promise<void> | undefined;
 
   constructor(private readonly filePath: string) {
     super();
@@ -138,15 +139,23 @@ export class JsonFileStore extends MemoryStore {
     await this.flush();
   }
 
+  /** Writes the snapshot; saves arriving during a write share the one next write (coalesced). */
   private flush(): Promise<void> {
-    const write = async (): Promise<void> => {
-      const snapshot = await super.load();
-      await fs.mkdir(path.dirname(this.filePath), { recursive: true });
-      const temporaryPath = `${this.filePath}.tmp`;
-      await fs.writeFile(temporaryPath, JSON.stringify(snapshot));
-      await fs.rename(temporaryPath, this.filePath);
+    const write = (): Promise<void> => {
+      this.nextWrite = undefined;
+      this.currentWrite = this.writeSnapshot();
+      return this.currentWrite;
     };
-    this.writes = this.writes.then(write, write);
-    return this.writes;
+    this.nextWrite ??= this.currentWrite.then(write, write);
+    return this.nextWrite;
+  }
+
+  private async writeSnapshot(): Promise<void> {
+    const snapshot: StoreSnapshot = { instances: [...this.instances.values()], entities: [...this.entities.values()] };
+    const text = JSON.stringify(snapshot);
+    await fs.mkdir(path.dirname(this.filePath), { recursive: true });
+    const temporaryPath = `${this.filePath}.tmp`;
+    await fs.writeFile(temporaryPath, text);
+    await fs.rename(temporaryPath, this.filePath);
   }
 }

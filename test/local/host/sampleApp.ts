@@ -9,6 +9,9 @@ import type { EntityContext, OrchestrationContext, OrchestrationHandler } from "
 /** Lets a test change orchestrator code between replays (to provoke non-determinism). */
 export const sampleSwitches = { divergentActivity: false };
 
+/** What the app's start and terminate hooks saw, in order. */
+export const hookLog: string[] = [];
+
 /** Activities of `slowEcho` running now, and the most seen at once. */
 export const activityLoad = { inFlight: 0, maxInFlight: 0 };
 
@@ -43,6 +46,13 @@ const helloSequence: OrchestrationHandler = function* (context: OrchestrationCon
 };
 
 export function registerSampleApp(): void {
+  app.hook.appStart(() => {
+    hookLog.push("start");
+  });
+  app.hook.appTerminate(() => {
+    hookLog.push("terminate");
+  });
+
   df.app.activity(names.hello, { handler: (name: string) => `Hello ${name}` });
   df.app.activity(names.slowEcho, {
     handler: async (input: string) => {

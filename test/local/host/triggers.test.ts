@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { startLocalHost, type LocalHost, type LocalHostOptions } from "../../../src/local/host";
-import { names, registerSampleApp } from "./sampleApp";
+import { hookLog, names, registerSampleApp } from "./sampleApp";
 
 let host: LocalHost | undefined;
 
@@ -182,6 +182,17 @@ describe("local host triggers and durable client", () => {
     await Promise.all(started.map((i) => local.waitForInstance(i.instanceId)));
 
     expect(started).toHaveLength(2);
+  });
+
+  it("runs the app's start hooks before serving and its terminate hooks at stop", async () => {
+    hookLog.length = 0;
+    const local = await start();
+
+    const afterStart = [...hookLog];
+    await local.stop();
+
+    expect(afterStart).toEqual(["start"]);
+    expect(hookLog).toEqual(["start", "terminate"]);
   });
 
   it("sets app settings on process.env while running and restores them at stop", async () => {
