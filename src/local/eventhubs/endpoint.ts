@@ -38,7 +38,7 @@ export interface StartEventHubsEndpointOptions {
  * client's send times out. `storeEventsOfTimedOutSends` keeps the events of a timed-out send, as
  * when the service stored a batch but its acknowledgement was lost (the client then sends duplicates).
  */
-export interface SendFaultOptions {
+export interface InjectFaultsOptions {
   kind: "server-busy" | "timeout";
   count: number;
   hub?: string;
@@ -74,7 +74,7 @@ export interface LocalEventHubsEndpoint {
   readonly port: number;
   /** `Endpoint=sb://127.0.0.1:PORT;...;EntityPath=hub;UseDevelopmentEmulator=true`. */
   connectionString(hub: string): string;
-  injectFaults(options: SendFaultOptions): void;
+  injectFaults(options: InjectFaultsOptions): void;
   /** Events held by one partition, or by all partitions of the hub (partition by partition). */
   events(hub: string, partitionId?: string): LocalEventHubEvent[];
   eventCount(hub: string, partitionId?: string): number;
@@ -114,7 +114,7 @@ interface IdempotentProducer {
   lastSequenceNumber: number;
 }
 
-interface PendingFault extends SendFaultOptions {
+interface PendingFault extends InjectFaultsOptions {
   remaining: number;
 }
 

@@ -1,9 +1,9 @@
 export {
   startEventHubsEndpoint,
+  type InjectFaultsOptions,
   type LocalEventHubEvent,
   type LocalEventHubsEndpoint,
   type LocalHubDefinition,
-  type SendFaultOptions,
   type SendOutcomeCounts,
   type StartEventHubsEndpointOptions,
 } from "./endpoint";
