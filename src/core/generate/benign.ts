@@ -14,12 +14,17 @@ export interface BenignMinuteContext {
   seed: number;
   /** This minute's own stream. */
   random: SeededRandom;
+  /** The record's minute, or a time slice of it for a busy minute. */
   window: TimeWindow;
   /** Minute of the hour, 0..59. */
   minute: number;
   hourStartMs: number;
   /** Exact number of tuples to produce; default 16..40. */
-  tuplesPerMinute?: number;
+  tupleCount?: number;
+  /** Whether this (last) slice of the minute carries the long-lived session's row. */
+  withSession: boolean;
+  /** Bytes all flows of this call may send together. */
+  bytesSentBudget: number;
 }
 
 /** VNet flow logs: traffic the platform allows, logged under the all-zero aclID. */
@@ -45,12 +50,12 @@ const PLATFORM_SOURCE_IPS = ["40.87.168.8", "52.136.4.16", "40.87.170.21", "52.1
 
 export function benignTuplesForMinute(context: BenignMinuteContext): SyntheticTuple[] {
   const { nic, seed, random, window } = context;
-  const target = context.tuplesPerMinute ?? random.int(DEFAULT_TUPLES_PER_MINUTE_RANGE.min, DEFAULT_TUPLES_PER_MINUTE_RANGE.max);
+  const target = context.tupleCount ?? random.int(DEFAULT_TUPLES_PER_MINUTE_RANGE.min, DEFAULT_TUPLES_PER_MINUTE_RANGE.max);
   const services = servicesOf(seed, nic);
   const tuples: SyntheticTuple[] = [];
-  const session = sessionTuple(context, services[0] as string);
+  const session = context.withSession ? sessionTuple(context, services[0] as string) : null;
   if (session && target > 0) tuples.push(session);
-  const maxBytesSentPerFlow = Math.max(100, Math.floor(BENIGN_BYTES_SENT_PER_MINUTE_BUDGET / Math.max(1, target)));
+  const maxBytesSentPerFlow = Math.max(100, Math.floor(context.bytesSentBudget / Math.max(1, target)));
   const time = (): number => random.int(window.startMs, window.endMs - 1);
   const ephemeralPort = (): number => random.int(32_768, 60_999);
   /** A begin row and, if there is room, its end row a few seconds later. */

@@ -10,7 +10,7 @@
 import type { TopologyNic, Topology } from "./topology";
 import { SeededRandom, hashKey } from "./random";
 import { attackTuplesForMinute, resolveAttack, type AttackPlan } from "./attacks";
-import { PLATFORM_ACL_ID, PLATFORM_RULE, benignTuplesForMinute } from "./benign";
+import { BENIGN_BYTES_SENT_PER_MINUTE_BUDGET, PLATFORM_ACL_ID, PLATFORM_RULE, benignTuplesForMinute } from "./benign";
 import type { SyntheticTuple, TimeWindow } from "./tuple";
 import { parseHourIso } from "./time";
 
@@ -101,33 +101,79 @@ export function* generateRecords(options: GenerateRecordsOptions): Generator<Flo
     const random = SeededRandom.derive(seed, "minute", nic.index, minuteStartMs);
     const recordTimeMs = minuteStartMs + recordOffsetInMs + random.int(0, 150);
     const window = { startMs: recordTimeMs - MINUTE_IN_MS, endMs: recordTimeMs };
-    const tuples = benignTuplesForMinute({ nic, seed, random, window, minute, hourStartMs, tuplesPerMinute });
-    for (const attack of attacks) tuples.push(...attackTuplesForMinute(attack, { nic, seed, window, minuteStartMs }));
-    const sorted = sortByTime(tuples, window);
+    const attackTuples = attacks.flatMap((attack) => attackTuplesForMinute(attack, { nic, seed, window, minuteStartMs }));
     const time = formatRecordTime(recordTimeMs, hashKey(seed, "fraction", nic.index, minuteStartMs) % 10_000);
-    for (let at = 0; at < Math.max(sorted.length, 1); at += maxTuplesPerRecord) {
-      const chunk = sorted.slice(at, at + maxTuplesPerRecord);
+    const slices = Math.max(1, Math.ceil((tuplesPerMinute ?? 0) / MAX_TUPLES_PER_SLICE));
+    /** The minute's tuples, sorted, one time slice at a time: memory stays bounded however busy the minute. */
+    const sortedSlices = function* (): Generator<SyntheticTuple[]> {
+      for (let k = 0; k < slices; k++) {
+        const slice = { startMs: window.startMs + Math.floor((k * MINUTE_IN_MS) / slices), endMs: window.startMs + Math.floor(((k + 1) * MINUTE_IN_MS) / slices) };
+        const tuples = benignTuplesForMinute({
+          nic,
+          seed,
+          random: k === 0 ? random : SeededRandom.derive(seed, "minute", nic.index, minuteStartMs, k),
+          window: slice,
+          minute,
+          hourStartMs,
+          tupleCount: tuplesPerMinute === undefined ? undefined : Math.floor((tuplesPerMinute * (k + 1)) / slices) - Math.floor((tuplesPerMinute * k) / slices),
+          withSession: k === slices - 1,
+          bytesSentBudget: Math.floor(BENIGN_BYTES_SENT_PER_MINUTE_BUDGET / slices),
+        });
+        for (const tuple of attackTuples) if (tuple.timeInMs >= slice.startMs && tuple.timeInMs < slice.endMs) tuples.push(tuple);
+        yield sortByTime(tuples, slice);
+      }
+    };
+    let recordsOfMinute = 0;
+    for (const chunk of chunked(sortedSlices(), maxTuplesPerRecord)) {
+      recordsOfMinute += 1;
       yield nic.kind === "nsg" ? nsgRecord(nic, time, chunk) : vnetRecord(nic, time, chunk);
     }
+    // A quiet minute still gets its record, as the service writes one every minute.
+    if (recordsOfMinute === 0) yield nic.kind === "nsg" ? nsgRecord(nic, time, []) : vnetRecord(nic, time, []);
   }
 }
 
-const MAX_TUPLES_PER_MINUTE = 2 ** 21;
+/** Tuples generated and sorted together at most (a busy minute is cut into time slices of this size). */
+const MAX_TUPLES_PER_SLICE = 50_000;
+
+/** Regroups sorted parts into chunks of `size` (the last one shorter), in order. */
+function* chunked<T>(parts: Iterable<T[]>, size: number): Generator<T[]> {
+  let chunk: T[] = [];
+  for (const part of parts) {
+    let at = 0;
+    while (at < part.length) {
+      if (chunk.length === 0 && part.length - at >= size) {
+        yield part.slice(at, at + size);
+        at += size;
+        continue;
+      }
+      const end = Math.min(part.length, at + size - chunk.length);
+      for (; at < end; at++) chunk.push(part[at] as T);
+      if (chunk.length === size) {
+        yield chunk;
+        chunk = [];
+      }
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+const MAX_TUPLES_PER_SORT = 2 ** 21;
 
 /**
  * Stable sort by time through one native numeric sort of (time offset, position) keys: a
  * comparator sort of hundreds of thousands of objects a minute was the generator's hot spot.
  */
 function sortByTime(tuples: readonly SyntheticTuple[], window: TimeWindow): SyntheticTuple[] {
-  if (tuples.length > MAX_TUPLES_PER_MINUTE) throw new RangeError(`at most ${MAX_TUPLES_PER_MINUTE} tuples a minute, got ${tuples.length}`);
+  if (tuples.length > MAX_TUPLES_PER_SORT) throw new RangeError(`at most ${MAX_TUPLES_PER_SORT} tuples a minute, got ${tuples.length}`);
   const keys = new Float64Array(tuples.length);
   for (let i = 0; i < tuples.length; i++) {
     const offsetInMs = (tuples[i] as SyntheticTuple).timeInMs - window.startMs;
     if (offsetInMs < 0 || offsetInMs >= window.endMs - window.startMs) throw new RangeError(`tuple time outside its record's minute: ${offsetInMs} ms`);
-    keys[i] = offsetInMs * MAX_TUPLES_PER_MINUTE + i;
+    keys[i] = offsetInMs * MAX_TUPLES_PER_SORT + i;
   }
   keys.sort();
-  return Array.from(keys, (key) => tuples[key % MAX_TUPLES_PER_MINUTE] as SyntheticTuple);
+  return Array.from(keys, (key) => tuples[key % MAX_TUPLES_PER_SORT] as SyntheticTuple);
 }
 
 /** Number of flow tuples in a record. */

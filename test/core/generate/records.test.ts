@@ -127,6 +127,25 @@ describe("generateRecords", () => {
     expect(records[3]?.time).not.toBe(records[0]?.time);
   });
 
+  it("cuts a very busy minute into time slices without losing order, count or attack tuples", () => {
+    // Prepare
+    const attacks = [{ kind: "scan" as const, macAddress: vnetNic.macAddress, startIso: "2026-11-22T10:07:00Z" }];
+
+    // Act
+    const records = [...generateRecords({ topology, nic: vnetNic, hourIso: HOUR, minutes: { first: 7, last: 7 }, tuplesPerMinute: 120_000, attacks })] as VnetFlowLogRecord[];
+
+    // Assess
+    expect(records.map(countTuples).reduce((a, b) => a + b, 0)).toBe(120_000 + 150);
+    expect(records.slice(0, -1).every((record) => countTuples(record) === 600)).toBe(true);
+    expect(new Set(records.map((r) => r.time)).size).toBe(1);
+    const times = records.map((record) => vnetTuples(record).map((t) => Number(t.split(",")[0])));
+    for (const [i, recordTimes] of times.entries()) {
+      // Rule groups reorder tuples inside a record, but records follow each other in time.
+      if (i > 0) expect(Math.min(...recordTimes)).toBeGreaterThanOrEqual(Math.max(...(times[i - 1] as number[])));
+    }
+    expect(records.flatMap(vnetTuples).filter((t) => t.includes(",45.155.205.233,"))).toHaveLength(150);
+  });
+
   it("keeps default traffic in the range real NICs show (16..40 tuples a minute)", () => {
     // Act
     const counts = [...generateRecords({ topology, nic: vnetNic, hourIso: HOUR })].map(countTuples);
