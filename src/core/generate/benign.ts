@@ -40,7 +40,8 @@ const SERVICE_IPS = [
   "20.42.73.216", "20.10.127.193", "52.182.143.213", "40.79.154.80", "13.69.239.78",
   "20.242.181.1", "40.83.240.146", "172.202.64.10", "13.107.42.16", "23.222.201.247",
 ];
-const AZURE_DNS_IP = "168.63.129.16";
+/** Public resolvers (Azure DNS at 168.63.129.16 is platform traffic that flow logs leave out). */
+const DNS_RESOLVER_IPS = ["1.1.1.1", "8.8.8.8"];
 const NTP_SERVER_IP = "40.119.6.228";
 /** /24s of internet-wide scanners that show up in every public flow log. */
 const SCANNER_PREFIXES = ["35.203.210", "35.203.211", "162.216.149", "162.216.150", "147.185.132", "147.185.133", "198.235.24", "205.210.31"];
@@ -76,7 +77,7 @@ export function benignTuplesForMinute(context: BenignMinuteContext): SyntheticTu
     if (kind < 0.45) {
       addFlow({ srcIp: nic.privateIp, dstIp: random.pick(services), srcPort: ephemeralPort(), dstPort: 443, protocol: "tcp", direction: "O", allowed: true, rule: "DefaultRule_AllowInternetOutBound" }, random.int(300, 30_000), random.int(500, 200_000));
     } else if (kind < 0.6) {
-      addFlow({ srcIp: nic.privateIp, dstIp: AZURE_DNS_IP, srcPort: ephemeralPort(), dstPort: 53, protocol: "udp", direction: "O", allowed: true, rule: "DefaultRule_AllowInternetOutBound" }, random.int(60, 120), random.int(80, 400));
+      addFlow({ srcIp: nic.privateIp, dstIp: random.pick(DNS_RESOLVER_IPS), srcPort: ephemeralPort(), dstPort: 53, protocol: "udp", direction: "O", allowed: true, rule: "DefaultRule_AllowInternetOutBound" }, random.int(60, 120), random.int(80, 400));
     } else if (kind < 0.65) {
       addFlow({ srcIp: nic.privateIp, dstIp: NTP_SERVER_IP, srcPort: 123, dstPort: 123, protocol: "udp", direction: "O", allowed: true, rule: "DefaultRule_AllowInternetOutBound" }, 90, 90);
     } else if (kind < 0.8) {

@@ -3,8 +3,6 @@ export { buildTopology, type BuildTopologyOptions, type Topology, type TopologyN
 export {
   generateRecords,
   countTuples,
-  formatNsgTuple,
-  formatVnetTuple,
   DEFAULT_MAX_TUPLES_PER_RECORD,
   type GenerateRecordsOptions,
   type FlowLogRecord,

@@ -1,7 +1,8 @@
 /**
  * Synthetic flow-log records for one NIC and one hour: NSG flow logs v2 or VNet flow logs v4,
  * one record per minute (several with the same `time` for a busy minute, as real blobs do),
- * lazily, so a 1 GB blob never sits in memory (at most one minute of tuples does).
+ * lazily, so a 1 GB blob never sits in memory: at most one time slice of a minute (50k tuples)
+ * and one record do.
  *
  * A record stamped T holds the tuples of [T - 60 s, T), like the service's. Counters are deltas
  * since the flow's previous tuple (the service's semantics: a C or E row reports what happened
@@ -67,7 +68,7 @@ export interface GenerateRecordsOptions {
 
 export const DEFAULT_MAX_TUPLES_PER_RECORD = 600;
 const MINUTE_IN_MS = 60_000;
-/** NSG priority order: user rules, then the default rules. Unlisted rules sort first. */
+/** Order of rule groups in a record: user rules (unlisted, so first), then these, as the service lists them. */
 const RULE_ORDER = [
   PLATFORM_RULE,
   "DefaultRule_AllowVnetInBound",
@@ -235,13 +236,13 @@ function vnetRecord(nic: TopologyNic, time: string, tuples: readonly SyntheticTu
 }
 
 /** NSG v2: epoch seconds, T|U, decision, state, and empty counters for B and denies. */
-export function formatNsgTuple(t: SyntheticTuple): string {
+function formatNsgTuple(t: SyntheticTuple): string {
   const counters = t.counters ? `${t.counters.packetsSent},${t.counters.bytesSent},${t.counters.packetsReceived},${t.counters.bytesReceived}` : ",,,";
   return `${Math.floor(t.timeInMs / 1000)},${t.srcIp},${t.dstIp},${t.srcPort},${t.dstPort},${t.protocol === "tcp" ? "T" : "U"},${t.direction},${t.allowed ? "A" : "D"},${t.state},${counters}`;
 }
 
 /** VNet v4: epoch milliseconds, IANA protocol number, state D for denies, encryption, 0 counters when none. */
-export function formatVnetTuple(t: SyntheticTuple): string {
+function formatVnetTuple(t: SyntheticTuple): string {
   const c = t.counters ?? { packetsSent: 0, bytesSent: 0, packetsReceived: 0, bytesReceived: 0 };
   return `${t.timeInMs},${t.srcIp},${t.dstIp},${t.srcPort},${t.dstPort},${t.protocol === "tcp" ? 6 : 17},${t.direction},${t.allowed ? t.state : "D"},NX,${c.packetsSent},${c.bytesSent},${c.packetsReceived},${c.bytesReceived}`;
 }
