@@ -257,9 +257,9 @@ export class DurableEngine {
     for (const event of instance.history) {
       if (event.EventId < 0 || done.has(event.EventId)) continue;
       if (event.EventType === HistoryEventType.TaskScheduled) {
-        this.queueActivity(instance.instanceId, event.EventId, event.Name ?? "", event.Input);
+        this.queueActivity(instance.instanceId, instance.executionId, event.EventId, event.Name ?? "", event.Input);
       } else if (event.EventType === HistoryEventType.TimerCreated) {
-        this.armTimer(instance.instanceId, event.EventId, event.FireAt ?? event.Timestamp);
+        this.armTimer(instance.instanceId, instance.executionId, event.EventId, event.FireAt ?? event.Timestamp);
       } else if (event.EventType === HistoryEventType.SubOrchestrationInstanceCreated) {
         const child = this.instances.get(event.InstanceId ?? "");
         if (child && isTerminal(child.status)) this.notifyParent(child);
@@ -375,6 +375,7 @@ export class DurableEngine {
     const now = this.options.clock.now();
     const record: InstanceRecord = {
       instanceId: id,
+      executionId: randomUUID(),
       name,
       status: "Pending",
       input,
@@ -575,7 +576,7 @@ export class DurableEngine {
   }
 
   private scheduleTask(record: InstanceRecord, id: number, task: LibraryTask, now: Date): (() => Promise<void>) | undefined {
-    const instanceId = record.instanceId;
+    const { instanceId, executionId } = record;
     let action: LibraryAction;
     if (task.actionObj === "noOp") {
       // A retry step of callActivityWithRetry/callSubOrchestratorWithRetry: a delay timer, then a new attempt.
@@ -585,7 +586,7 @@ export class DurableEngine {
       if (retryable.isWaitingOnTimer) {
         const fireAt = new Date(now.getTime() + retryDelayInMs(retryable.retryOptions, retryable.attemptNumber ?? 2));
         record.history.push(historyEvents.timerCreated(now, id, fireAt));
-        return async () => this.armTimer(instanceId, id, fireAt.toISOString());
+        return async () => this.armTimer(instanceId, executionId, id, fireAt.toISOString());
       }
       action = inner;
     } else {
@@ -597,7 +598,7 @@ export class DurableEngine {
         const input = inputJson(decodeProcessedInput(action.input));
         const name = action.functionName ?? "";
         record.history.push(historyEvents.taskScheduled(now, id, name, input));
-        return async () => this.queueActivity(instanceId, id, name, input);
+        return async () => this.queueActivity(instanceId, executionId, id, name, input);
       }
       case ActionType.CallSubOrchestrator:
       case ActionType.CallSubOrchestratorWithRetry: {
@@ -611,7 +612,7 @@ export class DurableEngine {
       case ActionType.CreateTimer: {
         const fireAt = action.fireAt ?? now;
         record.history.push(historyEvents.timerCreated(now, id, fireAt));
-        return async () => this.armTimer(instanceId, id, fireAt.toISOString());
+        return async () => this.armTimer(instanceId, executionId, id, fireAt.toISOString());
       }
       case ActionType.CallEntity: {
         const target = action.instanceId ?? "";
@@ -629,22 +630,25 @@ export class DurableEngine {
         const kind = actionTypeNames[action.actionType] ?? String(action.actionType);
         const failure = { ErrorType: "NotSupportedError", ErrorMessage: `the local host does not support ${kind}` };
         record.history.push(historyEvents.taskScheduled(now, id, kind, undefined));
-        return async () => this.deliver(instanceId, historyEvents.taskFailed(this.options.clock.now(), id, failure));
+        return async () => this.deliver(instanceId, historyEvents.taskFailed(this.options.clock.now(), id, failure), executionId);
       }
     }
   }
 
   private async startChild(parent: InstanceRecord, taskId: number, name: string, childId: string, input: string | undefined): Promise<void> {
-    const outcome = await this.startOrchestration(name, childId, input, { instanceId: parent.instanceId, taskId });
+    const parentRef = { instanceId: parent.instanceId, executionId: parent.executionId, taskId };
+    const outcome = await this.startOrchestration(name, childId, input, parentRef);
     if (!outcome.started) {
       const reason = outcome.reason === "alreadyRunning" ? `an instance with id "${childId}" is already running` : `no orchestration function named "${name}" is registered`;
-      await this.deliver(parent.instanceId, historyEvents.subOrchestrationFailed(this.options.clock.now(), taskId, { ErrorType: "Error", ErrorMessage: reason }));
+      const failure = historyEvents.subOrchestrationFailed(this.options.clock.now(), taskId, { ErrorType: "Error", ErrorMessage: reason });
+      await this.deliver(parent.instanceId, failure, parent.executionId);
     }
   }
 
   private async continueAsNew(record: InstanceRecord, input: unknown): Promise<void> {
     this.cancelTimers(record.instanceId);
     const now = this.options.clock.now();
+    record.executionId = randomUUID();
     record.input = inputJson(input);
     record.history = [];
     record.actions = [];
@@ -673,7 +677,7 @@ export class DurableEngine {
   private notifyParent(child: InstanceRecord, failure?: FailureDetailsPayload): void {
     if (!child.parent) return;
     const now = this.options.clock.now();
-    const { instanceId, taskId } = child.parent;
+    const { instanceId, executionId, taskId } = child.parent;
     const event =
       child.status === "Completed"
         ? historyEvents.subOrchestrationCompleted(now, taskId, toJson(child.output))
@@ -681,13 +685,14 @@ export class DurableEngine {
             ErrorType: child.failure?.errorType ?? "Error",
             ErrorMessage: child.failure?.errorMessage ?? `sub-orchestration "${child.instanceId}" ended ${child.status}: ${String(child.output)}`,
           });
-    void this.track(() => this.deliver(instanceId, event));
+    void this.track(() => this.deliver(instanceId, event, executionId));
   }
 
-  /** Appends an event to an instance's inbox (if it still waits for it) and runs an episode. */
-  private async deliver(instanceId: string, event: HistoryEvent): Promise<void> {
+  /** Appends an event to an instance's inbox (if that execution still waits for it) and runs an episode. */
+  private async deliver(instanceId: string, event: HistoryEvent, executionId?: string): Promise<void> {
     const record = this.instances.get(instanceId);
     if (this.stopped || !record || isTerminal(record.status)) return;
+    if (executionId !== undefined && executionId !== record.executionId) return;
     const id = event.TaskScheduledId ?? event.TimerId;
     if (id !== undefined && completedIds([...record.history, ...record.inbox]).has(id)) return;
     record.inbox.push(event);
@@ -697,7 +702,7 @@ export class DurableEngine {
 
   // ---- timers ------------------------------------------------------------------------------
 
-  private armTimer(instanceId: string, timerId: number, fireAtIso: string): void {
+  private armTimer(instanceId: string, executionId: string, timerId: number, fireAtIso: string): void {
     if (this.stopped) return;
     const key = `${instanceId}\u0000${timerId}`;
     this.armedTimers.get(key)?.cancel();
@@ -706,7 +711,7 @@ export class DurableEngine {
       this.armedTimers.delete(key);
       const record = this.instances.get(instanceId);
       const stillWaiting = record?.history.some((e) => e.EventType === HistoryEventType.TimerCreated && e.EventId === timerId && e.FireAt === fireAtIso);
-      if (stillWaiting) void this.track(() => this.deliver(instanceId, historyEvents.timerFired(this.options.clock.now(), timerId, fireAtIso)));
+      if (stillWaiting) void this.track(() => this.deliver(instanceId, historyEvents.timerFired(this.options.clock.now(), timerId, fireAtIso), executionId));
     });
     this.armedTimers.set(key, { fireAt: fireAt.getTime(), cancel });
   }
@@ -728,8 +733,8 @@ export class DurableEngine {
 
   // ---- activities --------------------------------------------------------------------------
 
-  private queueActivity(instanceId: string, taskId: number, name: string, input: string | undefined): void {
-    void this.track(() => this.runActivity(instanceId, taskId, name, input));
+  private queueActivity(instanceId: string, executionId: string, taskId: number, name: string, input: string | undefined): void {
+    void this.track(() => this.runActivity(instanceId, executionId, taskId, name, input));
   }
 
   private async acquireActivitySlot(): Promise<void> {
@@ -744,7 +749,7 @@ export class DurableEngine {
     this.activityWaiters.shift()?.();
   }
 
-  private async runActivity(instanceId: string, taskId: number, name: string, input: string | undefined): Promise<void> {
+  private async runActivity(instanceId: string, executionId: string, taskId: number, name: string, input: string | undefined): Promise<void> {
     await this.acquireActivitySlot();
     let outcome: HistoryEvent;
     try {
@@ -768,7 +773,7 @@ export class DurableEngine {
       this.options.onCrash(crashed);
       return;
     }
-    await this.deliver(instanceId, outcome);
+    await this.deliver(instanceId, outcome, executionId);
   }
 
   // ---- entities ----------------------------------------------------------------------------

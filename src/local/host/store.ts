@@ -17,6 +17,8 @@ export interface ActionSignature {
 
 export interface InstanceRecord {
   instanceId: string;
+  /** Changes at every start and continueAsNew: completions for an earlier execution are dropped. */
+  executionId: string;
   name: string;
   status: RuntimeStatus;
   /** JSON of the input of the current generation. */
@@ -32,7 +34,7 @@ export interface InstanceRecord {
   inbox: HistoryEvent[];
   /** Actions the orchestrator scheduled so far in this generation, in order. */
   actions: ActionSignature[];
-  parent?: { instanceId: string; taskId: number };
+  parent?: { instanceId: string; executionId: string; taskId: number };
 }
 
 /** An operation waiting for an entity. */

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { startLocalHost, type LocalHost, type LocalHostOptions } from "../../../src/local/host";
-import { activityLoad, names, registerSampleApp, sampleSwitches } from "./sampleApp";
+import { activityLoad, gate, names, registerSampleApp, sampleSwitches } from "./sampleApp";
 
 let host: LocalHost | undefined;
 
@@ -210,6 +210,23 @@ describe("local host orchestrations", () => {
     const second = await local.waitForInstance("once");
 
     expect(second.output).toEqual(["Hello again"]);
+  });
+
+  it("drops a completion meant for an earlier execution of a restarted instance id", async () => {
+    const local = await start({ clock: { mode: "virtual", autoAdvance: false } });
+    await local.startOrchestration(names.gated, { instanceId: "reused" });
+    await gate.entered;
+    await (await fetch(`${local.baseUrl}/durabletask/instances/reused/terminate?reason=test`, { method: "POST" })).text();
+    await local.startOrchestration(names.approval, { instanceId: "reused" });
+
+    gate.open();
+    await local.waitForIdle();
+    const afterStaleCompletion = local.getInstance("reused")?.runtimeStatus;
+    await local.raiseEvent("reused", "approve", "frank");
+    const status = await local.waitForInstance("reused");
+
+    expect(afterStaleCompletion).toBe("Running");
+    expect(status.output).toEqual({ approvedBy: "frank" });
   });
 
   it("runs many orchestrations interleaved", async () => {

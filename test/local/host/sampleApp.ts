@@ -9,6 +9,21 @@ import type { EntityContext, OrchestrationContext, OrchestrationHandler } from "
 /** Lets a test change orchestrator code between replays (to provoke non-determinism). */
 export const sampleSwitches = { divergentActivity: false };
 
+/** Holds the `gated` activity until the test opens it. */
+export const gate = createGate();
+
+function createGate() {
+  let open: () => void = () => undefined;
+  let entered: () => void = () => undefined;
+  const state = {
+    opened: new Promise<void>((resolve) => (open = resolve)),
+    entered: new Promise<void>((resolve) => (entered = resolve)),
+    open: () => open(),
+    markEntered: () => entered(),
+  };
+  return state;
+}
+
 /** What the app's start and terminate hooks saw, in order. */
 export const hookLog: string[] = [];
 
@@ -18,6 +33,8 @@ export const activityLoad = { inFlight: 0, maxInFlight: 0 };
 export const names = {
   hello: "sayHello",
   slowEcho: "slowEcho",
+  gated: "gated",
+  gatedStep: "gatedStep",
   longSleep: "longSleep",
   alwaysFails: "alwaysFails",
   sequence: "helloSequence",
@@ -62,6 +79,16 @@ export function registerSampleApp(): void {
       activityLoad.inFlight--;
       return input;
     },
+  });
+  df.app.activity(names.gatedStep, {
+    handler: async () => {
+      gate.markEntered();
+      await gate.opened;
+      return "from the gate";
+    },
+  });
+  df.app.orchestration(names.gated, function* (context) {
+    return (yield context.df.callActivity(names.gatedStep)) as string;
   });
   df.app.activity(names.alwaysFails, {
     handler: (input: string) => {
