@@ -360,14 +360,15 @@ export class DurableEngine {
     await Promise.allSettled([...this.pendingSaves]);
   }
 
-  get isStopped(): boolean {
-    return this.stopped;
+  private assertRunning(): void {
+    if (this.stopped) throw new ValidationError("the local host is stopped: start a new host on the same store");
   }
 
   // ---- client operations -------------------------------------------------------------------
 
   /** Starts an orchestration; a running id is refused, a finished id starts afresh. */
   async startOrchestration(name: string, instanceId: string | undefined, input: string | undefined, parent?: InstanceRecord["parent"]): Promise<StartOutcome> {
+    this.assertRunning();
     if (!this.orchestrations.has(name)) return { started: false, reason: "unknownOrchestration" };
     const id = instanceId ?? randomUUID().replace(/-/g, "");
     const existing = this.instances.get(id);
@@ -394,6 +395,7 @@ export class DurableEngine {
   }
 
   async raiseEvent(instanceId: string, eventName: string, data: string | undefined): Promise<InstanceOperationOutcome> {
+    this.assertRunning();
     const record = this.instances.get(instanceId);
     if (!record) return "notFound";
     if (isTerminal(record.status)) return "notRunning";
@@ -404,6 +406,7 @@ export class DurableEngine {
   }
 
   async terminate(instanceId: string, reason: string): Promise<InstanceOperationOutcome> {
+    this.assertRunning();
     const record = this.instances.get(instanceId);
     if (!record) return "notFound";
     if (isTerminal(record.status)) return "notRunning";
@@ -422,6 +425,7 @@ export class DurableEngine {
 
   /** Queues a one-way operation for an entity. */
   async signalEntity(name: string, key: string, operation: string, input: string | undefined): Promise<void> {
+    this.assertRunning();
     await this.enqueueEntity(entitySchedulerId(name, key), { id: randomUUID(), operation, signal: true, input });
   }
 

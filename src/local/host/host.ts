@@ -432,13 +432,25 @@ export class LocalHost {
       return;
     }
     const functionName = url.searchParams.get("functionName") ?? "";
-    const parsed = JSON.parse(body.toString("utf8") || "null") as unknown;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString("utf8") || "null");
+    } catch {
+      sendJson(response, { status: 400, body: { message: "the Event Grid webhook body is not JSON" } });
+      return;
+    }
     if (request.headers["aeg-event-type"] === "SubscriptionValidation") {
       const first = (Array.isArray(parsed) ? parsed[0] : parsed) as { data?: { validationCode?: string } } | undefined;
       sendJson(response, { status: 200, body: { validationResponse: first?.data?.validationCode } });
       return;
     }
-    await this.invokeEventGrid(functionName, parsed);
+    try {
+      await this.invokeEventGrid(functionName, parsed);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      sendJson(response, { status: 400, body: { message: error.message } });
+      return;
+    }
     sendJson(response, { status: 202 });
   }
 

@@ -165,10 +165,14 @@ describe("local host triggers and durable client", () => {
     });
     const options = await fetch(webhook, { method: "OPTIONS", headers: { "WebHook-Request-Origin": "eventgrid.azure.net" } });
     const delivery = await fetch(webhook, { method: "POST", headers: { "aeg-event-type": "Notification" }, body: JSON.stringify([{ id: "w1", eventType: "x", subject: "s" }]) });
+    const unknownFunction = await fetch(webhook.replace("onBlobCreated", "noSuchFunction"), { method: "POST", body: "[]" });
+    const notJson = await fetch(webhook, { method: "POST", body: "{" });
 
     expect(await validation.json()).toEqual({ validationResponse: "abc" });
     expect(options.headers.get("webhook-allowed-origin")).toBe("eventgrid.azure.net");
     expect(delivery.status).toBe(202);
+    expect(unknownFunction.status).toBe(400);
+    expect(notJson.status).toBe(400);
     expect((await local.waitForInstance("blob-w1")).runtimeStatus).toBe("Completed");
   });
 
