@@ -10,6 +10,8 @@ import { randomBytes } from "node:crypto";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import * as df from "durable-functions";
+import type { DurableClient } from "durable-functions";
 import { ConfigurationError, ValidationError } from "../../errors";
 import { logFailure, logger } from "../../logger";
 import { RealClock, VirtualClock } from "./clock";
@@ -301,6 +303,23 @@ export class LocalHost {
       suspendPostUri: `${base}/suspend?reason={text}&${common}`,
       resumePostUri: `${base}/resume?reason={text}&${common}`,
     };
+  }
+
+  /**
+   * A durable client bound to this host, as `df.getClient(context)` returns inside a function:
+   * for tests and tools that drive orchestrations without an HTTP trigger.
+   */
+  getClient(): DurableClient {
+    const clientInput = df.input.durableClient();
+    const context = this.createContext({
+      name: "localHostClient",
+      triggerType: "localHost",
+      trigger: { type: "localHost", name: "localHost" },
+      extraInputs: [clientInput],
+      extraOutputs: [],
+      handler: () => undefined,
+    });
+    return df.getClient(context);
   }
 
   /** A fresh InvocationContext for one invocation, with the durable client input filled in. */

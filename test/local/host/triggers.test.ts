@@ -128,6 +128,19 @@ describe("local host triggers and durable client", () => {
     expect(local.getInstance("a1")).toBeUndefined();
   });
 
+  it("hands tests a durable client bound to the host", async () => {
+    const local = await start();
+    const client = local.getClient();
+
+    const instanceId = await client.startNew(names.sequence, { input: ["direct"] });
+    await local.waitForInstance(instanceId);
+    const status = await client.getStatus(instanceId);
+
+    expect(status.runtimeStatus).toBe("Completed");
+    expect(status.output).toEqual(["Hello direct"]);
+    expect(status.customStatus).toEqual({ done: 1 });
+  });
+
   it("signals an entity and reads its state through the client", async () => {
     const local = await start();
     const manage = (operation: string) => fetch(`${local.baseUrl}/api/manage/${operation}/e1`, { method: "POST" });
