@@ -501,8 +501,8 @@ export class DurableEngine {
       await this.save(record);
       this.notifyStatus();
     }
+    // Events that arrived meanwhile scheduled their own episode (deliver), queued after this one.
     for (const dispatch of dispatches) await dispatch();
-    if (!continueAsNew && record.inbox.length > 0 && !isTerminal(record.status)) this.scheduleEpisode(instanceId);
   }
 
   /** Non-determinism: the replay must schedule the same work, in the same order, as its history. */
