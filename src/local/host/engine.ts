@@ -185,7 +185,7 @@ function executorOf(context: InvocationContext): LibraryExecutor | undefined {
 }
 
 /** Makes the InvocationContext for one invocation of a registered function (fresh each time). */
-export type InvocationContextFactory = (registration: FunctionRegistration, triggerMetadata?: Record<string, unknown>) => InvocationContext;
+export type InvocationContextFactory = (registration: FunctionRegistration) => InvocationContext;
 
 /** Hooks the host's fault injection plugs into (see faults.ts). */
 export interface EngineFaultHooks {

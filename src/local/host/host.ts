@@ -175,7 +175,7 @@ export class LocalHost {
       store: this.store,
       clock: this.clock,
       maxConcurrentActivities,
-      createContext: (registration, triggerMetadata) => this.createContext(registration, triggerMetadata),
+      createContext: (registration) => this.createContext(registration),
       faults: this.faults,
       onCrash: (crashed) => void this.stop().then(crashed),
     });
@@ -323,12 +323,11 @@ export class LocalHost {
   }
 
   /** A fresh InvocationContext for one invocation, with the durable client input filled in. */
-  private createContext(registration: FunctionRegistration, triggerMetadata?: Record<string, unknown>): InvocationContext {
+  private createContext(registration: FunctionRegistration): InvocationContext {
     const { InvocationContext: Context } = functionsModule();
     const context = new Context({
       functionName: registration.name,
       invocationId: randomBytes(8).toString("hex"),
-      triggerMetadata,
       options: { trigger: registration.trigger, extraInputs: registration.extraInputs, extraOutputs: registration.extraOutputs, return: registration.return },
       logHandler: (level, ...args) => logger.verbose(`[${registration.name}] ${level}: ${args.map(String).join(" ")}`),
     });
