@@ -59,10 +59,14 @@ export interface Rewritten {
 
 export type RangePlan = PlannedRange | CaughtUp | Rewritten;
 
+/** The head block's text: the service commits it first, before any record. */
+export const FLOW_LOG_HEAD = '{"records":[';
+/** The tail block's text: the service keeps it last, after every record. */
+export const FLOW_LOG_TAIL = "]}";
 /** The 12-byte head block `{"records":[`. */
-export const HEAD_BLOCK_SIZE_IN_BYTES = 12;
+export const HEAD_BLOCK_SIZE_IN_BYTES = FLOW_LOG_HEAD.length;
 /** The 2-byte tail block `]}`. */
-export const TAIL_BLOCK_SIZE_IN_BYTES = 2;
+export const TAIL_BLOCK_SIZE_IN_BYTES = FLOW_LOG_TAIL.length;
 
 const FNV64_OFFSET_BASIS = 0xcbf29ce484222325n;
 const FNV64_PRIME = 0x100000001b3n;

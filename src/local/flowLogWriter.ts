@@ -7,11 +7,10 @@
  */
 import type { BlockBlobCommitBlockListResponse, ContainerClient } from "@azure/storage-blob";
 import { randomUUID } from "node:crypto";
+import { FLOW_LOG_HEAD, FLOW_LOG_TAIL } from "../core/blocks";
 import { ValidationError } from "../errors";
 import { buildBlobCreatedEvents, nextSequencer, type BlobCreatedEvents } from "./blobCreatedEvent";
 
-export const FLOW_LOG_HEAD = '{"records":[';
-export const FLOW_LOG_TAIL = "]}";
 
 /** A record object (serialised with JSON.stringify) or its JSON text, without separators. */
 export type FlowLogRecordInput = object | string;

@@ -4,12 +4,11 @@
  * writer can stream a 1 GB blob or stage one block per record like the live service.
  */
 import { buildBlobPath, containerForKind } from "../blobPath";
+import { FLOW_LOG_HEAD, FLOW_LOG_TAIL } from "../blocks";
 import type { FlowLogRecord } from "./records";
 import { hoursFrom, parseHourIso } from "./time";
 import type { Topology, TopologyNic } from "./topology";
 
-export const BLOB_HEAD = '{"records":[';
-export const BLOB_TAIL = "]}";
 
 export interface GeneratedBlobPath {
   container: string;
@@ -45,13 +44,13 @@ export function blobPathFor(nic: TopologyNic, hourIso: string, options: BlobPath
 
 /** The blob's text as block-sized chunks: head, each record (`,`-prefixed after the first), tail. */
 export function* serializeBlob(records: Iterable<FlowLogRecord>): Generator<string> {
-  yield BLOB_HEAD;
+  yield FLOW_LOG_HEAD;
   let first = true;
   for (const record of records) {
     yield first ? JSON.stringify(record) : `,${JSON.stringify(record)}`;
     first = false;
   }
-  yield BLOB_TAIL;
+  yield FLOW_LOG_TAIL;
 }
 
 export interface PlannedBlob extends GeneratedBlobPath {

@@ -12,6 +12,6 @@ export {
 } from "./records";
 export { ATTACK_KINDS, ATTACK_DEFAULTS, resolveAttack, scheduleAttacks, type AttackKind, type AttackPlan, type ResolvedAttack, type ScheduleAttacksOptions } from "./attacks";
 export { BENIGN_BYTES_SENT_PER_MINUTE_BUDGET, DEFAULT_TUPLES_PER_MINUTE_RANGE } from "./benign";
-export { blobPathFor, planBlobs, serializeBlob, BLOB_HEAD, BLOB_TAIL, type GeneratedBlobPath, type BlobPathForOptions, type PlannedBlob } from "./blob";
+export { blobPathFor, planBlobs, serializeBlob, type GeneratedBlobPath, type BlobPathForOptions, type PlannedBlob } from "./blob";
 export { parseHourIso, hoursFrom } from "./time";
 export { SeededRandom, hashKey } from "./random";

@@ -1,8 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseBlobPath } from "../../../src/core/blobPath";
 import {
-  BLOB_HEAD,
-  BLOB_TAIL,
   blobPathFor,
   buildTopology,
   countTuples,
@@ -12,6 +10,7 @@ import {
   type NsgFlowLogRecord,
   type VnetFlowLogRecord,
 } from "../../../src/core/generate";
+import { FLOW_LOG_HEAD, FLOW_LOG_TAIL } from "../../../src/core/blocks";
 import { blobText, eventsOfBlob } from "./helpers";
 
 const HOUR = "2026-11-22T10:00:00Z";
@@ -188,9 +187,9 @@ describe("serializeBlob", () => {
     const chunks = [...serializeBlob(records)];
 
     // Assess
-    expect(chunks[0]).toBe(BLOB_HEAD);
-    expect(Buffer.byteLength(BLOB_HEAD)).toBe(12);
-    expect(chunks.at(-1)).toBe(BLOB_TAIL);
+    expect(chunks[0]).toBe(FLOW_LOG_HEAD);
+    expect(Buffer.byteLength(FLOW_LOG_HEAD)).toBe(12);
+    expect(chunks.at(-1)).toBe(FLOW_LOG_TAIL);
     expect(chunks).toHaveLength(records.length + 2);
     expect(chunks[1]?.startsWith("{")).toBe(true);
     for (const chunk of chunks.slice(2, -1)) expect(chunk.startsWith(",{")).toBe(true);
