@@ -123,9 +123,16 @@ function toGenericOptions(
   };
 }
 
+/** The durable-functions version whose internals the host reads (executor, actions, tasks). */
+const supportedDurableFunctionsVersion = "3.5.0";
+
 /** Replaces every `app.<trigger>` registration function with a recorder. Idempotent. */
 export function patchFunctionsApp(): void {
   if (patched) return;
+  const { version } = requireHere("durable-functions/package.json") as { version: string };
+  if (version !== supportedDurableFunctionsVersion) {
+    logger.warning(`local host: durable-functions ${version} is installed; the host was built on ${supportedDurableFunctionsVersion} internals`);
+  }
   const functions = functionsModule();
   const app = functions.app as unknown as Record<string, unknown>;
   const triggers = functions.trigger as unknown as Record<string, unknown>;
