@@ -1,0 +1,191 @@
+/**
+ * `npm run bench`: every flowtap figure as a ratio measured in the same run, a table on stdout and
+ * `bench/results.json`. `--quick` runs small sizes; `--only core,eventhubs,...` picks sections.
+ */
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
+import { runCoreBench } from "./core";
+import { BENCH_PARTITION_COUNT, runEventHubsBench, type EventHubsRates } from "./eventHubs";
+import { formatTable, machineInfo, pending, writeResults, type BenchFigure, type BenchResults } from "./report";
+import { startEventHubsEndpoint } from "../src/local/eventhubs";
+
+export const BENCH_SECTIONS = ["core", "eventhubs", "memory", "pipeline", "latency", "backfill"] as const;
+export type BenchSection = (typeof BENCH_SECTIONS)[number];
+
+export interface BenchOptions {
+  quick: boolean;
+  sections: BenchSection[];
+  /** Size of the blob whose ingestion peak RSS is measured. */
+  memoryBlobSizeInBytes: number;
+  coreSizeInBytes: number;
+  repetitions: number;
+  eventHubsEventCount: number;
+  perTupleSampleSize: number;
+  /** Where results.json goes; undefined: not written. */
+  resultsPath: string | undefined;
+  fixturesDir: string;
+}
+
+const MEBIBYTE = 2 ** 20;
+
+export class BenchUsageError extends Error {
+  override readonly name = "BenchUsageError";
+}
+
+const USAGE = `usage: npm run bench -- [--quick] [--only SECTION,...] [--blob-size-mb N] [--results PATH|--no-results]
+  --quick           small sizes (memory blob 64 MB, fewer repetitions): about a minute
+  --only S,...      sections: ${BENCH_SECTIONS.join(", ")} (default: all)
+  --blob-size-mb N  size of the blob of the memory figure (default 1024, quick 64)
+  --results PATH    where to write the results (default bench/results.json)
+  --no-results      print the table only
+`;
+
+/** The repository root: the nearest folder above this file holding package.json (src and dist alike). */
+export function repoRoot(from: string = __dirname): string {
+  let dir = from;
+  while (!existsSync(join(dir, "package.json"))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no package.json above ${from}`);
+    dir = parent;
+  }
+  return dir;
+}
+
+export function parseBenchArgs(args: readonly string[], root: string = repoRoot()): BenchOptions {
+  const quick = args.includes("--quick");
+  let sections: BenchSection[] = [...BENCH_SECTIONS];
+  let blobSizeInMegabytes = quick ? 64 : 1024;
+  let resultsPath: string | undefined = join(root, "bench", "results.json");
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const value = (): string => {
+      const next = args[++i];
+      if (next === undefined) throw new BenchUsageError(`${arg} needs a value`);
+      return next;
+    };
+    if (arg === "--quick") continue;
+    if (arg === "--only") {
+      const names = value().split(",").map((name) => name.trim());
+      const unknown = names.find((name) => !(BENCH_SECTIONS as readonly string[]).includes(name));
+      if (unknown !== undefined) throw new BenchUsageError(`--only: unknown section '${unknown}' (sections: ${BENCH_SECTIONS.join(", ")})`);
+      sections = names as BenchSection[];
+    } else if (arg === "--blob-size-mb") {
+      const raw = value();
+      blobSizeInMegabytes = Number(raw);
+      if (!Number.isInteger(blobSizeInMegabytes) || blobSizeInMegabytes < 1 || blobSizeInMegabytes > 16_384) {
+        throw new BenchUsageError(`--blob-size-mb must be an integer in [1, 16384], got '${raw}'`);
+      }
+    } else if (arg === "--results") {
+      resultsPath = resolve(value());
+    } else if (arg === "--no-results") {
+      resultsPath = undefined;
+    } else {
+      throw new BenchUsageError(`unknown option '${arg}'`);
+    }
+  }
+  return {
+    quick,
+    sections,
+    memoryBlobSizeInBytes: blobSizeInMegabytes * MEBIBYTE,
+    coreSizeInBytes: (quick ? 8 : 32) * MEBIBYTE,
+    repetitions: quick ? 3 : 5,
+    eventHubsEventCount: quick ? 40_000 : 200_000,
+    perTupleSampleSize: quick ? 300 : 1000,
+    resultsPath,
+    fixturesDir: resolve(root, "..", "shared", "fixtures", "flowlogs"),
+  };
+}
+
+/** Runs the chosen sections; each failure becomes a pending figure naming it, so one broken part never hides the rest. */
+export async function runBench(options: BenchOptions, progress: (line: string) => void = () => undefined): Promise<BenchFigure[]> {
+  const figures: BenchFigure[] = [];
+  const wants = (section: BenchSection): boolean => options.sections.includes(section);
+  const section = async (name: BenchSection, work: () => Promise<BenchFigure[]>): Promise<void> => {
+    if (!wants(name)) return;
+    progress(`bench: ${name}...`);
+    const start = performance.now();
+    try {
+      figures.push(...(await work()));
+    } catch (error) {
+      figures.push(pending(`${name}.error`, `${name} (failed)`, "", error instanceof Error ? `${error.name}: ${error.message}` : String(error)));
+    }
+    progress(`bench: ${name} done in ${((performance.now() - start) / 1000).toFixed(1)} s`);
+  };
+
+  await section("core", () =>
+    runCoreBench({
+      generatedSizeInBytes: options.coreSizeInBytes,
+      generatedBlobSizeInBytes: 4 * MEBIBYTE,
+      repetitions: options.repetitions,
+      fixturesDir: options.fixturesDir,
+      fixtureBytesPerRepetition: 4 * MEBIBYTE,
+    }),
+  );
+
+  let rates: EventHubsRates | undefined;
+  await section("eventhubs", async () => {
+    const endpoint = await startEventHubsEndpoint({
+      hubs: ["ceiling", "sink", "pertuple"].map((name) => ({ name, partitionCount: BENCH_PARTITION_COUNT })),
+    });
+    try {
+      const result = await runEventHubsBench(
+        { endpoint, eventCount: options.eventHubsEventCount, perTupleSampleSize: options.perTupleSampleSize, ceilingConcurrency: 4 },
+        { ceiling: "ceiling", sink: "sink", perTuple: "pertuple" },
+      );
+      rates = result.rates;
+      return result.figures;
+    } finally {
+      await endpoint.stop();
+    }
+  });
+  void rates;
+  return figures;
+}
+
+export async function main(args: readonly string[]): Promise<number> {
+  let options: BenchOptions;
+  try {
+    options = parseBenchArgs(args);
+  } catch (error) {
+    if (error instanceof BenchUsageError) {
+      process.stderr.write(`bench: ${error.message}\n${USAGE}`);
+      return 2;
+    }
+    throw error;
+  }
+  if (args.includes("--help")) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const start = performance.now();
+  const figures = await runBench(options, (line) => process.stderr.write(`${line}\n`));
+  const results: BenchResults = {
+    date: new Date().toISOString(),
+    command: `npm run bench${args.length > 0 ? ` -- ${args.join(" ")}` : ""}`,
+    machine: machineInfo(),
+    node: process.version,
+    options: { ...options, resultsPath: undefined, fixturesDir: undefined },
+    durationInSeconds: (performance.now() - start) / 1000,
+    figures,
+  };
+  process.stdout.write(formatTable(figures));
+  if (options.resultsPath) {
+    await writeResults(options.resultsPath, results);
+    process.stdout.write(`results: ${options.resultsPath}\n`);
+  }
+  const count = (status: BenchFigure["status"]): number => figures.filter((figure) => figure.status === status).length;
+  process.stdout.write(`targets: ${count("pass")} pass, ${count("miss")} miss, ${count("pending")} pending\n`);
+  return 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
+
