@@ -4,6 +4,10 @@
  * or identity-based settings `<Prefix>__blobServiceUri` / `<Prefix>__fullyQualifiedNamespace`
  * (with optional `<Prefix>__credential` and `<Prefix>__clientId`).
  */
+import { readFileSync } from "node:fs";
+import { loadRules, type AnomalyRule } from "./core/anomaly/rules";
+import { validateCapturePolicyConfig, type CapturePolicyConfig } from "./core/capturePolicy";
+import { parseJsonSetting } from "./core/anomaly/validate";
 import { ConfigurationError } from "./errors";
 
 export const NSG_CONTAINER = "insights-logs-networksecuritygroupflowevent";
@@ -41,10 +45,39 @@ export interface IngestionSettings {
   reconcileSchedule: string;
 }
 
+export interface AnomalySettings {
+  /** From FLOWTAP_RULES (JSON) or FLOWTAP_RULES_FILE (path to JSON); DEFAULT_RULES when neither is set. */
+  rules: AnomalyRule[];
+}
+
+/** How flowtap reaches Azure Resource Manager (Network Watcher packet captures, VM lookups). */
+export interface ArmSettings {
+  /** FLOWTAP_ARM_ENDPOINT, default https://management.azure.com (no trailing slash). */
+  endpoint: string;
+  /** PEM to trust in addition to the system CAs (FLOWTAP_ARM_CA_CERT, or the file FLOWTAP_ARM_CA_CERT_FILE). */
+  caCertificatePem?: string;
+  /** DefaultAzureCredential, with FLOWTAP_ARM_CLIENT_ID for a user-assigned identity; or, for a loopback endpoint only, FLOWTAP_ARM_DEV_TOKEN. */
+  credential: { kind: "identity"; clientId?: string } | { kind: "devToken"; token: string };
+  /** FLOWTAP_ARM_LRO_INTERVAL_MS; undefined: the SDK's default (2 s, or the service's Retry-After). */
+  lroUpdateIntervalInMs?: number;
+  /** FLOWTAP_ARM_RETRY_DELAY_MS, default 1000: base delay of the SDK's retries of 5xx/408/network errors (3 retries, doubling). */
+  retryDelayInMs: number;
+}
+
+export interface CaptureSettings {
+  arm: ArmSettings;
+  /** FLOWTAP_CAPTURE_POLICY (JSON); undefined: captures are refused with reason notConfigured. */
+  policy?: CapturePolicyConfig;
+  /** FLOWTAP_CAPTURE_POLL_INTERVAL_SECONDS, default 30: durable-timer interval between status polls. */
+  pollIntervalInSeconds: number;
+}
+
 export interface FlowtapSettings {
   storage: StorageSettings;
   eventHubs: EventHubSettings;
   ingestion: IngestionSettings;
+  anomaly: AnomalySettings;
+  capture: CaptureSettings;
 }
 
 function read(env: Env, name: string): string | undefined {
@@ -112,6 +145,75 @@ function readContainers(env: Env, name: string): string[] {
   return containers;
 }
 
+function readTextFile(path: string, setting: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (cause) {
+    throw new ConfigurationError(`Setting ${setting}: cannot read '${path}' (${(cause as Error).message}).`, { cause });
+  }
+}
+
+export function readAnomalySettings(env: Env): AnomalySettings {
+  const inline = read(env, "FLOWTAP_RULES");
+  const file = read(env, "FLOWTAP_RULES_FILE");
+  if (inline !== undefined && file !== undefined) {
+    throw new ConfigurationError("Settings FLOWTAP_RULES and FLOWTAP_RULES_FILE are both set: set only one.");
+  }
+  if (file !== undefined) return { rules: loadRules(readTextFile(file, "FLOWTAP_RULES_FILE"), `Setting FLOWTAP_RULES_FILE (${file})`) };
+  return { rules: loadRules(inline, "Setting FLOWTAP_RULES") };
+}
+
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+/** True for endpoints on this machine: the only ones a dev token may be sent to. */
+export function isLoopbackEndpoint(endpoint: string): boolean {
+  return LOOPBACK_HOSTS.has(new URL(endpoint).hostname.toLowerCase());
+}
+
+export function readArmSettings(env: Env): ArmSettings {
+  const endpoint = (read(env, "FLOWTAP_ARM_ENDPOINT") ?? "https://management.azure.com").replace(/\/+$/, "");
+  if (!URL.canParse(endpoint) || new URL(endpoint).protocol !== "https:") {
+    throw new ConfigurationError(`Setting FLOWTAP_ARM_ENDPOINT must be an https URL (ARM refuses bearer tokens over http), got '${endpoint}'.`);
+  }
+  const inlineCa = read(env, "FLOWTAP_ARM_CA_CERT");
+  const caFile = read(env, "FLOWTAP_ARM_CA_CERT_FILE");
+  if (inlineCa !== undefined && caFile !== undefined) {
+    throw new ConfigurationError("Settings FLOWTAP_ARM_CA_CERT and FLOWTAP_ARM_CA_CERT_FILE are both set: set only one.");
+  }
+  const caSetting = caFile !== undefined ? "FLOWTAP_ARM_CA_CERT_FILE" : "FLOWTAP_ARM_CA_CERT";
+  const caCertificatePem = caFile !== undefined ? readTextFile(caFile, "FLOWTAP_ARM_CA_CERT_FILE") : inlineCa;
+  if (caCertificatePem !== undefined && !caCertificatePem.includes("-----BEGIN CERTIFICATE-----")) {
+    throw new ConfigurationError(`Setting ${caSetting} must be a PEM certificate (-----BEGIN CERTIFICATE-----).`);
+  }
+  const devToken = read(env, "FLOWTAP_ARM_DEV_TOKEN");
+  const clientId = read(env, "FLOWTAP_ARM_CLIENT_ID");
+  if (devToken !== undefined && !isLoopbackEndpoint(endpoint)) {
+    throw new ConfigurationError(`Setting FLOWTAP_ARM_DEV_TOKEN is only for a loopback FLOWTAP_ARM_ENDPOINT (127.0.0.1, localhost), not '${endpoint}'.`);
+  }
+  if (devToken !== undefined && clientId !== undefined) {
+    throw new ConfigurationError("Settings FLOWTAP_ARM_DEV_TOKEN and FLOWTAP_ARM_CLIENT_ID are both set: set only one.");
+  }
+  const lroInterval = read(env, "FLOWTAP_ARM_LRO_INTERVAL_MS");
+  return {
+    endpoint,
+    ...(caCertificatePem !== undefined && { caCertificatePem }),
+    credential: devToken !== undefined ? { kind: "devToken", token: devToken } : { kind: "identity", ...(clientId !== undefined && { clientId }) },
+    ...(lroInterval !== undefined && { lroUpdateIntervalInMs: readPositiveInteger(env, "FLOWTAP_ARM_LRO_INTERVAL_MS", 1) }),
+    retryDelayInMs: readPositiveInteger(env, "FLOWTAP_ARM_RETRY_DELAY_MS", 1000),
+  };
+}
+
+export function readCaptureSettings(env: Env): CaptureSettings {
+  const policyText = read(env, "FLOWTAP_CAPTURE_POLICY");
+  return {
+    arm: readArmSettings(env),
+    ...(policyText !== undefined && {
+      policy: validateCapturePolicyConfig(parseJsonSetting(policyText, "Setting FLOWTAP_CAPTURE_POLICY"), "Setting FLOWTAP_CAPTURE_POLICY"),
+    }),
+    pollIntervalInSeconds: readPositiveInteger(env, "FLOWTAP_CAPTURE_POLL_INTERVAL_SECONDS", 30),
+  };
+}
+
 /** Reads and validates every setting; throws ConfigurationError naming the first bad one. */
 export function readSettings(env: Env): FlowtapSettings {
   const storageConnection = readConnection(env, "FlowLogsStorage", "blobServiceUri");
@@ -137,5 +239,7 @@ export function readSettings(env: Env): FlowtapSettings {
       maxRangeSizeInBytes: readPositiveInteger(env, "FLOWTAP_MAX_RANGE_BYTES", 4 * 1024 * 1024),
       reconcileSchedule: read(env, "FLOWTAP_RECONCILE_SCHEDULE") ?? "0 */5 * * * *",
     },
+    anomaly: readAnomalySettings(env),
+    capture: readCaptureSettings(env),
   };
 }

@@ -11,6 +11,8 @@ export const OrchestrationNames = {
   backfillSlice: "backfillSlice",
   /** One per target: starts, polls and reports a Network Watcher packet capture. */
   packetCapture: "packetCapture",
+  /** Started by a detector entity (which does no I/O): publishes its alerts on the alerts hub. */
+  publishAlerts: "publishAlerts",
 } as const;
 
 export const EntityNames = {

@@ -1,2 +1,2 @@
 /** Registers every trigger, orchestration, entity and activity of the app. */
-export {};
+import "./capture";

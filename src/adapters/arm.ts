@@ -1,0 +1,70 @@
+/**
+ * Azure Resource Manager clients from settings: one `NetworkManagementClient` per subscription
+ * (shared, so connections and tokens are reused) and the VM GET, with the configured endpoint,
+ * extra CA trust and credential. 429 answers are NOT retried in-process: they surface as a
+ * RestError so that the capture orchestration waits for Retry-After on a durable timer;
+ * 5xx, 408 and network errors are retried by the SDK a bounded number of times.
+ */
+import { NetworkManagementClient } from "@azure/arm-network";
+import type { AccessToken, TokenCredential } from "@azure/core-auth";
+import { exponentialRetryPolicy, type TlsSettings } from "@azure/core-rest-pipeline";
+import { DefaultAzureCredential } from "@azure/identity";
+import { isLoopbackEndpoint, type ArmSettings } from "../config";
+import { ConfigurationError } from "../errors";
+import { getVirtualMachine, type VirtualMachine } from "../local/arm/clients";
+import { logger } from "../logger";
+
+export interface ArmClients {
+  readonly endpoint: string;
+  /** The shared client for a subscription. */
+  network(subscriptionId: string): NetworkManagementClient;
+  getVirtualMachine(vmResourceId: string): Promise<VirtualMachine>;
+  /** Options for `begin*AndWait` calls: the configured LRO polling interval, if any. */
+  readonly lroOptions: { updateIntervalInMs?: number };
+}
+
+/** A fixed token for a loopback ARM endpoint (FLOWTAP_ARM_DEV_TOKEN); never sent anywhere else. */
+class DevTokenCredential implements TokenCredential {
+  constructor(private readonly token: string) {}
+
+  async getToken(): Promise<AccessToken> {
+    return { token: this.token, expiresOnTimestamp: Date.now() + 60 * 60 * 1000, tokenType: "Bearer" };
+  }
+}
+
+function credentialOf(settings: ArmSettings): TokenCredential {
+  if (settings.credential.kind === "devToken") {
+    // Checked at start too; checked again here so no code path can send the token off the machine.
+    if (!isLoopbackEndpoint(settings.endpoint)) throw new ConfigurationError("FLOWTAP_ARM_DEV_TOKEN is only for a loopback FLOWTAP_ARM_ENDPOINT.");
+    logger.verbose(`ARM at ${settings.endpoint} with the development token`);
+    return new DevTokenCredential(settings.credential.token);
+  }
+  const clientId = settings.credential.clientId;
+  logger.verbose(`ARM at ${settings.endpoint} with DefaultAzureCredential${clientId ? " (user-assigned identity)" : ""}`);
+  return clientId ? new DefaultAzureCredential({ managedIdentityClientId: clientId }) : new DefaultAzureCredential();
+}
+
+export function createArmClients(settings: ArmSettings): ArmClients {
+  const credential = credentialOf(settings);
+  const tlsOptions: TlsSettings | undefined = settings.caCertificatePem ? { ca: settings.caCertificatePem } : undefined;
+  const retryOptions = { retryDelayInMs: settings.retryDelayInMs, maxRetryDelayInMs: settings.retryDelayInMs * 10 };
+  const clients = new Map<string, NetworkManagementClient>();
+  return {
+    endpoint: settings.endpoint,
+    network(subscriptionId) {
+      const key = subscriptionId.toLowerCase();
+      let client = clients.get(key);
+      if (!client) {
+        client = new NetworkManagementClient(credential, subscriptionId, { endpoint: settings.endpoint, ...(tlsOptions && { tlsOptions }) });
+        // The default retry policy also sleeps through 429s in-process; keep only the 5xx/408 part.
+        client.pipeline.removePolicy({ name: "defaultRetryPolicy" });
+        client.pipeline.addPolicy(exponentialRetryPolicy(retryOptions), { phase: "Retry" });
+        clients.set(key, client);
+      }
+      return client;
+    },
+    getVirtualMachine: (vmResourceId) =>
+      getVirtualMachine(vmResourceId, { credential, endpoint: settings.endpoint, tlsOptions, retryOptions: { ...retryOptions, maxRetries: 0 } }),
+    lroOptions: settings.lroUpdateIntervalInMs === undefined ? {} : { updateIntervalInMs: settings.lroUpdateIntervalInMs },
+  };
+}

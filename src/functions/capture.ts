@@ -1,0 +1,102 @@
+/**
+ * Registers anomaly response: the detector entity, the alerts publisher, the capture gate,
+ * the packet capture orchestration with its ARM activities, publishEvents, and the Azure
+ * Monitor webhook. Settings and clients are created lazily, once per process, and dropped
+ * when the app terminates (the local host starts the app again with other settings).
+ */
+import { app } from "@azure/functions";
+import * as df from "durable-functions";
+import type { EntityContext } from "durable-functions";
+import {
+  makeCreatePacketCapture,
+  makeDeletePacketCapture,
+  makeGetPacketCaptureStatus,
+  makeResolveCaptureTarget,
+  makeStopPacketCapture,
+  type PacketCaptureArmDeps,
+} from "../../activities/packetCaptureArm";
+import { makePublishEvents } from "../../activities/publishEvents";
+import { captureGateEntity } from "../../orchestrations/captureGate";
+import { makeDetectorEntity, type AlertDispatch, type DetectorEntityState } from "../../orchestrations/detector";
+import { packetCaptureOrchestrator } from "../../orchestrations/packetCapture";
+import { publishAlertsOrchestrator } from "../../orchestrations/publishAlerts";
+import { createArmClients, type ArmClients } from "../adapters/arm";
+import { createEventHubsSink, type EventHubsSink } from "../adapters/eventHubsSink";
+import { readSettings, type FlowtapSettings } from "../config";
+// A generic 64-bit string hash despite its name: deterministic instance ids.
+import { hashBlobPath as hash64 } from "../core/eventId";
+import { logFailure } from "../logger";
+import { ActivityNames, EntityNames, OrchestrationNames, TriggerNames } from "../names";
+import { captureInputFromAlert, makeAlertsHttpHandler, startPacketCapture } from "../triggers/alerts";
+
+let settings: FlowtapSettings | undefined;
+let arm: ArmClients | undefined;
+let alertsSink: EventHubsSink | undefined;
+
+const settingsOf = (): FlowtapSettings => (settings ??= readSettings(process.env));
+const armDeps: PacketCaptureArmDeps = { arm: () => (arm ??= createArmClients(settingsOf().capture.arm)) };
+
+app.hook.appTerminate(async () => {
+  const sink = alertsSink;
+  settings = undefined;
+  arm = undefined;
+  alertsSink = undefined;
+  await sink?.close();
+});
+
+/**
+ * The detector's hand-off (entities cannot start orchestrations in durable-functions 3.x, so
+ * the entity is registered with a durable client): a publishAlerts instance whose id derives
+ * from the alerts (a retried dispatch finds it), and a capture per alert that asks for one.
+ */
+async function dispatchAlerts(context: EntityContext<DetectorEntityState>, dispatch: AlertDispatch): Promise<void> {
+  const client = df.getClient(context);
+  try {
+    const instanceId = `alerts-${hash64(dispatch.alerts.map((alert) => alert.id).join(","))}`;
+    await client.startNew(OrchestrationNames.publishAlerts, { instanceId, input: dispatch }).catch(async (error: unknown) => {
+      // Already started by an earlier attempt of this dispatch: nothing to do.
+      const status = await client.getStatus(instanceId).catch(() => undefined);
+      if (!status) throw error;
+    });
+    const captureSettings = settingsOf().capture;
+    for (const alert of dispatch.alerts) {
+      if (alert.capture.requested && !alert.historic) await startPacketCapture(client, captureInputFromAlert(alert, captureSettings, alert.time));
+    }
+  } catch (error) {
+    logFailure(`detector ${dispatch.detectorKey}: dispatching ${dispatch.alerts.length} alert(s)`, error);
+    throw error;
+  }
+}
+
+df.app.entity<DetectorEntityState>(EntityNames.detector, {
+  // durable-functions awaits the handler's promise (Entity.js), though its type says void.
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises
+  handler: makeDetectorEntity({ rules: () => settingsOf().anomaly.rules, dispatchAlerts }),
+  extraInputs: [df.input.durableClient()],
+});
+df.app.orchestration(OrchestrationNames.publishAlerts, publishAlertsOrchestrator);
+df.app.entity(EntityNames.captureGate, captureGateEntity);
+df.app.orchestration(OrchestrationNames.packetCapture, packetCaptureOrchestrator);
+
+df.app.activity(ActivityNames.publishEvents, {
+  handler: makePublishEvents({
+    sink: () => {
+      const { eventHubs } = settingsOf();
+      // Alerts travel one per message, whatever the flows hub's packing.
+      return (alertsSink ??= createEventHubsSink({ ...eventHubs, eventsPerMessage: 1 }, { eventHubName: eventHubs.alertsEventHubName }));
+    },
+  }),
+});
+df.app.activity(ActivityNames.resolveCaptureTarget, { handler: makeResolveCaptureTarget(armDeps) });
+df.app.activity(ActivityNames.createPacketCapture, { handler: makeCreatePacketCapture(armDeps) });
+df.app.activity(ActivityNames.getPacketCaptureStatus, { handler: makeGetPacketCaptureStatus(armDeps) });
+df.app.activity(ActivityNames.stopPacketCapture, { handler: makeStopPacketCapture(armDeps) });
+df.app.activity(ActivityNames.deletePacketCapture, { handler: makeDeletePacketCapture(armDeps) });
+
+app.http(TriggerNames.alertsHttp, {
+  route: "alerts",
+  methods: ["POST"],
+  authLevel: "function",
+  extraInputs: [df.input.durableClient()],
+  handler: makeAlertsHttpHandler({ captureSettings: () => settingsOf().capture, client: (context) => df.getClient(context) }),
+});
