@@ -1,15 +1,14 @@
 /**
- * Backfill (pure): validation of the `POST /api/backfill` body, the plan of prefixes that walks a
- * container's path hierarchy without listing it whole (pruned by the filters and by the
- * y=/m=/d=/h= segments, for both layouts), which listed blobs belong to the request, and the
- * progress figures (rate, eta) shown in the orchestration's custom status.
+ * Backfill (pure): validation of the `POST /api/backfill` body, its blob-walk filter and listing
+ * cursor (the walk itself, pruned by filters and y=/m=/d=/h= segments, is core/blobWalk), and
+ * the progress figures (rate, eta) shown in the orchestration's custom status.
  */
 import { ValidationError } from "../errors";
-import { normalizeMac, tryParseBlobPath, type FlowLogBlobPath } from "./blobPath";
+import { normalizeMac } from "./blobPath";
+import type { BlobWalkFilter } from "./blobWalk";
 import { hashBlobPath } from "./eventId";
 
 const HOUR_IN_MS = 3_600_000;
-const DAY_IN_MS = 24 * HOUR_IN_MS;
 
 /** Which blobs a backfill takes; an empty list does not filter. Names are compared case-insensitively. */
 export interface BackfillFilters {
@@ -164,106 +163,28 @@ export function parseBackfillRequest(body: unknown, limits: BackfillLimits): Bac
   return { backfillId, from, to, storageAccount: storageAccount.toLowerCase(), containers, filters, maxParallelBlobs: parallel };
 }
 
-// ---- enumeration plan ------------------------------------------------------------------------
+// ---- enumeration ---------------------------------------------------------------------------
 
-const pad2 = (n: number): string => String(n).padStart(2, "0");
-
-/**
- * The time prefixes (below a flow log's resource prefix) that cover [from, to): a whole UTC day
- * as `y=YYYY/m=MM/d=DD/`, a part of a day hour by hour as `.../h=HH/`. Zero-padded, so their
- * order is both chronological and the listing's lexicographic order.
- */
-export function timePrefixes(fromIso: string, toIso: string): string[] {
-  const toMs = Date.parse(toIso);
-  const prefixes: string[] = [];
-  for (let at = Date.parse(fromIso); at < toMs; ) {
-    const time = new Date(at);
-    const day = `y=${time.getUTCFullYear()}/m=${pad2(time.getUTCMonth() + 1)}/d=${pad2(time.getUTCDate())}/`;
-    if (at % DAY_IN_MS === 0 && at + DAY_IN_MS <= toMs) {
-      prefixes.push(day);
-      at += DAY_IN_MS;
-    } else {
-      prefixes.push(`${day}h=${pad2(time.getUTCHours())}/`);
-      at += HOUR_IN_MS;
-    }
-  }
-  return prefixes;
-}
-
-/** What the walk does with a listed "directory" prefix of a flow-log container. */
-export type PrefixDecision =
-  /** List its children. */
-  | "descend"
-  /** A flow log's resource prefix: list the blobs below it under each time prefix. */
-  | "resource"
-  /** Nothing the request wants is below it. */
-  | "skip";
-
-const oneOf = (wanted: readonly string[], value: string | null): boolean =>
-  wanted.length === 0 || (value !== null && wanted.some((w) => w.toLowerCase() === value.toLowerCase()));
-
-function resourceNameMatches(filters: BackfillFilters, parsed: Pick<FlowLogBlobPath, "kind" | "nsgName" | "flowLogName">): boolean {
-  if (filters.nsgNames.length === 0 && filters.flowLogNames.length === 0) return true;
-  const [wanted, name] = parsed.kind === "nsg" ? [filters.nsgNames, parsed.nsgName] : [filters.flowLogNames, parsed.flowLogName];
-  return wanted.length > 0 && oneOf(wanted, name);
-}
-
-/** Below a resource prefix, a path with this tail parses; used to recognise resource prefixes. */
-const PROBE_TAIL = "y=2000/m=01/d=01/h=00/m=00/PT1H.json";
-/** Segments of the deepest resource prefix (the ARM-id VNet layout). */
-const MAX_RESOURCE_DEPTH = 11;
-
-/**
- * Decides a listed prefix (container-relative, ending with `/`) of either layout: NSG
- * `resourceId=/SUBSCRIPTIONS/{sub}/RESOURCEGROUPS/{rg}/.../NETWORKSECURITYGROUPS/{nsg}/`, VNet
- * `flowLogResourceID=/SUBSCRIPTIONS/.../FLOWLOGS/{name}/` or `flowLogResourceID=/{sub}_{RG}/{WATCHER}_{NAME}/`.
- * Subscription and resource-group filters prune as soon as their segment is known.
- */
-export function decidePrefix(prefix: string, filters: BackfillFilters): PrefixDecision {
-  const segments = prefix.split("/").filter((s) => s !== "");
-  const root = segments[0]?.toLowerCase();
-  if (root !== "resourceid=" && root !== "flowlogresourceid=") return "skip";
-  const resource = tryParseBlobPath(`${prefix}${PROBE_TAIL}`);
-  if (resource) {
-    const selected =
-      oneOf(filters.subscriptionIds, resource.subscriptionId) && oneOf(filters.resourceGroups, resource.resourceGroup) && resourceNameMatches(filters, resource);
-    return selected ? "resource" : "skip";
-  }
-  if (segments.length >= MAX_RESOURCE_DEPTH) return "skip";
-  const first = segments[1];
-  if (first === undefined) return "descend";
-  if (first.toUpperCase() === "SUBSCRIPTIONS") {
-    if (segments[2] !== undefined && !oneOf(filters.subscriptionIds, segments[2])) return "skip";
-    if (segments[4] !== undefined && !oneOf(filters.resourceGroups, segments[4])) return "skip";
-    return "descend";
-  }
-  // `{sub}_{RG}` (subscription ids have no `_`).
-  const at = first.indexOf("_");
-  if (at <= 0) return "skip";
-  return oneOf(filters.subscriptionIds, first.slice(0, at)) && oneOf(filters.resourceGroups, first.slice(at + 1)) ? "descend" : "skip";
-}
-
-/** The parsed blob when a listed blob belongs to the request (hour in range, filters), else null. */
-export function acceptBlob(path: string, request: Pick<BackfillRequest, "from" | "to" | "filters">): FlowLogBlobPath | null {
-  const parsed = tryParseBlobPath(path);
-  if (!parsed || parsed.hourOfDay === null) return null;
-  const hourMs = Date.parse(parsed.hour);
-  if (hourMs < Date.parse(request.from) || hourMs >= Date.parse(request.to)) return null;
+/** The walk filter (core/blobWalk) of a request: its hours and filters. */
+export function walkFilterOf(request: Pick<BackfillRequest, "from" | "to" | "filters">): BlobWalkFilter {
   const { filters } = request;
-  const selected =
-    oneOf(filters.subscriptionIds, parsed.subscriptionId) &&
-    oneOf(filters.resourceGroups, parsed.resourceGroup) &&
-    resourceNameMatches(filters, parsed) &&
-    oneOf(filters.macs, parsed.mac);
-  return selected ? parsed : null;
+  return {
+    fromIso: request.from,
+    toIso: request.to,
+    subscriptionIds: filters.subscriptionIds,
+    resourceGroups: filters.resourceGroups,
+    nsgNames: filters.nsgNames,
+    flowLogNames: filters.flowLogNames,
+    macAddresses: filters.macs,
+  };
 }
 
 /**
- * True when every name starting with `prefix` sorts before `afterPath` (a listing cursor): the
- * walk skips such a subtree. Listing order is the names' lexicographic order.
+ * True when every name starting with `prefix` sorts before `afterPath` (a listing cursor), so a
+ * walk resuming after `afterPath` skips that subtree. Listings come in lexicographic name order.
  */
-export function isBeforeCursor(prefix: string, afterPath: string | null): boolean {
-  return afterPath !== null && prefix < afterPath && !afterPath.startsWith(prefix);
+export function isBeforeCursor(prefix: string, afterPath: string | null | undefined): boolean {
+  return typeof afterPath === "string" && prefix < afterPath && !afterPath.startsWith(prefix);
 }
 
 // ---- progress --------------------------------------------------------------------------------

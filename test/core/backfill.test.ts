@@ -1,15 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  acceptBlob,
-  decidePrefix,
-  describeProgress,
-  isBeforeCursor,
-  parseBackfillRequest,
-  timePrefixes,
-  type BackfillFilters,
-  type BackfillLimits,
-} from "../../src/core/backfill";
-import { buildBlobPath, NSG_FLOW_LOG_CONTAINER, VNET_FLOW_LOG_CONTAINER } from "../../src/core/blobPath";
+import { describeProgress, isBeforeCursor, parseBackfillRequest, walkFilterOf, type BackfillFilters, type BackfillLimits } from "../../src/core/backfill";
+import { NSG_FLOW_LOG_CONTAINER, VNET_FLOW_LOG_CONTAINER } from "../../src/core/blobPath";
 
 const LIMITS: BackfillLimits = {
   accountName: "flowlogsacct",
@@ -19,29 +10,8 @@ const LIMITS: BackfillLimits = {
   maxParallelBlobs: 64,
 };
 const SUB = "6f1c2a3b-0000-4000-8000-00000000000a";
-const OTHER_SUB = "6f1c2a3b-0000-4000-8000-00000000000b";
 const NO_FILTERS: BackfillFilters = { subscriptionIds: [], resourceGroups: [], nsgNames: [], flowLogNames: [], macs: [] };
 const WEEK = { from: "2026-11-01T00:00:00Z", to: "2026-11-08T00:00:00Z" };
-
-const nsgPath = (hourOfDay: number, overrides: { sub?: string; nsg?: string; mac?: string; day?: number } = {}): string =>
-  buildBlobPath({
-    kind: "nsg",
-    subscriptionId: overrides.sub ?? SUB,
-    resourceGroup: "rg-app",
-    nsgName: overrides.nsg ?? "nsg-web",
-    year: 2026,
-    month: 11,
-    day: overrides.day ?? 1,
-    hourOfDay,
-    mac: overrides.mac ?? "000D3A000001",
-  });
-const vnetPath = (layout: "arm" | "underscore", flowLogName = "fl-hub"): string =>
-  buildBlobPath(
-    { kind: "vnet", subscriptionId: SUB, resourceGroup: "NetworkWatcherRG", networkWatcherName: "NetworkWatcher_westeurope", flowLogName, year: 2026, month: 11, day: 2, hourOfDay: 5, mac: "000D3A000002" },
-    { vnetLayout: layout },
-  );
-/** The resource prefix of a blob path (everything before its y= segment). */
-const resourceOf = (path: string): string => path.slice(0, path.indexOf("y="));
 
 describe("parseBackfillRequest", () => {
   it("fills the configured account, containers and parallelism, and derives a stable id", () => {
@@ -117,69 +87,19 @@ describe("parseBackfillRequest", () => {
   });
 });
 
-describe("timePrefixes", () => {
-  it("covers whole days by day and partial days hour by hour, in listing order", () => {
-    const prefixes = timePrefixes("2026-11-01T22:00:00.000Z", "2026-11-03T02:00:00.000Z");
+describe("walkFilterOf", () => {
+  it("passes the request's hours and filters to the blob walk", () => {
+    const request = parseBackfillRequest({ ...WEEK, subscriptionIds: [SUB], nsgNames: ["nsg-web"], macs: ["00-0d-3a-00-00-01"] }, LIMITS);
 
-    expect(prefixes).toEqual(["y=2026/m=11/d=01/h=22/", "y=2026/m=11/d=01/h=23/", "y=2026/m=11/d=02/", "y=2026/m=11/d=03/h=00/", "y=2026/m=11/d=03/h=01/"]);
-    expect([...prefixes].sort()).toEqual(prefixes);
-  });
-
-  it("crosses month and year ends", () => {
-    expect(timePrefixes("2026-12-31T23:00:00.000Z", "2027-01-02T00:00:00.000Z")).toEqual(["y=2026/m=12/d=31/h=23/", "y=2027/m=01/d=01/"]);
-  });
-});
-
-describe("decidePrefix", () => {
-  it("descends through both layouts to the flow logs' resource prefixes", () => {
-    for (const path of [nsgPath(0), vnetPath("arm"), vnetPath("underscore")]) {
-      const resource = resourceOf(path);
-      const levels = resource.split("/").slice(0, -1).map((_, i, all) => `${all.slice(0, i + 1).join("/")}/`);
-      const decisions = levels.map((prefix) => decidePrefix(prefix, NO_FILTERS));
-      expect(decisions.at(-1)).toBe("resource");
-      expect(decisions.slice(0, -1).every((d) => d === "descend")).toBe(true);
-    }
-  });
-
-  it("prunes by subscription and resource group as soon as the segment is listed", () => {
-    const filters = { ...NO_FILTERS, subscriptionIds: [OTHER_SUB] };
-    expect(decidePrefix(`resourceId=/SUBSCRIPTIONS/${SUB.toUpperCase()}/`, filters)).toBe("skip");
-    expect(decidePrefix(`resourceId=/SUBSCRIPTIONS/${OTHER_SUB.toUpperCase()}/`, filters)).toBe("descend");
-    expect(decidePrefix(`flowLogResourceID=/${SUB.toUpperCase()}_NETWORKWATCHERRG/`, filters)).toBe("skip");
-    const byGroup = { ...NO_FILTERS, resourceGroups: ["rg-data"] };
-    expect(decidePrefix(`resourceId=/SUBSCRIPTIONS/${SUB}/RESOURCEGROUPS/RG-APP/`, byGroup)).toBe("skip");
-    expect(decidePrefix(`flowLogResourceID=/${SUB}_RG-DATA/`, byGroup)).toBe("descend");
-  });
-
-  it("takes only the named NSGs and flow logs when names are given", () => {
-    const onlyNsg = { ...NO_FILTERS, nsgNames: ["NSG-WEB"] };
-    expect(decidePrefix(resourceOf(nsgPath(0)), onlyNsg)).toBe("resource");
-    expect(decidePrefix(resourceOf(nsgPath(0, { nsg: "nsg-db" })), onlyNsg)).toBe("skip");
-    expect(decidePrefix(resourceOf(vnetPath("arm")), onlyNsg)).toBe("skip");
-    const onlyFlowLog = { ...NO_FILTERS, flowLogNames: ["fl-hub"] };
-    expect(decidePrefix(resourceOf(vnetPath("underscore")), onlyFlowLog)).toBe("resource");
-    expect(decidePrefix(resourceOf(vnetPath("arm", "fl-spoke")), onlyFlowLog)).toBe("skip");
-    expect(decidePrefix(resourceOf(nsgPath(0)), onlyFlowLog)).toBe("skip");
-  });
-
-  it("skips what is not a flow-log hierarchy", () => {
-    expect(decidePrefix("flowtap-quarantine/", NO_FILTERS)).toBe("skip");
-    expect(decidePrefix(`${resourceOf(nsgPath(0))}y=2026/m=11/d=01/h=00/m=00/macAddress=X/PT1H.json/a/b/`, NO_FILTERS)).toBe("skip");
-  });
-});
-
-describe("acceptBlob", () => {
-  const request = { from: "2026-11-01T01:00:00.000Z", to: "2026-11-01T03:00:00.000Z", filters: NO_FILTERS };
-
-  it("takes the blobs of hours in [from, to)", () => {
-    expect([0, 1, 2, 3].map((hour) => acceptBlob(nsgPath(hour), request) !== null)).toEqual([false, true, true, false]);
-  });
-
-  it("applies MAC and name filters, and refuses names that are not flow-log blobs", () => {
-    expect(acceptBlob(nsgPath(1), { ...request, filters: { ...NO_FILTERS, macs: ["000D3A000001"] } })).not.toBeNull();
-    expect(acceptBlob(nsgPath(1), { ...request, filters: { ...NO_FILTERS, macs: ["000D3A000009"] } })).toBeNull();
-    expect(acceptBlob(nsgPath(1), { ...request, filters: { ...NO_FILTERS, nsgNames: ["nsg-db"] } })).toBeNull();
-    expect(acceptBlob(`${resourceOf(nsgPath(1))}y=2026/m=11/d=01/h=01/m=00/notes.txt`, request)).toBeNull();
+    expect(walkFilterOf(request)).toEqual({
+      fromIso: "2026-11-01T00:00:00.000Z",
+      toIso: "2026-11-08T00:00:00.000Z",
+      subscriptionIds: [SUB],
+      resourceGroups: [],
+      nsgNames: ["nsg-web"],
+      flowLogNames: [],
+      macAddresses: ["000D3A000001"],
+    });
   });
 });
 
