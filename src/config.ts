@@ -72,12 +72,24 @@ export interface CaptureSettings {
   pollIntervalInSeconds: number;
 }
 
+export interface BackfillSettings {
+  /** Longest range a backfill accepts, in hours (FLOWTAP_BACKFILL_MAX_HOURS, default 744 = 31 days). */
+  maxHours: number;
+  /** Blobs ingested at once when a request does not say (FLOWTAP_BACKFILL_PARALLEL_BLOBS, default 8). */
+  defaultParallelBlobs: number;
+  /** Largest `maxParallelBlobs` a request may ask for (FLOWTAP_BACKFILL_MAX_PARALLEL_BLOBS, default 64). */
+  maxParallelBlobs: number;
+  /** Blobs per listing page, and per backfill generation (FLOWTAP_BACKFILL_PAGE_BLOBS, default 100). */
+  blobsPerPage: number;
+}
+
 export interface FlowtapSettings {
   storage: StorageSettings;
   eventHubs: EventHubSettings;
   ingestion: IngestionSettings;
   anomaly: AnomalySettings;
   capture: CaptureSettings;
+  backfill: BackfillSettings;
 }
 
 function read(env: Env, name: string): string | undefined {
@@ -214,6 +226,22 @@ export function readCaptureSettings(env: Env): CaptureSettings {
   };
 }
 
+function readBackfillSettings(env: Env): BackfillSettings {
+  const maxParallelBlobs = readPositiveInteger(env, "FLOWTAP_BACKFILL_MAX_PARALLEL_BLOBS", 64);
+  const defaultParallelBlobs = readPositiveInteger(env, "FLOWTAP_BACKFILL_PARALLEL_BLOBS", Math.min(8, maxParallelBlobs));
+  if (defaultParallelBlobs > maxParallelBlobs) {
+    throw new ConfigurationError(
+      `Setting FLOWTAP_BACKFILL_PARALLEL_BLOBS (${defaultParallelBlobs}) must not exceed FLOWTAP_BACKFILL_MAX_PARALLEL_BLOBS (${maxParallelBlobs}).`,
+    );
+  }
+  return {
+    maxHours: readPositiveInteger(env, "FLOWTAP_BACKFILL_MAX_HOURS", 744),
+    defaultParallelBlobs,
+    maxParallelBlobs,
+    blobsPerPage: readPositiveInteger(env, "FLOWTAP_BACKFILL_PAGE_BLOBS", 100),
+  };
+}
+
 /** Reads and validates every setting; throws ConfigurationError naming the first bad one. */
 export function readSettings(env: Env): FlowtapSettings {
   const storageConnection = readConnection(env, "FlowLogsStorage", "blobServiceUri");
@@ -241,5 +269,6 @@ export function readSettings(env: Env): FlowtapSettings {
     },
     anomaly: readAnomalySettings(env),
     capture: readCaptureSettings(env),
+    backfill: readBackfillSettings(env),
   };
 }

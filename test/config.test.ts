@@ -41,3 +41,29 @@ describe("readSettings", () => {
     expect(() => readSettings(env)).toThrow(message);
   });
 });
+
+describe("readSettings: backfill", () => {
+  it("has defaults that bound a backfill's range, parallelism and pages", () => {
+    expect(readSettings(minimal).backfill).toEqual({ maxHours: 744, defaultParallelBlobs: 8, maxParallelBlobs: 64, blobsPerPage: 100 });
+  });
+
+  it("reads every backfill setting", () => {
+    const settings = readSettings({
+      ...minimal,
+      FLOWTAP_BACKFILL_MAX_HOURS: "168",
+      FLOWTAP_BACKFILL_PARALLEL_BLOBS: "4",
+      FLOWTAP_BACKFILL_MAX_PARALLEL_BLOBS: "16",
+      FLOWTAP_BACKFILL_PAGE_BLOBS: "50",
+    });
+    expect(settings.backfill).toEqual({ maxHours: 168, defaultParallelBlobs: 4, maxParallelBlobs: 16, blobsPerPage: 50 });
+  });
+
+  it.each([
+    [{ ...minimal, FLOWTAP_BACKFILL_MAX_HOURS: "0" }, /FLOWTAP_BACKFILL_MAX_HOURS must be a positive integer/],
+    [{ ...minimal, FLOWTAP_BACKFILL_PAGE_BLOBS: "many" }, /FLOWTAP_BACKFILL_PAGE_BLOBS must be a positive integer/],
+    [{ ...minimal, FLOWTAP_BACKFILL_MAX_PARALLEL_BLOBS: "2.5" }, /FLOWTAP_BACKFILL_MAX_PARALLEL_BLOBS must be a positive integer/],
+    [{ ...minimal, FLOWTAP_BACKFILL_PARALLEL_BLOBS: "9", FLOWTAP_BACKFILL_MAX_PARALLEL_BLOBS: "8" }, /FLOWTAP_BACKFILL_PARALLEL_BLOBS \(9\) must not exceed FLOWTAP_BACKFILL_MAX_PARALLEL_BLOBS \(8\)/],
+  ])("refuses a bad backfill setting with a message naming it (%#)", (env, message) => {
+    expect(() => readSettings(env)).toThrow(message);
+  });
+});
