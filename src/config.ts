@@ -42,7 +42,22 @@ export interface EventHubSettings {
 
 export interface IngestionSettings {
   maxRangeSizeInBytes: number;
+  /** NCRONTAB (6 fields, UTC) of the reconcile timer. */
   reconcileSchedule: string;
+  /** FLOWTAP_RANGES_PER_GENERATION: ranges an ingestBlob generation commits before continueAsNew (bounded history). */
+  rangesPerGeneration: number;
+  /** FLOWTAP_CLAIM_TTL_SECONDS: how long a range claim holds; it must outlast processRange with its retries. */
+  claimTtlInSeconds: number;
+  /** FLOWTAP_CLAIM_RETRY_SECONDS: wait before claiming again a range another owner holds. */
+  claimRetryInSeconds: number;
+  /** FLOWTAP_INGEST_LINGER_SECONDS: a caught-up ingestBlob waits this long for the next update before it ends (0: ends at once). */
+  lingerInSeconds: number;
+  /** FLOWTAP_ACTIVITY_MAX_ATTEMPTS: tries of each ingestion activity (the first included). */
+  activityMaxAttempts: number;
+  /** FLOWTAP_ACTIVITY_RETRY_INTERVAL_MS: delay before the second try, doubled for each further one. */
+  activityRetryIntervalInMs: number;
+  /** FLOWTAP_EVENTHUB_RETRY_DELAY_MS: Event Hubs send retry delay (the SDK's and the sink's backoff). */
+  eventHubsRetryDelayInMs: number;
 }
 
 export interface AnomalySettings {
@@ -118,6 +133,27 @@ export function readPositiveInteger(env: Env, name: string, fallback: number): n
     throw new ConfigurationError(`Setting ${name} must be a positive integer, got '${raw}'.`);
   }
   return value;
+}
+
+function readNonNegativeInteger(env: Env, name: string, fallback: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new ConfigurationError(`Setting ${name} must be an integer >= 0, got '${raw}'.`);
+  }
+  return value;
+}
+
+/** NCRONTAB as Functions timers take it: six fields (second minute hour day month day-of-week). */
+function readSchedule(env: Env, name: string, fallback: string): string {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  const fields = raw.split(/\s+/);
+  if (fields.length !== 6 || fields.some((field) => !/^[0-9A-Za-z*/,-]+$/.test(field))) {
+    throw new ConfigurationError(`Setting ${name} must be an NCRONTAB expression of 6 fields ("second minute hour day month day-of-week"), got '${raw}'.`);
+  }
+  return raw;
 }
 
 function readChoice<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
@@ -265,7 +301,14 @@ export function readSettings(env: Env): FlowtapSettings {
     },
     ingestion: {
       maxRangeSizeInBytes: readPositiveInteger(env, "FLOWTAP_MAX_RANGE_BYTES", 4 * 1024 * 1024),
-      reconcileSchedule: read(env, "FLOWTAP_RECONCILE_SCHEDULE") ?? "0 */5 * * * *",
+      reconcileSchedule: readSchedule(env, "FLOWTAP_RECONCILE_SCHEDULE", "0 */5 * * * *"),
+      rangesPerGeneration: readPositiveInteger(env, "FLOWTAP_RANGES_PER_GENERATION", 16),
+      claimTtlInSeconds: readPositiveInteger(env, "FLOWTAP_CLAIM_TTL_SECONDS", 900),
+      claimRetryInSeconds: readPositiveInteger(env, "FLOWTAP_CLAIM_RETRY_SECONDS", 30),
+      lingerInSeconds: readNonNegativeInteger(env, "FLOWTAP_INGEST_LINGER_SECONDS", 0),
+      activityMaxAttempts: readPositiveInteger(env, "FLOWTAP_ACTIVITY_MAX_ATTEMPTS", 5),
+      activityRetryIntervalInMs: readPositiveInteger(env, "FLOWTAP_ACTIVITY_RETRY_INTERVAL_MS", 5_000),
+      eventHubsRetryDelayInMs: readPositiveInteger(env, "FLOWTAP_EVENTHUB_RETRY_DELAY_MS", 1_000),
     },
     anomaly: readAnomalySettings(env),
     capture: readCaptureSettings(env),

@@ -43,6 +43,8 @@ export const TriggerNames = {
   reconcileTimer: "reconcileTimer",
   backfillHttp: "backfillHttp",
   alertsHttp: "alertsHttp",
+  /** Operators: read or reset a blob's ingestion checkpoint (admin key). */
+  checkpointAdminHttp: "checkpointAdminHttp",
 } as const;
 
 export type OrchestrationName = (typeof OrchestrationNames)[keyof typeof OrchestrationNames];

@@ -1,0 +1,148 @@
+/**
+ * processRange: delivers one planned range of whole record blocks of a blob. It streams the bytes
+ * (one ranged download), cuts them at the committed block boundaries it is given, flattens each
+ * block as the record it is (so a poison block never swallows its neighbours), sends the encoded
+ * events through the Event Hubs sink in size-bounded chunks, quarantines every record with an
+ * issue (raw text, blob, block, reason) BEFORE it returns, and returns counts and per-minute
+ * anomaly aggregates. Any failure throws: the orchestration then does not advance the checkpoint.
+ */
+import type { ActivityHandler } from "durable-functions";
+import type { Readable } from "node:stream";
+import type { BlobSource } from "../src/adapters/blobSource";
+import type { EventHubsSink, SinkEvent } from "../src/adapters/eventHubsSink";
+import type { PartitionKeyStrategy } from "../src/config";
+import { aggregateFlowEvents, aggregateOptionsFor } from "../src/core/anomaly/aggregate";
+import type { AnomalyRule } from "../src/core/anomaly/rules";
+import { encodeEvent } from "../src/core/encode";
+import type { FlowEvent } from "../src/core/event";
+import { flattenFlowLog } from "../src/core/flatten";
+import { ServiceError, ValidationError } from "../src/errors";
+import { logger } from "../src/logger";
+import type { ProcessRangeInput, ProcessRangeResult } from "../orchestrations/ingestBlob";
+import { parseBlobLocationInput } from "./readBlockList";
+
+export interface ProcessRangeDeps {
+  blobSource: () => BlobSource;
+  /** The flows hub sink (created once per process and reused). */
+  sink: () => EventHubsSink;
+  partitionKey: () => PartitionKeyStrategy;
+  /** The anomaly rules: they decide which ports the aggregates count. */
+  rules: () => readonly AnomalyRule[];
+}
+
+/** Events are handed to the sink in chunks of about this many body bytes (the sink cuts them into link-sized batches). */
+const SEND_CHUNK_SIZE_IN_BYTES = 1024 * 1024;
+
+function parseInput(input: unknown): ProcessRangeInput {
+  const location = parseBlobLocationInput(input, "processRange");
+  const range = input as Partial<ProcessRangeInput>;
+  const isCount = (n: unknown, min: number): n is number => Number.isSafeInteger(n) && (n as number) >= min;
+  const sizes = range.blockSizesInBytes;
+  if (!isCount(range.offsetInBytes, 0) || !isCount(range.countInBytes, 1) || !isCount(range.firstBlockIndex, 1)) {
+    throw new ValidationError(`processRange ${location.container}/${location.path}: offsetInBytes >= 0, countInBytes >= 1 and firstBlockIndex >= 1 are required`);
+  }
+  if (!Array.isArray(sizes) || sizes.length === 0 || !sizes.every((size) => isCount(size, 1)) || sizes.reduce((sum: number, size: number) => sum + size, 0) !== range.countInBytes) {
+    throw new ValidationError(`processRange ${location.container}/${location.path}: blockSizesInBytes must be positive sizes that add up to countInBytes ${range.countInBytes}`);
+  }
+  return { ...location, offsetInBytes: range.offsetInBytes, countInBytes: range.countInBytes, firstBlockIndex: range.firstBlockIndex, blockSizesInBytes: sizes };
+}
+
+/** The partition key of an event under a strategy: its NIC, its flow log (the path before the time), or none. */
+export function partitionKeyOf(strategy: PartitionKeyStrategy, event: FlowEvent): string | undefined {
+  if (strategy === "mac") return event.mac ?? undefined;
+  if (strategy === "flowLog") return event.blob.split("/y=")[0]?.toUpperCase() || undefined;
+  return undefined;
+}
+
+/** Yields each block's bytes, cut from the stream at the given sizes. */
+async function* blocksOf(stream: Readable, sizes: readonly number[], where: string): AsyncGenerator<Buffer> {
+  let index = 0;
+  let parts: Buffer[] = [];
+  let held = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    let rest = chunk;
+    while (rest.length > 0) {
+      if (index >= sizes.length) throw new ServiceError(`Read ${where}: more bytes than the planned blocks`, { retryable: true });
+      const take = Math.min(sizes[index]! - held, rest.length);
+      parts.push(rest.subarray(0, take));
+      held += take;
+      rest = rest.subarray(take);
+      if (held === sizes[index]) {
+        yield parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+        parts = [];
+        held = 0;
+        index++;
+      }
+    }
+  }
+  if (index !== sizes.length) throw new ServiceError(`Read ${where}: the stream ended after ${index} of ${sizes.length} blocks`, { retryable: true });
+}
+
+export function makeProcessRange(deps: ProcessRangeDeps): ActivityHandler {
+  return async (rawInput: unknown): Promise<ProcessRangeResult> => {
+    const input = parseInput(rawInput);
+    const { container, path } = input;
+    const blobPath = `${container}/${path}`;
+    const where = `${blobPath} [${input.offsetInBytes}, +${input.countInBytes})`;
+    const source = deps.blobSource();
+    const sink = deps.sink();
+    const strategy = deps.partitionKey();
+
+    let stream: Readable;
+    try {
+      stream = await source.openRange(container, path, input.offsetInBytes, input.countInBytes);
+    } catch (error) {
+      // The blob no longer has these bytes (rewritten or truncated since the block list was read).
+      if (error instanceof ValidationError) return { kind: "stale", reason: error.message };
+      throw error;
+    }
+
+    const counts = { tuples: 0, events: 0, bytes: input.countInBytes, records: 0, issues: 0, quarantined: 0 };
+    const allEvents: FlowEvent[] = [];
+    let pending: SinkEvent[] = [];
+    let pendingBytes = 0;
+    const flush = async (): Promise<void> => {
+      if (pending.length === 0) return;
+      const batch = pending;
+      pending = [];
+      pendingBytes = 0;
+      await sink.send(batch);
+    };
+
+    let blockIndex = input.firstBlockIndex;
+    let blockOffset = input.offsetInBytes;
+    for await (const block of blocksOf(stream, input.blockSizesInBytes, where)) {
+      const recordIndex = blockIndex - 1;
+      const result = flattenFlowLog(block, { blobPath, isBlockRange: true, firstRecordIndex: recordIndex, startOffsetInBytes: blockOffset });
+      const reasons = result.issues.map((issue) => issue.message);
+      if (result.records.length > 1) reasons.push(`block ${blockIndex} holds ${result.records.length} records, not one: its events are not sent`);
+      const events = result.records.length === 1 ? result.records[0]!.events : [];
+      counts.records += result.records.length;
+      counts.issues += reasons.length;
+      counts.tuples += events.length + result.issues.filter((issue) => issue.tupleIndex !== null).length;
+      if (reasons.length > 0) {
+        logger.error(`Record ${recordIndex} (block ${blockIndex}) of ${blobPath}: ${reasons.join("; ")}`);
+        // Quarantined before the checkpoint can pass it: a failed write fails the activity.
+        await source.quarantine({ container, path, recordIndex, blockIndex, reason: reasons.join("; "), rawText: block.toString("utf8").replace(/^[\s,\uFEFF]+/, "") });
+        counts.quarantined++;
+      }
+      for (const event of events) {
+        const body = encodeEvent(event);
+        const partitionKey = partitionKeyOf(strategy, event);
+        pending.push(partitionKey === undefined ? { id: event.id, body } : { id: event.id, body, partitionKey });
+        pendingBytes += body.length;
+        allEvents.push(event);
+      }
+      counts.events += events.length;
+      if (pendingBytes >= SEND_CHUNK_SIZE_IN_BYTES) await flush();
+      blockOffset += block.length;
+      blockIndex++;
+    }
+    await flush();
+
+    const sourceId = `${blobPath}#${input.firstBlockIndex}-${blockIndex - 1}`;
+    const aggregates = aggregateFlowEvents(allEvents, aggregateOptionsFor(deps.rules(), sourceId));
+    logger.info(`Delivered ${where}: ${counts.events} events from ${counts.records} records, ${counts.quarantined} quarantined`);
+    return { kind: "processed", ...counts, aggregates };
+  };
+}

@@ -1,0 +1,310 @@
+/**
+ * ingestBlob: one orchestration per blob (a singleton, instance id from the blob) that catches a
+ * flow-log blob up to its committed end, range by range (design §3):
+ *   get checkpoint → read the committed block list → planNextRange (pure) → CLAIM on the
+ *   checkpoint entity → processRange (read, flatten, send) → ADVANCE (compare-and-set) → signal
+ *   the detector → next range; continueAsNew every `rangesPerGeneration` ranges (bounded history).
+ * It always works from the committed block list, never from an event's contentLength, so late,
+ * duplicate or reordered events change nothing. Updates announced while it runs arrive as
+ * "blobUpdated" events; before it ends it drains them and re-reads the block list once more.
+ * A rewritten blob is reset to its start and reprocessed, with a `flowtap.blobRewritten` warning.
+ */
+import * as df from "durable-functions";
+import type { OrchestrationContext, OrchestrationHandler, RetryOptions, Task, TimerTask } from "durable-functions";
+import type { IngestionSettings } from "../src/config";
+import type { MinuteAggregate } from "../src/core/anomaly/aggregate";
+import { planNextRange, type BlockCheckpoint, type CommittedBlock, type PlannedRange } from "../src/core/blocks";
+import type { BlobLocation } from "../src/core/blobUrl";
+import { hashBlobPath } from "../src/core/eventId";
+import { ValidationError } from "../src/errors";
+import { ActivityNames, EntityNames } from "../src/names";
+import {
+  blobKey,
+  checkpointEntityKey,
+  CheckpointOperations,
+  positionOf,
+  samePosition,
+  type AdvanceInput,
+  type AdvanceResult,
+  type CheckpointState,
+  type ClaimInput,
+  type ClaimResult,
+  type ResetInput,
+  type ResetResult,
+} from "./checkpoint";
+import { DetectorOperations, detectorEntityKey, historicDetectorEntityKey, type DetectorIngestInput } from "./detector";
+import type { PublishEventsInput } from "./publishAlerts";
+
+/** The external event a trigger raises on a running ingestBlob instance when its blob changed. */
+export const BLOB_UPDATED_EVENT = "blobUpdated";
+/** Type of the warning event published on the alerts hub when a blob was rewritten. */
+export const BLOB_REWRITTEN_EVENT_TYPE = "flowtap.blobRewritten";
+
+/** The orchestration's knobs (from IngestionSettings: orchestrations read no settings themselves). */
+export type IngestBlobOptions = Pick<
+  IngestionSettings,
+  "maxRangeSizeInBytes" | "rangesPerGeneration" | "claimTtlInSeconds" | "claimRetryInSeconds" | "lingerInSeconds" | "activityMaxAttempts" | "activityRetryIntervalInMs"
+>;
+
+/** Totals over every generation of one run. */
+export interface IngestProgress {
+  ranges: number;
+  events: number;
+  tuples: number;
+  /** Blob bytes delivered. */
+  bytes: number;
+  quarantined: number;
+  rewrites: number;
+  generations: number;
+}
+
+export interface IngestBlobInput extends BlobLocation {
+  /** Backfill: aggregates go to the historic detectors (never captures). Default false. */
+  historic?: boolean;
+  options: IngestBlobOptions;
+  /** Carried across continueAsNew; absent at the start. */
+  progress?: IngestProgress;
+}
+
+export interface IngestBlobResult extends BlobLocation {
+  /** caughtUp: every committed record block is delivered; blobNotFound: the blob does not exist. */
+  outcome: "caughtUp" | "blobNotFound";
+  checkpoint: BlockCheckpoint;
+  progress: IngestProgress;
+}
+
+/* Activity contracts (activities/readBlockList.ts, activities/processRange.ts). */
+export type ReadBlockListInput = BlobLocation;
+
+export interface ReadBlockListResult {
+  found: boolean;
+  blocks: CommittedBlock[];
+}
+
+export interface ProcessRangeInput extends BlobLocation {
+  offsetInBytes: number;
+  countInBytes: number;
+  firstBlockIndex: number;
+  /** Sizes of the range's blocks, in order: each block is one record, read and flattened on its own. */
+  blockSizesInBytes: number[];
+}
+
+export interface ProcessRangeCounts {
+  /** Tuples seen, malformed ones included. */
+  tuples: number;
+  events: number;
+  bytes: number;
+  records: number;
+  issues: number;
+  quarantined: number;
+}
+
+export type ProcessRangeResult =
+  | ({ kind: "processed"; aggregates: MinuteAggregate[] } & ProcessRangeCounts)
+  /** The blob cannot serve the planned range (it changed since the block list was read): nothing was sent. */
+  | { kind: "stale"; reason: string };
+
+/** The live instance id of a blob's ingestion: `ingest-` + a stable hash of `${container}/${path}`. */
+export function ingestInstanceId(location: BlobLocation): string {
+  return `ingest-${hashBlobPath(blobKey(location))}`;
+}
+
+/** The input of ingestBlob for a blob (backfill passes `historic: true` and its own instance id). */
+export function ingestBlobInput(location: BlobLocation, settings: IngestionSettings, options: { historic?: boolean } = {}): IngestBlobInput {
+  return {
+    container: location.container,
+    path: location.path,
+    ...(options.historic ? { historic: true } : {}),
+    options: {
+      maxRangeSizeInBytes: settings.maxRangeSizeInBytes,
+      rangesPerGeneration: settings.rangesPerGeneration,
+      claimTtlInSeconds: settings.claimTtlInSeconds,
+      claimRetryInSeconds: settings.claimRetryInSeconds,
+      lingerInSeconds: settings.lingerInSeconds,
+      activityMaxAttempts: settings.activityMaxAttempts,
+      activityRetryIntervalInMs: settings.activityRetryIntervalInMs,
+    },
+  };
+}
+
+const EMPTY_PROGRESS: IngestProgress = { ranges: 0, events: 0, tuples: 0, bytes: 0, quarantined: 0, rewrites: 0, generations: 0 };
+const MAX_RETRY_INTERVAL_IN_MS = 5 * 60_000;
+
+function parseInput(value: unknown): IngestBlobInput {
+  const input = value as Partial<IngestBlobInput> | undefined;
+  if (typeof input?.container !== "string" || typeof input.path !== "string" || typeof input.options !== "object" || input.options === null) {
+    throw new ValidationError(`ingestBlob: the input needs container, path and options, got ${JSON.stringify(value)}`);
+  }
+  return input as IngestBlobInput;
+}
+
+function retryOptionsOf(options: IngestBlobOptions): RetryOptions {
+  const retry = new df.RetryOptions(options.activityRetryIntervalInMs, options.activityMaxAttempts);
+  retry.backoffCoefficient = 2;
+  retry.maxRetryIntervalInMilliseconds = Math.max(MAX_RETRY_INTERVAL_IN_MS, options.activityRetryIntervalInMs);
+  return retry;
+}
+
+function addSeconds(date: Date, seconds: number): Date {
+  return new Date(date.getTime() + seconds * 1000);
+}
+
+function rangeInput(location: BlobLocation, plan: PlannedRange, blocks: readonly CommittedBlock[]): ProcessRangeInput {
+  return {
+    container: location.container,
+    path: location.path,
+    offsetInBytes: plan.offsetInBytes,
+    countInBytes: plan.countInBytes,
+    firstBlockIndex: plan.firstBlockIndex,
+    blockSizesInBytes: blocks.slice(plan.firstBlockIndex, plan.firstBlockIndex + plan.blockCount).map((block) => block.sizeInBytes),
+  };
+}
+
+/** One signal per target, to its live or historic detector. */
+function signalDetectors(context: OrchestrationContext, aggregates: readonly MinuteAggregate[], historic: boolean): void {
+  const byKey = new Map<string, MinuteAggregate[]>();
+  for (const aggregate of aggregates) {
+    const key = historic ? historicDetectorEntityKey(aggregate.target) : detectorEntityKey(aggregate.target);
+    byKey.set(key, [...(byKey.get(key) ?? []), aggregate]);
+  }
+  const nowIso = context.df.currentUtcDateTime.toISOString();
+  for (const [key, targetAggregates] of byKey) {
+    const input: DetectorIngestInput = { aggregates: targetAggregates, historic, nowIso };
+    context.df.signalEntity(new df.EntityId(EntityNames.detector, key), DetectorOperations.ingest, input);
+  }
+}
+
+export const ingestBlobOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext): Generator<Task, IngestBlobResult | undefined, unknown> {
+  const input = parseInput(context.df.getInput());
+  const { options } = input;
+  const location: BlobLocation = { container: input.container, path: input.path };
+  const owner = context.df.instanceId;
+  const where = `ingestBlob ${owner} (${blobKey(location)})`;
+  const entity = new df.EntityId(EntityNames.checkpoint, checkpointEntityKey(location));
+  const retry = retryOptionsOf(options);
+  const progress: IngestProgress = { ...(input.progress ?? EMPTY_PROGRESS) };
+  progress.generations++;
+  const log = (message: string): void => {
+    if (!context.df.isReplaying) context.warn(`${where}: ${message}`);
+  };
+  /** Ranges and waits of this generation: history stays bounded by continueAsNew. */
+  let steps = 0;
+  const nowIso = (): string => context.df.currentUtcDateTime.toISOString();
+  const waitUntil = (fireAt: Date): TimerTask => context.df.createTimer(fireAt);
+
+  const state = (yield context.df.callEntity(entity, CheckpointOperations.get)) as CheckpointState | null;
+  let checkpoint = positionOf(state);
+  let blocks: CommittedBlock[] | undefined;
+  /** Set once the final re-read of the block list is under way: caught up after it, the run ends. */
+  let finalCheck = false;
+
+  for (;;) {
+    if (steps >= options.rangesPerGeneration) {
+      context.df.continueAsNew({ ...input, progress } satisfies IngestBlobInput);
+      return undefined;
+    }
+    if (blocks === undefined) {
+      const list = (yield context.df.callActivityWithRetry(ActivityNames.readBlockList, retry, location satisfies ReadBlockListInput)) as ReadBlockListResult;
+      if (!list.found) {
+        log("the blob does not exist; nothing to ingest");
+        return { ...location, outcome: "blobNotFound", checkpoint, progress };
+      }
+      blocks = list.blocks;
+    }
+    const plan = planNextRange(blocks, checkpoint, { maxRangeSizeInBytes: options.maxRangeSizeInBytes });
+
+    if (plan.kind === "rewritten") {
+      const resetInput: ResetInput = { reason: `blob rewritten: ${plan.reason}`, nowIso: nowIso(), owner, expected: checkpoint };
+      const reset = (yield context.df.callEntity(entity, CheckpointOperations.reset, resetInput)) as ResetResult;
+      if (reset.applied) {
+        log(`${resetInput.reason}; reprocessing it from its start`);
+        progress.rewrites++;
+        const warning: PublishEventsInput = {
+          events: [
+            {
+              id: `${BLOB_REWRITTEN_EVENT_TYPE}-${checkpointEntityKey(location)}-${reset.state.resets}`,
+              partitionKey: checkpointEntityKey(location),
+              body: { type: BLOB_REWRITTEN_EVENT_TYPE, time: nowIso(), ...location, reason: plan.reason, previousCheckpoint: checkpoint, historic: input.historic ?? false },
+            },
+          ],
+        };
+        yield context.df.callActivityWithRetry(ActivityNames.publishEvents, retry, warning);
+      } else if (samePosition(reset.state, checkpoint)) {
+        // Another owner's live claim: wait for it to end rather than pull the blob from under it.
+        yield waitUntil(addSeconds(context.df.currentUtcDateTime, options.claimRetryInSeconds));
+        steps++;
+      }
+      checkpoint = positionOf(reset.state);
+      blocks = undefined;
+      continue;
+    }
+
+    if (plan.kind === "caughtUp") {
+      if (finalCheck) return { ...location, outcome: "caughtUp", checkpoint, progress };
+      // Drain "blobUpdated" events already delivered, or wait the linger for one.
+      const updated = context.df.waitForExternalEvent(BLOB_UPDATED_EVENT);
+      const linger = waitUntil(addSeconds(context.df.currentUtcDateTime, options.lingerInSeconds));
+      const winner = (yield context.df.Task.any([updated, linger])) as Task;
+      if (winner === updated) linger.cancel();
+      else finalCheck = true;
+      steps++;
+      blocks = undefined;
+      continue;
+    }
+
+    const claimInput: ClaimInput = {
+      ...location,
+      owner,
+      from: checkpoint,
+      nowIso: nowIso(),
+      untilIso: addSeconds(context.df.currentUtcDateTime, options.claimTtlInSeconds).toISOString(),
+    };
+    const claim = (yield context.df.callEntity(entity, CheckpointOperations.claim, claimInput)) as ClaimResult;
+    if (!claim.granted) {
+      if (samePosition(claim.state, checkpoint)) {
+        log(`range not claimed (${claim.reason}); trying again in ${options.claimRetryInSeconds} s`);
+        yield waitUntil(addSeconds(context.df.currentUtcDateTime, options.claimRetryInSeconds));
+        steps++;
+      }
+      // Someone else moved the checkpoint: plan again from there, with a block list newer than it.
+      checkpoint = positionOf(claim.state);
+      blocks = undefined;
+      continue;
+    }
+
+    let result: ProcessRangeResult;
+    try {
+      result = (yield context.df.callActivityWithRetry(ActivityNames.processRange, retry, rangeInput(location, plan, blocks))) as ProcessRangeResult;
+    } catch (error) {
+      // Nothing is committed: free the range for the next attempt (a new event, reconcile, backfill).
+      yield context.df.callEntity(entity, CheckpointOperations.release, { owner });
+      throw error;
+    }
+    if (result.kind === "stale") {
+      log(`the planned range is stale (${result.reason}); reading the block list again`);
+      yield context.df.callEntity(entity, CheckpointOperations.release, { owner });
+      blocks = undefined;
+      steps++;
+      continue;
+    }
+
+    const advanceInput: AdvanceInput = { owner, from: checkpoint, to: plan.next, events: result.events, nowIso: nowIso() };
+    const advanced = (yield context.df.callEntity(entity, CheckpointOperations.advance, advanceInput)) as AdvanceResult;
+    steps++;
+    if (advanced.outcome === "refused") {
+      // Only after our claim expired and another owner took the range over: it was sent twice.
+      log(`advance refused (${advanced.reason}): the range was re-sent after a claim expired`);
+      checkpoint = positionOf(advanced.state);
+      blocks = undefined;
+      continue;
+    }
+    checkpoint = plan.next;
+    finalCheck = false;
+    progress.ranges++;
+    progress.events += result.events;
+    progress.tuples += result.tuples;
+    progress.bytes += result.bytes;
+    progress.quarantined += result.quarantined;
+    if (result.aggregates.length > 0) signalDetectors(context, result.aggregates, input.historic ?? false);
+  }
+};
