@@ -8,12 +8,12 @@ import { performance } from "node:perf_hooks";
 import { createEventHubsSink, FLOWTAP_EVENT_COUNT_PROPERTY, FLOWTAP_EVENT_ID_PROPERTY, FLOWTAP_SCHEMA_VERSION_PROPERTY, type SinkEvent } from "../src/adapters/eventHubsSink";
 import type { EventHubSettings } from "../src/config";
 import { encodeEvent, EVENT_SCHEMA_VERSION, flattenFlowLog } from "../src/core";
-import type { LocalEventHubsEndpoint } from "../src/local/eventhubs";
 import { generateInMemoryCorpus } from "./corpus";
 import { measured, type BenchFigure } from "./report";
 
 export interface EventHubsBenchOptions {
-  endpoint: LocalEventHubsEndpoint;
+  /** Hub name → connection string of the endpoint (hubs `ceiling`, `sink`, `pertuple`). */
+  connectionStrings: Readonly<Record<string, string>>;
   /** Events sent for the ceiling and for the sink. */
   eventCount: number;
   /** Tuples sent one by one for the per-tuple pattern (extrapolated to tuples/s). */
@@ -83,9 +83,9 @@ async function sendAll(producer: EventHubProducerClient, batches: readonly Event
   return performance.now() - start;
 }
 
-function settingsFor(endpoint: LocalEventHubsEndpoint, hub: string): EventHubSettings {
+function settingsFor(connectionString: string, hub: string): EventHubSettings {
   return {
-    connection: { kind: "connectionString", connectionString: endpoint.connectionString(hub) },
+    connection: { kind: "connectionString", connectionString },
     eventHubName: hub,
     alertsEventHubName: hub,
     partitionKey: "mac",
@@ -94,14 +94,21 @@ function settingsFor(endpoint: LocalEventHubsEndpoint, hub: string): EventHubSet
   };
 }
 
-export async function runEventHubsBench(options: EventHubsBenchOptions, hubs: { ceiling: string; sink: string; perTuple: string }): Promise<{ figures: BenchFigure[]; rates: EventHubsRates }> {
-  const { endpoint } = options;
+export const EVENT_HUBS_BENCH_HUBS = { ceiling: "ceiling", sink: "sink", perTuple: "pertuple" } as const;
+
+export async function runEventHubsBench(options: EventHubsBenchOptions): Promise<{ figures: BenchFigure[]; rates: EventHubsRates }> {
+  const hubs = EVENT_HUBS_BENCH_HUBS;
+  const connectionString = (hub: string): string => {
+    const value = options.connectionStrings[hub];
+    if (value === undefined) throw new Error(`no connection string for hub '${hub}'`);
+    return value;
+  };
   const events = encodedSinkEvents(options.eventCount);
   const bytes = events.reduce((sum, event) => sum + Buffer.byteLength(event.body), 0);
   const perSecond = (count: number, ms: number): number => (count * 1000) / ms;
 
   // Ceiling: one sequential run and one with several batches in flight; the faster one counts.
-  const producer = new EventHubProducerClient(endpoint.connectionString(hubs.ceiling));
+  const producer = new EventHubProducerClient(connectionString(hubs.ceiling));
   let sequentialInMs: number;
   let concurrentInMs: number;
   let batchCount: number;
@@ -122,7 +129,7 @@ export async function runEventHubsBench(options: EventHubsBenchOptions, hubs: { 
   const ceiling = Math.max(sequentialRate, concurrentRate);
 
   // Our sink adapter on the same events (it sends batch after batch, in order).
-  const sink = createEventHubsSink(settingsFor(endpoint, hubs.sink));
+  const sink = createEventHubsSink(settingsFor(connectionString(hubs.sink), hubs.sink));
   let sinkInMs: number;
   try {
     await sink.send(events.slice(0, Math.min(events.length, 2000))); // warm-up
@@ -135,7 +142,7 @@ export async function runEventHubsBench(options: EventHubsBenchOptions, hubs: { 
   const sinkRate = perSecond(events.length, sinkInMs);
 
   // The seed script's pattern: one awaited send per tuple.
-  const single = new EventHubProducerClient(endpoint.connectionString(hubs.perTuple));
+  const single = new EventHubProducerClient(connectionString(hubs.perTuple));
   let perTupleInMs: number;
   const sample = events.slice(0, options.perTupleSampleSize);
   try {
@@ -165,7 +172,7 @@ export async function runEventHubsBench(options: EventHubsBenchOptions, hubs: { 
         concurrency: options.ceilingConcurrency,
         megabytesPerSecond: (ceiling * bytes) / events.length / 1e6,
       },
-      note: `local rhea endpoint in the bench process, ${BENCH_PARTITION_COUNT} partitions, key = MAC; the faster of sequential and ${options.ceilingConcurrency} batches in flight`,
+      note: `local rhea endpoint in its own process (events not retained), ${BENCH_PARTITION_COUNT} partitions, key = MAC; the faster of sequential and ${options.ceilingConcurrency} batches in flight`,
     }),
     measured({
       id: "eventhubs.sink",

@@ -6,9 +6,9 @@ import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { runCoreBench } from "./core";
-import { BENCH_PARTITION_COUNT, runEventHubsBench, type EventHubsRates } from "./eventHubs";
+import { runEventHubsBench, type EventHubsRates } from "./eventHubs";
+import { runBackfillBench, runMemoryBench, runPipelineBench, startBenchEnvironment, type BenchEnvironment } from "./ingestion";
 import { formatTable, machineInfo, pending, writeResults, type BenchFigure, type BenchResults } from "./report";
-import { startEventHubsEndpoint } from "../src/local/eventhubs";
 
 export const BENCH_SECTIONS = ["core", "eventhubs", "memory", "pipeline", "latency", "backfill"] as const;
 export type BenchSection = (typeof BENCH_SECTIONS)[number];
@@ -21,6 +21,10 @@ export interface BenchOptions {
   coreSizeInBytes: number;
   repetitions: number;
   eventHubsEventCount: number;
+  pipelineBlobSizeInBytes: number;
+  backfillBlobSizeInBytes: number;
+  /** FLOWTAP_EVENTS_PER_MESSAGE of the ingestion runs. */
+  eventsPerMessage: number;
   perTupleSampleSize: number;
   /** Where results.json goes; undefined: not written. */
   resultsPath: string | undefined;
@@ -91,6 +95,9 @@ export function parseBenchArgs(args: readonly string[], root: string = repoRoot(
     coreSizeInBytes: (quick ? 8 : 32) * MEBIBYTE,
     repetitions: quick ? 3 : 5,
     eventHubsEventCount: quick ? 40_000 : 200_000,
+    pipelineBlobSizeInBytes: (quick ? 16 : 64) * MEBIBYTE,
+    backfillBlobSizeInBytes: (quick ? 4 : 16) * MEBIBYTE,
+    eventsPerMessage: 1,
     perTupleSampleSize: quick ? 300 : 1000,
     resultsPath,
     fixturesDir: resolve(root, "..", "shared", "fixtures", "flowlogs"),
@@ -123,23 +130,38 @@ export async function runBench(options: BenchOptions, progress: (line: string) =
     }),
   );
 
-  let rates: EventHubsRates | undefined;
-  await section("eventhubs", async () => {
-    const endpoint = await startEventHubsEndpoint({
-      hubs: ["ceiling", "sink", "pertuple"].map((name) => ({ name, partitionCount: BENCH_PARTITION_COUNT })),
-    });
-    try {
-      const result = await runEventHubsBench(
-        { endpoint, eventCount: options.eventHubsEventCount, perTupleSampleSize: options.perTupleSampleSize, ceilingConcurrency: 4 },
-        { ceiling: "ceiling", sink: "sink", perTuple: "pertuple" },
-      );
+  // Azurite and the Event Hubs endpoint process, started once for the sections that use them.
+  let environment: BenchEnvironment | undefined;
+  const env = async (): Promise<BenchEnvironment> => (environment ??= await startBenchEnvironment());
+  try {
+    let rates: EventHubsRates | undefined;
+    await section("eventhubs", async () => {
+      const result = await runEventHubsBench({
+        connectionStrings: (await env()).eventHubs,
+        eventCount: options.eventHubsEventCount,
+        perTupleSampleSize: options.perTupleSampleSize,
+        ceilingConcurrency: 4,
+      });
       rates = result.rates;
       return result.figures;
-    } finally {
-      await endpoint.stop();
-    }
-  });
-  void rates;
+    });
+    await section("pipeline", async () =>
+      runPipelineBench(await env(), { blobSizeInBytes: options.pipelineBlobSizeInBytes, eventsPerMessage: options.eventsPerMessage, rates }),
+    );
+    await section("memory", async () =>
+      runMemoryBench(await env(), { blobSizeInBytes: options.memoryBlobSizeInBytes, eventsPerMessage: options.eventsPerMessage }),
+    );
+    await section("backfill", async () =>
+      runBackfillBench(await env(), {
+        blobCount: 4,
+        blobSizeInBytes: options.backfillBlobSizeInBytes,
+        eventsPerMessage: options.eventsPerMessage,
+        parallelism: [1, 2, 4],
+      }),
+    );
+  } finally {
+    await environment?.stop();
+  }
   return figures;
 }
 

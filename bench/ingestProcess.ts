@@ -1,0 +1,95 @@
+/**
+ * Child process: ingests whole blobs through the real activities (readBlockList, then processRange
+ * range after range as planned by the core's planNextRange, exactly the data path of the ingestBlob
+ * orchestration without its durable bookkeeping), `parallelBlobs` blobs at a time, and reports
+ * counts, elapsed time, CPU time and this process's peak RSS.
+ */
+import { InvocationContext } from "@azure/functions";
+import { makeProcessRange } from "../activities/processRange";
+import { makeReadBlockList } from "../activities/readBlockList";
+import type { ProcessRangeInput, ProcessRangeResult, ReadBlockListResult } from "../orchestrations/ingestBlob";
+import { createBlobSource } from "../src/adapters/blobSource";
+import { createEventHubsSink } from "../src/adapters/eventHubsSink";
+import { DEFAULT_RULES } from "../src/core/anomaly/rules";
+import { INITIAL_BLOCK_CHECKPOINT, planNextRange, type BlockCheckpoint } from "../src/core/blocks";
+import { serveBenchRequests } from "./childProcess";
+
+export interface IngestRequest {
+  storageConnectionString: string;
+  eventHubsConnectionString: string;
+  eventHubName: string;
+  blobs: Array<{ container: string; path: string }>;
+  parallelBlobs: number;
+  maxRangeSizeInBytes: number;
+  eventsPerMessage: number;
+}
+
+export interface IngestReply {
+  tuples: number;
+  events: number;
+  bytes: number;
+  ranges: number;
+  elapsedInMs: number;
+  cpuTimeInMs: number;
+  /** Peak resident set size of this process since it started. */
+  maxRssInBytes: number;
+}
+
+async function ingest(request: IngestRequest): Promise<IngestReply> {
+  const connection = { kind: "connectionString", connectionString: request.storageConnectionString } as const;
+  const blobSource = createBlobSource({ connection, accountName: "devstoreaccount1", containers: [], quarantineContainer: "flowtap-quarantine" });
+  const sink = createEventHubsSink({
+    connection: { kind: "connectionString", connectionString: request.eventHubsConnectionString },
+    eventHubName: request.eventHubName,
+    alertsEventHubName: request.eventHubName,
+    partitionKey: "mac",
+    eventsPerMessage: request.eventsPerMessage,
+    maxBatchSizeInBytes: undefined,
+  });
+  const readBlockList = makeReadBlockList({ blobSource: () => blobSource });
+  const processRange = makeProcessRange({ blobSource: () => blobSource, sink: () => sink, partitionKey: () => "mac", rules: () => DEFAULT_RULES });
+  const context = new InvocationContext();
+  const totals = { tuples: 0, events: 0, bytes: 0, ranges: 0 };
+
+  const ingestBlob = async (location: { container: string; path: string }): Promise<void> => {
+    const list = (await readBlockList(location, context)) as ReadBlockListResult;
+    if (!list.found) throw new Error(`blob ${location.container}/${location.path} not found`);
+    let checkpoint: BlockCheckpoint = INITIAL_BLOCK_CHECKPOINT;
+    for (;;) {
+      const plan = planNextRange(list.blocks, checkpoint, { maxRangeSizeInBytes: request.maxRangeSizeInBytes });
+      if (plan.kind === "caughtUp") return;
+      if (plan.kind === "rewritten") throw new Error(`blob ${location.path} reported rewritten: ${plan.reason}`);
+      const input: ProcessRangeInput = {
+        ...location,
+        offsetInBytes: plan.offsetInBytes,
+        countInBytes: plan.countInBytes,
+        firstBlockIndex: plan.firstBlockIndex,
+        blockSizesInBytes: list.blocks.slice(plan.firstBlockIndex, plan.firstBlockIndex + plan.blockCount).map((block) => block.sizeInBytes),
+      };
+      const result = (await processRange(input, context)) as ProcessRangeResult;
+      if (result.kind !== "processed") throw new Error(`range of ${location.path} not processed: ${JSON.stringify(result)}`);
+      totals.tuples += result.tuples;
+      totals.events += result.events;
+      totals.bytes += result.bytes;
+      totals.ranges += 1;
+      checkpoint = plan.next;
+    }
+  };
+
+  const cpuAtStart = process.cpuUsage();
+  const start = performance.now();
+  try {
+    const queue = [...request.blobs];
+    const worker = async (): Promise<void> => {
+      for (let blob = queue.shift(); blob; blob = queue.shift()) await ingestBlob(blob);
+    };
+    await Promise.all(Array.from({ length: Math.max(1, request.parallelBlobs) }, worker));
+  } finally {
+    await sink.close();
+  }
+  const elapsedInMs = performance.now() - start;
+  const cpu = process.cpuUsage(cpuAtStart);
+  return { ...totals, elapsedInMs, cpuTimeInMs: (cpu.user + cpu.system) / 1000, maxRssInBytes: process.resourceUsage().maxRSS * 1024 };
+}
+
+serveBenchRequests<IngestRequest, IngestReply>(ingest);

@@ -1,0 +1,209 @@
+/**
+ * Ingestion figures: Azurite (in the bench process) → the ingestion activities (in a child process)
+ * → the local Event Hubs endpoint (in another child process, events not retained).
+ * - pipeline: one blob, tuples/s, against the endpoint's ceiling and the one-send-per-tuple pattern;
+ * - memory: peak RSS of the ingestion process over one big blob (default 1 GB);
+ * - backfill scaling: the same corpus with 1, 2 and 4 blobs in parallel.
+ */
+import type { ContainerClient } from "@azure/storage-blob";
+import { BlobServiceClient } from "@azure/storage-blob";
+import { join } from "node:path";
+import { startAzurite, type AzuriteInstance } from "../src/local/azurite";
+import { forkBenchChild, type BenchChild } from "./childProcess";
+import { planGeneratedBlobs, stageGeneratedBlob, type StagedBlob } from "./corpus";
+import type { EndpointReply, EndpointRequest } from "./endpointProcess";
+import { BENCH_PARTITION_COUNT, EVENT_HUBS_BENCH_HUBS, type EventHubsRates } from "./eventHubs";
+import type { IngestReply, IngestRequest } from "./ingestProcess";
+import { measured, type BenchFigure } from "./report";
+
+export const INGEST_HUB = "flows";
+const MEBIBYTE = 2 ** 20;
+/** The activity's default range (FLOWTAP_MAX_RANGE_BYTES). */
+const MAX_RANGE_SIZE_IN_BYTES = 4 * MEBIBYTE;
+
+/** Azurite in this process, the Event Hubs endpoint in a child: started once, shared by the sections. */
+export interface BenchEnvironment {
+  azurite: AzuriteInstance;
+  blobService: BlobServiceClient;
+  /** Hub name → connection string. */
+  eventHubs: Readonly<Record<string, string>>;
+  /** CPU time the endpoint process has used so far. */
+  endpointCpuTimeInMs(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export async function startBenchEnvironment(): Promise<BenchEnvironment> {
+  const azurite = await startAzurite();
+  const endpoint: BenchChild<EndpointRequest, EndpointReply> = forkBenchChild(join(__dirname, "endpointProcess.js"));
+  try {
+    const hubs = [INGEST_HUB, ...Object.values(EVENT_HUBS_BENCH_HUBS)].map((name) => ({ name, partitionCount: BENCH_PARTITION_COUNT }));
+    const reply = await endpoint.request({ kind: "start", hubs, retainEvents: false });
+    return {
+      azurite,
+      blobService: BlobServiceClient.fromConnectionString(azurite.connectionString),
+      eventHubs: reply.connectionStrings ?? {},
+      endpointCpuTimeInMs: async () => (await endpoint.request({ kind: "cpu" })).cpuTimeInMs ?? Number.NaN,
+      async stop() {
+        await endpoint.stop();
+        await azurite.stop();
+      },
+    };
+  } catch (error) {
+    await endpoint.stop();
+    await azurite.stop();
+    throw error;
+  }
+}
+
+/** Stages `count` generated blobs of about `blobSizeInBytes` each, one after the other. */
+export async function stageBlobs(environment: BenchEnvironment, count: number, blobSizeInBytes: number, seed: number): Promise<StagedBlob[]> {
+  const plans = planGeneratedBlobs({ blobCount: count, blobSizeInBytes, seed });
+  const containers = new Map<string, ContainerClient>();
+  const staged: StagedBlob[] = [];
+  for (const plan of plans) {
+    let container = containers.get(plan.blob.container);
+    if (!container) {
+      container = environment.blobService.getContainerClient(plan.blob.container);
+      await container.createIfNotExists();
+      containers.set(plan.blob.container, container);
+    }
+    staged.push(await stageGeneratedBlob(container, plan));
+  }
+  return staged;
+}
+
+export interface IngestRunOptions {
+  parallelBlobs: number;
+  eventsPerMessage: number;
+  /** Extra Node flags for the child (e.g. `--cpu-prof`). */
+  execArgv?: readonly string[];
+}
+
+/** The ingestion measured in a fresh child process (so its peak RSS is this run's alone). */
+export async function ingestInChild(environment: BenchEnvironment, blobs: readonly StagedBlob[], options: IngestRunOptions): Promise<IngestReply & { endpointCpuTimeInMs: number }> {
+  const child: BenchChild<IngestRequest, IngestReply> = forkBenchChild(join(__dirname, "ingestProcess.js"), options.execArgv);
+  try {
+    const endpointCpuBefore = await environment.endpointCpuTimeInMs();
+    const reply = await child.request({
+      storageConnectionString: environment.azurite.connectionString,
+      eventHubsConnectionString: environment.eventHubs[INGEST_HUB]!,
+      eventHubName: INGEST_HUB,
+      blobs: blobs.map((blob) => ({ container: blob.container, path: blob.path })),
+      parallelBlobs: options.parallelBlobs,
+      maxRangeSizeInBytes: MAX_RANGE_SIZE_IN_BYTES,
+      eventsPerMessage: options.eventsPerMessage,
+    });
+    return { ...reply, endpointCpuTimeInMs: (await environment.endpointCpuTimeInMs()) - endpointCpuBefore };
+  } finally {
+    await child.stop();
+  }
+}
+
+const perSecond = (count: number, ms: number): number => (count * 1000) / ms;
+
+function runDetails(blobs: readonly StagedBlob[], run: IngestReply & { endpointCpuTimeInMs: number }): Record<string, number> {
+  return {
+    blobs: blobs.length,
+    blobBytes: blobs.reduce((sum, blob) => sum + blob.sizeInBytes, 0),
+    tuples: run.tuples,
+    events: run.events,
+    ranges: run.ranges,
+    elapsedInMs: run.elapsedInMs,
+    // CPU busy share of each process over the run: which side limits the throughput.
+    ingestionCpuShare: run.cpuTimeInMs / run.elapsedInMs,
+    endpointCpuShare: run.endpointCpuTimeInMs / run.elapsedInMs,
+    maxRssInBytes: run.maxRssInBytes,
+  };
+}
+
+export interface PipelineBenchOptions {
+  blobSizeInBytes: number;
+  eventsPerMessage: number;
+  rates: EventHubsRates | undefined;
+}
+
+export async function runPipelineBench(environment: BenchEnvironment, options: PipelineBenchOptions): Promise<BenchFigure[]> {
+  const blobs = await stageBlobs(environment, 1, options.blobSizeInBytes, 11);
+  const run = await ingestInChild(environment, blobs, { parallelBlobs: 1, eventsPerMessage: options.eventsPerMessage });
+  const rate = perSecond(run.tuples, run.elapsedInMs);
+  const figures: BenchFigure[] = [];
+  const details = runDetails(blobs, run);
+  if (options.rates) {
+    figures.push(
+      measured({
+        id: "pipeline.ceiling",
+        label: "pipeline Azurite→activity→Event Hubs",
+        value: rate,
+        unit: "tuples/s",
+        ratio: { value: rate / options.rates.ceilingTuplesPerSecond, against: "Event Hubs ceiling" },
+        target: { comparator: ">=", threshold: 0.7, of: "ratio" },
+        details,
+        note: `one ${Math.round(blobs[0]!.sizeInBytes / MEBIBYTE)} MB blob, 4 MB ranges one after the other (as ingestBlob runs them), ${options.eventsPerMessage} event(s) per message; ingestion and endpoint each in their own process`,
+      }),
+      measured({
+        id: "pipeline.perTuple",
+        label: "pipeline vs one send per tuple",
+        value: rate,
+        unit: "tuples/s",
+        ratio: { value: rate / options.rates.perTupleTuplesPerSecond, against: "one send per tuple" },
+        target: { comparator: ">=", threshold: 100, of: "ratio" },
+        note: "the per-tuple rate is measured on a small sample and extrapolated as constant",
+      }),
+    );
+  } else {
+    figures.push(measured({ id: "pipeline", label: "pipeline Azurite→activity→Event Hubs", value: rate, unit: "tuples/s", details }));
+  }
+  return figures;
+}
+
+export interface MemoryBenchOptions {
+  blobSizeInBytes: number;
+  eventsPerMessage: number;
+}
+
+export async function runMemoryBench(environment: BenchEnvironment, options: MemoryBenchOptions): Promise<BenchFigure[]> {
+  const stagingStart = performance.now();
+  const blobs = await stageBlobs(environment, 1, options.blobSizeInBytes, 13);
+  const stagingInMs = performance.now() - stagingStart;
+  const run = await ingestInChild(environment, blobs, { parallelBlobs: 1, eventsPerMessage: options.eventsPerMessage });
+  return [
+    measured({
+      id: "memory.peakRss",
+      label: `memory: peak RSS ingesting one ${Math.round(blobs[0]!.sizeInBytes / MEBIBYTE)} MB PT1H.json`,
+      value: run.maxRssInBytes / MEBIBYTE,
+      unit: "MB",
+      target: { comparator: "<", threshold: 300, of: "value" },
+      details: { ...runDetails(blobs, run), tuplesPerSecond: perSecond(run.tuples, run.elapsedInMs), blocks: blobs[0]!.blockCount, stagingInMs },
+      note: "maxRSS of the ingestion child process (Azurite holds the blob in the bench process; blocks staged one per record as the service writes them)",
+    }),
+  ];
+}
+
+export interface BackfillBenchOptions {
+  blobCount: number;
+  blobSizeInBytes: number;
+  eventsPerMessage: number;
+  parallelism: readonly number[];
+}
+
+export async function runBackfillBench(environment: BenchEnvironment, options: BackfillBenchOptions): Promise<BenchFigure[]> {
+  const blobs = await stageBlobs(environment, options.blobCount, options.blobSizeInBytes, 17);
+  const figures: BenchFigure[] = [];
+  let sequentialRate: number | undefined;
+  for (const parallelBlobs of options.parallelism) {
+    const run = await ingestInChild(environment, blobs, { parallelBlobs, eventsPerMessage: options.eventsPerMessage });
+    const rate = perSecond(run.tuples, run.elapsedInMs);
+    sequentialRate ??= rate;
+    figures.push(
+      measured({
+        id: `backfill.parallel${parallelBlobs}`,
+        label: `backfill ${blobs.length} blobs, ${parallelBlobs} in parallel`,
+        value: rate,
+        unit: "tuples/s",
+        ratio: { value: rate / sequentialRate, against: `${options.parallelism[0]} in parallel` },
+        details: runDetails(blobs, run),
+      }),
+    );
+  }
+  return figures;
+}
