@@ -30,6 +30,11 @@ export interface StartEventHubsEndpointOptions {
   maxMessageSizeInBytes?: number;
   /** TCP port on 127.0.0.1; 0 (the default) picks a free one. */
   port?: number;
+  /**
+   * Default true. false: sends are decoded, checked and acknowledged as usual but their events are
+   * not kept (consumers and `events()` see none), so benchmarks can stream gigabytes through it.
+   */
+  retainEvents?: boolean;
 }
 
 /**
@@ -133,6 +138,7 @@ function isBodySections(body: unknown, typecode: 0x75 | 0x76): body is BodySecti
 export async function startEventHubsEndpoint(options: StartEventHubsEndpointOptions): Promise<LocalEventHubsEndpoint> {
   const hubs = createHubs(options.hubs);
   const maxMessageSizeInBytes = options.maxMessageSizeInBytes ?? ONE_MEGABYTE;
+  const retainEvents = options.retainEvents ?? true;
   if (!Number.isInteger(maxMessageSizeInBytes) || maxMessageSizeInBytes <= 0) {
     throw new ConfigurationError(`startEventHubsEndpoint: maxMessageSizeInBytes must be a positive integer, got ${maxMessageSizeInBytes}`);
   }
@@ -285,6 +291,7 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
         ? Number(partitionIdForKey(partitionKey, hub.partitions.length))
         : hub.nextRoundRobinPartition++ % hub.partitions.length;
     const log = hub.partitions[targetPartition];
+    if (!retainEvents) return "stored";
     const now = new Date();
     for (const { message, sizeInBytes } of batch) log.append(message, sizeInBytes, partitionKey, now);
     log.notifyAppended();
