@@ -148,9 +148,9 @@ export interface HubMessage {
 }
 
 export interface ReadHubEventsOptions {
-  /** Stop as soon as this many messages arrived. */
+  /** Wait for at least this many messages (then still for the quiet period, to see extras). */
   expectedCount?: number;
-  /** Stop once no message arrived for this long (default 1000 ms). */
+  /** Stop once no message arrived for this long, every partition being read (default 1000 ms). */
   quietPeriodInMs?: number;
   /** Give up after this long (default 15 000 ms): resolves with what arrived. */
   timeoutInMs?: number;
@@ -159,24 +159,27 @@ export interface ReadHubEventsOptions {
 
 /**
  * Reads every message of a hub from the earliest position through a real EventHubConsumerClient,
- * until `expectedCount` arrived, or a quiet period passed, or the timeout. Ordered by partition,
- * then sequence number.
+ * until (`expectedCount` arrived and) a quiet period passed, or the timeout. Ordered by
+ * partition, then sequence number.
  */
 export async function readHubEvents(connectionString: string, hub: string, options: ReadHubEventsOptions = {}): Promise<HubMessage[]> {
   const quietPeriodInMs = options.quietPeriodInMs ?? 1000;
   const timeoutInMs = options.timeoutInMs ?? 15_000;
   if (options.expectedCount !== undefined && options.expectedCount < 0) throw new ConfigurationError("readHubEvents: expectedCount must be >= 0");
   const consumer = new EventHubConsumerClient(options.consumerGroup ?? "$Default", namespaceConnectionString(connectionString), hub);
+  const partitionCount = (await consumer.getPartitionIds()).length;
   const messages: HubMessage[] = [];
   let subscription: Subscription | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
       const startedAt = Date.now();
-      let lastArrival = Date.now();
+      /** Partitions whose receiver answered at least once (with events or an empty wait): quiet counts from then. */
+      const answered = new Set<string>();
+      let quietSince = Number.POSITIVE_INFINITY;
       const check = setInterval(() => {
         const now = Date.now();
-        const enough = options.expectedCount !== undefined && messages.length >= options.expectedCount;
-        if (enough || now - lastArrival >= quietPeriodInMs || now - startedAt >= timeoutInMs) {
+        const enough = options.expectedCount === undefined || messages.length >= options.expectedCount;
+        if ((enough && now - quietSince >= quietPeriodInMs) || now - startedAt >= timeoutInMs) {
           clearInterval(check);
           resolve();
         }
@@ -194,7 +197,8 @@ export async function readHubEvents(connectionString: string, hub: string, optio
                 properties: event.properties ?? {},
               });
             }
-            if (events.length > 0) lastArrival = Date.now();
+            answered.add(context.partitionId);
+            if (events.length > 0 || (answered.size === partitionCount && quietSince === Number.POSITIVE_INFINITY)) quietSince = Date.now();
           },
           processError: async (error) => {
             clearInterval(check);
