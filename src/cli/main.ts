@@ -8,6 +8,7 @@ import type { CliCommand } from "./command";
 const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   generate: async () => (await import("./commands/generate")).generateCommand,
   flatten: async () => (await import("./commands/flatten")).flattenCommand,
+  backfill: async () => (await import("./commands/backfill")).backfillCommand,
 };
 
 function usage(): string {

@@ -1,0 +1,153 @@
+/**
+ * backfill: ingests every flow-log blob of a time range (HTTP-started, instance id = backfillId).
+ * It never lists a whole account: the listBlobs activity walks the hierarchy by prefix (pruned by
+ * filters and y=/m=/d=/h=) and answers one page at a time with a cursor. First it counts the
+ * blobs (blobsTotal, for the eta), then ingests page after page: each blob goes through the
+ * same ingestBlob orchestration and checkpoint entity as live ingestion (a sub-orchestration with
+ * its own instance id and `historic: true`), at most `maxParallelBlobs` at once. Every page is one
+ * generation (continueAsNew), so the history stays bounded however many blobs there are.
+ * Checkpoints make a re-run (after a terminate, or over an overlapping range) send only what was
+ * not sent yet. A failed blob is recorded with its reason and the rest goes on.
+ */
+import type { OrchestrationContext, OrchestrationHandler, Task } from "durable-functions";
+// eslint-disable-next-line no-restricted-imports -- types only (erased at build): the listBlobs contract lives with the activity.
+import type { ListBlobsInput, ListBlobsResult } from "../activities/listBlobs";
+import type { IngestionSettings } from "../src/config";
+import { describeProgress, emptyCounts, walkFilterOf, type BackfillCounts, type BackfillProgress, type BackfillRequest } from "../src/core/backfill";
+import type { BlobLocation } from "../src/core/blobUrl";
+import { hashBlobPath } from "../src/core/eventId";
+import { ValidationError } from "../src/errors";
+import { ActivityNames, OrchestrationNames } from "../src/names";
+import { blobKey } from "./checkpoint";
+import { ingestBlobInput, type IngestBlobResult } from "./ingestBlob";
+
+export interface BackfillInput {
+  request: BackfillRequest;
+  /** Blobs listed (and counted) per activity call; one ingestion page per generation. */
+  blobsPerPage: number;
+  /** ingestBlob's knobs for this backfill's blobs (orchestrations read no settings themselves). */
+  ingestion: IngestionSettings;
+  /** Carried across continueAsNew; absent at the start. */
+  run?: BackfillRun;
+}
+
+export interface BackfillRun {
+  phase: "counting" | "ingesting";
+  startedAt: string;
+  /** The last blob listed so far in this phase (the next page starts after it); null at the start of a phase. */
+  cursor: BlobLocation | null;
+  counts: BackfillCounts;
+  failures: FailedBlob[];
+  /** Failures beyond MAX_LISTED_FAILURES, counted but not listed (the output stays small). */
+  failuresNotListed: number;
+}
+
+export interface FailedBlob extends BlobLocation {
+  reason: string;
+}
+
+/** The output: the final progress and every failed blob with its reason. */
+export interface BackfillSummary extends BackfillProgress {
+  failures: FailedBlob[];
+  failuresNotListed: number;
+}
+
+export const MAX_LISTED_FAILURES = 1000;
+/** Counting pages are larger than ingestion pages: counting returns no names. */
+const COUNT_PAGE_FACTOR = 25;
+
+function parseInput(value: unknown): BackfillInput {
+  const input = value as Partial<BackfillInput> | undefined;
+  if (typeof input?.request?.backfillId !== "string" || !Number.isInteger(input.blobsPerPage) || typeof input.ingestion !== "object") {
+    throw new ValidationError(`backfill: the input needs request, blobsPerPage and ingestion, got ${JSON.stringify(value)}`);
+  }
+  return input as BackfillInput;
+}
+
+/** The instance id of a blob's ingestion in a backfill run: unique per run, so a re-run never meets a leftover child's id. */
+export function backfillChildInstanceId(backfillId: string, startedAt: string, location: BlobLocation): string {
+  return `${backfillId}:${Date.parse(startedAt).toString(36)}:${hashBlobPath(blobKey(location))}`;
+}
+
+function failureReason(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export const backfillOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext): Generator<Task, BackfillSummary | undefined, unknown> {
+  const input = parseInput(context.df.getInput());
+  const { request } = input;
+  const nowIso = (): string => context.df.currentUtcDateTime.toISOString();
+  const run: BackfillRun = input.run ?? { phase: "counting", startedAt: nowIso(), cursor: null, counts: emptyCounts(), failures: [], failuresNotListed: 0 };
+  const progress = (phase: BackfillProgress["phase"]): BackfillProgress => describeProgress(run.counts, request, phase, run.startedAt, nowIso());
+  const showProgress = (): void => context.df.setCustomStatus(progress(run.phase));
+  showProgress();
+
+  const listInput = (maxBlobs: number, countOnly: boolean): ListBlobsInput => ({
+    filter: walkFilterOf(request),
+    containers: request.containers,
+    page: { after: run.cursor, maxBlobs, countOnly },
+  });
+
+  if (run.phase === "counting") {
+    const page = (yield context.df.callActivity(ActivityNames.listBlobs, listInput(input.blobsPerPage * COUNT_PAGE_FACTOR, true))) as ListBlobsResult;
+    run.counts.blobsTotal += page.count;
+    run.cursor = page.next;
+    if (run.cursor === null) run.phase = "ingesting";
+    context.df.continueAsNew({ ...input, run } satisfies BackfillInput);
+    return undefined;
+  }
+
+  const page = (yield context.df.callActivity(ActivityNames.listBlobs, listInput(input.blobsPerPage, false))) as ListBlobsResult;
+  yield* ingestPage(context, input, run, page.blobs, showProgress);
+  run.cursor = page.next;
+  if (run.cursor !== null) {
+    context.df.continueAsNew({ ...input, run } satisfies BackfillInput);
+    return undefined;
+  }
+
+  // Blobs created after counting were ingested too: the total is what was done.
+  run.counts.blobsTotal = Math.max(run.counts.blobsTotal, run.counts.blobsDone + run.counts.blobsFailed);
+  const final = progress("completed");
+  context.df.setCustomStatus(final);
+  return { ...final, failures: run.failures, failuresNotListed: run.failuresNotListed };
+};
+
+/** Runs ingestBlob for each blob of the page, at most maxParallelBlobs at once, and counts the outcomes. */
+function* ingestPage(context: OrchestrationContext, input: BackfillInput, run: BackfillRun, blobs: readonly BlobLocation[], showProgress: () => void): Generator<Task, void, unknown> {
+  const running: { task: Task; blob: BlobLocation }[] = [];
+  let next = 0;
+  while (next < blobs.length || running.length > 0) {
+    while (next < blobs.length && running.length < input.request.maxParallelBlobs) {
+      const blob = blobs[next++]!;
+      const childId = backfillChildInstanceId(input.request.backfillId, run.startedAt, blob);
+      const childInput = ingestBlobInput(blob, input.ingestion, { historic: true });
+      running.push({ task: context.df.callSubOrchestrator(OrchestrationNames.ingestBlob, childInput, childId), blob });
+    }
+    // Settle every child that has ended (a task may end while another is awaited), then wait for one more.
+    const ended = running.filter((entry) => entry.task.isCompleted || entry.task.isFaulted);
+    if (ended.length === 0) {
+      yield context.df.Task.any(running.map((entry) => entry.task));
+      continue;
+    }
+    for (const entry of ended) {
+      running.splice(running.indexOf(entry), 1);
+      settle(context, run, entry.task, entry.blob);
+    }
+    showProgress();
+  }
+}
+
+function settle(context: OrchestrationContext, run: BackfillRun, task: Task, blob: BlobLocation): void {
+  if (task.isFaulted) {
+    run.counts.blobsFailed++;
+    const reason = failureReason(task.result);
+    if (!context.df.isReplaying) context.warn(`backfill ${context.df.instanceId}: ${blobKey(blob)} failed: ${reason}`);
+    if (run.failures.length < MAX_LISTED_FAILURES) run.failures.push({ container: blob.container, path: blob.path, reason });
+    else run.failuresNotListed++;
+    return;
+  }
+  const result = task.result as IngestBlobResult;
+  run.counts.blobsDone++;
+  run.counts.eventsSent += result.progress.events;
+  run.counts.bytesRead += result.progress.bytes;
+}

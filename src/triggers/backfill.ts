@@ -1,0 +1,87 @@
+/**
+ * `POST /api/backfill` (function key): validates the request (400 naming the field), refuses a
+ * backfillId that is already running (409, with its status URLs), starts the backfill
+ * orchestration and answers 202 with the durable status URLs (createCheckStatusResponse).
+ */
+import type { HttpRequest, HttpResponse, HttpResponseInit, InvocationContext } from "@azure/functions";
+import * as df from "durable-functions";
+import type { DurableClient } from "durable-functions";
+import type { FlowtapSettings } from "../config";
+import { parseBackfillRequest, type BackfillLimits } from "../core/backfill";
+import { ValidationError } from "../errors";
+import { logger } from "../logger";
+import { OrchestrationNames } from "../names";
+import type { BackfillInput } from "../../orchestrations/backfill";
+
+export interface BackfillHttpDeps {
+  settings: () => FlowtapSettings;
+  client: (context: InvocationContext) => DurableClient;
+}
+
+const ACTIVE_STATUSES = new Set<string>([df.OrchestrationRuntimeStatus.Running, df.OrchestrationRuntimeStatus.Pending, df.OrchestrationRuntimeStatus.ContinuedAsNew]);
+
+async function isActive(client: DurableClient, instanceId: string): Promise<boolean> {
+  try {
+    const status = await client.getStatus(instanceId);
+    return status.runtimeStatus !== undefined && ACTIVE_STATUSES.has(status.runtimeStatus);
+  } catch (error) {
+    // The client reports an unknown instance as an error mentioning its 404.
+    if (/HTTP 404/.test((error as Error).message)) return false;
+    throw error;
+  }
+}
+
+export function backfillLimits(settings: FlowtapSettings): BackfillLimits {
+  return {
+    accountName: settings.storage.accountName,
+    containers: settings.storage.containers,
+    maxHours: settings.backfill.maxHours,
+    defaultParallelBlobs: settings.backfill.defaultParallelBlobs,
+    maxParallelBlobs: settings.backfill.maxParallelBlobs,
+  };
+}
+
+/** The orchestration input of a validated request: backfilled blobs end once caught up (no linger). */
+export function backfillInput(request: BackfillInput["request"], settings: FlowtapSettings): BackfillInput {
+  return { request, blobsPerPage: settings.backfill.blobsPerPage, ingestion: { ...settings.ingestion, lingerInSeconds: 0 } };
+}
+
+function badRequest(message: string): HttpResponseInit {
+  return { status: 400, jsonBody: { error: message } };
+}
+
+export function makeBackfillHttpHandler(deps: BackfillHttpDeps) {
+  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit | HttpResponse> => {
+    const text = await request.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text) as unknown;
+    } catch (error) {
+      return badRequest(`body: not JSON (${(error as Error).message})`);
+    }
+    const settings = deps.settings();
+    let backfill;
+    try {
+      backfill = parseBackfillRequest(body, backfillLimits(settings));
+    } catch (error) {
+      if (error instanceof ValidationError) return badRequest(error.message);
+      throw error;
+    }
+    const client = deps.client(context);
+    const instanceId = backfill.backfillId;
+    const conflict = (): HttpResponseInit => ({
+      status: 409,
+      jsonBody: { error: `backfillId: backfill '${instanceId}' is already running`, ...client.createHttpManagementPayload(instanceId) },
+    });
+    if (await isActive(client, instanceId)) return conflict();
+    try {
+      await client.startNew(OrchestrationNames.backfill, { instanceId, input: backfillInput(backfill, settings) });
+    } catch (error) {
+      // Two requests raced with the same id: the other one started it.
+      if (await isActive(client, instanceId)) return conflict();
+      throw error;
+    }
+    logger.info(`Backfill ${instanceId} started: ${backfill.from} to ${backfill.to}, containers ${backfill.containers.join(", ")}`);
+    return client.createCheckStatusResponse(request, instanceId);
+  };
+}
