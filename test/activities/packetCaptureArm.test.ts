@@ -1,0 +1,132 @@
+/**
+ * The ARM activities against the local ARM endpoint through the real NetworkManagementClient
+ * (built by src/adapters/arm.ts from settings): target resolution by VM, NIC and MAC (over
+ * paged listings), 409 adoption of our own capture, and what ARM answers become.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { InvocationContext } from "@azure/functions";
+import {
+  makeCreatePacketCapture,
+  makeResolveCaptureTarget,
+  retryAfterInSeconds,
+  type PacketCaptureArmDeps,
+} from "../../activities/packetCaptureArm";
+import { createArmClients } from "../../src/adapters/arm";
+import { readArmSettings } from "../../src/config";
+import { buildTopology } from "../../src/core/generate";
+import { startArmEndpoint, type ArmEndpoint } from "../../src/local/arm";
+import type { ArmStep, CreatedPacketCapture, CreatePacketCaptureInput, ResolvedCaptureTarget, ResolveCaptureTargetInput } from "../../orchestrations/packetCapture";
+import { nicIdOf, seedOf, vmIdOf } from "../capture/captureSystem";
+
+const topology = buildTopology({ seed: 21, nics: 4 });
+const nic = topology.nics[2]!;
+
+let arm: ArmEndpoint;
+let deps: PacketCaptureArmDeps;
+beforeAll(async () => {
+  // Pages of one item: lookups by MAC must follow nextLink.
+  arm = await startArmEndpoint({ seed: seedOf(topology.nics), listPageSize: 1 });
+  const clients = createArmClients(
+    readArmSettings({ FLOWTAP_ARM_ENDPOINT: arm.endpoint, FLOWTAP_ARM_CA_CERT: arm.caCertificatePem, FLOWTAP_ARM_DEV_TOKEN: "t", FLOWTAP_ARM_LRO_INTERVAL_MS: "5", FLOWTAP_ARM_RETRY_DELAY_MS: "5" }),
+  );
+  deps = { arm: () => clients };
+});
+afterAll(async () => {
+  await arm.stop();
+});
+
+const context = () => new InvocationContext();
+
+async function resolve(input: ResolveCaptureTargetInput): Promise<ArmStep<ResolvedCaptureTarget>> {
+  return (await makeResolveCaptureTarget(deps)(input, context())) as ArmStep<ResolvedCaptureTarget>;
+}
+
+describe("resolveCaptureTarget", () => {
+  const expected: ArmStep<ResolvedCaptureTarget> = {
+    outcome: "ok",
+    value: {
+      vm: { resourceId: vmIdOf(nic), name: nic.vmName, location: nic.region },
+      hasAgent: true,
+      watcher: {
+        id: `/subscriptions/${nic.subscriptionId}/resourceGroups/NetworkWatcherRG/providers/Microsoft.Network/networkWatchers/NetworkWatcher_${nic.region}`,
+        subscriptionId: nic.subscriptionId,
+        resourceGroup: "NetworkWatcherRG",
+        name: `NetworkWatcher_${nic.region}`,
+      },
+    },
+  };
+
+  it.each([
+    ["a VM id", { resourceId: vmIdOf(nic), mac: null }, []],
+    ["a NIC id", { resourceId: nicIdOf(nic), mac: null }, []],
+    ["a MAC with the NSG id of its flow log", { resourceId: `/subscriptions/${nic.subscriptionId}/resourceGroups/${nic.resourceGroup}/providers/Microsoft.Network/networkSecurityGroups/nsg`, mac: nic.macAddress }, []],
+    ["a MAC and the policy's subscriptions", { resourceId: null, mac: nic.macAddress.toLowerCase() }, [nic.subscriptionId]],
+  ])("finds the VM and its region's network watcher from %s", async (_what, target, subscriptionIds) => {
+    expect(await resolve({ target, subscriptionIds })).toEqual(expected);
+  });
+
+  it.each([
+    ["an unknown MAC", { resourceId: null, mac: "00-11-22-33-44-55" }, [nic.subscriptionId], /no network interface with MAC 001122334455/],
+    ["a MAC without any subscription", { resourceId: null, mac: nic.macAddress }, [], /no subscription known \(set allowedSubscriptions in FLOWTAP_CAPTURE_POLICY\)/],
+    ["a VM that does not exist", { resourceId: vmIdOf({ ...nic, vmName: "ghost" }), mac: null }, [], /404 .*ghost/],
+  ])("fails %s with the reason", async (_what, target, subscriptionIds, reason) => {
+    const step = await resolve({ target, subscriptionIds });
+
+    expect(step.outcome).toBe("failed");
+    expect(step.outcome !== "ok" && step.message).toMatch(reason);
+  });
+});
+
+describe("createPacketCapture", () => {
+  it("adopts a capture of the same name on the same VM after a 409", async () => {
+    // Prepare: the capture exists (an earlier attempt whose answer was lost), and ARM answers 409.
+    const watcher = (await resolve({ target: { resourceId: vmIdOf(nic), mac: null }, subscriptionIds: [] })) as Extract<ArmStep<ResolvedCaptureTarget>, { outcome: "ok" }>;
+    const input: CreatePacketCaptureInput = {
+      watcher: watcher.value.watcher!,
+      name: "flowtap-adopt",
+      parameters: { target: vmIdOf(nic), storageLocation: { storageId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/caps", storagePath: "https://caps.blob.core.windows.net/packet-captures/flowtap-adopt.cap" } },
+    };
+    await deps.arm().network(nic.subscriptionId).packetCaptures.beginCreateAndWait(input.watcher.resourceGroup, input.watcher.name, input.name, input.parameters, { updateIntervalInMs: 5 });
+    arm.injectFaults({ method: "PUT", path: "/packetCaptures/flowtap-adopt", statusCode: 409, count: 1, code: "Conflict" });
+
+    // Act
+    const step = (await makeCreatePacketCapture(deps)(input, context())) as ArmStep<CreatedPacketCapture>;
+
+    // Assess
+    expect(step).toEqual({ outcome: "ok", value: { name: "flowtap-adopt", adopted: true, storagePath: input.parameters.storageLocation.storagePath } });
+  });
+
+  it("reports a VM without the agent as a failure carrying the ARM code", async () => {
+    const other = await startArmEndpoint({ seed: seedOf(topology.nics, { withoutAgent: [nic] }) });
+    try {
+      const clients = createArmClients(readArmSettings({ FLOWTAP_ARM_ENDPOINT: other.endpoint, FLOWTAP_ARM_CA_CERT: other.caCertificatePem, FLOWTAP_ARM_DEV_TOKEN: "t", FLOWTAP_ARM_LRO_INTERVAL_MS: "5" }));
+      const watcherName = `NetworkWatcher_${nic.region}`;
+      const input: CreatePacketCaptureInput = {
+        watcher: { id: "w", subscriptionId: nic.subscriptionId, resourceGroup: "NetworkWatcherRG", name: watcherName },
+        name: "flowtap-noagent",
+        parameters: { target: vmIdOf(nic), storageLocation: { storageId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/caps" } },
+      };
+
+      const step = (await makeCreatePacketCapture({ arm: () => clients })(input, context())) as ArmStep<CreatedPacketCapture>;
+
+      expect(step).toMatchObject({ outcome: "failed", statusCode: 400, code: "PacketCaptureAgentNotInstalled" });
+    } finally {
+      await other.stop();
+    }
+  });
+});
+
+describe("retryAfterInSeconds", () => {
+  const now = Date.parse("2026-11-22T11:00:00Z");
+
+  it.each([
+    ["delta seconds", "30", 30],
+    ["an HTTP date", "Sun, 22 Nov 2026 11:01:00 GMT", 60],
+    ["no header", undefined, 10],
+    ["nonsense", "soon", 10],
+    ["a date in the past", "Sun, 22 Nov 2026 10:00:00 GMT", 1],
+    ["a huge delay", "999999", 3600],
+  ])("reads %s", (_what, header, seconds) => {
+    expect(retryAfterInSeconds(header, now)).toBe(seconds);
+  });
+});
