@@ -181,20 +181,22 @@ export function makeGetPacketCaptureStatus(deps: PacketCaptureArmDeps): Activity
     });
 }
 
-export function makeStopPacketCapture(deps: PacketCaptureArmDeps): ActivityHandler {
+type PacketCaptures = NetworkManagementClient["packetCaptures"];
+
+/** A capture operation whose result is only "done" (stop, delete). */
+function makeCaptureOperation(deps: PacketCaptureArmDeps, what: string, run: (captures: PacketCaptures, ref: PacketCaptureRef, lroOptions: ArmClients["lroOptions"]) => Promise<unknown>): ActivityHandler {
   return (input: PacketCaptureRef) =>
-    step<null>(`stopPacketCapture ${input.name}`, async () => {
+    step<null>(`${what} ${input.name}`, async () => {
       const arm = deps.arm();
-      await arm.network(input.watcher.subscriptionId).packetCaptures.beginStopAndWait(input.watcher.resourceGroup, input.watcher.name, input.name, arm.lroOptions);
+      await run(arm.network(input.watcher.subscriptionId).packetCaptures, input, arm.lroOptions);
       return ok(null);
     });
 }
 
+export function makeStopPacketCapture(deps: PacketCaptureArmDeps): ActivityHandler {
+  return makeCaptureOperation(deps, "stopPacketCapture", (captures, ref, lroOptions) => captures.beginStopAndWait(ref.watcher.resourceGroup, ref.watcher.name, ref.name, lroOptions));
+}
+
 export function makeDeletePacketCapture(deps: PacketCaptureArmDeps): ActivityHandler {
-  return (input: PacketCaptureRef) =>
-    step<null>(`deletePacketCapture ${input.name}`, async () => {
-      const arm = deps.arm();
-      await arm.network(input.watcher.subscriptionId).packetCaptures.beginDeleteAndWait(input.watcher.resourceGroup, input.watcher.name, input.name, arm.lroOptions);
-      return ok(null);
-    });
+  return makeCaptureOperation(deps, "deletePacketCapture", (captures, ref, lroOptions) => captures.beginDeleteAndWait(ref.watcher.resourceGroup, ref.watcher.name, ref.name, lroOptions));
 }

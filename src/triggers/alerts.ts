@@ -22,7 +22,8 @@ export interface StartPacketCaptureResult {
 
 const RUNNING_STATUSES = new Set<string>([df.OrchestrationRuntimeStatus.Running, df.OrchestrationRuntimeStatus.Pending, df.OrchestrationRuntimeStatus.ContinuedAsNew]);
 
-async function isRunning(client: DurableClient, instanceId: string): Promise<boolean> {
+/** Whether the instance exists and has not finished (an unknown instance is not running). */
+export async function isInstanceActive(client: DurableClient, instanceId: string): Promise<boolean> {
   try {
     const status = await client.getStatus(instanceId);
     return status.runtimeStatus !== undefined && RUNNING_STATUSES.has(status.runtimeStatus);
@@ -40,13 +41,13 @@ async function isRunning(client: DurableClient, instanceId: string): Promise<boo
  */
 export async function startPacketCapture(client: DurableClient, input: PacketCaptureInput): Promise<StartPacketCaptureResult> {
   const instanceId = packetCaptureInstanceId(input.target);
-  if (await isRunning(client, instanceId)) return { instanceId, outcome: "absorbed" };
+  if (await isInstanceActive(client, instanceId)) return { instanceId, outcome: "absorbed" };
   try {
     await client.startNew(OrchestrationNames.packetCapture, { instanceId, input });
     return { instanceId, outcome: "started" };
   } catch (error) {
     // Two alerts raced to start it: the other one won.
-    if (await isRunning(client, instanceId)) return { instanceId, outcome: "absorbed" };
+    if (await isInstanceActive(client, instanceId)) return { instanceId, outcome: "absorbed" };
     throw error;
   }
 }
