@@ -153,4 +153,34 @@ describe("readSettings: ARM and packet capture", () => {
   ])("refuses a bad ARM or capture setting with a message naming it (%#)", (env, message) => {
     expect(() => readSettings(env)).toThrow(message);
   });
+  it("reads the ingestion settings with their defaults", () => {
+    expect(readSettings(minimal).ingestion).toEqual({
+      maxRangeSizeInBytes: 4 * 1024 * 1024,
+      reconcileSchedule: "0 */5 * * * *",
+      rangesPerGeneration: 16,
+      claimTtlInSeconds: 900,
+      claimRetryInSeconds: 30,
+      lingerInSeconds: 0,
+      activityMaxAttempts: 5,
+      activityRetryIntervalInMs: 5000,
+      eventHubsRetryDelayInMs: 1000,
+    });
+    expect(readSettings({ ...minimal, FLOWTAP_RECONCILE_SCHEDULE: "30 */2 * * * *", FLOWTAP_INGEST_LINGER_SECONDS: "90" }).ingestion).toMatchObject({
+      reconcileSchedule: "30 */2 * * * *",
+      lingerInSeconds: 90,
+    });
+  });
+
+  it.each([
+    [{ ...minimal, FLOWTAP_RECONCILE_SCHEDULE: "*/5 * * * *" }, /FLOWTAP_RECONCILE_SCHEDULE must be an NCRONTAB expression of 6 fields/],
+    [{ ...minimal, FLOWTAP_RANGES_PER_GENERATION: "0" }, /FLOWTAP_RANGES_PER_GENERATION must be a positive integer/],
+    [{ ...minimal, FLOWTAP_CLAIM_TTL_SECONDS: "soon" }, /FLOWTAP_CLAIM_TTL_SECONDS must be a positive integer/],
+    [{ ...minimal, FLOWTAP_CLAIM_RETRY_SECONDS: "-3" }, /FLOWTAP_CLAIM_RETRY_SECONDS must be a positive integer/],
+    [{ ...minimal, FLOWTAP_INGEST_LINGER_SECONDS: "-1" }, /FLOWTAP_INGEST_LINGER_SECONDS must be an integer >= 0/],
+    [{ ...minimal, FLOWTAP_ACTIVITY_MAX_ATTEMPTS: "1.5" }, /FLOWTAP_ACTIVITY_MAX_ATTEMPTS must be a positive integer/],
+    [{ ...minimal, FLOWTAP_ACTIVITY_RETRY_INTERVAL_MS: "0" }, /FLOWTAP_ACTIVITY_RETRY_INTERVAL_MS must be a positive integer/],
+    [{ ...minimal, FLOWTAP_EVENTHUB_RETRY_DELAY_MS: "x" }, /FLOWTAP_EVENTHUB_RETRY_DELAY_MS must be a positive integer/],
+  ])("refuses a bad ingestion setting with a message naming it (%#)", (env, message) => {
+    expect(() => readSettings(env)).toThrow(message);
+  });
 });
