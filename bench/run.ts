@@ -7,6 +7,7 @@ import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { runCoreBench } from "./core";
 import { runEventHubsBench, type EventHubsRates } from "./eventHubs";
+import { runLatencyBench } from "./latency";
 import { runBackfillBench, runMemoryBench, runPipelineBench, startBenchEnvironment, type BenchEnvironment } from "./ingestion";
 import { formatTable, machineInfo, pending, writeResults, type BenchFigure, type BenchResults } from "./report";
 
@@ -29,6 +30,8 @@ export interface BenchOptions {
   /** Where results.json goes; undefined: not written. */
   resultsPath: string | undefined;
   fixturesDir: string;
+  latencyAppends: number;
+  rootDir: string;
 }
 
 const MEBIBYTE = 2 ** 20;
@@ -101,6 +104,8 @@ export function parseBenchArgs(args: readonly string[], root: string = repoRoot(
     perTupleSampleSize: quick ? 300 : 1000,
     resultsPath,
     fixturesDir: resolve(root, "..", "shared", "fixtures", "flowlogs"),
+    latencyAppends: quick ? 50 : 200,
+    rootDir: root,
   };
 }
 
@@ -151,6 +156,9 @@ export async function runBench(options: BenchOptions, progress: (line: string) =
     await section("memory", async () =>
       runMemoryBench(await env(), { blobSizeInBytes: options.memoryBlobSizeInBytes, eventsPerMessage: options.eventsPerMessage }),
     );
+    await section("latency", () =>
+      runLatencyBench({ appends: options.latencyAppends, timeoutPerAppendInMs: 10_000, appModulePath: join(options.rootDir, "dist", "src", "app.js") }),
+    );
     await section("backfill", async () =>
       runBackfillBench(await env(), {
         blobCount: 4,
@@ -187,7 +195,7 @@ export async function main(args: readonly string[]): Promise<number> {
     command: `npm run bench${args.length > 0 ? ` -- ${args.join(" ")}` : ""}`,
     machine: machineInfo(),
     node: process.version,
-    options: { ...options, resultsPath: undefined, fixturesDir: undefined },
+    options: { ...options, resultsPath: undefined, fixturesDir: undefined, rootDir: undefined },
     durationInSeconds: (performance.now() - start) / 1000,
     figures,
   };

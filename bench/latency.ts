@@ -1,0 +1,111 @@
+/**
+ * Live latency: a record block committed (the commit's response received) → its first event
+ * received by an EventHubConsumerClient, through the local system: the Event Grid trigger, the
+ * ingestBlob orchestration on the local Durable Functions host (real clock), processRange, the sink
+ * and the local Event Hubs endpoint. One append at a time, each waited for, `appends` times.
+ */
+import { EventHubConsumerClient, latestEventPosition, type ReceivedEventData, type Subscription } from "@azure/event-hubs";
+import { performance } from "node:perf_hooks";
+import { buildTopology, generateRecords, blobPathFor } from "../src/core/generate";
+import { FlowLogBlobWriter } from "../src/local/flowLogWriter";
+import { FLOWS_HUB, startLocalSystem } from "../src/local/system";
+import { TriggerNames } from "../src/names";
+import { BENCH_HOUR_ISO, BENCH_SEED } from "./corpus";
+import { median } from "./core";
+import { measured, type BenchFigure } from "./report";
+
+export interface LatencyBenchOptions {
+  appends: number;
+  /** Give up on one append after this long. */
+  timeoutPerAppendInMs: number;
+  /** The compiled app (dist/src/app.js). */
+  appModulePath: string;
+}
+
+const TUPLES_PER_APPEND = 8;
+
+/** The record index in an event id `{blobHash}-{recordIndex}-{tupleIndex}`. */
+function recordIndexOf(eventId: unknown): number | undefined {
+  if (typeof eventId !== "string") return undefined;
+  const parts = eventId.split("-");
+  return parts.length === 3 ? Number(parts[1]) : undefined;
+}
+
+/** The first event id a received message carries (single event, or a JSON array of events). */
+function firstEventId(event: ReceivedEventData): unknown {
+  const fromProperty = event.properties?.["flowtapEventId"];
+  if (fromProperty !== undefined) return fromProperty;
+  const body = event.body as unknown;
+  const first = Array.isArray(body) ? (body[0] as unknown) : body;
+  return typeof first === "object" && first !== null ? (first as { id?: unknown }).id : undefined;
+}
+
+export function percentile(values: readonly number[], fraction: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))]!;
+}
+
+export async function runLatencyBench(options: LatencyBenchOptions): Promise<BenchFigure[]> {
+  const system = await startLocalSystem({ app: { modulePath: options.appModulePath }, port: 0, enableTimerTriggers: false });
+  const consumer = new EventHubConsumerClient("$Default", system.eventHubsConnectionString, FLOWS_HUB);
+  let subscription: Subscription | undefined;
+  try {
+    const topology = buildTopology({ seed: BENCH_SEED, nics: 1 });
+    const nic = topology.nics[0]!;
+    const { container, path } = blobPathFor(nic, BENCH_HOUR_ISO);
+    const writer = new FlowLogBlobWriter(system.blobService.getContainerClient(container), path);
+    /** Record index → the time its first event arrived. */
+    const arrivals = new Map<number, number>();
+    const waiters = new Map<number, () => void>();
+    subscription = consumer.subscribe(
+      {
+        processEvents: async (events) => {
+          const now = performance.now();
+          for (const event of events) {
+            const recordIndex = recordIndexOf(firstEventId(event));
+            if (recordIndex === undefined || arrivals.has(recordIndex)) continue;
+            arrivals.set(recordIndex, now);
+            waiters.get(recordIndex)?.();
+          }
+        },
+        processError: async () => undefined, // the consumer retries; a lost append shows as a timeout
+      },
+      { startPosition: latestEventPosition, maxWaitTimeInSeconds: 1, maxBatchSize: 100 },
+    );
+    const latencies: number[] = [];
+    let timeouts = 0;
+    for (let append = 0; append < options.appends; append++) {
+      const minute = append % 60;
+      const records = [...generateRecords({ topology, nic, hourIso: BENCH_HOUR_ISO, minutes: { first: minute, last: minute }, tuplesPerMinute: TUPLES_PER_APPEND })];
+      const arrived = new Promise<void>((resolve) => waiters.set(append, resolve));
+      const commit = await writer.append(...records);
+      const committedAt = performance.now();
+      await system.host.invokeEventGrid(TriggerNames.blobCreatedEventGrid, commit.events.eventGrid);
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), options.timeoutPerAppendInMs)));
+      const outcome = await Promise.race([arrived, timedOut]);
+      clearTimeout(timer);
+      waiters.delete(append);
+      if (outcome === "timeout") timeouts++;
+      else latencies.push(arrivals.get(append)! - committedAt);
+    }
+    const p50 = latencies.length > 0 ? percentile(latencies, 0.5) : Number.NaN;
+    const p99 = latencies.length > 0 ? percentile(latencies, 0.99) : Number.NaN;
+    const details = { appends: options.appends, received: latencies.length, timeouts, p50InMs: p50, p99InMs: p99, medianInMs: median(latencies.length > 0 ? latencies : [Number.NaN]), maxInMs: Math.max(...latencies) };
+    return [
+      measured({ id: "latency.p50", label: `live latency p50 (${options.appends} appends)`, value: p50, unit: "ms", details }),
+      measured({
+        id: "latency.p99",
+        label: `live latency p99 (${options.appends} appends)`,
+        value: timeouts > 0 ? Number.NaN : p99,
+        unit: "ms",
+        target: { comparator: "<", threshold: 1000, of: "value" },
+        note: `block committed (commit response) → first event at an EventHubConsumerClient; Event Grid trigger invoked right after the commit, ingestBlob on the local host (real clock); ${timeouts} of ${options.appends} appends timed out after ${options.timeoutPerAppendInMs} ms`,
+      }),
+    ];
+  } finally {
+    await subscription?.close();
+    await consumer.close();
+    await system.stop();
+  }
+}
