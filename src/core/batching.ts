@@ -39,22 +39,12 @@ export interface EventBatch<E extends EncodedEvent = EncodedEvent> {
   readonly jsonArrayBody?: string | Uint8Array;
 }
 
-/** UTF-8 size of a string without encoding it (lone surrogates count as U+FFFD, 3 bytes). */
+/**
+ * UTF-8 size of a string without encoding it (lone surrogates count as U+FFFD, 3 bytes). Native:
+ * a JavaScript loop over every character was the sink's largest cost per event.
+ */
 export function utf8SizeInBytes(text: string): number {
-  let size = 0;
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    if (unit < 0x80) size += 1;
-    else if (unit < 0x800) size += 2;
-    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        size += 4;
-        i++;
-      } else size += 3;
-    } else size += 3;
-  }
-  return size;
+  return Buffer.byteLength(text, "utf8");
 }
 
 /**
