@@ -274,8 +274,8 @@ export const packetCaptureOrchestrator: OrchestrationHandler = function* (contex
   const capture = captureReport(created.value.name, watcher.id, created.value.storagePath ?? plan.parameters.storageLocation.storagePath ?? null);
   const ref: PacketCaptureRef = { watcher, name: capture.name };
 
-  // 4. Poll on durable timers until it stops by itself or reaches its limit.
-  const endsAt = new Date(plan.endsAt);
+  // 4. Poll on durable timers until it stops by itself or reaches its limit (counted from its creation).
+  const endsAt = addSeconds(context.df.currentUtcDateTime, plan.parameters.timeLimitInSeconds ?? 0);
   let failure: { reason: CaptureReport["reason"]; message: string } | null = null;
   for (;;) {
     setStatus({ phase: "capturing", captureName: capture.name, status: capture.status ?? "NotStarted" });

@@ -22,7 +22,7 @@ import { packetCaptureOrchestrator } from "../../orchestrations/packetCapture";
 import { publishAlertsOrchestrator } from "../../orchestrations/publishAlerts";
 import { createArmClients, type ArmClients } from "../adapters/arm";
 import { createEventHubsSink, type EventHubsSink } from "../adapters/eventHubsSink";
-import { readSettings, type FlowtapSettings } from "../config";
+import { readAnomalySettings, readCaptureSettings, readSettings, type FlowtapSettings } from "../config";
 // A generic 64-bit string hash despite its name: deterministic instance ids.
 import { hashBlobPath as hash64 } from "../core/eventId";
 import { logFailure } from "../logger";
@@ -35,6 +35,12 @@ let alertsSink: EventHubsSink | undefined;
 
 const settingsOf = (): FlowtapSettings => (settings ??= readSettings(process.env));
 const armDeps: PacketCaptureArmDeps = { arm: () => (arm ??= createArmClients(settingsOf().capture.arm)) };
+
+// Rules, ARM and capture settings are validated when the app starts: a bad value stops the start with a message naming it.
+app.hook.appStart(() => {
+  readAnomalySettings(process.env);
+  readCaptureSettings(process.env);
+});
 
 app.hook.appTerminate(async () => {
   const sink = alertsSink;

@@ -72,6 +72,7 @@ export async function startCaptureSystem(options: StartCaptureSystemOptions): Pr
   const eventHubs = await startEventHubsEndpoint({ hubs: [{ name: ALERTS_HUB, partitionCount: 2 }] });
   const arm = await startArmEndpoint({ seed: options.seed });
   const policy = { storage: { storageAccountId: STORAGE_ACCOUNT_ID }, ...options.policy };
+  const stopEndpoints = () => Promise.all([eventHubs.stop(), arm.stop()]);
   const host = await startLocalHost({
     app: { modulePath: path.join(__dirname, "../../src/functions/capture.ts") },
     port: 0,
@@ -90,6 +91,9 @@ export async function startCaptureSystem(options: StartCaptureSystemOptions): Pr
       ...(options.rules && { FLOWTAP_RULES: JSON.stringify(options.rules) }),
       ...options.settings,
     },
+  }).catch(async (error: unknown) => {
+    await stopEndpoints();
+    throw error;
   });
   // The endpoint decodes JSON bodies as the SDK's consumer does.
   const alertsHubEvents = (): Record<string, unknown>[] => eventHubs.events(ALERTS_HUB).map((event) => event.body as Record<string, unknown>);
@@ -105,7 +109,7 @@ export async function startCaptureSystem(options: StartCaptureSystemOptions): Pr
       fetch(`${host.baseUrl}/api/alerts${key === null ? "" : `?code=${key}`}`, { method: "POST", body, headers: { "Content-Type": "application/json" } }),
     async stop() {
       await host.stop();
-      await Promise.all([eventHubs.stop(), arm.stop()]);
+      await stopEndpoints();
     },
   };
 }

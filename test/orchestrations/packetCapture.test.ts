@@ -96,6 +96,15 @@ describe("packetCapture orchestration", () => {
   });
 });
 
+describe("settings at start", () => {
+  it.each([
+    [{ FLOWTAP_RULES: '{"rules":[{"id":"x"}]}' }, /Setting FLOWTAP_RULES: rules\[0\]\.kind must be a non-empty string/],
+    [{ FLOWTAP_CAPTURE_POLICY: '{"storage":{}}' }, /Setting FLOWTAP_CAPTURE_POLICY\.storage\.storageAccountId must be a non-empty string/],
+  ])("the app does not start with a bad rule or policy, and says which setting (%#)", async (settings, message) => {
+    await expect(start({ settings })).rejects.toThrow(message);
+  });
+});
+
 describe("detector and gate operations", () => {
   it("get returns the detector state, reset empties it, an unknown operation changes nothing", async () => {
     const current = await start();
