@@ -69,24 +69,26 @@ export async function* walkFlowLogBlobs(
   afterPath?: string,
 ): AsyncGenerator<FlowLogBlob> {
   validateBlobWalkFilter(filter);
-  const pending = [""];
+  // A stack of prefixes with their decision: hours are listed when popped, like any other level,
+  // so blobs come out in name order (a paging cursor relies on it).
+  const pending: { prefix: string; decision: "descend" | "listBlobs" }[] = [{ prefix: "", decision: "descend" }];
   while (pending.length > 0) {
-    const prefix = pending.pop()!;
-    const children: string[] = [];
+    const { prefix, decision } = pending.pop()!;
     stats.listings++;
-    for await (const child of source.listPrefixes(container, prefix)) children.push(child);
-    // Reverse so the depth-first walk visits children in listing (name) order.
-    for (const child of children.reverse()) {
-      if (isBeforeCursor(child, afterPath)) continue;
-      const decision = decidePrefix(child, filter);
-      if (decision === "descend") pending.push(child);
-      else if (decision === "listBlobs") {
-        stats.listings++;
-        for await (const blob of source.listBlobs(container, child)) {
-          if ((afterPath === undefined || blob.path > afterPath) && acceptsBlob(blob.path, filter)) yield { container, path: blob.path, contentLength: blob.contentLength };
-        }
+    if (decision === "listBlobs") {
+      for await (const blob of source.listBlobs(container, prefix)) {
+        if ((afterPath === undefined || blob.path > afterPath) && acceptsBlob(blob.path, filter)) yield { container, path: blob.path, contentLength: blob.contentLength };
       }
+      continue;
     }
+    const children: { prefix: string; decision: "descend" | "listBlobs" }[] = [];
+    for await (const child of source.listPrefixes(container, prefix)) {
+      if (isBeforeCursor(child, afterPath)) continue;
+      const childDecision = decidePrefix(child, filter);
+      if (childDecision !== "skip") children.push({ prefix: child, decision: childDecision });
+    }
+    // Reversed onto the stack, so the depth-first walk visits children in listing (name) order.
+    pending.push(...children.reverse());
   }
 }
 
