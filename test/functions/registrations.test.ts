@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalHost, type LocalHost, type RegistrationSummary } from "../../src/local/host";
 
-const none = { extraInputTypes: [], extraOutputTypes: [] };
+const none: Pick<RegistrationSummary, "extraInputTypes" | "extraOutputTypes"> = { extraInputTypes: [], extraOutputTypes: [] };
 const durableClient = { extraInputTypes: ["durableClient"], extraOutputTypes: [] };
 const activity = (name: string): RegistrationSummary => ({ name, triggerType: "activityTrigger", ...none });
 const orchestration = (name: string): RegistrationSummary => ({ name, triggerType: "orchestrationTrigger", ...none });
