@@ -8,6 +8,8 @@ import type { CliCommand } from "./command";
 const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   generate: async () => (await import("./commands/generate")).generateCommand,
   flatten: async () => (await import("./commands/flatten")).flattenCommand,
+  start: async () => (await import("./commands/start")).startCommand,
+  run: async () => (await import("./commands/run")).runCommand,
   backfill: async () => (await import("./commands/backfill")).backfillCommand,
 };
 

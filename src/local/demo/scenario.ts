@@ -1,0 +1,170 @@
+/**
+ * The scripted demo of `flowtap start`: writes history the way the service writes flow logs,
+ * backfills it through `POST /api/backfill` (as a user would) with a progress bar, appends the
+ * live hour minute after minute delivering each commit's BlobCreated event to the Event Grid
+ * trigger, lets the attacks be detected and captured, then reads every event back through an
+ * Event Hubs consumer and compares ids with the blobs' own.
+ */
+import type { BlobServiceClient } from "@azure/storage-blob";
+import type { BackfillProgress } from "../../core/backfill";
+import { FlowLogBlobWriter } from "../flowLogWriter";
+import type { EventGridBlobCreatedEvent } from "../blobCreatedEvent";
+import { EventIdCounter, expectedEventIds, idOf, readBackEvents, type ReadBackOptions } from "./delivery";
+import { historicBlobs, liveBlobs, recordsOf, type DemoPlan } from "./plan";
+import type { ProgressWriter } from "./progress";
+import { describeAlert, describeCapture, formatTable, readAlertsHub, summaryLine, type RunSummary } from "./summary";
+import { ServiceError } from "../../errors";
+import type { PlannedBlob } from "../../core/generate";
+
+/** What the demo drives: the local system, as a user and the Azure services would see it. */
+export interface DemoSystem {
+  blobService: BlobServiceClient;
+  /** `http://127.0.0.1:PORT` of the Functions host. */
+  baseUrl: string;
+  /** A function key (`?code=`). */
+  functionKey: string;
+  containers: readonly string[];
+  quarantineContainer: string;
+  flows: ReadBackOptions;
+  alerts: ReadBackOptions;
+  /** The host's clock (accelerated or virtual). */
+  now(): Date;
+  /** Moves an accelerated or virtual clock to `time` (never backwards). */
+  advanceClockTo(time: Date): void;
+  /** Delivers BlobCreated events to the Event Grid trigger, as Event Grid would. */
+  deliverEventGrid(events: EventGridBlobCreatedEvent[]): Promise<void>;
+  /** Resolves when nothing runs any more (ingestion, captures). */
+  waitForIdle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface DemoResult {
+  summary: RunSummary;
+  /** The summary table, ending with the summary line. */
+  report: string;
+}
+
+const MINUTE_IN_MS = 60_000;
+const STATUS_POLL_INTERVAL_IN_MS = 100;
+const TERMINAL_STATUSES = new Set(["Completed", "Failed", "Terminated"]);
+
+/** Writes a blob's whole hour in the service's block layout (a block per record), in one commit. */
+async function writeBlob(system: DemoSystem, plan: DemoPlan, blob: PlannedBlob): Promise<void> {
+  const writer = new FlowLogBlobWriter(system.blobService.getContainerClient(blob.container), blob.path, { now: () => system.now() });
+  await writer.append(...recordsOf(plan, blob));
+}
+
+interface BackfillOutcome {
+  runtimeStatus: string;
+  progress: BackfillProgress | undefined;
+}
+
+/** POST /api/backfill, then polls its status URL, drawing the progress bar. */
+export async function backfillOverHttp(system: Pick<DemoSystem, "baseUrl" | "functionKey">, from: string, to: string, progress: ProgressWriter): Promise<BackfillOutcome> {
+  const response = await fetch(`${system.baseUrl}/api/backfill?code=${encodeURIComponent(system.functionKey)}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ from, to }),
+  });
+  const body = (await response.json()) as { statusQueryGetUri?: string; error?: string };
+  if (response.status !== 202 || body.statusQueryGetUri === undefined) {
+    throw new ServiceError(`POST /api/backfill answered ${response.status}: ${body.error ?? JSON.stringify(body)}`, { retryable: false });
+  }
+  for (;;) {
+    const status = (await (await fetch(body.statusQueryGetUri)).json()) as { runtimeStatus: string; customStatus?: BackfillProgress | null };
+    const custom = status.customStatus ?? undefined;
+    if (custom) progress.progress("backfill", custom.blobsDone + custom.blobsFailed, custom.blobsTotal, `blobs, ${custom.eventsSent} events`);
+    if (TERMINAL_STATUSES.has(status.runtimeStatus)) {
+      progress.done();
+      return { runtimeStatus: status.runtimeStatus, progress: custom };
+    }
+    await new Promise((resolve) => setTimeout(resolve, STATUS_POLL_INTERVAL_IN_MS));
+  }
+}
+
+/** Appends the live hour minute by minute; each commit's event goes to the Event Grid trigger. */
+async function appendLive(system: DemoSystem, plan: DemoPlan, blobs: readonly PlannedBlob[], progress: ProgressWriter): Promise<number> {
+  const writers = blobs.map((blob) => new FlowLogBlobWriter(system.blobService.getContainerClient(blob.container), blob.path, { now: () => system.now() }));
+  const liveStartMs = Date.parse(plan.liveHourIso);
+  let commits = 0;
+  for (let minute = 0; minute < plan.liveMinutes; minute++) {
+    // A minute's record is written once the minute is over, as the service does.
+    system.advanceClockTo(new Date(liveStartMs + (minute + 1) * MINUTE_IN_MS));
+    const events: EventGridBlobCreatedEvent[] = [];
+    for (const [i, blob] of blobs.entries()) {
+      const records = recordsOf(plan, blob, minute);
+      if (records.length === 0) continue;
+      events.push((await writers[i]!.append(...records)).events.eventGrid);
+      commits += 1;
+    }
+    await system.deliverEventGrid(events);
+    progress.progress("live", minute + 1, plan.liveMinutes, `minutes, ${commits} commits`);
+  }
+  progress.done();
+  return commits;
+}
+
+/** Runs the whole demo on a started system; the caller prints `report` and stops the system. */
+export async function runDemo(system: DemoSystem, plan: DemoPlan, progress: ProgressWriter): Promise<DemoResult> {
+  const startedMs = Date.now();
+  const history = historicBlobs(plan);
+  const live = liveBlobs(plan);
+  const nics = plan.topology.nics;
+  progress.line(
+    `estate: ${plan.topology.subscriptions.length} subscriptions, ${nics.length} NICs ` +
+      `(${nics.filter((n) => n.kind === "nsg").length} NSG flow logs v2, ${nics.filter((n) => n.kind === "vnet").length} VNet flow logs), seed ${plan.seed}`,
+  );
+  for (const attack of plan.attacks) progress.line(`scripted attack: ${attack.kind} on ${attack.macAddress} at ${attack.startIso}`);
+
+  let written = 0;
+  await Promise.all(
+    history.map(async (blob) => {
+      await writeBlob(system, plan, blob);
+      progress.progress("history", ++written, history.length, "blobs written to Azurite");
+    }),
+  );
+  progress.done();
+  const liveStart = plan.liveHourIso;
+  const backfill = await backfillOverHttp(system, plan.historicFromIso, liveStart, progress);
+  progress.line(`backfill ${backfill.runtimeStatus}: ${backfill.progress?.blobsDone ?? 0} blobs, ${backfill.progress?.eventsSent ?? 0} events`);
+
+  const commits = await appendLive(system, plan, live, progress);
+  await system.waitForIdle();
+  progress.line(`live: ${plan.liveMinutes} minutes appended to ${live.length} blobs in ${commits} commits, each delivered to the Event Grid trigger`);
+
+  const expected = await expectedEventIds(system.blobService, [...history, ...live]);
+  const counter = new EventIdCounter();
+  await readBackEvents(system.flows, (body) => counter.add(idOf(body) ?? ""));
+  const tally = counter.tally(expected.ids);
+  const alerts = await readAlertsHub(system.alerts);
+  const summary: RunSummary = {
+    blobs: history.length + live.length,
+    tuples: expected.tuples,
+    events: tally.events,
+    distinctIds: tally.distinctIds,
+    duplicates: tally.duplicates,
+    lost: tally.lost,
+    anomalies: alerts.anomalies.length,
+    captures: alerts.captures.length,
+    elapsedMs: Date.now() - startedMs,
+  };
+  const lines = [
+    "",
+    formatTable([
+      ["blobs (history + live)", `${summary.blobs} (${history.length} + ${live.length})`],
+      ["tuples in the blobs", summary.tuples],
+      ["events read back", summary.events],
+      ["distinct ids", summary.distinctIds],
+      ["duplicates", summary.duplicates],
+      ["lost", summary.lost],
+      ["unexpected ids", tally.unexpected],
+      ["anomalies", summary.anomalies],
+      ["packet captures", summary.captures],
+      ["elapsed", `${(summary.elapsedMs / 1000).toFixed(1)} s`],
+    ]),
+    ...alerts.anomalies.map((alert) => `  alert: ${describeAlert(alert)}`),
+    ...[...alerts.captures, ...alerts.unsuccessfulCaptures].map((report) => `  capture: ${describeCapture(report)}`),
+    summaryLine(summary),
+  ];
+  return { summary, report: lines.join("\n") };
+}
