@@ -141,8 +141,12 @@ function parseInput(value: unknown): IngestBlobInput {
 function retryOptionsOf(options: IngestBlobOptions): RetryOptions {
   const retry = new df.RetryOptions(options.activityRetryIntervalInMs, options.activityMaxAttempts);
   retry.backoffCoefficient = 2;
-  retry.maxRetryIntervalInMilliseconds = Math.max(MAX_RETRY_INTERVAL_IN_MS, options.activityRetryIntervalInMs);
+  retry.maxRetryIntervalInMilliseconds = maxRetryIntervalInMs(options);
   return retry;
+}
+
+function maxRetryIntervalInMs(options: IngestBlobOptions): number {
+  return Math.max(MAX_RETRY_INTERVAL_IN_MS, options.activityRetryIntervalInMs);
 }
 
 function addSeconds(date: Date, seconds: number): Date {
@@ -252,14 +256,17 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (context: 
       continue;
     }
 
-    const claimInput: ClaimInput = {
-      ...location,
-      owner,
-      from: checkpoint,
-      nowIso: nowIso(),
-      untilIso: addSeconds(context.df.currentUtcDateTime, options.claimTtlInSeconds).toISOString(),
+    const claimRange = (): Task => {
+      const claimInput: ClaimInput = {
+        ...location,
+        owner,
+        from: checkpoint,
+        nowIso: nowIso(),
+        untilIso: addSeconds(context.df.currentUtcDateTime, options.claimTtlInSeconds).toISOString(),
+      };
+      return context.df.callEntity(entity, CheckpointOperations.claim, claimInput);
     };
-    const claim = (yield context.df.callEntity(entity, CheckpointOperations.claim, claimInput)) as ClaimResult;
+    const claim = (yield claimRange()) as ClaimResult;
     if (!claim.granted) {
       if (samePosition(claim.state, checkpoint)) {
         log(`range not claimed (${claim.reason}); trying again in ${options.claimRetryInSeconds} s`);
@@ -272,25 +279,42 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (context: 
       continue;
     }
 
-    let result: ProcessRangeResult;
-    try {
-      result = (yield context.df.callActivityWithRetry(ActivityNames.processRange, retry, rangeInput(location, plan, blocks))) as ProcessRangeResult;
-    } catch (error) {
-      // Nothing is committed: free the range for the next attempt (a new event, reconcile, backfill).
-      yield context.df.callEntity(entity, CheckpointOperations.release, { owner });
-      throw error;
+    // Retried here rather than with callActivityWithRetry: the claim is renewed before each retry,
+    // so an owner whose claim lapsed during the backoff never sends a range another owner took.
+    let result: ProcessRangeResult | undefined;
+    let lostTo: CheckpointState | undefined;
+    for (let attempt = 1; result === undefined && lostTo === undefined; attempt++) {
+      try {
+        result = (yield context.df.callActivity(ActivityNames.processRange, rangeInput(location, plan, blocks))) as ProcessRangeResult;
+      } catch (error) {
+        if (attempt >= options.activityMaxAttempts) {
+          // Nothing is committed: free the range for the next attempt (a new event, reconcile, backfill).
+          yield context.df.callEntity(entity, CheckpointOperations.release, { owner });
+          throw error;
+        }
+        const delayInMs = Math.min(options.activityRetryIntervalInMs * 2 ** (attempt - 1), maxRetryIntervalInMs(options));
+        log(`processRange attempt ${attempt} of ${options.activityMaxAttempts} failed (${error instanceof Error ? error.message : String(error)}); retrying in ${delayInMs} ms`);
+        yield waitUntil(new Date(context.df.currentUtcDateTime.getTime() + delayInMs));
+        const renewed = (yield claimRange()) as ClaimResult;
+        if (!renewed.granted) lostTo = renewed.state;
+      }
+    }
+    steps++;
+    if (result === undefined) {
+      log("the range was taken over while processRange waited for a retry; planning again");
+      checkpoint = positionOf(lostTo);
+      blocks = undefined;
+      continue;
     }
     if (result.kind === "stale") {
       log(`the planned range is stale (${result.reason}); reading the block list again`);
       yield context.df.callEntity(entity, CheckpointOperations.release, { owner });
       blocks = undefined;
-      steps++;
       continue;
     }
 
     const advanceInput: AdvanceInput = { owner, from: checkpoint, to: plan.next, events: result.events, nowIso: nowIso() };
     const advanced = (yield context.df.callEntity(entity, CheckpointOperations.advance, advanceInput)) as AdvanceResult;
-    steps++;
     if (advanced.outcome === "refused") {
       // Only after our claim expired and another owner took the range over: it was sent twice.
       log(`advance refused (${advanced.reason}): the range was re-sent after a claim expired`);

@@ -46,7 +46,7 @@ export interface IngestionSettings {
   reconcileSchedule: string;
   /** FLOWTAP_RANGES_PER_GENERATION: ranges an ingestBlob generation commits before continueAsNew (bounded history). */
   rangesPerGeneration: number;
-  /** FLOWTAP_CLAIM_TTL_SECONDS: how long a range claim holds; it must outlast processRange with its retries. */
+  /** FLOWTAP_CLAIM_TTL_SECONDS: how long a range claim holds (renewed before each retry); it must outlast one processRange attempt. */
   claimTtlInSeconds: number;
   /** FLOWTAP_CLAIM_RETRY_SECONDS: wait before claiming again a range another owner holds. */
   claimRetryInSeconds: number;

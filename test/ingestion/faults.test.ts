@@ -9,6 +9,7 @@ import { FLOWTAP_EVENT_ID_PROPERTY } from "../../src/adapters/eventHubsSink";
 import { ALERTS_HUB, readHubEvents, type LocalSystem } from "../../src/local/system";
 import { ActivityNames, EntityNames, OrchestrationNames, TriggerNames } from "../../src/names";
 import { checkpointEntityKey, type CheckpointState } from "../../orchestrations/checkpoint";
+import { detectorEntityKey } from "../../orchestrations/detector";
 import { BLOB_REWRITTEN_EVENT_TYPE, ingestBlobInput, ingestInstanceId } from "../../orchestrations/ingestBlob";
 import { generateRecords } from "../../src/core/generate";
 import { GrowingBlob, HOUR_ISO, nsgNic, readBack, startTestSystem, topology, vnetNic } from "./helpers";
@@ -144,5 +145,40 @@ describe("live ingestion under faults", () => {
     const other = system.host.getInstance(backfill)?.output as { progress: { ranges: number } };
     expect(live.progress.ranges + other.progress.ranges).toBe(5);
     expect(figures.messages.every((m) => typeof m.properties[FLOWTAP_EVENT_ID_PROPERTY] === "string")).toBe(true);
+  });
+
+  it("never sends a range twice when an owner's claim lapses during a retry backoff and another owner takes over", async () => {
+    // Claims live 1 s; the first processRange fails and its retry comes 3 s later, after the other owner took the blob over.
+    system = await startTestSystem({ settings: { ...ONE_BLOCK_PER_RANGE, FLOWTAP_CLAIM_TTL_SECONDS: "1", FLOWTAP_CLAIM_RETRY_SECONDS: "1", FLOWTAP_ACTIVITY_RETRY_INTERVAL_MS: "3000" } });
+    const blob = new GrowingBlob(system, nsgNic);
+    const commits = await blob.appendMinutes(3);
+    system.host.faults.failActivity(ActivityNames.processRange, { invocations: [1] });
+    const settings = readSettings(system.settings);
+    await Promise.all([
+      deliverLatest(system, commits),
+      system.host.startOrchestration(OrchestrationNames.ingestBlob, { instanceId: "backfill-lapse", input: ingestBlobInput(blob, settings.ingestion, { historic: true }) }),
+    ]);
+    await system.host.waitForIdle();
+
+    const figures = await readBack(system, [blob]);
+    report("claim lapsed during a retry backoff, second owner took over", figures);
+    const state = system.host.getEntityState<CheckpointState>(EntityNames.checkpoint, checkpointEntityKey(blob));
+    expect(state).toMatchObject({ rangesCommitted: 3, eventsEmitted: figures.tuplesIn });
+    expect(system.host.faults.activityInvocations(ActivityNames.processRange)).toBe(4);
+  });
+
+  it("spreads a long blob over several generations (continueAsNew) and signals the blob's detector", async () => {
+    system = await startTestSystem({ settings: { ...ONE_BLOCK_PER_RANGE, FLOWTAP_RANGES_PER_GENERATION: "2" } });
+    const blob = new GrowingBlob(system, vnetNic);
+    await deliverLatest(system, await blob.appendMinutes(7));
+    await system.host.waitForIdle();
+
+    const figures = await readBack(system, [blob]);
+    report("seven ranges over generations of two", figures);
+    const status = system.host.getInstance(ingestInstanceId(blob));
+    expect(status?.output).toMatchObject({ outcome: "caughtUp", progress: { ranges: 7, events: figures.tuplesIn } });
+    expect((status?.output as { progress: { generations: number } }).progress.generations).toBeGreaterThanOrEqual(4);
+    expect(system.host.getHistory(ingestInstanceId(blob)).length).toBeLessThan(40);
+    expect(system.host.getEntityState(EntityNames.detector, detectorEntityKey({ key: vnetNic.macAddress, mac: vnetNic.macAddress, resourceId: null }))).toBeDefined();
   });
 });
