@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { LocalSystem } from "../../src/local/system";
-import { TriggerNames } from "../../src/names";
+import { ActivityNames, TriggerNames } from "../../src/names";
 import { GrowingBlob, nsgNic, readBack, startTestSystem, topology, vnetNic } from "./helpers";
 
 let system: LocalSystem | undefined;
@@ -70,5 +70,34 @@ describe("live ingestion", () => {
     const figures = await readBack(system, blobs);
     report("three blobs (NSG and VNet) through the webhook", figures);
     expect(new Set(figures.messages.map((m) => m.partitionKey))).toEqual(new Set(blobs.map((b) => b.nic.macAddress)));
+  });
+
+  it("packs events as JSON arrays and keys partitions by flow log when configured so", async () => {
+    system = await startTestSystem({ settings: { FLOWTAP_EVENTS_PER_MESSAGE: "5", FLOWTAP_PARTITION_KEY: "flowLog" } });
+    const blobs = [new GrowingBlob(system, nsgNic, 12), new GrowingBlob(system, vnetNic, 12)];
+    for (const blob of blobs) {
+      const commits = await blob.appendMinutes(2);
+      await system.host.invokeEventGrid(TriggerNames.blobCreatedEventGrid, commits.at(-1)!.events.eventGrid);
+    }
+    await system.host.waitForIdle();
+
+    const figures = await readBack(system, blobs, { packed: true });
+    report("packed messages (5 events each), flow-log partition keys", figures);
+    expect(figures.messagesOut).toBeLessThan(figures.tuplesIn);
+    expect(new Set(figures.messages.map((m) => m.partitionKey))).toEqual(new Set(blobs.map((b) => b.path.split("/y=")[0]!.toUpperCase())));
+  });
+
+  it("leaves caught-up blobs alone when reconcile runs", async () => {
+    system = await startTestSystem();
+    const blob = new GrowingBlob(system, nsgNic);
+    await system.host.invokeEventGrid(TriggerNames.blobCreatedEventGrid, (await blob.appendMinutes(1))[0]!.events.eventGrid);
+    await system.host.waitForIdle();
+    const reads = system.host.faults.activityInvocations(ActivityNames.readBlockList);
+
+    await system.host.invokeTimer(TriggerNames.reconcileTimer);
+    await system.host.waitForIdle();
+
+    expect(system.host.faults.activityInvocations(ActivityNames.readBlockList)).toBe(reads);
+    await readBack(system, [blob]);
   });
 });
