@@ -1,0 +1,125 @@
+/**
+ * `flowtap run --source DIR` over a folder `flowtap generate` wrote: every tuple comes back from
+ * Event Hubs exactly once (ids compared with flattenFlowLog of the files), and a file that is not
+ * a flow log is reported by path while the rest is processed.
+ */
+import { mkdtemp, mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, relative, sep } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { runGenerate } from "../../src/cli/commands/generate";
+import { parseRunArgs, runRun, type RunRuntime } from "../../src/cli/commands/run";
+import { eventsOf, flattenFlowLog, type FlowEvent } from "../../src/core";
+
+const tempDirs: string[] = [];
+const NSG_CONTAINER = "insights-logs-networksecuritygroupflowevent";
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "flowtap-run-"));
+  tempDirs.push(dir);
+  return dir;
+}
+
+afterEach(async () => {
+  await Promise.all(tempDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+function runtime(): RunRuntime & { out: () => string; err: () => string } {
+  let out = "";
+  let err = "";
+  return {
+    io: { stdout: (text) => void (out += text), stderr: (text) => void (err += text) },
+    isTty: false,
+    nowMs: Date.now(),
+    out: () => out,
+    err: () => err,
+  };
+}
+
+/** A small generated folder: 2 NICs (NSG and VNet) x 2 hours, with a scan. */
+async function generatedFolder(): Promise<string> {
+  const dir = await tempDir();
+  const silent = { stdout: () => undefined, stderr: () => undefined };
+  const code = await runGenerate(["--out", dir, "--nics", "2", "--hours", "2", "--tuples-per-minute", "2", "--attack", "scan", "--start", "2026-11-22T08:00:00Z"], silent);
+  expect(code).toBe(0);
+  return dir;
+}
+
+/** The ids flattenFlowLog gives every PT1H.json under the folder. */
+async function idsOfFolder(dir: string): Promise<string[]> {
+  const ids: string[] = [];
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || entry.name !== "PT1H.json") continue;
+    const file = join(entry.parentPath, entry.name);
+    const [, ...path] = relative(dir, file).split(sep);
+    ids.push(...eventsOf(flattenFlowLog(await readFile(file), { blobPath: path.join("/") })).map((event) => event.id));
+  }
+  return ids.sort();
+}
+
+async function eventsIn(file: string): Promise<FlowEvent[]> {
+  const text = await readFile(file, "utf8");
+  return text.split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as FlowEvent);
+}
+
+describe("flowtap run", () => {
+  it("returns every tuple of a generated folder exactly once, written to --events-out", async () => {
+    // Prepare
+    const source = await generatedFolder();
+    const eventsOut = join(await tempDir(), "events.ndjson");
+    const io = runtime();
+
+    // Act
+    const code = await runRun(["--source", source, "--events-out", eventsOut], io);
+
+    // Assess
+    expect(code, io.err()).toBe(0);
+    const expected = await idsOfFolder(source);
+    const events = await eventsIn(eventsOut);
+    expect(expected.length).toBeGreaterThan(300);
+    expect(events.map((event) => event.id).sort()).toEqual(expected);
+    expect(io.out()).toContain(`summary: blobs=4 tuples=${expected.length} events=${expected.length} distinctIds=${expected.length} duplicates=0 lost=0 `);
+    expect(io.out()).not.toContain("\x1b");
+  });
+
+  it("reports a file that is not a flow log by its path, quarantines it, processes the rest and exits 2", async () => {
+    // Prepare: the generated folder plus a truncated blob in the NSG container layout.
+    const source = await generatedFolder();
+    const expected = await idsOfFolder(source);
+    const brokenDir = join(source, NSG_CONTAINER, "resourceId=", "SUBSCRIPTIONS", "00000000-0000-0000-0000-000000000001", "RESOURCEGROUPS", "RG",
+      "PROVIDERS", "MICROSOFT.NETWORK", "NETWORKSECURITYGROUPS", "NSG", "y=2026", "m=11", "d=22", "h=08", "m=00", "macAddress=000D3A000001");
+    await mkdir(brokenDir, { recursive: true });
+    const broken = join(brokenDir, "PT1H.json");
+    await writeFile(broken, '{"records":[{"time":"2026-11-22T08:01:00Z","properties":');
+    const eventsOut = join(await tempDir(), "events.ndjson");
+    const io = runtime();
+
+    // Act
+    const code = await runRun(["--source", source, "--events-out", eventsOut], io);
+
+    // Assess
+    expect(code).toBe(2);
+    expect(io.err()).toContain(broken);
+    expect(io.err()).toContain("quarantined as flowtap-quarantine/");
+    expect((await eventsIn(eventsOut)).map((event) => event.id).sort()).toEqual(expected);
+    expect(io.out()).toMatch(/duplicates=0 lost=0 /);
+  });
+
+  it("refuses bad arguments with exit code 2 and a message naming the option", async () => {
+    // Prepare
+    const io = runtime();
+
+    // Act
+    const missing = await runRun([], io);
+
+    // Assess
+    expect(missing).toBe(2);
+    expect(io.err()).toContain("--source DIR is required");
+    expect(() => parseRunArgs(["--source", "x", "--from", "2026-11-22T08:00:00Z"])).toThrow("--from and --to go together");
+    expect(() => parseRunArgs(["--source", "x", "--from", "2026-11-22T08:30:00Z", "--to", "2026-11-22T09:00:00Z"])).toThrow(/--from: .*not on a whole hour/);
+    expect(parseRunArgs(["--source", "x", "--from", "2026-11-22T08:00:00Z", "--to", "2026-11-22T10:00:00+01:00"]).range).toEqual({
+      from: "2026-11-22T08:00:00.000Z",
+      to: "2026-11-22T09:00:00.000Z",
+    });
+  });
+});
