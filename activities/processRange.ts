@@ -11,7 +11,7 @@ import type { Readable } from "node:stream";
 import type { BlobSource } from "../src/adapters/blobSource";
 import type { EventHubsSink, SinkEvent } from "../src/adapters/eventHubsSink";
 import type { PartitionKeyStrategy } from "../src/config";
-import { aggregateFlowEvents, aggregateOptionsFor } from "../src/core/anomaly/aggregate";
+import { aggregateOptionsFor, FlowEventAggregator } from "../src/core/anomaly/aggregate";
 import type { AnomalyRule } from "../src/core/anomaly/rules";
 import { encodeEvent } from "../src/core/encode";
 import type { FlowEvent } from "../src/core/event";
@@ -98,15 +98,25 @@ export function makeProcessRange(deps: ProcessRangeDeps): ActivityHandler {
     }
 
     const counts = { tuples: 0, events: 0, bytes: input.countInBytes, records: 0, issues: 0, quarantined: 0 };
-    const allEvents: FlowEvent[] = [];
+    const lastBlockIndex = input.firstBlockIndex + input.blockSizesInBytes.length - 1;
+    const sourceId = `${blobPath}#${input.firstBlockIndex}-${lastBlockIndex}`;
+    // Aggregated as they go: the range's events are never all held at once.
+    const aggregator = new FlowEventAggregator(aggregateOptionsFor(deps.rules(), sourceId));
     let pending: SinkEvent[] = [];
     let pendingBytes = 0;
+    /**
+     * The chunk being sent: the next chunk is flattened and encoded meanwhile, and sent only once
+     * this one is acknowledged (so a failed send never has a later chunk sent after it).
+     */
+    let inFlight: Promise<unknown> = Promise.resolve();
     const flush = async (): Promise<void> => {
       if (pending.length === 0) return;
       const batch = pending;
       pending = [];
       pendingBytes = 0;
-      await sink.send(batch);
+      await inFlight;
+      inFlight = sink.send(batch);
+      inFlight.catch(() => undefined); // awaited (and rethrown) at the next flush or at the end
     };
 
     let blockIndex = input.firstBlockIndex;
@@ -131,7 +141,7 @@ export function makeProcessRange(deps: ProcessRangeDeps): ActivityHandler {
         const partitionKey = partitionKeyOf(strategy, event);
         pending.push(partitionKey === undefined ? { id: event.id, body } : { id: event.id, body, partitionKey });
         pendingBytes += body.length;
-        allEvents.push(event);
+        aggregator.add(event);
       }
       counts.events += events.length;
       if (pendingBytes >= SEND_CHUNK_SIZE_IN_BYTES) await flush();
@@ -139,9 +149,9 @@ export function makeProcessRange(deps: ProcessRangeDeps): ActivityHandler {
       blockIndex++;
     }
     await flush();
+    await inFlight;
 
-    const sourceId = `${blobPath}#${input.firstBlockIndex}-${blockIndex - 1}`;
-    const aggregates = aggregateFlowEvents(allEvents, aggregateOptionsFor(deps.rules(), sourceId));
+    const aggregates = aggregator.result();
     logger.info(`Delivered ${where}: ${counts.events} events from ${counts.records} records, ${counts.quarantined} quarantined`);
     return { kind: "processed", ...counts, aggregates };
   };

@@ -189,25 +189,40 @@ function bound(aggregate: MinuteAggregate, limit: number): MinuteAggregate {
  * typically well under 5 KB.
  */
 export function aggregateFlowEvents(events: Iterable<FlowEvent>, options: AggregateFlowEventsOptions): MinuteAggregate[] {
-  const resolved: Required<AggregateFlowEventsOptions> = {
-    maxSourcesPerMeasure: DEFAULT_MAX_SOURCES_PER_MEASURE,
-    maxPortsPerSource: DEFAULT_MAX_PORTS_PER_SOURCE,
-    ...options,
-  };
-  const byKey = new Map<string, MinuteAggregate>();
-  for (const event of events) {
+  const aggregator = new FlowEventAggregator(options);
+  for (const event of events) aggregator.add(event);
+  return aggregator.result();
+}
+
+/**
+ * {@link aggregateFlowEvents} one event at a time, so a caller streaming a range never holds its
+ * events: only the per-(target, minute) aggregates are kept.
+ */
+export class FlowEventAggregator {
+  private readonly options: Required<AggregateFlowEventsOptions>;
+  private readonly byKey = new Map<string, MinuteAggregate>();
+
+  constructor(options: AggregateFlowEventsOptions) {
+    this.options = { maxSourcesPerMeasure: DEFAULT_MAX_SOURCES_PER_MEASURE, maxPortsPerSource: DEFAULT_MAX_PORTS_PER_SOURCE, ...options };
+  }
+
+  add(event: FlowEvent): void {
     const target = targetOf(event);
-    if (!target) continue;
+    if (!target) return;
     const minute = minuteOf(event.time, `event ${event.id} time`);
     const key = `${target.key}\u0000${minute}`;
-    let aggregate = byKey.get(key);
+    let aggregate = this.byKey.get(key);
     if (!aggregate) {
-      aggregate = emptyAggregate(resolved.sourceId, minute, target);
-      byKey.set(key, aggregate);
+      aggregate = emptyAggregate(this.options.sourceId, minute, target);
+      this.byKey.set(key, aggregate);
     }
-    addEvent(aggregate, event, resolved);
+    addEvent(aggregate, event, this.options);
   }
-  return [...byKey.values()]
-    .sort((a, b) => (a.target.key < b.target.key ? -1 : a.target.key > b.target.key ? 1 : a.minute < b.minute ? -1 : 1))
-    .map((aggregate) => bound(aggregate, resolved.maxSourcesPerMeasure));
+
+  /** The aggregates so far, sorted by target key then minute, each bounded. */
+  result(): MinuteAggregate[] {
+    return [...this.byKey.values()]
+      .sort((a, b) => (a.target.key < b.target.key ? -1 : a.target.key > b.target.key ? 1 : a.minute < b.minute ? -1 : 1))
+      .map((aggregate) => bound(aggregate, this.options.maxSourcesPerMeasure));
+  }
 }
