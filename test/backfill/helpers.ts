@@ -18,7 +18,7 @@ export interface WrittenBlob {
 
 export interface WriteHoursOptions {
   nics?: readonly TopologyNic[];
-  /** Minutes per blob (from minute 0); default 2. */
+  /** Minutes per blob (from minute 0); default 1 (with 2 tuples per minute). */
   minutes?: number;
 }
 
@@ -38,13 +38,13 @@ export async function writeHours(system: LocalSystem, fromIso: string, toIso: st
   for (const hourIso of hoursFrom(fromIso, hours)) {
     for (const nic of nics) blobs.push({ nic, hourIso, ...blobPathFor(nic, hourIso, { vnetLayout: nic === underscoreNic ? "underscore" : "arm" }) });
   }
-  const lastMinute = (options.minutes ?? 2) - 1;
+  const lastMinute = (options.minutes ?? 1) - 1;
   for (const container of new Set(blobs.map((blob) => blob.container))) await system.blobService.getContainerClient(container).createIfNotExists();
   let next = 0;
   const writeNext = async (): Promise<void> => {
     while (next < blobs.length) {
       const blob = blobs[next++]!;
-      const records = generateRecords({ topology, nic: blob.nic, hourIso: blob.hourIso, minutes: { first: 0, last: lastMinute }, tuplesPerMinute: 1 });
+      const records = generateRecords({ topology, nic: blob.nic, hourIso: blob.hourIso, minutes: { first: 0, last: lastMinute }, tuplesPerMinute: 2 });
       const client = system.blobService.getContainerClient(blob.container).getBlockBlobClient(blob.path);
       const chunks = [...serializeBlob(records)];
       await Promise.all(chunks.map((chunk, i) => client.stageBlock(blockId(i), Buffer.from(chunk), Buffer.byteLength(chunk))));

@@ -1,0 +1,80 @@
+/** POST /api/backfill over real HTTP on the local host: function key, 400 naming the field, 202 status URLs, 409 for a running id. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { checkpointEntityKey, CheckpointOperations, type ClaimInput } from "../../orchestrations/checkpoint";
+import { INITIAL_BLOCK_CHECKPOINT } from "../../src/core/blocks";
+import type { LocalSystem } from "../../src/local/system";
+import { EntityNames, OrchestrationNames } from "../../src/names";
+import { startTestSystem } from "../ingestion/helpers";
+import { postBackfill, topology, writeHours } from "../backfill/helpers";
+
+const START = new Date("2026-11-22T10:30:00Z");
+const RANGE = { from: "2026-11-14T00:00:00Z", to: "2026-11-14T01:00:00Z" };
+let system: LocalSystem;
+
+beforeAll(async () => {
+  // A clock that only moves when told: a claim-retry timer holds a backfill running for the 409 case.
+  system = await startTestSystem({
+    clock: { mode: "virtual", startTime: START, autoAdvance: false },
+    settings: { FLOWTAP_BACKFILL_MAX_HOURS: "48", FLOWTAP_BACKFILL_MAX_PARALLEL_BLOBS: "4" },
+  });
+});
+afterAll(() => system.stop());
+
+describe("POST /api/backfill", () => {
+  it("needs the function key", async () => {
+    expect((await postBackfill(system, RANGE, { key: null })).status).toBe(401);
+    expect((await postBackfill(system, RANGE, { key: "wrong" })).status).toBe(401);
+  });
+
+  it.each([
+    ["{not json", /^body: not JSON/],
+    [[RANGE], /^body: expected a JSON object/],
+    [{ ...RANGE, form: "x" }, /^form: unknown field/],
+    [{ to: RANGE.to }, /^from: expected an ISO-8601 time/],
+    [{ ...RANGE, from: "2026-11-14" }, /^from: '2026-11-14' is not an ISO-8601 time with a zone/],
+    [{ ...RANGE, to: "2026-11-14T01:15:00Z" }, /^to: '2026-11-14T01:15:00Z' is not on a whole hour/],
+    [{ ...RANGE, to: RANGE.from }, /^to: must be after from/],
+    [{ ...RANGE, to: "2026-11-17T00:00:00Z" }, /^to: the range is 72 hours; at most 48 are accepted \(FLOWTAP_BACKFILL_MAX_HOURS\)/],
+    [{ ...RANGE, storageAccount: "someoneelse" }, /^storageAccount: "someoneelse" is not the configured account 'devstoreaccount1'/],
+    [{ ...RANGE, containers: ["flowtap-quarantine"] }, /^containers\[0\]: "flowtap-quarantine" is not a configured container/],
+    [{ ...RANGE, subscriptionIds: ["sub-1"] }, /^subscriptionIds\[0\]: "sub-1" is not a subscription id/],
+    [{ ...RANGE, resourceGroups: "rg-app-01" }, /^resourceGroups: expected an array/],
+    [{ ...RANGE, nsgNames: ["nsg web"] }, /^nsgNames\[0\]: "nsg web" is not an NSG name/],
+    [{ ...RANGE, flowLogNames: [null] }, /^flowLogNames\[0\]: null is not a flow-log name/],
+    [{ ...RANGE, macs: ["00-0D-3A-ZZ-00-01"] }, /^macs\[0\]: "00-0D-3A-ZZ-00-01" is not a MAC address/],
+    [{ ...RANGE, maxParallelBlobs: 5 }, /^maxParallelBlobs: expected an integer from 1 to 4, got 5/],
+    [{ ...RANGE, backfillId: "a#b" }, /^backfillId: "a#b" must be 1-100 letters/],
+  ])("answers 400 naming the field (%#)", async (body, message) => {
+    const answer = await postBackfill(system, body);
+
+    expect(answer.status).toBe(400);
+    expect(answer.body.error).toMatch(message);
+  });
+
+  it("answers 202 with the status URLs, and 409 while the same backfillId runs", async () => {
+    const [blob] = await writeHours(system, RANGE.from, RANGE.to, { nics: [topology.nics[0]!] });
+    // Another owner holds the blob's range: the backfill's child waits on a claim-retry timer the clock never reaches.
+    const hold: ClaimInput = { container: blob!.container, path: blob!.path, owner: "test-holder", from: INITIAL_BLOCK_CHECKPOINT, nowIso: START.toISOString(), untilIso: "2027-01-01T00:00:00.000Z" };
+    await system.host.signalEntity(EntityNames.checkpoint, checkpointEntityKey(blob!), CheckpointOperations.claim, hold);
+
+    const first = await postBackfill(system, { ...RANGE, backfillId: "dup" });
+    await system.host.waitForIdle();
+    const second = await postBackfill(system, { ...RANGE, backfillId: "dup", maxParallelBlobs: 2 });
+    const other = await postBackfill(system, { ...RANGE, backfillId: "other" });
+
+    expect(first.status).toBe(202);
+    expect(first.body).toMatchObject({ id: "dup", statusQueryGetUri: expect.stringContaining("/runtime/webhooks/durabletask/instances/dup"), terminatePostUri: expect.any(String) });
+    expect(system.host.getInstance("dup")).toMatchObject({ name: OrchestrationNames.backfill, runtimeStatus: "Running" });
+    expect(second.status).toBe(409);
+    expect(second.body).toMatchObject({ error: "backfillId: backfill 'dup' is already running", statusQueryGetUri: first.body.statusQueryGetUri });
+    expect(other.status).toBe(202);
+
+    const status = await fetch(first.body.statusQueryGetUri as string);
+    expect(await status.json()).toMatchObject({ runtimeStatus: "Running", customStatus: { backfillId: "dup", phase: "ingesting", blobsTotal: 1, blobsDone: 0 } });
+    for (const id of ["dup", "other"]) {
+      const terminate = await fetch(`${system.host.baseUrl}/runtime/webhooks/durabletask/instances/${id}/terminate?reason=test&code=${system.host.keys.system}`, { method: "POST" });
+      expect(terminate.status).toBe(202);
+    }
+    expect((await postBackfill(system, { ...RANGE, backfillId: "dup" })).status).toBe(202);
+  });
+});
