@@ -278,6 +278,24 @@ function readBackfillSettings(env: Env): BackfillSettings {
   };
 }
 
+/** Every 5 minutes, on the minute. */
+export const DEFAULT_RECONCILE_SCHEDULE = "0 */5 * * * *";
+
+/** The ingestion knobs (all have defaults): validated on their own when the app starts. */
+export function readIngestionSettings(env: Env): IngestionSettings {
+  return {
+    maxRangeSizeInBytes: readPositiveInteger(env, "FLOWTAP_MAX_RANGE_BYTES", 4 * 1024 * 1024),
+    reconcileSchedule: readSchedule(env, "FLOWTAP_RECONCILE_SCHEDULE", DEFAULT_RECONCILE_SCHEDULE),
+    rangesPerGeneration: readPositiveInteger(env, "FLOWTAP_RANGES_PER_GENERATION", 16),
+    claimTtlInSeconds: readPositiveInteger(env, "FLOWTAP_CLAIM_TTL_SECONDS", 900),
+    claimRetryInSeconds: readPositiveInteger(env, "FLOWTAP_CLAIM_RETRY_SECONDS", 30),
+    lingerInSeconds: readNonNegativeInteger(env, "FLOWTAP_INGEST_LINGER_SECONDS", 0),
+    activityMaxAttempts: readPositiveInteger(env, "FLOWTAP_ACTIVITY_MAX_ATTEMPTS", 5),
+    activityRetryIntervalInMs: readPositiveInteger(env, "FLOWTAP_ACTIVITY_RETRY_INTERVAL_MS", 5_000),
+    eventHubsRetryDelayInMs: readPositiveInteger(env, "FLOWTAP_EVENTHUB_RETRY_DELAY_MS", 1_000),
+  };
+}
+
 /** Reads and validates every setting; throws ConfigurationError naming the first bad one. */
 export function readSettings(env: Env): FlowtapSettings {
   const storageConnection = readConnection(env, "FlowLogsStorage", "blobServiceUri");
@@ -299,17 +317,7 @@ export function readSettings(env: Env): FlowtapSettings {
         ? readPositiveInteger(env, "FLOWTAP_MAX_BATCH_BYTES", 1)
         : undefined,
     },
-    ingestion: {
-      maxRangeSizeInBytes: readPositiveInteger(env, "FLOWTAP_MAX_RANGE_BYTES", 4 * 1024 * 1024),
-      reconcileSchedule: readSchedule(env, "FLOWTAP_RECONCILE_SCHEDULE", "0 */5 * * * *"),
-      rangesPerGeneration: readPositiveInteger(env, "FLOWTAP_RANGES_PER_GENERATION", 16),
-      claimTtlInSeconds: readPositiveInteger(env, "FLOWTAP_CLAIM_TTL_SECONDS", 900),
-      claimRetryInSeconds: readPositiveInteger(env, "FLOWTAP_CLAIM_RETRY_SECONDS", 30),
-      lingerInSeconds: readNonNegativeInteger(env, "FLOWTAP_INGEST_LINGER_SECONDS", 0),
-      activityMaxAttempts: readPositiveInteger(env, "FLOWTAP_ACTIVITY_MAX_ATTEMPTS", 5),
-      activityRetryIntervalInMs: readPositiveInteger(env, "FLOWTAP_ACTIVITY_RETRY_INTERVAL_MS", 5_000),
-      eventHubsRetryDelayInMs: readPositiveInteger(env, "FLOWTAP_EVENTHUB_RETRY_DELAY_MS", 1_000),
-    },
+    ingestion: readIngestionSettings(env),
     anomaly: readAnomalySettings(env),
     capture: readCaptureSettings(env),
     backfill: readBackfillSettings(env),

@@ -14,14 +14,11 @@ import { checkpointEntity } from "../../orchestrations/checkpoint";
 import { ingestBlobOrchestrator } from "../../orchestrations/ingestBlob";
 import { createBlobSource, type BlobSource } from "../adapters/blobSource";
 import { createEventHubsSink, type EventHubsSink } from "../adapters/eventHubsSink";
-import { readSettings, type FlowtapSettings } from "../config";
+import { DEFAULT_RECONCILE_SCHEDULE, readIngestionSettings, readSettings, type FlowtapSettings } from "../config";
 import { ActivityNames, EntityNames, OrchestrationNames, TriggerNames } from "../names";
 import { makeBlobCreatedEventGridHandler, makeBlobCreatedWebhookHandler } from "../triggers/blobCreated";
 import { CHECKPOINT_ADMIN_ROUTE, makeCheckpointAdminHandler } from "../triggers/checkpointAdmin";
 import { makeReconcileHandler } from "../triggers/reconcile";
-
-/** The reconcile schedule when FLOWTAP_RECONCILE_SCHEDULE is unset (config.ts validates a set one). */
-const DEFAULT_RECONCILE_SCHEDULE = "0 */5 * * * *";
 
 let settings: FlowtapSettings | undefined;
 let blobSource: BlobSource | undefined;
@@ -40,6 +37,11 @@ const flowsSinkOf = (): EventHubsSink => {
   }
   return flowsSink;
 };
+
+// A bad ingestion setting stops the start, naming the setting (connections are read at first use).
+app.hook.appStart(() => {
+  readIngestionSettings(process.env);
+});
 
 app.hook.appTerminate(async () => {
   const sink = flowsSink;
@@ -74,7 +76,7 @@ app.http(TriggerNames.blobCreatedWebhook, {
   handler: makeBlobCreatedWebhookHandler({ settings: settingsOf }),
 });
 app.timer(TriggerNames.reconcileTimer, {
-  // A trigger's schedule is fixed when the app loads; the Functions host reads app settings before.
+  // A trigger's schedule is fixed when the app loads (app settings are set by then); appStart validates it.
   schedule: process.env.FLOWTAP_RECONCILE_SCHEDULE?.trim() || DEFAULT_RECONCILE_SCHEDULE,
   extraInputs: [df.input.durableClient()],
   handler: makeReconcileHandler({ settings: settingsOf, blobSource: blobSourceOf }),

@@ -53,4 +53,10 @@ describe("app registrations", () => {
 
     expect(host.describeRegistrations()).toEqual(expected);
   });
+
+  it("refuses to start with a bad ingestion setting, naming it", async () => {
+    const start = startLocalHost({ app: { modulePath: path.join(__dirname, "../../src/app.ts") }, port: 0, settings: { FLOWTAP_CLAIM_TTL_SECONDS: "0" }, enableTimerTriggers: false });
+
+    await expect(start).rejects.toThrow(/Setting FLOWTAP_CLAIM_TTL_SECONDS must be a positive integer, got '0'/);
+  });
 });
