@@ -95,7 +95,7 @@ describe("flowtap start", () => {
     expect(summary.distinctIds).toBe(summary.tuples);
     expect(summary.anomalies).toBeGreaterThanOrEqual(1);
     expect(summary.captures).toBeGreaterThanOrEqual(1);
-    expect(outcome.stdout).toMatch(/backfill Completed/);
+    expect(outcome.stdout).toMatch(/backfill \S+: Completed/);
   });
 
   it("serves until asked to stop, then stops everything and exits 0", async () => {

@@ -16,10 +16,11 @@ import { logFailure } from "../../logger";
 import { EventIdCounter, expectedEventIds, idOf, readBackEvents } from "../../local/demo/delivery";
 import { startDemoSystem } from "../../local/demo/localSystem";
 import { createProgressWriter } from "../../local/demo/progress";
-import { backfillOverHttp, type DemoSystem } from "../../local/demo/scenario";
+import type { DemoSystem } from "../../local/demo/scenario";
 import { formatTable, readAlertsHub, summaryLine, type RunSummary } from "../../local/demo/summary";
 import { uploadSourceFolder } from "../../local/sourceFolder";
 import { UsageError, type CliIo } from "./generate";
+import { backfillLikeAUser } from "./start";
 
 export interface RunCliOptions {
   sourceDir: string;
@@ -107,9 +108,8 @@ async function runPipeline(system: DemoSystem, options: RunCliOptions, runtime: 
   }
   const blobs = upload.uploaded.filter((blob) => inRange(blob.hour, range));
   progress.line(`uploaded ${upload.uploaded.length} blobs as the service writes them; backfilling ${range.from} to ${range.to} (${blobs.length} blobs)`);
-  const backfill = await backfillOverHttp(system, range.from, range.to, progress);
+  const backfilled = await backfillLikeAUser(system, io, runtime.isTty)(range.from, range.to);
   await system.waitForIdle();
-  progress.line(`backfill ${backfill.runtimeStatus}: ${backfill.progress?.blobsDone ?? 0} blobs, ${backfill.progress?.eventsSent ?? 0} events sent`);
 
   const expected = await expectedEventIds(system.blobService, blobs);
   const counter = new EventIdCounter();
@@ -139,13 +139,14 @@ async function runPipeline(system: DemoSystem, options: RunCliOptions, runtime: 
   };
   progress.line(
     formatTable([
+      ["backfill", backfilled ? "completed" : "FAILED (see above)"],
       ["files rejected", upload.rejected.length],
       ["unexpected ids", tally.unexpected],
       ...(options.eventsOut !== undefined ? [["events written to", options.eventsOut] as const] : []),
     ]),
   );
   progress.line(summaryLine(summary));
-  if (summary.lost > 0 || summary.duplicates > 0) return 1;
+  if (!backfilled || summary.lost > 0 || summary.duplicates > 0) return 1;
   return upload.rejected.length > 0 ? 2 : 0;
 }
 

@@ -4,12 +4,14 @@
  * scripted demo (history, backfill with a progress bar, a live hour with attacks, detection and
  * packet captures), prints the summary, then keeps serving until Ctrl-C (`--once`: exits instead).
  */
+import { Writable } from "node:stream";
 import { parseArgs } from "node:util";
 import type { CliCommand } from "../command";
 import { logFailure } from "../../logger";
 import { DEFAULT_DEMO_OPTIONS, armSeedOf, liveHourBefore, planDemo, type DemoPlan } from "../../local/demo/plan";
 import { createProgressWriter } from "../../local/demo/progress";
-import { runDemo, type DemoSystem } from "../../local/demo/scenario";
+import { runDemo, type BackfillStep, type DemoSystem } from "../../local/demo/scenario";
+import { runBackfill } from "./backfill";
 import { startDemoSystem } from "../../local/demo/localSystem";
 import { UsageError, type CliIo } from "./generate";
 
@@ -62,6 +64,29 @@ export function parseStartArgs(args: readonly string[]): StartCliOptions {
   };
 }
 
+/** How often the backfill's progress is polled in the demo (the CLI's default is 1 s). */
+const BACKFILL_POLL_INTERVAL_IN_MS = 100;
+
+/** A Writable forwarding text to `write`, reporting `isTty` as its TTY-ness. */
+function textStream(write: (text: string) => void, isTty: boolean): Writable & { isTTY: boolean } {
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      write(chunk.toString("utf8"));
+      callback();
+    },
+  });
+  return Object.assign(stream, { isTTY: isTty });
+}
+
+/** `flowtap backfill` against the system, exactly as a user runs it: POST /api/backfill, then its progress bar. */
+export function backfillLikeAUser(system: Pick<DemoSystem, "baseUrl" | "functionKey">, io: CliIo, isTty: boolean): BackfillStep {
+  return async (from, to) => {
+    const args = ["--from", from, "--to", to, "--url", system.baseUrl, "--key", system.functionKey, "--poll-ms", String(BACKFILL_POLL_INTERVAL_IN_MS)];
+    const code = await runBackfill(args, { stdout: textStream(io.stdout, isTty), stderr: textStream(io.stderr, false), env: {} });
+    return code === 0;
+  };
+}
+
 /** The curl commands a user tries next against the running system. */
 export function nextSteps(system: Pick<DemoSystem, "baseUrl" | "functionKey">, plan: DemoPlan): string {
   const base = system.baseUrl.replace("127.0.0.1", "localhost");
@@ -103,7 +128,7 @@ export async function runStart(args: readonly string[], runtime: StartRuntime): 
     system = await startDemoSystem({ port: options.port, armSeed: armSeedOf(plan.topology), startTime: new Date(plan.liveHourIso) });
     progress.line(`local system up: Functions host ${system.baseUrl}/api, Azurite, Event Hubs and ARM endpoints`);
     if (options.demo) {
-      const { summary, report } = await runDemo(system, plan, progress);
+      const { summary, report } = await runDemo(system, plan, progress, backfillLikeAUser(system, io, runtime.isTty));
       progress.line(report);
       const failed = summary.lost > 0 || summary.duplicates > 0;
       if (options.once) return failed ? 1 : 0;

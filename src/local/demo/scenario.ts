@@ -6,7 +6,6 @@
  * Event Hubs consumer and compares ids with the blobs' own.
  */
 import type { BlobServiceClient } from "@azure/storage-blob";
-import type { BackfillProgress } from "../../core/backfill";
 import { FlowLogBlobWriter } from "../flowLogWriter";
 import type { EventGridBlobCreatedEvent } from "../blobCreatedEvent";
 import { EventIdCounter, expectedEventIds, idOf, readBackEvents, type ReadBackOptions } from "./delivery";
@@ -45,8 +44,6 @@ export interface DemoResult {
 }
 
 const MINUTE_IN_MS = 60_000;
-const STATUS_POLL_INTERVAL_IN_MS = 100;
-const TERMINAL_STATUSES = new Set(["Completed", "Failed", "Terminated"]);
 
 /** Writes a blob's whole hour in the service's block layout (a block per record), in one commit. */
 async function writeBlob(system: DemoSystem, plan: DemoPlan, blob: PlannedBlob): Promise<void> {
@@ -54,33 +51,8 @@ async function writeBlob(system: DemoSystem, plan: DemoPlan, blob: PlannedBlob):
   await writer.append(...recordsOf(plan, blob));
 }
 
-interface BackfillOutcome {
-  runtimeStatus: string;
-  progress: BackfillProgress | undefined;
-}
-
-/** POST /api/backfill, then polls its status URL, drawing the progress bar. */
-export async function backfillOverHttp(system: Pick<DemoSystem, "baseUrl" | "functionKey">, from: string, to: string, progress: ProgressWriter): Promise<BackfillOutcome> {
-  const response = await fetch(`${system.baseUrl}/api/backfill?code=${encodeURIComponent(system.functionKey)}`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ from, to }),
-  });
-  const body = (await response.json()) as { statusQueryGetUri?: string; error?: string };
-  if (response.status !== 202 || body.statusQueryGetUri === undefined) {
-    throw new ServiceError(`POST /api/backfill answered ${response.status}: ${body.error ?? JSON.stringify(body)}`, { retryable: false });
-  }
-  for (;;) {
-    const status = (await (await fetch(body.statusQueryGetUri)).json()) as { runtimeStatus: string; customStatus?: BackfillProgress | null };
-    const custom = status.customStatus ?? undefined;
-    if (custom) progress.progress("backfill", custom.blobsDone + custom.blobsFailed, custom.blobsTotal, `blobs, ${custom.eventsSent} events`);
-    if (TERMINAL_STATUSES.has(status.runtimeStatus)) {
-      progress.done();
-      return { runtimeStatus: status.runtimeStatus, progress: custom };
-    }
-    await new Promise((resolve) => setTimeout(resolve, STATUS_POLL_INTERVAL_IN_MS));
-  }
-}
+/** Backfills [from, to) through `POST /api/backfill` as a user would, drawing its progress; false when it failed. */
+export type BackfillStep = (from: string, to: string) => Promise<boolean>;
 
 /** Appends the live hour minute by minute; each commit's event goes to the Event Grid trigger. */
 async function appendLive(system: DemoSystem, plan: DemoPlan, blobs: readonly PlannedBlob[], progress: ProgressWriter): Promise<number> {
@@ -105,7 +77,7 @@ async function appendLive(system: DemoSystem, plan: DemoPlan, blobs: readonly Pl
 }
 
 /** Runs the whole demo on a started system; the caller prints `report` and stops the system. */
-export async function runDemo(system: DemoSystem, plan: DemoPlan, progress: ProgressWriter): Promise<DemoResult> {
+export async function runDemo(system: DemoSystem, plan: DemoPlan, progress: ProgressWriter, backfill: BackfillStep): Promise<DemoResult> {
   const startedMs = Date.now();
   const history = historicBlobs(plan);
   const live = liveBlobs(plan);
@@ -124,9 +96,8 @@ export async function runDemo(system: DemoSystem, plan: DemoPlan, progress: Prog
     }),
   );
   progress.done();
-  const liveStart = plan.liveHourIso;
-  const backfill = await backfillOverHttp(system, plan.historicFromIso, liveStart, progress);
-  progress.line(`backfill ${backfill.runtimeStatus}: ${backfill.progress?.blobsDone ?? 0} blobs, ${backfill.progress?.eventsSent ?? 0} events`);
+  progress.line(`flowtap backfill --from ${plan.historicFromIso} --to ${plan.liveHourIso}`);
+  if (!(await backfill(plan.historicFromIso, plan.liveHourIso))) throw new ServiceError("the backfill of the history failed", { retryable: false });
 
   const commits = await appendLive(system, plan, live, progress);
   await system.waitForIdle();
