@@ -1,5 +1,5 @@
 /** Shared setup of the backfill tests: generated weeks of flow logs in Azurite, the HTTP starter, waiting. */
-import { blobPathFor, buildTopology, generateRecords, hoursFrom, serializeBlob, type TopologyNic } from "../../src/core/generate";
+import { blobPathFor, buildTopology, generateRecords, hoursFrom, serializeBlob, type AttackPlan, type TopologyNic } from "../../src/core/generate";
 import type { BackfillProgress } from "../../src/core/backfill";
 import type { InstanceStatus } from "../../src/local/host";
 import type { LocalSystem } from "../../src/local/system";
@@ -20,6 +20,7 @@ export interface WriteHoursOptions {
   nics?: readonly TopologyNic[];
   /** Minutes per blob (from minute 0); default 1 (with 2 tuples per minute). */
   minutes?: number;
+  attacks?: readonly AttackPlan[];
 }
 
 /** Block ids of one length (the service requires it), distinct within a blob. */
@@ -44,7 +45,7 @@ export async function writeHours(system: LocalSystem, fromIso: string, toIso: st
   const writeNext = async (): Promise<void> => {
     while (next < blobs.length) {
       const blob = blobs[next++]!;
-      const records = generateRecords({ topology, nic: blob.nic, hourIso: blob.hourIso, minutes: { first: 0, last: lastMinute }, tuplesPerMinute: 2 });
+      const records = generateRecords({ topology, nic: blob.nic, hourIso: blob.hourIso, minutes: { first: 0, last: lastMinute }, tuplesPerMinute: 2, attacks: options.attacks });
       const client = system.blobService.getContainerClient(blob.container).getBlockBlobClient(blob.path);
       const chunks = [...serializeBlob(records)];
       await Promise.all(chunks.map((chunk, i) => client.stageBlock(blockId(i), Buffer.from(chunk), Buffer.byteLength(chunk))));
