@@ -23,6 +23,8 @@ import { parseBlobLocationInput } from "./readBlockList";
 
 export interface ProcessRangeDeps {
   blobSource: () => BlobSource;
+  /** The configured flow-log containers: the only ones it reads (the app always passes them). */
+  containers?: () => readonly string[];
   /** The flows hub sink (created once per process and reused). */
   sink: () => EventHubsSink;
   partitionKey: () => PartitionKeyStrategy;
@@ -33,8 +35,8 @@ export interface ProcessRangeDeps {
 /** Events are handed to the sink in chunks of about this many body bytes (the sink cuts them into link-sized batches). */
 const SEND_CHUNK_SIZE_IN_BYTES = 1024 * 1024;
 
-function parseInput(input: unknown): ProcessRangeInput {
-  const location = parseBlobLocationInput(input, "processRange");
+function parseInput(input: unknown, containers: readonly string[] | undefined): ProcessRangeInput {
+  const location = parseBlobLocationInput(input, "processRange", containers);
   const range = input as Partial<ProcessRangeInput>;
   const isCount = (n: unknown, min: number): n is number => Number.isSafeInteger(n) && (n as number) >= min;
   const sizes = range.blockSizesInBytes;
@@ -80,7 +82,7 @@ async function* blocksOf(stream: Readable, sizes: readonly number[], where: stri
 
 export function makeProcessRange(deps: ProcessRangeDeps): ActivityHandler {
   return async (rawInput: unknown): Promise<ProcessRangeResult> => {
-    const input = parseInput(rawInput);
+    const input = parseInput(rawInput, deps.containers?.());
     const { container, path } = input;
     const blobPath = `${container}/${path}`;
     const where = `${blobPath} [${input.offsetInBytes}, +${input.countInBytes})`;

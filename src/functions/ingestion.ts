@@ -53,16 +53,18 @@ app.hook.appTerminate(async () => {
 
 df.app.orchestration(OrchestrationNames.ingestBlob, ingestBlobOrchestrator);
 df.app.entity(EntityNames.checkpoint, checkpointEntity);
-df.app.activity(ActivityNames.readBlockList, { handler: makeReadBlockList({ blobSource: blobSourceOf }) });
+const containersOf = (): readonly string[] => settingsOf().storage.containers;
+df.app.activity(ActivityNames.readBlockList, { handler: makeReadBlockList({ blobSource: blobSourceOf, containers: containersOf }) });
 df.app.activity(ActivityNames.processRange, {
   handler: makeProcessRange({
     blobSource: blobSourceOf,
+    containers: containersOf,
     sink: flowsSinkOf,
     partitionKey: () => settingsOf().eventHubs.partitionKey,
     rules: () => settingsOf().anomaly.rules,
   }),
 });
-df.app.activity(ActivityNames.listBlobs, { handler: makeListBlobs({ blobSource: blobSourceOf, containers: () => settingsOf().storage.containers }) });
+df.app.activity(ActivityNames.listBlobs, { handler: makeListBlobs({ blobSource: blobSourceOf, containers: containersOf }) });
 
 app.eventGrid(TriggerNames.blobCreatedEventGrid, {
   extraInputs: [df.input.durableClient()],

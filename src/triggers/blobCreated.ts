@@ -73,21 +73,25 @@ function logOutcome(outcome: BlobCreatedOutcome, trigger: string): void {
  */
 export async function startOrUpdateIngestion(client: DurableClient, location: BlobLocation, settings: FlowtapSettings): Promise<"started" | "updated"> {
   const instanceId = ingestInstanceId(location);
-  let lastError: unknown;
+  const running = [df.OrchestrationRuntimeStatus.Running, df.OrchestrationRuntimeStatus.Pending, df.OrchestrationRuntimeStatus.ContinuedAsNew];
+  let startError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       await client.startNew(OrchestrationNames.ingestBlob, { instanceId, input: ingestBlobInput(location, settings.ingestion) });
       logger.info(`Started ingestion ${instanceId} of ${blobKey(location)}`);
       return "started";
     } catch (error) {
-      lastError = error; // most likely running: tell it instead
+      startError = error; // most likely running: tell it instead
     }
-    await client.raiseEvent(instanceId, BLOB_UPDATED_EVENT, { at: "trigger" });
-    const status = await client.getStatus(instanceId);
-    const running = [df.OrchestrationRuntimeStatus.Running, df.OrchestrationRuntimeStatus.Pending, df.OrchestrationRuntimeStatus.ContinuedAsNew];
-    if (status.runtimeStatus !== undefined && running.includes(status.runtimeStatus)) return "updated";
+    try {
+      await client.raiseEvent(instanceId, BLOB_UPDATED_EVENT, { at: "trigger" });
+      const status = await client.getStatus(instanceId);
+      if (status.runtimeStatus !== undefined && running.includes(status.runtimeStatus)) return "updated";
+    } catch (error) {
+      throw new ServiceError(`Could not start ingestion ${instanceId} of ${blobKey(location)} (${String(startError)}) nor update it (${String(error)})`, { retryable: true, cause: error });
+    }
   }
-  throw new ServiceError(`Could not start or update ingestion ${instanceId} of ${blobKey(location)}: ${String(lastError)}`, { retryable: true, cause: lastError });
+  throw new ServiceError(`Could not start or update ingestion ${instanceId} of ${blobKey(location)}: ${String(startError)}`, { retryable: true, cause: startError });
 }
 
 async function ingestAccepted(client: DurableClient, outcomes: readonly BlobCreatedOutcome[], settings: FlowtapSettings): Promise<number> {
