@@ -5,6 +5,7 @@
  * Small on purpose: the whole demo runs in seconds on two cores.
  */
 import {
+  ATTACK_DEFAULTS,
   buildTopology,
   generateRecords,
   hoursFrom,
@@ -13,6 +14,7 @@ import {
   type AttackKind,
   type AttackPlan,
   type FlowLogRecord,
+  type MinuteRange,
   type PlannedBlob,
   type Topology,
   type TopologyNic,
@@ -39,8 +41,10 @@ export interface DemoPlan extends DemoPlanOptions {
   attacks: AttackPlan[];
   /** First hour of history, ISO-8601. */
   historicFromIso: string;
-  /** Minutes of the live hour the demo appends: up to the end of the last attack. */
-  liveMinutes: number;
+  /** First minute the demo appends live; the minutes before it are in the blob when flowtap starts. */
+  liveFirstMinute: number;
+  /** End (exclusive) of the minutes of the live hour the demo appends: past the end of the last attack. */
+  liveEndMinute: number;
 }
 
 const MINUTE_IN_MS = 60_000;
@@ -50,14 +54,17 @@ export function planDemo(options: DemoPlanOptions): DemoPlan {
   const topology = buildTopology({ seed: options.seed, nics: options.nics, subscriptions: options.subscriptions });
   const attacks = scheduleAttacks({ kinds: DEMO_ATTACKS, topology, startHourIso: options.liveHourIso, hours: 1 });
   const liveStartMs = Date.parse(options.liveHourIso);
-  const attackEndMs = Math.max(...attacks.map((attack) => Date.parse(attack.startIso) + (attack.durationInMinutes ?? 5) * MINUTE_IN_MS));
+  const attackStartsMs = attacks.map((attack) => Date.parse(attack.startIso));
+  const attackEndMs = Math.max(...attacks.map((attack) => Date.parse(attack.startIso) + (attack.durationInMinutes ?? ATTACK_DEFAULTS[attack.kind].durationInMinutes) * MINUTE_IN_MS));
   return {
     ...options,
     topology,
     attacks,
     historicFromIso: new Date(liveStartMs - options.historicHours * HOUR_IN_MS).toISOString(),
-    // One more minute after the last attack minute: its record is what closes the attack's flows.
-    liveMinutes: Math.min(60, Math.ceil((attackEndMs - liveStartMs) / MINUTE_IN_MS) + 1),
+    // Live from a couple of quiet minutes before the first attack (the earlier ones are already
+    // written: the first event catches them up), to one minute after the last attack's end.
+    liveFirstMinute: Math.max(0, Math.floor((Math.min(...attackStartsMs) - liveStartMs) / MINUTE_IN_MS) - 2),
+    liveEndMinute: Math.min(60, Math.ceil((attackEndMs - liveStartMs) / MINUTE_IN_MS) + 1),
   };
 }
 
@@ -76,8 +83,8 @@ export function liveBlobs(plan: DemoPlan): PlannedBlob[] {
   return [...planBlobs(plan.topology, plan.liveHourIso, 1)];
 }
 
-/** A blob's records, for the whole hour or for one minute of it. */
-export function recordsOf(plan: DemoPlan, blob: PlannedBlob, minute?: number): FlowLogRecord[] {
+/** A blob's records, for the whole hour or for some minutes of it. */
+export function recordsOf(plan: DemoPlan, blob: PlannedBlob, minutes?: MinuteRange): FlowLogRecord[] {
   return [
     ...generateRecords({
       topology: plan.topology,
@@ -85,7 +92,7 @@ export function recordsOf(plan: DemoPlan, blob: PlannedBlob, minute?: number): F
       hourIso: blob.hourIso,
       attacks: plan.attacks,
       tuplesPerMinute: plan.tuplesPerMinute,
-      ...(minute !== undefined && { minutes: { first: minute, last: minute } }),
+      ...(minutes !== undefined && { minutes }),
     }),
   ];
 }

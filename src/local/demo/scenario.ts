@@ -54,27 +54,38 @@ async function writeBlob(system: DemoSystem, plan: DemoPlan, blob: PlannedBlob):
 /** Backfills [from, to) through `POST /api/backfill` as a user would, drawing its progress; false when it failed. */
 export type BackfillStep = (from: string, to: string) => Promise<boolean>;
 
-/** Appends the live hour minute by minute; each commit's event goes to the Event Grid trigger. */
+/**
+ * The live hour: the minutes before `liveFirstMinute` are in the blobs already (no events: the
+ * first event catches them up), then each minute is appended and its commit's event delivered.
+ */
 async function appendLive(system: DemoSystem, plan: DemoPlan, blobs: readonly PlannedBlob[], progress: ProgressWriter): Promise<number> {
   const writers = blobs.map((blob) => new FlowLogBlobWriter(system.blobService.getContainerClient(blob.container), blob.path, { now: () => system.now() }));
   const liveStartMs = Date.parse(plan.liveHourIso);
+  if (plan.liveFirstMinute > 0) {
+    system.advanceClockTo(new Date(liveStartMs + plan.liveFirstMinute * MINUTE_IN_MS));
+    const earlier = { first: 0, last: plan.liveFirstMinute - 1 };
+    await Promise.all(blobs.map(async (blob, i) => writers[i]!.append(...recordsOf(plan, blob, earlier))));
+  }
   let commits = 0;
-  for (let minute = 0; minute < plan.liveMinutes; minute++) {
+  const total = plan.liveEndMinute - plan.liveFirstMinute;
+  for (let minute = plan.liveFirstMinute; minute < plan.liveEndMinute; minute++) {
     // A minute's record is written once the minute is over, as the service does.
     system.advanceClockTo(new Date(liveStartMs + (minute + 1) * MINUTE_IN_MS));
     const events: EventGridBlobCreatedEvent[] = [];
     for (const [i, blob] of blobs.entries()) {
-      const records = recordsOf(plan, blob, minute);
+      const records = recordsOf(plan, blob, { first: minute, last: minute });
       if (records.length === 0) continue;
       events.push((await writers[i]!.append(...records)).events.eventGrid);
       commits += 1;
     }
     await system.deliverEventGrid(events);
-    progress.progress("live", minute + 1, plan.liveMinutes, `minutes, ${commits} commits`);
+    progress.progress("live", minute + 1 - plan.liveFirstMinute, total, `minutes, ${commits} commits`);
   }
   progress.done();
   return commits;
 }
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
 /** Runs the whole demo on a started system; the caller prints `report` and stops the system. */
 export async function runDemo(system: DemoSystem, plan: DemoPlan, progress: ProgressWriter, backfill: BackfillStep): Promise<DemoResult> {
@@ -98,10 +109,14 @@ export async function runDemo(system: DemoSystem, plan: DemoPlan, progress: Prog
   progress.done();
   progress.line(`flowtap backfill --from ${plan.historicFromIso} --to ${plan.liveHourIso}`);
   if (!(await backfill(plan.historicFromIso, plan.liveHourIso))) throw new ServiceError("the backfill of the history failed", { retryable: false });
+  const backfilledMs = Date.now();
 
   const commits = await appendLive(system, plan, live, progress);
   await system.waitForIdle();
-  progress.line(`live: ${plan.liveMinutes} minutes appended to ${live.length} blobs in ${commits} commits, each delivered to the Event Grid trigger`);
+  const liveDoneMs = Date.now();
+  progress.line(
+    `live: minutes ${plan.liveFirstMinute}-${plan.liveEndMinute - 1} of ${plan.liveHourIso.slice(0, 13)}h appended to ${live.length} blobs in ${commits} commits, each delivered to the Event Grid trigger`,
+  );
 
   const expected = await expectedEventIds(system.blobService, [...history, ...live]);
   const counter = new EventIdCounter();
@@ -131,7 +146,7 @@ export async function runDemo(system: DemoSystem, plan: DemoPlan, progress: Prog
       ["unexpected ids", tally.unexpected],
       ["anomalies", summary.anomalies],
       ["packet captures", summary.captures],
-      ["elapsed", `${(summary.elapsedMs / 1000).toFixed(1)} s`],
+      ["elapsed", `${seconds(summary.elapsedMs)} (history and backfill ${seconds(backfilledMs - startedMs)}, live ${seconds(liveDoneMs - backfilledMs)}, read-back ${seconds(startedMs + summary.elapsedMs - liveDoneMs)})`],
     ]),
     ...alerts.anomalies.map((alert) => `  alert: ${describeAlert(alert)}`),
     ...[...alerts.captures, ...alerts.unsuccessfulCaptures].map((report) => `  capture: ${describeCapture(report)}`),
