@@ -9,7 +9,8 @@
  * Checkpoints make a re-run (after a terminate, or over an overlapping range) send only what was
  * not sent yet. A failed blob is recorded with its reason and the rest goes on.
  */
-import type { OrchestrationContext, OrchestrationHandler, Task } from "durable-functions";
+import * as df from "durable-functions";
+import type { OrchestrationContext, OrchestrationHandler, RetryOptions, Task } from "durable-functions";
 // eslint-disable-next-line no-restricted-imports -- types only (erased at build): the listBlobs contract lives with the activity.
 import type { ListBlobsInput, ListBlobsResult } from "../activities/listBlobs";
 import type { IngestionSettings } from "../src/config";
@@ -69,6 +70,13 @@ export function backfillChildInstanceId(backfillId: string, startedAt: string, l
   return `${backfillId}:${Date.parse(startedAt).toString(36)}:${hashBlobPath(blobKey(location))}`;
 }
 
+/** Listing retries like ingestion's activities: a transient storage error does not end the backfill. */
+function listingRetry(ingestion: IngestionSettings): RetryOptions {
+  const retry = new df.RetryOptions(ingestion.activityRetryIntervalInMs, ingestion.activityMaxAttempts);
+  retry.backoffCoefficient = 2;
+  return retry;
+}
+
 function failureReason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -82,6 +90,7 @@ export const backfillOrchestrator: OrchestrationHandler = function* (context: Or
   const showProgress = (): void => context.df.setCustomStatus(progress(run.phase));
   showProgress();
 
+  const retry = listingRetry(input.ingestion);
   const listInput = (maxBlobs: number, countOnly: boolean): ListBlobsInput => ({
     filter: walkFilterOf(request),
     containers: request.containers,
@@ -89,7 +98,7 @@ export const backfillOrchestrator: OrchestrationHandler = function* (context: Or
   });
 
   if (run.phase === "counting") {
-    const page = (yield context.df.callActivity(ActivityNames.listBlobs, listInput(input.blobsPerPage * COUNT_PAGE_FACTOR, true))) as ListBlobsResult;
+    const page = (yield context.df.callActivityWithRetry(ActivityNames.listBlobs, retry, listInput(input.blobsPerPage * COUNT_PAGE_FACTOR, true))) as ListBlobsResult;
     run.counts.blobsTotal += page.count;
     run.cursor = page.next;
     if (run.cursor === null) run.phase = "ingesting";
@@ -97,7 +106,7 @@ export const backfillOrchestrator: OrchestrationHandler = function* (context: Or
     return undefined;
   }
 
-  const page = (yield context.df.callActivity(ActivityNames.listBlobs, listInput(input.blobsPerPage, false))) as ListBlobsResult;
+  const page = (yield context.df.callActivityWithRetry(ActivityNames.listBlobs, retry, listInput(input.blobsPerPage, false))) as ListBlobsResult;
   yield* ingestPage(context, input, run, page.blobs, showProgress);
   run.cursor = page.next;
   if (run.cursor !== null) {
