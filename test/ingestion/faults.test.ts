@@ -181,4 +181,23 @@ describe("live ingestion under faults", () => {
     expect(system.host.getHistory(ingestInstanceId(blob)).length).toBeLessThan(40);
     expect(system.host.getEntityState(EntityNames.detector, detectorEntityKey({ key: vnetNic.macAddress, mac: vnetNic.macAddress, resourceId: null }))).toBeDefined();
   });
+
+  it.each([
+    ["an event too big for any message (a non-retryable send error)", { FLOWTAP_MAX_BATCH_BYTES: "200" }, false, /bytes a message can take/],
+    ["a quarantine write that fails", { ...ONE_BLOCK_PER_RANGE, FLOWTAP_QUARANTINE_CONTAINER: "bad_container_name" }, true, /quarantine record 1/],
+  ])("fails without advancing the checkpoint on %s", async (_, settings, poison, failure) => {
+    system = await startTestSystem({ settings });
+    const blob = new GrowingBlob(system, nsgNic);
+    await blob.appendMinutes(1);
+    if (poison) await blob.writer.appendRawBlock(",{not json}");
+    await deliverLatest(system, await blob.appendMinutes(1));
+    await system.host.waitForIdle();
+
+    const status = system.host.getInstance(ingestInstanceId(blob));
+    expect(status?.runtimeStatus).toBe("Failed");
+    expect(status?.failure?.errorMessage).toMatch(failure);
+    const state = system.host.getEntityState<CheckpointState>(EntityNames.checkpoint, checkpointEntityKey(blob));
+    // Nothing is committed from the failing range on: with one block per range, the minute before the poison record is.
+    expect(state).toMatchObject({ rangesCommitted: poison ? 1 : 0, blockCount: poison ? 2 : 0, claim: null });
+  });
 });
