@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { LocalSystem } from "../../src/local/system";
 import { ActivityNames, TriggerNames } from "../../src/names";
+import { ingestInstanceId } from "../../orchestrations/ingestBlob";
 import { GrowingBlob, nsgNic, readBack, startTestSystem, topology, vnetNic } from "./helpers";
 
 let system: LocalSystem | undefined;
@@ -98,6 +99,28 @@ describe("live ingestion", () => {
     await system.host.waitForIdle();
 
     expect(system.host.faults.activityInvocations(ActivityNames.readBlockList)).toBe(reads);
+    await readBack(system, [blob]);
+  });
+
+  it("hands an update to the running ingestion, which lingers for it and re-reads the block list before it ends", async () => {
+    system = await startTestSystem({ clock: { mode: "virtual", startTime: new Date("2026-11-22T10:30:00Z"), autoAdvance: false }, settings: { FLOWTAP_INGEST_LINGER_SECONDS: "60" } });
+    const { host } = system;
+    const blob = new GrowingBlob(system, nsgNic);
+    await host.invokeEventGrid(TriggerNames.blobCreatedEventGrid, (await blob.appendMinutes(1))[0]!.events.eventGrid);
+    await host.waitForIdle();
+    const id = ingestInstanceId(blob);
+    expect(host.getInstance(id)?.runtimeStatus).toBe("Running"); // lingering
+
+    await host.invokeEventGrid(TriggerNames.blobCreatedEventGrid, (await blob.appendMinutes(1))[0]!.events.eventGrid);
+    await host.waitForIdle();
+    await host.virtualClock.advance(61_000);
+    await host.waitForIdle();
+    await host.virtualClock.advance(61_000);
+    await host.waitForIdle();
+
+    const status = host.getInstance(id);
+    expect(status?.runtimeStatus).toBe("Completed");
+    expect(status?.output).toMatchObject({ progress: { ranges: 2, generations: 1 } });
     await readBack(system, [blob]);
   });
 });
