@@ -4,7 +4,6 @@
  * orchestration and answers 202 with the durable status URLs (createCheckStatusResponse).
  */
 import type { HttpRequest, HttpResponse, HttpResponseInit, InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
 import type { DurableClient } from "durable-functions";
 import type { FlowtapSettings } from "../config";
 import { parseBackfillRequest, type BackfillLimits } from "../core/backfill";
@@ -12,23 +11,11 @@ import { ValidationError } from "../errors";
 import { logger } from "../logger";
 import { OrchestrationNames } from "../names";
 import type { BackfillInput } from "../../orchestrations/backfill";
+import { isInstanceActive } from "./alerts";
 
 export interface BackfillHttpDeps {
   settings: () => FlowtapSettings;
   client: (context: InvocationContext) => DurableClient;
-}
-
-const ACTIVE_STATUSES = new Set<string>([df.OrchestrationRuntimeStatus.Running, df.OrchestrationRuntimeStatus.Pending, df.OrchestrationRuntimeStatus.ContinuedAsNew]);
-
-async function isActive(client: DurableClient, instanceId: string): Promise<boolean> {
-  try {
-    const status = await client.getStatus(instanceId);
-    return status.runtimeStatus !== undefined && ACTIVE_STATUSES.has(status.runtimeStatus);
-  } catch (error) {
-    // The client reports an unknown instance as an error mentioning its 404.
-    if (/HTTP 404/.test((error as Error).message)) return false;
-    throw error;
-  }
 }
 
 export function backfillLimits(settings: FlowtapSettings): BackfillLimits {
@@ -73,12 +60,12 @@ export function makeBackfillHttpHandler(deps: BackfillHttpDeps) {
       status: 409,
       jsonBody: { error: `backfillId: backfill '${instanceId}' is already running`, ...client.createHttpManagementPayload(instanceId) },
     });
-    if (await isActive(client, instanceId)) return conflict();
+    if (await isInstanceActive(client, instanceId)) return conflict();
     try {
       await client.startNew(OrchestrationNames.backfill, { instanceId, input: backfillInput(backfill, settings) });
     } catch (error) {
       // Two requests raced with the same id: the other one started it.
-      if (await isActive(client, instanceId)) return conflict();
+      if (await isInstanceActive(client, instanceId)) return conflict();
       throw error;
     }
     logger.info(`Backfill ${instanceId} started: ${backfill.from} to ${backfill.to}, containers ${backfill.containers.join(", ")}`);
