@@ -108,7 +108,8 @@ export function positionOf(state: BlockCheckpoint | null | undefined): BlockChec
   return { blockCount: state.blockCount, byteOffset: state.byteOffset, blockIdsDigest: state.blockIdsDigest };
 }
 
-function initialState(location: BlobLocation): CheckpointState {
+/** The state of a blob's checkpoint before anything is delivered. */
+export function emptyCheckpointState(location: BlobLocation): CheckpointState {
   return {
     container: location.container,
     path: location.path,
@@ -213,7 +214,7 @@ export const checkpointEntity: EntityHandler<CheckpointState> = (context: Entity
       return;
     case CheckpointOperations.claim: {
       const input = inputOf<ClaimInput>(context, ["owner", "container", "path", "from", "nowIso", "untilIso"]);
-      const result = claim(existing ?? initialState(input), input);
+      const result = claim(existing ?? emptyCheckpointState(input), input);
       if (result.granted) context.df.setState(result.state);
       context.df.return(result);
       return;

@@ -1,21 +1,11 @@
 /** The checkpoint entity's rules (pure functions the entity applies): claim, advance, release, reset. */
 import { describe, expect, it } from "vitest";
 import { digestBlockIds, EMPTY_BLOCK_IDS_DIGEST, INITIAL_BLOCK_CHECKPOINT, type BlockCheckpoint } from "../../src/core/blocks";
-import { advance, checkpointEntityKey, claim, release, reset, type CheckpointState } from "../../orchestrations/checkpoint";
+import { advance, checkpointEntityKey, claim, emptyCheckpointState, release, reset, type CheckpointState } from "../../orchestrations/checkpoint";
 import { ingestInstanceId } from "../../orchestrations/ingestBlob";
 
 const location = { container: "insights-logs-flowlogflowevent", path: "flowLogResourceID=/X/y=2026/m=11/d=22/h=10/m=00/macAddress=00AA/PT1H.json" };
-const start: CheckpointState = {
-  ...location,
-  ...INITIAL_BLOCK_CHECKPOINT,
-  eventsEmitted: 0,
-  rangesCommitted: 0,
-  lastUpdatedIso: null,
-  claim: null,
-  lastAdvance: null,
-  resets: 0,
-  lastReset: null,
-};
+const start: CheckpointState = emptyCheckpointState(location);
 const next: BlockCheckpoint = { blockCount: 2, byteOffset: 500, blockIdsDigest: digestBlockIds(EMPTY_BLOCK_IDS_DIGEST, ["a", "b"]) };
 const t0 = "2026-11-22T10:00:00.000Z";
 const t1 = "2026-11-22T10:05:00.000Z";
