@@ -5,7 +5,14 @@
  */
 import { EventHubProducerClient, type EventData, type EventDataBatch } from "@azure/event-hubs";
 import { performance } from "node:perf_hooks";
-import { createEventHubsSink, FLOWTAP_EVENT_COUNT_PROPERTY, FLOWTAP_EVENT_ID_PROPERTY, FLOWTAP_SCHEMA_VERSION_PROPERTY, type SinkEvent } from "../src/adapters/eventHubsSink";
+import {
+  createEventHubsSink,
+  FLOWTAP_EVENT_COUNT_PROPERTY,
+  FLOWTAP_EVENT_ID_PROPERTY,
+  FLOWTAP_LAST_EVENT_ID_PROPERTY,
+  FLOWTAP_SCHEMA_VERSION_PROPERTY,
+  type SinkEvent,
+} from "../src/adapters/eventHubsSink";
 import type { EventHubSettings } from "../src/config";
 import { encodeEvent, EVENT_SCHEMA_VERSION, flattenFlowLog } from "../src/core";
 import { generateInMemoryCorpus } from "./corpus";
@@ -14,17 +21,20 @@ import { measured, type BenchFigure } from "./report";
 export interface EventHubsBenchOptions {
   /** Hub name → connection string of the endpoint (hubs `ceiling`, `sink`, `pertuple`). */
   connectionStrings: Readonly<Record<string, string>>;
-  /** Events sent for the ceiling and for the sink. */
+  /** Events sent for each ceiling and sink run. */
   eventCount: number;
   /** Tuples sent one by one for the per-tuple pattern (extrapolated to tuples/s). */
   perTupleSampleSize: number;
   /** Batches in flight for the concurrent ceiling run. */
   ceilingConcurrency: number;
+  /** Message formats measured: events per message (1 = the app's default; above 1: JSON arrays). */
+  eventsPerMessage: readonly number[];
 }
 
 /** Tuples per second of each way of sending, measured in this run. */
 export interface EventHubsRates {
-  ceilingTuplesPerSecond: number;
+  /** Events per message → the ceiling in that message format. */
+  ceilingTuplesPerSecond: ReadonlyMap<number, number>;
   perTupleTuplesPerSecond: number;
 }
 
@@ -46,26 +56,55 @@ export function encodedSinkEvents(count: number): SinkEvent[] {
   return events;
 }
 
-/** The EventData our sink sends for one event (same body bytes, id, count and schema properties). */
-function eventDataOf(event: SinkEvent): EventData {
+/** One message as our sink sends it: one event, or `events.length` events as a JSON array. */
+interface OutgoingMessage {
+  events: readonly SinkEvent[];
+  partitionKey: string | undefined;
+}
+
+/** The EventData our sink sends for a message (same body bytes, ids, count and schema properties). */
+function eventDataOf(message: OutgoingMessage): EventData {
+  const first = message.events[0]!;
+  const last = message.events[message.events.length - 1]!;
+  const packed = message.events.length > 1;
   return {
-    body: Buffer.from(event.body, "utf8"),
+    body: Buffer.from(packed ? `[${message.events.map((event) => event.body).join(",")}]` : first.body, "utf8"),
     contentType: "application/json",
-    messageId: event.id,
-    properties: { [FLOWTAP_EVENT_ID_PROPERTY]: event.id, [FLOWTAP_EVENT_COUNT_PROPERTY]: 1, [FLOWTAP_SCHEMA_VERSION_PROPERTY]: EVENT_SCHEMA_VERSION },
+    messageId: packed ? `${first.id}..${last.id}` : first.id,
+    properties: {
+      [FLOWTAP_EVENT_ID_PROPERTY]: first.id,
+      ...(packed ? { [FLOWTAP_LAST_EVENT_ID_PROPERTY]: last.id } : {}),
+      [FLOWTAP_EVENT_COUNT_PROPERTY]: message.events.length,
+      [FLOWTAP_SCHEMA_VERSION_PROPERTY]: EVENT_SCHEMA_VERSION,
+    },
   };
 }
 
+/** Consecutive events of one key, `eventsPerMessage` at a time (fewer at a key change). */
+function messagesOf(events: readonly SinkEvent[], eventsPerMessage: number): OutgoingMessage[] {
+  const messages: OutgoingMessage[] = [];
+  let current: SinkEvent[] = [];
+  for (const event of events) {
+    if (current.length === eventsPerMessage || (current.length > 0 && current[0]!.partitionKey !== event.partitionKey)) {
+      messages.push({ events: current, partitionKey: current[0]!.partitionKey });
+      current = [];
+    }
+    current.push(event);
+  }
+  if (current.length > 0) messages.push({ events: current, partitionKey: current[0]!.partitionKey });
+  return messages;
+}
+
 /** Full batches, one partition key each, built before any timing starts. */
-async function prebuiltBatches(producer: EventHubProducerClient, events: readonly SinkEvent[]): Promise<EventDataBatch[]> {
+async function prebuiltBatches(producer: EventHubProducerClient, events: readonly SinkEvent[], eventsPerMessage: number): Promise<EventDataBatch[]> {
   const batches: EventDataBatch[] = [];
   let batch: EventDataBatch | undefined;
-  for (const event of events) {
-    const data = eventDataOf(event);
-    if (!batch || batch.partitionKey !== event.partitionKey || !batch.tryAdd(data)) {
+  for (const message of messagesOf(events, eventsPerMessage)) {
+    const data = eventDataOf(message);
+    if (!batch || batch.partitionKey !== message.partitionKey || !batch.tryAdd(data)) {
       if (batch && batch.count > 0) batches.push(batch);
-      batch = await producer.createBatch(event.partitionKey === undefined ? {} : { partitionKey: event.partitionKey });
-      if (!batch.tryAdd(data)) throw new Error(`event ${event.id} does not fit an empty batch`);
+      batch = await producer.createBatch(message.partitionKey === undefined ? {} : { partitionKey: message.partitionKey });
+      if (!batch.tryAdd(data)) throw new Error(`message of ${message.events.length} events does not fit an empty batch`);
     }
   }
   if (batch && batch.count > 0) batches.push(batch);
@@ -83,13 +122,13 @@ async function sendAll(producer: EventHubProducerClient, batches: readonly Event
   return performance.now() - start;
 }
 
-function settingsFor(connectionString: string, hub: string): EventHubSettings {
+function settingsFor(connectionString: string, hub: string, eventsPerMessage: number): EventHubSettings {
   return {
     connection: { kind: "connectionString", connectionString },
     eventHubName: hub,
     alertsEventHubName: hub,
     partitionKey: "mac",
-    eventsPerMessage: 1,
+    eventsPerMessage,
     maxBatchSizeInBytes: undefined,
   };
 }
@@ -106,90 +145,101 @@ export async function runEventHubsBench(options: EventHubsBenchOptions): Promise
   const events = encodedSinkEvents(options.eventCount);
   const bytes = events.reduce((sum, event) => sum + Buffer.byteLength(event.body), 0);
   const perSecond = (count: number, ms: number): number => (count * 1000) / ms;
-
-  // Ceiling: one sequential run and one with several batches in flight; the faster one counts.
-  const producer = new EventHubProducerClient(connectionString(hubs.ceiling));
-  let sequentialInMs: number;
-  let concurrentInMs: number;
-  let batchCount: number;
-  try {
-    await sendAll(producer, await prebuiltBatches(producer, events.slice(0, Math.min(events.length, 2000))), 1); // warm-up: link open, JIT
-    const half = Math.floor(events.length / 2);
-    const sequentialBatches = await prebuiltBatches(producer, events.slice(0, half));
-    sequentialInMs = await sendAll(producer, sequentialBatches, 1);
-    const concurrentBatches = await prebuiltBatches(producer, events.slice(half));
-    concurrentInMs = await sendAll(producer, concurrentBatches, options.ceilingConcurrency);
-    batchCount = sequentialBatches.length + concurrentBatches.length;
-  } finally {
-    await producer.close();
-  }
+  const warmUp = events.slice(0, Math.min(events.length, 2000));
   const half = Math.floor(events.length / 2);
-  const sequentialRate = perSecond(half, sequentialInMs);
-  const concurrentRate = perSecond(events.length - half, concurrentInMs);
-  const ceiling = Math.max(sequentialRate, concurrentRate);
+  const figures: BenchFigure[] = [];
+  const ceilings = new Map<number, number>();
 
-  // Our sink adapter on the same events (it sends batch after batch, in order).
-  const sink = createEventHubsSink(settingsFor(connectionString(hubs.sink), hubs.sink));
-  let sinkInMs: number;
-  try {
-    await sink.send(events.slice(0, Math.min(events.length, 2000))); // warm-up
-    const start = performance.now();
-    await sink.send(events);
-    sinkInMs = performance.now() - start;
-  } finally {
-    await sink.close();
+  for (const eventsPerMessage of options.eventsPerMessage) {
+    const format = eventsPerMessage === 1 ? "1 event/message" : `${eventsPerMessage} events/message`;
+    // Ceiling: one sequential run and one with several batches in flight; the faster one counts.
+    const producer = new EventHubProducerClient(connectionString(hubs.ceiling));
+    let sequentialInMs: number;
+    let concurrentInMs: number;
+    let batchCount: number;
+    try {
+      await sendAll(producer, await prebuiltBatches(producer, warmUp, eventsPerMessage), 1); // link open, JIT
+      const sequentialBatches = await prebuiltBatches(producer, events.slice(0, half), eventsPerMessage);
+      sequentialInMs = await sendAll(producer, sequentialBatches, 1);
+      const concurrentBatches = await prebuiltBatches(producer, events.slice(half), eventsPerMessage);
+      concurrentInMs = await sendAll(producer, concurrentBatches, options.ceilingConcurrency);
+      batchCount = sequentialBatches.length + concurrentBatches.length;
+    } finally {
+      await producer.close();
+    }
+    const sequentialRate = perSecond(half, sequentialInMs);
+    const concurrentRate = perSecond(events.length - half, concurrentInMs);
+    const ceiling = Math.max(sequentialRate, concurrentRate);
+    ceilings.set(eventsPerMessage, ceiling);
+
+    // Our sink adapter on the same events (it sends batch after batch, in order).
+    const sink = createEventHubsSink(settingsFor(connectionString(hubs.sink), hubs.sink, eventsPerMessage));
+    let sinkInMs: number;
+    try {
+      await sink.send(warmUp);
+      const start = performance.now();
+      await sink.send(events);
+      sinkInMs = performance.now() - start;
+    } finally {
+      await sink.close();
+    }
+    const sinkRate = perSecond(events.length, sinkInMs);
+    figures.push(
+      measured({
+        id: `eventhubs.ceiling.${eventsPerMessage}`,
+        label: `Event Hubs ceiling, ${format} (bare SDK, pre-built batches)`,
+        value: ceiling,
+        unit: "tuples/s",
+        details: {
+          events: events.length,
+          eventBytes: bytes,
+          batches: batchCount,
+          sequentialTuplesPerSecond: sequentialRate,
+          concurrentTuplesPerSecond: concurrentRate,
+          concurrency: options.ceilingConcurrency,
+          megabytesPerSecond: (ceiling * bytes) / events.length / 1e6,
+        },
+        note:
+          eventsPerMessage === options.eventsPerMessage[0]
+            ? `local rhea endpoint in its own process (events checked, acknowledged, not retained), ${BENCH_PARTITION_COUNT} partitions, key = MAC; the faster of sequential and ${options.ceilingConcurrency} batches in flight; batches built before timing`
+            : undefined,
+      }),
+      measured({
+        id: `eventhubs.sink.${eventsPerMessage}`,
+        label: `Event Hubs sink adapter, ${format}`,
+        value: sinkRate,
+        unit: "tuples/s",
+        ratio: { value: sinkRate / ceiling, against: "ceiling" },
+        details: { events: events.length },
+      }),
+    );
   }
-  const sinkRate = perSecond(events.length, sinkInMs);
 
   // The seed script's pattern: one awaited send per tuple.
   const single = new EventHubProducerClient(connectionString(hubs.perTuple));
   let perTupleInMs: number;
   const sample = events.slice(0, options.perTupleSampleSize);
+  const messageOf = (event: SinkEvent): EventData => eventDataOf({ events: [event], partitionKey: event.partitionKey });
   try {
-    await single.sendBatch([eventDataOf(sample[0]!)]); // link open
+    await single.sendBatch([messageOf(sample[0]!)]); // link open
     const start = performance.now();
     for (const event of sample) {
-      await single.sendBatch([eventDataOf(event)], event.partitionKey === undefined ? {} : { partitionKey: event.partitionKey });
+      await single.sendBatch([messageOf(event)], event.partitionKey === undefined ? {} : { partitionKey: event.partitionKey });
     }
     perTupleInMs = performance.now() - start;
   } finally {
     await single.close();
   }
   const perTupleRate = perSecond(sample.length, perTupleInMs);
-
-  const figures: BenchFigure[] = [
-    measured({
-      id: "eventhubs.ceiling",
-      label: "Event Hubs ceiling (bare SDK, pre-built batches)",
-      value: ceiling,
-      unit: "tuples/s",
-      details: {
-        events: events.length,
-        eventBytes: bytes,
-        batches: batchCount,
-        sequentialTuplesPerSecond: sequentialRate,
-        concurrentTuplesPerSecond: concurrentRate,
-        concurrency: options.ceilingConcurrency,
-        megabytesPerSecond: (ceiling * bytes) / events.length / 1e6,
-      },
-      note: `local rhea endpoint in its own process (events not retained), ${BENCH_PARTITION_COUNT} partitions, key = MAC; the faster of sequential and ${options.ceilingConcurrency} batches in flight`,
-    }),
-    measured({
-      id: "eventhubs.sink",
-      label: "Event Hubs sink adapter (encoded events)",
-      value: sinkRate,
-      unit: "tuples/s",
-      ratio: { value: sinkRate / ceiling, against: "ceiling" },
-      details: { events: events.length },
-    }),
+  figures.push(
     measured({
       id: "eventhubs.perTuple",
       label: "one send per tuple (seed script pattern)",
       value: perTupleRate,
       unit: "tuples/s",
-      details: { sampleTuples: sample.length, sampleInMs: perTupleInMs, ceilingOverPerTuple: ceiling / perTupleRate },
+      details: { sampleTuples: sample.length, sampleInMs: perTupleInMs },
       note: `measured on ${sample.length} tuples sent one awaited send at a time, extrapolated as a constant rate`,
     }),
-  ];
-  return { figures, rates: { ceilingTuplesPerSecond: ceiling, perTupleTuplesPerSecond: perTupleRate } };
+  );
+  return { figures, rates: { ceilingTuplesPerSecond: ceilings, perTupleTuplesPerSecond: perTupleRate } };
 }

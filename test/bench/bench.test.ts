@@ -75,10 +75,10 @@ describe("bench figures on tiny inputs", () => {
     it("measures the ceiling, the sink and one send per tuple", async () => {
       const connectionStrings = Object.fromEntries(Object.values(EVENT_HUBS_BENCH_HUBS).map((hub) => [hub, endpoint.connectionString(hub)]));
 
-      const { figures, rates } = await runEventHubsBench({ connectionStrings, eventCount: 300, perTupleSampleSize: 5, ceilingConcurrency: 2 });
+      const { figures, rates } = await runEventHubsBench({ connectionStrings, eventCount: 300, perTupleSampleSize: 5, ceilingConcurrency: 2, eventsPerMessage: [1, 10] });
 
-      expect(figures.map((figure) => figure.id)).toEqual(["eventhubs.ceiling", "eventhubs.sink", "eventhubs.perTuple"]);
-      expect(rates.ceilingTuplesPerSecond).toBeGreaterThan(0);
+      expect(figures.map((figure) => figure.id)).toEqual(["eventhubs.ceiling.1", "eventhubs.sink.1", "eventhubs.ceiling.10", "eventhubs.sink.10", "eventhubs.perTuple"]);
+      expect(rates.ceilingTuplesPerSecond.get(10)).toBeGreaterThan(0);
       expect(rates.perTupleTuplesPerSecond).toBeGreaterThan(0);
     });
   });
