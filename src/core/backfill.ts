@@ -138,6 +138,7 @@ export function parseBackfillRequest(body: unknown, limits: BackfillLimits): Bac
       ? [...limits.containers]
       : optionalStringList(fields, "containers", (c) => (limits.containers.includes(c.toLowerCase()) ? c.toLowerCase() : null), `a configured container (${limits.containers.join(", ")})`);
   if (containers.length === 0) return refuse("containers", "expected at least one container");
+  const uniqueContainers = [...new Set(containers)];
 
   const filters: BackfillFilters = {
     subscriptionIds: optionalStringList(fields, "subscriptionIds", (s) => (GUID.test(s) ? s.toLowerCase() : null), "a subscription id (GUID)"),
@@ -160,7 +161,7 @@ export function parseBackfillRequest(body: unknown, limits: BackfillLimits): Bac
   // The same request gets the same id, so submitting it twice while it runs is refused (409).
   const backfillId =
     typeof givenId === "string" ? givenId : `backfill-${hashBlobPath(JSON.stringify({ from, to, account: storageAccount.toLowerCase(), containers, filters }))}`;
-  return { backfillId, from, to, storageAccount: storageAccount.toLowerCase(), containers, filters, maxParallelBlobs: parallel };
+  return { backfillId, from, to, storageAccount: storageAccount.toLowerCase(), containers: uniqueContainers, filters, maxParallelBlobs: parallel };
 }
 
 // ---- enumeration ---------------------------------------------------------------------------

@@ -36,7 +36,7 @@ describe("parseBackfillRequest", () => {
         from: "2026-11-01T02:00+02:00",
         to: "2026-11-01T05:00:00.000Z",
         storageAccount: "FlowLogsAcct",
-        containers: ["Insights-Logs-FlowLogFlowEvent"],
+        containers: ["Insights-Logs-FlowLogFlowEvent", "insights-logs-flowlogflowevent"],
         subscriptionIds: [SUB.toUpperCase()],
         resourceGroups: ["rg-app"],
         nsgNames: ["nsg-web"],

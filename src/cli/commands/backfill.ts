@@ -88,6 +88,7 @@ interface DurableStatus {
 }
 
 const TERMINAL = new Set(["Completed", "Failed", "Terminated", "Canceled"]);
+const MAX_NOT_FOUND_POLLS = 30;
 const BAR_WIDTH = 24;
 
 function percentOf(progress: BackfillProgress): number {
@@ -170,10 +171,12 @@ export async function runBackfill(args: string[], io: BackfillCliIo): Promise<nu
 
   let status: DurableStatus = {};
   let lastLine = "";
-  for (;;) {
+  for (let notFound = 0; ; ) {
     const response = await fetch(started.statusQueryGetUri, { headers: parsed.key ? { "x-functions-key": parsed.key } : {} });
     status = (await readJson(response)) as DurableStatus;
-    if (response.status >= 400 && response.status !== 404) {
+    // Right after the start the instance may not be visible yet; for long, the URL is wrong.
+    notFound = response.status === 404 ? notFound + 1 : 0;
+    if ((response.status >= 400 && response.status !== 404) || notFound > MAX_NOT_FOUND_POLLS) {
       write(io.stderr, `flowtap backfill: status query failed (HTTP ${response.status}): ${JSON.stringify(status)}\n`);
       return 1;
     }
