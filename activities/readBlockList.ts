@@ -29,7 +29,7 @@ export function makeReadBlockList(deps: ReadBlockListDeps): ActivityHandler {
   return async (input: unknown): Promise<ReadBlockListResult> => {
     const { container, path } = parseBlobLocationInput(input, "readBlockList", deps.containers?.());
     const committed = await deps.blobSource().getCommittedBlocks(container, path);
-    if (!committed) return { found: false, blocks: [] };
-    return { found: true, blocks: committed.blocks.map((block) => ({ id: block.id, sizeInBytes: block.sizeInBytes })) };
+    if (!committed) return { found: false, blocks: [], contentLength: 0 };
+    return { found: true, blocks: committed.blocks.map((block) => ({ id: block.id, sizeInBytes: block.sizeInBytes })), contentLength: committed.contentLength };
   };
 }

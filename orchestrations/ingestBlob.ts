@@ -67,8 +67,12 @@ export interface IngestBlobInput extends BlobLocation {
 }
 
 export interface IngestBlobResult extends BlobLocation {
-  /** caughtUp: every committed record block is delivered; blobNotFound: the blob does not exist. */
-  outcome: "caughtUp" | "blobNotFound";
+  /**
+   * caughtUp: every committed record block is delivered; blobNotFound: the blob does not exist;
+   * noBlockList: the blob has content but no committed blocks (written with Put Blob, not as the
+   * service writes flow logs), so it cannot be read by blocks.
+   */
+  outcome: "caughtUp" | "blobNotFound" | "noBlockList";
   checkpoint: BlockCheckpoint;
   progress: IngestProgress;
 }
@@ -79,6 +83,7 @@ export type ReadBlockListInput = BlobLocation;
 export interface ReadBlockListResult {
   found: boolean;
   blocks: CommittedBlock[];
+  contentLength: number;
 }
 
 export interface ProcessRangeInput extends BlobLocation {
@@ -212,6 +217,10 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (context: 
       if (!list.found) {
         log("the blob does not exist; nothing to ingest");
         return { ...location, outcome: "blobNotFound", checkpoint, progress };
+      }
+      if (list.blocks.length === 0 && list.contentLength > 0) {
+        log(`the blob holds ${list.contentLength} bytes but no committed blocks (written with Put Blob?): flow logs are read by their blocks; not ingested`);
+        return { ...location, outcome: "noBlockList", checkpoint, progress };
       }
       blocks = list.blocks;
     }

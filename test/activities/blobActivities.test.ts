@@ -32,7 +32,8 @@ describe("readBlockList", () => {
     const missing = (await readBlockList({ container, path: path.replace("h=10", "h=11") }, noContext)) as ReadBlockListResult;
 
     expect(found.blocks.map((block) => block.sizeInBytes)).toEqual([12, 2, 2]);
-    expect(missing).toEqual({ found: false, blocks: [] });
+    expect(found.contentLength).toBe(16);
+    expect(missing).toEqual({ found: false, blocks: [], contentLength: 0 });
   });
 
   it("refuses a blob outside the configured flow-log containers", async () => {
