@@ -12,6 +12,8 @@ import { parseStartArgs, runStart, type StartRuntime } from "../../src/cli/comma
 const ROOT = join(__dirname, "../..");
 const BUILT_CLI = join(ROOT, "dist/src/cli/main.js");
 const BUILT_START = join(ROOT, "dist/src/cli/commands/start.js");
+/** The demo takes seconds alone, but CI runs other integration tests beside it on two cores. */
+const DEMO_TIMEOUT_IN_MS = 180_000;
 
 function newestSourceMs(dir: string): number {
   let newest = 0;
@@ -96,7 +98,7 @@ describe("flowtap start", () => {
     expect(summary.anomalies).toBeGreaterThanOrEqual(1);
     expect(summary.captures).toBeGreaterThanOrEqual(1);
     expect(outcome.stdout).toMatch(/backfill \S+: Completed/);
-  });
+  }, DEMO_TIMEOUT_IN_MS);
 
   it("serves until asked to stop, then stops everything and exits 0", async () => {
     // Prepare: stop as soon as the host answers on its port.

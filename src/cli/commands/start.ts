@@ -98,12 +98,14 @@ export function nextSteps(system: Pick<DemoSystem, "baseUrl" | "functionKey">, p
     data: { essentials: { alertId: "demo-alert-1", alertRule: "demo", severity: "Sev2", signalType: "Metric", monitorCondition: "Fired", alertTargetIDs: [vmId], firedDateTime: new Date().toISOString() }, alertContext: {} },
   });
   return [
-    `flowtap is serving on ${base}/api (Ctrl-C stops it). Try:`,
-    `  # backfill the history again (answers 202 with statusQueryGetUri)`,
-    `  curl -s -X POST "${base}/api/backfill?code=${key}" -H "Content-Type: application/json" -d '{"from":"${plan.historicFromIso}","to":"${plan.liveHourIso}","backfillId":"again-1"}'`,
-    `  # read its status (progress in customStatus)`,
-    `  curl -s "${base}/runtime/webhooks/durabletask/instances/again-1?code=<systemKey from the statusQueryGetUri above>"`,
-    `  # post an Azure Monitor alert: starts a packet capture on ${nic.vmName}`,
+    `flowtap is serving on ${base}/api (Ctrl-C stops it). Function key of this run: ${key}`,
+    `  # backfill the history again (202 with the durable status URLs), then read its status (progress in customStatus)`,
+    `  STATUS=$(curl -s -X POST "${base}/api/backfill?code=${key}" -H "Content-Type: application/json" \\`,
+    `    -d '{"from":"${plan.historicFromIso}","to":"${plan.liveHourIso}"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).statusQueryGetUri')`,
+    `  curl -s "$STATUS"`,
+    `  # the same with the CLI and its progress bar`,
+    `  FLOWTAP_FUNCTION_KEY=${key} npx flowtap backfill --url ${base} --from ${plan.historicFromIso} --to ${plan.liveHourIso}`,
+    `  # post an Azure Monitor alert on ${nic.vmName}: starts a packet capture (202 with its status URLs)`,
     `  curl -s -X POST "${base}/api/alerts?code=${key}" -H "Content-Type: application/json" -d '${alert}'`,
   ].join("\n");
 }
