@@ -1,5 +1,8 @@
 import { ALERT_SCHEMA_VERSION, ANOMALY_ALERT_TYPE, type AnomalyAlert, type EvidenceRemote } from "../alertSchema";
-import { addBounded, MAX_EVIDENCE_PORTS, MAX_LOCAL_IPS, MAX_NAMES, MAX_PROTOCOLS, topKeys, type MinuteAggregate, type TargetRef } from "./aggregate";
+import {
+  addBounded, MAX_EVIDENCE_PORTS, MAX_LOCAL_IPS, MAX_NAMES, MAX_PROTOCOLS, topKeys,
+  type EgressRemoteStats, type InboundSourceStats, type MinuteAggregate, type TargetRef,
+} from "./aggregate";
 // A generic 64-bit string hash despite its name: deterministic ids and idempotency keys.
 import { hashBlobPath as hash64 } from "../eventId";
 import { isIpInCidr } from "./ip";
@@ -113,29 +116,50 @@ function portCapOf(rule: AnomalyRule): number {
   return rule.kind === "portScan" ? thresholdOf(rule) : MAX_STATE_PORTS_PER_REMOTE;
 }
 
-/** The rule's view of one aggregate: remotes with this rule's measure. */
-function tallyFor(rule: AnomalyRule, aggregate: MinuteAggregate): MinuteTally {
-  const remotes: Record<string, RemoteTally> = {};
+/** A remote's tally as merging keeps it: distinct sorted ports and protocols, bounded; portScan counts the ports kept. */
+function remoteTally(rule: AnomalyRule, value: number, ports: readonly number[], protocols: string[]): RemoteTally {
+  const portCap = portCapOf(rule);
+  return mergeRemote(undefined, { value, ports: ports.slice(0, portCap), protocols }, portCap, rule.kind === "portScan");
+}
+
+/** One aggregate's remotes, listed once for all rules (IP-keyed records are slow to walk repeatedly). */
+interface AggregateRemotes {
+  inbound: [string, InboundSourceStats][];
+  egress: [string, EgressRemoteStats][];
+}
+
+function remotesOf(aggregate: MinuteAggregate): AggregateRemotes {
+  return { inbound: Object.entries(aggregate.inbound), egress: Object.entries(aggregate.egress.remotes) };
+}
+
+/** The rule's view of one aggregate: its total and its remotes with this rule's measure, as mergeTallies would keep them. */
+function tallyFor(rule: AnomalyRule, aggregate: MinuteAggregate, { inbound, egress }: AggregateRemotes): { total: number; remotes: [string, RemoteTally][] } {
+  const remotes: [string, RemoteTally][] = [];
   if (rule.kind === "egressBytes") {
-    for (const [ip, remote] of Object.entries(aggregate.egress.remotes)) {
-      remotes[ip] = { value: remote.bytes, ports: remote.ports.slice(0, portCapOf(rule)), protocols: remote.protocols };
-    }
+    for (const [ip, remote] of egress) remotes.push([ip, remoteTally(rule, remote.bytes, remote.ports, remote.protocols)]);
     return { total: aggregate.egress.bytes, remotes };
   }
-  const portCap = portCapOf(rule);
-  for (const [ip, stats] of Object.entries(aggregate.inbound)) {
-    let value: number;
+  let total = 0;
+  for (const [ip, stats] of inbound) {
+    let value = 0;
     let ports = stats.ports;
     if (rule.kind === "deniedFlood") value = stats.denied;
     else if (rule.kind === "portScan") value = stats.ports.length;
     else {
-      const rulePorts = rule.ports ?? [];
-      ports = rulePorts.filter((port) => (stats.sensitive[port] ?? 0) > 0);
-      value = ports.reduce((sum, port) => sum + stats.sensitive[port], 0);
+      ports = [];
+      for (const port of rule.ports ?? []) {
+        const flows = stats.sensitive[port] ?? 0;
+        if (flows > 0) {
+          ports.push(port);
+          value += flows;
+        }
+      }
     }
-    if (value > 0) remotes[ip] = { value, ports: ports.slice(0, portCap), protocols: stats.protocols };
+    if (!(value > 0)) continue;
+    remotes.push([ip, remoteTally(rule, value, ports, stats.protocols)]);
+    total += value;
   }
-  return { total: Object.values(remotes).reduce((sum, remote) => sum + remote.value, 0), remotes };
+  return { total, remotes };
 }
 
 function mergeRemote(into: RemoteTally | undefined, from: RemoteTally, portCap: number, unionCounts: boolean): RemoteTally {
@@ -144,6 +168,24 @@ function mergeRemote(into: RemoteTally | undefined, from: RemoteTally, portCap: 
   from.protocols.forEach((protocol) => addBounded(merged.protocols, protocol, MAX_PROTOCOLS));
   merged.value = unionCounts ? merged.ports.length : merged.value + from.value;
   return merged;
+}
+
+/** The top `limit` remotes (largest value first, ties by address, zeros left out): the order topKeys gives. */
+function keepTop(remotes: [string, RemoteTally][], limit: number): Record<string, RemoteTally> {
+  const ranked = remotes
+    .filter(([, remote]) => remote.value > 0)
+    .sort(([ipA, a], [ipB, b]) => b.value - a.value || (ipA < ipB ? -1 : ipA > ipB ? 1 : 0));
+  return addressRecord(ranked.slice(0, limit));
+}
+
+/**
+ * A record keyed by addresses, as a dictionary from the start: every new set of keys would
+ * otherwise give the object a new hidden class, which dominated the detector's time.
+ */
+function addressRecord<V>(entries: Iterable<[string, V]>): Record<string, V> {
+  const record = Object.create(null) as Record<string, V>;
+  for (const [ip, value] of entries) record[ip] = value;
+  return record;
 }
 
 /** Merges tallies (same minute from several inputs, or all minutes of a window), keeping the top `limit` remotes. */
@@ -156,17 +198,71 @@ function mergeTallies(rule: AnomalyRule, tallies: MinuteTally[], limit: number):
       remotes[ip] = mergeRemote(remotes[ip], remote, portCapOf(rule), rule.kind === "portScan");
     }
   }
-  const kept = topKeys(remotes, (remote) => remote.value, limit);
-  return { total, remotes: Object.fromEntries(kept.map((ip) => [ip, remotes[ip]])) };
+  return { total, remotes: keepTop(Object.entries(remotes), limit) };
 }
 
-/** The measured value of a window: total bytes for egress, else the largest per-remote value. */
-function windowValue(rule: AnomalyRule, window: MinuteTally): number {
-  if (rule.kind === "egressBytes") return window.total;
-  return Math.max(0, ...Object.values(window.remotes).map((remote) => remote.value));
+/**
+ * The measured value of the window made of `tallies`, as their merge (mergeTallies) would show it,
+ * without building it: total bytes for egress, else the largest per-remote value (portScan: the
+ * remote's distinct ports, capped as the merge caps them).
+ */
+function windowValueOf(rule: AnomalyRule, tallies: readonly MinuteTally[]): number {
+  if (rule.kind === "egressBytes") return tallies.reduce((total, tally) => total + tally.total, 0);
+  if (rule.kind === "portScan") return largestPortUnion(tallies, portCapOf(rule));
+  const sums = new Map<string, number>();
+  let largest = 0;
+  for (const tally of tallies) {
+    for (const ip in tally.remotes) {
+      const sum = (sums.get(ip) ?? 0) + tally.remotes[ip].value;
+      sums.set(ip, sum);
+      if (sum > largest) largest = sum;
+    }
+  }
+  return largest;
 }
 
-function alertFor(rule: AnomalyRule, state: DetectorState, window: MinuteTally, start: string, endMinute: string, options: ApplyAggregatesOptions): AnomalyAlert {
+/**
+ * An upper bound of windowValueOf that needs no grouping by remote, so most windows are
+ * dismissed cheaply: a remote's window value (portScan: its distinct ports, which is the value
+ * kept per minute) never exceeds the sum over the minutes of the largest remote value.
+ */
+function windowValueBound(rule: AnomalyRule, tallies: readonly MinuteTally[]): number {
+  if (rule.kind === "egressBytes") return windowValueOf(rule, tallies);
+  let bound = 0;
+  for (const tally of tallies) {
+    let largest = 0;
+    for (const ip in tally.remotes) largest = Math.max(largest, tally.remotes[ip].value);
+    bound += largest;
+  }
+  return bound;
+}
+
+/** The most distinct ports (at most `portCap`) one remote reached across `tallies`. */
+function largestPortUnion(tallies: readonly MinuteTally[], portCap: number): number {
+  // Port counts summed per remote bound the union: a set is built only for remotes that could reach the cap.
+  const upperBounds = new Map<string, number>();
+  for (const tally of tallies) {
+    for (const ip in tally.remotes) upperBounds.set(ip, (upperBounds.get(ip) ?? 0) + tally.remotes[ip].ports.length);
+  }
+  let largest = 0;
+  for (const [ip, upperBound] of upperBounds) {
+    if (Math.min(upperBound, portCap) <= largest) continue;
+    const union = new Set<number>();
+    for (const tally of tallies) tally.remotes[ip]?.ports.forEach((port) => union.add(port));
+    largest = Math.max(largest, Math.min(union.size, portCap));
+  }
+  return largest;
+}
+
+interface FiredWindow {
+  /** The window's tallies merged, every remote kept. */
+  merged: MinuteTally;
+  value: number;
+  start: string;
+  endMinute: string;
+}
+
+function alertFor(rule: AnomalyRule, state: DetectorState, { merged: window, value, start, endMinute }: FiredWindow, options: ApplyAggregatesOptions): AnomalyAlert {
   const target = state.target as TargetRef;
   const remotes: EvidenceRemote[] = topKeys(window.remotes, (remote) => remote.value, MAX_EVIDENCE_REMOTES).map((ip) => ({ ip, ...window.remotes[ip], ports: window.remotes[ip].ports.slice(0, MAX_EVIDENCE_PORTS) }));
   const ports: number[] = [];
@@ -191,7 +287,7 @@ function alertFor(rule: AnomalyRule, state: DetectorState, window: MinuteTally, 
     window: { start, end: addMinutes(endMinute, 1), minutes: rule.windowInMinutes },
     evidence: {
       metric: THRESHOLD_KEY[rule.kind],
-      value: windowValue(rule, window),
+      value,
       threshold: thresholdOf(rule),
       remotes,
       ports,
@@ -205,20 +301,60 @@ function alertFor(rule: AnomalyRule, state: DetectorState, window: MinuteTally, 
 }
 
 /** Evaluates the windows ending at each minute ≥ `fromMinute` that has data, oldest first. */
-function evaluateRule(rule: AnomalyRule, ruleState: RuleWindowState, fromMinute: string, state: DetectorState, options: ApplyAggregatesOptions): AnomalyAlert[] {
+function evaluateRule(rule: AnomalyRule, ruleState: RuleWindowState, fromMinute: string, state: DetectorState, options: ApplyAggregatesOptions, shiftMinute: ShiftMinute): AnomalyAlert[] {
   const alerts: AnomalyAlert[] = [];
-  const ends = Object.keys(ruleState.minutes).filter((minute) => minute >= fromMinute).sort();
+  const minutes = Object.keys(ruleState.minutes);
+  const ends = minutes.filter((minute) => minute >= fromMinute).sort();
   for (const endMinute of ends) {
     const last = ruleState.lastFiredWindowEnd;
     if (last !== undefined && Math.abs(minutesBetween(last, endMinute)) < rule.cooldownInMinutes) continue;
-    const start = addMinutes(endMinute, 1 - rule.windowInMinutes);
-    const inWindow = Object.keys(ruleState.minutes).filter((minute) => minute >= start && minute <= endMinute);
-    const window = mergeTallies(rule, inWindow.map((minute) => ruleState.minutes[minute]), Number.MAX_SAFE_INTEGER);
-    if (windowValue(rule, window) < thresholdOf(rule)) continue;
+    const start = shiftMinute(endMinute, 1 - rule.windowInMinutes);
+    const inWindow = minutes.filter((minute) => minute >= start && minute <= endMinute).map((minute) => ruleState.minutes[minute]);
+    if (windowValueBound(rule, inWindow) < thresholdOf(rule)) continue;
+    const value = windowValueOf(rule, inWindow);
+    if (value < thresholdOf(rule)) continue;
     ruleState.lastFiredWindowEnd = endMinute;
-    alerts.push(alertFor(rule, state, window, start, endMinute, options));
+    alerts.push(alertFor(rule, state, { merged: mergeTallies(rule, inWindow, Number.MAX_SAFE_INTEGER), value, start, endMinute }, options));
   }
   return alerts;
+}
+
+/** A copy of the state that applyAggregates may change: tallies are replaced, never changed in place, so they are shared. */
+function copyState(state: DetectorState): DetectorState {
+  const rules: Record<string, RuleWindowState> = {};
+  for (const [id, ruleState] of Object.entries(state.rules)) rules[id] = { ...ruleState, minutes: { ...ruleState.minutes } };
+  return {
+    ...state,
+    localIps: [...state.localIps],
+    nsgNames: [...state.nsgNames],
+    flowLogNames: [...state.flowLogNames],
+    rules,
+    applied: [...state.applied],
+  };
+}
+
+/** addMinutes for one call, memoized: every rule asks for the same few window edges at every minute. */
+type ShiftMinute = (minute: string, minutes: number) => string;
+
+function memoizedAddMinutes(): ShiftMinute {
+  // By offset, then by minute: a few offsets (one per window size), and no key strings to build.
+  const byOffset = new Map<number, Map<string, string>>();
+  return (minute, minutes) => {
+    let shifted = byOffset.get(minutes);
+    if (!shifted) byOffset.set(minutes, (shifted = new Map()));
+    let result = shifted.get(minute);
+    if (result === undefined) shifted.set(minute, (result = addMinutes(minute, minutes)));
+    return result;
+  };
+}
+
+/** What applyOne needs besides the state, computed once per call. */
+interface ApplyContext {
+  rules: readonly AnomalyRule[];
+  /** The state's applied keys, for lookup. */
+  applied: Set<string>;
+  /** Aggregates at least this many minutes behind the newest are expired. */
+  largestWindowInMinutes: number;
 }
 
 /**
@@ -233,7 +369,7 @@ export function applyAggregates(
   options: ApplyAggregatesOptions,
 ): ApplyAggregatesResult {
   toEpochMs(options.nowIso, "nowIso");
-  const state = structuredClone(previous);
+  const state = copyState(previous);
   const skipped = { duplicate: 0, expired: 0, otherTarget: 0 };
   const alerts: AnomalyAlert[] = [];
   // Rules removed from the configuration drop their windows; new (or re-kinded) rules start empty.
@@ -246,53 +382,61 @@ export function applyAggregates(
   // Minute by minute, oldest first, so that one call carrying an hour of backfill slides the
   // windows exactly as sixty calls would.
   const byMinute = new Map<string, MinuteAggregate[]>();
-  for (const aggregate of [...aggregates].sort((a, b) => (a.minute < b.minute ? -1 : a.minute > b.minute ? 1 : 0))) {
-    byMinute.set(aggregate.minute, [...(byMinute.get(aggregate.minute) ?? []), aggregate]);
+  for (const aggregate of aggregates) {
+    const group = byMinute.get(aggregate.minute);
+    if (group) group.push(aggregate);
+    else byMinute.set(aggregate.minute, [aggregate]);
   }
-  for (const [minute, group] of byMinute) {
+  const context: ApplyContext = { rules, applied: new Set(state.applied), largestWindowInMinutes: Math.max(1, ...rules.map((rule) => rule.windowInMinutes)) };
+  const shiftMinute = memoizedAddMinutes();
+  for (const minute of [...byMinute.keys()].sort()) {
+    const group = byMinute.get(minute) as MinuteAggregate[];
     const latest = state.latestMinute === null || minute > state.latestMinute ? minute : state.latestMinute;
     const touchedRules = new Set<AnomalyRule>();
     for (const aggregate of group) {
-      const outcome = applyOne(state, aggregate, rules, latest);
+      const outcome = applyOne(state, aggregate, context, latest);
       if (typeof outcome === "string") skipped[outcome]++;
       else outcome.forEach((rule) => touchedRules.add(rule));
     }
     state.latestMinute = latest;
-    for (const rule of touchedRules) alerts.push(...evaluateRule(rule, state.rules[rule.id], minute, state, options));
-    for (const rule of rules) pruneRule(state.rules[rule.id], rule, latest);
+    for (const rule of touchedRules) alerts.push(...evaluateRule(rule, state.rules[rule.id], minute, state, options, shiftMinute));
+    for (const rule of rules) pruneRule(state.rules[rule.id], shiftMinute(latest, 1 - rule.windowInMinutes));
   }
   state.applied = state.applied.slice(-MAX_APPLIED_KEYS);
   return { state, alerts, skipped };
 }
 
 /** Adds one aggregate to the rules' windows; returns the rules it counted for, or why it was skipped. */
-function applyOne(state: DetectorState, aggregate: MinuteAggregate, rules: readonly AnomalyRule[], latest: string): AnomalyRule[] | keyof ApplyAggregatesResult["skipped"] {
+function applyOne(state: DetectorState, aggregate: MinuteAggregate, { rules, applied, largestWindowInMinutes }: ApplyContext, latest: string): AnomalyRule[] | keyof ApplyAggregatesResult["skipped"] {
   state.target ??= aggregate.target;
   if (aggregate.target.key !== state.target.key) return "otherTarget";
   const key = hash64(`${aggregate.sourceId}\u0000${aggregate.minute}`);
-  if (state.applied.includes(key)) return "duplicate";
+  if (applied.has(key)) return "duplicate";
   const age = minutesBetween(aggregate.minute, latest);
-  if (age >= Math.max(1, ...rules.map((rule) => rule.windowInMinutes))) return "expired";
+  if (age >= largestWindowInMinutes) return "expired";
   state.applied.push(key);
+  applied.add(key);
   aggregate.localIps.forEach((ip) => addBounded(state.localIps, ip, MAX_LOCAL_IPS));
   aggregate.nsgNames.forEach((name) => addBounded(state.nsgNames, name, MAX_NAMES));
   aggregate.flowLogNames.forEach((name) => addBounded(state.flowLogNames, name, MAX_NAMES));
   const counted: AnomalyRule[] = [];
+  const remotes = remotesOf(aggregate);
   for (const rule of rules) {
     if (age >= rule.windowInMinutes || !isInScope(rule, aggregate)) continue;
     const ruleState = state.rules[rule.id];
     const existing = ruleState.minutes[aggregate.minute];
-    const tally = tallyFor(rule, aggregate);
-    if (tally.total === 0) continue;
-    ruleState.minutes[aggregate.minute] = mergeTallies(rule, existing ? [existing, tally] : [tally], MAX_REMOTES_PER_MINUTE);
+    const { total, remotes: measured } = tallyFor(rule, aggregate, remotes);
+    if (total === 0) continue;
+    ruleState.minutes[aggregate.minute] = existing
+      ? mergeTallies(rule, [existing, { total, remotes: Object.fromEntries(measured) }], MAX_REMOTES_PER_MINUTE)
+      : { total, remotes: keepTop(measured, MAX_REMOTES_PER_MINUTE) };
     counted.push(rule);
   }
   return counted;
 }
 
-/** Drops minutes that slid out of the rule's window. */
-function pruneRule(ruleState: RuleWindowState, rule: AnomalyRule, latest: string): void {
-  const oldestKept = addMinutes(latest, 1 - rule.windowInMinutes);
+/** Drops minutes that slid out of the rule's window (older than `oldestKept`). */
+function pruneRule(ruleState: RuleWindowState, oldestKept: string): void {
   for (const minute of Object.keys(ruleState.minutes)) {
     if (minute < oldestKept) delete ruleState.minutes[minute];
   }
