@@ -146,16 +146,23 @@ function* ingestPage(context: OrchestrationContext, input: BackfillInput, run: B
   }
 }
 
+function recordFailure(context: OrchestrationContext, run: BackfillRun, blob: BlobLocation, reason: string): void {
+  run.counts.blobsFailed++;
+  if (!context.df.isReplaying) context.warn(`backfill ${context.df.instanceId}: ${blobKey(blob)} failed: ${reason}`);
+  if (run.failures.length < MAX_LISTED_FAILURES) run.failures.push({ container: blob.container, path: blob.path, reason });
+  else run.failuresNotListed++;
+}
+
 function settle(context: OrchestrationContext, run: BackfillRun, task: Task, blob: BlobLocation): void {
   if (task.isFaulted) {
-    run.counts.blobsFailed++;
-    const reason = failureReason(task.result);
-    if (!context.df.isReplaying) context.warn(`backfill ${context.df.instanceId}: ${blobKey(blob)} failed: ${reason}`);
-    if (run.failures.length < MAX_LISTED_FAILURES) run.failures.push({ container: blob.container, path: blob.path, reason });
-    else run.failuresNotListed++;
+    recordFailure(context, run, blob, failureReason(task.result));
     return;
   }
   const result = task.result as IngestBlobResult;
+  if (result.outcome === "noBlockList") {
+    recordFailure(context, run, blob, "the blob has content but no committed blocks (not written as flow logs are); not ingested");
+    return;
+  }
   run.counts.blobsDone++;
   run.counts.eventsSent += result.progress.events;
   run.counts.bytesRead += result.progress.bytes;

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { BackfillProgress } from "../../src/core/backfill";
 import type { LocalSystem } from "../../src/local/system";
-import { scheduleAttacks } from "../../src/core/generate";
+import { blobPathFor, scheduleAttacks } from "../../src/core/generate";
 import { ALERTS_HUB, readHubEvents } from "../../src/local/system";
 import { ActivityNames, EntityNames, OrchestrationNames, TriggerNames } from "../../src/names";
 import { GrowingBlob, nsgNic, readBack, startTestSystem, vnetNic } from "../ingestion/helpers";
@@ -142,10 +142,13 @@ describe("backfill end to end", () => {
     expect(system.host.listInstances().filter((i) => i.name === OrchestrationNames.packetCapture)).toEqual([]);
   });
 
-  it("lists a blob that keeps failing with its reason and completes the others", async () => {
+  it("lists the blobs that fail, with their reasons, and completes the others", async () => {
     system = await startTestSystem();
     const range = { from: WEEK.from, to: "2026-11-14T01:00:00Z" };
     const blobs = await writeHours(system, range.from, range.to);
+    // Written in one Put Blob, without the service's blocks: flowtap cannot read it by blocks.
+    const { container, path } = blobPathFor({ ...topology.nics[0]!, macAddress: "000D3A00FFFF" }, range.from);
+    await system.blobService.getContainerClient(container).getBlockBlobClient(path).upload('{"records":[]}', 14);
     system.host.faults.failActivity(ActivityNames.listBlobs, { invocations: [1] }); // retried: the backfill goes on
     // FAST_SETTINGS: 3 attempts per activity, so the first processRange (all its attempts) fails.
     system.host.faults.failActivity(ActivityNames.processRange, { invocations: [1, 2, 3], error: new Error("injected: storage unavailable") });
@@ -153,7 +156,9 @@ describe("backfill end to end", () => {
     const { status, summary } = await runBackfill(system, { ...range, maxParallelBlobs: 1 });
 
     expect(status.runtimeStatus).toBe("Completed");
-    expect(summary).toMatchObject({ blobsTotal: blobs.length, blobsDone: blobs.length - 1, blobsFailed: 1 });
-    expect(summary.failures).toEqual([{ container: expect.any(String), path: expect.stringMatching(/PT1H\.json$/), reason: expect.stringContaining("injected: storage unavailable") }]);
+    expect(summary).toMatchObject({ blobsTotal: blobs.length + 1, blobsDone: blobs.length - 1, blobsFailed: 2 });
+    expect(summary.failures).toHaveLength(2);
+    expect(summary.failures).toContainEqual({ container, path, reason: expect.stringContaining("no committed blocks") });
+    expect(summary.failures).toContainEqual({ container: expect.any(String), path: expect.stringMatching(/PT1H\.json$/), reason: expect.stringContaining("injected: storage unavailable") });
   });
 });
