@@ -114,8 +114,8 @@ export const backfillOrchestrator: OrchestrationHandler = function* (context: Or
     return undefined;
   }
 
-  // Blobs created after counting were ingested too: the total is what was done.
-  run.counts.blobsTotal = Math.max(run.counts.blobsTotal, run.counts.blobsDone + run.counts.blobsFailed);
+  // Blobs created (or deleted) after counting: the final total is what was listed and ingested.
+  run.counts.blobsTotal = run.counts.blobsDone + run.counts.blobsFailed;
   const final = progress("completed");
   context.df.setCustomStatus(final);
   return { ...final, failures: run.failures, failuresNotListed: run.failuresNotListed };
