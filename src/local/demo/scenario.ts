@@ -71,14 +71,16 @@ async function appendLive(system: DemoSystem, plan: DemoPlan, blobs: readonly Pl
   for (let minute = plan.liveFirstMinute; minute < plan.liveEndMinute; minute++) {
     // A minute's record is written once the minute is over, as the service does.
     system.advanceClockTo(new Date(liveStartMs + (minute + 1) * MINUTE_IN_MS));
-    const events: EventGridBlobCreatedEvent[] = [];
-    for (const [i, blob] of blobs.entries()) {
-      const records = recordsOf(plan, blob, { first: minute, last: minute });
-      if (records.length === 0) continue;
-      events.push((await writers[i]!.append(...records)).events.eventGrid);
-      commits += 1;
-    }
-    await system.deliverEventGrid(events);
+    // The NICs' blobs are written, and their events delivered, independently of each other.
+    await Promise.all(
+      blobs.map(async (blob, i) => {
+        const records = recordsOf(plan, blob, { first: minute, last: minute });
+        if (records.length === 0) return;
+        const commit = await writers[i]!.append(...records);
+        commits += 1;
+        await system.deliverEventGrid([commit.events.eventGrid]);
+      }),
+    );
     progress.progress("live", minute + 1 - plan.liveFirstMinute, total, `minutes, ${commits} commits`);
   }
   progress.done();
