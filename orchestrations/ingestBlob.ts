@@ -206,6 +206,8 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (context: 
   let blocks: CommittedBlock[] | undefined;
   /** Set once the final re-read of the block list is under way: caught up after it, the run ends. */
   let finalCheck = false;
+  /** The block list was read after the last advance: caught up on it, no re-read is needed. */
+  let listIsFresh = false;
 
   for (;;) {
     if (steps >= options.rangesPerGeneration) {
@@ -223,6 +225,7 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (context: 
         return { ...location, outcome: "noBlockList", checkpoint, progress };
       }
       blocks = list.blocks;
+      listIsFresh = true;
     }
     const plan = planNextRange(blocks, checkpoint, { maxRangeSizeInBytes: options.maxRangeSizeInBytes });
 
@@ -253,14 +256,24 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (context: 
     }
 
     if (plan.kind === "caughtUp") {
-      if (finalCheck) return { ...location, outcome: "caughtUp", checkpoint, progress };
-      // Drain "blobUpdated" events already delivered, or wait the linger for one.
-      const updated = context.df.waitForExternalEvent(BLOB_UPDATED_EVENT);
-      const linger = waitUntil(addSeconds(context.df.currentUtcDateTime, options.lingerInSeconds));
-      const winner = (yield context.df.Task.any([updated, linger])) as Task;
-      if (winner === updated) linger.cancel();
-      else finalCheck = true;
-      steps++;
+      const done = { ...location, outcome: "caughtUp", checkpoint, progress } satisfies IngestBlobResult;
+      if (finalCheck) return done;
+      // Live: drain "blobUpdated" events already delivered, or wait the linger for one. (Backfill
+      // reads finished hours: nothing to wait for.)
+      if (!input.historic) {
+        const updated = context.df.waitForExternalEvent(BLOB_UPDATED_EVENT);
+        const linger = waitUntil(addSeconds(context.df.currentUtcDateTime, options.lingerInSeconds));
+        const winner = (yield context.df.Task.any([updated, linger])) as Task;
+        steps++;
+        if (winner === updated) {
+          linger.cancel();
+          blocks = undefined;
+          continue;
+        }
+      }
+      // Nothing announced: end on a list read since the last advance, else read it once more first.
+      if (listIsFresh) return done;
+      finalCheck = true;
       blocks = undefined;
       continue;
     }
@@ -333,6 +346,7 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (context: 
     }
     checkpoint = plan.next;
     finalCheck = false;
+    listIsFresh = false;
     progress.ranges++;
     progress.events += result.events;
     progress.tuples += result.tuples;
