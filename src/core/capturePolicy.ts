@@ -1,7 +1,8 @@
 import type { PacketCapture, PacketCaptureFilter } from "@azure/arm-network";
 import { ValidationError } from "../errors";
-import type { AnomalyAlert } from "./alertSchema";
+import type { AnomalyAlert, EvidenceRemote } from "./alertSchema";
 import { parseVmOrNicResourceId } from "./alertSchema";
+import { addBounded, MAX_EVIDENCE_PORTS } from "./anomaly/aggregate";
 import { parseArmResourceId } from "./anomaly/armId";
 // A generic 64-bit string hash despite its name: deterministic capture names.
 import { hashBlobPath as hash64 } from "./eventId";
@@ -152,14 +153,32 @@ export interface CaptureRequest {
   maxSizeInBytes?: number;
 }
 
-/** A request from a flowtap anomaly alert: inbound kinds filter on the remote sources and target ports, egress on remote destinations and ports. */
+/**
+ * The evidence remotes a capture filters on: for the per-source kinds, the sources that crossed
+ * the threshold themselves (the evidence also lists smaller, usually benign ones); for egress,
+ * where only the total crosses it, every listed destination.
+ */
+export function offendingRemotes(alert: AnomalyAlert): EvidenceRemote[] {
+  const remotes = alert.evidence.remotes;
+  if (alert.kind === "egressBytes") return remotes;
+  const offenders = remotes.filter((remote) => remote.value >= alert.evidence.threshold);
+  return offenders.length > 0 ? offenders : remotes;
+}
+
+/**
+ * A request from a flowtap anomaly alert, filtered to the offending remotes (offendingRemotes)
+ * and their ports: inbound kinds on the sources and the target ports they hit, egress on the
+ * remote destinations and ports.
+ */
 export function captureRequestFromAlert(alert: AnomalyAlert, vmResourceId: string): CaptureRequest {
-  const ports = alert.evidence.ports;
+  const offenders = offendingRemotes(alert);
+  const ports: number[] = [];
+  for (const remote of offenders) remote.ports.forEach((port) => addBounded(ports, port, MAX_EVIDENCE_PORTS));
   const request: CaptureRequest = {
     vmResourceId,
     reason: alert.id,
     localIp: alert.target.ip,
-    remoteIps: alert.evidence.remotes.map((remote) => remote.ip),
+    remoteIps: offenders.map((remote) => remote.ip),
     protocols: alert.evidence.protocols,
   };
   if (alert.kind === "egressBytes") request.remotePorts = ports;

@@ -59,23 +59,13 @@ function hintsOf(request: CaptureRequest): CaptureHints {
   return hints;
 }
 
-/**
- * The remotes to filter on: for the per-source kinds, the sources that crossed the threshold
- * themselves (the evidence also lists smaller, usually benign ones); for egress, all listed.
- */
-function offendingRemotes(alert: AnomalyAlert): string[] {
-  const remotes = alert.evidence.remotes;
-  const offenders = alert.kind === "egressBytes" ? remotes : remotes.filter((remote) => remote.value >= alert.evidence.threshold);
-  return (offenders.length > 0 ? offenders : remotes).map((remote) => remote.ip);
-}
-
-/** The capture input for a flowtap anomaly alert (filters from its evidence). */
+/** The capture input for a flowtap anomaly alert (filters on its offending remotes and their ports). */
 export function captureInputFromAlert(alert: AnomalyAlert, settings: CaptureSettings, requestedAt: string): PacketCaptureInput {
   return {
     target: { resourceId: alert.target.resourceId, mac: alert.target.mac },
     reason: alert.id,
     source: "anomaly",
-    hints: { ...hintsOf(captureRequestFromAlert(alert, "")), remoteIps: offendingRemotes(alert) },
+    hints: hintsOf(captureRequestFromAlert(alert, "")),
     policy: settings.policy ?? null,
     pollIntervalInSeconds: settings.pollIntervalInSeconds,
     requestedAt,

@@ -180,6 +180,24 @@ describe("capture names and filters", () => {
     expect(filters).toEqual([{ protocol: "TCP", localIPAddress: TARGET_IP, remoteIPAddress: "45.33.32.156", localPort: "22" }]);
   });
 
+  it("filters on the sources that crossed the threshold and their ports, not on the benign remotes listed beside them", () => {
+    // Prepare: one public source hammering SSH, two others with a few RDP logins in the same minute
+    const events = [
+      ...eventsInMinute("2026-11-22T12:00:00.000Z", 30, () => ({ srcIp: "45.33.32.156", dstPort: 22, decision: "allow" })),
+      ...eventsInMinute("2026-11-22T12:00:00.000Z", 3, () => ({ srcIp: "52.10.0.1", dstPort: 3389, decision: "allow" })),
+      ...eventsInMinute("2026-11-22T12:00:00.000Z", 2, () => ({ srcIp: "52.10.0.2", dstPort: 3389, decision: "allow" })),
+    ];
+    const aggregates = aggregateFlowEvents(events, aggregateOptionsFor(DEFAULT_RULES, "blob#1"));
+    const [alert] = applyAggregates(emptyDetectorState(), aggregates, DEFAULT_RULES, { nowIso: NOW }).alerts;
+    // Act
+    const captureRequest = captureRequestFromAlert(alert, vmId("web-1"));
+    const filters = buildCaptureFilters(captureRequest);
+    // Assess: the evidence lists all three, the capture only the offender and the port it hit
+    expect(alert.evidence.remotes.map((remote) => remote.ip)).toEqual(["45.33.32.156", "52.10.0.1", "52.10.0.2"]);
+    expect(captureRequest).toMatchObject({ remoteIps: ["45.33.32.156"], localPorts: [22] });
+    expect(filters).toEqual([{ protocol: "TCP", localIPAddress: TARGET_IP, remoteIPAddress: "45.33.32.156", localPort: "22" }]);
+  });
+
   it("uses one filter per transport protocol, Any for others, and drops lists too long to filter on", () => {
     // Prepare
     const manyPorts = Array.from({ length: 11 }, (_, index) => index + 1);
