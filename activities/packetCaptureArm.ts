@@ -10,7 +10,7 @@ import type { ActivityHandler } from "durable-functions";
 import type { ArmClients } from "../src/adapters/arm";
 import { parseVmOrNicResourceId } from "../src/core/alertSchema";
 import { parseArmResourceId } from "../src/core/anomaly/armId";
-import { hasNetworkWatcherExtension } from "../src/local/arm/clients";
+import { hasNetworkWatcherExtension } from "../src/adapters/virtualMachines";
 import { logFailure, logger } from "../src/logger";
 import type {
   ArmStep,

@@ -11,8 +11,8 @@ import { exponentialRetryPolicy, type TlsSettings } from "@azure/core-rest-pipel
 import { DefaultAzureCredential } from "@azure/identity";
 import { isLoopbackEndpoint, type ArmSettings } from "../config";
 import { ConfigurationError } from "../errors";
-import { getVirtualMachine, type VirtualMachine } from "../local/arm/clients";
 import { logger } from "../logger";
+import { getVirtualMachine, type VirtualMachine } from "./virtualMachines";
 
 export interface ArmClients {
   readonly endpoint: string;

@@ -5,12 +5,8 @@ export { ArmClock } from "./clock";
 export { INVALID_REQUEST_CODE, MAX_TIME_LIMIT_IN_SECONDS, PACKET_CAPTURE_ERROR_CODES } from "./packetCaptures";
 export type { PacketCaptureErrorCode } from "./packetCaptures";
 export type { ArmSeed, SubscriptionSeed, VirtualMachineSeed, NetworkInterfaceSeed, NetworkWatcherSeed } from "./seed";
-export {
-  createLocalNetworkClient,
-  getVirtualMachine,
-  hasNetworkWatcherExtension,
-  StaticTokenCredential,
-  LOCAL_LRO_UPDATE_INTERVAL_IN_MS,
-  VIRTUAL_MACHINE_API_VERSION,
-} from "./clients";
-export type { CreateLocalNetworkClientOptions, GetVirtualMachineOptions, VirtualMachine, VirtualMachineExtension } from "./clients";
+export { createLocalNetworkClient, StaticTokenCredential, LOCAL_LRO_UPDATE_INTERVAL_IN_MS } from "./clients";
+export type { CreateLocalNetworkClientOptions } from "./clients";
+// The production VM lookup, re-exported for tests that read VMs from the local endpoint.
+export { getVirtualMachine, hasNetworkWatcherExtension, VIRTUAL_MACHINE_API_VERSION } from "../../adapters/virtualMachines";
+export type { GetVirtualMachineOptions, VirtualMachine, VirtualMachineExtension } from "../../adapters/virtualMachines";
