@@ -13,11 +13,10 @@ import type { CliCommand } from "../command";
 import { parseHourBoundary } from "../../core/backfill";
 import { ValidationError } from "../../errors";
 import { logFailure } from "../../logger";
-import { EventIdCounter, expectedEventIds, idOf, readBackEvents } from "../../local/demo/delivery";
 import { startDemoSystem } from "../../local/demo/localSystem";
 import { createProgressWriter } from "../../local/demo/progress";
 import type { DemoSystem } from "../../local/demo/scenario";
-import { formatTable, readAlertsHub, summaryLine, type RunSummary } from "../../local/demo/summary";
+import { checkDelivery, formatTable, runSummary, summaryLine } from "../../local/demo/summary";
 import { uploadSourceFolder } from "../../local/sourceFolder";
 import { UsageError, type CliIo } from "./generate";
 import { backfillLikeAUser } from "./start";
@@ -111,37 +110,21 @@ async function runPipeline(system: DemoSystem, options: RunCliOptions, runtime: 
   const backfilled = await backfillLikeAUser(system, io, runtime.isTty)(range.from, range.to);
   await system.waitForIdle();
 
-  const expected = await expectedEventIds(system.blobService, blobs);
-  const counter = new EventIdCounter();
   let out: WriteStream | undefined;
   if (options.eventsOut !== undefined) out = createWriteStream(options.eventsOut);
+  let check;
   try {
-    await readBackEvents(system.flows, (body) => {
-      counter.add(idOf(body) ?? "");
-      out?.write(`${JSON.stringify(body)}\n`);
-    });
+    check = await checkDelivery({ ...system, blobs, onEvent: (body) => out?.write(`${JSON.stringify(body)}\n`) });
   } finally {
     out?.end();
     if (out) await finished(out);
   }
-  const tally = counter.tally(expected.ids);
-  const alerts = await readAlertsHub(system.alerts);
-  const summary: RunSummary = {
-    blobs: blobs.length,
-    tuples: expected.tuples,
-    events: tally.events,
-    distinctIds: tally.distinctIds,
-    duplicates: tally.duplicates,
-    lost: tally.lost,
-    anomalies: alerts.anomalies.length,
-    captures: alerts.captures.length,
-    elapsedMs: Date.now() - startedMs,
-  };
+  const summary = runSummary(check, blobs.length, Date.now() - startedMs);
   progress.line(
     formatTable([
       ["backfill", backfilled ? "completed" : "FAILED (see above)"],
       ["files rejected", upload.rejected.length],
-      ["unexpected ids", tally.unexpected],
+      ["unexpected ids", check.tally.unexpected],
       ...(options.eventsOut !== undefined ? [["events written to", options.eventsOut] as const] : []),
     ]),
   );

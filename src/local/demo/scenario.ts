@@ -8,10 +8,10 @@
 import type { BlobServiceClient } from "@azure/storage-blob";
 import { FlowLogBlobWriter } from "../flowLogWriter";
 import type { EventGridBlobCreatedEvent } from "../blobCreatedEvent";
-import { EventIdCounter, expectedEventIds, idOf, readBackEvents, type ReadBackOptions } from "./delivery";
+import type { ReadBackOptions } from "./delivery";
 import { historicBlobs, liveBlobs, recordsOf, type DemoPlan } from "./plan";
 import type { ProgressWriter } from "./progress";
-import { describeAlert, describeCapture, formatTable, readAlertsHub, summaryLine, type RunSummary } from "./summary";
+import { checkDelivery, describeAlert, describeCapture, formatTable, runSummary, summaryLine, type RunSummary } from "./summary";
 import { ServiceError } from "../../errors";
 import type { PlannedBlob } from "../../core/generate";
 
@@ -120,22 +120,9 @@ export async function runDemo(system: DemoSystem, plan: DemoPlan, progress: Prog
     `live: minutes ${plan.liveFirstMinute}-${plan.liveEndMinute - 1} of ${plan.liveHourIso.slice(0, 13)}h appended to ${live.length} blobs in ${commits} commits, each delivered to the Event Grid trigger`,
   );
 
-  const expected = await expectedEventIds(system.blobService, [...history, ...live]);
-  const counter = new EventIdCounter();
-  await readBackEvents(system.flows, (body) => counter.add(idOf(body) ?? ""));
-  const tally = counter.tally(expected.ids);
-  const alerts = await readAlertsHub(system.alerts);
-  const summary: RunSummary = {
-    blobs: history.length + live.length,
-    tuples: expected.tuples,
-    events: tally.events,
-    distinctIds: tally.distinctIds,
-    duplicates: tally.duplicates,
-    lost: tally.lost,
-    anomalies: alerts.anomalies.length,
-    captures: alerts.captures.length,
-    elapsedMs: Date.now() - startedMs,
-  };
+  const check = await checkDelivery({ blobService: system.blobService, blobs: [...history, ...live], flows: system.flows, alerts: system.alerts });
+  const { tally, alerts } = check;
+  const summary = runSummary(check, history.length + live.length, Date.now() - startedMs);
   const lines = [
     "",
     formatTable([

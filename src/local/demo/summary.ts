@@ -4,7 +4,8 @@
  */
 import { ANOMALY_ALERT_TYPE, type AnomalyAlert } from "../../core/alertSchema";
 import { CaptureEventTypes, type CaptureReport } from "../../../orchestrations/packetCapture";
-import { readBackEvents, type ReadBackOptions } from "./delivery";
+import type { BlobServiceClient } from "@azure/storage-blob";
+import { EventIdCounter, expectedEventIds, idOf, readBackEvents, type BlobRef, type DeliveryTally, type ReadBackOptions } from "./delivery";
 
 export interface RunSummary {
   blobs: number;
@@ -52,6 +53,49 @@ export async function readAlertsHub(options: ReadBackOptions): Promise<AlertsHub
     else if (event.type === CaptureEventTypes.failed || event.type === CaptureEventTypes.refused) unsuccessful.set(event.id, body as CaptureReport);
   });
   return { anomalies: [...anomalies.values()], captures: [...captures.values()], unsuccessfulCaptures: [...unsuccessful.values()] };
+}
+
+export interface CheckDeliveryOptions {
+  blobService: BlobServiceClient;
+  /** The blobs whose tuples must all have arrived once. */
+  blobs: readonly BlobRef[];
+  flows: ReadBackOptions;
+  alerts: ReadBackOptions;
+  /** Each flow event read back, in hub order. */
+  onEvent?: (body: unknown) => void;
+}
+
+export interface DeliveryCheck {
+  tuples: number;
+  tally: DeliveryTally;
+  alerts: AlertsHubContent;
+}
+
+/** Reads both hubs back and compares the flow events' ids with the blobs' own. */
+export async function checkDelivery(options: CheckDeliveryOptions): Promise<DeliveryCheck> {
+  const expected = await expectedEventIds(options.blobService, options.blobs);
+  const counter = new EventIdCounter();
+  await readBackEvents(options.flows, (body) => {
+    counter.add(idOf(body) ?? "");
+    options.onEvent?.(body);
+  });
+  return { tuples: expected.tuples, tally: counter.tally(expected.ids), alerts: await readAlertsHub(options.alerts) };
+}
+
+/** The summary of a checked run. */
+export function runSummary(check: DeliveryCheck, blobs: number, elapsedMs: number): RunSummary {
+  const { tally, alerts } = check;
+  return {
+    blobs,
+    tuples: check.tuples,
+    events: tally.events,
+    distinctIds: tally.distinctIds,
+    duplicates: tally.duplicates,
+    lost: tally.lost,
+    anomalies: alerts.anomalies.length,
+    captures: alerts.captures.length,
+    elapsedMs,
+  };
 }
 
 /** One line per alert: `port-scan (historic) on 000D3A.. 10.0.0.4 from 45.155.205.233 at 10:11-10:16`. */
