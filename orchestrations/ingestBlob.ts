@@ -6,7 +6,8 @@
  *   the detector → next range; continueAsNew every `rangesPerGeneration` ranges (bounded history).
  * It always works from the committed block list, never from an event's contentLength, so late,
  * duplicate or reordered events change nothing. Updates announced while it runs arrive as
- * "blobUpdated" events; before it ends it drains them and re-reads the block list once more.
+ * "blobUpdated" events; before a live run ends it drains them and re-reads the block list once
+ * more (a backfill run, `historic`, ends as soon as it is caught up).
  * A rewritten blob is reset to its start and reprocessed, with a `flowtap.blobRewritten` warning.
  */
 import * as df from "durable-functions";
@@ -257,19 +258,17 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (context: 
 
     if (plan.kind === "caughtUp") {
       const done = { ...location, outcome: "caughtUp", checkpoint, progress } satisfies IngestBlobResult;
-      if (finalCheck) return done;
-      // Live: drain "blobUpdated" events already delivered, or wait the linger for one. (Backfill
-      // reads finished hours: nothing to wait for.)
-      if (!input.historic) {
-        const updated = context.df.waitForExternalEvent(BLOB_UPDATED_EVENT);
-        const linger = waitUntil(addSeconds(context.df.currentUtcDateTime, options.lingerInSeconds));
-        const winner = (yield context.df.Task.any([updated, linger])) as Task;
-        steps++;
-        if (winner === updated) {
-          linger.cancel();
-          blocks = undefined;
-          continue;
-        }
+      // Backfill reads finished hours: nothing to wait for (live ingestion takes a blob still growing).
+      if (finalCheck || input.historic) return done;
+      // Drain "blobUpdated" events already delivered, or wait the linger for one.
+      const updated = context.df.waitForExternalEvent(BLOB_UPDATED_EVENT);
+      const linger = waitUntil(addSeconds(context.df.currentUtcDateTime, options.lingerInSeconds));
+      const winner = (yield context.df.Task.any([updated, linger])) as Task;
+      steps++;
+      if (winner === updated) {
+        linger.cancel();
+        blocks = undefined;
+        continue;
       }
       // Nothing announced: end on a list read since the last advance, else read it once more first.
       if (listIsFresh) return done;
