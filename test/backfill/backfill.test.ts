@@ -29,9 +29,10 @@ function runningChildren(id: string): number {
 
 describe("backfill end to end", () => {
   it("delivers every tuple of a week of NSG and VNet flow logs exactly once, at most maxParallelBlobs at once, with bounded history", async () => {
-    system = await startTestSystem({ settings: { FLOWTAP_BACKFILL_PAGE_BLOBS: "40" } });
-    // Two NSGs in two subscriptions and a VNet flow log (the `{sub}_{RG}/{WATCHER}_{NAME}` layout; the filters test has both).
-    const blobs = await writeHours(system, WEEK.from, WEEK.to, { nics: [topology.nics[0]!, topology.nics[2]!, topology.nics[3]!] });
+    system = await startTestSystem({ settings: { FLOWTAP_BACKFILL_PAGE_BLOBS: "30" } });
+    // Two NSGs and two VNet flow logs (both path layouts) in two subscriptions, on VMs that run
+    // 08:00-14:00 UTC: a week of day and hour prefixes with gaps, 10 tuples per blob.
+    const blobs = await writeHours(system, WEEK.from, WEEK.to, { nics: topology.nics.slice(0, 4), hoursOfDay: [8, 9, 10, 11, 12, 13], minutes: 5 });
     let mostAtOnce = 0;
     let longestHistory = 0;
     const sampler = setInterval(() => {
@@ -49,10 +50,10 @@ describe("backfill end to end", () => {
     expect(status.customStatus).toMatchObject({ phase: "completed", blobsDone: blobs.length, eventsSent: figures.tuplesIn });
     expect(mostAtOnce).toBeGreaterThan(1);
     expect(mostAtOnce).toBeLessThanOrEqual(8);
-    // One page of 40 per generation (continueAsNew): per child its creation, its completion and an
-    // episode's two markers; 504 blobs in one history would be over 2,000 events.
+    // One page of 30 per generation (continueAsNew): per child its creation, its completion and an
+    // episode's two markers; 168 blobs in one history would be over 600 events.
     expect(longestHistory).toBeGreaterThan(0);
-    expect(longestHistory).toBeLessThanOrEqual(4 * 40 + 10);
+    expect(longestHistory).toBeLessThanOrEqual(4 * 30 + 10);
   }, 120_000);
 
   it("resumes after a terminate: the second run sends only what the first did not, nothing twice, nothing lost", async () => {

@@ -20,6 +20,8 @@ export interface WriteHoursOptions {
   nics?: readonly TopologyNic[];
   /** Minutes per blob (from minute 0); default 1 (with 2 tuples per minute). */
   minutes?: number;
+  /** Only these UTC hours of each day (VMs that run part of the day); default all. */
+  hoursOfDay?: readonly number[];
   attacks?: readonly AttackPlan[];
 }
 
@@ -37,6 +39,7 @@ export async function writeHours(system: LocalSystem, fromIso: string, toIso: st
   const hours = (Date.parse(toIso) - Date.parse(fromIso)) / 3_600_000;
   const blobs: WrittenBlob[] = [];
   for (const hourIso of hoursFrom(fromIso, hours)) {
+    if (options.hoursOfDay && !options.hoursOfDay.includes(new Date(hourIso).getUTCHours())) continue;
     for (const nic of nics) blobs.push({ nic, hourIso, ...blobPathFor(nic, hourIso, { vnetLayout: nic === underscoreNic ? "underscore" : "arm" }) });
   }
   const lastMinute = (options.minutes ?? 1) - 1;
