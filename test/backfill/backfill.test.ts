@@ -57,13 +57,13 @@ describe("backfill end to end", () => {
   }, 120_000);
 
   it("resumes after a terminate: the second run sends only what the first did not, nothing twice, nothing lost", async () => {
-    system = await startTestSystem({ settings: { FLOWTAP_BACKFILL_PAGE_BLOBS: "8" } });
-    const range = { from: WEEK.from, to: "2026-11-14T06:00:00Z" };
+    system = await startTestSystem({ settings: { FLOWTAP_BACKFILL_PAGE_BLOBS: "6" } });
+    const range = { from: WEEK.from, to: "2026-11-14T04:00:00Z" };
     const blobs = await writeHours(system, range.from, range.to);
     const started = await postBackfill(system, { ...range, maxParallelBlobs: 2, backfillId: "resume" });
     expect(started.status).toBe(202);
 
-    await waitForProgress(system, "resume", (progress) => progress.blobsDone >= 12);
+    await waitForProgress(system, "resume", (progress) => progress.blobsDone >= 8);
     const terminated = await fetch((started.body.terminatePostUri as string).replace("{text}", "test"), { method: "POST" });
     expect(terminated.status).toBe(202);
     await system.host.waitForIdle(); // children already running finish their blob
