@@ -1,7 +1,8 @@
 import type { FlowEvent } from "../event";
 import { isPublicIp } from "./ip";
 import { MAX_DISTINCT_PORTS_THRESHOLD, sensitivePortsOf, thresholdOf, type AnomalyRule } from "./rules";
-import { minuteOf } from "./time";
+import { dictionaryOf } from "./dictionary";
+import { isCanonicalIsoTime, minuteOf } from "./time";
 
 /**
  * Per-target, per-minute aggregates of flow events: what the ingestion activity returns for
@@ -108,19 +109,21 @@ export function targetOf(event: Pick<FlowEvent, "mac" | "targetResourceId">): Ta
   return null;
 }
 
-/** Keys of the `limit` largest entries by `measure` (ties broken by key), skipping zeros. */
-export function topKeys<V>(entries: Record<string, V>, measure: (value: V) => number, limit: number): string[] {
-  return Object.entries(entries)
+/** The `limit` largest entries by `measure` (ties broken by key), skipping zeros. */
+export function topEntries<V>(entries: [string, V][], measure: (value: V) => number, limit: number): [string, V][] {
+  return entries
     .filter(([, value]) => measure(value) > 0)
     .sort(([keyA, a], [keyB, b]) => measure(b) - measure(a) || (keyA < keyB ? -1 : keyA > keyB ? 1 : 0))
-    .slice(0, limit)
-    .map(([key]) => key);
+    .slice(0, limit);
+}
+
+/** Keys of the `limit` largest entries by `measure` (ties broken by key), skipping zeros. */
+export function topKeys<V>(entries: Record<string, V>, measure: (value: V) => number, limit: number): string[] {
+  return topEntries(Object.entries(entries), measure, limit).map(([key]) => key);
 }
 
 function pick<V>(entries: Record<string, V>, keys: Iterable<string>): Record<string, V> {
-  const picked: Record<string, V> = {};
-  for (const key of [...keys].sort()) picked[key] = entries[key];
-  return picked;
+  return dictionaryOf([...keys].sort().map((key) => [key, entries[key]] as const));
 }
 
 function sumValues(record: Record<string, number>): number {
@@ -130,7 +133,7 @@ function sumValues(record: Record<string, number>): number {
 function emptyAggregate(sourceId: string, minute: string, target: TargetRef): MinuteAggregate {
   return {
     v: AGGREGATE_FORMAT_VERSION, sourceId, minute, target, localIps: [], nsgNames: [], flowLogNames: [],
-    inbound: {}, egress: { bytes: 0, remotes: {} }, droppedSources: 0,
+    inbound: dictionaryOf(), egress: { bytes: 0, remotes: dictionaryOf() }, droppedSources: 0,
   };
 }
 
@@ -201,12 +204,19 @@ export function aggregateFlowEvents(events: Iterable<FlowEvent>, options: Aggreg
 export class FlowEventAggregator {
   private readonly options: Required<AggregateFlowEventsOptions>;
   private readonly byKey = new Map<string, MinuteAggregate>();
+  /** The previous event's aggregate: consecutive events are mostly of one target and minute. */
+  private previous: { mac: string | null; targetResourceId: string | null; minutePrefix: string; aggregate: MinuteAggregate } | null = null;
 
   constructor(options: AggregateFlowEventsOptions) {
     this.options = { maxSourcesPerMeasure: DEFAULT_MAX_SOURCES_PER_MEASURE, maxPortsPerSource: DEFAULT_MAX_PORTS_PER_SOURCE, ...options };
   }
 
   add(event: FlowEvent): void {
+    const previous = this.previous;
+    if (previous && event.mac === previous.mac && event.targetResourceId === previous.targetResourceId && isCanonicalIsoTime(event.time) && event.time.startsWith(previous.minutePrefix)) {
+      addEvent(previous.aggregate, event, this.options);
+      return;
+    }
     const target = targetOf(event);
     if (!target) return;
     const minute = minuteOf(event.time, `event ${event.id} time`);
@@ -216,6 +226,8 @@ export class FlowEventAggregator {
       aggregate = emptyAggregate(this.options.sourceId, minute, target);
       this.byKey.set(key, aggregate);
     }
+    const minutePrefix = isCanonicalIsoTime(event.time) ? event.time.slice(0, 16) : null;
+    this.previous = minutePrefix === null ? null : { mac: event.mac, targetResourceId: event.targetResourceId, minutePrefix, aggregate };
     addEvent(aggregate, event, this.options);
   }
 

@@ -1,8 +1,9 @@
 import { ALERT_SCHEMA_VERSION, ANOMALY_ALERT_TYPE, type AnomalyAlert, type EvidenceRemote } from "../alertSchema";
 import {
-  addBounded, MAX_EVIDENCE_PORTS, MAX_LOCAL_IPS, MAX_NAMES, MAX_PROTOCOLS, topKeys,
+  addBounded, MAX_EVIDENCE_PORTS, MAX_LOCAL_IPS, MAX_NAMES, MAX_PROTOCOLS, topEntries, topKeys,
   type EgressRemoteStats, type InboundSourceStats, type MinuteAggregate, type TargetRef,
 } from "./aggregate";
+import { dictionaryOf } from "./dictionary";
 // A generic 64-bit string hash despite its name: deterministic ids and idempotency keys.
 import { hashBlobPath as hash64 } from "../eventId";
 import { isIpInCidr } from "./ip";
@@ -170,22 +171,9 @@ function mergeRemote(into: RemoteTally | undefined, from: RemoteTally, portCap: 
   return merged;
 }
 
-/** The top `limit` remotes (largest value first, ties by address, zeros left out): the order topKeys gives. */
+/** The top `limit` remotes (largest value first, ties by address, zeros left out), as a record. */
 function keepTop(remotes: [string, RemoteTally][], limit: number): Record<string, RemoteTally> {
-  const ranked = remotes
-    .filter(([, remote]) => remote.value > 0)
-    .sort(([ipA, a], [ipB, b]) => b.value - a.value || (ipA < ipB ? -1 : ipA > ipB ? 1 : 0));
-  return addressRecord(ranked.slice(0, limit));
-}
-
-/**
- * A record keyed by addresses, as a dictionary from the start: every new set of keys would
- * otherwise give the object a new hidden class, which dominated the detector's time.
- */
-function addressRecord<V>(entries: Iterable<[string, V]>): Record<string, V> {
-  const record = Object.create(null) as Record<string, V>;
-  for (const [ip, value] of entries) record[ip] = value;
-  return record;
+  return dictionaryOf(topEntries(remotes, (remote) => remote.value, limit));
 }
 
 /** Merges tallies (same minute from several inputs, or all minutes of a window), keeping the top `limit` remotes. */

@@ -11,10 +11,15 @@ export function toEpochMs(iso: string, what: string): number {
   return ms;
 }
 
+/** The canonical form FlowEvent times use (`toISOString()`): its minute is its first 16 characters. */
+export function isCanonicalIsoTime(iso: string): boolean {
+  return iso.length === 24 && iso[23] === "Z" && iso[10] === "T" && iso[16] === ":";
+}
+
 /** The minute containing `iso`, as `YYYY-MM-DDTHH:MM:00.000Z`. */
 export function minuteOf(iso: string, what: string): string {
-  // Fast path for the canonical form FlowEvent uses (`toISOString()`), called once per event.
-  if (iso.length === 24 && iso[23] === "Z" && iso[10] === "T" && iso[16] === ":") return `${iso.slice(0, 16)}:00.000Z`;
+  // Fast path for the canonical form, called once per event.
+  if (isCanonicalIsoTime(iso)) return `${iso.slice(0, 16)}:00.000Z`;
   const ms = toEpochMs(iso, what);
   return new Date(ms - (((ms % MS_PER_MINUTE) + MS_PER_MINUTE) % MS_PER_MINUTE)).toISOString();
 }
