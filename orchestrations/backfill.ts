@@ -77,8 +77,12 @@ function listingRetry(ingestion: IngestionSettings): RetryOptions {
   return retry;
 }
 
+/** Reasons are cut: up to MAX_LISTED_FAILURES of them travel in every generation's input. */
+const MAX_REASON_LENGTH = 500;
+
 function failureReason(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  const reason = error instanceof Error ? error.message : String(error);
+  return reason.length <= MAX_REASON_LENGTH ? reason : `${reason.slice(0, MAX_REASON_LENGTH - 1)}…`;
 }
 
 export const backfillOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext): Generator<Task, BackfillSummary | undefined, unknown> {
