@@ -49,7 +49,8 @@ function runBuilt(args: string[]): Promise<Outcome> {
   });
 }
 
-function runtime(waitForShutdown: StartRuntime["waitForShutdown"] = () => Promise.reject(new Error("should not serve"))): StartRuntime & { out: () => string; err: () => string } {
+/** By default nobody presses Ctrl-C. */
+function runtime(waitForShutdown: StartRuntime["waitForShutdown"] = () => new Promise<string>(() => undefined)): StartRuntime & { out: () => string; err: () => string } {
   let out = "";
   let err = "";
   return {
@@ -105,6 +106,7 @@ describe("flowtap start", () => {
     let servedUrl = "";
     let answeredWhileServing = 0;
     const io = runtime(async () => {
+      while (!io.out().includes("Ctrl-C stops it")) await new Promise((resolve) => setTimeout(resolve, 20));
       servedUrl = /on (http:\/\/localhost:\d+)\/api/.exec(io.out())?.[1] ?? "";
       answeredWhileServing = (await fetch(`${servedUrl}/api/backfill`, { method: "POST", body: "{}" })).status;
       return "SIGINT";
@@ -119,6 +121,19 @@ describe("flowtap start", () => {
     expect(io.out()).toContain("curl -s -X POST");
     expect(io.out()).toContain("SIGINT: stopping");
     await expect(fetch(`${servedUrl}/api/backfill`, { method: "POST", body: "{}" })).rejects.toThrow();
+  });
+
+  it("stops everything and exits 0 when Ctrl-C comes during the demo", async () => {
+    // Prepare: SIGTERM as soon as the command listens for it, long before the demo could end.
+    const io = runtime(() => Promise.resolve("SIGTERM"));
+
+    // Act
+    const code = await runStart(["--port", "0"], io);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(io.out()).toContain("SIGTERM: stopping");
+    expect(io.out()).not.toContain("summary:");
   });
 
   it("refuses a bad port with exit code 2, naming the option", async () => {

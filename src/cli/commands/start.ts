@@ -125,28 +125,42 @@ export async function runStart(args: readonly string[], runtime: StartRuntime): 
   }
   const plan = planDemo({ ...DEFAULT_DEMO_OPTIONS, seed: options.seed, liveHourIso: liveHourBefore(runtime.nowMs) });
   const progress = createProgressWriter({ write: io.stdout, isTty: runtime.isTty });
-  let system: DemoSystem | undefined;
+  // Listening from the start: Ctrl-C during the demo stops everything cleanly too.
+  const shutdown = runtime.waitForShutdown();
+  const untilShutdown = <T>(work: Promise<T>): Promise<{ done: T } | { signal: string }> =>
+    Promise.race([work.then((done) => ({ done })), shutdown.then((signal) => ({ signal }))]);
+  const stopping = (signal: string): number => {
+    progress.line(`${signal}: stopping`);
+    return 0;
+  };
+  let starting: Promise<DemoSystem> | undefined;
   try {
-    system = await startDemoSystem({ port: options.port, armSeed: armSeedOf(plan.topology), startTime: new Date(plan.liveHourIso) });
+    starting = startDemoSystem({ port: options.port, armSeed: armSeedOf(plan.topology), startTime: new Date(plan.liveHourIso) });
+    const started = await untilShutdown(starting);
+    if ("signal" in started) return stopping(started.signal);
+    const system = started.done;
     progress.line(`local system up: Functions host ${system.baseUrl}/api, Azurite, Event Hubs and ARM endpoints`);
     if (options.demo) {
-      const { summary, report } = await runDemo(system, plan, progress, backfillLikeAUser(system, io, runtime.isTty));
-      progress.line(report);
-      const failed = summary.lost > 0 || summary.duplicates > 0;
+      const demo = await untilShutdown(runDemo(system, plan, progress, backfillLikeAUser(system, io, runtime.isTty)));
+      if ("signal" in demo) return stopping(demo.signal);
+      progress.line(demo.done.report);
+      const failed = demo.done.summary.lost > 0 || demo.done.summary.duplicates > 0;
       if (options.once) return failed ? 1 : 0;
     } else if (options.once) {
       return 0;
     }
     progress.line(nextSteps(system, plan));
-    const signal = await runtime.waitForShutdown();
-    progress.line(`${signal}: stopping`);
-    return 0;
+    return stopping(await shutdown);
   } catch (error) {
     logFailure("flowtap start failed", error);
-    io.stderr(`flowtap start: ${error instanceof Error ? error.message : String(error)}\n`);
+    const portHint = (error as NodeJS.ErrnoException).code === "EADDRINUSE" ? ` (another process uses port ${options.port}: --port N picks another)` : "";
+    io.stderr(`flowtap start: ${error instanceof Error ? error.message : String(error)}${portHint}\n`);
     return 1;
   } finally {
-    await system?.stop();
+    await starting?.then(
+      (system) => system.stop(),
+      () => undefined,
+    );
   }
 }
 
