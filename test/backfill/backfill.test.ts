@@ -69,8 +69,11 @@ describe("backfill end to end", () => {
     await system.host.waitForIdle(); // children already running finish their blob
     const stopped = system.host.getInstance("resume")!;
     const firstRun = stopped.customStatus as BackfillProgress;
+    const childrenOfFirstRun = system.host.listInstances().filter((i) => i.name === OrchestrationNames.ingestBlob && i.instanceId.startsWith("resume:")).length;
     expect(stopped.runtimeStatus).toBe("Terminated");
     expect(firstRun.blobsDone).toBeLessThan(blobs.length);
+    // Terminated: no blob started after it, only the (at most 2) running ones finished.
+    expect(childrenOfFirstRun).toBeLessThanOrEqual(firstRun.blobsDone + 2);
 
     const { status, summary } = await runBackfill(system, { ...range, maxParallelBlobs: 8, backfillId: "resume" });
     const again = await runBackfill(system, { ...range, maxParallelBlobs: 8, backfillId: "resume" });
