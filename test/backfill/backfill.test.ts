@@ -117,6 +117,7 @@ describe("backfill end to end", () => {
     const byNsg = await runBackfill(system, { ...range, subscriptionIds: [nsg!.subscriptionId], resourceGroups: [nsg!.resourceGroup], nsgNames: [nsg!.nsgName] });
     const byFlowLog = await runBackfill(system, { ...range, flowLogNames: [underscoreVnet!.flowLogName], macs: [underscoreVnet!.macAddress.toLowerCase()] });
     const byContainer = await runBackfill(system, { ...range, containers: ["insights-logs-flowlogflowevent"], resourceGroups: ["NetworkWatcherRG"] });
+    const none = await runBackfill(system, { ...range, macs: ["00-00-5E-00-53-01"] });
 
     const selected = blobs.filter((blob) => blob.nic === nsg || blob.nic.kind === "vnet");
     const figures = await readBack(system, selected);
@@ -126,6 +127,7 @@ describe("backfill end to end", () => {
     // Every VNet flow log lives in NetworkWatcherRG; the flow log already backfilled sends nothing again.
     expect(byContainer.summary).toMatchObject({ blobsTotal: 6, blobsDone: 6 });
     expect(byNsg.summary.eventsSent + byFlowLog.summary.eventsSent + byContainer.summary.eventsSent).toBe(figures.tuplesIn);
+    expect(none.summary).toMatchObject({ phase: "completed", blobsTotal: 0, blobsDone: 0, eventsSent: 0, eta: expect.any(String) });
   });
 
   it("marks anomalies found in history as historic and never starts a packet capture for them", async () => {
