@@ -141,8 +141,16 @@ export async function runStart(args: readonly string[], runtime: StartRuntime): 
     const system = started.done;
     progress.line(`local system up: Functions host ${system.baseUrl}/api, Azurite, Event Hubs and ARM endpoints`);
     if (options.demo) {
-      const demo = await untilShutdown(runDemo(system, plan, progress, backfillLikeAUser(system, io, runtime.isTty)));
-      if ("signal" in demo) return stopping(demo.signal);
+      const abort = new AbortController();
+      const running = runDemo(system, plan, progress, backfillLikeAUser(system, io, runtime.isTty), abort.signal);
+      const demo = await untilShutdown(running);
+      if ("signal" in demo) {
+        // Let the demo's step in flight finish while the system is still up, then stop it.
+        abort.abort();
+        const code = stopping(demo.signal);
+        await running.catch(() => undefined);
+        return code;
+      }
       progress.line(demo.done.report);
       const failed = demo.done.summary.lost > 0 || demo.done.summary.duplicates > 0;
       if (options.once) return failed ? 1 : 0;

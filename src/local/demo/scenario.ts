@@ -58,7 +58,7 @@ export type BackfillStep = (from: string, to: string) => Promise<boolean>;
  * The live hour: the minutes before `liveFirstMinute` are in the blobs already (no events: the
  * first event catches them up), then each minute is appended and its commit's event delivered.
  */
-async function appendLive(system: DemoSystem, plan: DemoPlan, blobs: readonly PlannedBlob[], progress: ProgressWriter): Promise<number> {
+async function appendLive(system: DemoSystem, plan: DemoPlan, blobs: readonly PlannedBlob[], progress: ProgressWriter, abortSignal: AbortSignal): Promise<number> {
   const writers = blobs.map((blob) => new FlowLogBlobWriter(system.blobService.getContainerClient(blob.container), blob.path, { now: () => system.now() }));
   const liveStartMs = Date.parse(plan.liveHourIso);
   if (plan.liveFirstMinute > 0) {
@@ -69,6 +69,7 @@ async function appendLive(system: DemoSystem, plan: DemoPlan, blobs: readonly Pl
   let commits = 0;
   const total = plan.liveEndMinute - plan.liveFirstMinute;
   for (let minute = plan.liveFirstMinute; minute < plan.liveEndMinute; minute++) {
+    abortSignal.throwIfAborted();
     // A minute's record is written once the minute is over, as the service does.
     system.advanceClockTo(new Date(liveStartMs + (minute + 1) * MINUTE_IN_MS));
     // The NICs' blobs are written, and their events delivered, independently of each other.
@@ -89,8 +90,11 @@ async function appendLive(system: DemoSystem, plan: DemoPlan, blobs: readonly Pl
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
-/** Runs the whole demo on a started system; the caller prints `report` and stops the system. */
-export async function runDemo(system: DemoSystem, plan: DemoPlan, progress: ProgressWriter, backfill: BackfillStep): Promise<DemoResult> {
+/**
+ * Runs the whole demo on a started system; the caller prints `report` and stops the system.
+ * Aborting stops it at the next step (a live minute, a phase), so the system can stop cleanly.
+ */
+export async function runDemo(system: DemoSystem, plan: DemoPlan, progress: ProgressWriter, backfill: BackfillStep, abortSignal: AbortSignal): Promise<DemoResult> {
   const startedMs = Date.now();
   const history = historicBlobs(plan);
   const live = liveBlobs(plan);
@@ -109,12 +113,15 @@ export async function runDemo(system: DemoSystem, plan: DemoPlan, progress: Prog
     }),
   );
   progress.done();
+  abortSignal.throwIfAborted();
   progress.line(`flowtap backfill --from ${plan.historicFromIso} --to ${plan.liveHourIso}`);
   if (!(await backfill(plan.historicFromIso, plan.liveHourIso))) throw new ServiceError("the backfill of the history failed", { retryable: false });
   const backfilledMs = Date.now();
 
-  const commits = await appendLive(system, plan, live, progress);
+  abortSignal.throwIfAborted();
+  const commits = await appendLive(system, plan, live, progress, abortSignal);
   await system.waitForIdle();
+  abortSignal.throwIfAborted();
   const liveDoneMs = Date.now();
   progress.line(
     `live: minutes ${plan.liveFirstMinute}-${plan.liveEndMinute - 1} of ${plan.liveHourIso.slice(0, 13)}h appended to ${live.length} blobs in ${commits} commits, each delivered to the Event Grid trigger`,
