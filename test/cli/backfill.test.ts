@@ -18,8 +18,8 @@ beforeAll(async () => {
 });
 afterAll(() => system.stop());
 
-async function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
+async function run(args: string[], env: Record<string, string> = {}, isTTY = false): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = Object.assign(new PassThrough(), { isTTY });
   const stderr = new PassThrough();
   const out: Buffer[] = [];
   const err: Buffer[] = [];
@@ -48,6 +48,17 @@ describe("flowtap backfill", () => {
 
     expect(outcome.code).toBe(0);
     expect(outcome.stdout).toMatch(/ {2}blobs: 2 done, 0 failed, 2 total/);
+  });
+
+  it("redraws one progress bar in place on a terminal", async () => {
+    const outcome = await run([...RANGE, "--flow-log", "fl-vnet-app-02", "--id", "cli-tty", "--url", system.host.baseUrl, "--key", system.host.keys.host, "--poll-ms", "20"], {}, true);
+
+    expect(outcome.code).toBe(0);
+    const clearToEndOfLine = "\u001b[K";
+    const [, bar] = outcome.stdout.split("\r").at(-1)!.match(/^(.*)\n/) ?? [];
+    expect(bar).toMatch(new RegExp(`^\\[#{24}\\] 100% 2/2 blobs, 4 events, \\d+ bytes, [\\d.]+ blobs/s`));
+    expect(bar!.endsWith(clearToEndOfLine)).toBe(true);
+    expect(outcome.stdout).toContain(`${clearToEndOfLine}\nbackfill cli-tty: Completed\n`);
   });
 
   it("exits 1 and lists the failed blobs with their reasons", async () => {
