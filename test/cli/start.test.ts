@@ -123,7 +123,7 @@ describe("flowtap start", () => {
     await expect(fetch(`${servedUrl}/api/backfill`, { method: "POST", body: "{}" })).rejects.toThrow();
   });
 
-  it("stops everything and exits 0 when Ctrl-C comes during the demo", async () => {
+  it("stops everything and exits 0 when Ctrl-C comes before the demo ends", async () => {
     // Prepare: SIGTERM as soon as the command listens for it, long before the demo could end.
     const io = runtime(() => Promise.resolve("SIGTERM"));
 
