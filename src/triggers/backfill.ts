@@ -28,9 +28,9 @@ export function backfillLimits(settings: FlowtapSettings): BackfillLimits {
   };
 }
 
-/** The orchestration input of a validated request: backfilled blobs end once caught up (no linger). */
+/** The orchestration input of a validated request (ingestBlob ends a historic run once it is caught up). */
 export function backfillInput(request: BackfillInput["request"], settings: FlowtapSettings): BackfillInput {
-  return { request, blobsPerPage: settings.backfill.blobsPerPage, ingestion: { ...settings.ingestion, lingerInSeconds: 0 } };
+  return { request, blobsPerPage: settings.backfill.blobsPerPage, ingestion: settings.ingestion };
 }
 
 function badRequest(message: string): HttpResponseInit {
