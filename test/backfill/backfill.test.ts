@@ -86,6 +86,23 @@ describe("backfill end to end", () => {
     expect(again.summary).toMatchObject({ blobsDone: blobs.length, eventsSent: 0 });
   });
 
+  it("survives a host restart in the middle: nothing lost, re-sent events byte-identical", async () => {
+    system = await startTestSystem({ settings: { FLOWTAP_BACKFILL_PAGE_BLOBS: "6" } });
+    const range = { from: WEEK.from, to: "2026-11-14T04:00:00Z" };
+    const blobs = await writeHours(system, range.from, range.to);
+    expect((await postBackfill(system, { ...range, maxParallelBlobs: 2, backfillId: "restart" })).status).toBe(202);
+
+    const before = await waitForProgress(system, "restart", (progress) => progress.blobsDone >= 8);
+    const host = await system.restartHost(); // work in flight is abandoned, as when a Functions host dies
+    const status = await host.waitForInstance("restart", { timeoutInMs: 60_000 });
+    await host.waitForIdle();
+
+    const figures = await readBack(system, blobs, { allowDuplicates: true });
+    report(`host restarted after ${before.blobsDone} of ${blobs.length} blobs`, figures);
+    expect(status.runtimeStatus).toBe("Completed");
+    expect(status.output).toMatchObject({ blobsDone: blobs.length, blobsFailed: 0 });
+  });
+
   it("delivers a blob that grows during its backfill exactly once, shared with live ingestion", async () => {
     system = await startTestSystem();
     const growing = [new GrowingBlob(system, nsgNic, 3), new GrowingBlob(system, vnetNic, 3)];
