@@ -5,14 +5,25 @@
  */
 import { mkdtemp, mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, relative, sep } from "node:path";
+import { dirname, join, relative, sep } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runGenerate } from "../../src/cli/commands/generate";
 import { parseRunArgs, runRun, type RunRuntime } from "../../src/cli/commands/run";
-import { eventsOf, flattenFlowLog, type FlowEvent } from "../../src/core";
+import { buildBlobPath, eventsOf, flattenFlowLog, type FlowEvent } from "../../src/core";
+import { fixturePath } from "../core/flowLogFixtures";
 
 const tempDirs: string[] = [];
 const NSG_CONTAINER = "insights-logs-networksecuritygroupflowevent";
+const VNET_CONTAINER = "insights-logs-flowlogflowevent";
+const SUBSCRIPTION = "00000000-0000-0000-0000-000000000042";
+
+/** Writes `content` at `relativePath` (a `/`-separated container/blob path) under `dir`. */
+async function put(dir: string, relativePath: string, content: Buffer): Promise<string> {
+  const file = join(dir, ...relativePath.split("/"));
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, content);
+  return file;
+}
 
 async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "flowtap-run-"));
@@ -45,12 +56,13 @@ async function generatedFolder(): Promise<string> {
   return dir;
 }
 
-/** The ids flattenFlowLog gives every PT1H.json under the folder. */
-async function idsOfFolder(dir: string): Promise<string[]> {
+/** The ids flattenFlowLog gives every PT1H.json under the folder (that `include` keeps). */
+async function idsOfFolder(dir: string, include: (file: string) => boolean = () => true): Promise<string[]> {
   const ids: string[] = [];
   for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile() || entry.name !== "PT1H.json") continue;
     const file = join(entry.parentPath, entry.name);
+    if (!include(file)) continue;
     const [, ...path] = relative(dir, file).split(sep);
     ids.push(...eventsOf(flattenFlowLog(await readFile(file), { blobPath: path.join("/") })).map((event) => event.id));
   }
@@ -82,15 +94,22 @@ describe("flowtap run", () => {
     expect(io.out()).not.toContain("\x1b");
   });
 
-  it("reports a file that is not a flow log by its path, quarantines it, processes the rest and exits 2", async () => {
-    // Prepare: the generated folder plus a truncated blob in the NSG container layout.
-    const source = await generatedFolder();
-    const expected = await idsOfFolder(source);
-    const brokenDir = join(source, NSG_CONTAINER, "resourceId=", "SUBSCRIPTIONS", "00000000-0000-0000-0000-000000000001", "RESOURCEGROUPS", "RG",
-      "PROVIDERS", "MICROSOFT.NETWORK", "NETWORKSECURITYGROUPS", "NSG", "y=2026", "m=11", "d=22", "h=08", "m=00", "macAddress=000D3A000001");
-    await mkdir(brokenDir, { recursive: true });
-    const broken = join(brokenDir, "PT1H.json");
-    await writeFile(broken, '{"records":[{"time":"2026-11-22T08:01:00Z","properties":');
+  it("takes real published flow logs (NSG v1, v2, VNet); a truncated one is reported by path and quarantined, the rest arrive once, exit 2", async () => {
+    // Prepare: published samples under blob paths of both containers, and one truncated sample.
+    const source = await tempDir();
+    const nsgPath = (nsg: string, hour: string, mac: string): string =>
+      `${NSG_CONTAINER}/${buildBlobPath({ kind: "nsg", subscriptionId: SUBSCRIPTION, resourceGroup: "RG-REAL", nsgName: nsg, year: 2026, month: 11, day: 22, hourOfDay: Number(hour), mac })}`;
+    const vnetPath = (flowLog: string, hour: string, mac: string): string =>
+      `${VNET_CONTAINER}/${buildBlobPath({ kind: "vnet", subscriptionId: SUBSCRIPTION, resourceGroup: "NetworkWatcherRG", networkWatcherName: "NetworkWatcher_eastus", flowLogName: flowLog, year: 2026, month: 11, day: 22, hourOfDay: Number(hour), mac })}`;
+    const samples: Array<[string, string]> = [
+      ["nsg-v1/msconnector-sampleOfInputV1.json", nsgPath("NSG-V1", "08", "000D3A000001")],
+      ["nsg-v2/abhishekgangurde-DevReops-PT1H.json", nsgPath("NSG-V2", "09", "000D3A000002")],
+      ["vnet/chshin9-CSP451-Milestone3-PT1H.json", vnetPath("fl-a", "08", "000D3A000003")],
+      ["vnet/sumologic-blob_fixtures_vnetflowlogs.json", vnetPath("fl-b", "09", "000D3A000004")],
+    ];
+    for (const [fixture, blobPath] of samples) await put(source, blobPath, await readFile(fixturePath(fixture)));
+    const truncatedPath = nsgPath("NSG-TRUNCATED", "09", "000D3A000005");
+    const truncated = await put(source, truncatedPath, await readFile(fixturePath("nsg-v2/azure-docs-network-watcher-nsg-flow-logging-overview-md@0076652-v2-truncated.json")));
     const eventsOut = join(await tempDir(), "events.ndjson");
     const io = runtime();
 
@@ -98,11 +117,13 @@ describe("flowtap run", () => {
     const code = await runRun(["--source", source, "--events-out", eventsOut], io);
 
     // Assess
-    expect(code).toBe(2);
-    expect(io.err()).toContain(broken);
-    expect(io.err()).toContain("quarantined as flowtap-quarantine/");
+    expect(code, io.err()).toBe(2);
+    expect(io.err()).toContain(truncated);
+    expect(io.err()).toContain(`quarantined as flowtap-quarantine/${truncatedPath}`);
+    const expected = await idsOfFolder(source, (file) => file !== truncated);
+    expect(expected.length).toBeGreaterThan(4000);
     expect((await eventsIn(eventsOut)).map((event) => event.id).sort()).toEqual(expected);
-    expect(io.out()).toMatch(/duplicates=0 lost=0 /);
+    expect(io.out()).toContain(`tuples=${expected.length} events=${expected.length} distinctIds=${expected.length} duplicates=0 lost=0 `);
   });
 
   it("refuses bad arguments with exit code 2 and a message naming the option", async () => {
