@@ -7,8 +7,6 @@ export const OrchestrationNames = {
   ingestBlob: "ingestBlob",
   /** HTTP-started: fans out over the blobs of a time range. */
   backfill: "backfill",
-  /** One slice of a backfill's blobs (keeps the parent's history bounded). */
-  backfillSlice: "backfillSlice",
   /** One per target: starts, polls and reports a Network Watcher packet capture. */
   packetCapture: "packetCapture",
   /** Started by a detector entity (which does no I/O): publishes its alerts on the alerts hub. */
@@ -28,7 +26,6 @@ export const ActivityNames = {
   readBlockList: "readBlockList",
   processRange: "processRange",
   listBlobs: "listBlobs",
-  findStaleBlobs: "findStaleBlobs",
   publishEvents: "publishEvents",
   resolveCaptureTarget: "resolveCaptureTarget",
   createPacketCapture: "createPacketCapture",
