@@ -4,7 +4,9 @@
  * block as the record it is (so a poison block never swallows its neighbours), sends the encoded
  * events through the Event Hubs sink in size-bounded chunks, quarantines every record with an
  * issue (raw text, blob, block, reason) BEFORE it returns, and returns counts and per-minute
- * anomaly aggregates. Any failure throws: the orchestration then does not advance the checkpoint.
+ * anomaly aggregates. A failure after the events of some leading blocks were all acknowledged
+ * returns a "partial" result for exactly those blocks (so the orchestration commits them and never
+ * sends them again); any other failure throws and the checkpoint does not move.
  */
 import type { ActivityHandler } from "durable-functions";
 import type { Readable } from "node:stream";
@@ -16,9 +18,9 @@ import type { AnomalyRule } from "../src/core/anomaly/rules";
 import { encodeEvent } from "../src/core/encode";
 import type { FlowEvent } from "../src/core/event";
 import { flattenFlowLog } from "../src/core/flatten";
-import { ServiceError, ValidationError } from "../src/errors";
-import { logger } from "../src/logger";
-import type { ProcessRangeInput, ProcessRangeResult } from "../orchestrations/ingestBlob";
+import { FlowLogFormatError, ServiceError, ValidationError } from "../src/errors";
+import { logFailure, logger } from "../src/logger";
+import type { ProcessRangeCounts, ProcessRangeFailure, ProcessRangeInput, ProcessRangeResult } from "../orchestrations/ingestBlob";
 import { parseBlobLocationInput } from "./readBlockList";
 
 export interface ProcessRangeDeps {
@@ -54,6 +56,33 @@ export function partitionKeyOf(strategy: PartitionKeyStrategy, event: FlowEvent)
   if (strategy === "mac") return event.mac ?? undefined;
   if (strategy === "flowLog") return event.blob.split("/y=")[0]?.toUpperCase() || undefined;
   return undefined;
+}
+
+/** Whole blocks' events handed to the sink in one call. */
+interface SendChunk {
+  events: SinkEvent[];
+  /** Aggregated once acknowledged, so the aggregates never cover a block that is not delivered. */
+  flowEvents: FlowEvent[];
+  /** Events of the range before this chunk. */
+  firstEventIndex: number;
+  /** Per block of the chunk: the chunk's events through that block (the sink keeps blocks whole in batches). */
+  unitEnds: number[];
+}
+
+function emptyChunk(firstEventIndex: number): SendChunk {
+  return { events: [], flowEvents: [], firstEventIndex, unitEnds: [] };
+}
+
+/** The aggregates' idempotency id: the blob and the blocks they cover. */
+function sourceIdOf(blobPath: string, firstBlockIndex: number, blockCount: number): string {
+  return `${blobPath}#${firstBlockIndex}-${firstBlockIndex + blockCount - 1}`;
+}
+
+function failureOf(error: unknown): ProcessRangeFailure {
+  const err = error instanceof Error ? error : new Error(String(error));
+  // Bad input stays bad; a service says itself; anything else may be transient, as before.
+  const retryable = err instanceof ServiceError ? err.retryable : !(err instanceof ValidationError || err instanceof FlowLogFormatError);
+  return { name: err.name, message: err.message, retryable };
 }
 
 /** Yields each block's bytes, cut from the stream at the given sizes. */
@@ -99,59 +128,89 @@ export function makeProcessRange(deps: ProcessRangeDeps): ActivityHandler {
       throw error;
     }
 
-    const counts = { tuples: 0, events: 0, bytes: input.countInBytes, records: 0, issues: 0, quarantined: 0 };
-    const lastBlockIndex = input.firstBlockIndex + input.blockSizesInBytes.length - 1;
-    const sourceId = `${blobPath}#${input.firstBlockIndex}-${lastBlockIndex}`;
+    const blockCount = input.blockSizesInBytes.length;
+    const counts: ProcessRangeCounts = { tuples: 0, events: 0, bytes: 0, records: 0, issues: 0, quarantined: 0 };
+    /** The counts after each block read (and quarantined): its events end at `.events` among the range's. */
+    const countsThroughBlock: ProcessRangeCounts[] = [];
     // Aggregated as they go: the range's events are never all held at once.
-    const aggregator = new FlowEventAggregator(aggregateOptionsFor(deps.rules(), sourceId));
-    let pending: SinkEvent[] = [];
+    const aggregator = new FlowEventAggregator(aggregateOptionsFor(deps.rules(), sourceIdOf(blobPath, input.firstBlockIndex, blockCount)));
+    let aggregatedEvents = 0;
+    const aggregateThrough = (chunk: SendChunk, eventEnd: number): void => {
+      for (let index = aggregatedEvents; index < eventEnd; index++) aggregator.add(chunk.flowEvents[index - chunk.firstEventIndex]!);
+      aggregatedEvents = Math.max(aggregatedEvents, eventEnd);
+    };
+    /** Leading events of the range the service acknowledged. */
+    let acknowledgedEvents = 0;
+    let pending = emptyChunk(0);
     let pendingBytes = 0;
+    let sending: SendChunk | undefined;
     /**
      * The chunk being sent: the next chunk is flattened and encoded meanwhile, and sent only once
      * this one is acknowledged (so a failed send never has a later chunk sent after it).
      */
     let inFlight: Promise<unknown> = Promise.resolve();
     const flush = async (): Promise<void> => {
-      if (pending.length === 0) return;
-      const batch = pending;
-      pending = [];
+      if (pending.events.length === 0) return;
+      const chunk = pending;
+      pending = emptyChunk(chunk.firstEventIndex + chunk.events.length);
       pendingBytes = 0;
       await inFlight;
-      inFlight = sink.send(batch);
+      sending = chunk;
+      const onAcknowledged = (count: number): void => {
+        acknowledgedEvents = chunk.firstEventIndex + count;
+      };
+      inFlight = sink.send(chunk.events, { unitEnds: chunk.unitEnds, onAcknowledged }).then(() => aggregateThrough(chunk, chunk.firstEventIndex + chunk.events.length));
       inFlight.catch(() => undefined); // awaited (and rethrown) at the next flush or at the end
     };
 
-    let blockIndex = input.firstBlockIndex;
-    let blockOffset = input.offsetInBytes;
-    for await (const block of blocksOf(stream, input.blockSizesInBytes, where)) {
-      const recordIndex = blockIndex - 1;
-      const result = flattenFlowLog(block, { blobPath, isBlockRange: true, firstRecordIndex: recordIndex, startOffsetInBytes: blockOffset });
-      const reasons = result.issues.map((issue) => issue.message);
-      if (result.records.length > 1) reasons.push(`block ${blockIndex} holds ${result.records.length} records, not one: its events are not sent`);
-      const events = result.records.length === 1 ? result.records[0]!.events : [];
-      counts.records += result.records.length;
-      counts.issues += reasons.length;
-      counts.tuples += events.length + result.issues.filter((issue) => issue.tupleIndex !== null).length;
-      if (reasons.length > 0) {
-        logger.error(`Record ${recordIndex} (block ${blockIndex}) of ${blobPath}: ${reasons.join("; ")}`);
-        // Quarantined before the checkpoint can pass it: a failed write fails the activity.
-        await source.quarantine({ container, path, recordIndex, blockIndex, reason: reasons.join("; "), rawText: block.toString("utf8").replace(/^[\s,\uFEFF]+/, "") });
-        counts.quarantined++;
+    try {
+      let blockIndex = input.firstBlockIndex;
+      let blockOffset = input.offsetInBytes;
+      for await (const block of blocksOf(stream, input.blockSizesInBytes, where)) {
+        const recordIndex = blockIndex - 1;
+        const result = flattenFlowLog(block, { blobPath, isBlockRange: true, firstRecordIndex: recordIndex, startOffsetInBytes: blockOffset });
+        const reasons = result.issues.map((issue) => issue.message);
+        if (result.records.length > 1) reasons.push(`block ${blockIndex} holds ${result.records.length} records, not one: its events are not sent`);
+        const events = result.records.length === 1 ? result.records[0]!.events : [];
+        counts.records += result.records.length;
+        counts.issues += reasons.length;
+        counts.tuples += events.length + result.issues.filter((issue) => issue.tupleIndex !== null).length;
+        if (reasons.length > 0) {
+          logger.error(`Record ${recordIndex} (block ${blockIndex}) of ${blobPath}: ${reasons.join("; ")}`);
+          // Quarantined before the checkpoint can pass it: a failed write fails the activity.
+          await source.quarantine({ container, path, recordIndex, blockIndex, reason: reasons.join("; "), rawText: block.toString("utf8").replace(/^[\s,\uFEFF]+/, "") });
+          counts.quarantined++;
+        }
+        for (const event of events) {
+          const body = encodeEvent(event);
+          const partitionKey = partitionKeyOf(strategy, event);
+          pending.events.push(partitionKey === undefined ? { id: event.id, body } : { id: event.id, body, partitionKey });
+          pending.flowEvents.push(event);
+          pendingBytes += body.length;
+        }
+        pending.unitEnds.push(pending.events.length);
+        counts.events += events.length;
+        counts.bytes += block.length;
+        countsThroughBlock.push({ ...counts });
+        if (pendingBytes >= SEND_CHUNK_SIZE_IN_BYTES) await flush();
+        blockOffset += block.length;
+        blockIndex++;
       }
-      for (const event of events) {
-        const body = encodeEvent(event);
-        const partitionKey = partitionKeyOf(strategy, event);
-        pending.push(partitionKey === undefined ? { id: event.id, body } : { id: event.id, body, partitionKey });
-        pendingBytes += body.length;
-        aggregator.add(event);
-      }
-      counts.events += events.length;
-      if (pendingBytes >= SEND_CHUNK_SIZE_IN_BYTES) await flush();
-      blockOffset += block.length;
-      blockIndex++;
+      await flush();
+      await inFlight;
+    } catch (error) {
+      // The chunk in flight may still be acknowledged: its blocks count as delivered then.
+      await inFlight.catch(() => undefined);
+      const completedBlockCount = countsThroughBlock.filter((through) => through.events <= acknowledgedEvents).length;
+      if (completedBlockCount === 0) throw error;
+      const completed = countsThroughBlock[completedBlockCount - 1]!;
+      if (sending !== undefined) aggregateThrough(sending, completed.events);
+      const failure = failureOf(error);
+      logFailure(`processRange ${where}: stopped after the first ${completedBlockCount} of ${blockCount} blocks, whose ${completed.events} events are acknowledged and to be committed`, error);
+      const sourceId = sourceIdOf(blobPath, input.firstBlockIndex, completedBlockCount);
+      const aggregates = aggregator.result().map((aggregate) => ({ ...aggregate, sourceId }));
+      return { kind: "partial", completedBlockCount, ...completed, aggregates, failure };
     }
-    await flush();
-    await inFlight;
 
     const aggregates = aggregator.result();
     logger.info(`Delivered ${where}: ${counts.events} events from ${counts.records} records, ${counts.quarantined} quarantined`);

@@ -17,7 +17,7 @@ import type { MinuteAggregate } from "../src/core/anomaly/aggregate";
 import { planNextRange, type BlockCheckpoint, type CommittedBlock, type PlannedRange } from "../src/core/blocks";
 import type { BlobLocation } from "../src/core/blobUrl";
 import { hashBlobPath } from "../src/core/eventId";
-import { ValidationError } from "../src/errors";
+import { ServiceError, ValidationError } from "../src/errors";
 import { ActivityNames, EntityNames } from "../src/names";
 import {
   blobKey,
@@ -105,8 +105,21 @@ export interface ProcessRangeCounts {
   quarantined: number;
 }
 
+/** Why a range stopped part-way: enough to fail the instance with the activity's error. */
+export interface ProcessRangeFailure {
+  name: string;
+  message: string;
+  /** false: trying again cannot help (the instance fails once the acknowledged blocks are committed). */
+  retryable: boolean;
+}
+
 export type ProcessRangeResult =
   | ({ kind: "processed"; aggregates: MinuteAggregate[] } & ProcessRangeCounts)
+  /**
+   * The send failed after the events of the range's first `completedBlockCount` blocks (not all) were
+   * acknowledged: counts and aggregates cover exactly those blocks, which are to be committed.
+   */
+  | ({ kind: "partial"; completedBlockCount: number; aggregates: MinuteAggregate[]; failure: ProcessRangeFailure } & ProcessRangeCounts)
   /** The blob cannot serve the planned range (it changed since the block list was read): nothing was sent. */
   | { kind: "stale"; reason: string };
 
@@ -153,6 +166,19 @@ function retryOptionsOf(options: IngestBlobOptions): RetryOptions {
 
 function maxRetryIntervalInMs(options: IngestBlobOptions): number {
   return Math.max(MAX_RETRY_INTERVAL_IN_MS, options.activityRetryIntervalInMs);
+}
+
+function retryDelayInMs(options: IngestBlobOptions, attempt: number): number {
+  return Math.min(options.activityRetryIntervalInMs * 2 ** (attempt - 1), maxRetryIntervalInMs(options));
+}
+
+/** The checkpoint after the first `blockCount` blocks of a planned range (planned the same way, so its digest is right). */
+function partOfRange(blocks: readonly CommittedBlock[], from: BlockCheckpoint, plan: PlannedRange, blockCount: number, options: IngestBlobOptions): BlockCheckpoint {
+  const part = planNextRange(blocks, from, { maxRangeSizeInBytes: options.maxRangeSizeInBytes, maxBlockCount: blockCount });
+  if (part.kind !== "range" || part.firstBlockIndex !== plan.firstBlockIndex || part.blockCount !== blockCount || blockCount > plan.blockCount) {
+    throw new ValidationError(`processRange reported ${blockCount} completed blocks of a range of ${plan.blockCount} from block ${plan.firstBlockIndex}: not a part of it`);
+  }
+  return part.next;
 }
 
 function addSeconds(date: Date, seconds: number): Date {
@@ -209,6 +235,8 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (context: 
   let finalCheck = false;
   /** The block list was read after the last advance: caught up on it, no re-read is needed. */
   let listIsFresh = false;
+  /** Attempts of processRange that ended in a failure since the last range fully delivered (a partial one included). */
+  let failedAttempts = 0;
 
   for (;;) {
     if (steps >= options.rangesPerGeneration) {
@@ -304,7 +332,8 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (context: 
     // so an owner whose claim lapsed during the backoff never sends a range another owner took.
     let result: ProcessRangeResult | undefined;
     let lostTo: CheckpointState | undefined;
-    for (let attempt = 1; result === undefined && lostTo === undefined; attempt++) {
+    let attempt = failedAttempts + 1;
+    for (; result === undefined && lostTo === undefined; attempt++) {
       try {
         result = (yield context.df.callActivity(ActivityNames.processRange, rangeInput(location, plan, blocks))) as ProcessRangeResult;
       } catch (error) {
@@ -313,7 +342,7 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (context: 
           yield context.df.callEntity(entity, CheckpointOperations.release, { owner });
           throw error;
         }
-        const delayInMs = Math.min(options.activityRetryIntervalInMs * 2 ** (attempt - 1), maxRetryIntervalInMs(options));
+        const delayInMs = retryDelayInMs(options, attempt);
         log(`processRange attempt ${attempt} of ${options.activityMaxAttempts} failed (${error instanceof Error ? error.message : String(error)}); retrying in ${delayInMs} ms`);
         yield waitUntil(new Date(context.df.currentUtcDateTime.getTime() + delayInMs));
         const renewed = (yield claimRange()) as ClaimResult;
@@ -334,7 +363,9 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (context: 
       continue;
     }
 
-    const advanceInput: AdvanceInput = { owner, from: checkpoint, to: plan.next, events: result.events, nowIso: nowIso() };
+    // Part-way: commit exactly the blocks whose events were all acknowledged, so they are never sent again.
+    const to = result.kind === "partial" ? partOfRange(blocks, checkpoint, plan, result.completedBlockCount, options) : plan.next;
+    const advanceInput: AdvanceInput = { owner, from: checkpoint, to, events: result.events, nowIso: nowIso() };
     const advanced = (yield context.df.callEntity(entity, CheckpointOperations.advance, advanceInput)) as AdvanceResult;
     if (advanced.outcome === "refused") {
       // Only after our claim expired and another owner took the range over: it was sent twice.
@@ -343,7 +374,7 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (context: 
       blocks = undefined;
       continue;
     }
-    checkpoint = plan.next;
+    checkpoint = to;
     finalCheck = false;
     listIsFresh = false;
     progress.ranges++;
@@ -352,5 +383,22 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (context: 
     progress.bytes += result.bytes;
     progress.quarantined += result.quarantined;
     if (result.aggregates.length > 0) signalDetectors(context, result.aggregates, input.historic ?? false);
+    if (result.kind === "processed") {
+      failedAttempts = 0;
+      continue;
+    }
+
+    // The rest of the range failed: retry it under the same policy (the advance released the claim:
+    // another owner may take it meanwhile), or fail with the activity's error, the delivered part committed.
+    const { failure } = result;
+    failedAttempts = attempt - 1;
+    const committed = `the first ${result.completedBlockCount} of ${plan.blockCount} blocks are delivered and committed`;
+    if (!failure.retryable || failedAttempts >= options.activityMaxAttempts) {
+      throw new ServiceError(`processRange failed part-way (${committed}): ${failure.name}: ${failure.message}`, { retryable: failure.retryable });
+    }
+    const delayInMs = retryDelayInMs(options, failedAttempts);
+    log(`processRange attempt ${failedAttempts} of ${options.activityMaxAttempts} failed part-way (${committed}): ${failure.message}; retrying the rest in ${delayInMs} ms`);
+    yield waitUntil(new Date(context.df.currentUtcDateTime.getTime() + delayInMs));
+    blocks = undefined;
   }
 };

@@ -4,7 +4,9 @@
  * With `eventsPerMessage` above 1, up to that many events of one key travel as one message whose
  * body is a JSON array (Data Explorer "multijson"). Transient failures are retried by the SDK and
  * then by a bounded backoff around each batch; whatever still fails throws a ServiceError, and
- * the caller must not advance its checkpoint. Re-sent events are byte-identical (design §3).
+ * the caller must not advance its checkpoint past what `onAcknowledged` reported. Batches end
+ * between the caller's units (record blocks) whenever a unit fits a batch, so a failure part-way
+ * leaves whole units acknowledged. Re-sent events are byte-identical (design §3).
  */
 import type { EventData, EventDataBatch, EventHubProducerClient, RetryOptions } from "@azure/event-hubs";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -39,6 +41,17 @@ export interface SendRetryOptions {
   maxDelayInMs?: number;
 }
 
+export interface SendOptions {
+  /**
+   * Where the caller's units end (a record block's events), as counts of leading events, ascending.
+   * A batch that cannot take the next unit whole is sent before it, unless the unit alone exceeds a
+   * batch or spans partition keys: then it is split like any other events.
+   */
+  unitEnds?: readonly number[];
+  /** Called after each acknowledged batch with the number of leading events acknowledged so far. */
+  onAcknowledged?: (acknowledgedEventCount: number) => void;
+}
+
 export interface CreateEventHubsSinkOptions {
   /** Default: settings.eventHubName (pass settings.alertsEventHubName for alerts). */
   eventHubName?: string;
@@ -50,8 +63,11 @@ export interface CreateEventHubsSinkOptions {
 
 export interface EventHubsSink {
   readonly eventHubName: string;
-  /** Sends every event, in order per partition key; resolves once the service acknowledged all. */
-  send(events: Iterable<SinkEvent>): Promise<SendTotals>;
+  /**
+   * Sends every event in input order (batches one after the other), so the acknowledged events are
+   * always a prefix of the input; resolves once the service acknowledged all.
+   */
+  send(events: Iterable<SinkEvent>, options?: SendOptions): Promise<SendTotals>;
   /** Everything this sink sent since it was created. */
   readonly totals: Readonly<SendTotals>;
   close(): Promise<void>;
@@ -67,6 +83,10 @@ const CONTENT_TYPE = "application/json";
  * count, the partition key), so the packed body plus framing still passes `tryAdd`.
  */
 const PACKED_MESSAGE_OVERHEAD_IN_BYTES = 1024;
+/** A message's framing before one was measured (ids, properties, partition key): about 200 bytes. */
+const INITIAL_MESSAGE_FRAMING_IN_BYTES = 256;
+/** Ids of one send differ by a few digits: room for a longer id than the one measured. */
+const MESSAGE_FRAMING_MARGIN_IN_BYTES = 16;
 
 export function createEventHubsSink(settings: EventHubSettings, options: CreateEventHubsSinkOptions = {}): EventHubsSink {
   const eventHubName = options.eventHubName ?? settings.eventHubName;
@@ -112,6 +132,8 @@ class ProducerSink implements EventHubsSink {
   private readonly maxDelayInMs: number;
   /** Calls run one after the other, so batches never interleave or overtake each other. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** The largest framing a message added to a batch cost beyond its body: sizes units before they are added. */
+  private messageFramingInBytes = INITIAL_MESSAGE_FRAMING_IN_BYTES;
 
   constructor(
     private readonly producer: EventHubProducerClient,
@@ -126,8 +148,8 @@ class ProducerSink implements EventHubsSink {
     this.maxDelayInMs = retry.maxDelayInMs ?? 30_000;
   }
 
-  send(events: Iterable<SinkEvent>): Promise<SendTotals> {
-    const result = this.queue.then(() => this.sendInOrder(Array.from(events)));
+  send(events: Iterable<SinkEvent>, options: SendOptions = {}): Promise<SendTotals> {
+    const result = this.queue.then(() => this.sendInOrder(Array.from(events), options));
     this.queue = result.catch(() => undefined);
     return result;
   }
@@ -136,28 +158,59 @@ class ProducerSink implements EventHubsSink {
     await this.producer.close();
   }
 
-  private async sendInOrder(events: SinkEvent[]): Promise<SendTotals> {
+  private async sendInOrder(events: SinkEvent[], options: SendOptions): Promise<SendTotals> {
     const sent = emptyTotals();
+    const unitEnds = new Set(options.unitEnds);
+    /** Leading events acknowledged, and leading events added to batches (the current one included). */
+    let acknowledged = 0;
+    let added = 0;
     const groups = groupByPartitionKey(events);
     for (const [index, group] of groups.entries()) {
       let batch = await this.createBatch(group.partitionKey);
       // The first batch tells the link's limit: refuse what can never fit before anything is sent.
       if (index === 0) for (const event of events) assertFits(event, this.largestEventInBytes(batch.maxSizeInBytes));
-      let eventsInBatch = 0;
-      for (const message of this.messagesOf(group.events, batch.maxSizeInBytes)) {
+      const sendCurrentBatch = async (): Promise<void> => {
+        await this.sendBatch(batch, added - acknowledged, sent);
+        acknowledged = added;
+        options.onAcknowledged?.(acknowledged);
+      };
+      const messages = [...this.messagesOf(group.events, batch.maxSizeInBytes)];
+      for (const [messageIndex, message] of messages.entries()) {
+        if (batch.count > 0 && unitEnds.has(added) && !this.unitFits(batch, messages, messageIndex, added, unitEnds)) {
+          await sendCurrentBatch();
+          batch = await this.createBatch(group.partitionKey);
+        }
         const eventData = toEventData(message);
+        const sizeBefore = batch.sizeInBytes;
         if (!batch.tryAdd(eventData)) {
           if (batch.count === 0) throw tooLarge(message, batch);
-          await this.sendBatch(batch, eventsInBatch, sent);
+          await sendCurrentBatch();
           batch = await this.createBatch(group.partitionKey);
-          eventsInBatch = 0;
           if (!batch.tryAdd(eventData)) throw tooLarge(message, batch);
+        } else if (batch.count > 1) {
+          // Measured on a batch's later messages: its first one also carries the batch envelope.
+          this.messageFramingInBytes = Math.max(this.messageFramingInBytes, batch.sizeInBytes - sizeBefore - message.body.byteLength);
         }
-        eventsInBatch += message.events.length;
+        added += message.events.length;
       }
-      if (batch.count > 0) await this.sendBatch(batch, eventsInBatch, sent);
+      if (batch.count > 0) await sendCurrentBatch();
     }
     return sent;
+  }
+
+  /**
+   * Whether the unit starting at `messages[first]` (after `eventsBefore` events) fits what is left
+   * of the batch, or cannot fit any batch (then it fills this one like any events).
+   */
+  private unitFits(batch: EventDataBatch, messages: readonly OutgoingMessage[], first: number, eventsBefore: number, unitEnds: ReadonlySet<number>): boolean {
+    let sizeInBytes = 0;
+    let eventEnd = eventsBefore;
+    for (let index = first; index < messages.length; index++) {
+      sizeInBytes += messages[index].body.byteLength + this.messageFramingInBytes + MESSAGE_FRAMING_MARGIN_IN_BYTES;
+      eventEnd += messages[index].events.length;
+      if (unitEnds.has(eventEnd)) break;
+    }
+    return sizeInBytes > batch.maxSizeInBytes || batch.sizeInBytes + sizeInBytes <= batch.maxSizeInBytes;
   }
 
   /** Single events, or JSON arrays of up to eventsPerMessage events that fit a batch with room to spare. */

@@ -6,13 +6,13 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { readSettings } from "../../src/config";
 import { FLOWTAP_EVENT_ID_PROPERTY } from "../../src/adapters/eventHubsSink";
-import { ALERTS_HUB, readHubEvents, type LocalSystem } from "../../src/local/system";
+import { ALERTS_HUB, FLOWS_HUB, readHubEvents, type LocalSystem } from "../../src/local/system";
 import { ActivityNames, EntityNames, OrchestrationNames, TriggerNames } from "../../src/names";
 import { checkpointEntityKey, type CheckpointState } from "../../orchestrations/checkpoint";
 import { detectorEntityKey } from "../../orchestrations/detector";
 import { BLOB_REWRITTEN_EVENT_TYPE, ingestBlobInput, ingestInstanceId } from "../../orchestrations/ingestBlob";
 import { generateRecords } from "../../src/core/generate";
-import { GrowingBlob, HOUR_ISO, nsgNic, readBack, startTestSystem, topology, vnetNic } from "./helpers";
+import { expectedEvents, GrowingBlob, HOUR_ISO, nsgNic, readBack, startTestSystem, topology, vnetNic } from "./helpers";
 
 let system: LocalSystem | undefined;
 afterEach(async () => {
@@ -26,6 +26,16 @@ function report(scenario: string, figures: { tuplesIn: number; distinctOut: numb
 
 /** One block per range, so a blob of a few minutes takes several ranges. */
 const ONE_BLOCK_PER_RANGE = { FLOWTAP_MAX_RANGE_BYTES: "1" };
+
+/** Batches of about two and a half minutes' events (4 tuples of ~780 bytes each): without keeping blocks whole, a batch would end inside a block. */
+const BATCHES_OF_TWO_BLOCKS = { FLOWTAP_MAX_BATCH_BYTES: "10000" };
+/** The SDK's 4 tries (its default maxRetries 3) for each of the sink's 3 attempts: one batch's every retry. */
+const SENDS_TO_EXHAUST_RETRIES = 4 * 3;
+
+/** The record index of an event id `{blobHash}-{record}-{tuple}`. */
+function recordOf(eventId: string): number {
+  return Number(eventId.split("-")[1]);
+}
 
 async function deliverLatest(system: LocalSystem, commits: { events: { eventGrid: unknown } }[]): Promise<void> {
   await system.host.invokeEventGrid(TriggerNames.blobCreatedEventGrid, commits.at(-1)!.events.eventGrid);
@@ -180,6 +190,59 @@ describe("live ingestion under faults", () => {
     expect((status?.output as { progress: { generations: number } }).progress.generations).toBeGreaterThanOrEqual(4);
     expect(system.host.getHistory(ingestInstanceId(blob)).length).toBeLessThan(40);
     expect(system.host.getEntityState(EntityNames.detector, detectorEntityKey({ key: vnetNic.macAddress, mac: vnetNic.macAddress, resourceId: null }))).toBeDefined();
+  });
+
+  it("commits exactly the acknowledged blocks when a send fails part-way for good (hub disabled), and sends none of them again once it is back", async () => {
+    // Prepare: 8 minutes in one range; the hub accepts two batches, then refuses the third as disabled (not retryable).
+    system = await startTestSystem({ settings: BATCHES_OF_TWO_BLOCKS });
+    const blob = new GrowingBlob(system, nsgNic);
+    const commits = await blob.appendMinutes(8);
+    system.eventHubs.injectFaults({ kind: "entity-disabled", count: 1, hub: FLOWS_HUB, afterSends: 2 });
+
+    // Act
+    await deliverLatest(system, commits);
+    await system.host.waitForIdle();
+
+    // Assess: failed with the send's error; the checkpoint holds exactly the blocks whose events were all acknowledged.
+    const status = system.host.getInstance(ingestInstanceId(blob));
+    expect(status?.runtimeStatus).toBe("Failed");
+    expect(status?.failure?.errorMessage).toMatch(/failed part-way .*MessagingEntityDisabledError|failed part-way .*disabled/);
+    const state = system.host.getEntityState<CheckpointState>(EntityNames.checkpoint, checkpointEntityKey(blob))!;
+    const acknowledgedIds = system.eventHubs.events(FLOWS_HUB).map((event) => String(event.properties[FLOWTAP_EVENT_ID_PROPERTY]));
+    const committedRecords = state.blockCount - 1; // the head block holds no record
+    expect(committedRecords).toBeGreaterThan(0);
+    expect(committedRecords).toBeLessThan(8);
+    expect(state).toMatchObject({ eventsEmitted: acknowledgedIds.length, rangesCommitted: 1, claim: null });
+    const idsOfCommittedRecords = [...(await expectedEvents(system, blob)).keys()].filter((id) => recordOf(id) < committedRecords);
+    expect(acknowledgedIds.sort()).toEqual(idsOfCommittedRecords.sort());
+
+    // The hub is back: the next minute's event starts ingestion again, from the checkpoint.
+    await deliverLatest(system, await blob.appendMinutes(1));
+    await system.host.waitForIdle();
+    const figures = await readBack(system, [blob]);
+    report(`hub disabled after two batches (${committedRecords} of 8 records committed), then back`, figures);
+    expect(figures.duplicates).toBe(0);
+    expect(system.host.getInstance(ingestInstanceId(blob))?.runtimeStatus).toBe("Completed");
+  });
+
+  it("commits the acknowledged blocks when ServerBusy outlasts the sink's retries part-way, then retries only the rest", async () => {
+    // Prepare: the hub accepts two batches, then throttles the third through every retry of the sink.
+    system = await startTestSystem({ settings: BATCHES_OF_TWO_BLOCKS });
+    const blob = new GrowingBlob(system, vnetNic);
+    const commits = await blob.appendMinutes(8);
+    system.eventHubs.injectFaults({ kind: "server-busy", count: SENDS_TO_EXHAUST_RETRIES, hub: FLOWS_HUB, afterSends: 2 });
+
+    // Act
+    await deliverLatest(system, commits);
+    await system.host.waitForIdle();
+
+    // Assess: everything once; the range was committed in two advances (the acknowledged part, then the rest).
+    const figures = await readBack(system, [blob]);
+    report(`ServerBusy x${SENDS_TO_EXHAUST_RETRIES} after two batches (the sink's retries exhausted), then clear`, figures);
+    expect(system.eventHubs.sendOutcomes().refusedServerBusy).toBe(SENDS_TO_EXHAUST_RETRIES);
+    const status = system.host.getInstance(ingestInstanceId(blob));
+    expect(status?.output).toMatchObject({ outcome: "caughtUp", progress: { ranges: 2, events: figures.tuplesIn } });
+    expect(system.host.faults.activityInvocations(ActivityNames.processRange)).toBe(2);
   });
 
   it.each([

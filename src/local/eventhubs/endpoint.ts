@@ -42,12 +42,16 @@ export interface StartEventHubsEndpointOptions {
  * `server-busy` refuses them with `com.microsoft:server-busy`; `timeout` never settles them, so the
  * client's send times out. `storeEventsOfTimedOutSends` keeps the events of a timed-out send, as
  * when the service stored a batch but its acknowledgement was lost (the client then sends duplicates).
+ * `entity-disabled` refuses them with `com.microsoft:entity-disabled` (not retryable: an operator
+ * disabled the hub).
  */
 export interface InjectFaultsOptions {
-  kind: "server-busy" | "timeout";
+  kind: "server-busy" | "timeout" | "entity-disabled";
   count: number;
   hub?: string;
   storeEventsOfTimedOutSends?: boolean;
+  /** Sends (to `hub`, or to any hub) that go through untouched before the faults begin; default 0. */
+  afterSends?: number;
 }
 
 /** An event as a test reads it back from the endpoint. */
@@ -121,6 +125,7 @@ interface IdempotentProducer {
 
 interface PendingFault extends InjectFaultsOptions {
   remaining: number;
+  sendsToLetThrough: number;
 }
 
 /** A rhea body section: data (0x75) holds one Buffer, or several in a batch envelope; sequence is 0x76. */
@@ -161,6 +166,10 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
   function takeFault(hub: string): PendingFault | undefined {
     const fault = faults.find((candidate) => candidate.hub === undefined || candidate.hub === hub);
     if (!fault) return undefined;
+    if (fault.sendsToLetThrough > 0) {
+      fault.sendsToLetThrough -= 1;
+      return undefined;
+    }
     fault.remaining -= 1;
     if (fault.remaining === 0) faults.splice(faults.indexOf(fault), 1);
     return fault;
@@ -239,6 +248,10 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
         condition: "com.microsoft:server-busy",
         description: `The request was terminated because the entity is being throttled. Please wait 4 seconds and try again. (local fault injection, ${fault.remaining} left)`,
       });
+      return;
+    }
+    if (fault?.kind === "entity-disabled") {
+      delivery.reject({ condition: "com.microsoft:entity-disabled", description: `Messaging entity '${target}' is currently disabled. (local fault injection, ${fault.remaining} left)` });
       return;
     }
     if (fault?.kind === "timeout") {
@@ -509,7 +522,11 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
         throw new ConfigurationError(`injectFaults: count must be a positive integer, got ${fault.count}`);
       }
       if (fault.hub !== undefined) requireHub(fault.hub, "injectFaults");
-      faults.push({ ...fault, remaining: fault.count });
+      const sendsToLetThrough = fault.afterSends ?? 0;
+      if (!Number.isInteger(sendsToLetThrough) || sendsToLetThrough < 0) {
+        throw new ConfigurationError(`injectFaults: afterSends must be a non-negative integer, got ${fault.afterSends}`);
+      }
+      faults.push({ ...fault, remaining: fault.count, sendsToLetThrough });
     },
     events(hub, partitionId) {
       return logsOf(hub, partitionId, "events").flatMap(([id, log]) => log.events.map((event) => toLocalEvent(id, event)));
