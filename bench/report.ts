@@ -3,7 +3,7 @@
  * comes from a ratio (or a bound) measured in the same run, so a noisy machine moves it little.
  */
 import { writeFile } from "node:fs/promises";
-import { cpus, freemem, release, totalmem, type as osType } from "node:os";
+import { cpus, freemem, loadavg, release, totalmem, type as osType } from "node:os";
 
 /** `>=` / `<`: what the compared number must be; `of` says which number is compared. */
 export interface BenchTarget {
@@ -36,6 +36,8 @@ export interface MachineInfo {
   cpuModel: string;
   memoryInBytes: number;
   freeMemoryInBytesAtStart: number;
+  /** 1-minute load average at the start: how busy the machine was (others' work shares the cores). */
+  loadAverageAtStart: number;
   os: string;
 }
 
@@ -56,6 +58,7 @@ export function machineInfo(): MachineInfo {
     cpuModel: cpuList[0]?.model.trim() ?? "unknown",
     memoryInBytes: totalmem(),
     freeMemoryInBytesAtStart: freemem(),
+    loadAverageAtStart: loadavg()[0] ?? Number.NaN,
     os: `${osType()} ${release()} ${process.arch}`,
   };
 }
