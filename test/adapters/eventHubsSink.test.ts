@@ -39,7 +39,7 @@ describe("Event Hubs sink with the real producer on the local endpoint", () => {
   const sinks: EventHubsSink[] = [];
 
   beforeAll(async () => {
-    const hubs = Array.from({ length: 10 }, (_, i) => ({ name: `flows${i + 1}`, partitionCount: 4 }));
+    const hubs = Array.from({ length: 12 }, (_, i) => ({ name: `flows${i + 1}`, partitionCount: 4 }));
     [eh, smallLink] = await Promise.all([
       startEventHubsEndpoint({ hubs }),
       startEventHubsEndpoint({ hubs: [{ name: "small", partitionCount: 2 }], maxMessageSizeInBytes: SMALL_LINK_IN_BYTES }),
@@ -201,6 +201,23 @@ describe("Event Hubs sink with the real producer on the local endpoint", () => {
     expect(failure).toBeInstanceOf(ServiceError);
     expect(failure).toMatchObject({ retryable: true });
     expect(eh.eventCount(hub)).toBe(0);
+  });
+
+  it("ends batches between units that fit one and reports the acknowledged events: a failure part-way leaves whole units acknowledged", async () => {
+    // Seven of these events fit a 3,600-byte batch: a batch of whole 3-event units takes six.
+    const { sink, hub } = sinkFor({ maxBatchSizeInBytes: 3600 });
+    const events = flowEvents(18, () => "000D3A000001", "x".repeat(150));
+    const unitEnds = [3, 6, 9, 12, 15, 18];
+    const acknowledged: number[] = [];
+    eh.injectFaults({ kind: "entity-disabled", count: 1, hub, afterSends: 2 });
+
+    const failure = await sink.send(events, { unitEnds, onAcknowledged: (count) => acknowledged.push(count) }).catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(ServiceError);
+    expect(failure).toMatchObject({ retryable: false, message: expect.stringContaining("MessagingEntityDisabledError") });
+    expect(acknowledged).toHaveLength(2);
+    expect(acknowledged.every((count) => unitEnds.includes(count))).toBe(true);
+    expect(storedIds(eh.events(hub))).toEqual(events.slice(0, acknowledged.at(-1)).map((event) => event.id));
   });
 
   it("fails with a non-retryable ServiceError, cause attached, when the hub does not exist", async () => {
