@@ -27,19 +27,22 @@ export interface PlanGeneratedBlobsOptions {
   /** Approximate size of each blob (it decides the tuples per minute). */
   blobSizeInBytes: number;
   seed?: number;
+  /** Tuples per record (one record = one block); default the generator's 600. */
+  maxTuplesPerRecord?: number;
 }
 
 export interface GeneratedBlobPlan {
   topology: Topology;
   blob: PlannedBlob;
   tuplesPerMinute: number;
+  maxTuplesPerRecord: number | undefined;
 }
 
 /** One blob per NIC for one hour, NSG and VNet alternating, each about `blobSizeInBytes`. */
 export function planGeneratedBlobs(options: PlanGeneratedBlobsOptions): GeneratedBlobPlan[] {
   const topology = buildTopology({ seed: options.seed ?? BENCH_SEED, nics: options.blobCount });
   const tuplesPerMinute = Math.max(1, Math.round(options.blobSizeInBytes / MINUTES_PER_HOUR / GENERATED_BYTES_PER_TUPLE));
-  return [...planBlobs(topology, BENCH_HOUR_ISO, 1)].map((blob) => ({ topology, blob, tuplesPerMinute }));
+  return [...planBlobs(topology, BENCH_HOUR_ISO, 1)].map((blob) => ({ topology, blob, tuplesPerMinute, maxTuplesPerRecord: options.maxTuplesPerRecord }));
 }
 
 /** Counts the tuples of the records that pass through. */
@@ -55,7 +58,7 @@ export class TupleCounter {
 
 /** The blob's block texts (head, records, tail), generated lazily. */
 export function generatedBlockTexts(plan: GeneratedBlobPlan, counter: TupleCounter): Generator<string> {
-  const records = generateRecords({ topology: plan.topology, nic: plan.blob.nic, hourIso: plan.blob.hourIso, tuplesPerMinute: plan.tuplesPerMinute });
+  const records = generateRecords({ topology: plan.topology, nic: plan.blob.nic, hourIso: plan.blob.hourIso, tuplesPerMinute: plan.tuplesPerMinute, maxTuplesPerRecord: plan.maxTuplesPerRecord });
   return serializeBlob(counter.count(records));
 }
 

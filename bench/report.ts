@@ -29,6 +29,9 @@ export interface BenchFigure {
   details?: Record<string, number | string>;
   /** How the figure is measured, what limits it, or why it is pending. */
   note?: string;
+  /** When and by which command it was measured (results.json keeps figures of sections not re-run). */
+  measuredAt?: string;
+  measuredBy?: string;
 }
 
 export interface MachineInfo {

@@ -3,6 +3,7 @@
  * `bench/results.json`. `--quick` runs small sizes; `--only core,eventhubs,...` picks sections.
  */
 import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { runCoreBench } from "./core";
@@ -178,6 +179,21 @@ export async function runBench(options: BenchOptions, progress: (line: string) =
   return figures;
 }
 
+/** The section a figure belongs to: its id's first part (`memory.peakRss` → memory). */
+const sectionOf = (figure: BenchFigure): string => figure.id.split(".")[0]!;
+
+/**
+ * The new figures plus, from the existing results file, those of the sections this run skipped
+ * (each keeps its measuredAt and measuredBy), in section order.
+ */
+export async function withFiguresNotRerun(path: string, sections: readonly BenchSection[], figures: readonly BenchFigure[]): Promise<BenchFigure[]> {
+  if (sections.length === BENCH_SECTIONS.length || !existsSync(path)) return [...figures];
+  const previous = (JSON.parse(await readFile(path, "utf8")) as Partial<BenchResults>).figures ?? [];
+  const kept = previous.filter((figure) => !(sections as readonly string[]).includes(sectionOf(figure)));
+  const order = (figure: BenchFigure): number => (BENCH_SECTIONS as readonly string[]).indexOf(sectionOf(figure));
+  return [...kept, ...figures].map((figure, index) => ({ figure, index })).sort((a, b) => order(a.figure) - order(b.figure) || a.index - b.index).map(({ figure }) => figure);
+}
+
 export async function main(args: readonly string[]): Promise<number> {
   let options: BenchOptions;
   try {
@@ -195,9 +211,12 @@ export async function main(args: readonly string[]): Promise<number> {
   }
   const start = performance.now();
   const figures = await runBench(options, (line) => process.stderr.write(`${line}\n`));
+  const date = new Date().toISOString();
+  const command = `npm run bench${args.length > 0 ? ` -- ${args.join(" ")}` : ""}`;
+  for (const figure of figures) Object.assign(figure, { measuredAt: date, measuredBy: command });
   const results: BenchResults = {
-    date: new Date().toISOString(),
-    command: `npm run bench${args.length > 0 ? ` -- ${args.join(" ")}` : ""}`,
+    date,
+    command,
     machine: machineInfo(),
     node: process.version,
     options: { ...options, resultsPath: undefined, fixturesDir: undefined, rootDir: undefined },
@@ -206,6 +225,7 @@ export async function main(args: readonly string[]): Promise<number> {
   };
   process.stdout.write(formatTable(figures));
   if (options.resultsPath) {
+    results.figures = await withFiguresNotRerun(options.resultsPath, options.sections, figures);
     await writeResults(options.resultsPath, results);
     process.stdout.write(`results: ${options.resultsPath}\n`);
   }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCoreBench } from "../../bench/core";
 import { EVENT_HUBS_BENCH_HUBS, runEventHubsBench } from "../../bench/eventHubs";
 import { formatTable, machineInfo, measured, pending, writeResults } from "../../bench/report";
-import { BenchUsageError, parseBenchArgs } from "../../bench/run";
+import { BenchUsageError, parseBenchArgs, withFiguresNotRerun } from "../../bench/run";
 import { startEventHubsEndpoint, type LocalEventHubsEndpoint } from "../../src/local/eventhubs";
 
 const ROOT = resolve(__dirname, "../..");
@@ -85,6 +85,21 @@ describe("bench figures on tiny inputs", () => {
 });
 
 describe("bench results file", () => {
+  it("a partial run replaces only its sections' figures and keeps the others in section order", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "flowtap-bench-"));
+    try {
+      const path = join(dir, "results.json");
+      const old = (id: string) => measured({ id, label: id, value: 1, unit: "x", measuredAt: "2026-11-22T10:00:00.000Z" });
+      await writeResults(path, { date: "", command: "", machine: machineInfo(), node: "", options: {}, durationInSeconds: 0, figures: [old("core.generated"), old("memory.peakRss"), old("latency.p99")] });
+
+      const merged = await withFiguresNotRerun(path, ["memory"], [measured({ id: "memory.peakRss", label: "new", value: 2, unit: "MB" })]);
+
+      expect(merged.map((figure) => [figure.id, figure.value])).toEqual([["core.generated", 1], ["memory.peakRss", 2], ["latency.p99", 1]]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("writes the figures with the machine and Node version", async () => {
     const dir = await mkdtemp(join(tmpdir(), "flowtap-bench-"));
     try {
