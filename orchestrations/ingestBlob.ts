@@ -9,6 +9,8 @@
  * "blobUpdated" events; before a live run ends it drains them and re-reads the block list once
  * more (a backfill run, `historic`, ends as soon as it is caught up).
  * A rewritten blob is reset to its start and reprocessed, with a `flowtap.blobRewritten` warning.
+ * A range that fails part-way is committed up to its wholly acknowledged blocks (so they are never
+ * sent again) before the rest is retried or the instance fails.
  */
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler, RetryOptions, Task, TimerTask } from "durable-functions";
