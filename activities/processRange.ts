@@ -135,32 +135,42 @@ export function makeProcessRange(deps: ProcessRangeDeps): ActivityHandler {
     // Aggregated as they go: the range's events are never all held at once.
     const aggregator = new FlowEventAggregator(aggregateOptionsFor(deps.rules(), sourceIdOf(blobPath, input.firstBlockIndex, blockCount)));
     let aggregatedEvents = 0;
-    const aggregateThrough = (chunk: SendChunk, eventEnd: number): void => {
-      for (let index = aggregatedEvents; index < eventEnd; index++) aggregator.add(chunk.flowEvents[index - chunk.firstEventIndex]!);
-      aggregatedEvents = Math.max(aggregatedEvents, eventEnd);
+    /** Chunks handed to the sink whose events are not all aggregated yet, in order. */
+    const unaggregated: SendChunk[] = [];
+    const aggregateThrough = (eventEnd: number): void => {
+      while (unaggregated.length > 0 && aggregatedEvents < eventEnd) {
+        const chunk = unaggregated[0]!;
+        const chunkEnd = Math.min(eventEnd, chunk.firstEventIndex + chunk.events.length);
+        for (; aggregatedEvents < chunkEnd; aggregatedEvents++) aggregator.add(chunk.flowEvents[aggregatedEvents - chunk.firstEventIndex]!);
+        if (aggregatedEvents === chunk.firstEventIndex + chunk.events.length) unaggregated.shift();
+        else break;
+      }
     };
     /** Leading events of the range the service acknowledged. */
     let acknowledgedEvents = 0;
     let pending = emptyChunk(0);
     let pendingBytes = 0;
-    let sending: SendChunk | undefined;
     /**
-     * The chunk being sent: the next chunk is flattened and encoded meanwhile, and sent only once
-     * this one is acknowledged (so a failed send never has a later chunk sent after it).
+     * The last chunk handed to the sink, and the one before it. The sink builds a chunk's batches
+     * while the previous one is on the wire and sends them only once it was acknowledged (so a
+     * failed send never has a later chunk sent after it); the next chunk is flattened and encoded
+     * meanwhile, and waits for the older one: at most two chunks are held unacknowledged.
      */
     let inFlight: Promise<unknown> = Promise.resolve();
+    let previousInFlight: Promise<unknown> = Promise.resolve();
     const flush = async (): Promise<void> => {
       if (pending.events.length === 0) return;
       const chunk = pending;
       pending = emptyChunk(chunk.firstEventIndex + chunk.events.length);
       pendingBytes = 0;
-      await inFlight;
-      sending = chunk;
+      await previousInFlight;
+      unaggregated.push(chunk);
       const onAcknowledged = (count: number): void => {
         acknowledgedEvents = chunk.firstEventIndex + count;
       };
-      inFlight = sink.send(chunk.events, { unitEnds: chunk.unitEnds, onAcknowledged }).then(() => aggregateThrough(chunk, chunk.firstEventIndex + chunk.events.length));
-      inFlight.catch(() => undefined); // awaited (and rethrown) at the next flush or at the end
+      previousInFlight = inFlight;
+      inFlight = sink.send(chunk.events, { unitEnds: chunk.unitEnds, onAcknowledged, after: inFlight }).then(() => aggregateThrough(chunk.firstEventIndex + chunk.events.length));
+      inFlight.catch(() => undefined); // awaited (and rethrown) at a later flush or at the end
     };
 
     try {
@@ -204,7 +214,7 @@ export function makeProcessRange(deps: ProcessRangeDeps): ActivityHandler {
       const completedBlockCount = countsThroughBlock.filter((through) => through.events <= acknowledgedEvents).length;
       if (completedBlockCount === 0) throw error;
       const completed = countsThroughBlock[completedBlockCount - 1]!;
-      if (sending !== undefined) aggregateThrough(sending, completed.events);
+      aggregateThrough(completed.events);
       const failure = failureOf(error);
       logFailure(`processRange ${where}: stopped after the first ${completedBlockCount} of ${blockCount} blocks, whose ${completed.events} events are acknowledged and to be committed`, error);
       const sourceId = sourceIdOf(blobPath, input.firstBlockIndex, completedBlockCount);

@@ -11,7 +11,6 @@
 import type { EventData, EventDataBatch, EventHubProducerClient, RetryOptions } from "@azure/event-hubs";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { EventHubSettings } from "../config";
-import { EventBatcher, utf8SizeInBytes } from "../core/batching";
 import { EVENT_SCHEMA_VERSION } from "../core/event";
 import { ServiceError, ValidationError } from "../errors";
 import { logFailure, logger } from "../logger";
@@ -50,6 +49,11 @@ export interface SendOptions {
   unitEnds?: readonly number[];
   /** Called after each acknowledged batch with the number of leading events acknowledged so far. */
   onAcknowledged?: (acknowledgedEventCount: number) => void;
+  /**
+   * Sent only after this settles, and not at all if it rejects (e.g. the caller's previous send):
+   * the batches are built meanwhile, so building overlaps the wire without reordering anything.
+   */
+  after?: Promise<unknown>;
 }
 
 export interface CreateEventHubsSinkOptions {
@@ -117,9 +121,11 @@ export async function closeSharedEventHubsSinks(): Promise<void> {
   await Promise.all(sinks.map((sink) => sink.close()));
 }
 
-/** A message on its way: one event, or several packed as a JSON array. */
+/** A message on its way: one event, or several consecutive ones packed as a JSON array. */
 interface OutgoingMessage {
-  events: SinkEvent[];
+  firstId: string;
+  lastId: string;
+  eventCount: number;
   body: Buffer;
 }
 
@@ -149,7 +155,8 @@ class ProducerSink implements EventHubsSink {
   }
 
   send(events: Iterable<SinkEvent>, options: SendOptions = {}): Promise<SendTotals> {
-    const result = this.queue.then(() => this.sendInOrder(Array.from(events), options));
+    // Calls build their batches at once, but send them only after the previous call's last batch settled.
+    const result = this.sendInOrder(Array.isArray(events) ? (events as SinkEvent[]) : Array.from(events), options, this.queue);
     this.queue = result.catch(() => undefined);
     return result;
   }
@@ -158,42 +165,62 @@ class ProducerSink implements EventHubsSink {
     await this.producer.close();
   }
 
-  private async sendInOrder(events: SinkEvent[], options: SendOptions): Promise<SendTotals> {
+  private async sendInOrder(events: readonly SinkEvent[], options: SendOptions, previousCall: Promise<unknown>): Promise<SendTotals> {
     const sent = emptyTotals();
+    if (events.length === 0) return sent;
     const unitEnds = new Set(options.unitEnds);
-    /** Leading events acknowledged, and leading events added to batches (the current one included). */
-    let acknowledged = 0;
+    /** The batch on the wire: the next one is built meanwhile and sent once this one is acknowledged. */
+    let inFlight: Promise<unknown> = Promise.all([previousCall, options.after]);
+    /** Leading events in batches handed to the service, and leading events added to batches (the current one included). */
+    let handedOver = 0;
     let added = 0;
-    const groups = groupByPartitionKey(events);
-    for (const [index, group] of groups.entries()) {
-      let batch = await this.createBatch(group.partitionKey);
-      // The first batch tells the link's limit: refuse what can never fit before anything is sent.
-      if (index === 0) for (const event of events) assertFits(event, this.largestEventInBytes(batch.maxSizeInBytes));
-      const sendCurrentBatch = async (): Promise<void> => {
-        await this.sendBatch(batch, added - acknowledged, sent);
-        acknowledged = added;
-        options.onAcknowledged?.(acknowledged);
-      };
-      const messages = [...this.messagesOf(group.events, batch.maxSizeInBytes)];
-      for (const [messageIndex, message] of messages.entries()) {
-        if (batch.count > 0 && unitEnds.has(added) && !this.unitFits(batch, messages, messageIndex, added, unitEnds)) {
-          await sendCurrentBatch();
-          batch = await this.createBatch(group.partitionKey);
+    const sendBatch = async (batch: EventDataBatch): Promise<void> => {
+      await inFlight;
+      const eventCount = added - handedOver;
+      const acknowledgedThrough = added;
+      handedOver = added;
+      inFlight = this.sendBatch(batch, eventCount, sent).then(() => options.onAcknowledged?.(acknowledgedThrough));
+      inFlight.catch(() => undefined); // awaited (and rethrown) before the next batch goes, or at the end
+    };
+    try {
+      let batch = await this.createBatch(events[0]!.partitionKey);
+      // Encoded once; the first batch tells the link's limit: refuse what can never fit before anything is sent.
+      const bodies = encodeBodies(events, this.largestEventInBytes(batch.maxSizeInBytes));
+      for (let groupStart = 0; groupStart < events.length; ) {
+        const partitionKey = events[groupStart]!.partitionKey;
+        let groupEnd = groupStart + 1;
+        while (groupEnd < events.length && events[groupEnd]!.partitionKey === partitionKey) groupEnd++;
+        if (batch.count > 0 || batch.partitionKey !== partitionKey) {
+          if (batch.count > 0) await sendBatch(batch);
+          batch = await this.createBatch(partitionKey);
         }
-        const eventData = toEventData(message);
-        const sizeBefore = batch.sizeInBytes;
-        if (!batch.tryAdd(eventData)) {
-          if (batch.count === 0) throw tooLarge(message, batch);
-          await sendCurrentBatch();
-          batch = await this.createBatch(group.partitionKey);
-          if (!batch.tryAdd(eventData)) throw tooLarge(message, batch);
-        } else if (batch.count > 1) {
-          // Measured on a batch's later messages: its first one also carries the batch envelope.
-          this.messageFramingInBytes = Math.max(this.messageFramingInBytes, batch.sizeInBytes - sizeBefore - message.body.byteLength);
+        const messages = this.messagesOf(events, bodies, groupStart, groupEnd, batch.maxSizeInBytes);
+        for (const [messageIndex, message] of messages.entries()) {
+          if (batch.count > 0 && unitEnds.has(added) && !this.unitFits(batch, messages, messageIndex, added, unitEnds)) {
+            await sendBatch(batch);
+            batch = await this.createBatch(partitionKey);
+          }
+          const eventData = toEventData(message);
+          const sizeBefore = batch.sizeInBytes;
+          if (!batch.tryAdd(eventData)) {
+            if (batch.count === 0) throw tooLarge(message, batch);
+            await sendBatch(batch);
+            batch = await this.createBatch(partitionKey);
+            if (!batch.tryAdd(eventData)) throw tooLarge(message, batch);
+          } else if (batch.count > 1) {
+            // Measured on a batch's later messages: its first one also carries the batch envelope.
+            this.messageFramingInBytes = Math.max(this.messageFramingInBytes, batch.sizeInBytes - sizeBefore - message.body.byteLength);
+          }
+          added += message.eventCount;
         }
-        added += message.events.length;
+        groupStart = groupEnd;
       }
-      if (batch.count > 0) await sendCurrentBatch();
+      if (batch.count > 0) await sendBatch(batch);
+      await inFlight;
+    } catch (error) {
+      // Nothing is sent after a failure; a batch still on the wire reports its acknowledgement first.
+      await inFlight.catch(() => undefined);
+      throw error;
     }
     return sent;
   }
@@ -207,35 +234,32 @@ class ProducerSink implements EventHubsSink {
     let eventEnd = eventsBefore;
     for (let index = first; index < messages.length; index++) {
       sizeInBytes += messages[index].body.byteLength + this.messageFramingInBytes + MESSAGE_FRAMING_MARGIN_IN_BYTES;
-      eventEnd += messages[index].events.length;
-      if (unitEnds.has(eventEnd)) break;
+      eventEnd += messages[index].eventCount;
+      if (sizeInBytes > batch.maxSizeInBytes || unitEnds.has(eventEnd)) break;
     }
     return sizeInBytes > batch.maxSizeInBytes || batch.sizeInBytes + sizeInBytes <= batch.maxSizeInBytes;
   }
 
   /** Single events, or JSON arrays of up to eventsPerMessage events that fit a batch with room to spare. */
-  private *messagesOf(events: SinkEvent[], batchSizeInBytes: number): Iterable<OutgoingMessage> {
+  private messagesOf(events: readonly SinkEvent[], bodies: readonly Buffer[], start: number, end: number, batchSizeInBytes: number): OutgoingMessage[] {
+    const messages: OutgoingMessage[] = [];
     if (this.eventsPerMessage <= 1) {
-      for (const event of events) yield { events: [event], body: Buffer.from(event.body, "utf8") };
-      return;
+      for (let index = start; index < end; index++) messages.push({ firstId: events[index]!.id, lastId: events[index]!.id, eventCount: 1, body: bodies[index]! });
+      return messages;
     }
-    const packer = new EventBatcher<SinkEvent>({
-      maxSizeInBytes: this.largestBodyInBytes(batchSizeInBytes),
-      jsonArray: true,
-    });
-    let pending = 0;
-    const packed = (batches: ReturnType<typeof packer.flush>): OutgoingMessage[] =>
-      batches.map((batch) => ({ events: batch.events, body: Buffer.from(batch.jsonArrayBody ?? "[]") }));
-    for (const event of events) {
-      const completed = packer.push(event);
-      pending = completed.length > 0 ? 1 : pending + 1;
-      yield* packed(completed);
-      if (pending === this.eventsPerMessage) {
-        yield* packed(packer.flush());
-        pending = 0;
+    const largestBodyInBytes = this.largestBodyInBytes(batchSizeInBytes);
+    for (let first = start; first < end; ) {
+      // As many events as fit: the brackets, the bodies and a comma between each two.
+      let sizeInBytes = 2 + bodies[first]!.byteLength;
+      let last = first;
+      while (last + 1 < end && last + 1 - first < this.eventsPerMessage && sizeInBytes + 1 + bodies[last + 1]!.byteLength <= largestBodyInBytes) {
+        last++;
+        sizeInBytes += 1 + bodies[last]!.byteLength;
       }
+      messages.push({ firstId: events[first]!.id, lastId: events[last]!.id, eventCount: last - first + 1, body: jsonArrayOf(bodies, first, last + 1, sizeInBytes) });
+      first = last + 1;
     }
-    yield* packed(packer.flush());
+    return messages;
   }
 
   /** The largest message body a batch of this size takes: a packed message leaves room for its framing. */
@@ -294,47 +318,59 @@ function emptyTotals(): SendTotals {
   return { messagesSent: 0, eventsSent: 0, batchesSent: 0, bytesSent: 0 };
 }
 
-/** Consecutive events with the same key, each group in input order. */
-function groupByPartitionKey(events: SinkEvent[]): { partitionKey: string | undefined; events: SinkEvent[] }[] {
-  const groups: { partitionKey: string | undefined; events: SinkEvent[] }[] = [];
-  for (const event of events) {
-    const last = groups.at(-1);
-    if (last && last.partitionKey === event.partitionKey) last.events.push(event);
-    else groups.push({ partitionKey: event.partitionKey, events: [event] });
-  }
-  return groups;
-}
-
 function toEventData(message: OutgoingMessage): EventData {
-  const first = message.events[0];
-  const last = message.events[message.events.length - 1];
-  const packed = message.events.length > 1;
+  const packed = message.eventCount > 1;
   return {
     body: message.body, // bytes, so the SDK sends them as they are (it would JSON-encode a string again)
     contentType: CONTENT_TYPE,
-    messageId: packed ? `${first.id}..${last.id}` : first.id,
-    properties: {
-      [FLOWTAP_EVENT_ID_PROPERTY]: first.id,
-      ...(packed ? { [FLOWTAP_LAST_EVENT_ID_PROPERTY]: last.id } : {}),
-      [FLOWTAP_EVENT_COUNT_PROPERTY]: message.events.length,
-      [FLOWTAP_SCHEMA_VERSION_PROPERTY]: EVENT_SCHEMA_VERSION,
-    },
+    messageId: packed ? `${message.firstId}..${message.lastId}` : message.firstId,
+    properties: packed
+      ? {
+          [FLOWTAP_EVENT_ID_PROPERTY]: message.firstId,
+          [FLOWTAP_LAST_EVENT_ID_PROPERTY]: message.lastId,
+          [FLOWTAP_EVENT_COUNT_PROPERTY]: message.eventCount,
+          [FLOWTAP_SCHEMA_VERSION_PROPERTY]: EVENT_SCHEMA_VERSION,
+        }
+      : {
+          [FLOWTAP_EVENT_ID_PROPERTY]: message.firstId,
+          [FLOWTAP_EVENT_COUNT_PROPERTY]: 1,
+          [FLOWTAP_SCHEMA_VERSION_PROPERTY]: EVENT_SCHEMA_VERSION,
+        },
   };
 }
 
-function assertFits(event: SinkEvent, maxSizeInBytes: number): void {
-  const sizeInBytes = utf8SizeInBytes(event.body);
-  if (sizeInBytes > maxSizeInBytes) {
-    const error = new ValidationError(
-      `Event ${event.id} is ${sizeInBytes} bytes: more than the ${maxSizeInBytes} bytes a message can take on this Event Hubs link; nothing was sent`,
-    );
-    logFailure("Event Hubs send refused", error);
-    throw error;
+/** Each event's body as UTF-8 bytes (encoded once); throws, naming the event, if one can never fit a message. */
+function encodeBodies(events: readonly SinkEvent[], maxSizeInBytes: number): Buffer[] {
+  const bodies = new Array<Buffer>(events.length);
+  for (let index = 0; index < events.length; index++) {
+    const body = Buffer.from(events[index]!.body, "utf8");
+    if (body.byteLength > maxSizeInBytes) {
+      const error = new ValidationError(
+        `Event ${events[index]!.id} is ${body.byteLength} bytes: more than the ${maxSizeInBytes} bytes a message can take on this Event Hubs link; nothing was sent`,
+      );
+      logFailure("Event Hubs send refused", error);
+      throw error;
+    }
+    bodies[index] = body;
   }
+  return bodies;
+}
+
+/** `[a,b,...]` of bodies[start..end) in one allocation of the `sizeInBytes` it comes to. */
+function jsonArrayOf(bodies: readonly Buffer[], start: number, end: number, sizeInBytes: number): Buffer {
+  const array = Buffer.allocUnsafe(sizeInBytes);
+  array[0] = 0x5b; // [
+  let offset = 1;
+  for (let index = start; index < end; index++) {
+    if (index > start) array[offset++] = 0x2c; // ,
+    offset += bodies[index]!.copy(array, offset);
+  }
+  array[offset] = 0x5d; // ]
+  return array;
 }
 
 function tooLarge(message: OutgoingMessage, batch: EventDataBatch): ValidationError {
-  const ids = message.events.length === 1 ? `Event ${message.events[0].id}` : `Message of events ${message.events[0].id}..${message.events.at(-1)?.id}`;
+  const ids = message.eventCount === 1 ? `Event ${message.firstId}` : `Message of events ${message.firstId}..${message.lastId}`;
   const error = new ValidationError(
     `${ids} is ${message.body.byteLength} bytes and does not fit an empty Event Hubs batch (limit ${batch.maxSizeInBytes} bytes with framing)`,
   );
