@@ -11,11 +11,11 @@
 import type { ActivityHandler } from "durable-functions";
 import type { Readable } from "node:stream";
 import type { BlobSource } from "../src/adapters/blobSource";
-import type { EventHubsSink, SinkEvent } from "../src/adapters/eventHubsSink";
+import type { EventHubsSink, SinkEventBytes } from "../src/adapters/eventHubsSink";
 import type { PartitionKeyStrategy } from "../src/config";
 import { aggregateOptionsFor, FlowEventAggregator } from "../src/core/anomaly/aggregate";
 import type { AnomalyRule } from "../src/core/anomaly/rules";
-import { encodeEvent } from "../src/core/encode";
+import { encodeEventBytes } from "../src/core/encode";
 import type { FlowEvent } from "../src/core/event";
 import { flattenFlowLog } from "../src/core/flatten";
 import { FlowLogFormatError, ServiceError, ValidationError } from "../src/errors";
@@ -60,7 +60,7 @@ export function partitionKeyOf(strategy: PartitionKeyStrategy, event: FlowEvent)
 
 /** Whole blocks' events handed to the sink in one call. */
 interface SendChunk {
-  events: SinkEvent[];
+  events: SinkEventBytes[];
   /** Aggregated once acknowledged, so the aggregates never cover a block that is not delivered. */
   flowEvents: FlowEvent[];
   /** Events of the range before this chunk. */
@@ -192,7 +192,7 @@ export function makeProcessRange(deps: ProcessRangeDeps): ActivityHandler {
           counts.quarantined++;
         }
         for (const event of events) {
-          const body = encodeEvent(event);
+          const body = encodeEventBytes(event);
           const partitionKey = partitionKeyOf(strategy, event);
           pending.events.push(partitionKey === undefined ? { id: event.id, body } : { id: event.id, body, partitionKey });
           pending.flowEvents.push(event);

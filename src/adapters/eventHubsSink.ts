@@ -24,6 +24,11 @@ export interface SinkEvent {
   partitionKey?: string;
 }
 
+/** One event as the UTF-8 bytes of its JSON (sent as they are, without a conversion). */
+export interface SinkEventBytes extends Omit<SinkEvent, "body"> {
+  body: Uint8Array;
+}
+
 export interface SendTotals {
   messagesSent: number;
   eventsSent: number;
@@ -71,7 +76,7 @@ export interface EventHubsSink {
    * Sends every event in input order (batches one after the other), so the acknowledged events are
    * always a prefix of the input; resolves once the service acknowledged all.
    */
-  send(events: Iterable<SinkEvent>, options?: SendOptions): Promise<SendTotals>;
+  send(events: Iterable<SinkEvent | SinkEventBytes>, options?: SendOptions): Promise<SendTotals>;
   /** Everything this sink sent since it was created. */
   readonly totals: Readonly<SendTotals>;
   close(): Promise<void>;
@@ -154,9 +159,9 @@ class ProducerSink implements EventHubsSink {
     this.maxDelayInMs = retry.maxDelayInMs ?? 30_000;
   }
 
-  send(events: Iterable<SinkEvent>, options: SendOptions = {}): Promise<SendTotals> {
+  send(events: Iterable<SinkEvent | SinkEventBytes>, options: SendOptions = {}): Promise<SendTotals> {
     // Calls build their batches at once, but send them only after the previous call's last batch settled.
-    const result = this.sendInOrder(Array.isArray(events) ? (events as SinkEvent[]) : Array.from(events), options, this.queue);
+    const result = this.sendInOrder(Array.isArray(events) ? (events as (SinkEvent | SinkEventBytes)[]) : Array.from(events), options, this.queue);
     this.queue = result.catch(() => undefined);
     return result;
   }
@@ -165,7 +170,7 @@ class ProducerSink implements EventHubsSink {
     await this.producer.close();
   }
 
-  private async sendInOrder(events: readonly SinkEvent[], options: SendOptions, previousCall: Promise<unknown>): Promise<SendTotals> {
+  private async sendInOrder(events: readonly (SinkEvent | SinkEventBytes)[], options: SendOptions, previousCall: Promise<unknown>): Promise<SendTotals> {
     const sent = emptyTotals();
     if (events.length === 0) return sent;
     const unitEnds = new Set(options.unitEnds);
@@ -241,7 +246,7 @@ class ProducerSink implements EventHubsSink {
   }
 
   /** Single events, or JSON arrays of up to eventsPerMessage events that fit a batch with room to spare. */
-  private messagesOf(events: readonly SinkEvent[], bodies: readonly Buffer[], start: number, end: number, batchSizeInBytes: number): OutgoingMessage[] {
+  private messagesOf(events: readonly (SinkEvent | SinkEventBytes)[], bodies: readonly Buffer[], start: number, end: number, batchSizeInBytes: number): OutgoingMessage[] {
     const messages: OutgoingMessage[] = [];
     if (this.eventsPerMessage <= 1) {
       for (let index = start; index < end; index++) messages.push({ firstId: events[index]!.id, lastId: events[index]!.id, eventCount: 1, body: bodies[index]! });
@@ -340,10 +345,11 @@ function toEventData(message: OutgoingMessage): EventData {
 }
 
 /** Each event's body as UTF-8 bytes (encoded once); throws, naming the event, if one can never fit a message. */
-function encodeBodies(events: readonly SinkEvent[], maxSizeInBytes: number): Buffer[] {
+function encodeBodies(events: readonly (SinkEvent | SinkEventBytes)[], maxSizeInBytes: number): Buffer[] {
   const bodies = new Array<Buffer>(events.length);
   for (let index = 0; index < events.length; index++) {
-    const body = Buffer.from(events[index]!.body, "utf8");
+    const text = events[index]!.body;
+    const body = typeof text === "string" ? Buffer.from(text, "utf8") : Buffer.isBuffer(text) ? text : Buffer.from(text.buffer, text.byteOffset, text.byteLength);
     if (body.byteLength > maxSizeInBytes) {
       const error = new ValidationError(
         `Event ${events[index]!.id} is ${body.byteLength} bytes: more than the ${maxSizeInBytes} bytes a message can take on this Event Hubs link; nothing was sent`,

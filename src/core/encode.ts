@@ -41,8 +41,8 @@ function sameSharedFields(a: FlowEvent, b: FlowEvent): boolean {
   );
 }
 
-/** JSON of one event, equal to JSON.stringify(event). */
-export function encodeEvent(event: FlowEvent): string {
+/** Brings the shared parts (strings and their UTF-8 bytes) up to date for `event`. */
+function refreshShared(event: FlowEvent): void {
   if (shared === null || !sameSharedFields(shared, event)) {
     shared = event;
     sharedJson =
@@ -51,19 +51,63 @@ export function encodeEvent(event: FlowEvent): string {
       `,"resourceGroup":${quoteOrNull(event.resourceGroup)},"nsgName":${quoteOrNull(event.nsgName)}` +
       `,"flowLogName":${quoteOrNull(event.flowLogName)},"targetResourceId":${quoteOrNull(event.targetResourceId)}` +
       `,"aclId":${quoteOrNull(event.aclId)},"rule":${quote(event.rule)},"mac":${quoteOrNull(event.mac)}`;
+    sharedBytes = null;
   }
   if (event.blob !== sharedBlob) {
     sharedBlob = event.blob;
     sharedBlobJson = `,"blob":${quote(event.blob)}}`;
+    sharedBlobBytes = null;
   }
-  return (
-    `{"id":${quote(event.id)},"time":${quote(event.time)}${sharedJson}` +
-    `,"srcIp":${quote(event.srcIp)},"dstIp":${quote(event.dstIp)}` +
-    `,"srcPort":${numberOrNull(event.srcPort)},"dstPort":${numberOrNull(event.dstPort)}` +
-    `,"protocol":${quote(event.protocol)},"direction":${quote(event.direction)},"decision":${quote(event.decision)}` +
-    `,"flowState":${quoteOrNull(event.flowState)},"encryption":${quoteOrNull(event.encryption)}` +
-    `,"packetsSrcToDst":${numberOrNull(event.packetsSrcToDst)},"bytesSrcToDst":${numberOrNull(event.bytesSrcToDst)}` +
-    `,"packetsDstToSrc":${numberOrNull(event.packetsDstToSrc)},"bytesDstToSrc":${numberOrNull(event.bytesDstToSrc)}` +
-    sharedBlobJson
-  );
+}
+
+/** The event's own fields before the shared part. */
+const headOf = (event: FlowEvent): string => `{"id":${quote(event.id)},"time":${quote(event.time)}`;
+
+/** The event's own fields between the shared part and the blob. */
+const tailOf = (event: FlowEvent): string =>
+  `,"srcIp":${quote(event.srcIp)},"dstIp":${quote(event.dstIp)}` +
+  `,"srcPort":${numberOrNull(event.srcPort)},"dstPort":${numberOrNull(event.dstPort)}` +
+  `,"protocol":${quote(event.protocol)},"direction":${quote(event.direction)},"decision":${quote(event.decision)}` +
+  `,"flowState":${quoteOrNull(event.flowState)},"encryption":${quoteOrNull(event.encryption)}` +
+  `,"packetsSrcToDst":${numberOrNull(event.packetsSrcToDst)},"bytesSrcToDst":${numberOrNull(event.bytesSrcToDst)}` +
+  `,"packetsDstToSrc":${numberOrNull(event.packetsDstToSrc)},"bytesDstToSrc":${numberOrNull(event.bytesDstToSrc)}`;
+
+/** JSON of one event, equal to JSON.stringify(event). */
+export function encodeEvent(event: FlowEvent): string {
+  refreshShared(event);
+  return headOf(event) + sharedJson + tailOf(event) + sharedBlobJson;
+}
+
+/** The shared parts as UTF-8, encoded once while they last. */
+let sharedBytes: Buffer | null = null;
+let sharedBlobBytes: Buffer | null = null;
+/** Events' bytes are cut from slabs of this size, as Buffer.from cuts small strings from its pool. */
+const SLAB_SIZE_IN_BYTES = 256 * 1024;
+let slab = Buffer.allocUnsafe(0);
+let slabOffset = 0;
+
+/**
+ * The UTF-8 bytes of {@link encodeEvent}'s JSON, written directly: the shared parts are copied as
+ * bytes, so only the event's own fields are converted (the text of a whole event never exists).
+ * The result is a view of a slab shared with neighbouring events; do not write to it.
+ */
+export function encodeEventBytes(event: FlowEvent): Buffer {
+  refreshShared(event);
+  sharedBytes ??= Buffer.from(sharedJson, "utf8");
+  sharedBlobBytes ??= Buffer.from(sharedBlobJson, "utf8");
+  const head = headOf(event);
+  const tail = tailOf(event);
+  // At most 3 UTF-8 bytes per UTF-16 unit.
+  const maxSizeInBytes = 3 * (head.length + tail.length) + sharedBytes.length + sharedBlobBytes.length;
+  if (slab.length - slabOffset < maxSizeInBytes) {
+    slab = Buffer.allocUnsafe(Math.max(SLAB_SIZE_IN_BYTES, maxSizeInBytes));
+    slabOffset = 0;
+  }
+  const start = slabOffset;
+  let offset = start + slab.write(head, start, "utf8");
+  offset += sharedBytes.copy(slab, offset);
+  offset += slab.write(tail, offset, "utf8");
+  offset += sharedBlobBytes.copy(slab, offset);
+  slabOffset = offset;
+  return slab.subarray(start, offset);
 }

@@ -1,0 +1,33 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { encodeEvent, encodeEventBytes, eventsOf, flattenFlowLog, type FlowEvent } from "../../src/core";
+import { readFixture } from "./flowLogFixtures";
+
+const BASE: FlowEvent = eventsOf(flattenFlowLog(readFixture("vnet/azure-docs-vnet-flow-logs-overview-md.json")))[0]!;
+
+describe("encodeEventBytes", () => {
+  it("writes the UTF-8 of encodeEvent for every event of the samples, each event's bytes intact after later ones", () => {
+    // Prepare
+    const events = ["nsg-v2/abhishekgangurde-DevReops-PT1H.json", "vnet/sumologic-blob_fixtures_vnetflowlogs.json", "nsg-v1/msconnector-sampleJsonInput.json"].flatMap((file) =>
+      eventsOf(flattenFlowLog(readFixture(file))),
+    );
+    // Act
+    const encoded = events.map((event) => encodeEventBytes(event));
+    // Assess
+    encoded.forEach((bytes, index) => expect(bytes.toString("utf8")).toBe(JSON.stringify(events[index])));
+  });
+
+  it("escapes and encodes non-ASCII text exactly as encodeEvent does, also when shared fields change", () => {
+    fc.assert(
+      fc.property(
+        fc.record({ rule: fc.string({ unit: "binary" }), srcIp: fc.string({ unit: "grapheme" }), blob: fc.string({ unit: "binary" }), targetResourceId: fc.option(fc.string({ unit: "binary" }), { nil: null }) }),
+        (fields) => {
+          const event = { ...BASE, ...fields };
+          expect(encodeEventBytes(event).equals(Buffer.from(encodeEvent(event), "utf8"))).toBe(true);
+          expect(encodeEventBytes(BASE).toString("utf8")).toBe(JSON.stringify(BASE));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
