@@ -85,29 +85,112 @@ let sharedBlobBytes: Buffer | null = null;
 const SLAB_SIZE_IN_BYTES = 256 * 1024;
 let slab = Buffer.allocUnsafe(0);
 let slabOffset = 0;
+/** Where the event being written has got to in `slab`. */
+let at = 0;
+
+const ascii = (text: string): Uint8Array => Buffer.from(text, "latin1");
+const KEYS = {
+  id: ascii('{"id":'), time: ascii(',"time":'), srcIp: ascii(',"srcIp":'), dstIp: ascii(',"dstIp":'), srcPort: ascii(',"srcPort":'),
+  dstPort: ascii(',"dstPort":'), protocol: ascii(',"protocol":'), direction: ascii(',"direction":'), decision: ascii(',"decision":'),
+  flowState: ascii(',"flowState":'), encryption: ascii(',"encryption":'), packetsSrcToDst: ascii(',"packetsSrcToDst":'),
+  bytesSrcToDst: ascii(',"bytesSrcToDst":'), packetsDstToSrc: ascii(',"packetsDstToSrc":'), bytesDstToSrc: ascii(',"bytesDstToSrc":'),
+};
+const NULL = ascii("null");
+/** Room for the keys, the quotes and five numbers of up to 24 characters. */
+const FIXED_ROOM_IN_BYTES = 512;
+/** A JSON string literal takes at most 6 bytes per UTF-16 unit (`\u001f`, or 3 UTF-8 bytes). */
+const MAX_BYTES_PER_UNIT = 6;
+
+function put(bytes: Uint8Array): void {
+  slab.set(bytes, at);
+  at += bytes.length;
+}
+
+/** `quote(value)` as UTF-8: byte by byte while it is plain ASCII, else through quote and a UTF-8 write. */
+function putQuoted(value: string): void {
+  const start = at;
+  slab[at++] = 0x22;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7e) {
+      at = start + slab.write(quote(value), start, "utf8");
+      return;
+    }
+    slab[at++] = c;
+  }
+  slab[at++] = 0x22;
+}
+
+const putQuotedOrNull = (value: string | null): void => (value === null ? put(NULL) : putQuoted(value));
+
+/** `numberOrNull(value)` as ASCII: the digits of a non-negative integer written directly. */
+function putNumber(value: number | null): void {
+  if (value === null || !Number.isFinite(value)) return put(NULL);
+  if (!Number.isSafeInteger(value) || value < 0) {
+    at += slab.write(`${value}`, at, "latin1");
+    return;
+  }
+  let digits = 1;
+  for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+  let rest = value;
+  for (let index = at + digits - 1; index >= at; index--) {
+    slab[index] = 0x30 + (rest % 10);
+    rest = Math.floor(rest / 10);
+  }
+  at += digits;
+}
 
 /**
  * The UTF-8 bytes of {@link encodeEvent}'s JSON, written directly: the shared parts are copied as
- * bytes, so only the event's own fields are converted (the text of a whole event never exists).
+ * bytes and the event's own fields written field by field (no text of the event is built).
  * The result is a view of a slab shared with neighbouring events; do not write to it.
  */
 export function encodeEventBytes(event: FlowEvent): Buffer {
   refreshShared(event);
   sharedBytes ??= Buffer.from(sharedJson, "utf8");
   sharedBlobBytes ??= Buffer.from(sharedBlobJson, "utf8");
-  const head = headOf(event);
-  const tail = tailOf(event);
-  // At most 3 UTF-8 bytes per UTF-16 unit.
-  const maxSizeInBytes = 3 * (head.length + tail.length) + sharedBytes.length + sharedBlobBytes.length;
+  const textUnits =
+    event.id.length + event.time.length + event.srcIp.length + event.dstIp.length + event.protocol.length + event.direction.length +
+    event.decision.length + (event.flowState?.length ?? 0) + (event.encryption?.length ?? 0);
+  const maxSizeInBytes = MAX_BYTES_PER_UNIT * textUnits + FIXED_ROOM_IN_BYTES + sharedBytes.length + sharedBlobBytes.length;
   if (slab.length - slabOffset < maxSizeInBytes) {
     slab = Buffer.allocUnsafe(Math.max(SLAB_SIZE_IN_BYTES, maxSizeInBytes));
     slabOffset = 0;
   }
+  at = slabOffset;
+  put(KEYS.id);
+  putQuoted(event.id);
+  put(KEYS.time);
+  putQuoted(event.time);
+  put(sharedBytes);
+  put(KEYS.srcIp);
+  putQuoted(event.srcIp);
+  put(KEYS.dstIp);
+  putQuoted(event.dstIp);
+  put(KEYS.srcPort);
+  putNumber(event.srcPort);
+  put(KEYS.dstPort);
+  putNumber(event.dstPort);
+  put(KEYS.protocol);
+  putQuoted(event.protocol);
+  put(KEYS.direction);
+  putQuoted(event.direction);
+  put(KEYS.decision);
+  putQuoted(event.decision);
+  put(KEYS.flowState);
+  putQuotedOrNull(event.flowState);
+  put(KEYS.encryption);
+  putQuotedOrNull(event.encryption);
+  put(KEYS.packetsSrcToDst);
+  putNumber(event.packetsSrcToDst);
+  put(KEYS.bytesSrcToDst);
+  putNumber(event.bytesSrcToDst);
+  put(KEYS.packetsDstToSrc);
+  putNumber(event.packetsDstToSrc);
+  put(KEYS.bytesDstToSrc);
+  putNumber(event.bytesDstToSrc);
+  put(sharedBlobBytes);
   const start = slabOffset;
-  let offset = start + slab.write(head, start, "utf8");
-  offset += sharedBytes.copy(slab, offset);
-  offset += slab.write(tail, offset, "utf8");
-  offset += sharedBlobBytes.copy(slab, offset);
-  slabOffset = offset;
-  return slab.subarray(start, offset);
+  slabOffset = at;
+  return slab.subarray(start, at);
 }
