@@ -34,7 +34,10 @@ export interface ProcessRangeDeps {
   rules: () => readonly AnomalyRule[];
 }
 
-/** Events are handed to the sink in chunks of about this many body bytes (the sink cuts them into link-sized batches). */
+/**
+ * Events are handed to the sink in chunks of about this many body bytes (the sink cuts them into
+ * link-sized batches); a block's events may span chunks. At most two chunks are unacknowledged.
+ */
 const SEND_CHUNK_SIZE_IN_BYTES = 1024 * 1024;
 
 function parseInput(input: unknown, containers: readonly string[] | undefined): ProcessRangeInput {
@@ -58,14 +61,14 @@ export function partitionKeyOf(strategy: PartitionKeyStrategy, event: FlowEvent)
   return undefined;
 }
 
-/** Whole blocks' events handed to the sink in one call. */
+/** Events of consecutive blocks (the first and last possibly in part) handed to the sink in one call. */
 interface SendChunk {
   events: SinkEventBytes[];
   /** Aggregated once acknowledged, so the aggregates never cover a block that is not delivered. */
   flowEvents: FlowEvent[];
   /** Events of the range before this chunk. */
   firstEventIndex: number;
-  /** Per block of the chunk: the chunk's events through that block (the sink keeps blocks whole in batches). */
+  /** Per block ending in the chunk: the chunk's events through that block (the sink keeps blocks whole in batches when they fit one). */
   unitEnds: number[];
 }
 
@@ -191,12 +194,16 @@ export function makeProcessRange(deps: ProcessRangeDeps): ActivityHandler {
           await source.quarantine({ container, path, recordIndex, blockIndex, reason: reasons.join("; "), rawText: block.toString("utf8").replace(/^[\s,\uFEFF]+/, "") });
           counts.quarantined++;
         }
-        for (const event of events) {
+        for (let index = 0; index < events.length; index++) {
+          const event = events[index]!;
           const body = encodeEventBytes(event);
           const partitionKey = partitionKeyOf(strategy, event);
           pending.events.push(partitionKey === undefined ? { id: event.id, body } : { id: event.id, body, partitionKey });
           pending.flowEvents.push(event);
           pendingBytes += body.length;
+          // A big block goes on in the next chunk: what is held unacknowledged stays bounded. Its
+          // events span batches anyway, and only wholly acknowledged blocks count as delivered.
+          if (pendingBytes >= SEND_CHUNK_SIZE_IN_BYTES && index < events.length - 1) await flush();
         }
         pending.unitEnds.push(pending.events.length);
         counts.events += events.length;
