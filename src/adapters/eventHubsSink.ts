@@ -176,6 +176,7 @@ class ProducerSink implements EventHubsSink {
     const unitEnds = new Set(options.unitEnds);
     /** The batch on the wire: the next one is built meanwhile and sent once this one is acknowledged. */
     let inFlight: Promise<unknown> = Promise.all([previousCall, options.after]);
+    inFlight.catch(() => undefined); // a rejected `after` is rethrown before the first batch goes
     /** Leading events in batches handed to the service, and leading events added to batches (the current one included). */
     let handedOver = 0;
     let added = 0;
