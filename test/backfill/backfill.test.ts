@@ -9,7 +9,7 @@ import type { LocalSystem } from "../../src/local/system";
 import { blobPathFor, scheduleAttacks } from "../../src/core/generate";
 import { ALERTS_HUB, readHubEvents } from "../../src/local/system";
 import { ActivityNames, EntityNames, OrchestrationNames, TriggerNames } from "../../src/names";
-import { GrowingBlob, nsgNic, readBack, startTestSystem, vnetNic } from "../ingestion/helpers";
+import { GrowingBlob, nsgNic, readBack, startTestSystem, vnetNic, reportDelivery } from "../ingestion/helpers";
 import { postBackfill, runBackfill, topology, waitForProgress, WEEK, writeHours } from "./helpers";
 
 let system: LocalSystem | undefined;
@@ -17,10 +17,6 @@ afterEach(async () => {
   await system?.stop();
   system = undefined;
 });
-
-function report(scenario: string, figures: { tuplesIn: number; distinctOut: number; duplicates: number; lost: number }): void {
-  console.log(`[backfill] ${scenario}: tuples in ${figures.tuplesIn}, distinct ids out ${figures.distinctOut}, duplicates ${figures.duplicates}, lost ${figures.lost}`);
-}
 
 /** Running ingestBlob children of a backfill (their ids start with the backfill id). */
 function runningChildren(id: string): number {
@@ -43,7 +39,7 @@ describe("backfill end to end", () => {
     const { status, summary } = await runBackfill(system, { ...WEEK, maxParallelBlobs: 8, backfillId: "week" }).finally(() => clearInterval(sampler));
 
     const figures = await readBack(system, blobs);
-    report(`a week, ${blobs.length} blobs`, figures);
+    reportDelivery("backfill", `a week, ${blobs.length} blobs`, figures);
     expect(status.runtimeStatus).toBe("Completed");
     expect(summary).toMatchObject({ phase: "completed", blobsTotal: blobs.length, blobsDone: blobs.length, blobsFailed: 0, eventsSent: figures.tuplesIn, failures: [] });
     expect(summary.bytesRead).toBeGreaterThan(0);
@@ -79,7 +75,7 @@ describe("backfill end to end", () => {
     const again = await runBackfill(system, { ...range, maxParallelBlobs: 8, backfillId: "resume" });
 
     const figures = await readBack(system, blobs);
-    report(`terminated after ${firstRun.blobsDone} of ${blobs.length} blobs, then run again twice`, figures);
+    reportDelivery("backfill", `terminated after ${firstRun.blobsDone} of ${blobs.length} blobs, then run again twice`, figures);
     expect(status.runtimeStatus).toBe("Completed");
     expect(summary).toMatchObject({ blobsTotal: blobs.length, blobsDone: blobs.length, blobsFailed: 0 });
     expect(summary.eventsSent).toBeLessThan(figures.tuplesIn);
@@ -98,7 +94,7 @@ describe("backfill end to end", () => {
     await host.waitForIdle();
 
     const figures = await readBack(system, blobs, { allowDuplicates: true });
-    report(`host restarted after ${before.blobsDone} of ${blobs.length} blobs`, figures);
+    reportDelivery("backfill", `host restarted after ${before.blobsDone} of ${blobs.length} blobs`, figures);
     expect(status.runtimeStatus).toBe("Completed");
     expect(status.output).toMatchObject({ blobsDone: blobs.length, blobsFailed: 0 });
   });
@@ -121,7 +117,7 @@ describe("backfill end to end", () => {
     await system.host.waitForIdle();
 
     const figures = await readBack(system, growing);
-    report("two blobs growing during their backfill, live events delivered", figures);
+    reportDelivery("backfill", "two blobs growing during their backfill, live events delivered", figures);
     expect(status.runtimeStatus).toBe("Completed");
   });
 
@@ -138,7 +134,7 @@ describe("backfill end to end", () => {
 
     const selected = blobs.filter((blob) => blob.nic === nsg || blob.nic.kind === "vnet");
     const figures = await readBack(system, selected);
-    report("filters (NSG by subscription/group/name; flow log by name and MAC; container)", figures);
+    reportDelivery("backfill", "filters (NSG by subscription/group/name; flow log by name and MAC; container)", figures);
     expect(byNsg.summary).toMatchObject({ blobsTotal: 2, blobsDone: 2 });
     expect(byFlowLog.summary).toMatchObject({ blobsTotal: 2, blobsDone: 2 });
     // Every VNet flow log lives in NetworkWatcherRG; the flow log already backfilled sends nothing again.

@@ -12,17 +12,13 @@ import { checkpointEntityKey, type CheckpointState } from "../../orchestrations/
 import { detectorEntityKey } from "../../orchestrations/detector";
 import { BLOB_REWRITTEN_EVENT_TYPE, ingestBlobInput, ingestInstanceId } from "../../orchestrations/ingestBlob";
 import { generateRecords } from "../../src/core/generate";
-import { expectedEvents, GrowingBlob, HOUR_ISO, nsgNic, readBack, startTestSystem, topology, vnetNic } from "./helpers";
+import { expectedEvents, GrowingBlob, HOUR_ISO, nsgNic, readBack, startTestSystem, topology, vnetNic, reportDelivery } from "./helpers";
 
 let system: LocalSystem | undefined;
 afterEach(async () => {
   await system?.stop();
   system = undefined;
 });
-
-function report(scenario: string, figures: { tuplesIn: number; distinctOut: number; duplicates: number; lost: number }): void {
-  console.log(`[ingestion] ${scenario}: tuples in ${figures.tuplesIn}, distinct ids out ${figures.distinctOut}, duplicates ${figures.duplicates}, lost ${figures.lost}`);
-}
 
 /** One block per range, so a blob of a few minutes takes several ranges. */
 const ONE_BLOCK_PER_RANGE = { FLOWTAP_MAX_RANGE_BYTES: "1" };
@@ -50,7 +46,7 @@ describe("live ingestion under faults", () => {
     await system.host.waitForIdle();
 
     const figures = await readBack(system, [blob]);
-    report("processRange failing before its send (2 of 5 invocations)", figures);
+    reportDelivery("ingestion", "processRange failing before its send (2 of 5 invocations)", figures);
     expect(system.host.faults.activityInvocations(ActivityNames.processRange)).toBe(5);
   });
 
@@ -64,7 +60,7 @@ describe("live ingestion under faults", () => {
     await host.waitForIdle();
 
     const figures = await readBack(system, [blob], { allowDuplicates: true });
-    report("crash after processRange sent, before the checkpoint (host restarted from its store)", figures);
+    reportDelivery("ingestion", "crash after processRange sent, before the checkpoint (host restarted from its store)", figures);
     expect(figures.duplicates).toBeGreaterThan(0);
     expect(host.getInstance(ingestInstanceId(blob))?.runtimeStatus).toBe("Completed");
   });
@@ -80,7 +76,7 @@ describe("live ingestion under faults", () => {
     await host.waitForIdle();
 
     const figures = await readBack(system, [blob], { allowDuplicates: true });
-    report("host stopped mid-blob and restarted", figures);
+    reportDelivery("ingestion", "host stopped mid-blob and restarted", figures);
     expect(host.getEntityState<CheckpointState>(EntityNames.checkpoint, key)?.rangesCommitted).toBe(4);
   });
 
@@ -92,7 +88,7 @@ describe("live ingestion under faults", () => {
     await system.host.waitForIdle();
 
     const figures = await readBack(system, [blob]);
-    report("Event Hubs ServerBusy x3", figures);
+    reportDelivery("ingestion", "Event Hubs ServerBusy x3", figures);
     expect(system.eventHubs.sendOutcomes().refusedServerBusy).toBe(3);
   });
 
@@ -108,7 +104,7 @@ describe("live ingestion under faults", () => {
 
     // The first two minutes are sent again (same content: same ids and bytes), then the third.
     const figures = await readBack(system, [blob], { allowDuplicates: true });
-    report("rewritten blob (re-sent from its start)", figures);
+    reportDelivery("ingestion", "rewritten blob (re-sent from its start)", figures);
     expect(figures.duplicates).toBe(8);
     const warnings = await readHubEvents(system.eventHubsConnectionString, ALERTS_HUB, { expectedCount: 1, quietPeriodInMs: 200 });
     expect(warnings.map((w) => JSON.parse(w.bodyText) as Record<string, unknown>)).toEqual([
@@ -125,7 +121,7 @@ describe("live ingestion under faults", () => {
     await system.host.waitForIdle();
 
     const figures = await readBack(system, [blob]);
-    report("poison record (quarantined)", figures);
+    reportDelivery("ingestion", "poison record (quarantined)", figures);
     const quarantine = system.blobService.getContainerClient("flowtap-quarantine");
     const names: string[] = [];
     for await (const item of quarantine.listBlobsFlat({ includeMetadata: true })) {
@@ -150,7 +146,7 @@ describe("live ingestion under faults", () => {
     await system.host.waitForIdle();
 
     const figures = await readBack(system, [blob]);
-    report("live racing a second owner (historic ingestion) on one blob", figures);
+    reportDelivery("ingestion", "live racing a second owner (historic ingestion) on one blob", figures);
     const live = system.host.getInstance(ingestInstanceId(blob))?.output as { progress: { ranges: number } };
     const other = system.host.getInstance(backfill)?.output as { progress: { ranges: number } };
     expect(live.progress.ranges + other.progress.ranges).toBe(5);
@@ -171,7 +167,7 @@ describe("live ingestion under faults", () => {
     await system.host.waitForIdle();
 
     const figures = await readBack(system, [blob]);
-    report("claim lapsed during a retry backoff, second owner took over", figures);
+    reportDelivery("ingestion", "claim lapsed during a retry backoff, second owner took over", figures);
     const state = system.host.getEntityState<CheckpointState>(EntityNames.checkpoint, checkpointEntityKey(blob));
     expect(state).toMatchObject({ rangesCommitted: 3, eventsEmitted: figures.tuplesIn });
     expect(system.host.faults.activityInvocations(ActivityNames.processRange)).toBe(4);
@@ -184,7 +180,7 @@ describe("live ingestion under faults", () => {
     await system.host.waitForIdle();
 
     const figures = await readBack(system, [blob]);
-    report("seven ranges over generations of two", figures);
+    reportDelivery("ingestion", "seven ranges over generations of two", figures);
     const status = system.host.getInstance(ingestInstanceId(blob));
     expect(status?.output).toMatchObject({ outcome: "caughtUp", progress: { ranges: 7, events: figures.tuplesIn } });
     expect((status?.output as { progress: { generations: number } }).progress.generations).toBeGreaterThanOrEqual(4);
@@ -220,7 +216,7 @@ describe("live ingestion under faults", () => {
     await deliverLatest(system, await blob.appendMinutes(1));
     await system.host.waitForIdle();
     const figures = await readBack(system, [blob]);
-    report(`hub disabled after two batches (${committedRecords} of 8 records committed), then back`, figures);
+    reportDelivery("ingestion", `hub disabled after two batches (${committedRecords} of 8 records committed), then back`, figures);
     expect(figures.duplicates).toBe(0);
     expect(system.host.getInstance(ingestInstanceId(blob))?.runtimeStatus).toBe("Completed");
   });
@@ -238,7 +234,7 @@ describe("live ingestion under faults", () => {
 
     // Assess: everything once; the range was committed in two advances (the acknowledged part, then the rest).
     const figures = await readBack(system, [blob]);
-    report(`ServerBusy x${SENDS_TO_EXHAUST_RETRIES} after two batches (the sink's retries exhausted), then clear`, figures);
+    reportDelivery("ingestion", `ServerBusy x${SENDS_TO_EXHAUST_RETRIES} after two batches (the sink's retries exhausted), then clear`, figures);
     expect(system.eventHubs.sendOutcomes().refusedServerBusy).toBe(SENDS_TO_EXHAUST_RETRIES);
     const status = system.host.getInstance(ingestInstanceId(blob));
     expect(status?.output).toMatchObject({ outcome: "caughtUp", progress: { ranges: 2, events: figures.tuplesIn } });

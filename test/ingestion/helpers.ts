@@ -74,6 +74,11 @@ export interface DeliveryFigures {
   lost: number;
 }
 
+/** Prints a scenario's delivery figures (the closing notes quote them). */
+export function reportDelivery(area: string, scenario: string, figures: Pick<DeliveryFigures, "tuplesIn" | "distinctOut" | "duplicates" | "lost">): void {
+  console.log(`[${area}] ${scenario}: tuples in ${figures.tuplesIn}, distinct ids out ${figures.distinctOut}, duplicates ${figures.duplicates}, lost ${figures.lost}`);
+}
+
 /** Reads the flows hub back and compares with the blobs' flattened content, field by field. */
 export async function readBack(system: LocalSystem, blobs: readonly { container: string; path: string }[], options: { allowDuplicates?: boolean; packed?: boolean } = {}): Promise<DeliveryFigures & { messages: HubMessage[] }> {
   const expected = new Map<string, string>();

@@ -7,17 +7,13 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { LocalSystem } from "../../src/local/system";
 import { ActivityNames, TriggerNames } from "../../src/names";
 import { ingestInstanceId } from "../../orchestrations/ingestBlob";
-import { GrowingBlob, nsgNic, readBack, startTestSystem, topology, vnetNic } from "./helpers";
+import { GrowingBlob, nsgNic, readBack, startTestSystem, topology, vnetNic, reportDelivery } from "./helpers";
 
 let system: LocalSystem | undefined;
 afterEach(async () => {
   await system?.stop();
   system = undefined;
 });
-
-function report(scenario: string, figures: { tuplesIn: number; distinctOut: number; duplicates: number; lost: number }): void {
-  console.log(`[ingestion] ${scenario}: tuples in ${figures.tuplesIn}, distinct ids out ${figures.distinctOut}, duplicates ${figures.duplicates}, lost ${figures.lost}`);
-}
 
 describe("live ingestion", () => {
   it("delivers a growing blob exactly once when events come normally, twice, out of order, late, or not at all", async () => {
@@ -45,7 +41,7 @@ describe("live ingestion", () => {
     await host.waitForIdle();
 
     const figures = await readBack(system, [blob]);
-    report("growing blob, events normal/twice/out of order/late/missing", figures);
+    reportDelivery("ingestion", "growing blob, events normal/twice/out of order/late/missing", figures);
     expect(figures.tuplesIn).toBeGreaterThan(20);
   });
 
@@ -69,7 +65,7 @@ describe("live ingestion", () => {
     await host.waitForIdle();
 
     const figures = await readBack(system, blobs);
-    report("three blobs (NSG and VNet) through the webhook", figures);
+    reportDelivery("ingestion", "three blobs (NSG and VNet) through the webhook", figures);
     expect(new Set(figures.messages.map((m) => m.partitionKey))).toEqual(new Set(blobs.map((b) => b.nic.macAddress)));
   });
 
@@ -83,7 +79,7 @@ describe("live ingestion", () => {
     await system.host.waitForIdle();
 
     const figures = await readBack(system, blobs, { packed: true });
-    report("packed messages (5 events each), flow-log partition keys", figures);
+    reportDelivery("ingestion", "packed messages (5 events each), flow-log partition keys", figures);
     expect(figures.messagesOut).toBeLessThan(figures.tuplesIn);
     expect(new Set(figures.messages.map((m) => m.partitionKey))).toEqual(new Set(blobs.map((b) => b.path.split("/y=")[0]!.toUpperCase())));
   });
