@@ -27,7 +27,9 @@ const replaySafety = {
               "rhea",
               "azurite",
               "**/activities/**",
-              "**/src/local/**",
+              "**/devhost/**",
+              "**/bench/**",
+              "**/cli/**",
               "**/src/adapters/**",
             ],
             message: "Orchestrations replay: no SDK clients or I/O modules; call an activity.",
@@ -58,6 +60,36 @@ const replaySafety = {
   },
 };
 
+const standInsAndTools = ["**/devhost", "**/devhost/**", "**/bench", "**/bench/**", "**/cli", "**/cli/**"];
+const standInsMessage = "Deployed code (src/, orchestrations/, activities/) never imports devhost/, bench/ or cli/.";
+
+/** What ships to Azure never loads the stand-ins, the bench or the CLI (they are not deployed). */
+const deployedStaysApart = {
+  files: ["src/**/*.ts"],
+  rules: {
+    "no-restricted-imports": ["error", { patterns: [{ group: standInsAndTools, message: standInsMessage }] }],
+  },
+};
+
+/** Activities take their contracts from src/contracts: no import runs back up to orchestrations/. */
+const activitiesStayBelow = {
+  files: ["activities/**/*.ts"],
+  rules: {
+    "no-restricted-imports": [
+      "error",
+      {
+        patterns: [
+          { group: standInsAndTools, message: standInsMessage },
+          {
+            group: ["**/orchestrations", "**/orchestrations/**"],
+            message: "Activities import their contracts from src/contracts, never from orchestrations/.",
+          },
+        ],
+      },
+    ],
+  },
+};
+
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "coverage/**", "bench/results.json"] },
   js.configs.recommended,
@@ -78,5 +110,7 @@ export default tseslint.config(
     files: ["**/*.mjs", "**/*.js"],
     ...tseslint.configs.disableTypeChecked,
   },
+  deployedStaysApart,
+  activitiesStayBelow,
   replaySafety,
 );

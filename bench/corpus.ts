@@ -7,7 +7,7 @@ import type { ContainerClient } from "@azure/storage-blob";
 import { randomUUID } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { buildTopology, countTuples, generateRecords, planBlobs, serializeBlob, type FlowLogRecord, type PlannedBlob, type Topology } from "../src/core/generate";
+import { buildTopology, countTuples, generateRecords, planBlobs, serializeBlob, type FlowLogRecord, type PlannedBlob, type Topology } from "../devhost/generate";
 
 /** Average bytes of one tuple in a generated blob (NSG ≈ 62, VNet ≈ 70), to size blobs. */
 const GENERATED_BYTES_PER_TUPLE = 66;

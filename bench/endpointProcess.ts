@@ -2,7 +2,7 @@
  * Child process: the local Event Hubs endpoint on its own core, as the remote service it stands for.
  * Requests: start (hubs, retainEvents) → connection strings; cpu → CPU time used so far.
  */
-import { startEventHubsEndpoint, type LocalEventHubsEndpoint, type LocalHubDefinition } from "../src/local/eventhubs";
+import { startEventHubsEndpoint, type LocalEventHubsEndpoint, type LocalHubDefinition } from "../devhost/eventhubs";
 import { serveBenchRequests } from "./childProcess";
 
 export type EndpointRequest = { kind: "start"; hubs: LocalHubDefinition[]; retainEvents: boolean } | { kind: "cpu" };

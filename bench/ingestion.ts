@@ -8,7 +8,7 @@
 import type { ContainerClient } from "@azure/storage-blob";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { join } from "node:path";
-import { startAzurite, type AzuriteInstance } from "../src/local/azurite";
+import { startAzurite, type AzuriteInstance } from "../devhost/azurite";
 import { forkBenchChild, type BenchChild } from "./childProcess";
 import { planGeneratedBlobs, stageGeneratedBlob, type StagedBlob } from "./corpus";
 import type { EndpointReply, EndpointRequest } from "./endpointProcess";

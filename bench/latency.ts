@@ -6,9 +6,9 @@
  */
 import { EventHubConsumerClient, earliestEventPosition, type ReceivedEventData, type Subscription } from "@azure/event-hubs";
 import { performance } from "node:perf_hooks";
-import { buildTopology, generateRecords, blobPathFor } from "../src/core/generate";
-import { FlowLogBlobWriter } from "../src/local/flowLogWriter";
-import { FLOWS_HUB, startLocalSystem } from "../src/local/system";
+import { buildTopology, generateRecords, blobPathFor } from "../devhost/generate";
+import { FlowLogBlobWriter } from "../devhost/flowLogWriter";
+import { FLOWS_HUB, startLocalSystem } from "../devhost/system";
 import { TriggerNames } from "../src/names";
 import { BENCH_HOUR_ISO, BENCH_SEED } from "./corpus";
 import { measured, type BenchFigure } from "./report";

@@ -2,8 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBlobSource } from "../../src/adapters/blobSource";
 import { readSettings } from "../../src/config";
-import { blobPathFor, buildTopology } from "../../src/core/generate";
-import { startAzurite, type AzuriteInstance } from "../../src/local/azurite";
+import { blobPathFor, buildTopology } from "../../devhost/generate";
+import { startAzurite, type AzuriteInstance } from "../../devhost/azurite";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { makeListBlobs, walkFlowLogBlobs, type FlowLogBlob, type ListBlobsResult } from "../../activities/listBlobs";
 

@@ -13,8 +13,8 @@ import {
 } from "../../activities/packetCaptureArm";
 import { createArmClients } from "../../src/adapters/arm";
 import { readArmSettings } from "../../src/config";
-import { buildTopology } from "../../src/core/generate";
-import { startArmEndpoint, type ArmEndpoint } from "../../src/local/arm";
+import { buildTopology } from "../../devhost/generate";
+import { startArmEndpoint, type ArmEndpoint } from "../../devhost/arm";
 import type { ArmStep, CreatedPacketCapture, CreatePacketCaptureInput, ResolvedCaptureTarget, ResolveCaptureTargetInput } from "../../orchestrations/packetCapture";
 import { nicIdOf, seedOf, vmIdOf } from "../capture/captureSystem";
 

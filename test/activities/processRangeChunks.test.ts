@@ -12,9 +12,9 @@ import { createBlobSource } from "../../src/adapters/blobSource";
 import { createEventHubsSink } from "../../src/adapters/eventHubsSink";
 import { readSettings } from "../../src/config";
 import { DEFAULT_RULES } from "../../src/core/anomaly/rules";
-import { startAzurite, type AzuriteInstance } from "../../src/local/azurite";
-import { startEventHubsEndpoint, type LocalEventHubsEndpoint } from "../../src/local/eventhubs";
-import { FlowLogBlobWriter } from "../../src/local/flowLogWriter";
+import { startAzurite, type AzuriteInstance } from "../../devhost/azurite";
+import { startEventHubsEndpoint, type LocalEventHubsEndpoint } from "../../devhost/eventhubs";
+import { FlowLogBlobWriter } from "../../devhost/flowLogWriter";
 
 const container = "insights-logs-networksecuritygroupflowevent";
 const path =

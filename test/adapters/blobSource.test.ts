@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assertAcceptedBlobUrl, createBlobSource, type BlobSource } from "../../src/adapters/blobSource";
 import { NSG_CONTAINER, VNET_CONTAINER, type StorageSettings } from "../../src/config";
 import { ValidationError } from "../../src/errors";
-import { startAzurite, type AzuriteInstance } from "../../src/local/azurite";
-import { FlowLogBlobWriter } from "../../src/local/flowLogWriter";
+import { startAzurite, type AzuriteInstance } from "../../devhost/azurite";
+import { FlowLogBlobWriter } from "../../devhost/flowLogWriter";
 
 const FIXTURES = join(__dirname, "../../../shared/fixtures/flowlogs");
 const nsgPath = (hour: number, mac: string) =>

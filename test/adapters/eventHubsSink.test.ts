@@ -10,7 +10,7 @@ import {
 import type { EventHubSettings } from "../../src/config";
 import { EVENT_SCHEMA_VERSION } from "../../src/core/event";
 import { ServiceError, ValidationError } from "../../src/errors";
-import { startEventHubsEndpoint, type LocalEventHubEvent, type LocalEventHubsEndpoint } from "../../src/local/eventhubs";
+import { startEventHubsEndpoint, type LocalEventHubEvent, type LocalEventHubsEndpoint } from "../../devhost/eventhubs";
 
 const FAST = {
   retryOptions: { maxRetries: 1, retryDelayInMs: 10, maxRetryDelayInMs: 20 },

@@ -1,7 +1,7 @@
 /** The sink's overlapping of calls: batches built early, sent strictly in call order, nothing after a failure. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEventHubsSink, type EventHubsSink, type SinkEventBytes } from "../../src/adapters/eventHubsSink";
-import { startEventHubsEndpoint, type LocalEventHubsEndpoint } from "../../src/local/eventhubs";
+import { startEventHubsEndpoint, type LocalEventHubsEndpoint } from "../../devhost/eventhubs";
 
 function eventsFrom(first: number, count: number): SinkEventBytes[] {
   return Array.from({ length: count }, (_, i) => {

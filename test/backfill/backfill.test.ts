@@ -5,9 +5,9 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { BackfillProgress } from "../../src/core/backfill";
-import type { LocalSystem } from "../../src/local/system";
-import { blobPathFor, scheduleAttacks } from "../../src/core/generate";
-import { ALERTS_HUB, readHubEvents } from "../../src/local/system";
+import type { LocalSystem } from "../../devhost/system";
+import { blobPathFor, scheduleAttacks } from "../../devhost/generate";
+import { ALERTS_HUB, readHubEvents } from "../../devhost/system";
 import { ActivityNames, EntityNames, OrchestrationNames, TriggerNames } from "../../src/names";
 import { GrowingBlob, nsgNic, readBack, startTestSystem, vnetNic, reportDelivery } from "../ingestion/helpers";
 import { postBackfill, runBackfill, topology, waitForProgress, WEEK, writeHours } from "./helpers";

@@ -1,8 +1,8 @@
 /** Shared setup of the backfill tests: generated weeks of flow logs in Azurite, the HTTP starter, waiting. */
-import { blobPathFor, buildTopology, generateRecords, hoursFrom, serializeBlob, type AttackPlan, type TopologyNic } from "../../src/core/generate";
+import { blobPathFor, buildTopology, generateRecords, hoursFrom, serializeBlob, type AttackPlan, type TopologyNic } from "../../devhost/generate";
 import type { BackfillProgress } from "../../src/core/backfill";
-import type { InstanceStatus } from "../../src/local/host";
-import type { LocalSystem } from "../../src/local/system";
+import type { InstanceStatus } from "../../devhost/host";
+import type { LocalSystem } from "../../devhost/system";
 import type { BackfillSummary } from "../../orchestrations/backfill";
 
 /** Three NSGs and three VNet flow logs in two subscriptions. */

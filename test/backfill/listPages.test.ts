@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeListBlobs, walkFlowLogBlobs, type FlowLogBlob, type ListBlobsInput, type ListBlobsResult } from "../../activities/listBlobs";
 import { createBlobSource } from "../../src/adapters/blobSource";
 import { readSettings } from "../../src/config";
-import { blobPathFor, hoursFrom } from "../../src/core/generate";
-import { startAzurite, type AzuriteInstance } from "../../src/local/azurite";
+import { blobPathFor, hoursFrom } from "../../devhost/generate";
+import { startAzurite, type AzuriteInstance } from "../../devhost/azurite";
 import { topology } from "./helpers";
 
 const FROM = "2026-11-14T20:00:00Z";

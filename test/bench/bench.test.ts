@@ -7,7 +7,7 @@ import { runCoreBench } from "../../bench/core";
 import { EVENT_HUBS_BENCH_HUBS, runEventHubsBench } from "../../bench/eventHubs";
 import { formatTable, machineInfo, measured, pending, writeResults } from "../../bench/report";
 import { BenchUsageError, parseBenchArgs, withFiguresNotRerun } from "../../bench/run";
-import { startEventHubsEndpoint, type LocalEventHubsEndpoint } from "../../src/local/eventhubs";
+import { startEventHubsEndpoint, type LocalEventHubsEndpoint } from "../../devhost/eventhubs";
 
 const ROOT = resolve(__dirname, "../..");
 const FIXTURES = resolve(ROOT, "../shared/fixtures/flowlogs");

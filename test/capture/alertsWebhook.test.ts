@@ -4,7 +4,7 @@
  * cooldown and duplicate alerts, 429 / 409 / 5xx answers, a VM without the agent extension.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { buildTopology } from "../../src/core/generate";
+import { buildTopology } from "../../devhost/generate";
 import { OrchestrationNames } from "../../src/names";
 import { packetCaptureInstanceId } from "../../orchestrations/packetCapture";
 import { commonAlert, nicIdOf, seedOf, startCaptureSystem, vmIdOf, type CaptureSystem, type StartCaptureSystemOptions } from "./captureSystem";

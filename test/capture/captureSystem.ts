@@ -4,10 +4,10 @@
  * functions with a virtual clock. Everything through the real clients.
  */
 import path from "node:path";
-import { createLocalNetworkClient, startArmEndpoint, type ArmEndpoint, type ArmSeed, type VirtualMachineSeed } from "../../src/local/arm";
-import { startEventHubsEndpoint } from "../../src/local/eventhubs";
-import { startLocalHost, type LocalHost } from "../../src/local/host";
-import type { TopologyNic } from "../../src/core/generate";
+import { createLocalNetworkClient, startArmEndpoint, type ArmEndpoint, type ArmSeed, type VirtualMachineSeed } from "../../devhost/arm";
+import { startEventHubsEndpoint } from "../../devhost/eventhubs";
+import { startLocalHost, type LocalHost } from "../../devhost/host";
+import type { TopologyNic } from "../../devhost/generate";
 import type { NetworkManagementClient } from "@azure/arm-network";
 
 export type EventHubsEndpoint = Awaited<ReturnType<typeof startEventHubsEndpoint>>;

@@ -6,11 +6,11 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { DEFAULT_RULES, aggregateFlowEvents, aggregateOptionsFor, type MinuteAggregate } from "../../src/core/anomaly";
-import { blobPathFor, buildTopology, scheduleAttacks } from "../../src/core/generate";
+import { blobPathFor, buildTopology, scheduleAttacks } from "../../devhost/generate";
 import { EntityNames, OrchestrationNames } from "../../src/names";
 import { DetectorOperations, detectorEntityKey, historicDetectorEntityKey, type DetectorIngestInput } from "../../orchestrations/detector";
 import { packetCaptureInstanceId } from "../../orchestrations/packetCapture";
-import { eventsOfBlob } from "../core/generate/helpers";
+import { eventsOfBlob } from "../devhost/generate/helpers";
 import { seedOf, startCaptureSystem, vmIdOf, type CaptureSystem } from "./captureSystem";
 
 const HOUR = "2026-11-22T10:00:00Z";

@@ -7,9 +7,9 @@
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { DEFAULT_RULES } from "../../src/core/anomaly";
-import { blobPathFor, buildTopology, generateRecords, scheduleAttacks } from "../../src/core/generate";
-import { FlowLogBlobWriter } from "../../src/local/flowLogWriter";
-import { ALERTS_HUB, readHubEvents, startLocalSystem, type LocalSystem } from "../../src/local/system";
+import { blobPathFor, buildTopology, generateRecords, scheduleAttacks } from "../../devhost/generate";
+import { FlowLogBlobWriter } from "../../devhost/flowLogWriter";
+import { ALERTS_HUB, readHubEvents, startLocalSystem, type LocalSystem } from "../../devhost/system";
 import { TriggerNames } from "../../src/names";
 import { FAST_SETTINGS } from "../ingestion/helpers";
 import { seedOf, STORAGE_ACCOUNT_ID, vmIdOf } from "./captureSystem";

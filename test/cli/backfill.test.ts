@@ -1,9 +1,9 @@
 /** `flowtap backfill` against the local host over HTTP, non-TTY output. */
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { formatProgress, runBackfill } from "../../src/cli/commands/backfill";
+import { formatProgress, runBackfill } from "../../cli/commands/backfill";
 import type { BackfillProgress } from "../../src/core/backfill";
-import type { LocalSystem } from "../../src/local/system";
+import type { LocalSystem } from "../../devhost/system";
 import { ActivityNames } from "../../src/names";
 import { startTestSystem } from "../ingestion/helpers";
 import { writeHours, type WrittenBlob } from "../backfill/helpers";

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
-import { runFlatten } from "../../src/cli/commands/flatten";
+import { runFlatten } from "../../cli/commands/flatten";
 import { buildBlobPath, eventsOf, flattenFlowLog, type FlowEvent } from "../../src/core";
 import { fixturePath, readFixture } from "../core/flowLogFixtures";
 

@@ -7,8 +7,8 @@ import { mkdtemp, mkdir, readFile, readdir, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { dirname, join, relative, sep } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { runGenerate } from "../../src/cli/commands/generate";
-import { parseRunArgs, runRun, type RunRuntime } from "../../src/cli/commands/run";
+import { runGenerate } from "../../cli/commands/generate";
+import { parseRunArgs, runRun, type RunRuntime } from "../../cli/commands/run";
 import { buildBlobPath, eventsOf, flattenFlowLog, type FlowEvent } from "../../src/core";
 import { fixturePath } from "../core/flowLogFixtures";
 

@@ -4,7 +4,7 @@
  */
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalHost, type LocalHost, type RegistrationSummary } from "../../src/local/host";
+import { startLocalHost, type LocalHost, type RegistrationSummary } from "../../devhost/host";
 
 const none: Pick<RegistrationSummary, "extraInputTypes" | "extraOutputTypes"> = { extraInputTypes: [], extraOutputTypes: [] };
 const durableClient = { extraInputTypes: ["durableClient"], extraOutputTypes: [] };

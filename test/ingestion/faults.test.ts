@@ -6,12 +6,12 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { readSettings } from "../../src/config";
 import { FLOWTAP_EVENT_ID_PROPERTY } from "../../src/adapters/eventHubsSink";
-import { ALERTS_HUB, FLOWS_HUB, readHubEvents, type LocalSystem } from "../../src/local/system";
+import { ALERTS_HUB, FLOWS_HUB, readHubEvents, type LocalSystem } from "../../devhost/system";
 import { ActivityNames, EntityNames, OrchestrationNames, TriggerNames } from "../../src/names";
 import { checkpointEntityKey, type CheckpointState } from "../../orchestrations/checkpoint";
 import { detectorEntityKey } from "../../orchestrations/detector";
 import { BLOB_REWRITTEN_EVENT_TYPE, ingestBlobInput, ingestInstanceId } from "../../orchestrations/ingestBlob";
-import { generateRecords } from "../../src/core/generate";
+import { generateRecords } from "../../devhost/generate";
 import { expectedEvents, GrowingBlob, HOUR_ISO, nsgNic, readBack, startTestSystem, topology, vnetNic, reportDelivery } from "./helpers";
 
 let system: LocalSystem | undefined;

@@ -3,9 +3,9 @@ import * as path from "node:path";
 import { expect } from "vitest";
 import { encodeEvent } from "../../src/core/encode";
 import { eventsOf, flattenFlowLog } from "../../src/core/flatten";
-import { blobPathFor, buildTopology, generateRecords, type TopologyNic } from "../../src/core/generate";
-import { FlowLogBlobWriter, type FlowLogCommitResult } from "../../src/local/flowLogWriter";
-import { FLOWS_HUB, readHubEvents, startLocalSystem, type HubMessage, type LocalSystem, type StartLocalSystemOptions } from "../../src/local/system";
+import { blobPathFor, buildTopology, generateRecords, type TopologyNic } from "../../devhost/generate";
+import { FlowLogBlobWriter, type FlowLogCommitResult } from "../../devhost/flowLogWriter";
+import { FLOWS_HUB, readHubEvents, startLocalSystem, type HubMessage, type LocalSystem, type StartLocalSystemOptions } from "../../devhost/system";
 
 export const HOUR_ISO = "2026-11-22T10:00:00Z";
 export const APP_MODULE = path.join(__dirname, "../../src/app.ts");

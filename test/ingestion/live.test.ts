@@ -4,7 +4,7 @@
  * through a real Event Hubs consumer and compared field by field with `flowtap flatten`.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import type { LocalSystem } from "../../src/local/system";
+import type { LocalSystem } from "../../devhost/system";
 import { ActivityNames, TriggerNames } from "../../src/names";
 import { ingestInstanceId } from "../../orchestrations/ingestBlob";
 import { GrowingBlob, nsgNic, readBack, startTestSystem, topology, vnetNic, reportDelivery } from "./helpers";

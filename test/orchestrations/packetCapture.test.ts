@@ -4,7 +4,7 @@
  * capture resource, an unconfigured policy, and the detector and gate operations.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { buildTopology } from "../../src/core/generate";
+import { buildTopology } from "../../devhost/generate";
 import { EntityNames } from "../../src/names";
 import { CAPTURE_GATE_KEY } from "../../orchestrations/captureGate";
 import { DetectorOperations } from "../../orchestrations/detector";

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkpointEntityKey, CheckpointOperations, type ClaimInput } from "../../orchestrations/checkpoint";
 import { INITIAL_BLOCK_CHECKPOINT } from "../../src/core/blocks";
-import type { LocalSystem } from "../../src/local/system";
+import type { LocalSystem } from "../../devhost/system";
 import { EntityNames, OrchestrationNames } from "../../src/names";
 import { startTestSystem } from "../ingestion/helpers";
 import { postBackfill, topology, writeHours } from "../backfill/helpers";

@@ -4,9 +4,9 @@
  * handshakes and refuses malformed payloads with 400 and the reason.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { LocalSystem } from "../../src/local/system";
+import type { LocalSystem } from "../../devhost/system";
 import { TriggerNames } from "../../src/names";
-import type { FlowLogCommitResult } from "../../src/local/flowLogWriter";
+import type { FlowLogCommitResult } from "../../devhost/flowLogWriter";
 import { GrowingBlob, nsgNic, startTestSystem } from "../ingestion/helpers";
 
 let system: LocalSystem;

@@ -1,0 +1,66 @@
+/**
+ * The local system (startLocalSystem) as the demo and `flowtap run` drive it: a virtual clock the
+ * demo moves minute by minute (durable timers, e.g. capture polls, fire as soon as all is idle),
+ * a capture policy allowing the seeded subscriptions, and short retry delays.
+ */
+import { join } from "node:path";
+import { readSettings } from "../../src/config";
+import { TriggerNames } from "../../src/names";
+import type { ArmSeed } from "../arm";
+import type { VirtualClock } from "../host";
+import { ALERTS_HUB, FLOWS_HUB, startLocalSystem } from "../system";
+import type { DemoSystem } from "./scenario";
+
+export interface StartDemoSystemOptions {
+  /** The Functions host's port (0: any free port). */
+  port: number;
+  /** The ARM estate (VMs with their NICs, network watchers) captures run against. */
+  armSeed: ArmSeed;
+  /** Where the virtual clock starts. */
+  startTime: Date;
+}
+
+/** Longest capture the demo's policy allows: captures end (on the virtual clock) within the run. */
+const DEMO_CAPTURE_MAX_DURATION_IN_SECONDS = 60;
+
+/** The app module: dist/src/app.js when built, src/app.ts under vitest. */
+function appModulePath(): string {
+  return join(__dirname, `../../src/app${__filename.endsWith(".ts") ? ".ts" : ".js"}`);
+}
+
+export async function startDemoSystem(options: StartDemoSystemOptions): Promise<DemoSystem> {
+  const subscriptionIds = options.armSeed.subscriptions.map((subscription) => subscription.id);
+  const captureSubscription = subscriptionIds[0] ?? "00000000-0000-0000-0000-000000000000";
+  const system = await startLocalSystem({
+    app: { modulePath: appModulePath() },
+    port: options.port,
+    clock: { mode: "virtual", startTime: options.startTime, autoAdvance: true },
+    arm: { seed: options.armSeed },
+    settings: {
+      FLOWTAP_ARM_RETRY_DELAY_MS: "5",
+      FLOWTAP_ACTIVITY_RETRY_INTERVAL_MS: "100",
+      FLOWTAP_EVENTHUB_RETRY_DELAY_MS: "100",
+      FLOWTAP_CAPTURE_POLICY: JSON.stringify({
+        allowedSubscriptions: subscriptionIds,
+        maxDurationInSeconds: DEMO_CAPTURE_MAX_DURATION_IN_SECONDS,
+        storage: { storageAccountId: `/subscriptions/${captureSubscription}/resourceGroups/rg-captures/providers/Microsoft.Storage/storageAccounts/flowtapcaptures` },
+      }),
+    },
+  });
+  const { storage } = readSettings(system.settings);
+  const clock = (): VirtualClock => system.host.virtualClock as VirtualClock;
+  return {
+    blobService: system.blobService,
+    baseUrl: system.host.baseUrl,
+    functionKey: system.host.keys.host,
+    containers: storage.containers,
+    quarantineContainer: storage.quarantineContainer,
+    flows: { connectionString: system.eventHubsConnectionString, eventHubName: FLOWS_HUB },
+    alerts: { connectionString: system.eventHubsConnectionString, eventHubName: ALERTS_HUB },
+    now: () => clock().now(),
+    advanceClockTo: (time) => clock().advanceTo(time),
+    deliverEventGrid: async (events) => void (await system.host.invokeEventGrid(TriggerNames.blobCreatedEventGrid, events)),
+    waitForIdle: () => system.host.waitForIdle(),
+    stop: () => system.stop(),
+  };
+}

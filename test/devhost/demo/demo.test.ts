@@ -1,0 +1,104 @@
+/**
+ * The demo's pieces a user sees: its plan (attacks inside the live window, an ARM estate matching
+ * the generated NICs), the id tally behind "lost" and "duplicates", and console output with and
+ * without a terminal.
+ */
+import { describe, expect, it } from "vitest";
+import { validateArmSeed } from "../../../devhost/arm/seed";
+import { EventIdCounter } from "../../../devhost/demo/delivery";
+import { DEFAULT_DEMO_OPTIONS, armSeedOf, historicBlobs, liveBlobs, liveHourBefore, planDemo } from "../../../devhost/demo/plan";
+import { createProgressWriter } from "../../../devhost/demo/progress";
+import { summaryLine } from "../../../devhost/demo/summary";
+
+const LIVE_HOUR = "2026-11-22T12:00:00.000Z";
+
+describe("planDemo", () => {
+  it("puts the three attacks in the live window and history in the hours before it", () => {
+    // Act
+    const plan = planDemo({ ...DEFAULT_DEMO_OPTIONS, liveHourIso: LIVE_HOUR });
+
+    // Assess
+    const liveStart = Date.parse(LIVE_HOUR);
+    expect(plan.attacks.map((attack) => attack.kind)).toEqual(["scan", "bruteforce", "egress"]);
+    for (const attack of plan.attacks) {
+      const minute = (Date.parse(attack.startIso) - liveStart) / 60_000;
+      expect(minute).toBeGreaterThanOrEqual(plan.liveFirstMinute);
+      expect(minute + 5).toBeLessThan(plan.liveEndMinute);
+    }
+    expect(new Set(plan.attacks.map((attack) => attack.macAddress)).size).toBe(3);
+    expect(plan.topology.subscriptions).toHaveLength(2);
+    expect(new Set(plan.topology.nics.map((nic) => nic.kind))).toEqual(new Set(["nsg", "vnet"]));
+    expect(historicBlobs(plan).map((blob) => blob.hourIso)).toEqual([...Array(4).fill("2026-11-22T10:00:00.000Z"), ...Array(4).fill("2026-11-22T11:00:00.000Z")]);
+    expect(liveBlobs(plan).every((blob) => blob.hourIso === LIVE_HOUR)).toBe(true);
+    expect(liveHourBefore(Date.parse("2026-11-22T13:34:56Z"))).toBe(LIVE_HOUR);
+  });
+
+  it("seeds ARM with a VM per NIC (Network Watcher extension installed) and a watcher per region", () => {
+    // Prepare
+    const { topology } = planDemo({ ...DEFAULT_DEMO_OPTIONS, liveHourIso: LIVE_HOUR });
+
+    // Act
+    const seed = armSeedOf(topology);
+
+    // Assess
+    expect(() => validateArmSeed(seed)).not.toThrow();
+    expect(seed.virtualMachines?.map((vm) => vm.nics[0]?.mac.replaceAll("-", ""))).toEqual(topology.nics.map((nic) => nic.macAddress));
+    expect(seed.virtualMachines?.every((vm) => vm.networkWatcherExtension)).toBe(true);
+    const regions = new Set(topology.nics.map((nic) => `${nic.subscriptionId}/${nic.region}`));
+    expect(seed.networkWatchers?.map((watcher) => `${watcher.subscriptionId}/${watcher.location}`).sort()).toEqual([...regions].sort());
+  });
+});
+
+describe("EventIdCounter", () => {
+  it("counts duplicates, lost and unexpected ids against the expected ones", () => {
+    // Prepare
+    const counter = new EventIdCounter();
+
+    // Act
+    for (const id of ["a", "b", "b", "x"]) counter.add(id);
+    const tally = counter.tally(new Set(["a", "b", "c"]));
+
+    // Assess
+    expect(tally).toEqual({ events: 4, distinctIds: 3, duplicates: 1, lost: 1, unexpected: 1 });
+  });
+});
+
+describe("createProgressWriter", () => {
+  it("without a terminal writes plain lines, once per change, with no escape codes", () => {
+    // Prepare
+    let text = "";
+    const writer = createProgressWriter({ write: (chunk) => void (text += chunk), isTty: false, barWidth: 4 });
+
+    // Act
+    writer.progress("live", 1, 2, "minutes");
+    writer.progress("live", 1, 2, "minutes");
+    writer.progress("live", 2, 2, "minutes");
+    writer.done();
+    writer.line("done");
+
+    // Assess
+    expect(text).toBe("live [##..] 1/2 minutes\nlive [####] 2/2 minutes\ndone\n");
+  });
+
+  it("on a terminal redraws one line in place and ends it before the next line", () => {
+    // Prepare
+    let text = "";
+    const writer = createProgressWriter({ write: (chunk) => void (text += chunk), isTty: true, barWidth: 4 });
+
+    // Act
+    writer.progress("live", 1, 2);
+    writer.progress("live", 2, 2);
+    writer.line("done");
+
+    // Assess
+    expect(text).toBe("\rlive [##..] 1/2\x1b[K\rlive [####] 2/2\x1b[K\ndone\n");
+  });
+});
+
+describe("summaryLine", () => {
+  it("is the one machine-readable line, keys in a fixed order", () => {
+    expect(summaryLine({ blobs: 12, tuples: 9, events: 9, distinctIds: 9, duplicates: 0, lost: 0, anomalies: 4, captures: 2, elapsedMs: 1500 })).toBe(
+      "summary: blobs=12 tuples=9 events=9 distinctIds=9 duplicates=0 lost=0 anomalies=4 captures=2 elapsedMs=1500",
+    );
+  });
+});
