@@ -77,7 +77,8 @@ export async function* walkFlowLogBlobs(
     stats.listings++;
     if (decision === "listBlobs") {
       for await (const blob of source.listBlobs(container, prefix)) {
-        if ((afterPath === undefined || blob.path > afterPath) && acceptsBlob(blob.path, filter)) yield { container, path: blob.path, contentLength: blob.contentLength };
+        if ((afterPath === undefined || blob.path > afterPath) && acceptsBlob(blob.path, filter))
+          yield { container, path: blob.path, contentLength: blob.contentLength };
       }
       continue;
     }
@@ -95,22 +96,36 @@ export async function* walkFlowLogBlobs(
 export function makeListBlobs(deps: ListBlobsDeps): ActivityHandler {
   return async (rawInput: unknown): Promise<ListBlobsResult> => {
     const input = rawInput as Partial<ListBlobsInput> | undefined;
-    if (typeof input?.filter !== "object" || input.filter === null) throw new ValidationError("listBlobs: input.filter is required");
+    if (typeof input?.filter !== "object" || input.filter === null)
+      throw new ValidationError("listBlobs: input.filter is required");
     const configured = deps.containers();
     const containers = input.containers ?? [...configured];
     const foreign = containers.find((container) => !configured.includes(container));
-    if (foreign !== undefined) throw new ValidationError(`listBlobs: container '${foreign}' is not a configured flow-log container (${configured.join(", ")})`);
+    if (foreign !== undefined)
+      throw new ValidationError(
+        `listBlobs: container '${foreign}' is not a configured flow-log container (${configured.join(", ")})`,
+      );
     const page = input.page;
-    if (page !== undefined && (!Number.isSafeInteger(page.maxBlobs) || page.maxBlobs < 1)) throw new ValidationError("listBlobs: page.maxBlobs must be a positive integer");
+    if (page !== undefined && (!Number.isSafeInteger(page.maxBlobs) || page.maxBlobs < 1))
+      throw new ValidationError("listBlobs: page.maxBlobs must be a positive integer");
     const start = page?.after ? containers.indexOf(page.after.container) : 0;
-    if (start < 0) throw new ValidationError(`listBlobs: the cursor's container '${page?.after?.container}' is not among the listed containers`);
+    if (start < 0)
+      throw new ValidationError(
+        `listBlobs: the cursor's container '${page?.after?.container}' is not among the listed containers`,
+      );
 
     const stats: WalkStats = { listings: 0 };
     const result: ListBlobsResult = { blobs: [], count: 0, next: null, listings: 0 };
     let last: FlowLogBlob | undefined;
     for (let index = start; index < containers.length; index++) {
       const afterPath = index === start ? page?.after?.path : undefined;
-      for await (const blob of walkFlowLogBlobs(deps.blobSource(), containers[index]!, input.filter, stats, afterPath)) {
+      for await (const blob of walkFlowLogBlobs(
+        deps.blobSource(),
+        containers[index]!,
+        input.filter,
+        stats,
+        afterPath,
+      )) {
         if (page && result.count === page.maxBlobs) {
           // One blob past the page proves there is more: resume after the page's last one.
           result.next = { container: last!.container, path: last!.path };

@@ -20,7 +20,12 @@ import type { FlowEvent } from "../src/core/event";
 import { flattenFlowLog } from "../src/core/flatten";
 import { FlowLogFormatError, ServiceError, ValidationError } from "../src/errors";
 import { logFailure, logger } from "../src/logger";
-import type { ProcessRangeCounts, ProcessRangeFailure, ProcessRangeInput, ProcessRangeResult } from "../orchestrations/ingestBlob";
+import type {
+  ProcessRangeCounts,
+  ProcessRangeFailure,
+  ProcessRangeInput,
+  ProcessRangeResult,
+} from "../orchestrations/ingestBlob";
 import { parseBlobLocationInput } from "./readBlockList";
 
 export interface ProcessRangeDeps {
@@ -46,12 +51,27 @@ function parseInput(input: unknown, containers: readonly string[] | undefined): 
   const isCount = (n: unknown, min: number): n is number => Number.isSafeInteger(n) && (n as number) >= min;
   const sizes = range.blockSizesInBytes;
   if (!isCount(range.offsetInBytes, 0) || !isCount(range.countInBytes, 1) || !isCount(range.firstBlockIndex, 1)) {
-    throw new ValidationError(`processRange ${location.container}/${location.path}: offsetInBytes >= 0, countInBytes >= 1 and firstBlockIndex >= 1 are required`);
+    throw new ValidationError(
+      `processRange ${location.container}/${location.path}: offsetInBytes >= 0, countInBytes >= 1 and firstBlockIndex >= 1 are required`,
+    );
   }
-  if (!Array.isArray(sizes) || sizes.length === 0 || !sizes.every((size) => isCount(size, 1)) || sizes.reduce((sum: number, size: number) => sum + size, 0) !== range.countInBytes) {
-    throw new ValidationError(`processRange ${location.container}/${location.path}: blockSizesInBytes must be positive sizes that add up to countInBytes ${range.countInBytes}`);
+  if (
+    !Array.isArray(sizes) ||
+    sizes.length === 0 ||
+    !sizes.every((size) => isCount(size, 1)) ||
+    sizes.reduce((sum: number, size: number) => sum + size, 0) !== range.countInBytes
+  ) {
+    throw new ValidationError(
+      `processRange ${location.container}/${location.path}: blockSizesInBytes must be positive sizes that add up to countInBytes ${range.countInBytes}`,
+    );
   }
-  return { ...location, offsetInBytes: range.offsetInBytes, countInBytes: range.countInBytes, firstBlockIndex: range.firstBlockIndex, blockSizesInBytes: sizes };
+  return {
+    ...location,
+    offsetInBytes: range.offsetInBytes,
+    countInBytes: range.countInBytes,
+    firstBlockIndex: range.firstBlockIndex,
+    blockSizesInBytes: sizes,
+  };
 }
 
 /** The partition key of an event under a strategy: its NIC, its flow log (the path before the time), or none. */
@@ -68,7 +88,10 @@ interface SendChunk {
   flowEvents: FlowEvent[];
   /** Events of the range before this chunk. */
   firstEventIndex: number;
-  /** Per block ending in the chunk: the chunk's events through that block (the sink keeps blocks whole in batches when they fit one). */
+  /**
+   * Per block ending in the chunk: the chunk's events through that block (the sink keeps blocks whole in batches when
+   * they fit one).
+   */
   unitEnds: number[];
 }
 
@@ -84,7 +107,10 @@ function sourceIdOf(blobPath: string, firstBlockIndex: number, blockCount: numbe
 function failureOf(error: unknown): ProcessRangeFailure {
   const err = error instanceof Error ? error : new Error(String(error));
   // Bad input stays bad; a service says itself; anything else may be transient, as before.
-  const retryable = err instanceof ServiceError ? err.retryable : !(err instanceof ValidationError || err instanceof FlowLogFormatError);
+  const retryable =
+    err instanceof ServiceError
+      ? err.retryable
+      : !(err instanceof ValidationError || err instanceof FlowLogFormatError);
   return { name: err.name, message: err.message, retryable };
 }
 
@@ -96,7 +122,8 @@ async function* blocksOf(stream: Readable, sizes: readonly number[], where: stri
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     let rest = chunk;
     while (rest.length > 0) {
-      if (index >= sizes.length) throw new ServiceError(`Read ${where}: more bytes than the planned blocks`, { retryable: true });
+      if (index >= sizes.length)
+        throw new ServiceError(`Read ${where}: more bytes than the planned blocks`, { retryable: true });
       const take = Math.min(sizes[index]! - held, rest.length);
       parts.push(rest.subarray(0, take));
       held += take;
@@ -109,7 +136,10 @@ async function* blocksOf(stream: Readable, sizes: readonly number[], where: stri
       }
     }
   }
-  if (index !== sizes.length) throw new ServiceError(`Read ${where}: the stream ended after ${index} of ${sizes.length} blocks`, { retryable: true });
+  if (index !== sizes.length)
+    throw new ServiceError(`Read ${where}: the stream ended after ${index} of ${sizes.length} blocks`, {
+      retryable: true,
+    });
 }
 
 export function makeProcessRange(deps: ProcessRangeDeps): ActivityHandler {
@@ -136,7 +166,9 @@ export function makeProcessRange(deps: ProcessRangeDeps): ActivityHandler {
     /** The counts after each block read (and quarantined): its events end at `.events` among the range's. */
     const countsThroughBlock: ProcessRangeCounts[] = [];
     // Aggregated as they go: the range's events are never all held at once.
-    const aggregator = new FlowEventAggregator(aggregateOptionsFor(deps.rules(), sourceIdOf(blobPath, input.firstBlockIndex, blockCount)));
+    const aggregator = new FlowEventAggregator(
+      aggregateOptionsFor(deps.rules(), sourceIdOf(blobPath, input.firstBlockIndex, blockCount)),
+    );
     let aggregatedEvents = 0;
     /** Chunks handed to the sink whose events are not all aggregated yet, in order. */
     const unaggregated: SendChunk[] = [];
@@ -144,7 +176,8 @@ export function makeProcessRange(deps: ProcessRangeDeps): ActivityHandler {
       while (unaggregated.length > 0 && aggregatedEvents < eventEnd) {
         const chunk = unaggregated[0]!;
         const chunkEnd = Math.min(eventEnd, chunk.firstEventIndex + chunk.events.length);
-        for (; aggregatedEvents < chunkEnd; aggregatedEvents++) aggregator.add(chunk.flowEvents[aggregatedEvents - chunk.firstEventIndex]!);
+        for (; aggregatedEvents < chunkEnd; aggregatedEvents++)
+          aggregator.add(chunk.flowEvents[aggregatedEvents - chunk.firstEventIndex]!);
         if (aggregatedEvents === chunk.firstEventIndex + chunk.events.length) unaggregated.shift();
         else break;
       }
@@ -172,7 +205,9 @@ export function makeProcessRange(deps: ProcessRangeDeps): ActivityHandler {
         acknowledgedEvents = chunk.firstEventIndex + count;
       };
       previousInFlight = inFlight;
-      inFlight = sink.send(chunk.events, { unitEnds: chunk.unitEnds, onAcknowledged, after: inFlight }).then(() => aggregateThrough(chunk.firstEventIndex + chunk.events.length));
+      inFlight = sink
+        .send(chunk.events, { unitEnds: chunk.unitEnds, onAcknowledged, after: inFlight })
+        .then(() => aggregateThrough(chunk.firstEventIndex + chunk.events.length));
       inFlight.catch(() => undefined); // awaited (and rethrown) at a later flush or at the end
     };
 
@@ -181,9 +216,15 @@ export function makeProcessRange(deps: ProcessRangeDeps): ActivityHandler {
       let blockOffset = input.offsetInBytes;
       for await (const block of blocksOf(stream, input.blockSizesInBytes, where)) {
         const recordIndex = blockIndex - 1;
-        const result = flattenFlowLog(block, { blobPath, isBlockRange: true, firstRecordIndex: recordIndex, startOffsetInBytes: blockOffset });
+        const result = flattenFlowLog(block, {
+          blobPath,
+          isBlockRange: true,
+          firstRecordIndex: recordIndex,
+          startOffsetInBytes: blockOffset,
+        });
         const reasons = result.issues.map((issue) => issue.message);
-        if (result.records.length > 1) reasons.push(`block ${blockIndex} holds ${result.records.length} records, not one: its events are not sent`);
+        if (result.records.length > 1)
+          reasons.push(`block ${blockIndex} holds ${result.records.length} records, not one: its events are not sent`);
         const events = result.records.length === 1 ? result.records[0]!.events : [];
         counts.records += result.records.length;
         counts.issues += reasons.length;
@@ -191,14 +232,23 @@ export function makeProcessRange(deps: ProcessRangeDeps): ActivityHandler {
         if (reasons.length > 0) {
           logger.error(`Record ${recordIndex} (block ${blockIndex}) of ${blobPath}: ${reasons.join("; ")}`);
           // Quarantined before the checkpoint can pass it: a failed write fails the activity.
-          await source.quarantine({ container, path, recordIndex, blockIndex, reason: reasons.join("; "), rawText: block.toString("utf8").replace(/^[\s,\uFEFF]+/, "") });
+          await source.quarantine({
+            container,
+            path,
+            recordIndex,
+            blockIndex,
+            reason: reasons.join("; "),
+            rawText: block.toString("utf8").replace(/^[\s,\uFEFF]+/, ""),
+          });
           counts.quarantined++;
         }
         for (let index = 0; index < events.length; index++) {
           const event = events[index]!;
           const body = encodeEventBytes(event);
           const partitionKey = partitionKeyOf(strategy, event);
-          pending.events.push(partitionKey === undefined ? { id: event.id, body } : { id: event.id, body, partitionKey });
+          pending.events.push(
+            partitionKey === undefined ? { id: event.id, body } : { id: event.id, body, partitionKey },
+          );
           pending.flowEvents.push(event);
           pendingBytes += body.length;
           // A big block goes on in the next chunk: what is held unacknowledged stays bounded. Its
@@ -223,14 +273,19 @@ export function makeProcessRange(deps: ProcessRangeDeps): ActivityHandler {
       const completed = countsThroughBlock[completedBlockCount - 1]!;
       aggregateThrough(completed.events);
       const failure = failureOf(error);
-      logFailure(`processRange ${where}: stopped after the first ${completedBlockCount} of ${blockCount} blocks, whose ${completed.events} events are acknowledged and to be committed`, error);
+      logFailure(
+        `processRange ${where}: stopped after the first ${completedBlockCount} of ${blockCount} blocks, whose ${completed.events} events are acknowledged and to be committed`,
+        error,
+      );
       const sourceId = sourceIdOf(blobPath, input.firstBlockIndex, completedBlockCount);
       const aggregates = aggregator.result().map((aggregate) => ({ ...aggregate, sourceId }));
       return { kind: "partial", completedBlockCount, ...completed, aggregates, failure };
     }
 
     const aggregates = aggregator.result();
-    logger.info(`Delivered ${where}: ${counts.events} events from ${counts.records} records, ${counts.quarantined} quarantined`);
+    logger.info(
+      `Delivered ${where}: ${counts.events} events from ${counts.records} records, ${counts.quarantined} quarantined`,
+    );
     return { kind: "processed", ...counts, aggregates };
   };
 }

@@ -16,8 +16,10 @@ function parseInput(input: unknown): PublishEventsInput {
   const events = (input as Partial<PublishEventsInput> | undefined)?.events;
   if (!Array.isArray(events)) throw new ValidationError("publishEvents: input.events must be an array");
   events.forEach((event: Partial<PublishedEvent>, index) => {
-    if (typeof event?.id !== "string" || event.id === "") throw new ValidationError(`publishEvents: events[${index}].id must be a non-empty string`);
-    if (typeof event.body !== "object" || event.body === null) throw new ValidationError(`publishEvents: events[${index}].body must be an object`);
+    if (typeof event?.id !== "string" || event.id === "")
+      throw new ValidationError(`publishEvents: events[${index}].id must be a non-empty string`);
+    if (typeof event.body !== "object" || event.body === null)
+      throw new ValidationError(`publishEvents: events[${index}].body must be an object`);
   });
   return { events: events as PublishedEvent[] };
 }
@@ -27,7 +29,11 @@ export function makePublishEvents(deps: PublishEventsDeps): ActivityHandler {
     const { events } = parseInput(input);
     if (events.length === 0) return { eventsSent: 0 };
     const totals = await deps.sink().send(
-      events.map((event) => ({ id: event.id, body: JSON.stringify(event.body), ...(event.partitionKey !== undefined && { partitionKey: event.partitionKey }) })),
+      events.map((event) => ({
+        id: event.id,
+        body: JSON.stringify(event.body),
+        ...(event.partitionKey !== undefined && { partitionKey: event.partitionKey }),
+      })),
     );
     return { eventsSent: totals.eventsSent };
   };

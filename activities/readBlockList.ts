@@ -14,13 +14,24 @@ export interface ReadBlockListDeps {
 }
 
 /** The blob an activity is asked about; refused unless it is in one of `containers` (when given). */
-export function parseBlobLocationInput(input: unknown, activity: string, containers: readonly string[] | undefined): ReadBlockListInput {
+export function parseBlobLocationInput(
+  input: unknown,
+  activity: string,
+  containers: readonly string[] | undefined,
+): ReadBlockListInput {
   const location = input as Partial<ReadBlockListInput> | undefined;
-  if (typeof location?.container !== "string" || location.container === "" || typeof location.path !== "string" || location.path === "") {
+  if (
+    typeof location?.container !== "string" ||
+    location.container === "" ||
+    typeof location.path !== "string" ||
+    location.path === ""
+  ) {
     throw new ValidationError(`${activity}: the input needs a container and a path, got ${JSON.stringify(input)}`);
   }
   if (containers !== undefined && !containers.includes(location.container)) {
-    throw new ValidationError(`${activity}: container '${location.container}' is not a configured flow-log container (${containers.join(", ")})`);
+    throw new ValidationError(
+      `${activity}: container '${location.container}' is not a configured flow-log container (${containers.join(", ")})`,
+    );
   }
   return { container: location.container, path: location.path };
 }
@@ -30,6 +41,10 @@ export function makeReadBlockList(deps: ReadBlockListDeps): ActivityHandler {
     const { container, path } = parseBlobLocationInput(input, "readBlockList", deps.containers?.());
     const committed = await deps.blobSource().getCommittedBlocks(container, path);
     if (!committed) return { found: false, blocks: [], contentLength: 0 };
-    return { found: true, blocks: committed.blocks.map((block) => ({ id: block.id, sizeInBytes: block.sizeInBytes })), contentLength: committed.contentLength };
+    return {
+      found: true,
+      blocks: committed.blocks.map((block) => ({ id: block.id, sizeInBytes: block.sizeInBytes })),
+      contentLength: committed.contentLength,
+    };
   };
 }

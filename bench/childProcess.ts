@@ -21,8 +21,14 @@ export interface BenchChild<Request, Reply> {
 }
 
 /** Forks `scriptPath` (a compiled bench/*Process.js) with extra Node flags; resolves once it is connected. */
-export function forkBenchChild<Request, Reply>(scriptPath: string, execArgv: readonly string[] = []): BenchChild<Request, Reply> {
-  const child: ChildProcess = fork(scriptPath, [], { execArgv: [...execArgv], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+export function forkBenchChild<Request, Reply>(
+  scriptPath: string,
+  execArgv: readonly string[] = [],
+): BenchChild<Request, Reply> {
+  const child: ChildProcess = fork(scriptPath, [], {
+    execArgv: [...execArgv],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
   let nextId = 0;
   const waiting = new Map<number, { resolve: (reply: unknown) => void; reject: (error: Error) => void }>();
   child.on("message", (message: ReplyMessage) => {
@@ -33,7 +39,8 @@ export function forkBenchChild<Request, Reply>(scriptPath: string, execArgv: rea
     else waiter.resolve(message.reply);
   });
   child.on("exit", (code, signal) => {
-    for (const waiter of waiting.values()) waiter.reject(new Error(`${scriptPath} exited (code ${code}, signal ${signal}) before replying`));
+    for (const waiter of waiting.values())
+      waiter.reject(new Error(`${scriptPath} exited (code ${code}, signal ${signal}) before replying`));
     waiting.clear();
   });
   return {
@@ -57,11 +64,18 @@ export function forkBenchChild<Request, Reply>(scriptPath: string, execArgv: rea
 }
 
 /** The child side: answers each request with `handle`, exits when the parent disconnects. */
-export function serveBenchRequests<Request, Reply>(handle: (request: Request) => Promise<Reply>, onDisconnect: () => Promise<void> = async () => undefined): void {
+export function serveBenchRequests<Request, Reply>(
+  handle: (request: Request) => Promise<Reply>,
+  onDisconnect: () => Promise<void> = async () => undefined,
+): void {
   process.on("message", (message: { id: number; request: Request }) => {
     handle(message.request).then(
       (reply) => process.send?.({ id: message.id, reply }),
-      (error: unknown) => process.send?.({ id: message.id, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }),
+      (error: unknown) =>
+        process.send?.({
+          id: message.id,
+          error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        }),
     );
   });
   process.on("disconnect", () => {

@@ -3,7 +3,8 @@
  * implementation must do with the built-ins: `JSON.parse(bytes.toString("utf8"))` of the same bytes
  * plus `JSON.stringify(event)` of every event our path produces. Our path streams each blob in
  * 64 KiB chunks through FlowLogFlattener and encodes the events of each chunk, as the ingestion
- * activity does with a ranged download; the floor parses each blob whole (JSON.parse cannot stream). Both are timed blob by blob, in
+ * activity does with a ranged download; the floor parses each blob whole (JSON.parse cannot stream). Both are timed
+ * blob by blob, in
  * alternating order, over several repetitions; the verdict is the median of the per-repetition ratios.
  */
 import { performance } from "node:perf_hooks";
@@ -158,7 +159,10 @@ function benchCorpus(id: string, label: string, blobs: readonly InMemoryBlob[], 
     label: `core ${label}: encodeEvent`,
     value: perSecond(totals.tuples, median(passes.map((timing) => timing.encodeInMs))),
     unit: "events/s",
-    ratio: { value: median(passes.map((timing) => timing.stringifyInMs / timing.encodeInMs)), against: "JSON.stringify" },
+    ratio: {
+      value: median(passes.map((timing) => timing.stringifyInMs / timing.encodeInMs)),
+      against: "JSON.stringify",
+    },
     target: { comparator: ">=", threshold: 1, of: "ratio" },
   });
   return [coreFigure, encodeFigure];
@@ -166,7 +170,12 @@ function benchCorpus(id: string, label: string, blobs: readonly InMemoryBlob[], 
 
 export async function runCoreBench(options: CoreBenchOptions): Promise<BenchFigure[]> {
   const generated = generateInMemoryCorpus(options.generatedSizeInBytes, options.generatedBlobSizeInBytes);
-  const figures = benchCorpus("generated", `generated ${formatMegabytes(options.generatedSizeInBytes)}`, generated, options.repetitions);
+  const figures = benchCorpus(
+    "generated",
+    `generated ${formatMegabytes(options.generatedSizeInBytes)}`,
+    generated,
+    options.repetitions,
+  );
   const fixtures = await loadParsableFixtures(options.fixturesDir);
   const fixtureBytes = fixtures.reduce((sum, blob) => sum + blob.bytes.byteLength, 0);
   const copies = Math.max(1, Math.ceil(options.fixtureBytesPerRepetition / Math.max(fixtureBytes, 1)));

@@ -7,7 +7,16 @@ import type { ContainerClient } from "@azure/storage-blob";
 import { randomUUID } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { buildTopology, countTuples, generateRecords, planBlobs, serializeBlob, type FlowLogRecord, type PlannedBlob, type Topology } from "../devhost/generate";
+import {
+  buildTopology,
+  countTuples,
+  generateRecords,
+  planBlobs,
+  serializeBlob,
+  type FlowLogRecord,
+  type PlannedBlob,
+  type Topology,
+} from "../devhost/generate";
 
 /** Average bytes of one tuple in a generated blob (NSG ≈ 62, VNet ≈ 70), to size blobs. */
 const GENERATED_BYTES_PER_TUPLE = 66;
@@ -41,8 +50,16 @@ export interface GeneratedBlobPlan {
 /** One blob per NIC for one hour, NSG and VNet alternating, each about `blobSizeInBytes`. */
 export function planGeneratedBlobs(options: PlanGeneratedBlobsOptions): GeneratedBlobPlan[] {
   const topology = buildTopology({ seed: options.seed ?? BENCH_SEED, nics: options.blobCount });
-  const tuplesPerMinute = Math.max(1, Math.round(options.blobSizeInBytes / MINUTES_PER_HOUR / GENERATED_BYTES_PER_TUPLE));
-  return [...planBlobs(topology, BENCH_HOUR_ISO, 1)].map((blob) => ({ topology, blob, tuplesPerMinute, maxTuplesPerRecord: options.maxTuplesPerRecord }));
+  const tuplesPerMinute = Math.max(
+    1,
+    Math.round(options.blobSizeInBytes / MINUTES_PER_HOUR / GENERATED_BYTES_PER_TUPLE),
+  );
+  return [...planBlobs(topology, BENCH_HOUR_ISO, 1)].map((blob) => ({
+    topology,
+    blob,
+    tuplesPerMinute,
+    maxTuplesPerRecord: options.maxTuplesPerRecord,
+  }));
 }
 
 /** Counts the tuples of the records that pass through. */
@@ -58,7 +75,13 @@ export class TupleCounter {
 
 /** The blob's block texts (head, records, tail), generated lazily. */
 export function generatedBlockTexts(plan: GeneratedBlobPlan, counter: TupleCounter): Generator<string> {
-  const records = generateRecords({ topology: plan.topology, nic: plan.blob.nic, hourIso: plan.blob.hourIso, tuplesPerMinute: plan.tuplesPerMinute, maxTuplesPerRecord: plan.maxTuplesPerRecord });
+  const records = generateRecords({
+    topology: plan.topology,
+    nic: plan.blob.nic,
+    hourIso: plan.blob.hourIso,
+    tuplesPerMinute: plan.tuplesPerMinute,
+    maxTuplesPerRecord: plan.maxTuplesPerRecord,
+  });
   return serializeBlob(counter.count(records));
 }
 
@@ -105,7 +128,11 @@ export interface StageGeneratedBlobOptions {
  * Stages the blob's blocks (head, one per record, tail) as they are generated, a few at a time,
  * then commits the block list once: the committed blob is what the service would have written.
  */
-export async function stageGeneratedBlob(container: ContainerClient, plan: GeneratedBlobPlan, options: StageGeneratedBlobOptions = {}): Promise<StagedBlob> {
+export async function stageGeneratedBlob(
+  container: ContainerClient,
+  plan: GeneratedBlobPlan,
+  options: StageGeneratedBlobOptions = {},
+): Promise<StagedBlob> {
   const concurrency = options.concurrency ?? 8;
   const blob = container.getBlockBlobClient(plan.blob.path);
   const counter = new TupleCounter();
@@ -126,5 +153,11 @@ export async function stageGeneratedBlob(container: ContainerClient, plan: Gener
   }
   await Promise.all(inFlight);
   await blob.commitBlockList(blockIds, { blobHTTPHeaders: { blobContentType: "application/json" } });
-  return { container: plan.blob.container, path: plan.blob.path, sizeInBytes, tuples: counter.tuples, blockCount: blockIds.length };
+  return {
+    container: plan.blob.container,
+    path: plan.blob.path,
+    sizeInBytes,
+    tuples: counter.tuples,
+    blockCount: blockIds.length,
+  };
 }

@@ -19,7 +19,11 @@ serveBenchRequests<EndpointRequest, EndpointReply>(
     if (request.kind === "start") {
       endpoint = await startEventHubsEndpoint({ hubs: request.hubs, retainEvents: request.retainEvents });
       const started = endpoint;
-      return { connectionStrings: Object.fromEntries(request.hubs.map((hub) => [hub.name, started.connectionString(hub.name)])) };
+      return {
+        connectionStrings: Object.fromEntries(
+          request.hubs.map((hub) => [hub.name, started.connectionString(hub.name)]),
+        ),
+      };
     }
     const usage = process.cpuUsage();
     return { cpuTimeInMs: (usage.user + usage.system) / 1000 };

@@ -85,7 +85,10 @@ function messagesOf(events: readonly SinkEvent[], eventsPerMessage: number): Out
   const messages: OutgoingMessage[] = [];
   let current: SinkEvent[] = [];
   for (const event of events) {
-    if (current.length === eventsPerMessage || (current.length > 0 && current[0]!.partitionKey !== event.partitionKey)) {
+    if (
+      current.length === eventsPerMessage ||
+      (current.length > 0 && current[0]!.partitionKey !== event.partitionKey)
+    ) {
       messages.push({ events: current, partitionKey: current[0]!.partitionKey });
       current = [];
     }
@@ -96,15 +99,22 @@ function messagesOf(events: readonly SinkEvent[], eventsPerMessage: number): Out
 }
 
 /** Full batches, one partition key each, built before any timing starts. */
-async function prebuiltBatches(producer: EventHubProducerClient, events: readonly SinkEvent[], eventsPerMessage: number): Promise<EventDataBatch[]> {
+async function prebuiltBatches(
+  producer: EventHubProducerClient,
+  events: readonly SinkEvent[],
+  eventsPerMessage: number,
+): Promise<EventDataBatch[]> {
   const batches: EventDataBatch[] = [];
   let batch: EventDataBatch | undefined;
   for (const message of messagesOf(events, eventsPerMessage)) {
     const data = eventDataOf(message);
     if (!batch || batch.partitionKey !== message.partitionKey || !batch.tryAdd(data)) {
       if (batch && batch.count > 0) batches.push(batch);
-      batch = await producer.createBatch(message.partitionKey === undefined ? {} : { partitionKey: message.partitionKey });
-      if (!batch.tryAdd(data)) throw new Error(`message of ${message.events.length} events does not fit an empty batch`);
+      batch = await producer.createBatch(
+        message.partitionKey === undefined ? {} : { partitionKey: message.partitionKey },
+      );
+      if (!batch.tryAdd(data))
+        throw new Error(`message of ${message.events.length} events does not fit an empty batch`);
     }
   }
   if (batch && batch.count > 0) batches.push(batch);
@@ -112,7 +122,11 @@ async function prebuiltBatches(producer: EventHubProducerClient, events: readonl
 }
 
 /** Sends the batches with at most `concurrency` in flight; returns the elapsed milliseconds. */
-async function sendAll(producer: EventHubProducerClient, batches: readonly EventDataBatch[], concurrency: number): Promise<number> {
+async function sendAll(
+  producer: EventHubProducerClient,
+  batches: readonly EventDataBatch[],
+  concurrency: number,
+): Promise<number> {
   const start = performance.now();
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -135,7 +149,9 @@ function settingsFor(connectionString: string, hub: string, eventsPerMessage: nu
 
 export const EVENT_HUBS_BENCH_HUBS = { ceiling: "ceiling", sink: "sink", perTuple: "pertuple" } as const;
 
-export async function runEventHubsBench(options: EventHubsBenchOptions): Promise<{ figures: BenchFigure[]; rates: EventHubsRates }> {
+export async function runEventHubsBench(
+  options: EventHubsBenchOptions,
+): Promise<{ figures: BenchFigure[]; rates: EventHubsRates }> {
   const hubs = EVENT_HUBS_BENCH_HUBS;
   const connectionString = (hub: string): string => {
     const value = options.connectionStrings[hub];
@@ -224,7 +240,10 @@ export async function runEventHubsBench(options: EventHubsBenchOptions): Promise
     await single.sendBatch([messageOf(sample[0]!)]); // link open
     const start = performance.now();
     for (const event of sample) {
-      await single.sendBatch([messageOf(event)], event.partitionKey === undefined ? {} : { partitionKey: event.partitionKey });
+      await single.sendBatch(
+        [messageOf(event)],
+        event.partitionKey === undefined ? {} : { partitionKey: event.partitionKey },
+      );
     }
     perTupleInMs = performance.now() - start;
   } finally {

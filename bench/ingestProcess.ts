@@ -38,7 +38,12 @@ export interface IngestReply {
 
 async function ingest(request: IngestRequest): Promise<IngestReply> {
   const connection = { kind: "connectionString", connectionString: request.storageConnectionString } as const;
-  const blobSource = createBlobSource({ connection, accountName: "devstoreaccount1", containers: [], quarantineContainer: "flowtap-quarantine" });
+  const blobSource = createBlobSource({
+    connection,
+    accountName: "devstoreaccount1",
+    containers: [],
+    quarantineContainer: "flowtap-quarantine",
+  });
   const sink = createEventHubsSink({
     connection: { kind: "connectionString", connectionString: request.eventHubsConnectionString },
     eventHubName: request.eventHubName,
@@ -48,7 +53,12 @@ async function ingest(request: IngestRequest): Promise<IngestReply> {
     maxBatchSizeInBytes: undefined,
   });
   const readBlockList = makeReadBlockList({ blobSource: () => blobSource });
-  const processRange = makeProcessRange({ blobSource: () => blobSource, sink: () => sink, partitionKey: () => "mac", rules: () => DEFAULT_RULES });
+  const processRange = makeProcessRange({
+    blobSource: () => blobSource,
+    sink: () => sink,
+    partitionKey: () => "mac",
+    rules: () => DEFAULT_RULES,
+  });
   const context = new InvocationContext();
   const totals = { tuples: 0, events: 0, bytes: 0, ranges: 0 };
 
@@ -65,10 +75,13 @@ async function ingest(request: IngestRequest): Promise<IngestReply> {
         offsetInBytes: plan.offsetInBytes,
         countInBytes: plan.countInBytes,
         firstBlockIndex: plan.firstBlockIndex,
-        blockSizesInBytes: list.blocks.slice(plan.firstBlockIndex, plan.firstBlockIndex + plan.blockCount).map((block) => block.sizeInBytes),
+        blockSizesInBytes: list.blocks
+          .slice(plan.firstBlockIndex, plan.firstBlockIndex + plan.blockCount)
+          .map((block) => block.sizeInBytes),
       };
       const result = (await processRange(input, context)) as ProcessRangeResult;
-      if (result.kind !== "processed") throw new Error(`range of ${location.path} not processed: ${JSON.stringify(result)}`);
+      if (result.kind !== "processed")
+        throw new Error(`range of ${location.path} not processed: ${JSON.stringify(result)}`);
       totals.tuples += result.tuples;
       totals.events += result.events;
       totals.bytes += result.bytes;

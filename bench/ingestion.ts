@@ -42,7 +42,10 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
   const azurite = await startAzurite();
   const endpoint: BenchChild<EndpointRequest, EndpointReply> = forkBenchChild(join(__dirname, "endpointProcess.js"));
   try {
-    const hubs = [INGEST_HUB, ...Object.values(EVENT_HUBS_BENCH_HUBS)].map((name) => ({ name, partitionCount: BENCH_PARTITION_COUNT }));
+    const hubs = [INGEST_HUB, ...Object.values(EVENT_HUBS_BENCH_HUBS)].map((name) => ({
+      name,
+      partitionCount: BENCH_PARTITION_COUNT,
+    }));
     const reply = await endpoint.request({ kind: "start", hubs, retainEvents: false });
     return {
       azurite,
@@ -62,7 +65,13 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
 }
 
 /** Stages `count` generated blobs of about `blobSizeInBytes` each, one after the other. */
-export async function stageBlobs(environment: BenchEnvironment, count: number, blobSizeInBytes: number, seed: number, maxTuplesPerRecord?: number): Promise<StagedBlob[]> {
+export async function stageBlobs(
+  environment: BenchEnvironment,
+  count: number,
+  blobSizeInBytes: number,
+  seed: number,
+  maxTuplesPerRecord?: number,
+): Promise<StagedBlob[]> {
   const plans = planGeneratedBlobs({ blobCount: count, blobSizeInBytes, seed, maxTuplesPerRecord });
   const containers = new Map<string, ContainerClient>();
   const staged: StagedBlob[] = [];
@@ -86,8 +95,15 @@ export interface IngestRunOptions {
 }
 
 /** The ingestion measured in a fresh child process (so its peak RSS is this run's alone). */
-export async function ingestInChild(environment: BenchEnvironment, blobs: readonly StagedBlob[], options: IngestRunOptions): Promise<IngestReply & { endpointCpuTimeInMs: number }> {
-  const child: BenchChild<IngestRequest, IngestReply> = forkBenchChild(join(__dirname, "ingestProcess.js"), options.execArgv);
+export async function ingestInChild(
+  environment: BenchEnvironment,
+  blobs: readonly StagedBlob[],
+  options: IngestRunOptions,
+): Promise<IngestReply & { endpointCpuTimeInMs: number }> {
+  const child: BenchChild<IngestRequest, IngestReply> = forkBenchChild(
+    join(__dirname, "ingestProcess.js"),
+    options.execArgv,
+  );
   try {
     const endpointCpuBefore = await environment.endpointCpuTimeInMs();
     const reply = await child.request({
@@ -107,7 +123,10 @@ export async function ingestInChild(environment: BenchEnvironment, blobs: readon
 
 const perSecond = (count: number, ms: number): number => (count * 1000) / ms;
 
-function runDetails(blobs: readonly StagedBlob[], run: IngestReply & { endpointCpuTimeInMs: number }): Record<string, number> {
+function runDetails(
+  blobs: readonly StagedBlob[],
+  run: IngestReply & { endpointCpuTimeInMs: number },
+): Record<string, number> {
   return {
     blobs: blobs.length,
     blobBytes: blobs.reduce((sum, blob) => sum + blob.sizeInBytes, 0),
@@ -131,7 +150,10 @@ export interface PipelineBenchOptions {
   rates: EventHubsRates | undefined;
 }
 
-export async function runPipelineBench(environment: BenchEnvironment, options: PipelineBenchOptions): Promise<BenchFigure[]> {
+export async function runPipelineBench(
+  environment: BenchEnvironment,
+  options: PipelineBenchOptions,
+): Promise<BenchFigure[]> {
   const blobs = await stageBlobs(environment, 1, options.blobSizeInBytes, 11);
   const figures: BenchFigure[] = [];
   for (const eventsPerMessage of options.eventsPerMessage) {
@@ -142,7 +164,16 @@ export async function runPipelineBench(environment: BenchEnvironment, options: P
     const ceiling = options.rates?.ceilingTuplesPerSecond.get(eventsPerMessage);
     const label = `pipeline Azurite→activity→Event Hubs, ${format}`;
     if (ceiling === undefined || options.rates === undefined) {
-      figures.push(measured({ id: `pipeline.${eventsPerMessage}`, label, value: rate, unit: "tuples/s", details, note: "no ceiling measured in this run (run the eventhubs section too)" }));
+      figures.push(
+        measured({
+          id: `pipeline.${eventsPerMessage}`,
+          label,
+          value: rate,
+          unit: "tuples/s",
+          details,
+          note: "no ceiling measured in this run (run the eventhubs section too)",
+        }),
+      );
       continue;
     }
     figures.push(
@@ -166,7 +197,10 @@ export async function runPipelineBench(environment: BenchEnvironment, options: P
         unit: "tuples/s",
         ratio: { value: rate / options.rates.perTupleTuplesPerSecond, against: "one send per tuple" },
         target: { comparator: ">=", threshold: 100, of: "ratio" },
-        note: eventsPerMessage === options.eventsPerMessage[0] ? "the per-tuple rate is measured on a small sample and extrapolated as constant" : undefined,
+        note:
+          eventsPerMessage === options.eventsPerMessage[0]
+            ? "the per-tuple rate is measured on a small sample and extrapolated as constant"
+            : undefined,
       }),
     );
   }
@@ -178,7 +212,10 @@ export interface MemoryBenchOptions {
   eventsPerMessage: number;
 }
 
-export async function runMemoryBench(environment: BenchEnvironment, options: MemoryBenchOptions): Promise<BenchFigure[]> {
+export async function runMemoryBench(
+  environment: BenchEnvironment,
+  options: MemoryBenchOptions,
+): Promise<BenchFigure[]> {
   const stagingStart = performance.now();
   const blobs = await stageBlobs(environment, 1, options.blobSizeInBytes, 13, MEMORY_MAX_TUPLES_PER_RECORD);
   const stagingInMs = performance.now() - stagingStart;
@@ -190,7 +227,12 @@ export async function runMemoryBench(environment: BenchEnvironment, options: Mem
       value: run.maxRssInBytes / MEBIBYTE,
       unit: "MB",
       target: { comparator: "<", threshold: 300, of: "value" },
-      details: { ...runDetails(blobs, run), tuplesPerSecond: perSecond(run.tuples, run.elapsedInMs), blocks: blobs[0]!.blockCount, stagingInMs },
+      details: {
+        ...runDetails(blobs, run),
+        tuplesPerSecond: perSecond(run.tuples, run.elapsedInMs),
+        blocks: blobs[0]!.blockCount,
+        stagingInMs,
+      },
       note: `maxRSS of the ingestion child process (Azurite holds the blob in the bench process); blocks staged one per record as the service writes them, records of up to ${MEMORY_MAX_TUPLES_PER_RECORD} tuples; ${options.eventsPerMessage} events/message`,
     }),
   ];
@@ -207,7 +249,10 @@ export interface BackfillBenchOptions {
  * The same corpus ingested with 1, 2 and 4 blobs in parallel in one process: one Functions host
  * running that many ingestBlob instances at once, as backfill's maxParallelBlobs does.
  */
-export async function runBackfillBench(environment: BenchEnvironment, options: BackfillBenchOptions): Promise<BenchFigure[]> {
+export async function runBackfillBench(
+  environment: BenchEnvironment,
+  options: BackfillBenchOptions,
+): Promise<BenchFigure[]> {
   const blobs = await stageBlobs(environment, options.blobCount, options.blobSizeInBytes, 17);
   const figures: BenchFigure[] = [];
   let baseline: number | undefined;

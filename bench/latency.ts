@@ -4,7 +4,12 @@
  * ingestBlob orchestration on the local Durable Functions host (real clock), processRange, the sink
  * and the local Event Hubs endpoint. One append at a time, each waited for, `appends` times.
  */
-import { EventHubConsumerClient, earliestEventPosition, type ReceivedEventData, type Subscription } from "@azure/event-hubs";
+import {
+  EventHubConsumerClient,
+  earliestEventPosition,
+  type ReceivedEventData,
+  type Subscription,
+} from "@azure/event-hubs";
 import { performance } from "node:perf_hooks";
 import { buildTopology, generateRecords, blobPathFor } from "../devhost/generate";
 import { FlowLogBlobWriter } from "../devhost/flowLogWriter";
@@ -45,7 +50,11 @@ export function percentile(values: readonly number[], fraction: number): number 
 }
 
 export async function runLatencyBench(options: LatencyBenchOptions): Promise<BenchFigure[]> {
-  const system = await startLocalSystem({ app: { modulePath: options.appModulePath }, port: 0, enableTimerTriggers: false });
+  const system = await startLocalSystem({
+    app: { modulePath: options.appModulePath },
+    port: 0,
+    enableTimerTriggers: false,
+  });
   const consumer = new EventHubConsumerClient("$Default", system.eventHubsConnectionString, FLOWS_HUB);
   let subscription: Subscription | undefined;
   try {
@@ -76,13 +85,23 @@ export async function runLatencyBench(options: LatencyBenchOptions): Promise<Ben
     const timedOutAppends: number[] = [];
     for (let append = 0; append < options.appends; append++) {
       const minute = append % 60;
-      const records = [...generateRecords({ topology, nic, hourIso: BENCH_HOUR_ISO, minutes: { first: minute, last: minute }, tuplesPerMinute: TUPLES_PER_APPEND })];
+      const records = [
+        ...generateRecords({
+          topology,
+          nic,
+          hourIso: BENCH_HOUR_ISO,
+          minutes: { first: minute, last: minute },
+          tuplesPerMinute: TUPLES_PER_APPEND,
+        }),
+      ];
       const arrived = new Promise<void>((resolve) => waiters.set(append, resolve));
       const commit = await writer.append(...records);
       const committedAt = performance.now();
       await system.host.invokeEventGrid(TriggerNames.blobCreatedEventGrid, commit.events.eventGrid);
       let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), options.timeoutPerAppendInMs)));
+      const timedOut = new Promise<"timeout">(
+        (resolve) => (timer = setTimeout(() => resolve("timeout"), options.timeoutPerAppendInMs)),
+      );
       const outcome = await Promise.race([arrived, timedOut]);
       clearTimeout(timer);
       waiters.delete(append);
@@ -105,7 +124,13 @@ export async function runLatencyBench(options: LatencyBenchOptions): Promise<Ben
       maxInMs: Math.max(...all),
     };
     return [
-      measured({ id: "latency.p50", label: `live latency p50 (${options.appends} appends)`, value: p50, unit: "ms", details }),
+      measured({
+        id: "latency.p50",
+        label: `live latency p50 (${options.appends} appends)`,
+        value: p50,
+        unit: "ms",
+        details,
+      }),
       measured({
         id: "latency.p99",
         label: `live latency p99 (${options.appends} appends)`,

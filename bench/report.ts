@@ -109,9 +109,16 @@ export function formatTable(figures: readonly BenchFigure[]): string {
   ]);
   const header = ["figure", "value", "ratio (same run)", "target", "status"];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  const line = (cells: readonly string[]): string => cells.map((cell, column) => cell.padEnd(widths[column]!)).join(" | ").trimEnd();
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column]!))
+      .join(" | ")
+      .trimEnd();
   const notes = figures.filter((figure) => figure.note).map((figure) => `- ${figure.label}: ${figure.note}`);
-  return [line(header), widths.map((width) => "-".repeat(width)).join("-|-"), ...rows.map(line), "", ...notes].join("\n") + "\n";
+  return (
+    [line(header), widths.map((width) => "-".repeat(width)).join("-|-"), ...rows.map(line), "", ...notes].join("\n") +
+    "\n"
+  );
 }
 
 export async function writeResults(path: string, results: BenchResults): Promise<void> {

@@ -9,7 +9,13 @@ import { performance } from "node:perf_hooks";
 import { runCoreBench } from "./core";
 import { runEventHubsBench, type EventHubsRates } from "./eventHubs";
 import { runLatencyBench } from "./latency";
-import { runBackfillBench, runMemoryBench, runPipelineBench, startBenchEnvironment, type BenchEnvironment } from "./ingestion";
+import {
+  runBackfillBench,
+  runMemoryBench,
+  runPipelineBench,
+  startBenchEnvironment,
+  type BenchEnvironment,
+} from "./ingestion";
 import { formatTable, machineInfo, pending, writeResults, type BenchFigure, type BenchResults } from "./report";
 
 export const BENCH_SECTIONS = ["core", "eventhubs", "memory", "pipeline", "latency", "backfill"] as const;
@@ -27,7 +33,9 @@ export interface BenchOptions {
   backfillBlobSizeInBytes: number;
   /** FLOWTAP_EVENTS_PER_MESSAGE values of the Event Hubs and pipeline figures (1 = the app's default). */
   eventsPerMessage: number[];
-  /** FLOWTAP_EVENTS_PER_MESSAGE of the long runs (memory, backfill): packed, so 1 GB takes minutes, not a quarter hour. */
+  /**
+   * FLOWTAP_EVENTS_PER_MESSAGE of the long runs (memory, backfill): packed, so 1 GB takes minutes, not a quarter hour.
+   */
   packedEventsPerMessage: number;
   perTupleSampleSize: number;
   /** Where results.json goes; undefined: not written. */
@@ -77,9 +85,12 @@ export function parseBenchArgs(args: readonly string[], root: string = repoRoot(
     };
     if (arg === "--quick") continue;
     if (arg === "--only") {
-      const names = value().split(",").map((name) => name.trim());
+      const names = value()
+        .split(",")
+        .map((name) => name.trim());
       const unknown = names.find((name) => !(BENCH_SECTIONS as readonly string[]).includes(name));
-      if (unknown !== undefined) throw new BenchUsageError(`--only: unknown section '${unknown}' (sections: ${BENCH_SECTIONS.join(", ")})`);
+      if (unknown !== undefined)
+        throw new BenchUsageError(`--only: unknown section '${unknown}' (sections: ${BENCH_SECTIONS.join(", ")})`);
       sections = names as BenchSection[];
     } else if (arg === "--blob-size-mb") {
       const raw = value();
@@ -114,8 +125,13 @@ export function parseBenchArgs(args: readonly string[], root: string = repoRoot(
   };
 }
 
-/** Runs the chosen sections; each failure becomes a pending figure naming it, so one broken part never hides the rest. */
-export async function runBench(options: BenchOptions, progress: (line: string) => void = () => undefined): Promise<BenchFigure[]> {
+/**
+ * Runs the chosen sections; each failure becomes a pending figure naming it, so one broken part never hides the rest.
+ */
+export async function runBench(
+  options: BenchOptions,
+  progress: (line: string) => void = () => undefined,
+): Promise<BenchFigure[]> {
   const figures: BenchFigure[] = [];
   const wants = (section: BenchSection): boolean => options.sections.includes(section);
   const section = async (name: BenchSection, work: () => Promise<BenchFigure[]>): Promise<void> => {
@@ -125,7 +141,14 @@ export async function runBench(options: BenchOptions, progress: (line: string) =
     try {
       figures.push(...(await work()));
     } catch (error) {
-      figures.push(pending(`${name}.error`, `${name} (failed)`, "", error instanceof Error ? `${error.name}: ${error.message}` : String(error)));
+      figures.push(
+        pending(
+          `${name}.error`,
+          `${name} (failed)`,
+          "",
+          error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        ),
+      );
     }
     progress(`bench: ${name} done in ${((performance.now() - start) / 1000).toFixed(1)} s`);
   };
@@ -157,13 +180,24 @@ export async function runBench(options: BenchOptions, progress: (line: string) =
       return result.figures;
     });
     await section("pipeline", async () =>
-      runPipelineBench(await env(), { blobSizeInBytes: options.pipelineBlobSizeInBytes, eventsPerMessage: options.eventsPerMessage, rates }),
+      runPipelineBench(await env(), {
+        blobSizeInBytes: options.pipelineBlobSizeInBytes,
+        eventsPerMessage: options.eventsPerMessage,
+        rates,
+      }),
     );
     await section("memory", async () =>
-      runMemoryBench(await env(), { blobSizeInBytes: options.memoryBlobSizeInBytes, eventsPerMessage: options.packedEventsPerMessage }),
+      runMemoryBench(await env(), {
+        blobSizeInBytes: options.memoryBlobSizeInBytes,
+        eventsPerMessage: options.packedEventsPerMessage,
+      }),
     );
     await section("latency", () =>
-      runLatencyBench({ appends: options.latencyAppends, timeoutPerAppendInMs: 10_000, appModulePath: join(options.rootDir, "dist", "src", "app.js") }),
+      runLatencyBench({
+        appends: options.latencyAppends,
+        timeoutPerAppendInMs: 10_000,
+        appModulePath: join(options.rootDir, "dist", "src", "app.js"),
+      }),
     );
     await section("backfill", async () =>
       runBackfillBench(await env(), {
@@ -186,12 +220,19 @@ const sectionOf = (figure: BenchFigure): string => figure.id.split(".")[0]!;
  * The new figures plus, from the existing results file, those of the sections this run skipped
  * (each keeps its measuredAt and measuredBy), in section order.
  */
-export async function withFiguresNotRerun(path: string, sections: readonly BenchSection[], figures: readonly BenchFigure[]): Promise<BenchFigure[]> {
+export async function withFiguresNotRerun(
+  path: string,
+  sections: readonly BenchSection[],
+  figures: readonly BenchFigure[],
+): Promise<BenchFigure[]> {
   if (sections.length === BENCH_SECTIONS.length || !existsSync(path)) return [...figures];
   const previous = (JSON.parse(await readFile(path, "utf8")) as Partial<BenchResults>).figures ?? [];
   const kept = previous.filter((figure) => !(sections as readonly string[]).includes(sectionOf(figure)));
   const order = (figure: BenchFigure): number => (BENCH_SECTIONS as readonly string[]).indexOf(sectionOf(figure));
-  return [...kept, ...figures].map((figure, index) => ({ figure, index })).sort((a, b) => order(a.figure) - order(b.figure) || a.index - b.index).map(({ figure }) => figure);
+  return [...kept, ...figures]
+    .map((figure, index) => ({ figure, index }))
+    .sort((a, b) => order(a.figure) - order(b.figure) || a.index - b.index)
+    .map(({ figure }) => figure);
 }
 
 export async function main(args: readonly string[]): Promise<number> {
@@ -238,9 +279,10 @@ if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error: unknown) => {
-      process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
       process.exit(1);
     },
   );
 }
-

@@ -9,7 +9,8 @@ import { logger } from "../src/logger";
 
 /** The emulator's well-known development account (public, documented; not a secret). */
 export const DEV_STORE_ACCOUNT_NAME = "devstoreaccount1";
-export const DEV_STORE_ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+export const DEV_STORE_ACCOUNT_KEY =
+  "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
 export interface StartAzuriteOptions {
   /** Folder for on-disk persistence; in memory when absent. */
@@ -45,9 +46,11 @@ type ConfigurationConstructor = new (...args: unknown[]) => object;
 function loadAzurite() {
   return {
     BlobServer: (require("azurite/dist/src/blob/BlobServer") as { default: ServerConstructor<object> }).default,
-    BlobConfiguration: (require("azurite/dist/src/blob/BlobConfiguration") as { default: ConfigurationConstructor }).default,
+    BlobConfiguration: (require("azurite/dist/src/blob/BlobConfiguration") as { default: ConfigurationConstructor })
+      .default,
     TableServer: (require("azurite/dist/src/table/TableServer") as { default: ServerConstructor<object> }).default,
-    TableConfiguration: (require("azurite/dist/src/table/TableConfiguration") as { default: ConfigurationConstructor }).default,
+    TableConfiguration: (require("azurite/dist/src/table/TableConfiguration") as { default: ConfigurationConstructor })
+      .default,
     MemoryExtentChunkStore: (
       require("azurite/dist/src/common/persistence/MemoryExtentStore") as {
         MemoryExtentChunkStore: new (sizeLimitInBytes?: number) => object;
@@ -75,18 +78,44 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<A
 
   // Positional constructor arguments, in the order of BlobConfiguration / TableConfiguration.
   const blobConfiguration = new azurite.BlobConfiguration(
-    host, ANY_PORT, KEEP_ALIVE_TIMEOUT_IN_SECONDS,
-    at("__azurite_db_blob__.json"), at("__azurite_db_blob_extent__.json"),
+    host,
+    ANY_PORT,
+    KEEP_ALIVE_TIMEOUT_IN_SECONDS,
+    at("__azurite_db_blob__.json"),
+    at("__azurite_db_blob_extent__.json"),
     [{ locationId: "Default", locationPath: at("__blobstorage__"), maxConcurrency: 10 }],
-    noAccessLog, undefined, noDebugLog, undefined, loose, skipApiVersionCheck, "", "", "", noOAuth,
-    productStyleUrlDisabled, inMemory,
+    noAccessLog,
+    undefined,
+    noDebugLog,
+    undefined,
+    loose,
+    skipApiVersionCheck,
+    "",
+    "",
+    "",
+    noOAuth,
+    productStyleUrlDisabled,
+    inMemory,
     // Own chunk store per instance (not Azurite's process-wide one), so its data goes with it.
     inMemory ? new azurite.MemoryExtentChunkStore() : undefined,
   );
   const tableConfiguration = new azurite.TableConfiguration(
-    host, ANY_PORT, KEEP_ALIVE_TIMEOUT_IN_SECONDS, at("__azurite_db_table__.json"),
-    noDebugLog, noAccessLog, undefined, undefined, loose, skipApiVersionCheck, "", "", "", noOAuth,
-    productStyleUrlDisabled, inMemory,
+    host,
+    ANY_PORT,
+    KEEP_ALIVE_TIMEOUT_IN_SECONDS,
+    at("__azurite_db_table__.json"),
+    noDebugLog,
+    noAccessLog,
+    undefined,
+    undefined,
+    loose,
+    skipApiVersionCheck,
+    "",
+    "",
+    "",
+    noOAuth,
+    productStyleUrlDisabled,
+    inMemory,
   );
   const blobServer = new azurite.BlobServer(blobConfiguration);
   const tableServer = new azurite.TableServer(tableConfiguration);
@@ -100,7 +129,9 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<A
 
   const blobEndpoint = `${blobServer.getHttpServerAddress()}/${DEV_STORE_ACCOUNT_NAME}`;
   const tableEndpoint = `${tableServer.getHttpServerAddress()}/${DEV_STORE_ACCOUNT_NAME}`;
-  logger.info(`Azurite started: blob ${blobEndpoint}, table ${tableEndpoint}${inMemory ? " (in memory)" : ` (in ${options.location})`}`);
+  logger.info(
+    `Azurite started: blob ${blobEndpoint}, table ${tableEndpoint}${inMemory ? " (in memory)" : ` (in ${options.location})`}`,
+  );
   let stopped = false;
   return {
     blobEndpoint,

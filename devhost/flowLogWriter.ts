@@ -11,7 +11,6 @@ import { FLOW_LOG_HEAD, FLOW_LOG_TAIL } from "../src/core/blocks";
 import { ValidationError } from "../src/errors";
 import { buildBlobCreatedEvents, nextSequencer, type BlobCreatedEvents } from "./blobCreatedEvent";
 
-
 /** A record object (serialised with JSON.stringify) or its JSON text, without separators. */
 export type FlowLogRecordInput = object | string;
 
@@ -151,7 +150,11 @@ export class FlowLogBlobWriter {
     };
   }
 
-  private blobCreatedEvents(response: BlockBlobCommitBlockListResponse, contentLength: number, url: string): BlobCreatedEvents {
+  private blobCreatedEvents(
+    response: BlockBlobCommitBlockListResponse,
+    contentLength: number,
+    url: string,
+  ): BlobCreatedEvents {
     const eventTime = this.options.now();
     return buildBlobCreatedEvents({
       id: randomUUID(),

@@ -75,7 +75,10 @@ async function filesUnder(sourceDir: string): Promise<string[]> {
 }
 
 /** Sorts the folder's files into flow-log blobs (by container and path) and files that are not. */
-export async function findSourceBlobs(sourceDir: string, containers: readonly string[]): Promise<{ blobs: SourceBlob[]; rejected: RejectedFile[] }> {
+export async function findSourceBlobs(
+  sourceDir: string,
+  containers: readonly string[],
+): Promise<{ blobs: SourceBlob[]; rejected: RejectedFile[] }> {
   const blobs: SourceBlob[] = [];
   const rejected: RejectedFile[] = [];
   for (const relativePath of await filesUnder(sourceDir)) {

@@ -12,7 +12,14 @@ import { startArmEndpoint, type ArmEndpoint, type StartArmEndpointOptions } from
 import { LOCAL_LRO_UPDATE_INTERVAL_IN_MS } from "./arm/clients";
 import { startAzurite, type AzuriteInstance } from "./azurite";
 import { startEventHubsEndpoint, type LocalEventHubsEndpoint } from "./eventhubs";
-import { MemoryStore, startLocalHost, type ClockOptions, type HostStore, type LocalHost, type LocalHostOptions } from "./host";
+import {
+  MemoryStore,
+  startLocalHost,
+  type ClockOptions,
+  type HostStore,
+  type LocalHost,
+  type LocalHostOptions,
+} from "./host";
 import type { AppSource } from "./host/registry";
 
 export const FLOWS_HUB = "flows";
@@ -69,10 +76,13 @@ function namespaceConnectionString(hubConnectionString: string): string {
 export async function startLocalSystem(options: StartLocalSystemOptions = {}): Promise<LocalSystem> {
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async (): Promise<void> => {
-    for (const stop of stops.splice(0).reverse()) await stop().catch((error: unknown) => logger.warning(`local system: stop failed: ${String(error)}`));
+    for (const stop of stops.splice(0).reverse())
+      await stop().catch((error: unknown) => logger.warning(`local system: stop failed: ${String(error)}`));
   };
   try {
-    const azurite = await startAzurite(options.azuriteLocation === undefined ? {} : { location: options.azuriteLocation });
+    const azurite = await startAzurite(
+      options.azuriteLocation === undefined ? {} : { location: options.azuriteLocation },
+    );
     stops.push(() => azurite.stop());
     const partitionCount = options.partitionCount ?? 4;
     const eventHubs = await startEventHubsEndpoint({
@@ -108,12 +118,16 @@ export async function startLocalSystem(options: StartLocalSystemOptions = {}): P
       settings,
       store,
       ...(options.enableTimerTriggers !== undefined && { enableTimerTriggers: options.enableTimerTriggers }),
-      ...(options.maxConcurrentActivities !== undefined && { maxConcurrentActivities: options.maxConcurrentActivities }),
+      ...(options.maxConcurrentActivities !== undefined && {
+        maxConcurrentActivities: options.maxConcurrentActivities,
+      }),
     });
     let host = await startLocalHost(hostOptions(options.clock));
     stops.push(() => host.stop());
     const blobService = BlobServiceClient.fromConnectionString(azurite.connectionString);
-    logger.info(`local system: host ${host.baseUrl}, Azurite ${azurite.blobEndpoint}, Event Hubs 127.0.0.1:${eventHubs.port}${arm ? `, ARM ${arm.endpoint}` : ""}`);
+    logger.info(
+      `local system: host ${host.baseUrl}, Azurite ${azurite.blobEndpoint}, Event Hubs 127.0.0.1:${eventHubs.port}${arm ? `, ARM ${arm.endpoint}` : ""}`,
+    );
     return {
       azurite,
       eventHubs,
@@ -162,11 +176,20 @@ export interface ReadHubEventsOptions {
  * until (`expectedCount` arrived and) a quiet period passed, or the timeout. Ordered by
  * partition, then sequence number.
  */
-export async function readHubEvents(connectionString: string, hub: string, options: ReadHubEventsOptions = {}): Promise<HubMessage[]> {
+export async function readHubEvents(
+  connectionString: string,
+  hub: string,
+  options: ReadHubEventsOptions = {},
+): Promise<HubMessage[]> {
   const quietPeriodInMs = options.quietPeriodInMs ?? 1000;
   const timeoutInMs = options.timeoutInMs ?? 15_000;
-  if (options.expectedCount !== undefined && options.expectedCount < 0) throw new ConfigurationError("readHubEvents: expectedCount must be >= 0");
-  const consumer = new EventHubConsumerClient(options.consumerGroup ?? "$Default", namespaceConnectionString(connectionString), hub);
+  if (options.expectedCount !== undefined && options.expectedCount < 0)
+    throw new ConfigurationError("readHubEvents: expectedCount must be >= 0");
+  const consumer = new EventHubConsumerClient(
+    options.consumerGroup ?? "$Default",
+    namespaceConnectionString(connectionString),
+    hub,
+  );
   const partitionCount = (await consumer.getPartitionIds()).length;
   const messages: HubMessage[] = [];
   let subscription: Subscription | undefined;
@@ -198,14 +221,20 @@ export async function readHubEvents(connectionString: string, hub: string, optio
               });
             }
             answered.add(context.partitionId);
-            if (events.length > 0 || (answered.size === partitionCount && quietSince === Number.POSITIVE_INFINITY)) quietSince = Date.now();
+            if (events.length > 0 || (answered.size === partitionCount && quietSince === Number.POSITIVE_INFINITY))
+              quietSince = Date.now();
           },
           processError: async (error) => {
             clearInterval(check);
             reject(error);
           },
         },
-        { startPosition: earliestEventPosition, skipParsingBodyAsJson: true, maxWaitTimeInSeconds: 0.1, maxBatchSize: 1000 },
+        {
+          startPosition: earliestEventPosition,
+          skipParsingBodyAsJson: true,
+          maxWaitTimeInSeconds: 0.1,
+          maxBatchSize: 1000,
+        },
       );
     });
   } finally {

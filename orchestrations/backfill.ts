@@ -11,10 +11,18 @@
  */
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler, RetryOptions, Task } from "durable-functions";
-// eslint-disable-next-line no-restricted-imports -- types only (erased at build): the listBlobs contract lives with the activity.
+// eslint-disable-next-line no-restricted-imports -- types only (erased at build): the listBlobs contract lives with the
+// activity.
 import type { ListBlobsInput, ListBlobsResult } from "../activities/listBlobs";
 import type { IngestionSettings } from "../src/config";
-import { describeProgress, emptyCounts, walkFilterOf, type BackfillCounts, type BackfillProgress, type BackfillRequest } from "../src/core/backfill";
+import {
+  describeProgress,
+  emptyCounts,
+  walkFilterOf,
+  type BackfillCounts,
+  type BackfillProgress,
+  type BackfillRequest,
+} from "../src/core/backfill";
 import type { BlobLocation } from "../src/core/blobUrl";
 import { hashBlobPath } from "../src/core/eventId";
 import { ValidationError } from "../src/errors";
@@ -59,13 +67,22 @@ const COUNT_PAGE_FACTOR = 25;
 
 function parseInput(value: unknown): BackfillInput {
   const input = value as Partial<BackfillInput> | undefined;
-  if (typeof input?.request?.backfillId !== "string" || !Number.isInteger(input.blobsPerPage) || typeof input.ingestion !== "object") {
-    throw new ValidationError(`backfill: the input needs request, blobsPerPage and ingestion, got ${JSON.stringify(value)}`);
+  if (
+    typeof input?.request?.backfillId !== "string" ||
+    !Number.isInteger(input.blobsPerPage) ||
+    typeof input.ingestion !== "object"
+  ) {
+    throw new ValidationError(
+      `backfill: the input needs request, blobsPerPage and ingestion, got ${JSON.stringify(value)}`,
+    );
   }
   return input as BackfillInput;
 }
 
-/** The instance id of a blob's ingestion in a backfill run: unique per run, so a re-run never meets a leftover child's id. */
+/**
+ * The instance id of a blob's ingestion in a backfill run: unique per run, so a re-run never meets a leftover child's
+ * id.
+ */
 export function backfillChildInstanceId(backfillId: string, startedAt: string, location: BlobLocation): string {
   return `${backfillId}:${Date.parse(startedAt).toString(36)}:${hashBlobPath(blobKey(location))}`;
 }
@@ -85,12 +102,22 @@ function failureReason(error: unknown): string {
   return reason.length <= MAX_REASON_LENGTH ? reason : `${reason.slice(0, MAX_REASON_LENGTH - 1)}…`;
 }
 
-export const backfillOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext): Generator<Task, BackfillSummary | undefined, unknown> {
+export const backfillOrchestrator: OrchestrationHandler = function* (
+  context: OrchestrationContext,
+): Generator<Task, BackfillSummary | undefined, unknown> {
   const input = parseInput(context.df.getInput());
   const { request } = input;
   const nowIso = (): string => context.df.currentUtcDateTime.toISOString();
-  const run: BackfillRun = input.run ?? { phase: "counting", startedAt: nowIso(), cursor: null, counts: emptyCounts(), failures: [], failuresNotListed: 0 };
-  const progress = (phase: BackfillProgress["phase"]): BackfillProgress => describeProgress(run.counts, request, phase, run.startedAt, nowIso());
+  const run: BackfillRun = input.run ?? {
+    phase: "counting",
+    startedAt: nowIso(),
+    cursor: null,
+    counts: emptyCounts(),
+    failures: [],
+    failuresNotListed: 0,
+  };
+  const progress = (phase: BackfillProgress["phase"]): BackfillProgress =>
+    describeProgress(run.counts, request, phase, run.startedAt, nowIso());
   const showProgress = (): void => context.df.setCustomStatus(progress(run.phase));
   showProgress();
 
@@ -102,7 +129,11 @@ export const backfillOrchestrator: OrchestrationHandler = function* (context: Or
   });
 
   if (run.phase === "counting") {
-    const page = (yield context.df.callActivityWithRetry(ActivityNames.listBlobs, retry, listInput(input.blobsPerPage * COUNT_PAGE_FACTOR, true))) as ListBlobsResult;
+    const page = (yield context.df.callActivityWithRetry(
+      ActivityNames.listBlobs,
+      retry,
+      listInput(input.blobsPerPage * COUNT_PAGE_FACTOR, true),
+    )) as ListBlobsResult;
     run.counts.blobsTotal += page.count;
     run.cursor = page.next;
     if (run.cursor === null) run.phase = "ingesting";
@@ -110,7 +141,11 @@ export const backfillOrchestrator: OrchestrationHandler = function* (context: Or
     return undefined;
   }
 
-  const page = (yield context.df.callActivityWithRetry(ActivityNames.listBlobs, retry, listInput(input.blobsPerPage, false))) as ListBlobsResult;
+  const page = (yield context.df.callActivityWithRetry(
+    ActivityNames.listBlobs,
+    retry,
+    listInput(input.blobsPerPage, false),
+  )) as ListBlobsResult;
   yield* ingestPage(context, input, run, page.blobs, showProgress);
   run.cursor = page.next;
   if (run.cursor !== null) {
@@ -126,7 +161,13 @@ export const backfillOrchestrator: OrchestrationHandler = function* (context: Or
 };
 
 /** Runs ingestBlob for each blob of the page, at most maxParallelBlobs at once, and counts the outcomes. */
-function* ingestPage(context: OrchestrationContext, input: BackfillInput, run: BackfillRun, blobs: readonly BlobLocation[], showProgress: () => void): Generator<Task, void, unknown> {
+function* ingestPage(
+  context: OrchestrationContext,
+  input: BackfillInput,
+  run: BackfillRun,
+  blobs: readonly BlobLocation[],
+  showProgress: () => void,
+): Generator<Task, void, unknown> {
   const running: { task: Task; blob: BlobLocation }[] = [];
   let next = 0;
   while (next < blobs.length || running.length > 0) {
@@ -153,7 +194,8 @@ function* ingestPage(context: OrchestrationContext, input: BackfillInput, run: B
 function recordFailure(context: OrchestrationContext, run: BackfillRun, blob: BlobLocation, reason: string): void {
   run.counts.blobsFailed++;
   if (!context.df.isReplaying) context.warn(`backfill ${context.df.instanceId}: ${blobKey(blob)} failed: ${reason}`);
-  if (run.failures.length < MAX_LISTED_FAILURES) run.failures.push({ container: blob.container, path: blob.path, reason });
+  if (run.failures.length < MAX_LISTED_FAILURES)
+    run.failures.push({ container: blob.container, path: blob.path, reason });
   else run.failuresNotListed++;
 }
 
@@ -164,7 +206,12 @@ function settle(context: OrchestrationContext, run: BackfillRun, task: Task, blo
   }
   const result = task.result as IngestBlobResult;
   if (result.outcome === "noBlockList") {
-    recordFailure(context, run, blob, "the blob has content but no committed blocks (not written as flow logs are); not ingested");
+    recordFailure(
+      context,
+      run,
+      blob,
+      "the blob has content but no committed blocks (not written as flow logs are); not ingested",
+    );
     return;
   }
   run.counts.blobsDone++;

@@ -32,8 +32,7 @@ export interface AcquireCaptureInput {
 }
 
 export type AcquireCaptureResult =
-  | { decision: "allowed"; plan: CapturePlan }
-  | { decision: "refused"; reason: RefusalReason; message: string };
+  { decision: "allowed"; plan: CapturePlan } | { decision: "refused"; reason: RefusalReason; message: string };
 
 export interface ReleaseCaptureInput {
   name: string;
@@ -45,11 +44,14 @@ export const captureGateEntity: EntityHandler<CapturePolicyState> = (context: En
   switch (context.df.operationName) {
     case CaptureGateOperations.acquire: {
       const input = context.df.getInput<AcquireCaptureInput>();
-      if (!input?.request || !input.policy || typeof input.nowIso !== "string") throw new ValidationError(`${where}: input must be { request, policy, nowIso }`);
+      if (!input?.request || !input.policy || typeof input.nowIso !== "string")
+        throw new ValidationError(`${where}: input must be { request, policy, nowIso }`);
       const decision = decideCapture(input.request, state, input.policy, input.nowIso);
       context.df.setState(decision.state);
       context.df.return<AcquireCaptureResult>(
-        decision.decision === "allowed" ? { decision: "allowed", plan: decision.plan } : { decision: "refused", reason: decision.reason, message: decision.message },
+        decision.decision === "allowed"
+          ? { decision: "allowed", plan: decision.plan }
+          : { decision: "refused", reason: decision.reason, message: decision.message },
       );
       return;
     }
@@ -66,6 +68,8 @@ export const captureGateEntity: EntityHandler<CapturePolicyState> = (context: En
       context.df.setState(emptyCapturePolicyState());
       return;
     default:
-      throw new ValidationError(`${where}: unknown operation (expected ${Object.values(CaptureGateOperations).join(", ")})`);
+      throw new ValidationError(
+        `${where}: unknown operation (expected ${Object.values(CaptureGateOperations).join(", ")})`,
+      );
   }
 };

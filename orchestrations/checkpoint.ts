@@ -148,12 +148,18 @@ export function advance(state: CheckpointState, input: AdvanceInput): AdvanceRes
     return { outcome: "alreadyApplied", state };
   }
   if (!samePosition(state, input.from)) {
-    return { outcome: "refused", reason: `the checkpoint is at ${describe(state)}, not at ${describe(input.from)}`, state };
+    return {
+      outcome: "refused",
+      reason: `the checkpoint is at ${describe(state)}, not at ${describe(input.from)}`,
+      state,
+    };
   }
   const held = liveClaimOfAnother(state, input.owner, input.nowIso);
   if (held) return { outcome: "refused", reason: `claimed by ${held.owner} until ${held.untilIso}`, state };
   if (input.to.blockCount <= input.from.blockCount || input.to.byteOffset <= input.from.byteOffset) {
-    throw new ValidationError(`checkpoint advance must move forward: from ${describe(input.from)} to ${describe(input.to)}`);
+    throw new ValidationError(
+      `checkpoint advance must move forward: from ${describe(input.from)} to ${describe(input.to)}`,
+    );
   }
   return {
     outcome: "advanced",
@@ -175,7 +181,11 @@ export function release(state: CheckpointState, input: ReleaseInput): Checkpoint
 
 export function reset(state: CheckpointState, input: ResetInput): ResetResult {
   if (input.expected && !samePosition(state, input.expected)) {
-    return { applied: false, reason: `the checkpoint is at ${describe(state)}, not at ${describe(input.expected)}`, state };
+    return {
+      applied: false,
+      reason: `the checkpoint is at ${describe(state)}, not at ${describe(input.expected)}`,
+      state,
+    };
   }
   const held = input.owner === undefined ? undefined : liveClaimOfAnother(state, input.owner, input.nowIso);
   if (held) return { applied: false, reason: `claimed by ${held.owner} until ${held.untilIso}`, state };
@@ -198,7 +208,9 @@ function inputOf<T>(context: EntityContext<CheckpointState>, required: readonly 
   const record = input as Record<string, unknown> | undefined;
   for (const field of required) {
     if (record?.[field] === undefined) {
-      throw new ValidationError(`checkpoint ${context.df.entityKey} operation "${context.df.operationName}": input.${field} is missing`);
+      throw new ValidationError(
+        `checkpoint ${context.df.entityKey} operation "${context.df.operationName}": input.${field} is missing`,
+      );
     }
   }
   return input as T;
@@ -245,6 +257,8 @@ export const checkpointEntity: EntityHandler<CheckpointState> = (context: Entity
       return;
     }
     default:
-      throw new ValidationError(`checkpoint ${context.df.entityKey}: unknown operation "${operation}" (get, claim, advance, release, reset)`);
+      throw new ValidationError(
+        `checkpoint ${context.df.entityKey}: unknown operation "${operation}" (get, claim, advance, release, reset)`,
+      );
   }
 };

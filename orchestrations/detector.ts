@@ -6,7 +6,12 @@
 import type { EntityContext } from "durable-functions";
 import type { AnomalyAlert } from "../src/core/alertSchema";
 import type { MinuteAggregate, TargetRef } from "../src/core/anomaly/aggregate";
-import { applyAggregates, emptyDetectorState, type ApplyAggregatesResult, type DetectorState } from "../src/core/anomaly/detector";
+import {
+  applyAggregates,
+  emptyDetectorState,
+  type ApplyAggregatesResult,
+  type DetectorState,
+} from "../src/core/anomaly/detector";
 import type { AnomalyRule } from "../src/core/anomaly/rules";
 // A generic 64-bit string hash despite its name: entity-safe keys for resource ids.
 import { hashBlobPath as hash64 } from "../src/core/eventId";
@@ -78,8 +83,10 @@ function emptyEntityState(): DetectorEntityState {
 
 function parseIngestInput(input: unknown, where: string): DetectorIngestInput {
   const value = input as Partial<DetectorIngestInput> | undefined;
-  if (typeof value !== "object" || value === null) throw new ValidationError(`${where}: input must be { aggregates, historic, nowIso }`);
-  if (!Array.isArray(value.aggregates)) throw new ValidationError(`${where}: input.aggregates must be an array of MinuteAggregate`);
+  if (typeof value !== "object" || value === null)
+    throw new ValidationError(`${where}: input must be { aggregates, historic, nowIso }`);
+  if (!Array.isArray(value.aggregates))
+    throw new ValidationError(`${where}: input.aggregates must be an array of MinuteAggregate`);
   if (typeof value.historic !== "boolean") throw new ValidationError(`${where}: input.historic must be true or false`);
   if (typeof value.nowIso !== "string" || Number.isNaN(Date.parse(value.nowIso))) {
     throw new ValidationError(`${where}: input.nowIso must be an ISO-8601 time (got ${JSON.stringify(value.nowIso)})`);
@@ -87,8 +94,12 @@ function parseIngestInput(input: unknown, where: string): DetectorIngestInput {
   return { aggregates: value.aggregates, historic: value.historic, nowIso: value.nowIso };
 }
 
-/** Builds the entity handler (register with `extraInputs: [df.input.durableClient()]` when dispatch uses the client). */
-export function makeDetectorEntity(deps: DetectorEntityDeps): (context: EntityContext<DetectorEntityState>) => Promise<void> {
+/**
+ * Builds the entity handler (register with `extraInputs: [df.input.durableClient()]` when dispatch uses the client).
+ */
+export function makeDetectorEntity(
+  deps: DetectorEntityDeps,
+): (context: EntityContext<DetectorEntityState>) => Promise<void> {
   return async (context) => {
     const key = context.df.entityKey;
     const where = `detector ${key} operation "${context.df.operationName ?? ""}"`;
@@ -98,12 +109,20 @@ export function makeDetectorEntity(deps: DetectorEntityDeps): (context: EntityCo
         const input = parseIngestInput(context.df.getInput<DetectorIngestInput>(), where);
         // The key decides, whatever the input says: a historic detector never starts a capture.
         const historic = input.historic || isHistoricDetectorKey(key);
-        const result = applyAggregates(state.detector, input.aggregates, deps.rules(), { nowIso: input.nowIso, historic });
+        const result = applyAggregates(state.detector, input.aggregates, deps.rules(), {
+          nowIso: input.nowIso,
+          historic,
+        });
         const pending = [...state.pending, ...result.alerts].slice(-MAX_PENDING_ALERTS);
-        const dispatched = pending.length > 0 && (await tryDispatch(deps, context, { detectorKey: key, alerts: pending }));
+        const dispatched =
+          pending.length > 0 && (await tryDispatch(deps, context, { detectorKey: key, alerts: pending }));
         const next: DetectorEntityState = { detector: result.state, pending: dispatched ? [] : pending };
         context.df.setState(next);
-        context.df.return<DetectorIngestResult>({ alerts: result.alerts.length, skipped: result.skipped, pending: next.pending.length });
+        context.df.return<DetectorIngestResult>({
+          alerts: result.alerts.length,
+          skipped: result.skipped,
+          pending: next.pending.length,
+        });
         return;
       }
       case DetectorOperations.get:
@@ -113,12 +132,18 @@ export function makeDetectorEntity(deps: DetectorEntityDeps): (context: EntityCo
         context.df.setState(emptyEntityState());
         return;
       default:
-        throw new ValidationError(`${where}: unknown operation (expected ${Object.values(DetectorOperations).join(", ")})`);
+        throw new ValidationError(
+          `${where}: unknown operation (expected ${Object.values(DetectorOperations).join(", ")})`,
+        );
     }
   };
 }
 
-async function tryDispatch(deps: DetectorEntityDeps, context: EntityContext<DetectorEntityState>, dispatch: AlertDispatch): Promise<boolean> {
+async function tryDispatch(
+  deps: DetectorEntityDeps,
+  context: EntityContext<DetectorEntityState>,
+  dispatch: AlertDispatch,
+): Promise<boolean> {
   try {
     await deps.dispatchAlerts(context, dispatch);
     return true;

@@ -46,7 +46,13 @@ export const BLOB_REWRITTEN_EVENT_TYPE = "flowtap.blobRewritten";
 /** The orchestration's knobs (from IngestionSettings: orchestrations read no settings themselves). */
 export type IngestBlobOptions = Pick<
   IngestionSettings,
-  "maxRangeSizeInBytes" | "rangesPerGeneration" | "claimTtlInSeconds" | "claimRetryInSeconds" | "lingerInSeconds" | "activityMaxAttempts" | "activityRetryIntervalInMs"
+  | "maxRangeSizeInBytes"
+  | "rangesPerGeneration"
+  | "claimTtlInSeconds"
+  | "claimRetryInSeconds"
+  | "lingerInSeconds"
+  | "activityMaxAttempts"
+  | "activityRetryIntervalInMs"
 >;
 
 /** Totals over every generation of one run. */
@@ -121,7 +127,12 @@ export type ProcessRangeResult =
    * The send failed after the events of the range's first `completedBlockCount` blocks (not all) were
    * acknowledged: counts and aggregates cover exactly those blocks, which are to be committed.
    */
-  | ({ kind: "partial"; completedBlockCount: number; aggregates: MinuteAggregate[]; failure: ProcessRangeFailure } & ProcessRangeCounts)
+  | ({
+      kind: "partial";
+      completedBlockCount: number;
+      aggregates: MinuteAggregate[];
+      failure: ProcessRangeFailure;
+    } & ProcessRangeCounts)
   /** The blob cannot serve the planned range (it changed since the block list was read): nothing was sent. */
   | { kind: "stale"; reason: string };
 
@@ -131,7 +142,11 @@ export function ingestInstanceId(location: BlobLocation): string {
 }
 
 /** The input of ingestBlob for a blob (backfill passes `historic: true` and its own instance id). */
-export function ingestBlobInput(location: BlobLocation, settings: IngestionSettings, options: { historic?: boolean } = {}): IngestBlobInput {
+export function ingestBlobInput(
+  location: BlobLocation,
+  settings: IngestionSettings,
+  options: { historic?: boolean } = {},
+): IngestBlobInput {
   return {
     container: location.container,
     path: location.path,
@@ -148,12 +163,25 @@ export function ingestBlobInput(location: BlobLocation, settings: IngestionSetti
   };
 }
 
-const EMPTY_PROGRESS: IngestProgress = { ranges: 0, events: 0, tuples: 0, bytes: 0, quarantined: 0, rewrites: 0, generations: 0 };
+const EMPTY_PROGRESS: IngestProgress = {
+  ranges: 0,
+  events: 0,
+  tuples: 0,
+  bytes: 0,
+  quarantined: 0,
+  rewrites: 0,
+  generations: 0,
+};
 const MAX_RETRY_INTERVAL_IN_MS = 5 * 60_000;
 
 function parseInput(value: unknown): IngestBlobInput {
   const input = value as Partial<IngestBlobInput> | undefined;
-  if (typeof input?.container !== "string" || typeof input.path !== "string" || typeof input.options !== "object" || input.options === null) {
+  if (
+    typeof input?.container !== "string" ||
+    typeof input.path !== "string" ||
+    typeof input.options !== "object" ||
+    input.options === null
+  ) {
     throw new ValidationError(`ingestBlob: the input needs container, path and options, got ${JSON.stringify(value)}`);
   }
   return input as IngestBlobInput;
@@ -174,11 +202,29 @@ function retryDelayInMs(options: IngestBlobOptions, attempt: number): number {
   return Math.min(options.activityRetryIntervalInMs * 2 ** (attempt - 1), maxRetryIntervalInMs(options));
 }
 
-/** The checkpoint after the first `blockCount` blocks of a planned range (planned the same way, so its digest is right). */
-function partOfRange(blocks: readonly CommittedBlock[], from: BlockCheckpoint, plan: PlannedRange, blockCount: number, options: IngestBlobOptions): BlockCheckpoint {
-  const part = planNextRange(blocks, from, { maxRangeSizeInBytes: options.maxRangeSizeInBytes, maxBlockCount: blockCount });
-  if (part.kind !== "range" || part.firstBlockIndex !== plan.firstBlockIndex || part.blockCount !== blockCount || blockCount > plan.blockCount) {
-    throw new ValidationError(`processRange reported ${blockCount} completed blocks of a range of ${plan.blockCount} from block ${plan.firstBlockIndex}: not a part of it`);
+/**
+ * The checkpoint after the first `blockCount` blocks of a planned range (planned the same way, so its digest is right).
+ */
+function partOfRange(
+  blocks: readonly CommittedBlock[],
+  from: BlockCheckpoint,
+  plan: PlannedRange,
+  blockCount: number,
+  options: IngestBlobOptions,
+): BlockCheckpoint {
+  const part = planNextRange(blocks, from, {
+    maxRangeSizeInBytes: options.maxRangeSizeInBytes,
+    maxBlockCount: blockCount,
+  });
+  if (
+    part.kind !== "range" ||
+    part.firstBlockIndex !== plan.firstBlockIndex ||
+    part.blockCount !== blockCount ||
+    blockCount > plan.blockCount
+  ) {
+    throw new ValidationError(
+      `processRange reported ${blockCount} completed blocks of a range of ${plan.blockCount} from block ${plan.firstBlockIndex}: not a part of it`,
+    );
   }
   return part.next;
 }
@@ -194,12 +240,18 @@ function rangeInput(location: BlobLocation, plan: PlannedRange, blocks: readonly
     offsetInBytes: plan.offsetInBytes,
     countInBytes: plan.countInBytes,
     firstBlockIndex: plan.firstBlockIndex,
-    blockSizesInBytes: blocks.slice(plan.firstBlockIndex, plan.firstBlockIndex + plan.blockCount).map((block) => block.sizeInBytes),
+    blockSizesInBytes: blocks
+      .slice(plan.firstBlockIndex, plan.firstBlockIndex + plan.blockCount)
+      .map((block) => block.sizeInBytes),
   };
 }
 
 /** One signal per target, to its live or historic detector. */
-function signalDetectors(context: OrchestrationContext, aggregates: readonly MinuteAggregate[], historic: boolean): void {
+function signalDetectors(
+  context: OrchestrationContext,
+  aggregates: readonly MinuteAggregate[],
+  historic: boolean,
+): void {
   const byKey = new Map<string, MinuteAggregate[]>();
   for (const aggregate of aggregates) {
     const key = historic ? historicDetectorEntityKey(aggregate.target) : detectorEntityKey(aggregate.target);
@@ -212,7 +264,9 @@ function signalDetectors(context: OrchestrationContext, aggregates: readonly Min
   }
 }
 
-export const ingestBlobOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext): Generator<Task, IngestBlobResult | undefined, unknown> {
+export const ingestBlobOrchestrator: OrchestrationHandler = function* (
+  context: OrchestrationContext,
+): Generator<Task, IngestBlobResult | undefined, unknown> {
   const input = parseInput(context.df.getInput());
   const { options } = input;
   const location: BlobLocation = { container: input.container, path: input.path };
@@ -246,13 +300,19 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (context: 
       return undefined;
     }
     if (blocks === undefined) {
-      const list = (yield context.df.callActivityWithRetry(ActivityNames.readBlockList, retry, location satisfies ReadBlockListInput)) as ReadBlockListResult;
+      const list = (yield context.df.callActivityWithRetry(
+        ActivityNames.readBlockList,
+        retry,
+        location satisfies ReadBlockListInput,
+      )) as ReadBlockListResult;
       if (!list.found) {
         log("the blob does not exist; nothing to ingest");
         return { ...location, outcome: "blobNotFound", checkpoint, progress };
       }
       if (list.blocks.length === 0 && list.contentLength > 0) {
-        log(`the blob holds ${list.contentLength} bytes but no committed blocks (written with Put Blob?): flow logs are read by their blocks; not ingested`);
+        log(
+          `the blob holds ${list.contentLength} bytes but no committed blocks (written with Put Blob?): flow logs are read by their blocks; not ingested`,
+        );
         return { ...location, outcome: "noBlockList", checkpoint, progress };
       }
       blocks = list.blocks;
@@ -261,7 +321,12 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (context: 
     const plan = planNextRange(blocks, checkpoint, { maxRangeSizeInBytes: options.maxRangeSizeInBytes });
 
     if (plan.kind === "rewritten") {
-      const resetInput: ResetInput = { reason: `blob rewritten: ${plan.reason}`, nowIso: nowIso(), owner, expected: checkpoint };
+      const resetInput: ResetInput = {
+        reason: `blob rewritten: ${plan.reason}`,
+        nowIso: nowIso(),
+        owner,
+        expected: checkpoint,
+      };
       const reset = (yield context.df.callEntity(entity, CheckpointOperations.reset, resetInput)) as ResetResult;
       if (reset.applied) {
         log(`${resetInput.reason}; reprocessing it from its start`);
@@ -271,7 +336,14 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (context: 
             {
               id: `${BLOB_REWRITTEN_EVENT_TYPE}-${checkpointEntityKey(location)}-${reset.state.resets}`,
               partitionKey: checkpointEntityKey(location),
-              body: { type: BLOB_REWRITTEN_EVENT_TYPE, time: nowIso(), ...location, reason: plan.reason, previousCheckpoint: checkpoint, historic: input.historic ?? false },
+              body: {
+                type: BLOB_REWRITTEN_EVENT_TYPE,
+                time: nowIso(),
+                ...location,
+                reason: plan.reason,
+                previousCheckpoint: checkpoint,
+                historic: input.historic ?? false,
+              },
             },
           ],
         };
@@ -337,7 +409,10 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (context: 
     let attempt = failedAttempts + 1;
     for (; result === undefined && lostTo === undefined; attempt++) {
       try {
-        result = (yield context.df.callActivity(ActivityNames.processRange, rangeInput(location, plan, blocks))) as ProcessRangeResult;
+        result = (yield context.df.callActivity(
+          ActivityNames.processRange,
+          rangeInput(location, plan, blocks),
+        )) as ProcessRangeResult;
       } catch (error) {
         if (attempt >= options.activityMaxAttempts) {
           // Nothing is committed: free the range for the next attempt (a new event, reconcile, backfill).
@@ -345,7 +420,9 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (context: 
           throw error;
         }
         const delayInMs = retryDelayInMs(options, attempt);
-        log(`processRange attempt ${attempt} of ${options.activityMaxAttempts} failed (${error instanceof Error ? error.message : String(error)}); retrying in ${delayInMs} ms`);
+        log(
+          `processRange attempt ${attempt} of ${options.activityMaxAttempts} failed (${error instanceof Error ? error.message : String(error)}); retrying in ${delayInMs} ms`,
+        );
         yield waitUntil(new Date(context.df.currentUtcDateTime.getTime() + delayInMs));
         const renewed = (yield claimRange()) as ClaimResult;
         if (!renewed.granted) lostTo = renewed.state;
@@ -366,7 +443,10 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (context: 
     }
 
     // Part-way: commit exactly the blocks whose events were all acknowledged, so they are never sent again.
-    const to = result.kind === "partial" ? partOfRange(blocks, checkpoint, plan, result.completedBlockCount, options) : plan.next;
+    const to =
+      result.kind === "partial"
+        ? partOfRange(blocks, checkpoint, plan, result.completedBlockCount, options)
+        : plan.next;
     const advanceInput: AdvanceInput = { owner, from: checkpoint, to, events: result.events, nowIso: nowIso() };
     const advanced = (yield context.df.callEntity(entity, CheckpointOperations.advance, advanceInput)) as AdvanceResult;
     if (advanced.outcome === "refused") {
@@ -396,10 +476,14 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (context: 
     failedAttempts = attempt - 1;
     const committed = `the first ${result.completedBlockCount} of ${plan.blockCount} blocks are delivered and committed`;
     if (!failure.retryable || failedAttempts >= options.activityMaxAttempts) {
-      throw new ServiceError(`processRange failed part-way (${committed}): ${failure.name}: ${failure.message}`, { retryable: failure.retryable });
+      throw new ServiceError(`processRange failed part-way (${committed}): ${failure.name}: ${failure.message}`, {
+        retryable: failure.retryable,
+      });
     }
     const delayInMs = retryDelayInMs(options, failedAttempts);
-    log(`processRange attempt ${failedAttempts} of ${options.activityMaxAttempts} failed part-way (${committed}): ${failure.message}; retrying the rest in ${delayInMs} ms`);
+    log(
+      `processRange attempt ${failedAttempts} of ${options.activityMaxAttempts} failed part-way (${committed}): ${failure.message}; retrying the rest in ${delayInMs} ms`,
+    );
     yield waitUntil(new Date(context.df.currentUtcDateTime.getTime() + delayInMs));
     blocks = undefined;
   }

@@ -11,7 +11,12 @@ import type { CapturePlan, CapturePolicyConfig, CaptureRequest, RefusalReason } 
 // A generic 64-bit string hash despite its name: deterministic instance and event ids.
 import { hashBlobPath as hash64 } from "../src/core/eventId";
 import { ActivityNames, type ActivityName } from "../src/names";
-import { captureGateId, CaptureGateOperations, type AcquireCaptureInput, type AcquireCaptureResult } from "./captureGate";
+import {
+  captureGateId,
+  CaptureGateOperations,
+  type AcquireCaptureInput,
+  type AcquireCaptureResult,
+} from "./captureGate";
 import { PUBLISH_RETRY, type PublishEventsInput } from "./publishAlerts";
 
 // ---- contracts with the activities (activities/packetCaptureArm.ts) ----------------------------
@@ -119,7 +124,16 @@ export interface CaptureReport {
   source: PacketCaptureInput["source"];
   target: { resourceId: string | null; mac: string | null; vmResourceId: string | null };
   /** refused: notAllowlisted | cooldown | concurrencyCap | notConfigured; failed: the failing step. */
-  reason: RefusalReason | "notConfigured" | "resolve" | "noAgent" | "noNetworkWatcher" | "create" | "status" | "captureError" | null;
+  reason:
+    | RefusalReason
+    | "notConfigured"
+    | "resolve"
+    | "noAgent"
+    | "noNetworkWatcher"
+    | "create"
+    | "status"
+    | "captureError"
+    | null;
   message: string;
   capture: {
     name: string;
@@ -137,7 +151,8 @@ export interface CaptureReport {
   } | null;
 }
 
-export type CapturePhase = "resolving" | "gate" | "creating" | "capturing" | "stopping" | "deleting" | "reporting" | "done";
+export type CapturePhase =
+  "resolving" | "gate" | "creating" | "capturing" | "stopping" | "deleting" | "reporting" | "done";
 
 export interface PacketCaptureCustomStatus {
   phase: CapturePhase;
@@ -154,7 +169,9 @@ export const TRANSIENT_RETRY_DELAY_IN_SECONDS = 30;
 
 /** The instance id for a target: duplicate alerts for one target find its running instance. */
 export function packetCaptureInstanceId(target: CaptureTarget): string {
-  const identity = target.resourceId ? target.resourceId.toLowerCase() : `mac:${(target.mac ?? "").replace(/[^0-9a-f]/gi, "").toUpperCase()}`;
+  const identity = target.resourceId
+    ? target.resourceId.toLowerCase()
+    : `mac:${(target.mac ?? "").replace(/[^0-9a-f]/gi, "").toUpperCase()}`;
   return `capture-${hash64(identity)}`;
 }
 
@@ -165,7 +182,11 @@ function addSeconds(date: Date, seconds: number): Date {
 }
 
 /** Calls an ARM activity; waits out 429s and retries transient answers a bounded number of times. */
-function* armStep<T>(context: OrchestrationContext, activity: ActivityName, input: unknown): Generator<Task, ArmStep<T>, unknown> {
+function* armStep<T>(
+  context: OrchestrationContext,
+  activity: ActivityName,
+  input: unknown,
+): Generator<Task, ArmStep<T>, unknown> {
   let throttled = 0;
   let transient = 0;
   for (;;) {
@@ -178,7 +199,9 @@ function* armStep<T>(context: OrchestrationContext, activity: ActivityName, inpu
     if (step.outcome === "throttled" && ++throttled <= MAX_THROTTLED_WAITS) {
       yield context.df.createTimer(addSeconds(context.df.currentUtcDateTime, step.retryAfterInSeconds));
     } else if (step.outcome === "transient" && ++transient < MAX_TRANSIENT_ATTEMPTS) {
-      yield context.df.createTimer(addSeconds(context.df.currentUtcDateTime, TRANSIENT_RETRY_DELAY_IN_SECONDS * transient));
+      yield context.df.createTimer(
+        addSeconds(context.df.currentUtcDateTime, TRANSIENT_RETRY_DELAY_IN_SECONDS * transient),
+      );
     } else {
       return step;
     }
@@ -207,37 +230,83 @@ export const packetCaptureOrchestrator: OrchestrationHandler = function* (contex
   });
 
   function* finish(report: CaptureReport): Generator<Task, CaptureReport, unknown> {
-    setStatus({ phase: "reporting", captureName: report.capture?.name, status: report.capture?.status ?? undefined, message: report.message });
-    const events: PublishEventsInput["events"] = [{ id: report.id, body: report, partitionKey: report.target.vmResourceId ?? report.target.resourceId ?? report.target.mac ?? undefined }];
-    yield context.df.callActivityWithRetry(ActivityNames.publishEvents, PUBLISH_RETRY, { events } satisfies PublishEventsInput);
-    setStatus({ phase: "done", captureName: report.capture?.name, status: report.capture?.status ?? undefined, message: report.message });
+    setStatus({
+      phase: "reporting",
+      captureName: report.capture?.name,
+      status: report.capture?.status ?? undefined,
+      message: report.message,
+    });
+    const events: PublishEventsInput["events"] = [
+      {
+        id: report.id,
+        body: report,
+        partitionKey: report.target.vmResourceId ?? report.target.resourceId ?? report.target.mac ?? undefined,
+      },
+    ];
+    yield context.df.callActivityWithRetry(ActivityNames.publishEvents, PUBLISH_RETRY, {
+      events,
+    } satisfies PublishEventsInput);
+    setStatus({
+      phase: "done",
+      captureName: report.capture?.name,
+      status: report.capture?.status ?? undefined,
+      message: report.message,
+    });
     return report;
   }
 
   if (!input.policy) {
-    return yield* finish({ ...baseReport(CaptureEventTypes.refused, null), reason: "notConfigured", message: "packet capture is not configured (set FLOWTAP_CAPTURE_POLICY)" });
+    return yield* finish({
+      ...baseReport(CaptureEventTypes.refused, null),
+      reason: "notConfigured",
+      message: "packet capture is not configured (set FLOWTAP_CAPTURE_POLICY)",
+    });
   }
 
   // 1. Which VM, which network watcher.
   setStatus({ phase: "resolving" });
   const subscriptionIds = input.policy.allowedSubscriptions ?? [];
-  const resolved = yield* armStep<ResolvedCaptureTarget>(context, ActivityNames.resolveCaptureTarget, { target: input.target, subscriptionIds } satisfies ResolveCaptureTargetInput);
+  const resolved = yield* armStep<ResolvedCaptureTarget>(context, ActivityNames.resolveCaptureTarget, {
+    target: input.target,
+    subscriptionIds,
+  } satisfies ResolveCaptureTargetInput);
   if (resolved.outcome !== "ok") {
-    return yield* finish({ ...baseReport(CaptureEventTypes.failed, null), reason: "resolve", message: `cannot resolve the capture target: ${stepMessage(resolved)}` });
+    return yield* finish({
+      ...baseReport(CaptureEventTypes.failed, null),
+      reason: "resolve",
+      message: `cannot resolve the capture target: ${stepMessage(resolved)}`,
+    });
   }
   const { vm, watcher, hasAgent } = resolved.value;
 
   // 2. The policy (allowlist, cooldown, concurrency) across all instances.
   setStatus({ phase: "gate" });
   const request: CaptureRequest = { ...input.hints, vmResourceId: vm.resourceId, reason: input.reason };
-  const acquire: AcquireCaptureInput = { request, policy: input.policy, nowIso: context.df.currentUtcDateTime.toISOString() };
-  const decision = (yield context.df.callEntity(captureGateId(), CaptureGateOperations.acquire, acquire)) as AcquireCaptureResult;
+  const acquire: AcquireCaptureInput = {
+    request,
+    policy: input.policy,
+    nowIso: context.df.currentUtcDateTime.toISOString(),
+  };
+  const decision = (yield context.df.callEntity(
+    captureGateId(),
+    CaptureGateOperations.acquire,
+    acquire,
+  )) as AcquireCaptureResult;
   if (decision.decision === "refused") {
-    return yield* finish({ ...baseReport(CaptureEventTypes.refused, vm.resourceId), reason: decision.reason, message: decision.message });
+    return yield* finish({
+      ...baseReport(CaptureEventTypes.refused, vm.resourceId),
+      reason: decision.reason,
+      message: decision.message,
+    });
   }
   const plan: CapturePlan = decision.plan;
-  const release = (): void => context.df.signalEntity(captureGateId(), CaptureGateOperations.release, { name: plan.name });
-  const captureReport = (name: string, watcherId: string, fileUrl: string | null): NonNullable<CaptureReport["capture"]> => ({
+  const release = (): void =>
+    context.df.signalEntity(captureGateId(), CaptureGateOperations.release, { name: plan.name });
+  const captureReport = (
+    name: string,
+    watcherId: string,
+    fileUrl: string | null,
+  ): NonNullable<CaptureReport["capture"]> => ({
     name,
     networkWatcherId: watcherId,
     status: null,
@@ -261,7 +330,11 @@ export const packetCaptureOrchestrator: OrchestrationHandler = function* (contex
 
   // 3. Create.
   setStatus({ phase: "creating", captureName: plan.name });
-  const created = yield* armStep<CreatedPacketCapture>(context, ActivityNames.createPacketCapture, { watcher, name: plan.name, parameters: plan.parameters } satisfies CreatePacketCaptureInput);
+  const created = yield* armStep<CreatedPacketCapture>(context, ActivityNames.createPacketCapture, {
+    watcher,
+    name: plan.name,
+    parameters: plan.parameters,
+  } satisfies CreatePacketCaptureInput);
   if (created.outcome !== "ok") {
     release();
     return yield* finish({
@@ -271,7 +344,11 @@ export const packetCaptureOrchestrator: OrchestrationHandler = function* (contex
       capture: captureReport(plan.name, watcher.id, null),
     });
   }
-  const capture = captureReport(created.value.name, watcher.id, created.value.storagePath ?? plan.parameters.storageLocation.storagePath ?? null);
+  const capture = captureReport(
+    created.value.name,
+    watcher.id,
+    created.value.storagePath ?? plan.parameters.storageLocation.storagePath ?? null,
+  );
   const ref: PacketCaptureRef = { watcher, name: capture.name };
 
   // 4. Poll on durable timers until it stops by itself or reaches its limit (counted from its creation).
@@ -286,7 +363,11 @@ export const packetCaptureOrchestrator: OrchestrationHandler = function* (contex
       failure = { reason: "status", message: `querying packet capture ${capture.name} failed: ${stepMessage(polled)}` };
       break;
     }
-    Object.assign(capture, { status: polled.value.status, stopReason: polled.value.stopReason, errors: polled.value.errors });
+    Object.assign(capture, {
+      status: polled.value.status,
+      stopReason: polled.value.stopReason,
+      errors: polled.value.errors,
+    });
     if (TERMINAL_STATUSES.has(polled.value.status) || context.df.currentUtcDateTime >= endsAt) break;
   }
 
@@ -294,12 +375,28 @@ export const packetCaptureOrchestrator: OrchestrationHandler = function* (contex
   if (capture.status !== "Stopped" && capture.status !== "Error") {
     setStatus({ phase: "stopping", captureName: capture.name, status: capture.status ?? undefined });
     const stopped = yield* armStep<null>(context, ActivityNames.stopPacketCapture, ref);
-    const final = stopped.outcome === "ok" ? yield* armStep<PacketCaptureStatusResult>(context, ActivityNames.getPacketCaptureStatus, ref) : stopped;
-    if (final.outcome === "ok") Object.assign(capture, { status: final.value.status, stopReason: final.value.stopReason, errors: final.value.errors });
-    else failure ??= { reason: "status", message: `stopping packet capture ${capture.name} failed: ${stepMessage(final)}` };
+    const final =
+      stopped.outcome === "ok"
+        ? yield* armStep<PacketCaptureStatusResult>(context, ActivityNames.getPacketCaptureStatus, ref)
+        : stopped;
+    if (final.outcome === "ok")
+      Object.assign(capture, {
+        status: final.value.status,
+        stopReason: final.value.stopReason,
+        errors: final.value.errors,
+      });
+    else
+      failure ??= {
+        reason: "status",
+        message: `stopping packet capture ${capture.name} failed: ${stepMessage(final)}`,
+      };
   }
   release();
-  if (capture.status === "Error") failure ??= { reason: "captureError", message: `packet capture ${capture.name} failed: ${capture.errors.join(", ") || "no error code given"}` };
+  if (capture.status === "Error")
+    failure ??= {
+      reason: "captureError",
+      message: `packet capture ${capture.name} failed: ${capture.errors.join(", ") || "no error code given"}`,
+    };
 
   // 6. Keep or delete the ARM resource (the .cap blob stays either way).
   capture.resourceKept = plan.keepCaptureResource;

@@ -39,6 +39,8 @@ export function alertEvent(alert: AnomalyAlert): PublishedEvent {
 export const publishAlertsOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<AlertDispatch>();
   const events = input.alerts.map(alertEvent);
-  const result = (yield context.df.callActivityWithRetry(ActivityNames.publishEvents, PUBLISH_RETRY, { events } satisfies PublishEventsInput)) as PublishEventsResult;
+  const result = (yield context.df.callActivityWithRetry(ActivityNames.publishEvents, PUBLISH_RETRY, {
+    events,
+  } satisfies PublishEventsInput)) as PublishEventsResult;
   return result;
 };

@@ -17,8 +17,7 @@ export type Env = Readonly<Record<string, string | undefined>>;
 
 /** How a client reaches a service: by connection string, or by identity at a URI. */
 export type ConnectionSetting =
-  | { kind: "connectionString"; connectionString: string }
-  | { kind: "identity"; uri: string; clientId?: string };
+  { kind: "connectionString"; connectionString: string } | { kind: "identity"; uri: string; clientId?: string };
 
 export type PartitionKeyStrategy = "mac" | "flowLog" | "none";
 
@@ -46,11 +45,17 @@ export interface IngestionSettings {
   reconcileSchedule: string;
   /** FLOWTAP_RANGES_PER_GENERATION: ranges an ingestBlob generation commits before continueAsNew (bounded history). */
   rangesPerGeneration: number;
-  /** FLOWTAP_CLAIM_TTL_SECONDS: how long a range claim holds (renewed before each retry); it must outlast one processRange attempt. */
+  /**
+   * FLOWTAP_CLAIM_TTL_SECONDS: how long a range claim holds (renewed before each retry); it must outlast one
+   * processRange attempt.
+   */
   claimTtlInSeconds: number;
   /** FLOWTAP_CLAIM_RETRY_SECONDS: wait before claiming again a range another owner holds. */
   claimRetryInSeconds: number;
-  /** FLOWTAP_INGEST_LINGER_SECONDS: a caught-up ingestBlob waits this long for the next update before it ends (0: ends at once). */
+  /**
+   * FLOWTAP_INGEST_LINGER_SECONDS: a caught-up ingestBlob waits this long for the next update before it ends (0: ends
+   * at once).
+   */
   lingerInSeconds: number;
   /** FLOWTAP_ACTIVITY_MAX_ATTEMPTS: tries of each ingestion activity (the first included). */
   activityMaxAttempts: number;
@@ -71,11 +76,17 @@ export interface ArmSettings {
   endpoint: string;
   /** PEM to trust in addition to the system CAs (FLOWTAP_ARM_CA_CERT, or the file FLOWTAP_ARM_CA_CERT_FILE). */
   caCertificatePem?: string;
-  /** DefaultAzureCredential, with FLOWTAP_ARM_CLIENT_ID for a user-assigned identity; or, for a loopback endpoint only, FLOWTAP_ARM_DEV_TOKEN. */
+  /**
+   * DefaultAzureCredential, with FLOWTAP_ARM_CLIENT_ID for a user-assigned identity; or, for a loopback endpoint only,
+   * FLOWTAP_ARM_DEV_TOKEN.
+   */
   credential: { kind: "identity"; clientId?: string } | { kind: "devToken"; token: string };
   /** FLOWTAP_ARM_LRO_INTERVAL_MS; undefined: the SDK's default (2 s, or the service's Retry-After). */
   lroUpdateIntervalInMs?: number;
-  /** FLOWTAP_ARM_RETRY_DELAY_MS, default 1000: base delay of the SDK's retries of 5xx/408/network errors (3 retries, doubling). */
+  /**
+   * FLOWTAP_ARM_RETRY_DELAY_MS, default 1000: base delay of the SDK's retries of 5xx/408/network errors (3 retries,
+   * doubling).
+   */
   retryDelayInMs: number;
 }
 
@@ -151,7 +162,9 @@ function readSchedule(env: Env, name: string, fallback: string): string {
   if (raw === undefined) return fallback;
   const fields = raw.split(/\s+/);
   if (fields.length !== 6 || fields.some((field) => !/^[0-9A-Za-z*/,-]+$/.test(field))) {
-    throw new ConfigurationError(`Setting ${name} must be an NCRONTAB expression of 6 fields ("second minute hour day month day-of-week"), got '${raw}'.`);
+    throw new ConfigurationError(
+      `Setting ${name} must be an NCRONTAB expression of 6 fields ("second minute hour day month day-of-week"), got '${raw}'.`,
+    );
   }
   return raw;
 }
@@ -174,7 +187,9 @@ function storageAccountName(connection: ConnectionSetting, setting: string): str
     }
     // Emulator URLs carry the account in the path (http://127.0.0.1:10000/devstoreaccount1).
     const pathAccount = new URL(connection.uri).pathname.split("/").filter(Boolean)[0];
-    return (host === "127.0.0.1" || host === "localhost") && pathAccount ? pathAccount.toLowerCase() : host.split(".")[0]!.toLowerCase();
+    return (host === "127.0.0.1" || host === "localhost") && pathAccount
+      ? pathAccount.toLowerCase()
+      : host.split(".")[0]!.toLowerCase();
   }
   const match = /(?:^|;)\s*AccountName=([^;]+)/i.exec(connection.connectionString);
   if (match) return match[1]!.toLowerCase();
@@ -185,7 +200,10 @@ function storageAccountName(connection: ConnectionSetting, setting: string): str
 function readContainers(env: Env, name: string): string[] {
   const raw = read(env, name);
   if (raw === undefined) return [NSG_CONTAINER, VNET_CONTAINER];
-  const containers = raw.split(",").map((c) => c.trim().toLowerCase()).filter(Boolean);
+  const containers = raw
+    .split(",")
+    .map((c) => c.trim().toLowerCase())
+    .filter(Boolean);
   const bad = containers.find((c) => !/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$/.test(c));
   if (containers.length === 0 || bad !== undefined) {
     throw new ConfigurationError(`Setting ${name} must be a comma-separated list of container names, got '${raw}'.`);
@@ -207,7 +225,8 @@ export function readAnomalySettings(env: Env): AnomalySettings {
   if (inline !== undefined && file !== undefined) {
     throw new ConfigurationError("Settings FLOWTAP_RULES and FLOWTAP_RULES_FILE are both set: set only one.");
   }
-  if (file !== undefined) return { rules: loadRules(readTextFile(file, "FLOWTAP_RULES_FILE"), `Setting FLOWTAP_RULES_FILE (${file})`) };
+  if (file !== undefined)
+    return { rules: loadRules(readTextFile(file, "FLOWTAP_RULES_FILE"), `Setting FLOWTAP_RULES_FILE (${file})`) };
   return { rules: loadRules(inline, "Setting FLOWTAP_RULES") };
 }
 
@@ -221,12 +240,16 @@ export function isLoopbackEndpoint(endpoint: string): boolean {
 export function readArmSettings(env: Env): ArmSettings {
   const endpoint = (read(env, "FLOWTAP_ARM_ENDPOINT") ?? "https://management.azure.com").replace(/\/+$/, "");
   if (!URL.canParse(endpoint) || new URL(endpoint).protocol !== "https:") {
-    throw new ConfigurationError(`Setting FLOWTAP_ARM_ENDPOINT must be an https URL (ARM refuses bearer tokens over http), got '${endpoint}'.`);
+    throw new ConfigurationError(
+      `Setting FLOWTAP_ARM_ENDPOINT must be an https URL (ARM refuses bearer tokens over http), got '${endpoint}'.`,
+    );
   }
   const inlineCa = read(env, "FLOWTAP_ARM_CA_CERT");
   const caFile = read(env, "FLOWTAP_ARM_CA_CERT_FILE");
   if (inlineCa !== undefined && caFile !== undefined) {
-    throw new ConfigurationError("Settings FLOWTAP_ARM_CA_CERT and FLOWTAP_ARM_CA_CERT_FILE are both set: set only one.");
+    throw new ConfigurationError(
+      "Settings FLOWTAP_ARM_CA_CERT and FLOWTAP_ARM_CA_CERT_FILE are both set: set only one.",
+    );
   }
   const caSetting = caFile !== undefined ? "FLOWTAP_ARM_CA_CERT_FILE" : "FLOWTAP_ARM_CA_CERT";
   const caCertificatePem = caFile !== undefined ? readTextFile(caFile, "FLOWTAP_ARM_CA_CERT_FILE") : inlineCa;
@@ -236,17 +259,26 @@ export function readArmSettings(env: Env): ArmSettings {
   const devToken = read(env, "FLOWTAP_ARM_DEV_TOKEN");
   const clientId = read(env, "FLOWTAP_ARM_CLIENT_ID");
   if (devToken !== undefined && !isLoopbackEndpoint(endpoint)) {
-    throw new ConfigurationError(`Setting FLOWTAP_ARM_DEV_TOKEN is only for a loopback FLOWTAP_ARM_ENDPOINT (127.0.0.1, localhost), not '${endpoint}'.`);
+    throw new ConfigurationError(
+      `Setting FLOWTAP_ARM_DEV_TOKEN is only for a loopback FLOWTAP_ARM_ENDPOINT (127.0.0.1, localhost), not '${endpoint}'.`,
+    );
   }
   if (devToken !== undefined && clientId !== undefined) {
-    throw new ConfigurationError("Settings FLOWTAP_ARM_DEV_TOKEN and FLOWTAP_ARM_CLIENT_ID are both set: set only one.");
+    throw new ConfigurationError(
+      "Settings FLOWTAP_ARM_DEV_TOKEN and FLOWTAP_ARM_CLIENT_ID are both set: set only one.",
+    );
   }
   const lroInterval = read(env, "FLOWTAP_ARM_LRO_INTERVAL_MS");
   return {
     endpoint,
     ...(caCertificatePem !== undefined && { caCertificatePem }),
-    credential: devToken !== undefined ? { kind: "devToken", token: devToken } : { kind: "identity", ...(clientId !== undefined && { clientId }) },
-    ...(lroInterval !== undefined && { lroUpdateIntervalInMs: readPositiveInteger(env, "FLOWTAP_ARM_LRO_INTERVAL_MS", 1) }),
+    credential:
+      devToken !== undefined
+        ? { kind: "devToken", token: devToken }
+        : { kind: "identity", ...(clientId !== undefined && { clientId }) },
+    ...(lroInterval !== undefined && {
+      lroUpdateIntervalInMs: readPositiveInteger(env, "FLOWTAP_ARM_LRO_INTERVAL_MS", 1),
+    }),
     retryDelayInMs: readPositiveInteger(env, "FLOWTAP_ARM_RETRY_DELAY_MS", 1000),
   };
 }
@@ -256,7 +288,10 @@ export function readCaptureSettings(env: Env): CaptureSettings {
   return {
     arm: readArmSettings(env),
     ...(policyText !== undefined && {
-      policy: validateCapturePolicyConfig(parseJsonSetting(policyText, "Setting FLOWTAP_CAPTURE_POLICY"), "Setting FLOWTAP_CAPTURE_POLICY"),
+      policy: validateCapturePolicyConfig(
+        parseJsonSetting(policyText, "Setting FLOWTAP_CAPTURE_POLICY"),
+        "Setting FLOWTAP_CAPTURE_POLICY",
+      ),
     }),
     pollIntervalInSeconds: readPositiveInteger(env, "FLOWTAP_CAPTURE_POLL_INTERVAL_SECONDS", 30),
   };
@@ -264,7 +299,11 @@ export function readCaptureSettings(env: Env): CaptureSettings {
 
 function readBackfillSettings(env: Env): BackfillSettings {
   const maxParallelBlobs = readPositiveInteger(env, "FLOWTAP_BACKFILL_MAX_PARALLEL_BLOBS", 64);
-  const defaultParallelBlobs = readPositiveInteger(env, "FLOWTAP_BACKFILL_PARALLEL_BLOBS", Math.min(8, maxParallelBlobs));
+  const defaultParallelBlobs = readPositiveInteger(
+    env,
+    "FLOWTAP_BACKFILL_PARALLEL_BLOBS",
+    Math.min(8, maxParallelBlobs),
+  );
   if (defaultParallelBlobs > maxParallelBlobs) {
     throw new ConfigurationError(
       `Setting FLOWTAP_BACKFILL_PARALLEL_BLOBS (${defaultParallelBlobs}) must not exceed FLOWTAP_BACKFILL_MAX_PARALLEL_BLOBS (${maxParallelBlobs}).`,

@@ -5,8 +5,10 @@ import { describe, expect, it } from "vitest";
 import { NSG_CONTAINER, VNET_CONTAINER, readSettings } from "../src/config";
 
 const minimal = {
-  FlowLogsStorage: "DefaultEndpointsProtocol=http;AccountName=flowlogsacct;AccountKey=a2V5;BlobEndpoint=http://127.0.0.1:10000/flowlogsacct;",
-  EventHubsConnection: "Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true",
+  FlowLogsStorage:
+    "DefaultEndpointsProtocol=http;AccountName=flowlogsacct;AccountKey=a2V5;BlobEndpoint=http://127.0.0.1:10000/flowlogsacct;",
+  EventHubsConnection:
+    "Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true",
 };
 
 describe("readSettings", () => {
@@ -47,7 +49,12 @@ describe("readSettings", () => {
 
 describe("readSettings: backfill", () => {
   it("has defaults that bound a backfill's range, parallelism and pages", () => {
-    expect(readSettings(minimal).backfill).toEqual({ maxHours: 744, defaultParallelBlobs: 8, maxParallelBlobs: 64, blobsPerPage: 100 });
+    expect(readSettings(minimal).backfill).toEqual({
+      maxHours: 744,
+      defaultParallelBlobs: 8,
+      maxParallelBlobs: 64,
+      blobsPerPage: 100,
+    });
   });
 
   it("reads every backfill setting", () => {
@@ -58,14 +65,25 @@ describe("readSettings: backfill", () => {
       FLOWTAP_BACKFILL_MAX_PARALLEL_BLOBS: "16",
       FLOWTAP_BACKFILL_PAGE_BLOBS: "50",
     });
-    expect(settings.backfill).toEqual({ maxHours: 168, defaultParallelBlobs: 4, maxParallelBlobs: 16, blobsPerPage: 50 });
+    expect(settings.backfill).toEqual({
+      maxHours: 168,
+      defaultParallelBlobs: 4,
+      maxParallelBlobs: 16,
+      blobsPerPage: 50,
+    });
   });
 
   it.each([
     [{ ...minimal, FLOWTAP_BACKFILL_MAX_HOURS: "0" }, /FLOWTAP_BACKFILL_MAX_HOURS must be a positive integer/],
     [{ ...minimal, FLOWTAP_BACKFILL_PAGE_BLOBS: "many" }, /FLOWTAP_BACKFILL_PAGE_BLOBS must be a positive integer/],
-    [{ ...minimal, FLOWTAP_BACKFILL_MAX_PARALLEL_BLOBS: "2.5" }, /FLOWTAP_BACKFILL_MAX_PARALLEL_BLOBS must be a positive integer/],
-    [{ ...minimal, FLOWTAP_BACKFILL_PARALLEL_BLOBS: "9", FLOWTAP_BACKFILL_MAX_PARALLEL_BLOBS: "8" }, /FLOWTAP_BACKFILL_PARALLEL_BLOBS \(9\) must not exceed FLOWTAP_BACKFILL_MAX_PARALLEL_BLOBS \(8\)/],
+    [
+      { ...minimal, FLOWTAP_BACKFILL_MAX_PARALLEL_BLOBS: "2.5" },
+      /FLOWTAP_BACKFILL_MAX_PARALLEL_BLOBS must be a positive integer/,
+    ],
+    [
+      { ...minimal, FLOWTAP_BACKFILL_PARALLEL_BLOBS: "9", FLOWTAP_BACKFILL_MAX_PARALLEL_BLOBS: "8" },
+      /FLOWTAP_BACKFILL_PARALLEL_BLOBS \(9\) must not exceed FLOWTAP_BACKFILL_MAX_PARALLEL_BLOBS \(8\)/,
+    ],
   ])("refuses a bad backfill setting with a message naming it (%#)", (env, message) => {
     expect(() => readSettings(env)).toThrow(message);
   });
@@ -73,26 +91,65 @@ describe("readSettings: backfill", () => {
 
 describe("readSettings: anomaly rules", () => {
   it("uses the default rules when neither FLOWTAP_RULES nor FLOWTAP_RULES_FILE is set", () => {
-    expect(readSettings(minimal).anomaly.rules.map((rule) => rule.id)).toEqual(["denied-flood", "port-scan", "brute-force-ssh-rdp", "egress-bytes"]);
+    expect(readSettings(minimal).anomaly.rules.map((rule) => rule.id)).toEqual([
+      "denied-flood",
+      "port-scan",
+      "brute-force-ssh-rdp",
+      "egress-bytes",
+    ]);
   });
 
   it("reads rules from FLOWTAP_RULES and from FLOWTAP_RULES_FILE", () => {
-    const rules = { rules: [{ id: "scan", kind: "portScan", thresholds: { distinctPorts: 10 }, windowInMinutes: 2, cooldownInMinutes: 5, capture: true }] };
+    const rules = {
+      rules: [
+        {
+          id: "scan",
+          kind: "portScan",
+          thresholds: { distinctPorts: 10 },
+          windowInMinutes: 2,
+          cooldownInMinutes: 5,
+          capture: true,
+        },
+      ],
+    };
     const file = path.join(mkdtempSync(path.join(tmpdir(), "flowtap-rules-")), "rules.json");
     writeFileSync(file, JSON.stringify(rules));
 
     const inline = readSettings({ ...minimal, FLOWTAP_RULES: JSON.stringify(rules) }).anomaly.rules;
     const fromFile = readSettings({ ...minimal, FLOWTAP_RULES_FILE: file }).anomaly.rules;
 
-    expect(inline).toEqual([{ id: "scan", kind: "portScan", thresholds: { distinctPorts: 10 }, windowInMinutes: 2, cooldownInMinutes: 5, severity: 2, capture: true }]);
+    expect(inline).toEqual([
+      {
+        id: "scan",
+        kind: "portScan",
+        thresholds: { distinctPorts: 10 },
+        windowInMinutes: 2,
+        cooldownInMinutes: 5,
+        severity: 2,
+        capture: true,
+      },
+    ]);
     expect(fromFile).toEqual(inline);
   });
 
   it.each([
     [{ ...minimal, FLOWTAP_RULES: "{" }, /Setting FLOWTAP_RULES is not valid JSON/],
-    [{ ...minimal, FLOWTAP_RULES: '{"rules":[{"id":"x","kind":"portScan","thresholds":{"ports":3},"windowInMinutes":1,"cooldownInMinutes":1}]}' }, /Setting FLOWTAP_RULES: rules\[0\]\.thresholds\.ports is not a known setting/],
-    [{ ...minimal, FLOWTAP_RULES_FILE: "/nonexistent/rules.json" }, /Setting FLOWTAP_RULES_FILE: cannot read '\/nonexistent\/rules.json'/],
-    [{ ...minimal, FLOWTAP_RULES: '{"rules":[]}', FLOWTAP_RULES_FILE: "/x.json" }, /FLOWTAP_RULES and FLOWTAP_RULES_FILE are both set/],
+    [
+      {
+        ...minimal,
+        FLOWTAP_RULES:
+          '{"rules":[{"id":"x","kind":"portScan","thresholds":{"ports":3},"windowInMinutes":1,"cooldownInMinutes":1}]}',
+      },
+      /Setting FLOWTAP_RULES: rules\[0\]\.thresholds\.ports is not a known setting/,
+    ],
+    [
+      { ...minimal, FLOWTAP_RULES_FILE: "/nonexistent/rules.json" },
+      /Setting FLOWTAP_RULES_FILE: cannot read '\/nonexistent\/rules.json'/,
+    ],
+    [
+      { ...minimal, FLOWTAP_RULES: '{"rules":[]}', FLOWTAP_RULES_FILE: "/x.json" },
+      /FLOWTAP_RULES and FLOWTAP_RULES_FILE are both set/,
+    ],
   ])("refuses bad rules with a message naming the setting (%#)", (env, message) => {
     expect(() => readSettings(env)).toThrow(message);
   });
@@ -100,7 +157,11 @@ describe("readSettings: anomaly rules", () => {
 
 describe("readSettings: ARM and packet capture", () => {
   const pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
-  const policy = JSON.stringify({ storage: { storageAccountId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/caps" } });
+  const policy = JSON.stringify({
+    storage: {
+      storageAccountId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/caps",
+    },
+  });
 
   it("defaults to public ARM with DefaultAzureCredential, the SDK's LRO interval and no capture policy", () => {
     expect(readSettings(minimal).capture).toEqual({
@@ -125,14 +186,26 @@ describe("readSettings: ARM and packet capture", () => {
     const inline = readSettings({ ...env, FLOWTAP_ARM_CA_CERT: pem }).capture;
     const fromFile = readSettings({ ...env, FLOWTAP_ARM_CA_CERT_FILE: caFile }).capture;
 
-    expect(inline.arm).toEqual({ endpoint: "https://127.0.0.1:8443", caCertificatePem: pem.trim(), credential: { kind: "devToken", token: "dev" }, lroUpdateIntervalInMs: 10, retryDelayInMs: 5 });
+    expect(inline.arm).toEqual({
+      endpoint: "https://127.0.0.1:8443",
+      caCertificatePem: pem.trim(),
+      credential: { kind: "devToken", token: "dev" },
+      lroUpdateIntervalInMs: 10,
+      retryDelayInMs: 5,
+    });
     expect(fromFile.arm.caCertificatePem).toBe(pem);
-    expect(inline.policy).toMatchObject({ maxConcurrentCaptures: 2, storage: { storageAccountId: expect.stringContaining("/caps") } });
+    expect(inline.policy).toMatchObject({
+      maxConcurrentCaptures: 2,
+      storage: { storageAccountId: expect.stringContaining("/caps") },
+    });
     expect(inline.pollIntervalInSeconds).toBe(15);
   });
 
   it("passes a user-assigned identity's client id to DefaultAzureCredential", () => {
-    expect(readSettings({ ...minimal, FLOWTAP_ARM_CLIENT_ID: "00000000-0000-0000-0000-000000000002" }).capture.arm.credential).toEqual({
+    expect(
+      readSettings({ ...minimal, FLOWTAP_ARM_CLIENT_ID: "00000000-0000-0000-0000-000000000002" }).capture.arm
+        .credential,
+    ).toEqual({
       kind: "identity",
       clientId: "00000000-0000-0000-0000-000000000002",
     });
@@ -141,15 +214,32 @@ describe("readSettings: ARM and packet capture", () => {
   it.each([
     [{ ...minimal, FLOWTAP_ARM_ENDPOINT: "http://127.0.0.1:8080" }, /FLOWTAP_ARM_ENDPOINT must be an https URL/],
     [{ ...minimal, FLOWTAP_ARM_DEV_TOKEN: "dev" }, /FLOWTAP_ARM_DEV_TOKEN is only for a loopback FLOWTAP_ARM_ENDPOINT/],
-    [{ ...minimal, FLOWTAP_ARM_ENDPOINT: "https://arm.contoso.com", FLOWTAP_ARM_DEV_TOKEN: "dev" }, /FLOWTAP_ARM_DEV_TOKEN is only for a loopback/],
-    [{ ...minimal, FLOWTAP_ARM_ENDPOINT: "https://localhost:1", FLOWTAP_ARM_DEV_TOKEN: "d", FLOWTAP_ARM_CLIENT_ID: "c" }, /FLOWTAP_ARM_DEV_TOKEN and FLOWTAP_ARM_CLIENT_ID are both set/],
+    [
+      { ...minimal, FLOWTAP_ARM_ENDPOINT: "https://arm.contoso.com", FLOWTAP_ARM_DEV_TOKEN: "dev" },
+      /FLOWTAP_ARM_DEV_TOKEN is only for a loopback/,
+    ],
+    [
+      {
+        ...minimal,
+        FLOWTAP_ARM_ENDPOINT: "https://localhost:1",
+        FLOWTAP_ARM_DEV_TOKEN: "d",
+        FLOWTAP_ARM_CLIENT_ID: "c",
+      },
+      /FLOWTAP_ARM_DEV_TOKEN and FLOWTAP_ARM_CLIENT_ID are both set/,
+    ],
     [{ ...minimal, FLOWTAP_ARM_CA_CERT: "not a pem" }, /FLOWTAP_ARM_CA_CERT must be a PEM certificate/],
     [{ ...minimal, FLOWTAP_ARM_CA_CERT_FILE: "/nonexistent/ca.pem" }, /FLOWTAP_ARM_CA_CERT_FILE: cannot read/],
     [{ ...minimal, FLOWTAP_ARM_LRO_INTERVAL_MS: "0" }, /FLOWTAP_ARM_LRO_INTERVAL_MS must be a positive integer/],
-    [{ ...minimal, FLOWTAP_CAPTURE_POLL_INTERVAL_SECONDS: "soon" }, /FLOWTAP_CAPTURE_POLL_INTERVAL_SECONDS must be a positive integer/],
+    [
+      { ...minimal, FLOWTAP_CAPTURE_POLL_INTERVAL_SECONDS: "soon" },
+      /FLOWTAP_CAPTURE_POLL_INTERVAL_SECONDS must be a positive integer/,
+    ],
     [{ ...minimal, FLOWTAP_CAPTURE_POLICY: "[" }, /Setting FLOWTAP_CAPTURE_POLICY is not valid JSON/],
     [{ ...minimal, FLOWTAP_CAPTURE_POLICY: "{}" }, /Setting FLOWTAP_CAPTURE_POLICY\.storage must be an object/],
-    [{ ...minimal, FLOWTAP_CAPTURE_POLICY: policy.replace("{", '{"maxConcurrentCaptures":0,') }, /Setting FLOWTAP_CAPTURE_POLICY\.maxConcurrentCaptures must be a positive integer/],
+    [
+      { ...minimal, FLOWTAP_CAPTURE_POLICY: policy.replace("{", '{"maxConcurrentCaptures":0,') },
+      /Setting FLOWTAP_CAPTURE_POLICY\.maxConcurrentCaptures must be a positive integer/,
+    ],
   ])("refuses a bad ARM or capture setting with a message naming it (%#)", (env, message) => {
     expect(() => readSettings(env)).toThrow(message);
   });
@@ -165,21 +255,33 @@ describe("readSettings: ARM and packet capture", () => {
       activityRetryIntervalInMs: 5000,
       eventHubsRetryDelayInMs: 1000,
     });
-    expect(readSettings({ ...minimal, FLOWTAP_RECONCILE_SCHEDULE: "30 */2 * * * *", FLOWTAP_INGEST_LINGER_SECONDS: "90" }).ingestion).toMatchObject({
+    expect(
+      readSettings({ ...minimal, FLOWTAP_RECONCILE_SCHEDULE: "30 */2 * * * *", FLOWTAP_INGEST_LINGER_SECONDS: "90" })
+        .ingestion,
+    ).toMatchObject({
       reconcileSchedule: "30 */2 * * * *",
       lingerInSeconds: 90,
     });
   });
 
   it.each([
-    [{ ...minimal, FLOWTAP_RECONCILE_SCHEDULE: "*/5 * * * *" }, /FLOWTAP_RECONCILE_SCHEDULE must be an NCRONTAB expression of 6 fields/],
+    [
+      { ...minimal, FLOWTAP_RECONCILE_SCHEDULE: "*/5 * * * *" },
+      /FLOWTAP_RECONCILE_SCHEDULE must be an NCRONTAB expression of 6 fields/,
+    ],
     [{ ...minimal, FLOWTAP_RANGES_PER_GENERATION: "0" }, /FLOWTAP_RANGES_PER_GENERATION must be a positive integer/],
     [{ ...minimal, FLOWTAP_CLAIM_TTL_SECONDS: "soon" }, /FLOWTAP_CLAIM_TTL_SECONDS must be a positive integer/],
     [{ ...minimal, FLOWTAP_CLAIM_RETRY_SECONDS: "-3" }, /FLOWTAP_CLAIM_RETRY_SECONDS must be a positive integer/],
     [{ ...minimal, FLOWTAP_INGEST_LINGER_SECONDS: "-1" }, /FLOWTAP_INGEST_LINGER_SECONDS must be an integer >= 0/],
     [{ ...minimal, FLOWTAP_ACTIVITY_MAX_ATTEMPTS: "1.5" }, /FLOWTAP_ACTIVITY_MAX_ATTEMPTS must be a positive integer/],
-    [{ ...minimal, FLOWTAP_ACTIVITY_RETRY_INTERVAL_MS: "0" }, /FLOWTAP_ACTIVITY_RETRY_INTERVAL_MS must be a positive integer/],
-    [{ ...minimal, FLOWTAP_EVENTHUB_RETRY_DELAY_MS: "x" }, /FLOWTAP_EVENTHUB_RETRY_DELAY_MS must be a positive integer/],
+    [
+      { ...minimal, FLOWTAP_ACTIVITY_RETRY_INTERVAL_MS: "0" },
+      /FLOWTAP_ACTIVITY_RETRY_INTERVAL_MS must be a positive integer/,
+    ],
+    [
+      { ...minimal, FLOWTAP_EVENTHUB_RETRY_DELAY_MS: "x" },
+      /FLOWTAP_EVENTHUB_RETRY_DELAY_MS must be a positive integer/,
+    ],
   ])("refuses a bad ingestion setting with a message naming it (%#)", (env, message) => {
     expect(() => readSettings(env)).toThrow(message);
   });

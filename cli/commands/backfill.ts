@@ -62,7 +62,13 @@ function parseArgs(args: readonly string[], env: BackfillCliIo["env"]): Backfill
     const value = name !== arg ? arg.slice(eq + 1) : args[++i];
     if (value === undefined || value === "") return `${name} needs a value`;
     const field = LIST_OPTIONS[name];
-    if (field !== undefined) (lists[field] ??= []).push(...value.split(",").map((v) => v.trim()).filter(Boolean));
+    if (field !== undefined)
+      (lists[field] ??= []).push(
+        ...value
+          .split(",")
+          .map((v) => v.trim())
+          .filter(Boolean),
+      );
     else scalars[name] = value;
   }
   if (scalars["--from"] === undefined || scalars["--to"] === undefined) return "--from and --to are required";
@@ -71,11 +77,13 @@ function parseArgs(args: readonly string[], env: BackfillCliIo["env"]): Backfill
   if (scalars["--id"] !== undefined) body.backfillId = scalars["--id"];
   if (scalars["--max-parallel"] !== undefined) {
     const parallel = Number(scalars["--max-parallel"]);
-    if (!Number.isInteger(parallel) || parallel < 1) return `--max-parallel must be a positive integer, got '${scalars["--max-parallel"]}'`;
+    if (!Number.isInteger(parallel) || parallel < 1)
+      return `--max-parallel must be a positive integer, got '${scalars["--max-parallel"]}'`;
     body.maxParallelBlobs = parallel;
   }
   const pollIntervalInMs = Number(scalars["--poll-ms"] ?? 1000);
-  if (!Number.isInteger(pollIntervalInMs) || pollIntervalInMs < 1) return `--poll-ms must be a positive integer, got '${scalars["--poll-ms"]}'`;
+  if (!Number.isInteger(pollIntervalInMs) || pollIntervalInMs < 1)
+    return `--poll-ms must be a positive integer, got '${scalars["--poll-ms"]}'`;
   const baseUrl = (scalars["--url"] ?? env.FLOWTAP_URL ?? "http://localhost:7071").replace(/\/+$/, "");
   if (!/^https?:\/\/[^/]+/i.test(baseUrl)) return `--url must be an http(s) URL, got '${baseUrl}'`;
   return { body, baseUrl, key: scalars["--key"] ?? env.FLOWTAP_FUNCTION_KEY, pollIntervalInMs };
@@ -110,7 +118,10 @@ export function formatProgress(progress: BackfillProgress, withBar: boolean): st
 
 function formatSummary(id: string, status: DurableStatus): string {
   const summary = status.output as Partial<BackfillSummary> | string | null | undefined;
-  const progress = typeof summary === "object" && summary !== null && summary.blobsTotal !== undefined ? (summary as BackfillSummary) : status.customStatus;
+  const progress =
+    typeof summary === "object" && summary !== null && summary.blobsTotal !== undefined
+      ? (summary as BackfillSummary)
+      : status.customStatus;
   const lines = [`backfill ${id}: ${status.runtimeStatus}`];
   if (progress) {
     lines.push(
@@ -121,7 +132,8 @@ function formatSummary(id: string, status: DurableStatus): string {
   }
   if (typeof summary === "string") lines.push(`  ${summary}`);
   if (typeof summary === "object" && summary !== null && Array.isArray(summary.failures)) {
-    for (const failure of summary.failures) lines.push(`  failed: ${failure.container}/${failure.path}: ${failure.reason}`);
+    for (const failure of summary.failures)
+      lines.push(`  failed: ${failure.container}/${failure.path}: ${failure.reason}`);
     if ((summary.failuresNotListed ?? 0) > 0) lines.push(`  ... and ${summary.failuresNotListed} more failed blobs`);
   }
   return `${lines.join("\n")}\n`;
@@ -156,7 +168,10 @@ export async function runBackfill(args: string[], io: BackfillCliIo): Promise<nu
     const response = await fetch(startUrl, { method: "POST", headers, body: JSON.stringify(parsed.body) });
     const answer = await readJson(response);
     if (response.status !== 202) {
-      const message = typeof answer === "object" && answer !== null && "error" in answer ? String(answer.error) : JSON.stringify(answer);
+      const message =
+        typeof answer === "object" && answer !== null && "error" in answer
+          ? String(answer.error)
+          : JSON.stringify(answer);
       write(io.stderr, `flowtap backfill: the host refused the request (HTTP ${response.status}): ${message}\n`);
       return 2;
     }
@@ -171,8 +186,10 @@ export async function runBackfill(args: string[], io: BackfillCliIo): Promise<nu
 
   let status: DurableStatus = {};
   let lastLine = "";
-  for (let notFound = 0; ; ) {
-    const response = await fetch(started.statusQueryGetUri, { headers: parsed.key ? { "x-functions-key": parsed.key } : {} });
+  for (let notFound = 0; ;) {
+    const response = await fetch(started.statusQueryGetUri, {
+      headers: parsed.key ? { "x-functions-key": parsed.key } : {},
+    });
     status = (await readJson(response)) as DurableStatus;
     // Right after the start the instance may not be visible yet; for long, the URL is wrong.
     notFound = response.status === 404 ? notFound + 1 : 0;

@@ -94,7 +94,8 @@ export function parseGenerateArgs(args: readonly string[], nowMs: number): Gener
     const inline = arg.startsWith("--") && eq > 0 ? arg.slice(eq + 1) : undefined;
     const value = (): string => {
       const next = inline ?? args[++i];
-      if (next === undefined || (inline === undefined && next.startsWith("--"))) throw new UsageError(`${option} needs a value`);
+      if (next === undefined || (inline === undefined && next.startsWith("--")))
+        throw new UsageError(`${option} needs a value`);
       return next;
     };
     switch (option) {
@@ -120,7 +121,9 @@ export function parseGenerateArgs(args: readonly string[], nowMs: number): Gener
       case "--attack":
         for (const kind of value().split(",")) {
           if (!(ATTACK_KINDS as readonly string[]).includes(kind)) {
-            throw new UsageError(`--attack must be one of ${ATTACK_KINDS.join(", ")} (repeatable or comma-separated), got '${kind}'`);
+            throw new UsageError(
+              `--attack must be one of ${ATTACK_KINDS.join(", ")} (repeatable or comma-separated), got '${kind}'`,
+            );
           }
           attacks.push(kind as AttackKind);
         }
@@ -139,14 +142,21 @@ function startHour(start: string | undefined, hours: number, nowMs: number): str
   try {
     return hoursFrom(start, 1)[0] as string;
   } catch (error) {
-    throw new UsageError(`--start must be a whole UTC hour like 2026-11-22T10:00:00Z, got '${start}'`, { cause: error });
+    throw new UsageError(`--start must be a whole UTC hour like 2026-11-22T10:00:00Z, got '${start}'`, {
+      cause: error,
+    });
   }
 }
 
 /** The attacks' schedule, or a usage error naming --attack when they do not fit the run. */
 function scheduledAttacks(options: GenerateCliOptions, topology: Topology): AttackPlan[] {
   try {
-    return scheduleAttacks({ kinds: options.attacks, topology, startHourIso: options.startHourIso, hours: options.hours });
+    return scheduleAttacks({
+      kinds: options.attacks,
+      topology,
+      startHourIso: options.startHourIso,
+      hours: options.hours,
+    });
   } catch (error) {
     if (error instanceof RangeError) throw new UsageError(`--attack: ${error.message} (see --hours)`, { cause: error });
     throw error;
@@ -187,7 +197,11 @@ const processIo: CliIo = {
   stderr: (text) => process.stderr.write(text),
 };
 
-export async function runGenerate(args: readonly string[], io: CliIo = processIo, nowMs: number = Date.now()): Promise<number> {
+export async function runGenerate(
+  args: readonly string[],
+  io: CliIo = processIo,
+  nowMs: number = Date.now(),
+): Promise<number> {
   if (args.includes("--help") || args.includes("-h")) {
     io.stdout(USAGE);
     return 0;

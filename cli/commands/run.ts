@@ -51,7 +51,12 @@ export function parseRunArgs(args: readonly string[]): RunCliOptions {
   try {
     ({ values } = parseArgs({
       args: [...args],
-      options: { source: { type: "string" }, "events-out": { type: "string" }, from: { type: "string" }, to: { type: "string" } },
+      options: {
+        source: { type: "string" },
+        "events-out": { type: "string" },
+        from: { type: "string" },
+        to: { type: "string" },
+      },
       strict: true,
     }));
   } catch (error) {
@@ -98,7 +103,9 @@ async function runPipeline(system: DemoSystem, options: RunCliOptions, runtime: 
   });
   progress.done();
   for (const file of upload.rejected) {
-    io.stderr(`flowtap run: ${file.file}: ${file.reason}${file.quarantinedAs ? ` (quarantined as ${file.quarantinedAs})` : " (skipped)"}\n`);
+    io.stderr(
+      `flowtap run: ${file.file}: ${file.reason}${file.quarantinedAs ? ` (quarantined as ${file.quarantinedAs})` : " (skipped)"}\n`,
+    );
   }
   const range = options.range ?? upload.hours;
   if (range === null) {
@@ -106,7 +113,9 @@ async function runPipeline(system: DemoSystem, options: RunCliOptions, runtime: 
     return 2;
   }
   const blobs = upload.uploaded.filter((blob) => inRange(blob.hour, range));
-  progress.line(`uploaded ${upload.uploaded.length} blobs as the service writes them; backfilling ${range.from} to ${range.to} (${blobs.length} blobs)`);
+  progress.line(
+    `uploaded ${upload.uploaded.length} blobs as the service writes them; backfilling ${range.from} to ${range.to} (${blobs.length} blobs)`,
+  );
   const backfilled = await backfillLikeAUser(system, io, runtime.isTty)(range.from, range.to);
   await system.waitForIdle();
 

@@ -45,14 +45,24 @@ const USAGE = `usage: flowtap start [--port N] [--once] [--seed S] [--no-demo]
 function parseInteger(option: string, value: string | undefined, fallback: number, max: number): number {
   if (value === undefined) return fallback;
   const number = /^\d+$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(number) || number > max) throw new UsageError(`${option} must be an integer in [0, ${max}], got '${value}'`);
+  if (!Number.isSafeInteger(number) || number > max)
+    throw new UsageError(`${option} must be an integer in [0, ${max}], got '${value}'`);
   return number;
 }
 
 export function parseStartArgs(args: readonly string[]): StartCliOptions {
   let values;
   try {
-    ({ values } = parseArgs({ args: [...args], options: { port: { type: "string" }, once: { type: "boolean" }, seed: { type: "string" }, "no-demo": { type: "boolean" } }, strict: true }));
+    ({ values } = parseArgs({
+      args: [...args],
+      options: {
+        port: { type: "string" },
+        once: { type: "boolean" },
+        seed: { type: "string" },
+        "no-demo": { type: "boolean" },
+      },
+      strict: true,
+    }));
   } catch (error) {
     throw new UsageError((error as Error).message, { cause: error });
   }
@@ -79,10 +89,29 @@ function textStream(write: (text: string) => void, isTty: boolean): Writable & {
 }
 
 /** `flowtap backfill` against the system, exactly as a user runs it: POST /api/backfill, then its progress bar. */
-export function backfillLikeAUser(system: Pick<DemoSystem, "baseUrl" | "functionKey">, io: CliIo, isTty: boolean): BackfillStep {
+export function backfillLikeAUser(
+  system: Pick<DemoSystem, "baseUrl" | "functionKey">,
+  io: CliIo,
+  isTty: boolean,
+): BackfillStep {
   return async (from, to) => {
-    const args = ["--from", from, "--to", to, "--url", system.baseUrl, "--key", system.functionKey, "--poll-ms", String(BACKFILL_POLL_INTERVAL_IN_MS)];
-    const code = await runBackfill(args, { stdout: textStream(io.stdout, isTty), stderr: textStream(io.stderr, false), env: {} });
+    const args = [
+      "--from",
+      from,
+      "--to",
+      to,
+      "--url",
+      system.baseUrl,
+      "--key",
+      system.functionKey,
+      "--poll-ms",
+      String(BACKFILL_POLL_INTERVAL_IN_MS),
+    ];
+    const code = await runBackfill(args, {
+      stdout: textStream(io.stdout, isTty),
+      stderr: textStream(io.stderr, false),
+      env: {},
+    });
     return code === 0;
   };
 }
@@ -95,7 +124,18 @@ export function nextSteps(system: Pick<DemoSystem, "baseUrl" | "functionKey">, p
   const vmId = `/subscriptions/${nic.subscriptionId}/resourceGroups/${nic.resourceGroup}/providers/Microsoft.Compute/virtualMachines/${nic.vmName}`;
   const alert = JSON.stringify({
     schemaId: "azureMonitorCommonAlertSchema",
-    data: { essentials: { alertId: "demo-alert-1", alertRule: "demo", severity: "Sev2", signalType: "Metric", monitorCondition: "Fired", alertTargetIDs: [vmId], firedDateTime: new Date().toISOString() }, alertContext: {} },
+    data: {
+      essentials: {
+        alertId: "demo-alert-1",
+        alertRule: "demo",
+        severity: "Sev2",
+        signalType: "Metric",
+        monitorCondition: "Fired",
+        alertTargetIDs: [vmId],
+        firedDateTime: new Date().toISOString(),
+      },
+      alertContext: {},
+    },
   });
   return [
     `flowtap is serving on ${base}/api (Ctrl-C stops it). Function key of this run: ${key}`,
@@ -135,7 +175,11 @@ export async function runStart(args: readonly string[], runtime: StartRuntime): 
   };
   let starting: Promise<DemoSystem> | undefined;
   try {
-    starting = startDemoSystem({ port: options.port, armSeed: armSeedOf(plan.topology), startTime: new Date(plan.liveHourIso) });
+    starting = startDemoSystem({
+      port: options.port,
+      armSeed: armSeedOf(plan.topology),
+      startTime: new Date(plan.liveHourIso),
+    });
     const started = await untilShutdown(starting);
     if ("signal" in started) return stopping(started.signal);
     const system = started.done;
@@ -161,7 +205,10 @@ export async function runStart(args: readonly string[], runtime: StartRuntime): 
     return stopping(await shutdown);
   } catch (error) {
     logFailure("flowtap start failed", error);
-    const portHint = (error as NodeJS.ErrnoException).code === "EADDRINUSE" ? ` (another process uses port ${options.port}: --port N picks another)` : "";
+    const portHint =
+      (error as NodeJS.ErrnoException).code === "EADDRINUSE"
+        ? ` (another process uses port ${options.port}: --port N picks another)`
+        : "";
     io.stderr(`flowtap start: ${error instanceof Error ? error.message : String(error)}${portHint}\n`);
     return 1;
   } finally {

@@ -18,7 +18,14 @@ import {
   type PacketCaptureErrorCode,
   type PacketCaptureRecord,
 } from "./packetCaptures";
-import { parseResourceId, resourceKey, validateArmSeed, type ArmSeed, type NetworkInterfaceSeed, type VirtualMachineSeed } from "./seed";
+import {
+  parseResourceId,
+  resourceKey,
+  validateArmSeed,
+  type ArmSeed,
+  type NetworkInterfaceSeed,
+  type VirtualMachineSeed,
+} from "./seed";
 
 /**
  * A local Azure Resource Manager endpoint over https for the real `NetworkManagementClient`:
@@ -145,20 +152,25 @@ export async function startArmEndpoint(options: StartArmEndpointOptions): Promis
   validateArmSeed(options.seed);
   const pollsBeforeOperationSucceeds = options.pollsBeforeOperationSucceeds ?? 1;
   if (!Number.isInteger(pollsBeforeOperationSucceeds) || pollsBeforeOperationSucceeds < 0) {
-    throw new ValidationError(`startArmEndpoint: pollsBeforeOperationSucceeds must be an integer >= 0, got ${pollsBeforeOperationSucceeds}`);
+    throw new ValidationError(
+      `startArmEndpoint: pollsBeforeOperationSucceeds must be an integer >= 0, got ${pollsBeforeOperationSucceeds}`,
+    );
   }
   if (options.listPageSize !== undefined && (!Number.isInteger(options.listPageSize) || options.listPageSize < 1)) {
     throw new ValidationError(`startArmEndpoint: listPageSize must be an integer >= 1, got ${options.listPageSize}`);
   }
   const certificate = createSelfSignedCertificate();
   const state = new ArmState(options.seed, new ArmClock(), pollsBeforeOperationSucceeds, options.listPageSize);
-  const server = createServer({ key: certificate.privateKeyPem, cert: certificate.certificatePem }, (request, response) => {
-    state.serve(request, response).catch((error: unknown) => {
-      logFailure("local ARM endpoint: request failed", error);
-      if (!response.headersSent) response.writeHead(500);
-      response.end();
-    });
-  });
+  const server = createServer(
+    { key: certificate.privateKeyPem, cert: certificate.certificatePem },
+    (request, response) => {
+      state.serve(request, response).catch((error: unknown) => {
+        logFailure("local ARM endpoint: request failed", error);
+        if (!response.headersSent) response.writeHead(500);
+        response.end();
+      });
+    },
+  );
   await listen(server, options.port ?? 0);
   const endpoint = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
   state.endpoint = endpoint;
@@ -210,7 +222,13 @@ class ArmState {
       const resourceGroup = seedWatcher.resourceGroup ?? "NetworkWatcherRG";
       const id = resourceIdOf(seedWatcher.subscriptionId, resourceGroup, "Microsoft.Network/networkWatchers", name);
       this.addResourceGroupOf(id);
-      this.watchers.set(resourceKey(id), { id, name, resourceGroup, subscriptionId: seedWatcher.subscriptionId, location: seedWatcher.location });
+      this.watchers.set(resourceKey(id), {
+        id,
+        name,
+        resourceGroup,
+        subscriptionId: seedWatcher.subscriptionId,
+        location: seedWatcher.location,
+      });
     }
     this.routes = this.buildRoutes();
   }
@@ -221,7 +239,9 @@ class ArmState {
         throw new ValidationError(`injectFaults: count must be an integer >= 1, got ${fault.count}`);
       }
       if (!Number.isInteger(fault.statusCode) || fault.statusCode < 400 || fault.statusCode > 599) {
-        throw new ValidationError(`injectFaults: statusCode must be an HTTP error status (400-599), got ${fault.statusCode}`);
+        throw new ValidationError(
+          `injectFaults: statusCode must be an HTTP error status (400-599), got ${fault.statusCode}`,
+        );
       }
       this.faults.push({ ...fault, remaining: fault.count });
     }
@@ -229,14 +249,20 @@ class ArmState {
 
   failPacketCapture(nameOrId: string, errors: PacketCaptureErrorCode[]): void {
     const wanted = resourceKey(nameOrId);
-    const matches = [...this.captures.entries()].filter(([key, record]) => key === wanted || resourceKey(record.name) === wanted);
+    const matches = [...this.captures.entries()].filter(
+      ([key, record]) => key === wanted || resourceKey(record.name) === wanted,
+    );
     const [match, ...others] = matches;
     if (!match || others.length > 0) {
-      throw new ValidationError(`failPacketCapture: expected exactly one packet capture named '${nameOrId}', found ${matches.length}`);
+      throw new ValidationError(
+        `failPacketCapture: expected exactly one packet capture named '${nameOrId}', found ${matches.length}`,
+      );
     }
     if (errors.length === 0 || errors.some((error) => !PACKET_CAPTURE_ERROR_CODES.includes(error))) {
       const allowed = PACKET_CAPTURE_ERROR_CODES.join(", ");
-      throw new ValidationError(`failPacketCapture: errors must be a non-empty list of ${allowed}, got ${JSON.stringify(errors)}`);
+      throw new ValidationError(
+        `failPacketCapture: errors must be a non-empty list of ${allowed}, got ${JSON.stringify(errors)}`,
+      );
     }
     this.settle(...match).errors = [...errors];
   }
@@ -246,7 +272,13 @@ class ArmState {
     const method = request.method ?? "GET";
     const url = new URL(request.url ?? "/", this.endpoint);
     const query = Object.fromEntries(url.searchParams);
-    const recorded: RecordedArmRequest = { method, path: url.pathname, query, body: parseJsonOrText(text), statusCode: 0 };
+    const recorded: RecordedArmRequest = {
+      method,
+      path: url.pathname,
+      query,
+      body: parseJsonOrText(text),
+      statusCode: 0,
+    };
     this.requests.push(recorded);
     const answer = this.answer(request, method, url, text);
     recorded.statusCode = answer.statusCode;
@@ -263,15 +295,26 @@ class ArmState {
   private answer(request: IncomingMessage, method: string, url: URL, text: string): ArmResponse {
     try {
       if (!/^Bearer \S+/.test(request.headers.authorization ?? "")) {
-        throw new ArmHttpError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.");
+        throw new ArmHttpError(
+          401,
+          "AuthenticationFailed",
+          "Authentication failed. The 'Authorization' header is missing.",
+        );
       }
       this.throwInjectedFault(method, url.pathname);
       const apiVersion = url.searchParams.get("api-version");
       if (!apiVersion) {
-        throw new ArmHttpError(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.");
+        throw new ArmHttpError(
+          400,
+          "MissingApiVersionParameter",
+          "The api-version query parameter (?api-version=) is required for all requests.",
+        );
       }
-      const route = this.routes.find((candidate) => candidate.method === method && candidate.pattern.test(url.pathname));
-      if (!route) throw new ArmHttpError(404, "NotFound", `The local ARM endpoint does not serve ${method} ${url.pathname}.`);
+      const route = this.routes.find(
+        (candidate) => candidate.method === method && candidate.pattern.test(url.pathname),
+      );
+      if (!route)
+        throw new ArmHttpError(404, "NotFound", `The local ARM endpoint does not serve ${method} ${url.pathname}.`);
       const params = (route.pattern.exec(url.pathname) ?? []).slice(1).map(decodeURIComponent);
       const body = text.length === 0 ? undefined : parseJsonOrThrow(text);
       return route.handle({ method, url, body, apiVersion }, params);
@@ -289,19 +332,31 @@ class ArmState {
       (candidate) =>
         candidate.remaining > 0 &&
         (candidate.method === undefined || candidate.method.toUpperCase() === method) &&
-        (typeof candidate.path === "string" ? path.toLowerCase().includes(candidate.path.toLowerCase()) : candidate.path.test(path)),
+        (typeof candidate.path === "string"
+          ? path.toLowerCase().includes(candidate.path.toLowerCase())
+          : candidate.path.test(path)),
     );
     if (!fault) return;
     fault.remaining -= 1;
     const retryAfterInSeconds = fault.retryAfterInSeconds ?? (fault.statusCode === 429 ? 1 : undefined);
-    const headers: Record<string, string> = retryAfterInSeconds === undefined ? {} : { "Retry-After": String(retryAfterInSeconds) };
-    const defaultCode = fault.statusCode === 429 ? "TooManyRequests" : fault.statusCode === 409 ? "AnotherOperationInProgress" : "InternalServerError";
+    const headers: Record<string, string> =
+      retryAfterInSeconds === undefined ? {} : { "Retry-After": String(retryAfterInSeconds) };
+    const defaultCode =
+      fault.statusCode === 429
+        ? "TooManyRequests"
+        : fault.statusCode === 409
+          ? "AnotherOperationInProgress"
+          : "InternalServerError";
     const message = fault.message ?? `Injected fault ${fault.statusCode} for ${method} ${path}.`;
     throw new ArmHttpError(fault.statusCode, fault.code ?? defaultCode, message, [], headers);
   }
 
   private buildRoutes(): Route[] {
-    const route = (method: string, pattern: string, handle: Handler): Route => ({ method, pattern: new RegExp(`${pattern}$`, "i"), handle });
+    const route = (method: string, pattern: string, handle: Handler): Route => ({
+      method,
+      pattern: new RegExp(`${pattern}$`, "i"),
+      handle,
+    });
     return [
       route("GET", `${SUBSCRIPTION}${NETWORK}/networkWatchers`, (context, [s]) => this.listWatchers(context, s!)),
       route("GET", `${GROUP}${NETWORK}/networkWatchers`, (context, [s, g]) => this.listWatchers(context, s!, g)),
@@ -309,15 +364,23 @@ class ArmState {
       route("GET", `${SUBSCRIPTION}${NETWORK}/networkInterfaces`, (context, [s]) => this.listNics(context, s!)),
       route("GET", `${GROUP}${NETWORK}/networkInterfaces`, (context, [s, g]) => this.listNics(context, s!, g)),
       route("GET", `${GROUP}${NETWORK}/networkInterfaces/([^/]+)`, (_, [s, g, n]) => this.getNic(s!, g!, n!)),
-      route("GET", `${GROUP}/providers/Microsoft\\.Compute/virtualMachines/([^/]+)`, (context, [s, g, v]) => this.getVirtualMachine(context, s!, g!, v!)),
+      route("GET", `${GROUP}/providers/Microsoft\\.Compute/virtualMachines/([^/]+)`, (context, [s, g, v]) =>
+        this.getVirtualMachine(context, s!, g!, v!),
+      ),
       route("GET", `${WATCHER}/packetCaptures`, (context, [s, g, w]) => this.listCaptures(context, s!, g!, w!)),
       route("PUT", CAPTURE, (context, [s, g, w, c]) => this.createCapture(context, s!, g!, w!, c!)),
       route("GET", CAPTURE, (_, [s, g, w, c]) => ok(toPacketCaptureResource(this.capture(s!, g!, w!, c!)))),
       route("DELETE", CAPTURE, (context, [s, g, w, c]) => this.deleteCapture(context, s!, g!, w!, c!)),
       route("POST", `${CAPTURE}/stop`, (context, [s, g, w, c]) => this.stopCapture(context, s!, g!, w!, c!)),
-      route("POST", `${CAPTURE}/queryStatus`, (context, [s, g, w, c]) => this.queryCaptureStatus(context, s!, g!, w!, c!)),
-      route("GET", `${SUBSCRIPTION}${NETWORK}/locations/([^/]+)/operations/([^/]+)`, (_, [s, , o]) => this.pollOperation(s!, o!)),
-      route("GET", `${SUBSCRIPTION}${NETWORK}/locations/([^/]+)/operationResults/([^/]+)`, (context, [s, , o]) => this.operationResult(context, s!, o!)),
+      route("POST", `${CAPTURE}/queryStatus`, (context, [s, g, w, c]) =>
+        this.queryCaptureStatus(context, s!, g!, w!, c!),
+      ),
+      route("GET", `${SUBSCRIPTION}${NETWORK}/locations/([^/]+)/operations/([^/]+)`, (_, [s, , o]) =>
+        this.pollOperation(s!, o!),
+      ),
+      route("GET", `${SUBSCRIPTION}${NETWORK}/locations/([^/]+)/operationResults/([^/]+)`, (context, [s, , o]) =>
+        this.operationResult(context, s!, o!),
+      ),
     ];
   }
 
@@ -325,7 +388,8 @@ class ArmState {
   private page(context: RequestContext, values: unknown[]): ArmResponse {
     if (this.listPageSize === undefined) return ok({ value: values });
     const skipToken = context.url.searchParams.get("$skiptoken") ?? "0";
-    if (!/^\d+$/.test(skipToken)) throw new ArmHttpError(400, "InvalidSkipToken", `The $skiptoken '${skipToken}' is not valid.`);
+    if (!/^\d+$/.test(skipToken))
+      throw new ArmHttpError(400, "InvalidSkipToken", `The $skiptoken '${skipToken}' is not valid.`);
     const start = Number(skipToken);
     const end = start + this.listPageSize;
     const nextLink = new URL(context.url.href);
@@ -336,12 +400,14 @@ class ArmState {
   private addResourceGroupOf(id: string): void {
     const parsed = parseResourceId(id);
     const groups = parsed && this.resourceGroups.get(resourceKey(parsed.subscriptionId));
-    if (parsed && groups && !groups.has(resourceKey(parsed.resourceGroup))) groups.set(resourceKey(parsed.resourceGroup), parsed.resourceGroup);
+    if (parsed && groups && !groups.has(resourceKey(parsed.resourceGroup)))
+      groups.set(resourceKey(parsed.resourceGroup), parsed.resourceGroup);
   }
 
   private requireScope(subscriptionId: string, resourceGroup?: string): void {
     const groups = this.resourceGroups.get(resourceKey(subscriptionId));
-    if (!groups) throw new ArmHttpError(404, "SubscriptionNotFound", `The subscription '${subscriptionId}' could not be found.`);
+    if (!groups)
+      throw new ArmHttpError(404, "SubscriptionNotFound", `The subscription '${subscriptionId}' could not be found.`);
     if (resourceGroup !== undefined && !groups.has(resourceKey(resourceGroup))) {
       throw new ArmHttpError(404, "ResourceGroupNotFound", `Resource group '${resourceGroup}' could not be found.`);
     }
@@ -350,12 +416,19 @@ class ArmState {
   private listWatchers(context: RequestContext, subscriptionId: string, resourceGroup?: string): ArmResponse {
     this.requireScope(subscriptionId, resourceGroup);
     const prefix = scopePrefix(subscriptionId, resourceGroup);
-    return this.page(context, [...this.watchers.values()].filter((watcher) => resourceKey(watcher.id).startsWith(prefix)).map(toWatcherResource));
+    return this.page(
+      context,
+      [...this.watchers.values()]
+        .filter((watcher) => resourceKey(watcher.id).startsWith(prefix))
+        .map(toWatcherResource),
+    );
   }
 
   private watcher(subscriptionId: string, resourceGroup: string, name: string): Watcher {
     this.requireScope(subscriptionId, resourceGroup);
-    const watcher = this.watchers.get(resourceKey(resourceIdOf(subscriptionId, resourceGroup, "Microsoft.Network/networkWatchers", name)));
+    const watcher = this.watchers.get(
+      resourceKey(resourceIdOf(subscriptionId, resourceGroup, "Microsoft.Network/networkWatchers", name)),
+    );
     if (!watcher) throw resourceNotFound("Microsoft.Network/networkWatchers", name, resourceGroup);
     return watcher;
   }
@@ -364,32 +437,56 @@ class ArmState {
     this.requireScope(subscriptionId, resourceGroup);
     const prefix = scopePrefix(subscriptionId, resourceGroup);
     const entries = [...this.nics.values()].filter(({ nic }) => resourceKey(nic.id).startsWith(prefix));
-    return this.page(context, entries.map(({ nic, vm }) => toNicResource(nic, vm)));
+    return this.page(
+      context,
+      entries.map(({ nic, vm }) => toNicResource(nic, vm)),
+    );
   }
 
   private getNic(subscriptionId: string, resourceGroup: string, name: string): ArmResponse {
     this.requireScope(subscriptionId, resourceGroup);
-    const entry = this.nics.get(resourceKey(resourceIdOf(subscriptionId, resourceGroup, "Microsoft.Network/networkInterfaces", name)));
+    const entry = this.nics.get(
+      resourceKey(resourceIdOf(subscriptionId, resourceGroup, "Microsoft.Network/networkInterfaces", name)),
+    );
     if (!entry) throw resourceNotFound("Microsoft.Network/networkInterfaces", name, resourceGroup);
     return ok(toNicResource(entry.nic, entry.vm));
   }
 
-  private getVirtualMachine(context: RequestContext, subscriptionId: string, resourceGroup: string, name: string): ArmResponse {
+  private getVirtualMachine(
+    context: RequestContext,
+    subscriptionId: string,
+    resourceGroup: string,
+    name: string,
+  ): ArmResponse {
     this.requireScope(subscriptionId, resourceGroup);
-    const vm = this.virtualMachines.get(resourceKey(resourceIdOf(subscriptionId, resourceGroup, "Microsoft.Compute/virtualMachines", name)));
+    const vm = this.virtualMachines.get(
+      resourceKey(resourceIdOf(subscriptionId, resourceGroup, "Microsoft.Compute/virtualMachines", name)),
+    );
     if (!vm) throw resourceNotFound("Microsoft.Compute/virtualMachines", name, resourceGroup);
     const expand = (context.url.searchParams.get("$expand") ?? "").toLowerCase();
     return ok(toVirtualMachineResource(vm, expand === "instanceview"));
   }
 
-  private listCaptures(context: RequestContext, subscriptionId: string, resourceGroup: string, watcherName: string): ArmResponse {
+  private listCaptures(
+    context: RequestContext,
+    subscriptionId: string,
+    resourceGroup: string,
+    watcherName: string,
+  ): ArmResponse {
     const watcher = this.watcher(subscriptionId, resourceGroup, watcherName);
     const prefix = resourceKey(`${watcher.id}/packetCaptures/`);
-    const records = [...this.captures.entries()].filter(([key]) => key.startsWith(prefix)).map(([key, record]) => this.settle(key, record));
+    const records = [...this.captures.entries()]
+      .filter(([key]) => key.startsWith(prefix))
+      .map(([key, record]) => this.settle(key, record));
     return this.page(context, records.map(toPacketCaptureResource));
   }
 
-  private capture(subscriptionId: string, resourceGroup: string, watcherName: string, name: string): PacketCaptureRecord {
+  private capture(
+    subscriptionId: string,
+    resourceGroup: string,
+    watcherName: string,
+    name: string,
+  ): PacketCaptureRecord {
     const watcher = this.watcher(subscriptionId, resourceGroup, watcherName);
     const id = `${watcher.id}/packetCaptures/${name}`;
     const record = this.captures.get(resourceKey(id));
@@ -405,13 +502,23 @@ class ArmState {
     return record;
   }
 
-  private createCapture(context: RequestContext, subscriptionId: string, resourceGroup: string, watcherName: string, name: string): ArmResponse {
+  private createCapture(
+    context: RequestContext,
+    subscriptionId: string,
+    resourceGroup: string,
+    watcherName: string,
+    name: string,
+  ): ArmResponse {
     const watcher = this.watcher(subscriptionId, resourceGroup, watcherName);
     const properties = validatePacketCaptureBody(context.body);
     const target = parseResourceId(properties.target);
     const vm = this.virtualMachines.get(resourceKey(properties.target));
     if (!target || !vm) {
-      throw resourceNotFound("Microsoft.Compute/virtualMachines", target?.name ?? properties.target, target?.resourceGroup ?? "(none)");
+      throw resourceNotFound(
+        "Microsoft.Compute/virtualMachines",
+        target?.name ?? properties.target,
+        target?.resourceGroup ?? "(none)",
+      );
     }
     if (vm.location.toLowerCase() !== watcher.location.toLowerCase()) {
       throw new ArmHttpError(
@@ -438,7 +545,13 @@ class ArmState {
     return { statusCode: 201, body: toPacketCaptureResource(record), headers };
   }
 
-  private stopCapture(context: RequestContext, subscriptionId: string, resourceGroup: string, watcherName: string, name: string): ArmResponse {
+  private stopCapture(
+    context: RequestContext,
+    subscriptionId: string,
+    resourceGroup: string,
+    watcherName: string,
+    name: string,
+  ): ArmResponse {
     const record = this.capture(subscriptionId, resourceGroup, watcherName, name);
     const watcher = this.watcher(subscriptionId, resourceGroup, watcherName);
     const headers = this.beginOperation(context, watcher, resourceKey(record.id), () => {
@@ -451,14 +564,28 @@ class ArmState {
     return { statusCode: 202, headers };
   }
 
-  private queryCaptureStatus(context: RequestContext, subscriptionId: string, resourceGroup: string, watcherName: string, name: string): ArmResponse {
+  private queryCaptureStatus(
+    context: RequestContext,
+    subscriptionId: string,
+    resourceGroup: string,
+    watcherName: string,
+    name: string,
+  ): ArmResponse {
     const record = this.capture(subscriptionId, resourceGroup, watcherName, name);
     const watcher = this.watcher(subscriptionId, resourceGroup, watcherName);
-    const headers = this.beginOperation(context, watcher, resourceKey(record.id), () => toQueryStatusResult(record, this.clock.now()));
+    const headers = this.beginOperation(context, watcher, resourceKey(record.id), () =>
+      toQueryStatusResult(record, this.clock.now()),
+    );
     return { statusCode: 202, headers };
   }
 
-  private deleteCapture(context: RequestContext, subscriptionId: string, resourceGroup: string, watcherName: string, name: string): ArmResponse {
+  private deleteCapture(
+    context: RequestContext,
+    subscriptionId: string,
+    resourceGroup: string,
+    watcherName: string,
+    name: string,
+  ): ArmResponse {
     const watcher = this.watcher(subscriptionId, resourceGroup, watcherName);
     const key = resourceKey(`${watcher.id}/packetCaptures/${name}`);
     const record = this.captures.get(key);
@@ -474,7 +601,12 @@ class ArmState {
   }
 
   /** Registers a long-running operation; returns the Azure-AsyncOperation and Location headers. */
-  private beginOperation(context: RequestContext, watcher: Watcher, key: string, complete: () => unknown): Record<string, string> {
+  private beginOperation(
+    context: RequestContext,
+    watcher: Watcher,
+    key: string,
+    complete: () => unknown,
+  ): Record<string, string> {
     const id = randomUUID();
     this.operations.set(id, {
       id,
@@ -488,7 +620,10 @@ class ArmState {
     });
     const base = `${this.endpoint}/subscriptions/${watcher.subscriptionId}/providers/Microsoft.Network/locations/${watcher.location}`;
     const query = `?api-version=${encodeURIComponent(context.apiVersion)}`;
-    return { "Azure-AsyncOperation": `${base}/operations/${id}${query}`, Location: `${base}/operationResults/${id}${query}` };
+    return {
+      "Azure-AsyncOperation": `${base}/operations/${id}${query}`,
+      Location: `${base}/operationResults/${id}${query}`,
+    };
   }
 
   private completeOperation(operation: AsyncOperation): void {
@@ -600,12 +735,19 @@ function toVirtualMachineResource(vm: VirtualMachineSeed, withInstanceView: bool
       provisioningState: "Succeeded",
       hardwareProfile: { vmSize: "Standard_D2s_v3" },
       storageProfile: { osDisk: { osType: vm.osType ?? "Linux", createOption: "FromImage" } },
-      networkProfile: { networkInterfaces: vm.nics.map((nic, index) => ({ id: nic.id, properties: { primary: index === 0 } })) },
+      networkProfile: {
+        networkInterfaces: vm.nics.map((nic, index) => ({ id: nic.id, properties: { primary: index === 0 } })),
+      },
       ...(withInstanceView && {
         instanceView: {
           ...(vm.networkWatcherExtension && {
             extensions: [
-              { name: extensionName, type: `Microsoft.Azure.NetworkWatcher.${extensionType}`, typeHandlerVersion: "1.4.3422.1", statuses: [succeeded] },
+              {
+                name: extensionName,
+                type: `Microsoft.Azure.NetworkWatcher.${extensionType}`,
+                typeHandlerVersion: "1.4.3422.1",
+                statuses: [succeeded],
+              },
             ],
           }),
           statuses: [succeeded, { code: "PowerState/running", level: "Info", displayStatus: "VM running" }],
@@ -637,7 +779,10 @@ interface SelfSignedCertificate {
   privateKeyPem: string;
 }
 
-/** RSA key generation dominates start-up (~0.3 s), so endpoints of one process share a key; each gets its own certificate. */
+/**
+ * RSA key generation dominates start-up (~0.3 s), so endpoints of one process share a key; each gets its own
+ * certificate.
+ */
 let processKeyPair: { publicKey: string; privateKey: string } | undefined;
 
 /** A certificate for 127.0.0.1 and localhost; the key comes from node:crypto (fast) rather than node-forge. */
@@ -657,7 +802,13 @@ function createSelfSignedCertificate(): SelfSignedCertificate {
       { name: "basicConstraints", cA: true },
       { name: "keyUsage", keyCertSign: true, digitalSignature: true, keyEncipherment: true },
       { name: "extKeyUsage", serverAuth: true },
-      { name: "subjectAltName", altNames: [{ type: 7, ip: "127.0.0.1" }, { type: 2, value: "localhost" }] },
+      {
+        name: "subjectAltName",
+        altNames: [
+          { type: 7, ip: "127.0.0.1" },
+          { type: 2, value: "localhost" },
+        ],
+      },
     ],
   };
   const generated = generateCertificate([{ name: "commonName", value: "flowtap local ARM" }], options);
@@ -677,7 +828,11 @@ function parseJsonOrThrow(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new ArmHttpError(400, INVALID_REQUEST_CODE, `Cannot parse the request: the body is not valid JSON (${(error as Error).message}).`);
+    throw new ArmHttpError(
+      400,
+      INVALID_REQUEST_CODE,
+      `Cannot parse the request: the body is not valid JSON (${(error as Error).message}).`,
+    );
   }
 }
 

@@ -2,7 +2,10 @@ import { NetworkManagementClient } from "@azure/arm-network";
 import type { AccessToken, TokenCredential } from "@azure/core-auth";
 import type { PipelineRetryOptions } from "@azure/core-rest-pipeline";
 
-/** Polling interval to pass as `updateIntervalInMs` to `begin*` calls against the local endpoint (the SDK default is 2 s). */
+/**
+ * Polling interval to pass as `updateIntervalInMs` to `begin*` calls against the local endpoint (the SDK default is 2
+ * s).
+ */
 export const LOCAL_LRO_UPDATE_INTERVAL_IN_MS = 10;
 
 /** A fixed bearer token, for local endpoints only (they check that a token is present, not what it is). */
@@ -31,7 +34,11 @@ export interface CreateLocalNetworkClientOptions {
  * https Agent's `ca` (no NODE_EXTRA_CA_CERTS needed). Pass
  * `{ updateIntervalInMs: LOCAL_LRO_UPDATE_INTERVAL_IN_MS }` to `begin*` calls.
  */
-export function createLocalNetworkClient(endpoint: string, subscriptionId: string, options: CreateLocalNetworkClientOptions): NetworkManagementClient {
+export function createLocalNetworkClient(
+  endpoint: string,
+  subscriptionId: string,
+  options: CreateLocalNetworkClientOptions,
+): NetworkManagementClient {
   return new NetworkManagementClient(options.credential ?? new StaticTokenCredential(), subscriptionId, {
     endpoint,
     tlsOptions: { ca: options.caCertificatePem },
@@ -42,6 +49,9 @@ export function createLocalNetworkClient(endpoint: string, subscriptionId: strin
 /** Retry options for local endpoints: the SDK's 1 s base delay makes fault tests slow. */
 export function localRetryOptions(options: { retryDelayInMs?: number; maxRetries?: number }): PipelineRetryOptions {
   const retryDelayInMs = options.retryDelayInMs ?? 10;
-  return { retryDelayInMs, maxRetryDelayInMs: retryDelayInMs * 10, ...(options.maxRetries !== undefined && { maxRetries: options.maxRetries }) };
+  return {
+    retryDelayInMs,
+    maxRetryDelayInMs: retryDelayInMs * 10,
+    ...(options.maxRetries !== undefined && { maxRetries: options.maxRetries }),
+  };
 }
-

@@ -8,5 +8,13 @@ export type { ArmSeed, SubscriptionSeed, VirtualMachineSeed, NetworkInterfaceSee
 export { createLocalNetworkClient, StaticTokenCredential, LOCAL_LRO_UPDATE_INTERVAL_IN_MS } from "./clients";
 export type { CreateLocalNetworkClientOptions } from "./clients";
 // The production VM lookup, re-exported for tests that read VMs from the local endpoint.
-export { getVirtualMachine, hasNetworkWatcherExtension, VIRTUAL_MACHINE_API_VERSION } from "../../src/adapters/virtualMachines";
-export type { GetVirtualMachineOptions, VirtualMachine, VirtualMachineExtension } from "../../src/adapters/virtualMachines";
+export {
+  getVirtualMachine,
+  hasNetworkWatcherExtension,
+  VIRTUAL_MACHINE_API_VERSION,
+} from "../../src/adapters/virtualMachines";
+export type {
+  GetVirtualMachineOptions,
+  VirtualMachine,
+  VirtualMachineExtension,
+} from "../../src/adapters/virtualMachines";

@@ -35,7 +35,13 @@ export interface PacketCaptureProperties {
 }
 
 /** Values of packetCaptureError[] (PcError in the REST API). */
-export const PACKET_CAPTURE_ERROR_CODES = ["InternalError", "AgentStopped", "CaptureFailed", "LocalFileFailed", "StorageFailed"] as const;
+export const PACKET_CAPTURE_ERROR_CODES = [
+  "InternalError",
+  "AgentStopped",
+  "CaptureFailed",
+  "LocalFileFailed",
+  "StorageFailed",
+] as const;
 export type PacketCaptureErrorCode = (typeof PACKET_CAPTURE_ERROR_CODES)[number];
 
 export type PacketCaptureSessionStatus = "NotStarted" | "Running" | "Stopped" | "Error" | "Unknown";
@@ -72,14 +78,23 @@ export function validatePacketCaptureBody(body: unknown): PacketCapturePropertie
   }
   const targetType = properties["targetType"] ?? "AzureVM";
   if (targetType !== "AzureVM") {
-    throw invalid("properties.targetType", `Only AzureVM targets are supported here, got ${JSON.stringify(targetType)}.`);
+    throw invalid(
+      "properties.targetType",
+      `Only AzureVM targets are supported here, got ${JSON.stringify(targetType)}.`,
+    );
   }
   return {
     target,
     targetType,
     bytesToCapturePerPacket: integerIn(properties, "bytesToCapturePerPacket", 0, MAX_UINT32, 0),
     totalBytesPerSession: integerIn(properties, "totalBytesPerSession", 0, MAX_UINT32, DEFAULT_TOTAL_BYTES_PER_SESSION),
-    timeLimitInSeconds: integerIn(properties, "timeLimitInSeconds", 0, MAX_TIME_LIMIT_IN_SECONDS, MAX_TIME_LIMIT_IN_SECONDS),
+    timeLimitInSeconds: integerIn(
+      properties,
+      "timeLimitInSeconds",
+      0,
+      MAX_TIME_LIMIT_IN_SECONDS,
+      MAX_TIME_LIMIT_IN_SECONDS,
+    ),
     storageLocation: validateStorageLocation(properties["storageLocation"]),
     filters: validateFilters(properties["filters"]),
   };
@@ -109,7 +124,9 @@ export function toQueryStatusResult(record: PacketCaptureRecord, nowInMs: number
   return {
     name: record.name,
     id: record.id,
-    ...(record.captureStartTimeInMs !== undefined && { captureStartTime: new Date(record.captureStartTimeInMs).toISOString() }),
+    ...(record.captureStartTimeInMs !== undefined && {
+      captureStartTime: new Date(record.captureStartTimeInMs).toISOString(),
+    }),
     packetCaptureStatus,
     ...(record.stopReason !== undefined && { stopReason: record.stopReason }),
     packetCaptureError: record.errors ?? [],
@@ -128,7 +145,11 @@ export function toPacketCaptureResource(record: PacketCaptureRecord): Record<str
 
 function validateStorageLocation(value: unknown): PacketCaptureStorageLocationBody {
   if (!isObject(value)) {
-    throw invalid("properties.storageLocation", "Required property 'storageLocation' not found in JSON.", "MissingJsonProperty");
+    throw invalid(
+      "properties.storageLocation",
+      "Required property 'storageLocation' not found in JSON.",
+      "MissingJsonProperty",
+    );
   }
   const location: PacketCaptureStorageLocationBody = {};
   for (const field of ["storageId", "storagePath", "filePath"] as const) {
@@ -141,7 +162,10 @@ function validateStorageLocation(value: unknown): PacketCaptureStorageLocationBo
     throw invalid("properties.storageLocation", "Either storageId or filePath must be specified.");
   }
   if (location.storagePath !== undefined && !/^https:\/\//i.test(location.storagePath)) {
-    throw invalid("properties.storageLocation.storagePath", `Expected an https blob URI, got ${JSON.stringify(location.storagePath)}.`);
+    throw invalid(
+      "properties.storageLocation.storagePath",
+      `Expected an https blob URI, got ${JSON.stringify(location.storagePath)}.`,
+    );
   }
   return location;
 }
@@ -154,7 +178,10 @@ function validateFilters(value: unknown): PacketCaptureFilterBody[] {
     if (!isObject(filter)) throw invalid(where, "Expected an object.");
     const protocol = filter["protocol"] ?? "Any";
     if (typeof protocol !== "string" || !FILTER_PROTOCOLS.includes(protocol)) {
-      throw invalid(`${where}.protocol`, `Expected one of ${FILTER_PROTOCOLS.join(", ")}, got ${JSON.stringify(protocol)}.`);
+      throw invalid(
+        `${where}.protocol`,
+        `Expected one of ${FILTER_PROTOCOLS.join(", ")}, got ${JSON.stringify(protocol)}.`,
+      );
     }
     const validated: PacketCaptureFilterBody = { protocol };
     for (const field of FILTER_FIELDS) {
@@ -167,11 +194,20 @@ function validateFilters(value: unknown): PacketCaptureFilterBody[] {
   });
 }
 
-function integerIn(properties: Record<string, unknown>, field: string, min: number, max: number, fallback: number): number {
+function integerIn(
+  properties: Record<string, unknown>,
+  field: string,
+  min: number,
+  max: number,
+  fallback: number,
+): number {
   const value = properties[field];
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw invalid(`properties.${field}`, `Expected an integer between ${min} and ${max}, got ${JSON.stringify(value)}.`);
+    throw invalid(
+      `properties.${field}`,
+      `Expected an integer between ${min} and ${max}, got ${JSON.stringify(value)}.`,
+    );
   }
   return value;
 }

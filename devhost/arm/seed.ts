@@ -63,7 +63,14 @@ const ipv4Pattern = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 export function parseResourceId(id: string): ParsedResourceId | undefined {
   const match = resourceIdPattern.exec(id);
   if (!match) return undefined;
-  const [, subscriptionId, resourceGroup, provider, type, name] = match as unknown as [string, string, string, string, string, string];
+  const [, subscriptionId, resourceGroup, provider, type, name] = match as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   return { subscriptionId, resourceGroup, provider, type, name };
 }
 
@@ -97,10 +104,14 @@ export function validateArmSeed(seed: ArmSeed): void {
       const nicId = requireResourceId(nic.id, "Microsoft.Network", "networkInterfaces", `${nicWhere}.id`);
       requireSubscription(nicId.subscriptionId, `${nicWhere}.id`);
       if (!macPattern.test(nic.mac)) {
-        throw new ValidationError(`${nicWhere}.mac: expected six hex pairs joined by dashes (00-0D-3A-..), got ${JSON.stringify(nic.mac)}`);
+        throw new ValidationError(
+          `${nicWhere}.mac: expected six hex pairs joined by dashes (00-0D-3A-..), got ${JSON.stringify(nic.mac)}`,
+        );
       }
       if (!isIpv4(nic.privateIp)) {
-        throw new ValidationError(`${nicWhere}.privateIp: expected an IPv4 address, got ${JSON.stringify(nic.privateIp)}`);
+        throw new ValidationError(
+          `${nicWhere}.privateIp: expected an IPv4 address, got ${JSON.stringify(nic.privateIp)}`,
+        );
       }
     });
   });
@@ -124,7 +135,11 @@ function requireText(value: unknown, where: string): void {
 
 function requireResourceId(id: string, provider: string, type: string, where: string): ParsedResourceId {
   const parsed = parseResourceId(id);
-  if (!parsed || parsed.provider.toLowerCase() !== provider.toLowerCase() || parsed.type.toLowerCase() !== type.toLowerCase()) {
+  if (
+    !parsed ||
+    parsed.provider.toLowerCase() !== provider.toLowerCase() ||
+    parsed.type.toLowerCase() !== type.toLowerCase()
+  ) {
     throw new ValidationError(
       `${where}: expected /subscriptions/{s}/resourceGroups/{rg}/providers/${provider}/${type}/{name}, got ${JSON.stringify(id)}`,
     );

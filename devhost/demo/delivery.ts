@@ -22,7 +22,10 @@ export interface ExpectedEvents {
 }
 
 /** The ids of every tuple of the blobs as they are now in storage. */
-export async function expectedEventIds(blobService: BlobServiceClient, blobs: readonly BlobRef[]): Promise<ExpectedEvents> {
+export async function expectedEventIds(
+  blobService: BlobServiceClient,
+  blobs: readonly BlobRef[],
+): Promise<ExpectedEvents> {
   const ids = new Set<string>();
   let tuples = 0;
   for (const blob of blobs) {
@@ -63,7 +66,13 @@ export class EventIdCounter {
     for (const id of this.seen) if (!expected.has(id)) unexpected += 1;
     let lost = 0;
     for (const id of expected) if (!this.seen.has(id)) lost += 1;
-    return { events: this.events, distinctIds: this.seen.size, duplicates: this.events - this.seen.size, lost, unexpected };
+    return {
+      events: this.events,
+      distinctIds: this.seen.size,
+      duplicates: this.events - this.seen.size,
+      lost,
+      unexpected,
+    };
   }
 }
 
@@ -83,7 +92,11 @@ export interface ReadBackOptions {
  * array gives one call per element. Returns the number of bodies.
  */
 export async function readBackEvents(options: ReadBackOptions, onBody: (body: unknown) => void): Promise<number> {
-  const consumer = new EventHubConsumerClient(options.consumerGroup ?? "$Default", options.connectionString, options.eventHubName);
+  const consumer = new EventHubConsumerClient(
+    options.consumerGroup ?? "$Default",
+    options.connectionString,
+    options.eventHubName,
+  );
   try {
     const lastSequence = new Map<string, number>();
     for (const partitionId of await consumer.getPartitionIds()) {
@@ -96,7 +109,12 @@ export async function readBackEvents(options: ReadBackOptions, onBody: (body: un
     const timeoutInMs = options.timeoutInMs ?? 60_000;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(new ServiceError(`Reading back ${options.eventHubName}: partitions ${[...behind].join(", ")} not read to their end within ${timeoutInMs} ms`, { retryable: true }));
+        reject(
+          new ServiceError(
+            `Reading back ${options.eventHubName}: partitions ${[...behind].join(", ")} not read to their end within ${timeoutInMs} ms`,
+            { retryable: true },
+          ),
+        );
       }, timeoutInMs);
       const take = (event: ReceivedEventData, partitionId: string): void => {
         const last = lastSequence.get(partitionId);

@@ -43,7 +43,9 @@ export async function startDemoSystem(options: StartDemoSystemOptions): Promise<
       FLOWTAP_CAPTURE_POLICY: JSON.stringify({
         allowedSubscriptions: subscriptionIds,
         maxDurationInSeconds: DEMO_CAPTURE_MAX_DURATION_IN_SECONDS,
-        storage: { storageAccountId: `/subscriptions/${captureSubscription}/resourceGroups/rg-captures/providers/Microsoft.Storage/storageAccounts/flowtapcaptures` },
+        storage: {
+          storageAccountId: `/subscriptions/${captureSubscription}/resourceGroups/rg-captures/providers/Microsoft.Storage/storageAccounts/flowtapcaptures`,
+        },
       }),
     },
   });
@@ -59,7 +61,8 @@ export async function startDemoSystem(options: StartDemoSystemOptions): Promise<
     alerts: { connectionString: system.eventHubsConnectionString, eventHubName: ALERTS_HUB },
     now: () => clock().now(),
     advanceClockTo: (time) => clock().advanceTo(time),
-    deliverEventGrid: async (events) => void (await system.host.invokeEventGrid(TriggerNames.blobCreatedEventGrid, events)),
+    deliverEventGrid: async (events) =>
+      void (await system.host.invokeEventGrid(TriggerNames.blobCreatedEventGrid, events)),
     waitForIdle: () => system.host.waitForIdle(),
     stop: () => system.stop(),
   };

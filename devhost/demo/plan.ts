@@ -34,7 +34,13 @@ export interface DemoPlanOptions {
 }
 
 export const DEMO_ATTACKS: readonly AttackKind[] = ["scan", "bruteforce", "egress"];
-export const DEFAULT_DEMO_OPTIONS: Omit<DemoPlanOptions, "liveHourIso"> = { seed: 1, nics: 4, subscriptions: 2, historicHours: 2, tuplesPerMinute: 3 };
+export const DEFAULT_DEMO_OPTIONS: Omit<DemoPlanOptions, "liveHourIso"> = {
+  seed: 1,
+  nics: 4,
+  subscriptions: 2,
+  historicHours: 2,
+  tuplesPerMinute: 3,
+};
 
 export interface DemoPlan extends DemoPlanOptions {
   topology: Topology;
@@ -55,7 +61,13 @@ export function planDemo(options: DemoPlanOptions): DemoPlan {
   const attacks = scheduleAttacks({ kinds: DEMO_ATTACKS, topology, startHourIso: options.liveHourIso, hours: 1 });
   const liveStartMs = Date.parse(options.liveHourIso);
   const attackStartsMs = attacks.map((attack) => Date.parse(attack.startIso));
-  const attackEndMs = Math.max(...attacks.map((attack) => Date.parse(attack.startIso) + (attack.durationInMinutes ?? ATTACK_DEFAULTS[attack.kind].durationInMinutes) * MINUTE_IN_MS));
+  const attackEndMs = Math.max(
+    ...attacks.map(
+      (attack) =>
+        Date.parse(attack.startIso) +
+        (attack.durationInMinutes ?? ATTACK_DEFAULTS[attack.kind].durationInMinutes) * MINUTE_IN_MS,
+    ),
+  );
   return {
     ...options,
     topology,
@@ -110,7 +122,8 @@ const nicIdOf = (nic: TopologyNic): string =>
 /** The ARM estate matching the topology: a VM per NIC with the Network Watcher extension, a watcher per region. */
 export function armSeedOf(topology: Topology): ArmSeed {
   const watchers = new Map<string, { subscriptionId: string; location: string }>();
-  for (const nic of topology.nics) watchers.set(`${nic.subscriptionId}|${nic.region}`, { subscriptionId: nic.subscriptionId, location: nic.region });
+  for (const nic of topology.nics)
+    watchers.set(`${nic.subscriptionId}|${nic.region}`, { subscriptionId: nic.subscriptionId, location: nic.region });
   return {
     subscriptions: topology.subscriptions.map((subscription) => ({ id: subscription.subscriptionId })),
     virtualMachines: topology.nics.map((nic) => ({

@@ -11,7 +11,15 @@ import type { EventGridBlobCreatedEvent } from "../blobCreatedEvent";
 import type { ReadBackOptions } from "./delivery";
 import { historicBlobs, liveBlobs, recordsOf, type DemoPlan } from "./plan";
 import type { ProgressWriter } from "./progress";
-import { checkDelivery, describeAlert, describeCapture, formatTable, runSummary, summaryLine, type RunSummary } from "./summary";
+import {
+  checkDelivery,
+  describeAlert,
+  describeCapture,
+  formatTable,
+  runSummary,
+  summaryLine,
+  type RunSummary,
+} from "./summary";
 import { ServiceError } from "../../src/errors";
 import type { PlannedBlob } from "../generate";
 
@@ -47,7 +55,9 @@ const MINUTE_IN_MS = 60_000;
 
 /** Writes a blob's whole hour in the service's block layout (a block per record), in one commit. */
 async function writeBlob(system: DemoSystem, plan: DemoPlan, blob: PlannedBlob): Promise<void> {
-  const writer = new FlowLogBlobWriter(system.blobService.getContainerClient(blob.container), blob.path, { now: () => system.now() });
+  const writer = new FlowLogBlobWriter(system.blobService.getContainerClient(blob.container), blob.path, {
+    now: () => system.now(),
+  });
   await writer.append(...recordsOf(plan, blob));
 }
 
@@ -58,8 +68,19 @@ export type BackfillStep = (from: string, to: string) => Promise<boolean>;
  * The live hour: the minutes before `liveFirstMinute` are in the blobs already (no events: the
  * first event catches them up), then each minute is appended and its commit's event delivered.
  */
-async function appendLive(system: DemoSystem, plan: DemoPlan, blobs: readonly PlannedBlob[], progress: ProgressWriter, abortSignal: AbortSignal): Promise<number> {
-  const writers = blobs.map((blob) => new FlowLogBlobWriter(system.blobService.getContainerClient(blob.container), blob.path, { now: () => system.now() }));
+async function appendLive(
+  system: DemoSystem,
+  plan: DemoPlan,
+  blobs: readonly PlannedBlob[],
+  progress: ProgressWriter,
+  abortSignal: AbortSignal,
+): Promise<number> {
+  const writers = blobs.map(
+    (blob) =>
+      new FlowLogBlobWriter(system.blobService.getContainerClient(blob.container), blob.path, {
+        now: () => system.now(),
+      }),
+  );
   const liveStartMs = Date.parse(plan.liveHourIso);
   if (plan.liveFirstMinute > 0) {
     system.advanceClockTo(new Date(liveStartMs + plan.liveFirstMinute * MINUTE_IN_MS));
@@ -94,7 +115,13 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
  * Runs the whole demo on a started system; the caller prints `report` and stops the system.
  * Aborting stops it at the next step (a live minute, a phase), so the system can stop cleanly.
  */
-export async function runDemo(system: DemoSystem, plan: DemoPlan, progress: ProgressWriter, backfill: BackfillStep, abortSignal: AbortSignal): Promise<DemoResult> {
+export async function runDemo(
+  system: DemoSystem,
+  plan: DemoPlan,
+  progress: ProgressWriter,
+  backfill: BackfillStep,
+  abortSignal: AbortSignal,
+): Promise<DemoResult> {
   const startedMs = Date.now();
   const history = historicBlobs(plan);
   const live = liveBlobs(plan);
@@ -103,7 +130,8 @@ export async function runDemo(system: DemoSystem, plan: DemoPlan, progress: Prog
     `estate: ${plan.topology.subscriptions.length} subscriptions, ${nics.length} NICs ` +
       `(${nics.filter((n) => n.kind === "nsg").length} NSG flow logs v2, ${nics.filter((n) => n.kind === "vnet").length} VNet flow logs), seed ${plan.seed}`,
   );
-  for (const attack of plan.attacks) progress.line(`scripted attack: ${attack.kind} on ${attack.macAddress} at ${attack.startIso}`);
+  for (const attack of plan.attacks)
+    progress.line(`scripted attack: ${attack.kind} on ${attack.macAddress} at ${attack.startIso}`);
 
   let written = 0;
   await Promise.all(
@@ -115,7 +143,8 @@ export async function runDemo(system: DemoSystem, plan: DemoPlan, progress: Prog
   progress.done();
   abortSignal.throwIfAborted();
   progress.line(`flowtap backfill --from ${plan.historicFromIso} --to ${plan.liveHourIso}`);
-  if (!(await backfill(plan.historicFromIso, plan.liveHourIso))) throw new ServiceError("the backfill of the history failed", { retryable: false });
+  if (!(await backfill(plan.historicFromIso, plan.liveHourIso)))
+    throw new ServiceError("the backfill of the history failed", { retryable: false });
   const backfilledMs = Date.now();
 
   abortSignal.throwIfAborted();
@@ -127,7 +156,12 @@ export async function runDemo(system: DemoSystem, plan: DemoPlan, progress: Prog
     `live: minutes ${plan.liveFirstMinute}-${plan.liveEndMinute - 1} of ${plan.liveHourIso.slice(0, 13)}h appended to ${live.length} blobs in ${commits} commits, each delivered to the Event Grid trigger`,
   );
 
-  const check = await checkDelivery({ blobService: system.blobService, blobs: [...history, ...live], flows: system.flows, alerts: system.alerts });
+  const check = await checkDelivery({
+    blobService: system.blobService,
+    blobs: [...history, ...live],
+    flows: system.flows,
+    alerts: system.alerts,
+  });
   const { tally, alerts } = check;
   const summary = runSummary(check, history.length + live.length, Date.now() - startedMs);
   const lines = [
@@ -142,7 +176,10 @@ export async function runDemo(system: DemoSystem, plan: DemoPlan, progress: Prog
       ["unexpected ids", tally.unexpected],
       ["anomalies", summary.anomalies],
       ["packet captures", summary.captures],
-      ["elapsed", `${seconds(summary.elapsedMs)} (history and backfill ${seconds(backfilledMs - startedMs)}, live ${seconds(liveDoneMs - backfilledMs)}, read-back ${seconds(startedMs + summary.elapsedMs - liveDoneMs)})`],
+      [
+        "elapsed",
+        `${seconds(summary.elapsedMs)} (history and backfill ${seconds(backfilledMs - startedMs)}, live ${seconds(liveDoneMs - backfilledMs)}, read-back ${seconds(startedMs + summary.elapsedMs - liveDoneMs)})`,
+      ],
     ]),
     ...alerts.anomalies.map((alert) => `  alert: ${describeAlert(alert)}`),
     ...[...alerts.captures, ...alerts.unsuccessfulCaptures].map((report) => `  capture: ${describeCapture(report)}`),

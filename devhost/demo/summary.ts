@@ -5,7 +5,15 @@
 import { ANOMALY_ALERT_TYPE, type AnomalyAlert } from "../../src/core/alertSchema";
 import { CaptureEventTypes, type CaptureReport } from "../../orchestrations/packetCapture";
 import type { BlobServiceClient } from "@azure/storage-blob";
-import { EventIdCounter, expectedEventIds, idOf, readBackEvents, type BlobRef, type DeliveryTally, type ReadBackOptions } from "./delivery";
+import {
+  EventIdCounter,
+  expectedEventIds,
+  idOf,
+  readBackEvents,
+  type BlobRef,
+  type DeliveryTally,
+  type ReadBackOptions,
+} from "./delivery";
 
 export interface RunSummary {
   blobs: number;
@@ -19,7 +27,17 @@ export interface RunSummary {
   elapsedMs: number;
 }
 
-const SUMMARY_KEYS: readonly (keyof RunSummary)[] = ["blobs", "tuples", "events", "distinctIds", "duplicates", "lost", "anomalies", "captures", "elapsedMs"];
+const SUMMARY_KEYS: readonly (keyof RunSummary)[] = [
+  "blobs",
+  "tuples",
+  "events",
+  "distinctIds",
+  "duplicates",
+  "lost",
+  "anomalies",
+  "captures",
+  "elapsedMs",
+];
 
 export function summaryLine(summary: RunSummary): string {
   return `summary: ${SUMMARY_KEYS.map((key) => `${key}=${summary[key]}`).join(" ")}`;
@@ -50,9 +68,14 @@ export async function readAlertsHub(options: ReadBackOptions): Promise<AlertsHub
     if (typeof event.id !== "string") return;
     if (event.type === ANOMALY_ALERT_TYPE) anomalies.set(event.id, body as AnomalyAlert);
     else if (event.type === CaptureEventTypes.completed) captures.set(event.id, body as CaptureReport);
-    else if (event.type === CaptureEventTypes.failed || event.type === CaptureEventTypes.refused) unsuccessful.set(event.id, body as CaptureReport);
+    else if (event.type === CaptureEventTypes.failed || event.type === CaptureEventTypes.refused)
+      unsuccessful.set(event.id, body as CaptureReport);
   });
-  return { anomalies: [...anomalies.values()], captures: [...captures.values()], unsuccessfulCaptures: [...unsuccessful.values()] };
+  return {
+    anomalies: [...anomalies.values()],
+    captures: [...captures.values()],
+    unsuccessfulCaptures: [...unsuccessful.values()],
+  };
 }
 
 export interface CheckDeliveryOptions {
@@ -100,7 +123,10 @@ export function runSummary(check: DeliveryCheck, blobs: number, elapsedMs: numbe
 
 /** One line per alert: `port-scan (historic) on 000D3A.. 10.0.0.4 from 45.155.205.233 at 10:11-10:16`. */
 export function describeAlert(alert: AnomalyAlert): string {
-  const remotes = alert.evidence.remotes.map((remote) => remote.ip).slice(0, 3).join(", ");
+  const remotes = alert.evidence.remotes
+    .map((remote) => remote.ip)
+    .slice(0, 3)
+    .join(", ");
   const window = `${alert.window.start.slice(11, 16)}-${alert.window.end.slice(11, 16)}`;
   return `${alert.ruleId}${alert.historic ? " (historic)" : ""} on ${alert.target.mac ?? alert.target.resourceId ?? alert.target.key} ${alert.target.ip ?? ""} from ${remotes} at ${window} UTC: ${alert.evidence.metric}=${alert.evidence.value} (threshold ${alert.evidence.threshold})`;
 }

@@ -145,10 +145,18 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
   const maxMessageSizeInBytes = options.maxMessageSizeInBytes ?? ONE_MEGABYTE;
   const retainEvents = options.retainEvents ?? true;
   if (!Number.isInteger(maxMessageSizeInBytes) || maxMessageSizeInBytes <= 0) {
-    throw new ConfigurationError(`startEventHubsEndpoint: maxMessageSizeInBytes must be a positive integer, got ${maxMessageSizeInBytes}`);
+    throw new ConfigurationError(
+      `startEventHubsEndpoint: maxMessageSizeInBytes must be a positive integer, got ${maxMessageSizeInBytes}`,
+    );
   }
   const faults: PendingFault[] = [];
-  const outcomes: SendOutcomeCounts = { accepted: 0, duplicatesIgnored: 0, refusedServerBusy: 0, refusedTooLarge: 0, timedOut: 0 };
+  const outcomes: SendOutcomeCounts = {
+    accepted: 0,
+    duplicatesIgnored: 0,
+    refusedServerBusy: 0,
+    refusedTooLarge: 0,
+    timedOut: 0,
+  };
   const idempotentProducers = new Map<string, IdempotentProducer>();
   let nextProducerId = 1;
   /** Open consumer links with the partition they read (`hub/ConsumerGroups/cg/Partitions/N`) and owner level. */
@@ -179,7 +187,12 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
     const match = PUBLISH_ADDRESS.exec(address);
     const hub = match ? hubOf(match[1]) : undefined;
     const partitionId = match?.[2];
-    const refusal = !match || !hub ? entityNotFound(address) : partitionId === undefined ? undefined : partitionRefusal(hub, partitionId);
+    const refusal =
+      !match || !hub
+        ? entityNotFound(address)
+        : partitionId === undefined
+          ? undefined
+          : partitionRefusal(hub, partitionId);
     if (refusal || !hub) {
       receiver.close(refusal);
       return;
@@ -187,7 +200,10 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
     let producer: IdempotentProducer | undefined;
     if (capabilitiesOf(receiver.desired_capabilities).includes(IDEMPOTENT_PRODUCER.capability)) {
       if (partitionId === undefined) {
-        receiver.close({ condition: "amqp:not-allowed", description: `Idempotent publishing to '${address}' needs a partition id.` });
+        receiver.close({
+          condition: "amqp:not-allowed",
+          description: `Idempotent publishing to '${address}' needs a partition id.`,
+        });
         return;
       }
       producer = attachIdempotentProducer(receiver, `${hub.definition.name}/${partitionId}`);
@@ -224,7 +240,12 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
     return producer;
   }
 
-  function onPublish(hub: Hub, partitionId: string | undefined, producer: IdempotentProducer | undefined, context: EventContext): void {
+  function onPublish(
+    hub: Hub,
+    partitionId: string | undefined,
+    producer: IdempotentProducer | undefined,
+    context: EventContext,
+  ): void {
     const delivery = context.delivery as Delivery;
     // Batches (message format 0x80013700) arrive as raw bytes; plain messages arrive decoded.
     const payload = context.message as unknown as Message | Buffer;
@@ -251,7 +272,10 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
       return;
     }
     if (fault?.kind === "entity-disabled") {
-      delivery.reject({ condition: "com.microsoft:entity-disabled", description: `Messaging entity '${target}' is currently disabled. (local fault injection, ${fault.remaining} left)` });
+      delivery.reject({
+        condition: "com.microsoft:entity-disabled",
+        description: `Messaging entity '${target}' is currently disabled. (local fault injection, ${fault.remaining} left)`,
+      });
       return;
     }
     if (fault?.kind === "timeout") {
@@ -286,7 +310,8 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
     isBatch: boolean,
   ): "stored" | "duplicate" | "out-of-order" {
     const envelope = decodeMessage(encoded);
-    const sections = isBatch && isBodySections(envelope.body, 0x75) ? ([] as unknown[]).concat(envelope.body.content) : [];
+    const sections =
+      isBatch && isBodySections(envelope.body, 0x75) ? ([] as unknown[]).concat(envelope.body.content) : [];
     const batch = isBatch
       ? sections.filter(Buffer.isBuffer).map((data) => ({ message: decodeMessage(data), sizeInBytes: data.length }))
       : [{ message: envelope, sizeInBytes: encoded.length }];
@@ -298,11 +323,12 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
       producer.lastSequenceNumber = firstSequenceNumber + batch.length - 1;
     }
     const partitionKey = partitionKeyOf(envelope) ?? partitionKeyOf(batch[0].message);
-    const targetPartition = partitionId !== undefined
-      ? Number(partitionId)
-      : partitionKey !== undefined
-        ? Number(partitionIdForKey(partitionKey, hub.partitions.length))
-        : hub.nextRoundRobinPartition++ % hub.partitions.length;
+    const targetPartition =
+      partitionId !== undefined
+        ? Number(partitionId)
+        : partitionKey !== undefined
+          ? Number(partitionIdForKey(partitionKey, hub.partitions.length))
+          : hub.nextRoundRobinPartition++ % hub.partitions.length;
     const log = hub.partitions[targetPartition];
     if (!retainEvents) return "stored";
     const now = new Date();
@@ -315,7 +341,8 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
     const [address, hubName, consumerGroup, partitionId] = match;
     const hub = hubOf(hubName);
     const log = hub && partitionOf(hub, partitionId);
-    const refusal = !hub || !hub.consumerGroups.has(consumerGroup) ? entityNotFound(address) : partitionRefusal(hub, partitionId);
+    const refusal =
+      !hub || !hub.consumerGroups.has(consumerGroup) ? entityNotFound(address) : partitionRefusal(hub, partitionId);
     if (refusal || !log) {
       sender.close(refusal);
       return;
@@ -364,8 +391,8 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
     const requested: unknown = (sender.properties as Record<string, unknown> | undefined)?.[EPOCH_PROPERTY];
     const ownerLevel = typeof requested === "number" ? requested : undefined;
     const rivals = [...activeConsumers].filter(([, active]) => active.path === path);
-    const blocking = rivals.find(([, active]) =>
-      active.ownerLevel !== undefined && (ownerLevel === undefined || active.ownerLevel > ownerLevel),
+    const blocking = rivals.find(
+      ([, active]) => active.ownerLevel !== undefined && (ownerLevel === undefined || active.ownerLevel > ownerLevel),
     );
     if (blocking) {
       return {
@@ -389,9 +416,10 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
   function answerRequest(kind: "$cbs" | "$management", context: EventContext): void {
     const request = context.message as Message;
     (context.delivery as Delivery).accept();
-    const reply = kind === "$cbs"
-      ? { application_properties: { "status-code": 202, "status-description": "Accepted" } }
-      : managementReply(request);
+    const reply =
+      kind === "$cbs"
+        ? { application_properties: { "status-code": 202, "status-description": "Accepted" } }
+        : managementReply(request);
     // The SDK names its reply link after the request's reply_to (its source is `$cbs` / `$management`).
     const replySender = context.connection.find_sender(
       (sender: Sender) => sender.name === request.reply_to || sender.target?.address === request.reply_to,
@@ -407,9 +435,16 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
     const properties = (request.application_properties ?? {}) as Record<string, unknown>;
     const hub = hubOf(String(properties.name));
     const fail = (statusCode: number, error: AmqpError): Partial<Message> => ({
-      application_properties: { "status-code": statusCode, "status-description": error.description, "error-condition": error.condition },
+      application_properties: {
+        "status-code": statusCode,
+        "status-description": error.description,
+        "error-condition": error.condition,
+      },
     });
-    const notImplemented = (what: string): AmqpError => ({ condition: "amqp:not-implemented", description: `${what} is not supported` });
+    const notImplemented = (what: string): AmqpError => ({
+      condition: "amqp:not-implemented",
+      description: `${what} is not supported`,
+    });
     if (properties.operation !== "READ") return fail(400, notImplemented(`operation ${String(properties.operation)}`));
     if (!hub) return fail(404, entityNotFound(String(properties.name)));
     const ok = (body: Record<string, unknown>): Partial<Message> => ({
@@ -428,7 +463,8 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
     }
     const partitionId = String(properties.partition);
     const log = partitionOf(hub, partitionId);
-    if (properties.type !== "com.microsoft:partition") return fail(400, notImplemented(`type ${String(properties.type)}`));
+    if (properties.type !== "com.microsoft:partition")
+      return fail(400, notImplemented(`type ${String(properties.type)}`));
     const refusal = partitionRefusal(hub, partitionId);
     if (refusal || !log) return fail(400, refusal ?? entityNotFound(partitionId));
     const info = log.runtimeInfo();
@@ -474,7 +510,10 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
   });
   for (const failure of ["error", "connection_error", "protocol_error"]) {
     container.on(failure, (context: EventContext | Error) => {
-      logFailure(`local Event Hubs: ${failure}`, context instanceof Error ? context : context.error ?? context.connection?.error);
+      logFailure(
+        `local Event Hubs: ${failure}`,
+        context instanceof Error ? context : (context.error ?? context.connection?.error),
+      );
     });
   }
 
@@ -507,7 +546,8 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
     const all = hub.partitions.map((log, index): [string, PartitionLog] => [String(index), log]);
     if (partitionId === undefined) return all;
     const selected = all.filter(([id]) => id === partitionId);
-    if (selected.length === 0) throw new ConfigurationError(`${where}: hub '${name}' has no partition '${partitionId}'`);
+    if (selected.length === 0)
+      throw new ConfigurationError(`${where}: hub '${name}' has no partition '${partitionId}'`);
     return selected;
   };
 
@@ -524,12 +564,16 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
       if (fault.hub !== undefined) requireHub(fault.hub, "injectFaults");
       const sendsToLetThrough = fault.afterSends ?? 0;
       if (!Number.isInteger(sendsToLetThrough) || sendsToLetThrough < 0) {
-        throw new ConfigurationError(`injectFaults: afterSends must be a non-negative integer, got ${fault.afterSends}`);
+        throw new ConfigurationError(
+          `injectFaults: afterSends must be a non-negative integer, got ${fault.afterSends}`,
+        );
       }
       faults.push({ ...fault, remaining: fault.count, sendsToLetThrough });
     },
     events(hub, partitionId) {
-      return logsOf(hub, partitionId, "events").flatMap(([id, log]) => log.events.map((event) => toLocalEvent(id, event)));
+      return logsOf(hub, partitionId, "events").flatMap(([id, log]) =>
+        log.events.map((event) => toLocalEvent(id, event)),
+      );
     },
     eventCount(hub, partitionId) {
       return logsOf(hub, partitionId, "eventCount").reduce((sum, [, log]) => sum + log.events.length, 0);
@@ -538,9 +582,13 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
     async stop() {
       const listenerClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const connection of connections.keys()) connection.close();
-      const socketsClosed = Promise.all([...sockets].map((socket) => new Promise((resolve) => socket.once("close", resolve))));
+      const socketsClosed = Promise.all(
+        [...sockets].map((socket) => new Promise((resolve) => socket.once("close", resolve))),
+      );
       let graceTimer: NodeJS.Timeout | undefined;
-      const grace = new Promise<void>((resolve) => { graceTimer = setTimeout(resolve, CLOSE_GRACE_IN_MS); });
+      const grace = new Promise<void>((resolve) => {
+        graceTimer = setTimeout(resolve, CLOSE_GRACE_IN_MS);
+      });
       await Promise.race([socketsClosed, grace]);
       clearTimeout(graceTimer);
       for (const socket of sockets) socket.destroy();
@@ -576,11 +624,19 @@ function createHubs(definitions: LocalHubDefinition[]): Map<string, Hub> {
   definitions.forEach((definition, index) => {
     const where = `startEventHubsEndpoint: hubs[${index}]`;
     if (typeof definition.name !== "string" || !/^[\w.-]+$/.test(definition.name)) {
-      throw new ConfigurationError(`${where}.name must be letters, digits, '.', '_' or '-', got ${JSON.stringify(definition.name)}`);
+      throw new ConfigurationError(
+        `${where}.name must be letters, digits, '.', '_' or '-', got ${JSON.stringify(definition.name)}`,
+      );
     }
     if (hubs.has(definition.name)) throw new ConfigurationError(`${where}.name '${definition.name}' is listed twice`);
-    if (!Number.isInteger(definition.partitionCount) || definition.partitionCount < 1 || definition.partitionCount > 1024) {
-      throw new ConfigurationError(`${where}.partitionCount must be an integer from 1 to 1024, got ${definition.partitionCount}`);
+    if (
+      !Number.isInteger(definition.partitionCount) ||
+      definition.partitionCount < 1 ||
+      definition.partitionCount > 1024
+    ) {
+      throw new ConfigurationError(
+        `${where}.partitionCount must be an integer from 1 to 1024, got ${definition.partitionCount}`,
+      );
     }
     hubs.set(definition.name, {
       definition,

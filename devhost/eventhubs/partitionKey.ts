@@ -23,12 +23,18 @@ function lookup3(data: Buffer): { b: number; c: number } {
     a = (a + data.readUInt32LE(index)) | 0;
     b = (b + data.readUInt32LE(index + 4)) | 0;
     c = (c + data.readUInt32LE(index + 8)) | 0;
-    a = (a - c) ^ rotate(c, 4); c = (c + b) | 0;
-    b = (b - a) ^ rotate(a, 6); a = (a + c) | 0;
-    c = (c - b) ^ rotate(b, 8); b = (b + a) | 0;
-    a = (a - c) ^ rotate(c, 16); c = (c + b) | 0;
-    b = (b - a) ^ rotate(a, 19); a = (a + c) | 0;
-    c = (c - b) ^ rotate(b, 4); b = (b + a) | 0;
+    a = (a - c) ^ rotate(c, 4);
+    c = (c + b) | 0;
+    b = (b - a) ^ rotate(a, 6);
+    a = (a + c) | 0;
+    c = (c - b) ^ rotate(b, 8);
+    b = (b + a) | 0;
+    a = (a - c) ^ rotate(c, 16);
+    c = (c + b) | 0;
+    b = (b - a) ^ rotate(a, 19);
+    a = (a + c) | 0;
+    c = (c - b) ^ rotate(b, 4);
+    b = (b + a) | 0;
     index += 12;
     remaining -= 12;
   }

@@ -81,9 +81,7 @@ export class PartitionLog {
         : field === "sequence-number"
           ? (event) => event.sequenceNumber
           : (event) => event.enqueuedTimeUtc.getTime();
-    const index = this.events.findIndex((event) =>
-      inclusive ? keyOf(event) >= position : keyOf(event) > position,
-    );
+    const index = this.events.findIndex((event) => (inclusive ? keyOf(event) >= position : keyOf(event) > position));
     return index === -1 ? this.events.length : index;
   }
 }

@@ -46,7 +46,10 @@ export interface ResolvedAttack {
 const MINUTE_IN_MS = 60_000;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 /** Ports scanners try first; the rest of a scan is random. */
-const COMMON_PORTS = [22, 23, 80, 443, 445, 3389, 1433, 3306, 5432, 6379, 8080, 8443, 5900, 21, 25, 110, 143, 993, 995, 9200, 27017, 11211, 5985, 2375];
+const COMMON_PORTS = [
+  22, 23, 80, 443, 445, 3389, 1433, 3306, 5432, 6379, 8080, 8443, 5900, 21, 25, 110, 143, 993, 995, 9200, 27017, 11211,
+  5985, 2375,
+];
 
 /** Fills in defaults and validates; throws RangeError naming the bad field. */
 export function resolveAttack(plan: AttackPlan): ResolvedAttack {
@@ -54,9 +57,13 @@ export function resolveAttack(plan: AttackPlan): ResolvedAttack {
   if (!(ATTACK_KINDS as readonly string[]).includes(plan.kind)) {
     throw new RangeError(`attack kind must be one of ${ATTACK_KINDS.join(", ")}, got '${String(plan.kind)}'`);
   }
-  if (!/^[0-9A-F]{12}$/i.test(plan.macAddress)) throw new RangeError(`${where}: macAddress must be 12 hex digits, got '${plan.macAddress}'`);
-  const startMs = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:00(\.0{1,3})?)?Z$/.test(plan.startIso) ? Date.parse(plan.startIso) : Number.NaN;
-  if (!Number.isFinite(startMs)) throw new RangeError(`${where}: startIso must be a whole UTC minute like 2026-11-22T10:15:00Z`);
+  if (!/^[0-9A-F]{12}$/i.test(plan.macAddress))
+    throw new RangeError(`${where}: macAddress must be 12 hex digits, got '${plan.macAddress}'`);
+  const startMs = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:00(\.0{1,3})?)?Z$/.test(plan.startIso)
+    ? Date.parse(plan.startIso)
+    : Number.NaN;
+  if (!Number.isFinite(startMs))
+    throw new RangeError(`${where}: startIso must be a whole UTC minute like 2026-11-22T10:15:00Z`);
   const defaults = ATTACK_DEFAULTS[plan.kind];
   const durationInMinutes = plan.durationInMinutes ?? defaults.durationInMinutes;
   if (!Number.isInteger(durationInMinutes) || durationInMinutes < 1 || durationInMinutes > 60) {
@@ -97,7 +104,9 @@ export function scheduleAttacks({ kinds, topology, startHourIso, hours }: Schedu
   return kinds.map((kind, i) => {
     const startMinute = 10 + 15 * i;
     if (startMinute + ATTACK_DEFAULTS[kind].durationInMinutes > hours * 60) {
-      throw new RangeError(`${kinds.length} attacks do not fit in ${hours} hour(s): attack ${i + 1} (${kind}) would start at minute ${startMinute}`);
+      throw new RangeError(
+        `${kinds.length} attacks do not fit in ${hours} hour(s): attack ${i + 1} (${kind}) would start at minute ${startMinute}`,
+      );
     }
     const nic = topology.nics[i % topology.nics.length] as TopologyNic;
     return { kind, macAddress: nic.macAddress, startIso: new Date(startMs + startMinute * MINUTE_IN_MS).toISOString() };
@@ -127,12 +136,29 @@ export function attackTuplesForMinute(attack: ResolvedAttack, context: AttackMin
 }
 
 /** Denied SYNs from one source to distinct ports, never repeating a port across the scan's minutes. */
-function scanTuples(attack: ResolvedAttack, { nic, seed, window }: AttackMinuteContext, step: number, random: SeededRandom): SyntheticTuple[] {
+function scanTuples(
+  attack: ResolvedAttack,
+  { nic, seed, window }: AttackMinuteContext,
+  step: number,
+  random: SeededRandom,
+): SyntheticTuple[] {
   const perMinute = ATTACK_DEFAULTS.scan.distinctPortsPerMinute;
-  const ports = scanPorts(seed, attack, perMinute * attack.durationInMinutes).slice(step * perMinute, (step + 1) * perMinute);
+  const ports = scanPorts(seed, attack, perMinute * attack.durationInMinutes).slice(
+    step * perMinute,
+    (step + 1) * perMinute,
+  );
   const spacingInMs = Math.floor((window.endMs - window.startMs) / perMinute);
   return ports.map((port, i) => {
-    const flow: FlowKey = { srcIp: attack.peerIp, dstIp: nic.privateIp, srcPort: random.int(40_000, 65_000), dstPort: port, protocol: "tcp", direction: "I", allowed: false, rule: "DefaultRule_DenyAllInBound" };
+    const flow: FlowKey = {
+      srcIp: attack.peerIp,
+      dstIp: nic.privateIp,
+      srcPort: random.int(40_000, 65_000),
+      dstPort: port,
+      protocol: "tcp",
+      direction: "I",
+      allowed: false,
+      rule: "DefaultRule_DenyAllInBound",
+    };
     return tupleOf(flow, window.startMs + i * spacingInMs + random.int(0, spacingInMs - 1), "B", null);
   });
 }
@@ -145,14 +171,32 @@ function scanPorts(seed: number, attack: ResolvedAttack, count: number): number[
 }
 
 /** Allowed inbound sessions to RDP/SSH through a permissive user rule: a B and an E row each. */
-function bruteForceTuples(attack: ResolvedAttack, { nic, window }: AttackMinuteContext, random: SeededRandom): SyntheticTuple[] {
+function bruteForceTuples(
+  attack: ResolvedAttack,
+  { nic, window }: AttackMinuteContext,
+  random: SeededRandom,
+): SyntheticTuple[] {
   const attempts = ATTACK_DEFAULTS.bruteforce.attemptsPerMinute;
-  const rule = attack.targetPort === 3389 ? "UserRule_AllowRDP" : attack.targetPort === 22 ? "UserRule_AllowSSH" : `UserRule_AllowPort${attack.targetPort}`;
+  const rule =
+    attack.targetPort === 3389
+      ? "UserRule_AllowRDP"
+      : attack.targetPort === 22
+        ? "UserRule_AllowSSH"
+        : `UserRule_AllowPort${attack.targetPort}`;
   const spacingInMs = Math.floor((window.endMs - window.startMs) / attempts);
   const tuples: SyntheticTuple[] = [];
   for (let i = 0; i < attempts; i++) {
     const beginMs = window.startMs + i * spacingInMs + random.int(0, 300);
-    const flow: FlowKey = { srcIp: attack.peerIp, dstIp: nic.privateIp, srcPort: random.int(49_152, 65_535), dstPort: attack.targetPort, protocol: "tcp", direction: "I", allowed: true, rule };
+    const flow: FlowKey = {
+      srcIp: attack.peerIp,
+      dstIp: nic.privateIp,
+      srcPort: random.int(49_152, 65_535),
+      dstPort: attack.targetPort,
+      protocol: "tcp",
+      direction: "I",
+      allowed: true,
+      rule,
+    };
     tuples.push(tupleOf(flow, beginMs, "B", null));
     const endMs = Math.min(beginMs + random.int(1_500, 4_000), window.endMs - 1);
     tuples.push(tupleOf(flow, endMs, "E", countersFor(random.int(1_800, 4_200), random.int(3_000, 6_000))));
@@ -161,16 +205,32 @@ function bruteForceTuples(attack: ResolvedAttack, { nic, window }: AttackMinuteC
 }
 
 /** A few long HTTPS uploads to one destination: B in the first minute, C every minute, E in the last. */
-function egressTuples(attack: ResolvedAttack, { nic, seed, window }: AttackMinuteContext, step: number, random: SeededRandom): SyntheticTuple[] {
+function egressTuples(
+  attack: ResolvedAttack,
+  { nic, seed, window }: AttackMinuteContext,
+  step: number,
+  random: SeededRandom,
+): SyntheticTuple[] {
   const { connections, bytesSentPerMinute } = ATTACK_DEFAULTS.egress;
   const ports = SeededRandom.derive(seed, "egress-ports", attack.key);
   const tuples: SyntheticTuple[] = [];
   for (let c = 0; c < connections; c++) {
-    const flow: FlowKey = { srcIp: nic.privateIp, dstIp: attack.peerIp, srcPort: ports.int(49_152, 65_535), dstPort: 443, protocol: "tcp", direction: "O", allowed: true, rule: "DefaultRule_AllowInternetOutBound" };
+    const flow: FlowKey = {
+      srcIp: nic.privateIp,
+      dstIp: attack.peerIp,
+      srcPort: ports.int(49_152, 65_535),
+      dstPort: 443,
+      protocol: "tcp",
+      direction: "O",
+      allowed: true,
+      rule: "DefaultRule_AllowInternetOutBound",
+    };
     if (step === 0) tuples.push(tupleOf(flow, window.startMs + random.int(0, 999), "B", null));
     const bytesSent = Math.floor(bytesSentPerMinute / connections);
     const state = step === attack.durationInMinutes - 1 ? "E" : "C";
-    tuples.push(tupleOf(flow, window.endMs - 1 - random.int(0, 999), state, countersFor(bytesSent, Math.floor(bytesSent / 100))));
+    tuples.push(
+      tupleOf(flow, window.endMs - 1 - random.int(0, 999), state, countersFor(bytesSent, Math.floor(bytesSent / 100))),
+    );
   }
   return tuples;
 }

@@ -1,6 +1,7 @@
 /**
  * Benign traffic of one NIC in one minute: outbound HTTPS to a few public services, DNS and NTP
- * over UDP, inbound from the VNet (and Azure platform probes on VNet flow logs), one long-lived session reporting C rows every 5 minutes, and
+ * over UDP, inbound from the VNet (and Azure platform probes on VNet flow logs), one long-lived session reporting C
+ * rows every 5 minutes, and
  * internet background noise denied by DefaultRule_DenyAllInBound. Kept far below the attack
  * thresholds: no allowed inbound RDP/SSH, scanners touch a port or two each, and the bytes sent
  * per minute stay under a fixed budget however many tuples are asked for.
@@ -37,21 +38,39 @@ export const DEFAULT_TUPLES_PER_MINUTE_RANGE = { min: 16, max: 40 } as const;
 
 /** Public endpoints of the kind VMs talk to (Azure, Microsoft, CDNs), seen in real flow logs. */
 const SERVICE_IPS = [
-  "20.42.73.216", "20.10.127.193", "52.182.143.213", "40.79.154.80", "13.69.239.78",
-  "20.242.181.1", "40.83.240.146", "172.202.64.10", "13.107.42.16", "23.222.201.247",
+  "20.42.73.216",
+  "20.10.127.193",
+  "52.182.143.213",
+  "40.79.154.80",
+  "13.69.239.78",
+  "20.242.181.1",
+  "40.83.240.146",
+  "172.202.64.10",
+  "13.107.42.16",
+  "23.222.201.247",
 ];
 /** Public resolvers (Azure DNS at 168.63.129.16 is platform traffic that flow logs leave out). */
 const DNS_RESOLVER_IPS = ["1.1.1.1", "8.8.8.8"];
 const NTP_SERVER_IP = "40.119.6.228";
 /** /24s of internet-wide scanners that show up in every public flow log. */
-const SCANNER_PREFIXES = ["35.203.210", "35.203.211", "162.216.149", "162.216.150", "147.185.132", "147.185.133", "198.235.24", "205.210.31"];
+const SCANNER_PREFIXES = [
+  "35.203.210",
+  "35.203.211",
+  "162.216.149",
+  "162.216.150",
+  "147.185.132",
+  "147.185.133",
+  "198.235.24",
+  "205.210.31",
+];
 const VNET_SERVICE_PORTS = [443, 8080, 1433, 5432, 6379];
 /** Azure platform sources that VNet flow logs show under `PlatformRule` (source port 23456). */
 const PLATFORM_SOURCE_IPS = ["40.87.168.8", "52.136.4.16", "40.87.170.21", "52.136.5.88"];
 
 export function benignTuplesForMinute(context: BenignMinuteContext): SyntheticTuple[] {
   const { nic, seed, random, window } = context;
-  const target = context.tupleCount ?? random.int(DEFAULT_TUPLES_PER_MINUTE_RANGE.min, DEFAULT_TUPLES_PER_MINUTE_RANGE.max);
+  const target =
+    context.tupleCount ?? random.int(DEFAULT_TUPLES_PER_MINUTE_RANGE.min, DEFAULT_TUPLES_PER_MINUTE_RANGE.max);
   const services = servicesOf(seed, nic);
   const tuples: SyntheticTuple[] = [];
   const session = context.withSession ? sessionTuple(context, services[0] as string) : null;
@@ -75,20 +94,92 @@ export function benignTuplesForMinute(context: BenignMinuteContext): SyntheticTu
   while (tuples.length < target) {
     const kind = random.next();
     if (kind < 0.45) {
-      addFlow({ srcIp: nic.privateIp, dstIp: random.pick(services), srcPort: ephemeralPort(), dstPort: 443, protocol: "tcp", direction: "O", allowed: true, rule: "DefaultRule_AllowInternetOutBound" }, random.int(300, 30_000), random.int(500, 200_000));
+      addFlow(
+        {
+          srcIp: nic.privateIp,
+          dstIp: random.pick(services),
+          srcPort: ephemeralPort(),
+          dstPort: 443,
+          protocol: "tcp",
+          direction: "O",
+          allowed: true,
+          rule: "DefaultRule_AllowInternetOutBound",
+        },
+        random.int(300, 30_000),
+        random.int(500, 200_000),
+      );
     } else if (kind < 0.6) {
-      addFlow({ srcIp: nic.privateIp, dstIp: random.pick(DNS_RESOLVER_IPS), srcPort: ephemeralPort(), dstPort: 53, protocol: "udp", direction: "O", allowed: true, rule: "DefaultRule_AllowInternetOutBound" }, random.int(60, 120), random.int(80, 400));
+      addFlow(
+        {
+          srcIp: nic.privateIp,
+          dstIp: random.pick(DNS_RESOLVER_IPS),
+          srcPort: ephemeralPort(),
+          dstPort: 53,
+          protocol: "udp",
+          direction: "O",
+          allowed: true,
+          rule: "DefaultRule_AllowInternetOutBound",
+        },
+        random.int(60, 120),
+        random.int(80, 400),
+      );
     } else if (kind < 0.65) {
-      addFlow({ srcIp: nic.privateIp, dstIp: NTP_SERVER_IP, srcPort: 123, dstPort: 123, protocol: "udp", direction: "O", allowed: true, rule: "DefaultRule_AllowInternetOutBound" }, 90, 90);
+      addFlow(
+        {
+          srcIp: nic.privateIp,
+          dstIp: NTP_SERVER_IP,
+          srcPort: 123,
+          dstPort: 123,
+          protocol: "udp",
+          direction: "O",
+          allowed: true,
+          rule: "DefaultRule_AllowInternetOutBound",
+        },
+        90,
+        90,
+      );
     } else if (kind < 0.8) {
       const peer = `${nic.vnetPrefix}.0.${random.int(4, 254)}`;
-      addFlow({ srcIp: peer, dstIp: nic.privateIp, srcPort: ephemeralPort(), dstPort: random.pick(VNET_SERVICE_PORTS), protocol: "tcp", direction: "I", allowed: true, rule: "DefaultRule_AllowVnetInBound" }, random.int(200, 5_000), random.int(500, 50_000));
+      addFlow(
+        {
+          srcIp: peer,
+          dstIp: nic.privateIp,
+          srcPort: ephemeralPort(),
+          dstPort: random.pick(VNET_SERVICE_PORTS),
+          protocol: "tcp",
+          direction: "I",
+          allowed: true,
+          rule: "DefaultRule_AllowVnetInBound",
+        },
+        random.int(200, 5_000),
+        random.int(500, 50_000),
+      );
     } else if (kind < 0.82 && nic.kind === "vnet") {
-      const flow: FlowKey = { srcIp: random.pick(PLATFORM_SOURCE_IPS), dstIp: nic.privateIp, srcPort: 23456, dstPort: random.int(20_000, 60_000), protocol: "tcp", direction: "I", allowed: true, rule: PLATFORM_RULE };
+      const flow: FlowKey = {
+        srcIp: random.pick(PLATFORM_SOURCE_IPS),
+        dstIp: nic.privateIp,
+        srcPort: 23456,
+        dstPort: random.int(20_000, 60_000),
+        protocol: "tcp",
+        direction: "I",
+        allowed: true,
+        rule: PLATFORM_RULE,
+      };
       addFlow(flow, 128, 0);
     } else {
-      const scanner = random.chance(0.6) ? `${random.pick(SCANNER_PREFIXES)}.${random.int(1, 254)}` : randomPublicIp(random);
-      const flow: FlowKey = { srcIp: scanner, dstIp: nic.privateIp, srcPort: random.int(1_024, 65_535), dstPort: random.int(1, 65_535), protocol: random.chance(0.9) ? "tcp" : "udp", direction: "I", allowed: false, rule: "DefaultRule_DenyAllInBound" };
+      const scanner = random.chance(0.6)
+        ? `${random.pick(SCANNER_PREFIXES)}.${random.int(1, 254)}`
+        : randomPublicIp(random);
+      const flow: FlowKey = {
+        srcIp: scanner,
+        dstIp: nic.privateIp,
+        srcPort: random.int(1_024, 65_535),
+        dstPort: random.int(1, 65_535),
+        protocol: random.chance(0.9) ? "tcp" : "udp",
+        direction: "I",
+        allowed: false,
+        rule: "DefaultRule_DenyAllInBound",
+      };
       tuples.push(tupleOf(flow, time(), "B", null));
     }
   }
@@ -103,7 +194,10 @@ function servicesOf(seed: number, nic: TopologyNic): string[] {
 }
 
 /** A long HTTPS session per NIC and hour: B in minute 0, C every 5 minutes, E in minute 59. */
-function sessionTuple({ nic, seed, window, minute, hourStartMs }: BenignMinuteContext, serviceIp: string): SyntheticTuple | null {
+function sessionTuple(
+  { nic, seed, window, minute, hourStartMs }: BenignMinuteContext,
+  serviceIp: string,
+): SyntheticTuple | null {
   const state = minute === 59 ? "E" : minute % 5 === 4 ? "C" : minute === 0 ? "B" : null;
   if (!state) return null;
   const random = SeededRandom.derive(seed, "session", nic.index, hourStartMs, minute);
@@ -126,7 +220,14 @@ function randomPublicIp(random: SeededRandom): string {
   for (;;) {
     const a = random.int(1, 223);
     const b = random.int(0, 255);
-    const isReserved = a === 10 || a === 127 || a === 0 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
+    const isReserved =
+      a === 10 ||
+      a === 127 ||
+      a === 0 ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168) ||
+      (a === 169 && b === 254) ||
+      (a === 100 && b >= 64 && b <= 127);
     if (!isReserved) return `${a}.${b}.${random.int(0, 255)}.${random.int(1, 254)}`;
   }
 }

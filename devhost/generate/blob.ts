@@ -9,7 +9,6 @@ import type { FlowLogRecord } from "./records";
 import { hoursFrom, parseHourIso } from "./time";
 import type { Topology, TopologyNic } from "./topology";
 
-
 export interface GeneratedBlobPath {
   container: string;
   /** Container-relative. */
@@ -23,10 +22,22 @@ export interface BlobPathForOptions {
 
 export function blobPathFor(nic: TopologyNic, hourIso: string, options: BlobPathForOptions = {}): GeneratedBlobPath {
   const hour = new Date(parseHourIso(hourIso));
-  const time = { year: hour.getUTCFullYear(), month: hour.getUTCMonth() + 1, day: hour.getUTCDate(), hourOfDay: hour.getUTCHours() };
+  const time = {
+    year: hour.getUTCFullYear(),
+    month: hour.getUTCMonth() + 1,
+    day: hour.getUTCDate(),
+    hourOfDay: hour.getUTCHours(),
+  };
   const path =
     nic.kind === "nsg"
-      ? buildBlobPath({ kind: "nsg", subscriptionId: nic.subscriptionId, resourceGroup: nic.resourceGroup, nsgName: nic.nsgName, mac: nic.macAddress, ...time })
+      ? buildBlobPath({
+          kind: "nsg",
+          subscriptionId: nic.subscriptionId,
+          resourceGroup: nic.resourceGroup,
+          nsgName: nic.nsgName,
+          mac: nic.macAddress,
+          ...time,
+        })
       : buildBlobPath(
           {
             kind: "vnet",
@@ -60,7 +71,12 @@ export interface PlannedBlob extends GeneratedBlobPath {
 }
 
 /** Every blob of `hours` hours from `startHourIso`, hour by hour, NIC by NIC. */
-export function* planBlobs(topology: Topology, startHourIso: string, hours: number, options: BlobPathForOptions = {}): Generator<PlannedBlob> {
+export function* planBlobs(
+  topology: Topology,
+  startHourIso: string,
+  hours: number,
+  options: BlobPathForOptions = {},
+): Generator<PlannedBlob> {
   for (const hourIso of hoursFrom(startHourIso, hours)) {
     for (const nic of topology.nics) yield { nic, hourIso, ...blobPathFor(nic, hourIso, options) };
   }

@@ -82,7 +82,13 @@ export function* generateRecords(options: GenerateRecordsOptions): Generator<Flo
   const seed = options.seed ?? options.topology.seed;
   const hourStartMs = parseHourIso(options.hourIso);
   const minutes = options.minutes ?? { first: 0, last: 59 };
-  if (!Number.isInteger(minutes.first) || !Number.isInteger(minutes.last) || minutes.first < 0 || minutes.last > 59 || minutes.first > minutes.last) {
+  if (
+    !Number.isInteger(minutes.first) ||
+    !Number.isInteger(minutes.last) ||
+    minutes.first < 0 ||
+    minutes.last > 59 ||
+    minutes.first > minutes.last
+  ) {
     throw new RangeError(`minutes must be integers with 0 <= first <= last <= 59, got ${JSON.stringify(minutes)}`);
   }
   const maxTuplesPerRecord = options.maxTuplesPerRecord ?? DEFAULT_MAX_TUPLES_PER_RECORD;
@@ -102,13 +108,18 @@ export function* generateRecords(options: GenerateRecordsOptions): Generator<Flo
     const random = SeededRandom.derive(seed, "minute", nic.index, minuteStartMs);
     const recordTimeMs = minuteStartMs + recordOffsetInMs + random.int(0, 150);
     const window = { startMs: recordTimeMs - MINUTE_IN_MS, endMs: recordTimeMs };
-    const attackTuples = attacks.flatMap((attack) => attackTuplesForMinute(attack, { nic, seed, window, minuteStartMs }));
+    const attackTuples = attacks.flatMap((attack) =>
+      attackTuplesForMinute(attack, { nic, seed, window, minuteStartMs }),
+    );
     const time = formatRecordTime(recordTimeMs, hashKey(seed, "fraction", nic.index, minuteStartMs) % 10_000);
     const slices = Math.max(1, Math.ceil((tuplesPerMinute ?? 0) / MAX_TUPLES_PER_SLICE));
     /** The minute's tuples, sorted, one time slice at a time: memory stays bounded however busy the minute. */
     const sortedSlices = function* (): Generator<SyntheticTuple[]> {
       for (let k = 0; k < slices; k++) {
-        const slice = { startMs: window.startMs + Math.floor((k * MINUTE_IN_MS) / slices), endMs: window.startMs + Math.floor(((k + 1) * MINUTE_IN_MS) / slices) };
+        const slice = {
+          startMs: window.startMs + Math.floor((k * MINUTE_IN_MS) / slices),
+          endMs: window.startMs + Math.floor(((k + 1) * MINUTE_IN_MS) / slices),
+        };
         const tuples = benignTuplesForMinute({
           nic,
           seed,
@@ -116,11 +127,15 @@ export function* generateRecords(options: GenerateRecordsOptions): Generator<Flo
           window: slice,
           minute,
           hourStartMs,
-          tupleCount: tuplesPerMinute === undefined ? undefined : Math.floor((tuplesPerMinute * (k + 1)) / slices) - Math.floor((tuplesPerMinute * k) / slices),
+          tupleCount:
+            tuplesPerMinute === undefined
+              ? undefined
+              : Math.floor((tuplesPerMinute * (k + 1)) / slices) - Math.floor((tuplesPerMinute * k) / slices),
           withSession: k === slices - 1,
           bytesSentBudget: Math.floor(BENIGN_BYTES_SENT_PER_MINUTE_BUDGET / slices),
         });
-        for (const tuple of attackTuples) if (tuple.timeInMs >= slice.startMs && tuple.timeInMs < slice.endMs) tuples.push(tuple);
+        for (const tuple of attackTuples)
+          if (tuple.timeInMs >= slice.startMs && tuple.timeInMs < slice.endMs) tuples.push(tuple);
         yield sortByTime(tuples, slice);
       }
     };
@@ -166,11 +181,13 @@ const MAX_TUPLES_PER_SORT = 2 ** 21;
  * comparator sort of hundreds of thousands of objects a minute was the generator's hot spot.
  */
 function sortByTime(tuples: readonly SyntheticTuple[], window: TimeWindow): SyntheticTuple[] {
-  if (tuples.length > MAX_TUPLES_PER_SORT) throw new RangeError(`at most ${MAX_TUPLES_PER_SORT} tuples a minute, got ${tuples.length}`);
+  if (tuples.length > MAX_TUPLES_PER_SORT)
+    throw new RangeError(`at most ${MAX_TUPLES_PER_SORT} tuples a minute, got ${tuples.length}`);
   const keys = new Float64Array(tuples.length);
   for (let i = 0; i < tuples.length; i++) {
     const offsetInMs = (tuples[i] as SyntheticTuple).timeInMs - window.startMs;
-    if (offsetInMs < 0 || offsetInMs >= window.endMs - window.startMs) throw new RangeError(`tuple time outside its record's minute: ${offsetInMs} ms`);
+    if (offsetInMs < 0 || offsetInMs >= window.endMs - window.startMs)
+      throw new RangeError(`tuple time outside its record's minute: ${offsetInMs} ms`);
     keys[i] = offsetInMs * MAX_TUPLES_PER_SORT + i;
   }
   keys.sort();
@@ -193,7 +210,10 @@ function formatRecordTime(timeInMs: number, extraDigits: number): string {
   return new Date(timeInMs).toISOString().replace("Z", `${String(extraDigits).padStart(4, "0")}Z`);
 }
 
-function groupByRule(tuples: readonly SyntheticTuple[], format: (tuple: SyntheticTuple) => string): Array<[string, string[]]> {
+function groupByRule(
+  tuples: readonly SyntheticTuple[],
+  format: (tuple: SyntheticTuple) => string,
+): Array<[string, string[]]> {
   const groups = new Map<string, string[]>();
   for (const tuple of tuples) {
     const group = groups.get(tuple.rule);
@@ -213,7 +233,10 @@ function nsgRecord(nic: TopologyNic, time: string, tuples: readonly SyntheticTup
     operationName: "NetworkSecurityGroupFlowEvents",
     properties: {
       Version: 2,
-      flows: groupByRule(tuples, formatNsgTuple).map(([rule, flowTuples]) => ({ rule, flows: [{ mac: nic.macAddress, flowTuples }] })),
+      flows: groupByRule(tuples, formatNsgTuple).map(([rule, flowTuples]) => ({
+        rule,
+        flows: [{ mac: nic.macAddress, flowTuples }],
+      })),
     },
   };
 }
@@ -230,14 +253,19 @@ function vnetRecord(nic: TopologyNic, time: string, tuples: readonly SyntheticTu
     operationName: "FlowLogFlowEvent",
     flowRecords: {
       // Real VNet records repeat the aclID with one flow group per rule.
-      flows: groupByRule(tuples, formatVnetTuple).map(([rule, flowTuples]) => ({ aclID: rule === PLATFORM_RULE ? PLATFORM_ACL_ID : nic.aclId, flowGroups: [{ rule, flowTuples }] })),
+      flows: groupByRule(tuples, formatVnetTuple).map(([rule, flowTuples]) => ({
+        aclID: rule === PLATFORM_RULE ? PLATFORM_ACL_ID : nic.aclId,
+        flowGroups: [{ rule, flowTuples }],
+      })),
     },
   };
 }
 
 /** NSG v2: epoch seconds, T|U, decision, state, and empty counters for B and denies. */
 function formatNsgTuple(t: SyntheticTuple): string {
-  const counters = t.counters ? `${t.counters.packetsSent},${t.counters.bytesSent},${t.counters.packetsReceived},${t.counters.bytesReceived}` : ",,,";
+  const counters = t.counters
+    ? `${t.counters.packetsSent},${t.counters.bytesSent},${t.counters.packetsReceived},${t.counters.bytesReceived}`
+    : ",,,";
   return `${Math.floor(t.timeInMs / 1000)},${t.srcIp},${t.dstIp},${t.srcPort},${t.dstPort},${t.protocol === "tcp" ? "T" : "U"},${t.direction},${t.allowed ? "A" : "D"},${t.state},${counters}`;
 }
 

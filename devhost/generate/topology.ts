@@ -80,7 +80,10 @@ export function buildTopology(options: BuildTopologyOptions): Topology {
   }
   const subscriptionCount = options.subscriptions ?? (nics <= 4 ? 1 : 2);
   const groupCount = options.resourceGroupsPerSubscription ?? 2;
-  for (const [name, value] of [["subscriptions", subscriptionCount], ["resourceGroupsPerSubscription", groupCount]] as const) {
+  for (const [name, value] of [
+    ["subscriptions", subscriptionCount],
+    ["resourceGroupsPerSubscription", groupCount],
+  ] as const) {
     if (!Number.isInteger(value) || value < 1 || value > 100) {
       throw new RangeError(`buildTopology: ${name} must be an integer in [1, 100], got ${value}`);
     }
@@ -99,7 +102,11 @@ export function buildTopology(options: BuildTopologyOptions): Topology {
         flowLogName: `fl-vnet-${suffix}`,
       });
     }
-    subscriptions.push({ subscriptionId: random.guid().toLowerCase(), region: REGIONS[s % REGIONS.length] as string, resourceGroups });
+    subscriptions.push({
+      subscriptionId: random.guid().toLowerCase(),
+      region: REGIONS[s % REGIONS.length] as string,
+      resourceGroups,
+    });
   }
   const systemIds = subscriptions.map((sub) => sub.resourceGroups.map(() => random.guid().toLowerCase()));
   const flowLogGuids = subscriptions.map((sub) => sub.resourceGroups.map(() => random.guid().toLowerCase()));

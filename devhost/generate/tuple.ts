@@ -50,7 +50,12 @@ export type FlowKey = Omit<SyntheticTuple, "timeInMs" | "state" | "counters">;
  * Builds a tuple with one fixed property order: every tuple then shares one object shape, which
  * keeps sorting and formatting hundreds of thousands of them per minute fast.
  */
-export function tupleOf(flow: FlowKey, timeInMs: number, state: SyntheticTuple["state"], counters: TupleCounters | null): SyntheticTuple {
+export function tupleOf(
+  flow: FlowKey,
+  timeInMs: number,
+  state: SyntheticTuple["state"],
+  counters: TupleCounters | null,
+): SyntheticTuple {
   return {
     timeInMs,
     srcIp: flow.srcIp,

@@ -28,7 +28,9 @@ export interface ManagementUrlBuilder {
   (instanceId: string): Record<string, string>;
 }
 
-const historyEventNames = Object.fromEntries(Object.entries(HistoryEventType).map(([name, value]) => [value, name])) as Record<number, string>;
+const historyEventNames = Object.fromEntries(
+  Object.entries(HistoryEventType).map(([name, value]) => [value, name]),
+) as Record<number, string>;
 
 function parseJsonOrNull(text: string | undefined): unknown {
   if (text === undefined || text === "") return null;
@@ -46,7 +48,13 @@ function describeHistory(record: InstanceRecord, withOutput: boolean): Record<st
   for (const event of record.history) {
     if (event.EventId >= 0) scheduled.set(event.EventId, event);
     const type = historyEventNames[event.EventType] ?? String(event.EventType);
-    if (type === "OrchestratorStarted" || type === "OrchestratorCompleted" || type === "TaskScheduled" || type === "SubOrchestrationInstanceCreated") continue;
+    if (
+      type === "OrchestratorStarted" ||
+      type === "OrchestratorCompleted" ||
+      type === "TaskScheduled" ||
+      type === "SubOrchestrationInstanceCreated"
+    )
+      continue;
     const entry: Record<string, unknown> = { EventType: type, Timestamp: event.Timestamp };
     const origin = scheduled.get(event.TaskScheduledId ?? event.TimerId ?? -1);
     const functionName = event.Name ?? origin?.Name;
@@ -59,12 +67,20 @@ function describeHistory(record: InstanceRecord, withOutput: boolean): Record<st
     described.push(entry);
   }
   if (isTerminal(record.status)) {
-    described.push({ EventType: "ExecutionCompleted", OrchestrationStatus: record.status, Result: withOutput ? record.output : undefined, Timestamp: record.lastUpdatedTime });
+    described.push({
+      EventType: "ExecutionCompleted",
+      OrchestrationStatus: record.status,
+      Result: withOutput ? record.output : undefined,
+      Timestamp: record.lastUpdatedTime,
+    });
   }
   return described;
 }
 
-export function instanceStatus(record: InstanceRecord, options: { showHistory?: boolean; showHistoryOutput?: boolean; showInput?: boolean } = {}): Record<string, unknown> {
+export function instanceStatus(
+  record: InstanceRecord,
+  options: { showHistory?: boolean; showHistoryOutput?: boolean; showInput?: boolean } = {},
+): Record<string, unknown> {
   const status: Record<string, unknown> = {
     name: record.name,
     instanceId: record.instanceId,
@@ -101,7 +117,11 @@ function filterInstances(engine: DurableEngine, query: URLSearchParams): Instanc
 }
 
 /** Answers one durable API request. */
-export async function handleDurableApi(engine: DurableEngine, request: ApiRequest, managementUrls: ManagementUrlBuilder): Promise<ApiResponse> {
+export async function handleDurableApi(
+  engine: DurableEngine,
+  request: ApiRequest,
+  managementUrls: ManagementUrlBuilder,
+): Promise<ApiResponse> {
   const { method, segments, query, body } = request;
   const [collection, first, second, action] = segments;
   const flag = (name: string): boolean => query.get(name) === "true";
@@ -111,7 +131,12 @@ export async function handleDurableApi(engine: DurableEngine, request: ApiReques
     if (!outcome.started) {
       return outcome.reason === "alreadyRunning"
         ? { status: 409, body: { message: `An instance with ID '${second}' already exists and is running.` } }
-        : { status: 400, body: { message: `The function '${first}' doesn't exist, is disabled, or is not an orchestrator function.` } };
+        : {
+            status: 400,
+            body: {
+              message: `The function '${first}' doesn't exist, is disabled, or is not an orchestrator function.`,
+            },
+          };
     }
     const urls = managementUrls(outcome.instanceId);
     return { status: 202, body: urls, headers: { Location: urls.statusQueryGetUri } };
@@ -119,7 +144,13 @@ export async function handleDurableApi(engine: DurableEngine, request: ApiReques
 
   if (collection === "instances") {
     if (!first) {
-      if (method === "GET") return { status: 200, body: filterInstances(engine, query).map((r) => instanceStatus(r, { showInput: !query.has("showInput") || flag("showInput") })) };
+      if (method === "GET")
+        return {
+          status: 200,
+          body: filterInstances(engine, query).map((r) =>
+            instanceStatus(r, { showInput: !query.has("showInput") || flag("showInput") }),
+          ),
+        };
       if (method === "DELETE") {
         let deleted = 0;
         for (const record of filterInstances(engine, query)) deleted += await engine.purge(record.instanceId);
@@ -130,7 +161,11 @@ export async function handleDurableApi(engine: DurableEngine, request: ApiReques
     if (!second) {
       if (method === "GET") {
         if (!record) return { status: 404, body: { message: `No instance with ID '${first}' found.` } };
-        const status = instanceStatus(record, { showHistory: flag("showHistory"), showHistoryOutput: flag("showHistoryOutput"), showInput: !query.has("showInput") || flag("showInput") });
+        const status = instanceStatus(record, {
+          showHistory: flag("showHistory"),
+          showHistoryOutput: flag("showHistoryOutput"),
+          showInput: !query.has("showInput") || flag("showInput"),
+        });
         return { status: statusCodeByRuntimeStatus[record.status], body: status };
       }
       if (method === "DELETE") {

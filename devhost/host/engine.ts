@@ -44,7 +44,10 @@ const ActionType = {
   LockEntities: 13,
   ReleaseEntities: 14,
 } as const;
-const actionTypeNames = Object.fromEntries(Object.entries(ActionType).map(([k, v]) => [v, k])) as Record<number, string>;
+const actionTypeNames = Object.fromEntries(Object.entries(ActionType).map(([k, v]) => [v, k])) as Record<
+  number,
+  string
+>;
 
 /** The fields of durable-functions action objects the engine reads. */
 interface LibraryAction {
@@ -191,7 +194,9 @@ export type InvocationContextFactory = (registration: FunctionRegistration) => I
 export interface EngineFaultHooks {
   /** Called before an activity runs; throwing makes that attempt fail. */
   beforeActivity(name: string): void;
-  /** Called after an activity ran; a callback means "crash now" (run it once stopped): the completion is never recorded. */
+  /**
+   * Called after an activity ran; a callback means "crash now" (run it once stopped): the completion is never recorded.
+   */
   crashAfterActivityRan(name: string): (() => void) | undefined;
 }
 
@@ -207,7 +212,8 @@ export interface EngineOptions {
 }
 
 /** Why starting an instance was refused. */
-export type StartOutcome = { started: true; instanceId: string } | { started: false; reason: "unknownOrchestration" | "alreadyRunning" };
+export type StartOutcome =
+  { started: true; instanceId: string } | { started: false; reason: "unknownOrchestration" | "alreadyRunning" };
 export type InstanceOperationOutcome = "accepted" | "notFound" | "notRunning";
 
 export class DurableEngine {
@@ -232,7 +238,8 @@ export class DurableEngine {
     for (const registration of options.registrations) {
       if (registration.triggerType === "orchestrationTrigger") this.orchestrations.set(registration.name, registration);
       if (registration.triggerType === "activityTrigger") this.activities.set(registration.name, registration);
-      if (registration.triggerType === "entityTrigger") this.entityFunctions.set(registration.name.toLowerCase(), registration);
+      if (registration.triggerType === "entityTrigger")
+        this.entityFunctions.set(registration.name.toLowerCase(), registration);
     }
   }
 
@@ -270,7 +277,9 @@ export class DurableEngine {
 
   // ---- bookkeeping -------------------------------------------------------------------------
 
-  /** Counts a unit of work (also the host's background trigger invocations) so `whenIdle` knows when nothing can run. */
+  /**
+   * Counts a unit of work (also the host's background trigger invocations) so `whenIdle` knows when nothing can run.
+   */
   track(work: () => Promise<void>): Promise<void> {
     this.busy++;
     return work()
@@ -317,7 +326,10 @@ export class DurableEngine {
   }
 
   /** Resolves with the record once `predicate` holds for the instance. */
-  whenInstance(instanceId: string, predicate: (record: InstanceRecord | undefined) => boolean): { promise: Promise<InstanceRecord | undefined>; cancel: () => void } {
+  whenInstance(
+    instanceId: string,
+    predicate: (record: InstanceRecord | undefined) => boolean,
+  ): { promise: Promise<InstanceRecord | undefined>; cancel: () => void } {
     let listener: () => void = () => undefined;
     const promise = new Promise<InstanceRecord | undefined>((resolve) => {
       listener = () => {
@@ -367,7 +379,12 @@ export class DurableEngine {
   // ---- client operations -------------------------------------------------------------------
 
   /** Starts an orchestration; a running id is refused, a finished id starts afresh. */
-  async startOrchestration(name: string, instanceId: string | undefined, input: string | undefined, parent?: InstanceRecord["parent"]): Promise<StartOutcome> {
+  async startOrchestration(
+    name: string,
+    instanceId: string | undefined,
+    input: string | undefined,
+    parent?: InstanceRecord["parent"],
+  ): Promise<StartOutcome> {
     this.assertRunning();
     if (!this.orchestrations.has(name)) return { started: false, reason: "unknownOrchestration" };
     const id = instanceId ?? randomUUID().replace(/-/g, "");
@@ -449,7 +466,10 @@ export class DurableEngine {
     ];
     if (!registration) {
       record.history = episodeHistory;
-      await this.fail(record, { ErrorType: "Error", ErrorMessage: `no orchestration function named "${record.name}" is registered` });
+      await this.fail(record, {
+        ErrorType: "Error",
+        ErrorMessage: `no orchestration function named "${record.name}" is registered`,
+      });
       return;
     }
     record.status = "Running";
@@ -506,7 +526,12 @@ export class DurableEngine {
   }
 
   /** Non-determinism: the replay must schedule the same work, in the same order, as its history. */
-  private findDivergence(recorded: readonly ActionSignature[], actions: readonly LibraryAction[], state: LibraryOrchestratorState, thrown: unknown): string | undefined {
+  private findDivergence(
+    recorded: readonly ActionSignature[],
+    actions: readonly LibraryAction[],
+    state: LibraryOrchestratorState,
+    thrown: unknown,
+  ): string | undefined {
     for (let i = 0; i < Math.min(recorded.length, actions.length); i++) {
       const replayed = signatureOf(actions[i]);
       if (replayed.kind !== recorded[i].kind || replayed.name !== recorded[i].name) {
@@ -540,7 +565,11 @@ export class DurableEngine {
    * The orchestrator's real error. durable-functions 3.5.0 throws an OrchestrationFailureError
    * built from a boolean (its message is "false..."), so the error is read from the executor.
    */
-  private failureOf(state: LibraryOrchestratorState, thrown: unknown, context: InvocationContext): FailureDetailsPayload {
+  private failureOf(
+    state: LibraryOrchestratorState,
+    thrown: unknown,
+    context: InvocationContext,
+  ): FailureDetailsPayload {
     if (state.failureDetails) return state.failureDetails;
     const exception = executorOf(context)?.exception;
     if (exception !== undefined) return toFailureDetails(exception);
@@ -549,14 +578,26 @@ export class DurableEngine {
   }
 
   /** Records the scheduling events of new work in the history; returns the dispatches to run after saving. */
-  private scheduleNewWork(record: InstanceRecord, newActions: readonly LibraryAction[], context: InvocationContext, now: Date): (() => Promise<void>)[] {
+  private scheduleNewWork(
+    record: InstanceRecord,
+    newActions: readonly LibraryAction[],
+    context: InvocationContext,
+    now: Date,
+  ): (() => Promise<void>)[] {
     const dispatches: (() => Promise<void>)[] = [];
     const instanceId = record.instanceId;
     for (const action of newActions) {
       if (action.actionType === ActionType.SignalEntity) {
         const target = action.instanceId ?? "";
-        const request: EntityRequest = { id: randomUUID(), operation: action.operation ?? "", signal: true, input: inputJson(action.input) };
-        record.history.push(historyEvents.eventSent(now, -1, target, "op", JSON.stringify({ ...request, parent: instanceId })));
+        const request: EntityRequest = {
+          id: randomUUID(),
+          operation: action.operation ?? "",
+          signal: true,
+          input: inputJson(action.input),
+        };
+        record.history.push(
+          historyEvents.eventSent(now, -1, target, "op", JSON.stringify({ ...request, parent: instanceId })),
+        );
         dispatches.push(() => this.enqueueEntity(target, request));
       }
     }
@@ -572,14 +613,23 @@ export class DurableEngine {
     }
     // A cancelled timer (Task.any loser) is disarmed, so an idle virtual clock does not jump to it.
     for (const [key, task] of Object.entries(executor?.openTasks ?? {})) {
-      if (task.actionObj !== "noOp" && task.actionObj.actionType === ActionType.CreateTimer && task.actionObj.isCanceled) {
+      if (
+        task.actionObj !== "noOp" &&
+        task.actionObj.actionType === ActionType.CreateTimer &&
+        task.actionObj.isCanceled
+      ) {
         this.disarmTimer(instanceId, Number(key));
       }
     }
     return dispatches;
   }
 
-  private scheduleTask(record: InstanceRecord, id: number, task: LibraryTask, now: Date): (() => Promise<void>) | undefined {
+  private scheduleTask(
+    record: InstanceRecord,
+    id: number,
+    task: LibraryTask,
+    now: Date,
+  ): (() => Promise<void>) | undefined {
     const { instanceId, executionId } = record;
     let action: LibraryAction;
     if (task.actionObj === "noOp") {
@@ -627,24 +677,39 @@ export class DurableEngine {
           input: inputJson(action.input),
           replyTo: instanceId,
         };
-        record.history.push(historyEvents.eventSent(now, id, target, "op", JSON.stringify({ ...request, parent: instanceId })));
+        record.history.push(
+          historyEvents.eventSent(now, id, target, "op", JSON.stringify({ ...request, parent: instanceId })),
+        );
         return () => this.enqueueEntity(target, request);
       }
       default: {
         const kind = actionTypeNames[action.actionType] ?? String(action.actionType);
         const failure = { ErrorType: "NotSupportedError", ErrorMessage: `the local host does not support ${kind}` };
         record.history.push(historyEvents.taskScheduled(now, id, kind, undefined));
-        return async () => this.deliver(instanceId, historyEvents.taskFailed(this.options.clock.now(), id, failure), executionId);
+        return async () =>
+          this.deliver(instanceId, historyEvents.taskFailed(this.options.clock.now(), id, failure), executionId);
       }
     }
   }
 
-  private async startChild(parent: InstanceRecord, taskId: number, name: string, childId: string, input: string | undefined): Promise<void> {
+  private async startChild(
+    parent: InstanceRecord,
+    taskId: number,
+    name: string,
+    childId: string,
+    input: string | undefined,
+  ): Promise<void> {
     const parentRef = { instanceId: parent.instanceId, executionId: parent.executionId, taskId };
     const outcome = await this.startOrchestration(name, childId, input, parentRef);
     if (!outcome.started) {
-      const reason = outcome.reason === "alreadyRunning" ? `an instance with id "${childId}" is already running` : `no orchestration function named "${name}" is registered`;
-      const failure = historyEvents.subOrchestrationFailed(this.options.clock.now(), taskId, { ErrorType: "Error", ErrorMessage: reason });
+      const reason =
+        outcome.reason === "alreadyRunning"
+          ? `an instance with id "${childId}" is already running`
+          : `no orchestration function named "${name}" is registered`;
+      const failure = historyEvents.subOrchestrationFailed(this.options.clock.now(), taskId, {
+        ErrorType: "Error",
+        ErrorMessage: reason,
+      });
       await this.deliver(parent.instanceId, failure, parent.executionId);
     }
   }
@@ -663,12 +728,28 @@ export class DurableEngine {
   }
 
   private async fail(record: InstanceRecord, failure: FailureDetailsPayload): Promise<void> {
-    logger.warning(`local host: orchestration ${record.name} (${record.instanceId}) failed: ${failure.ErrorType}: ${failure.ErrorMessage}`);
-    record.failure = { errorType: failure.ErrorType, errorMessage: failure.ErrorMessage, stackTrace: failure.StackTrace };
-    await this.finish(record, "Failed", `Orchestrator function '${record.name}' failed: ${failure.ErrorMessage}`, failure);
+    logger.warning(
+      `local host: orchestration ${record.name} (${record.instanceId}) failed: ${failure.ErrorType}: ${failure.ErrorMessage}`,
+    );
+    record.failure = {
+      errorType: failure.ErrorType,
+      errorMessage: failure.ErrorMessage,
+      stackTrace: failure.StackTrace,
+    };
+    await this.finish(
+      record,
+      "Failed",
+      `Orchestrator function '${record.name}' failed: ${failure.ErrorMessage}`,
+      failure,
+    );
   }
 
-  private async finish(record: InstanceRecord, status: RuntimeStatus, output: unknown, failure?: FailureDetailsPayload): Promise<void> {
+  private async finish(
+    record: InstanceRecord,
+    status: RuntimeStatus,
+    output: unknown,
+    failure?: FailureDetailsPayload,
+  ): Promise<void> {
     this.cancelTimers(record.instanceId);
     record.status = status;
     record.output = output;
@@ -685,10 +766,16 @@ export class DurableEngine {
     const event =
       child.status === "Completed"
         ? historyEvents.subOrchestrationCompleted(now, taskId, toJson(child.output))
-        : historyEvents.subOrchestrationFailed(now, taskId, failure ?? {
-            ErrorType: child.failure?.errorType ?? "Error",
-            ErrorMessage: child.failure?.errorMessage ?? `sub-orchestration "${child.instanceId}" ended ${child.status}: ${String(child.output)}`,
-          });
+        : historyEvents.subOrchestrationFailed(
+            now,
+            taskId,
+            failure ?? {
+              ErrorType: child.failure?.errorType ?? "Error",
+              ErrorMessage:
+                child.failure?.errorMessage ??
+                `sub-orchestration "${child.instanceId}" ended ${child.status}: ${String(child.output)}`,
+            },
+          );
     void this.track(() => this.deliver(instanceId, event, executionId));
   }
 
@@ -714,8 +801,13 @@ export class DurableEngine {
     const cancel = this.options.clock.schedule(fireAt, () => {
       this.armedTimers.delete(key);
       const record = this.instances.get(instanceId);
-      const stillWaiting = record?.history.some((e) => e.EventType === HistoryEventType.TimerCreated && e.EventId === timerId && e.FireAt === fireAtIso);
-      if (stillWaiting) void this.track(() => this.deliver(instanceId, historyEvents.timerFired(this.options.clock.now(), timerId, fireAtIso), executionId));
+      const stillWaiting = record?.history.some(
+        (e) => e.EventType === HistoryEventType.TimerCreated && e.EventId === timerId && e.FireAt === fireAtIso,
+      );
+      if (stillWaiting)
+        void this.track(() =>
+          this.deliver(instanceId, historyEvents.timerFired(this.options.clock.now(), timerId, fireAtIso), executionId),
+        );
     });
     this.armedTimers.set(key, { fireAt: fireAt.getTime(), cancel });
   }
@@ -737,7 +829,13 @@ export class DurableEngine {
 
   // ---- activities --------------------------------------------------------------------------
 
-  private queueActivity(instanceId: string, executionId: string, taskId: number, name: string, input: string | undefined): void {
+  private queueActivity(
+    instanceId: string,
+    executionId: string,
+    taskId: number,
+    name: string,
+    input: string | undefined,
+  ): void {
     void this.track(() => this.runActivity(instanceId, executionId, taskId, name, input));
   }
 
@@ -753,7 +851,13 @@ export class DurableEngine {
     this.activityWaiters.shift()?.();
   }
 
-  private async runActivity(instanceId: string, executionId: string, taskId: number, name: string, input: string | undefined): Promise<void> {
+  private async runActivity(
+    instanceId: string,
+    executionId: string,
+    taskId: number,
+    name: string,
+    input: string | undefined,
+  ): Promise<void> {
     await this.acquireActivitySlot();
     let outcome: HistoryEvent;
     try {
@@ -765,7 +869,9 @@ export class DurableEngine {
         const result: unknown = await registration.handler(parseJson(input), this.options.createContext(registration));
         outcome = historyEvents.taskCompleted(this.options.clock.now(), taskId, toJson(result));
       } catch (error) {
-        logger.verbose(`local host: activity ${name} (instance ${instanceId}, task ${taskId}) failed: ${String(error)}`);
+        logger.verbose(
+          `local host: activity ${name} (instance ${instanceId}, task ${taskId}) failed: ${String(error)}`,
+        );
         outcome = historyEvents.taskFailed(this.options.clock.now(), taskId, toFailureDetails(error));
       }
     } finally {
@@ -787,7 +893,14 @@ export class DurableEngine {
     const { name, key } = parseSchedulerId(schedulerId);
     let entity = this.entities.get(schedulerId);
     if (!entity) {
-      entity = { entityId: schedulerId, name, key, exists: false, queue: [], lastModifiedTime: this.options.clock.now().toISOString() };
+      entity = {
+        entityId: schedulerId,
+        name,
+        key,
+        exists: false,
+        queue: [],
+        lastModifiedTime: this.options.clock.now().toISOString(),
+      };
       this.entities.set(schedulerId, entity);
     }
     entity.queue.push(request);
@@ -810,7 +923,9 @@ export class DurableEngine {
       let signals: EntitySignal[] = [];
       if (!registration) {
         result = { isError: true, result: JSON.stringify(`no entity function named "${entity.name}" is registered`) };
-        logger.warning(`local host: operation "${request.operation}" for ${schedulerId} dropped: no such entity function`);
+        logger.warning(
+          `local host: operation "${request.operation}" for ${schedulerId} dropped: no such entity function`,
+        );
       } else {
         const batchInput = {
           self: { name: entity.name, key: entity.key },
@@ -818,7 +933,10 @@ export class DurableEngine {
           state: entity.state,
           batch: [{ id: request.id, name: request.operation, signal: request.signal, input: request.input }],
         };
-        const batch = (await registration.handler(batchInput, this.options.createContext(registration))) as EntityBatchResult;
+        const batch = (await registration.handler(
+          batchInput,
+          this.options.createContext(registration),
+        )) as EntityBatchResult;
         if (this.stopped) return;
         result = batch.results[0] ?? { isError: false };
         if (!result.isError) {
@@ -831,7 +949,13 @@ export class DurableEngine {
       const saved = this.saveEntity(entity);
       if (request.replyTo) {
         const reply = result.isError
-          ? { result: result.result && result.result !== "{}" ? result.result : JSON.stringify(`entity operation "${request.operation}" on ${schedulerId} failed`), exceptionType: "Error" }
+          ? {
+              result:
+                result.result && result.result !== "{}"
+                  ? result.result
+                  : JSON.stringify(`entity operation "${request.operation}" on ${schedulerId} failed`),
+              exceptionType: "Error",
+            }
           : { result: result.result };
         await this.deliverEvent(request.replyTo, request.id, JSON.stringify(reply));
       }

@@ -37,7 +37,8 @@ export class FaultInjector implements EngineFaultHooks {
 
   /** Delivers every later Event Grid or timer event of function `name` `times` times (at-least-once delivery). */
   deliverRepeatedly(name: string, times: number): void {
-    if (!Number.isInteger(times) || times < 1) throw new RangeError(`deliverRepeatedly: times must be an integer >= 1, got ${times}`);
+    if (!Number.isInteger(times) || times < 1)
+      throw new RangeError(`deliverRepeatedly: times must be an integer >= 1, got ${times}`);
     this.duplicates.set(name, times);
   }
 

@@ -56,7 +56,12 @@ function event(type: number, timestamp: Date, fields: Partial<HistoryEvent> = {}
 
 /** A failure event: Reason/Details for older readers, FailureDetails for durable-functions 3.5's TaskFailedError. */
 function failed(type: number, at: Date, id: number, failure: FailureDetailsPayload): HistoryEvent {
-  return event(type, at, { TaskScheduledId: id, Reason: failure.ErrorMessage, Details: failure.StackTrace ?? "", FailureDetails: failure });
+  return event(type, at, {
+    TaskScheduledId: id,
+    Reason: failure.ErrorMessage,
+    Details: failure.StackTrace ?? "",
+    FailureDetails: failure,
+  });
 }
 
 export const historyEvents = {
@@ -68,9 +73,15 @@ export const historyEvents = {
     event(HistoryEventType.TaskScheduled, at, { EventId: id, Name: name, Input: input }),
   taskCompleted: (at: Date, id: number, result: string) =>
     event(HistoryEventType.TaskCompleted, at, { TaskScheduledId: id, Result: result }),
-  taskFailed: (at: Date, id: number, failure: FailureDetailsPayload) => failed(HistoryEventType.TaskFailed, at, id, failure),
+  taskFailed: (at: Date, id: number, failure: FailureDetailsPayload) =>
+    failed(HistoryEventType.TaskFailed, at, id, failure),
   subOrchestrationCreated: (at: Date, id: number, name: string, instanceId: string, input: string | undefined) =>
-    event(HistoryEventType.SubOrchestrationInstanceCreated, at, { EventId: id, Name: name, InstanceId: instanceId, Input: input }),
+    event(HistoryEventType.SubOrchestrationInstanceCreated, at, {
+      EventId: id,
+      Name: name,
+      InstanceId: instanceId,
+      Input: input,
+    }),
   subOrchestrationCompleted: (at: Date, id: number, result: string) =>
     event(HistoryEventType.SubOrchestrationInstanceCompleted, at, { TaskScheduledId: id, Result: result }),
   subOrchestrationFailed: (at: Date, id: number, failure: FailureDetailsPayload) =>

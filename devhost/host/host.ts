@@ -147,14 +147,21 @@ export class LocalHost {
   readonly store: HostStore;
   private readonly engine: DurableEngine;
   private readonly server: http.Server;
-  private readonly httpRoutes: { registration: FunctionRegistration; match: (path: string) => Record<string, string> | undefined; methods: string[] }[];
+  private readonly httpRoutes: {
+    registration: FunctionRegistration;
+    match: (path: string) => Record<string, string> | undefined;
+    methods: string[];
+  }[];
   private readonly savedEnv = new Map<string, string | undefined>();
   private readonly timerCancels: (() => void)[] = [];
   private readonly taskHubName: string;
   private portNumber = 0;
   private stopping: Promise<void> | undefined;
 
-  private constructor(options: LocalHostOptions, private readonly app: LoadedApp) {
+  private constructor(
+    options: LocalHostOptions,
+    private readonly app: LoadedApp,
+  ) {
     const registrations = app.registrations;
     this.registrations = registrations;
     this.keys = {
@@ -165,10 +172,15 @@ export class LocalHost {
     this.taskHubName = options.taskHubName ?? "flowtap";
     this.store = options.store ?? new MemoryStore();
     const clockOptions = options.clock ?? { mode: "real" };
-    this.clock = clockOptions.mode === "virtual" ? new VirtualClock(clockOptions.startTime, clockOptions.autoAdvance ?? true) : new RealClock();
+    this.clock =
+      clockOptions.mode === "virtual"
+        ? new VirtualClock(clockOptions.startTime, clockOptions.autoAdvance ?? true)
+        : new RealClock();
     const maxConcurrentActivities = options.maxConcurrentActivities ?? 8;
     if (!Number.isInteger(maxConcurrentActivities) || maxConcurrentActivities < 1) {
-      throw new ConfigurationError(`startLocalHost: maxConcurrentActivities must be an integer >= 1, got ${maxConcurrentActivities}`);
+      throw new ConfigurationError(
+        `startLocalHost: maxConcurrentActivities must be an integer >= 1, got ${maxConcurrentActivities}`,
+      );
     }
     this.engine = new DurableEngine({
       registrations,
@@ -192,7 +204,11 @@ export class LocalHost {
     this.server = http.createServer((request, response) => {
       this.handleRequest(request, response).catch((error: unknown) => {
         logFailure("local host: request failed", error);
-        if (!response.headersSent) sendJson(response, { status: 500, body: { message: error instanceof Error ? error.message : String(error) } });
+        if (!response.headersSent)
+          sendJson(response, {
+            status: 500,
+            body: { message: error instanceof Error ? error.message : String(error) },
+          });
         else response.end();
       });
     });
@@ -207,7 +223,10 @@ export class LocalHost {
     }
     let host: LocalHost;
     try {
-      host = new LocalHost(options, await loadApp(options.app ?? { modulePath: defaultAppModulePath(options.rootDir ?? process.cwd()) }));
+      host = new LocalHost(
+        options,
+        await loadApp(options.app ?? { modulePath: defaultAppModulePath(options.rootDir ?? process.cwd()) }),
+      );
     } catch (error) {
       restoreEnv(saved);
       throw error;
@@ -222,14 +241,19 @@ export class LocalHost {
       await host.stop();
       throw error;
     }
-    logger.info(`local host: ${host.registrations.length} functions on ${host.baseUrl} (store: ${host.store.description})`);
+    logger.info(
+      `local host: ${host.registrations.length} functions on ${host.baseUrl} (store: ${host.store.description})`,
+    );
     return host;
   }
 
   /** Runs `app.hook.appStart`/`appTerminate` handlers, as the Functions host does at start and stop. */
   private async runAppHooks(hooks: readonly AppHookHandler[], moment: "start" | "terminate"): Promise<void> {
     const { AppStartContext, AppTerminateContext } = functionsModule();
-    for (const hook of hooks) await hook(moment === "start" ? new AppStartContext({ hookData: {} }) : new AppTerminateContext({ hookData: {} }));
+    for (const hook of hooks)
+      await hook(
+        moment === "start" ? new AppStartContext({ hookData: {} }) : new AppTerminateContext({ hookData: {} }),
+      );
   }
 
   private async listen(port: number): Promise<void> {
@@ -262,7 +286,8 @@ export class LocalHost {
 
   /** The virtual clock (advance, advanceTo, advanceToNextTimer, autoAdvance); throws on a real-clock host. */
   get virtualClock(): VirtualClock {
-    if (!(this.clock instanceof VirtualClock)) throw new ConfigurationError('this local host runs on the real clock: start it with clock: { mode: "virtual" }');
+    if (!(this.clock instanceof VirtualClock))
+      throw new ConfigurationError('this local host runs on the real clock: start it with clock: { mode: "virtual" }');
     return this.clock;
   }
 
@@ -328,11 +353,17 @@ export class LocalHost {
     const context = new Context({
       functionName: registration.name,
       invocationId: randomBytes(8).toString("hex"),
-      options: { trigger: registration.trigger, extraInputs: registration.extraInputs, extraOutputs: registration.extraOutputs, return: registration.return },
+      options: {
+        trigger: registration.trigger,
+        extraInputs: registration.extraInputs,
+        extraOutputs: registration.extraOutputs,
+        return: registration.return,
+      },
       logHandler: (level, ...args) => logger.verbose(`[${registration.name}] ${level}: ${args.map(String).join(" ")}`),
     });
     for (const input of registration.extraInputs) {
-      if (input.type === "durableClient" || input.type === "orchestrationClient") context.extraInputs.set(input, this.durableClientData());
+      if (input.type === "durableClient" || input.type === "orchestrationClient")
+        context.extraInputs.set(input, this.durableClientData());
     }
     return context;
   }
@@ -356,8 +387,15 @@ export class LocalHost {
     const results: unknown[] = [];
     for (const [index, event] of list.entries()) {
       const record = event as Record<string, unknown> | null;
-      if (typeof record !== "object" || record === null || typeof record.id !== "string" || (typeof record.eventType !== "string" && typeof record.type !== "string")) {
-        throw new ValidationError(`invokeEventGrid(${name}): event #${index} is neither an Event Grid event (id, eventType) nor a CloudEvent (id, type)`);
+      if (
+        typeof record !== "object" ||
+        record === null ||
+        typeof record.id !== "string" ||
+        (typeof record.eventType !== "string" && typeof record.type !== "string")
+      ) {
+        throw new ValidationError(
+          `invokeEventGrid(${name}): event #${index} is neither an Event Grid event (id, eventType) nor a CloudEvent (id, type)`,
+        );
       }
       for (let delivery = 0; delivery < this.faults.deliveryCount(name); delivery++) {
         results.push(await registration.handler(structuredClone(event), this.createContext(registration)));
@@ -375,7 +413,11 @@ export class LocalHost {
       const timer = {
         isPastDue: options.isPastDue ?? false,
         schedule: { adjustForDST: false },
-        scheduleStatus: { last: now.toISOString(), next: schedule.nextAfter(now).toISOString(), lastUpdated: now.toISOString() },
+        scheduleStatus: {
+          last: now.toISOString(),
+          next: schedule.nextAfter(now).toISOString(),
+          lastUpdated: now.toISOString(),
+        },
       };
       await registration.handler(timer, this.createContext(registration));
     }
@@ -423,7 +465,11 @@ export class LocalHost {
       }
       const prefix = isWebhook ? durableWebhookPrefix : durableRpcPrefix;
       const segments = url.pathname.substring(prefix.length).split("/").filter(Boolean).map(decodeURIComponent);
-      const result = await handleDurableApi(this.engine, { method, segments, query: url.searchParams, body: body.toString("utf8") }, (id) => this.managementUrls(id, id));
+      const result = await handleDurableApi(
+        this.engine,
+        { method, segments, query: url.searchParams, body: body.toString("utf8") },
+        (id) => this.managementUrls(id, id),
+      );
       sendJson(response, result);
       return;
     }
@@ -438,7 +484,14 @@ export class LocalHost {
     sendJson(response, { status: 404, body: { message: `nothing is served at ${url.pathname}` } });
   }
 
-  private async handleEventGridWebhook(request: http.IncomingMessage, response: http.ServerResponse, url: URL, method: string, body: Buffer, key: string | undefined): Promise<void> {
+  private async handleEventGridWebhook(
+    request: http.IncomingMessage,
+    response: http.ServerResponse,
+    url: URL,
+    method: string,
+    body: Buffer,
+    key: string | undefined,
+  ): Promise<void> {
     if (key !== this.keys.system && key !== this.keys.master) {
       sendJson(response, { status: 401, body: { message: "the Event Grid webhook needs the system key (?code=)" } });
       return;
@@ -479,7 +532,14 @@ export class LocalHost {
     return level === "function" && (key === this.keys.host || key === this.keys.system);
   }
 
-  private async handleHttpTrigger(request: http.IncomingMessage, response: http.ServerResponse, url: URL, method: string, body: Buffer, key: string | undefined): Promise<void> {
+  private async handleHttpTrigger(
+    request: http.IncomingMessage,
+    response: http.ServerResponse,
+    url: URL,
+    method: string,
+    body: Buffer,
+    key: string | undefined,
+  ): Promise<void> {
     const path = url.pathname.substring(routePrefix.length);
     let found: RouteMatch | undefined;
     for (const route of this.httpRoutes) {
@@ -494,7 +554,10 @@ export class LocalHost {
       return;
     }
     if (!this.authorized(found.registration, key)) {
-      sendJson(response, { status: 401, body: { message: `function "${found.registration.name}" needs a key (?code= or x-functions-key)` } });
+      sendJson(response, {
+        status: 401,
+        body: { message: `function "${found.registration.name}" needs a key (?code= or x-functions-key)` },
+      });
       return;
     }
     const functions = functionsModule();
@@ -502,8 +565,15 @@ export class LocalHost {
     for (const [name, value] of Object.entries(request.headers)) {
       if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
     }
-    const httpRequest: HttpRequest = new functions.HttpRequest({ method, url: url.href, headers, params: found.params, body: { bytes: body } });
-    const result = (await found.registration.handler(httpRequest, this.createContext(found.registration))) as HttpResponseInit | InstanceType<typeof functions.HttpResponse> | undefined;
+    const httpRequest: HttpRequest = new functions.HttpRequest({
+      method,
+      url: url.href,
+      headers,
+      params: found.params,
+      body: { bytes: body },
+    });
+    const result = (await found.registration.handler(httpRequest, this.createContext(found.registration))) as
+      HttpResponseInit | InstanceType<typeof functions.HttpResponse> | undefined;
     if (result === undefined) {
       response.writeHead(204);
       response.end();
@@ -525,14 +595,23 @@ export class LocalHost {
     const outcome = await this.engine.startOrchestration(name, options.instanceId, input);
     if (outcome.started) return outcome.instanceId;
     throw new ValidationError(
-      outcome.reason === "alreadyRunning" ? `instance "${options.instanceId}" is already running` : `no orchestration function named "${name}" is registered`,
+      outcome.reason === "alreadyRunning"
+        ? `instance "${options.instanceId}" is already running`
+        : `no orchestration function named "${name}" is registered`,
     );
   }
 
   /** Raises an external event on a running instance. */
   async raiseEvent(instanceId: string, eventName: string, data?: unknown): Promise<void> {
-    const outcome = await this.engine.raiseEvent(instanceId, eventName, data === undefined ? undefined : JSON.stringify(data));
-    if (outcome !== "accepted") throw new ValidationError(`raiseEvent: instance "${instanceId}" ${outcome === "notFound" ? "does not exist" : "is not running"}`);
+    const outcome = await this.engine.raiseEvent(
+      instanceId,
+      eventName,
+      data === undefined ? undefined : JSON.stringify(data),
+    );
+    if (outcome !== "accepted")
+      throw new ValidationError(
+        `raiseEvent: instance "${instanceId}" ${outcome === "notFound" ? "does not exist" : "is not running"}`,
+      );
   }
 
   /** Signals an entity (one-way operation). */
@@ -598,7 +677,9 @@ export class LocalHost {
     this.stopping ??= (async () => {
       for (const cancel of this.timerCancels.splice(0)) cancel();
       await this.engine.stop();
-      await this.runAppHooks(this.app.appTerminateHooks, "terminate").catch((error: unknown) => logFailure("local host: an appTerminate hook failed", error));
+      await this.runAppHooks(this.app.appTerminateHooks, "terminate").catch((error: unknown) =>
+        logFailure("local host: an appTerminate hook failed", error),
+      );
       await new Promise<void>((resolve) => {
         this.server.close(() => resolve());
         this.server.closeAllConnections();

@@ -16,7 +16,12 @@ const fields: FieldSpec[] = [
   { name: "minute", min: 0, max: 59 },
   { name: "hour", min: 0, max: 23 },
   { name: "day", min: 1, max: 31 },
-  { name: "month", min: 1, max: 12, names: ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"] },
+  {
+    name: "month",
+    min: 1,
+    max: 12,
+    names: ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+  },
   { name: "day-of-week", min: 0, max: 6, names: ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] },
 ];
 
@@ -29,7 +34,9 @@ function parseValue(text: string, spec: FieldSpec, schedule: string): number {
   const named = spec.names?.indexOf(text.toLowerCase()) ?? -1;
   const value = named >= 0 ? named + spec.min : Number(text);
   if (!Number.isInteger(value) || value < spec.min || value > (spec.name === "day-of-week" ? 7 : spec.max)) {
-    throw new ConfigurationError(`timer schedule "${schedule}": ${spec.name} value "${text}" is not in ${spec.min}-${spec.max}`);
+    throw new ConfigurationError(
+      `timer schedule "${schedule}": ${spec.name} value "${text}" is not in ${spec.min}-${spec.max}`,
+    );
   }
   return spec.name === "day-of-week" && value === 7 ? 0 : value;
 }
@@ -39,7 +46,8 @@ function parseField(text: string, spec: FieldSpec, schedule: string): Set<number
   for (const part of text.split(",")) {
     const [range, stepText] = part.split("/");
     const step = stepText === undefined ? 1 : Number(stepText);
-    if (!Number.isInteger(step) || step < 1) throw new ConfigurationError(`timer schedule "${schedule}": bad step "${stepText}" in ${spec.name}`);
+    if (!Number.isInteger(step) || step < 1)
+      throw new ConfigurationError(`timer schedule "${schedule}": bad step "${stepText}" in ${spec.name}`);
     let low: number;
     let high: number;
     if (range === "*") {
@@ -68,7 +76,9 @@ export function parseSchedule(schedule: string): Schedule {
   }
   const parts = schedule.trim().split(/\s+/);
   if (parts.length !== 6) {
-    throw new ConfigurationError(`timer schedule "${schedule}": expected 6 NCRONTAB fields {second} {minute} {hour} {day} {month} {day-of-week}`);
+    throw new ConfigurationError(
+      `timer schedule "${schedule}": expected 6 NCRONTAB fields {second} {minute} {hour} {day} {month} {day-of-week}`,
+    );
   }
   const [seconds, minutes, hours, days, months, weekdays] = parts.map((p, i) => parseField(p, fields[i], schedule));
   const dayIsRestricted = parts[3] !== "*";
@@ -101,7 +111,9 @@ export function parseSchedule(schedule: string): Schedule {
           return t;
         }
       }
-      throw new ConfigurationError(`timer schedule "${schedule}" has no occurrence within five years of ${after.toISOString()}`);
+      throw new ConfigurationError(
+        `timer schedule "${schedule}" has no occurrence within five years of ${after.toISOString()}`,
+      );
     },
   };
 }

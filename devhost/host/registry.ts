@@ -23,7 +23,10 @@ import { logger } from "../../src/logger";
 /** One function of the app, as the Functions host would index it. */
 export interface FunctionRegistration {
   name: string;
-  /** The trigger binding type: httpTrigger, timerTrigger, eventGridTrigger, orchestrationTrigger, entityTrigger, activityTrigger... */
+  /**
+   * The trigger binding type: httpTrigger, timerTrigger, eventGridTrigger, orchestrationTrigger, entityTrigger,
+   * activityTrigger...
+   */
   triggerType: string;
   /** The full trigger binding (route, methods, authLevel, schedule, ...). */
   trigger: FunctionTrigger;
@@ -131,7 +134,9 @@ export function patchFunctionsApp(): void {
   if (patched) return;
   const { version } = requireHere("durable-functions/package.json") as { version: string };
   if (version !== supportedDurableFunctionsVersion) {
-    logger.warning(`local host: durable-functions ${version} is installed; the host was built on ${supportedDurableFunctionsVersion} internals`);
+    logger.warning(
+      `local host: durable-functions ${version} is installed; the host was built on ${supportedDurableFunctionsVersion} internals`,
+    );
   }
   const functions = functionsModule();
   const app = functions.app as unknown as Record<string, unknown>;
@@ -146,7 +151,8 @@ export function patchFunctionsApp(): void {
         record(name, toGenericOptions(functions, "http", { ...options, methods: [method] }));
       }) as RegisterFunction;
     } else if (typeof triggers[key] === "function" && typeof app[key] === "function") {
-      app[key] = ((name, options) => record(name, toGenericOptions(functions, key, { ...options }))) as RegisterFunction;
+      app[key] = ((name, options) =>
+        record(name, toGenericOptions(functions, key, { ...options }))) as RegisterFunction;
     }
   }
   const hook = functions.app.hook as unknown as Record<string, unknown>;
@@ -155,7 +161,11 @@ export function patchFunctionsApp(): void {
   patched = true;
 }
 
-function recordHook(kind: "appStartHooks" | "appTerminateHooks", handler: AppHookHandler, functions: FunctionsModule): AzureFunctions.Disposable {
+function recordHook(
+  kind: "appStartHooks" | "appTerminateHooks",
+  handler: AppHookHandler,
+  functions: FunctionsModule,
+): AzureFunctions.Disposable {
   const recording = activeRecording;
   if (!recording) {
     logger.warning(`an app hook registered outside a local host load was dropped`);
@@ -174,7 +184,9 @@ const moduleRegistrations = new Map<string, LoadedApp>();
 export function defaultAppModulePath(rootDir: string): string {
   const packageJson = requireHere(path.join(rootDir, "package.json")) as { main?: string };
   if (!packageJson.main) {
-    throw new ConfigurationError(`${path.join(rootDir, "package.json")} has no "main": the local host cannot find the app`);
+    throw new ConfigurationError(
+      `${path.join(rootDir, "package.json")} has no "main": the local host cannot find the app`,
+    );
   }
   return path.resolve(rootDir, packageJson.main);
 }
@@ -187,7 +199,9 @@ export async function loadApp(source: AppSource): Promise<LoadedApp> {
     const cached = moduleRegistrations.get(modulePath);
     if (cached) return cached;
     if (path.extname(modulePath) !== "" && !existsSync(modulePath)) {
-      throw new ConfigurationError(`the app module ${modulePath} does not exist (for package.json "main", run \`npm run build\` first)`);
+      throw new ConfigurationError(
+        `the app module ${modulePath} does not exist (for package.json "main", run \`npm run build\` first)`,
+      );
     }
     const loaded = await recordDuring(() => import(modulePath));
     if (loaded.registrations.length === 0) {

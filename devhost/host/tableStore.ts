@@ -23,7 +23,8 @@ function toRow(partitionKey: string, id: string, record: unknown): StoredRow {
   const json = JSON.stringify(record);
   const parts = Math.max(1, Math.ceil(json.length / charactersPerProperty));
   const row: StoredRow = { partitionKey, rowKey: rowKeyOf(id), parts };
-  for (let i = 0; i < parts; i++) row[`json${i}`] = json.substring(i * charactersPerProperty, (i + 1) * charactersPerProperty);
+  for (let i = 0; i < parts; i++)
+    row[`json${i}`] = json.substring(i * charactersPerProperty, (i + 1) * charactersPerProperty);
   return row;
 }
 
@@ -44,7 +45,9 @@ export class TableStore implements HostStore {
 
   /** A store in `tableName` of the account named by a connection string (http allowed: Azurite). */
   static fromConnectionString(connectionString: string, tableName: string): TableStore {
-    return new TableStore(TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: true }));
+    return new TableStore(
+      TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: true }),
+    );
   }
 
   async load(): Promise<StoreSnapshot> {

@@ -35,12 +35,15 @@ class DevTokenCredential implements TokenCredential {
 function credentialOf(settings: ArmSettings): TokenCredential {
   if (settings.credential.kind === "devToken") {
     // Checked at start too; checked again here so no code path can send the token off the machine.
-    if (!isLoopbackEndpoint(settings.endpoint)) throw new ConfigurationError("FLOWTAP_ARM_DEV_TOKEN is only for a loopback FLOWTAP_ARM_ENDPOINT.");
+    if (!isLoopbackEndpoint(settings.endpoint))
+      throw new ConfigurationError("FLOWTAP_ARM_DEV_TOKEN is only for a loopback FLOWTAP_ARM_ENDPOINT.");
     logger.verbose(`ARM at ${settings.endpoint} with the development token`);
     return new DevTokenCredential(settings.credential.token);
   }
   const clientId = settings.credential.clientId;
-  logger.verbose(`ARM at ${settings.endpoint} with DefaultAzureCredential${clientId ? " (user-assigned identity)" : ""}`);
+  logger.verbose(
+    `ARM at ${settings.endpoint} with DefaultAzureCredential${clientId ? " (user-assigned identity)" : ""}`,
+  );
   return clientId ? new DefaultAzureCredential({ managedIdentityClientId: clientId }) : new DefaultAzureCredential();
 }
 
@@ -55,7 +58,10 @@ export function createArmClients(settings: ArmSettings): ArmClients {
       const key = subscriptionId.toLowerCase();
       let client = clients.get(key);
       if (!client) {
-        client = new NetworkManagementClient(credential, subscriptionId, { endpoint: settings.endpoint, ...(tlsOptions && { tlsOptions }) });
+        client = new NetworkManagementClient(credential, subscriptionId, {
+          endpoint: settings.endpoint,
+          ...(tlsOptions && { tlsOptions }),
+        });
         // The default retry policy also sleeps through 429s in-process; keep only the 5xx/408 part.
         client.pipeline.removePolicy({ name: "defaultRetryPolicy" });
         client.pipeline.addPolicy(exponentialRetryPolicy(retryOptions), { phase: "Retry" });
@@ -64,7 +70,13 @@ export function createArmClients(settings: ArmSettings): ArmClients {
       return client;
     },
     getVirtualMachine: (vmResourceId) =>
-      getVirtualMachine(vmResourceId, { credential, endpoint: settings.endpoint, tlsOptions, retryOptions: { ...retryOptions, maxRetries: 0 } }),
-    lroOptions: settings.lroUpdateIntervalInMs === undefined ? {} : { updateIntervalInMs: settings.lroUpdateIntervalInMs },
+      getVirtualMachine(vmResourceId, {
+        credential,
+        endpoint: settings.endpoint,
+        tlsOptions,
+        retryOptions: { ...retryOptions, maxRetries: 0 },
+      }),
+    lroOptions:
+      settings.lroUpdateIntervalInMs === undefined ? {} : { updateIntervalInMs: settings.lroUpdateIntervalInMs },
   };
 }

@@ -77,7 +77,10 @@ export function createBlobSource(settings: StorageSettings, options: CreateBlobS
  * Accepts an Event Grid blob URL only for the configured account and containers and a PT1H.json
  * blob (see core/blobUrl); throws ValidationError naming the URL and the reason otherwise.
  */
-export function assertAcceptedBlobUrl(url: string, settings: Pick<StorageSettings, "accountName" | "containers">): BlobLocation {
+export function assertAcceptedBlobUrl(
+  url: string,
+  settings: Pick<StorageSettings, "accountName" | "containers">,
+): BlobLocation {
   return parseAcceptedBlobUrl(url, settings);
 }
 
@@ -110,7 +113,12 @@ class StorageBlobSource implements BlobSource {
   async openRange(container: string, path: string, offsetInBytes: number, countInBytes: number): Promise<Readable> {
     const where = `${container}/${path} [${offsetInBytes}, +${countInBytes})`;
     // The SDK reads a count of 0 (or none) as "to the end of the blob": refuse it outright.
-    if (!Number.isSafeInteger(offsetInBytes) || offsetInBytes < 0 || !Number.isSafeInteger(countInBytes) || countInBytes < 1) {
+    if (
+      !Number.isSafeInteger(offsetInBytes) ||
+      offsetInBytes < 0 ||
+      !Number.isSafeInteger(countInBytes) ||
+      countInBytes < 1
+    ) {
       throw refused(`Range ${where}: the offset must be an integer >= 0 and the count an integer >= 1`);
     }
     const blob = this.service.getContainerClient(container).getBlobClient(path);
@@ -133,11 +141,18 @@ class StorageBlobSource implements BlobSource {
   }
 
   async *listBlobs(container: string, prefix: string, options: ListBlobsOptions = {}): AsyncIterable<ListedBlob> {
-    const pages = this.service.getContainerClient(container).listBlobsFlat({ prefix }).byPage({ maxPageSize: options.maxPageSize });
+    const pages = this.service
+      .getContainerClient(container)
+      .listBlobsFlat({ prefix })
+      .byPage({ maxPageSize: options.maxPageSize });
     try {
       for await (const page of pages) {
         for (const item of page.segment.blobItems) {
-          yield { path: item.name, contentLength: item.properties.contentLength ?? 0, lastModified: item.properties.lastModified };
+          yield {
+            path: item.name,
+            contentLength: item.properties.contentLength ?? 0,
+            lastModified: item.properties.lastModified,
+          };
         }
       }
     } catch (error) {
@@ -185,7 +200,9 @@ class StorageBlobSource implements BlobSource {
     } catch (error) {
       throw serviceError(`quarantine record ${record.recordIndex} of ${record.container}/${record.path}`, error);
     }
-    logger.warning(`Quarantined record ${record.recordIndex} (block ${record.blockIndex}) of ${record.container}/${record.path}: ${record.reason}`);
+    logger.warning(
+      `Quarantined record ${record.recordIndex} (block ${record.blockIndex}) of ${record.container}/${record.path}: ${record.reason}`,
+    );
     return { container: this.quarantineContainer, path };
   }
 }
@@ -193,7 +210,9 @@ class StorageBlobSource implements BlobSource {
 /** Percent-encodes a metadata value (HTTP headers carry ASCII only); decode with decodeURIComponent. */
 export function asciiSafe(text: string): string {
   // Lone surrogates would make encodeURIComponent throw: replace them with U+FFFD first.
-  return encodeURIComponent(text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD"));
+  return encodeURIComponent(
+    text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD"),
+  );
 }
 
 function truncate(text: string, maxLength: number): string {
@@ -215,10 +234,13 @@ function isNotFound(error: unknown): boolean {
 function serviceError(what: string, error: unknown): ServiceError {
   const status = error instanceof RestError ? error.statusCode : undefined;
   const retryable = status === undefined || status === 408 || status === 429 || status >= 500;
-  const failure = new ServiceError(`Blob storage: could not ${what}: ${error instanceof Error ? error.message : String(error)}`, {
-    retryable,
-    cause: error,
-  });
+  const failure = new ServiceError(
+    `Blob storage: could not ${what}: ${error instanceof Error ? error.message : String(error)}`,
+    {
+      retryable,
+      cause: error,
+    },
+  );
   logFailure("Blob storage call failed", failure);
   return failure;
 }

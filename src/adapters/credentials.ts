@@ -28,7 +28,10 @@ export function credentialFor(connection: Extract<ConnectionSetting, { kind: "id
 }
 
 /** A Blob service client for a storage connection (connection string or `blobServiceUri` + identity). */
-export function createBlobServiceClient(connection: ConnectionSetting, options: StoragePipelineOptions = {}): BlobServiceClient {
+export function createBlobServiceClient(
+  connection: ConnectionSetting,
+  options: StoragePipelineOptions = {},
+): BlobServiceClient {
   if (connection.kind === "connectionString") {
     logger.verbose("Blob service client from a connection string");
     return BlobServiceClient.fromConnectionString(connection.connectionString, options);
@@ -42,9 +45,14 @@ export function createBlobServiceClient(connection: ConnectionSetting, options: 
  * `ns.servicebus.windows.net`, `sb://ns.servicebus.windows.net/` or `https://...`.
  */
 export function fullyQualifiedNamespaceOf(uri: string): string {
-  const host = uri.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, "").replace(/\/+$/, "");
+  const host = uri
+    .trim()
+    .replace(/^[a-z][a-z0-9+.-]*:\/\//i, "")
+    .replace(/\/+$/, "");
   if (host === "" || /[/\s?#@]/.test(host)) {
-    throw new ConfigurationError(`Event Hubs fullyQualifiedNamespace '${uri}' is not a host name (e.g. myns.servicebus.windows.net).`);
+    throw new ConfigurationError(
+      `Event Hubs fullyQualifiedNamespace '${uri}' is not a host name (e.g. myns.servicebus.windows.net).`,
+    );
   }
   return host;
 }
@@ -74,7 +82,9 @@ function assertEntityPathMatches(connectionString: string, eventHubName: string)
   try {
     entityPath = parseEventHubConnectionString(connectionString).eventHubName;
   } catch {
-    throw new ConfigurationError("The Event Hubs connection string is malformed (expected Endpoint=sb://...;SharedAccessKeyName=...;SharedAccessKey=...).");
+    throw new ConfigurationError(
+      "The Event Hubs connection string is malformed (expected Endpoint=sb://...;SharedAccessKeyName=...;SharedAccessKey=...).",
+    );
   }
   if (entityPath !== undefined && entityPath !== eventHubName) {
     throw new ConfigurationError(

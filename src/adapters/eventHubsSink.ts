@@ -97,9 +97,14 @@ const INITIAL_MESSAGE_FRAMING_IN_BYTES = 256;
 /** Ids of one send differ by a few digits: room for a longer id than the one measured. */
 const MESSAGE_FRAMING_MARGIN_IN_BYTES = 16;
 
-export function createEventHubsSink(settings: EventHubSettings, options: CreateEventHubsSinkOptions = {}): EventHubsSink {
+export function createEventHubsSink(
+  settings: EventHubSettings,
+  options: CreateEventHubsSinkOptions = {},
+): EventHubsSink {
   const eventHubName = options.eventHubName ?? settings.eventHubName;
-  const producer = createEventHubProducerClient(settings.connection, eventHubName, { retryOptions: options.retryOptions });
+  const producer = createEventHubProducerClient(settings.connection, eventHubName, {
+    retryOptions: options.retryOptions,
+  });
   return new ProducerSink(producer, eventHubName, settings, options.sendRetryOptions ?? {});
 }
 
@@ -109,7 +114,10 @@ export function createEventHubsSink(settings: EventHubSettings, options: CreateE
  */
 const sharedSinks = new Map<string, EventHubsSink>();
 
-export function sharedEventHubsSink(settings: EventHubSettings, options: CreateEventHubsSinkOptions = {}): EventHubsSink {
+export function sharedEventHubsSink(
+  settings: EventHubSettings,
+  options: CreateEventHubsSinkOptions = {},
+): EventHubsSink {
   const key = JSON.stringify([settings, options.eventHubName ?? settings.eventHubName]);
   let sink = sharedSinks.get(key);
   if (!sink) {
@@ -161,7 +169,11 @@ class ProducerSink implements EventHubsSink {
 
   send(events: Iterable<SinkEvent | SinkEventBytes>, options: SendOptions = {}): Promise<SendTotals> {
     // Calls build their batches at once, but send them only after the previous call's last batch settled.
-    const result = this.sendInOrder(Array.isArray(events) ? (events as (SinkEvent | SinkEventBytes)[]) : Array.from(events), options, this.queue);
+    const result = this.sendInOrder(
+      Array.isArray(events) ? (events as (SinkEvent | SinkEventBytes)[]) : Array.from(events),
+      options,
+      this.queue,
+    );
     this.queue = result.catch(() => undefined);
     return result;
   }
@@ -170,14 +182,20 @@ class ProducerSink implements EventHubsSink {
     await this.producer.close();
   }
 
-  private async sendInOrder(events: readonly (SinkEvent | SinkEventBytes)[], options: SendOptions, previousCall: Promise<unknown>): Promise<SendTotals> {
+  private async sendInOrder(
+    events: readonly (SinkEvent | SinkEventBytes)[],
+    options: SendOptions,
+    previousCall: Promise<unknown>,
+  ): Promise<SendTotals> {
     const sent = emptyTotals();
     if (events.length === 0) return sent;
     const unitEnds = new Set(options.unitEnds);
     /** The batch on the wire: the next one is built meanwhile and sent once this one is acknowledged. */
     let inFlight: Promise<unknown> = Promise.all([previousCall, options.after]);
     inFlight.catch(() => undefined); // a rejected `after` is rethrown before the first batch goes
-    /** Leading events in batches handed to the service, and leading events added to batches (the current one included). */
+    /**
+     * Leading events in batches handed to the service, and leading events added to batches (the current one included).
+     */
     let handedOver = 0;
     let added = 0;
     const sendBatch = async (batch: EventDataBatch): Promise<void> => {
@@ -192,7 +210,7 @@ class ProducerSink implements EventHubsSink {
       let batch = await this.createBatch(events[0]!.partitionKey);
       // Encoded once; the first batch tells the link's limit: refuse what can never fit before anything is sent.
       const bodies = encodeBodies(events, this.largestEventInBytes(batch.maxSizeInBytes));
-      for (let groupStart = 0; groupStart < events.length; ) {
+      for (let groupStart = 0; groupStart < events.length;) {
         const partitionKey = events[groupStart]!.partitionKey;
         let groupEnd = groupStart + 1;
         while (groupEnd < events.length && events[groupEnd]!.partitionKey === partitionKey) groupEnd++;
@@ -202,7 +220,11 @@ class ProducerSink implements EventHubsSink {
         }
         const messages = this.messagesOf(events, bodies, groupStart, groupEnd, batch.maxSizeInBytes);
         for (const [messageIndex, message] of messages.entries()) {
-          if (batch.count > 0 && unitEnds.has(added) && !this.unitFits(batch, messages, messageIndex, added, unitEnds)) {
+          if (
+            batch.count > 0 &&
+            unitEnds.has(added) &&
+            !this.unitFits(batch, messages, messageIndex, added, unitEnds)
+          ) {
             await sendBatch(batch);
             batch = await this.createBatch(partitionKey);
           }
@@ -215,7 +237,10 @@ class ProducerSink implements EventHubsSink {
             if (!batch.tryAdd(eventData)) throw tooLarge(message, batch);
           } else if (batch.count > 1) {
             // Measured on a batch's later messages: its first one also carries the batch envelope.
-            this.messageFramingInBytes = Math.max(this.messageFramingInBytes, batch.sizeInBytes - sizeBefore - message.body.byteLength);
+            this.messageFramingInBytes = Math.max(
+              this.messageFramingInBytes,
+              batch.sizeInBytes - sizeBefore - message.body.byteLength,
+            );
           }
           added += message.eventCount;
         }
@@ -235,7 +260,13 @@ class ProducerSink implements EventHubsSink {
    * Whether the unit starting at `messages[first]` (after `eventsBefore` events) fits what is left
    * of the batch, or cannot fit any batch (then it fills this one like any events).
    */
-  private unitFits(batch: EventDataBatch, messages: readonly OutgoingMessage[], first: number, eventsBefore: number, unitEnds: ReadonlySet<number>): boolean {
+  private unitFits(
+    batch: EventDataBatch,
+    messages: readonly OutgoingMessage[],
+    first: number,
+    eventsBefore: number,
+    unitEnds: ReadonlySet<number>,
+  ): boolean {
     let sizeInBytes = 0;
     let eventEnd = eventsBefore;
     for (let index = first; index < messages.length; index++) {
@@ -247,22 +278,38 @@ class ProducerSink implements EventHubsSink {
   }
 
   /** Single events, or JSON arrays of up to eventsPerMessage events that fit a batch with room to spare. */
-  private messagesOf(events: readonly (SinkEvent | SinkEventBytes)[], bodies: readonly Buffer[], start: number, end: number, batchSizeInBytes: number): OutgoingMessage[] {
+  private messagesOf(
+    events: readonly (SinkEvent | SinkEventBytes)[],
+    bodies: readonly Buffer[],
+    start: number,
+    end: number,
+    batchSizeInBytes: number,
+  ): OutgoingMessage[] {
     const messages: OutgoingMessage[] = [];
     if (this.eventsPerMessage <= 1) {
-      for (let index = start; index < end; index++) messages.push({ firstId: events[index]!.id, lastId: events[index]!.id, eventCount: 1, body: bodies[index]! });
+      for (let index = start; index < end; index++)
+        messages.push({ firstId: events[index]!.id, lastId: events[index]!.id, eventCount: 1, body: bodies[index]! });
       return messages;
     }
     const largestBodyInBytes = this.largestBodyInBytes(batchSizeInBytes);
-    for (let first = start; first < end; ) {
+    for (let first = start; first < end;) {
       // As many events as fit: the brackets, the bodies and a comma between each two.
       let sizeInBytes = 2 + bodies[first]!.byteLength;
       let last = first;
-      while (last + 1 < end && last + 1 - first < this.eventsPerMessage && sizeInBytes + 1 + bodies[last + 1]!.byteLength <= largestBodyInBytes) {
+      while (
+        last + 1 < end &&
+        last + 1 - first < this.eventsPerMessage &&
+        sizeInBytes + 1 + bodies[last + 1]!.byteLength <= largestBodyInBytes
+      ) {
         last++;
         sizeInBytes += 1 + bodies[last]!.byteLength;
       }
-      messages.push({ firstId: events[first]!.id, lastId: events[last]!.id, eventCount: last - first + 1, body: jsonArrayOf(bodies, first, last + 1, sizeInBytes) });
+      messages.push({
+        firstId: events[first]!.id,
+        lastId: events[last]!.id,
+        eventCount: last - first + 1,
+        body: jsonArrayOf(bodies, first, last + 1, sizeInBytes),
+      });
       first = last + 1;
     }
     return messages;
@@ -270,7 +317,9 @@ class ProducerSink implements EventHubsSink {
 
   /** The largest message body a batch of this size takes: a packed message leaves room for its framing. */
   private largestBodyInBytes(batchSizeInBytes: number): number {
-    return this.eventsPerMessage <= 1 ? batchSizeInBytes : Math.max(batchSizeInBytes - PACKED_MESSAGE_OVERHEAD_IN_BYTES, 1);
+    return this.eventsPerMessage <= 1
+      ? batchSizeInBytes
+      : Math.max(batchSizeInBytes - PACKED_MESSAGE_OVERHEAD_IN_BYTES, 1);
   }
 
   /** The largest event that fits a message: packed alone, it still needs its array brackets. */
@@ -283,7 +332,9 @@ class ProducerSink implements EventHubsSink {
       ...(partitionKey !== undefined ? { partitionKey } : {}),
       ...(this.maxBatchSizeInBytes !== undefined ? { maxSizeInBytes: this.maxBatchSizeInBytes } : {}),
     };
-    return this.withRetries(`create a batch for Event Hub '${this.eventHubName}'`, () => this.producer.createBatch(options));
+    return this.withRetries(`create a batch for Event Hub '${this.eventHubName}'`, () =>
+      this.producer.createBatch(options),
+    );
   }
 
   private async sendBatch(batch: EventDataBatch, eventCount: number, sent: SendTotals): Promise<void> {
@@ -313,7 +364,9 @@ class ProducerSink implements EventHubsSink {
           throw failure;
         }
         const delayInMs = Math.min(this.delayInMs * 2 ** (attempt - 1), this.maxDelayInMs);
-        logger.warning(`Event Hubs: could not ${what} (attempt ${attempt}): ${describe(error)}; retrying in ${delayInMs} ms`);
+        logger.warning(
+          `Event Hubs: could not ${what} (attempt ${attempt}): ${describe(error)}; retrying in ${delayInMs} ms`,
+        );
         await sleep(delayInMs);
       }
     }
@@ -350,7 +403,12 @@ function encodeBodies(events: readonly (SinkEvent | SinkEventBytes)[], maxSizeIn
   const bodies = new Array<Buffer>(events.length);
   for (let index = 0; index < events.length; index++) {
     const text = events[index]!.body;
-    const body = typeof text === "string" ? Buffer.from(text, "utf8") : Buffer.isBuffer(text) ? text : Buffer.from(text.buffer, text.byteOffset, text.byteLength);
+    const body =
+      typeof text === "string"
+        ? Buffer.from(text, "utf8")
+        : Buffer.isBuffer(text)
+          ? text
+          : Buffer.from(text.buffer, text.byteOffset, text.byteLength);
     if (body.byteLength > maxSizeInBytes) {
       const error = new ValidationError(
         `Event ${events[index]!.id} is ${body.byteLength} bytes: more than the ${maxSizeInBytes} bytes a message can take on this Event Hubs link; nothing was sent`,
@@ -377,7 +435,8 @@ function jsonArrayOf(bodies: readonly Buffer[], start: number, end: number, size
 }
 
 function tooLarge(message: OutgoingMessage, batch: EventDataBatch): ValidationError {
-  const ids = message.eventCount === 1 ? `Event ${message.firstId}` : `Message of events ${message.firstId}..${message.lastId}`;
+  const ids =
+    message.eventCount === 1 ? `Event ${message.firstId}` : `Message of events ${message.firstId}..${message.lastId}`;
   const error = new ValidationError(
     `${ids} is ${message.body.byteLength} bytes and does not fit an empty Event Hubs batch (limit ${batch.maxSizeInBytes} bytes with framing)`,
   );

@@ -71,11 +71,15 @@ function jsonBodyOf(text: string | null | undefined): unknown {
  */
 export async function getVirtualMachine(vmId: string, options: GetVirtualMachineOptions): Promise<VirtualMachine> {
   if (parseArmResourceId(vmId)?.type !== "microsoft.compute/virtualmachines") {
-    throw new ValidationError(`getVirtualMachine: vmId must be /subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{name}, got ${JSON.stringify(vmId)}`);
+    throw new ValidationError(
+      `getVirtualMachine: vmId must be /subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{name}, got ${JSON.stringify(vmId)}`,
+    );
   }
   const endpoint = (options.endpoint ?? "https://management.azure.com").replace(/\/+$/, "");
   const pipeline = createPipelineFromOptions({ tlsOptions: options.tlsOptions, retryOptions: options.retryOptions });
-  pipeline.addPolicy(bearerTokenAuthenticationPolicy({ credential: options.credential, scopes: `${endpoint}/.default` }));
+  pipeline.addPolicy(
+    bearerTokenAuthenticationPolicy({ credential: options.credential, scopes: `${endpoint}/.default` }),
+  );
   const expand = options.expandInstanceView ? "&$expand=instanceView" : "";
   const request = createPipelineRequest({
     url: `${endpoint}${vmId}?api-version=${VIRTUAL_MACHINE_API_VERSION}${expand}`,
@@ -86,12 +90,15 @@ export async function getVirtualMachine(vmId: string, options: GetVirtualMachine
   const body = jsonBodyOf(response.bodyAsText);
   if (response.status !== 200 || body === undefined) {
     const armError = (body as ArmErrorBody | undefined)?.error;
-    const error = new RestError(armError?.message ?? `GET ${vmId} answered ${response.status}${body === undefined ? " without a JSON body" : ""}`, {
-      code: armError?.code,
-      statusCode: response.status,
-      request,
-      response,
-    });
+    const error = new RestError(
+      armError?.message ?? `GET ${vmId} answered ${response.status}${body === undefined ? " without a JSON body" : ""}`,
+      {
+        code: armError?.code,
+        statusCode: response.status,
+        request,
+        response,
+      },
+    );
     logFailure("getVirtualMachine", error);
     throw error;
   }

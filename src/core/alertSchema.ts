@@ -76,7 +76,14 @@ export interface CommonAlertTarget {
 }
 
 export type CommonAlert =
-  | { kind: "fired"; alertId: string; alertRule: string; severity: string; firedDateTime: string; targets: CommonAlertTarget[] }
+  | {
+      kind: "fired";
+      alertId: string;
+      alertRule: string;
+      severity: string;
+      firedDateTime: string;
+      targets: CommonAlertTarget[];
+    }
   | { kind: "resolved"; alertId: string };
 
 function reject(reason: string): never {
@@ -103,7 +110,15 @@ const TARGET_TYPES: Record<string, CommonAlertTarget["kind"]> = {
 export function parseVmOrNicResourceId(resourceId: string): CommonAlertTarget | null {
   const parsed = parseArmResourceId(resourceId);
   const kind = parsed ? TARGET_TYPES[parsed.type] : undefined;
-  return parsed && kind ? { kind, resourceId, subscriptionId: parsed.subscriptionId, resourceGroup: parsed.resourceGroup, name: parsed.name } : null;
+  return parsed && kind
+    ? {
+        kind,
+        resourceId,
+        subscriptionId: parsed.subscriptionId,
+        resourceGroup: parsed.resourceGroup,
+        name: parsed.name,
+      }
+    : null;
 }
 
 /**
@@ -116,12 +131,17 @@ export function parseCommonAlert(body: unknown): CommonAlert {
     try {
       parsed = JSON.parse(body) as unknown;
     } catch (error) {
-      throw new ValidationError(`Azure Monitor alert payload refused: body is not valid JSON (${(error as Error).message})`, { cause: error });
+      throw new ValidationError(
+        `Azure Monitor alert payload refused: body is not valid JSON (${(error as Error).message})`,
+        { cause: error },
+      );
     }
   }
   const root = requireObject(parsed, "body");
   if (root.schemaId !== COMMON_ALERT_SCHEMA_ID) {
-    reject(`schemaId must be "${COMMON_ALERT_SCHEMA_ID}" (got ${JSON.stringify(root.schemaId) ?? "nothing"}); enable the common alert schema on the action group`);
+    reject(
+      `schemaId must be "${COMMON_ALERT_SCHEMA_ID}" (got ${JSON.stringify(root.schemaId) ?? "nothing"}); enable the common alert schema on the action group`,
+    );
   }
   const data = requireObject(root.data, "data");
   const essentials = requireObject(data.essentials, "data.essentials");
@@ -129,17 +149,22 @@ export function parseCommonAlert(body: unknown): CommonAlert {
   const alertId = requireString(essentials, "alertId", path);
   const condition = essentials.monitorCondition;
   if (condition === "Resolved") return { kind: "resolved", alertId };
-  if (condition !== "Fired") reject(`${path}.monitorCondition must be "Fired" or "Resolved" (got ${JSON.stringify(condition) ?? "nothing"})`);
+  if (condition !== "Fired")
+    reject(`${path}.monitorCondition must be "Fired" or "Resolved" (got ${JSON.stringify(condition) ?? "nothing"})`);
   const alertRule = requireString(essentials, "alertRule", path);
   const severity = requireString(essentials, "severity", path);
   const firedDateTime = requireString(essentials, "firedDateTime", path);
-  if (Number.isNaN(Date.parse(firedDateTime))) reject(`${path}.firedDateTime must be an ISO-8601 time (got "${firedDateTime}")`);
+  if (Number.isNaN(Date.parse(firedDateTime)))
+    reject(`${path}.firedDateTime must be an ISO-8601 time (got "${firedDateTime}")`);
   const ids = essentials.alertTargetIDs;
   if (!Array.isArray(ids)) reject(`${path}.alertTargetIDs must be an array`);
   if (ids.length === 0) reject(`${path}.alertTargetIDs must not be empty`);
   const targets = ids.map((id: unknown, index) => {
     const target = typeof id === "string" ? parseVmOrNicResourceId(id) : null;
-    if (!target) reject(`${path}.alertTargetIDs[${index}] must be a virtual machine or network interface resource id (got ${JSON.stringify(id)})`);
+    if (!target)
+      reject(
+        `${path}.alertTargetIDs[${index}] must be a virtual machine or network interface resource id (got ${JSON.stringify(id)})`,
+      );
     return target;
   });
   return { kind: "fired", alertId, alertRule, severity, firedDateTime, targets };

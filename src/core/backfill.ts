@@ -94,7 +94,8 @@ export function parseHourBoundary(value: unknown, field: string): number {
   let offsetInMs = 0;
   if (zone!.toUpperCase() !== "Z") {
     const digits = zone!.replace(":", "");
-    offsetInMs = (digits.startsWith("-") ? -1 : 1) * (Number(digits.slice(1, 3)) * 60 + Number(digits.slice(3, 5))) * 60_000;
+    offsetInMs =
+      (digits.startsWith("-") ? -1 : 1) * (Number(digits.slice(1, 3)) * 60 + Number(digits.slice(3, 5))) * 60_000;
   }
   const epochMs = local - offsetInMs;
   if (Number(fraction) !== 0 || epochMs % HOUR_IN_MS !== 0) {
@@ -103,7 +104,12 @@ export function parseHourBoundary(value: unknown, field: string): number {
   return epochMs;
 }
 
-function optionalStringList(body: Record<string, unknown>, field: string, check: (item: string) => string | null, what: string): string[] {
+function optionalStringList(
+  body: Record<string, unknown>,
+  field: string,
+  check: (item: string) => string | null,
+  what: string,
+): string[] {
   const value = body[field];
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) return refuse(field, `expected an array of ${what}`);
@@ -127,21 +133,38 @@ export function parseBackfillRequest(body: unknown, limits: BackfillLimits): Bac
   const toMs = parseHourBoundary(fields.to, "to");
   if (fromMs >= toMs) return refuse("to", `must be after from (${new Date(fromMs).toISOString()})`);
   const hours = (toMs - fromMs) / HOUR_IN_MS;
-  if (hours > limits.maxHours) return refuse("to", `the range is ${hours} hours; at most ${limits.maxHours} are accepted (FLOWTAP_BACKFILL_MAX_HOURS)`);
+  if (hours > limits.maxHours)
+    return refuse(
+      "to",
+      `the range is ${hours} hours; at most ${limits.maxHours} are accepted (FLOWTAP_BACKFILL_MAX_HOURS)`,
+    );
 
   const storageAccount = fields.storageAccount ?? limits.accountName;
   if (typeof storageAccount !== "string" || storageAccount.toLowerCase() !== limits.accountName.toLowerCase()) {
-    return refuse("storageAccount", `${JSON.stringify(storageAccount)} is not the configured account '${limits.accountName}'`);
+    return refuse(
+      "storageAccount",
+      `${JSON.stringify(storageAccount)} is not the configured account '${limits.accountName}'`,
+    );
   }
   const containers =
     fields.containers === undefined || fields.containers === null
       ? [...limits.containers]
-      : optionalStringList(fields, "containers", (c) => (limits.containers.includes(c.toLowerCase()) ? c.toLowerCase() : null), `a configured container (${limits.containers.join(", ")})`);
+      : optionalStringList(
+          fields,
+          "containers",
+          (c) => (limits.containers.includes(c.toLowerCase()) ? c.toLowerCase() : null),
+          `a configured container (${limits.containers.join(", ")})`,
+        );
   if (containers.length === 0) return refuse("containers", "expected at least one container");
   const uniqueContainers = [...new Set(containers)];
 
   const filters: BackfillFilters = {
-    subscriptionIds: optionalStringList(fields, "subscriptionIds", (s) => (GUID.test(s) ? s.toLowerCase() : null), "a subscription id (GUID)"),
+    subscriptionIds: optionalStringList(
+      fields,
+      "subscriptionIds",
+      (s) => (GUID.test(s) ? s.toLowerCase() : null),
+      "a subscription id (GUID)",
+    ),
     resourceGroups: optionalStringList(fields, "resourceGroups", matching(RESOURCE_GROUP), "a resource group name"),
     nsgNames: optionalStringList(fields, "nsgNames", matching(RESOURCE_NAME), "an NSG name"),
     flowLogNames: optionalStringList(fields, "flowLogNames", matching(RESOURCE_NAME), "a flow-log name"),
@@ -149,19 +172,40 @@ export function parseBackfillRequest(body: unknown, limits: BackfillLimits): Bac
   };
 
   const parallel = fields.maxParallelBlobs ?? limits.defaultParallelBlobs;
-  if (typeof parallel !== "number" || !Number.isInteger(parallel) || parallel < 1 || parallel > limits.maxParallelBlobs) {
-    return refuse("maxParallelBlobs", `expected an integer from 1 to ${limits.maxParallelBlobs}, got ${JSON.stringify(parallel)}`);
+  if (
+    typeof parallel !== "number" ||
+    !Number.isInteger(parallel) ||
+    parallel < 1 ||
+    parallel > limits.maxParallelBlobs
+  ) {
+    return refuse(
+      "maxParallelBlobs",
+      `expected an integer from 1 to ${limits.maxParallelBlobs}, got ${JSON.stringify(parallel)}`,
+    );
   }
   const from = new Date(fromMs).toISOString();
   const to = new Date(toMs).toISOString();
   const givenId = fields.backfillId;
   if (givenId !== undefined && givenId !== null && (typeof givenId !== "string" || !BACKFILL_ID.test(givenId))) {
-    return refuse("backfillId", `${JSON.stringify(givenId)} must be 1-100 letters, digits or '._:-', starting with a letter or digit`);
+    return refuse(
+      "backfillId",
+      `${JSON.stringify(givenId)} must be 1-100 letters, digits or '._:-', starting with a letter or digit`,
+    );
   }
   // The same request gets the same id, so submitting it twice while it runs is refused (409).
   const backfillId =
-    typeof givenId === "string" ? givenId : `backfill-${hashBlobPath(JSON.stringify({ from, to, account: storageAccount.toLowerCase(), containers, filters }))}`;
-  return { backfillId, from, to, storageAccount: storageAccount.toLowerCase(), containers: uniqueContainers, filters, maxParallelBlobs: parallel };
+    typeof givenId === "string"
+      ? givenId
+      : `backfill-${hashBlobPath(JSON.stringify({ from, to, account: storageAccount.toLowerCase(), containers, filters }))}`;
+  return {
+    backfillId,
+    from,
+    to,
+    storageAccount: storageAccount.toLowerCase(),
+    containers: uniqueContainers,
+    filters,
+    maxParallelBlobs: parallel,
+  };
 }
 
 // ---- enumeration ---------------------------------------------------------------------------
@@ -217,7 +261,8 @@ export function emptyCounts(): BackfillCounts {
   return { blobsTotal: 0, blobsDone: 0, blobsFailed: 0, eventsSent: 0, bytesRead: 0 };
 }
 
-const perSecond = (count: number, seconds: number): number => (seconds > 0 ? Math.round((count / seconds) * 100) / 100 : 0);
+const perSecond = (count: number, seconds: number): number =>
+  seconds > 0 ? Math.round((count / seconds) * 100) / 100 : 0;
 
 /** Rates since the start and the expected end from the blobs still to do. */
 export function describeProgress(
@@ -233,7 +278,8 @@ export function describeProgress(
   const remaining = Math.max(counts.blobsTotal - finished, 0);
   let eta: string | null = null;
   if (phase === "completed") eta = now;
-  else if (phase === "ingesting" && finished > 0) eta = new Date(Date.parse(now) + Math.round((elapsedMs / finished) * remaining)).toISOString();
+  else if (phase === "ingesting" && finished > 0)
+    eta = new Date(Date.parse(now) + Math.round((elapsedMs / finished) * remaining)).toISOString();
   return {
     backfillId: identity.backfillId,
     phase,

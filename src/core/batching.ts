@@ -68,13 +68,16 @@ export class EventBatcher<E extends EncodedEvent = EncodedEvent> {
       throw new ValidationError(`maxSizeInBytes must be a positive integer, got ${options.maxSizeInBytes}`);
     }
     if (!Number.isSafeInteger(this.overheadInBytes) || this.overheadInBytes < 0) {
-      throw new ValidationError(`perMessageOverheadInBytes must be a non-negative integer, got ${options.perMessageOverheadInBytes}`);
+      throw new ValidationError(
+        `perMessageOverheadInBytes must be a non-negative integer, got ${options.perMessageOverheadInBytes}`,
+      );
     }
   }
 
   /** Adds an event; returns the batch it completed (the events before it) if it did not fit, else nothing. */
   push(event: E): EventBatch<E>[] {
-    const bodySize = event.sizeInBytes ?? (typeof event.body === "string" ? utf8SizeInBytes(event.body) : event.body.byteLength);
+    const bodySize =
+      event.sizeInBytes ?? (typeof event.body === "string" ? utf8SizeInBytes(event.body) : event.body.byteLength);
     const aloneSize = this.jsonArray ? bodySize + 2 + this.overheadInBytes : bodySize + this.overheadInBytes;
     if (aloneSize > this.maxSizeInBytes) {
       throw new ValidationError(
@@ -108,7 +111,10 @@ export class EventBatcher<E extends EncodedEvent = EncodedEvent> {
 }
 
 /** Packs a whole list at once (see {@link EventBatcher}). */
-export function packEvents<E extends EncodedEvent>(events: Iterable<E>, options: EventBatcherOptions = {}): EventBatch<E>[] {
+export function packEvents<E extends EncodedEvent>(
+  events: Iterable<E>,
+  options: EventBatcherOptions = {},
+): EventBatch<E>[] {
   const batcher = new EventBatcher<E>(options);
   const batches: EventBatch<E>[] = [];
   for (const event of events) batches.push(...batcher.push(event));

@@ -137,8 +137,7 @@ export function parseBlobPath(input: string): FlowLogBlobPath {
   }
   if (start < 0) fail("no resourceId= or flowLogResourceID= segment");
   const before = start > 0 ? segments[start - 1]!.toLowerCase() : "";
-  const givenContainer =
-    before === NSG_FLOW_LOG_CONTAINER || before === VNET_FLOW_LOG_CONTAINER ? before : null;
+  const givenContainer = before === NSG_FLOW_LOG_CONTAINER || before === VNET_FLOW_LOG_CONTAINER ? before : null;
   const rest = segments.slice(resourceStart).filter((s) => s !== "");
   const upper = rest.map((s) => s.toUpperCase());
 
@@ -171,7 +170,8 @@ export function parseBlobPath(input: string): FlowLogBlobPath {
     // VNet underscore layout: /{sub}_{RG}/{WATCHER}_{NAME}/... (subscription ids have no `_`).
     const subAndGroup = splitAtUnderscore(rest[0] ?? "");
     const watcherAndName = splitWatcherAndName(rest[1] ?? "");
-    if (!subAndGroup || !watcherAndName) return fail("expected SUBSCRIPTIONS/... or {subscription}_{group}/{watcher}_{name}");
+    if (!subAndGroup || !watcherAndName)
+      return fail("expected SUBSCRIPTIONS/... or {subscription}_{group}/{watcher}_{name}");
     kind = "vnet";
     [subscriptionId, resourceGroup] = subAndGroup;
     [networkWatcherName, flowLogName] = watcherAndName;
@@ -246,8 +246,18 @@ function parseTimeSegments(rest: string[], at: number): PathTime | null {
     if (month !== null && day !== null && hourOfDay !== null && minute !== null) {
       time = { year, month, day, hourOfDay, next: at + 5 };
     }
-  } else if (/^\d{4}$/.test(rest[at] ?? "") && /^\d{1,2}$/.test(rest[at + 1] ?? "") && /^\d{1,2}$/.test(rest[at + 2] ?? "")) {
-    time = { year: Number(rest[at]), month: Number(rest[at + 1]), day: Number(rest[at + 2]), hourOfDay: null, next: at + 3 };
+  } else if (
+    /^\d{4}$/.test(rest[at] ?? "") &&
+    /^\d{1,2}$/.test(rest[at + 1] ?? "") &&
+    /^\d{1,2}$/.test(rest[at + 2] ?? "")
+  ) {
+    time = {
+      year: Number(rest[at]),
+      month: Number(rest[at + 1]),
+      day: Number(rest[at + 2]),
+      hourOfDay: null,
+      next: at + 3,
+    };
   }
   if (!time || time.year < 1000 || time.month < 1 || time.month > 12 || time.day < 1 || time.day > 31) return null;
   if (time.hourOfDay !== null && time.hourOfDay > 23) return null;

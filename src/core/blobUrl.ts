@@ -55,7 +55,8 @@ export function parseAcceptedBlobUrl(url: string, accepted: AcceptedBlobs): Blob
   if (EMULATOR_HOSTS.has(host)) account = segments.shift()?.toLowerCase();
   else account = SERVICE_HOST.exec(host)?.[1];
   if (account === undefined) refuse(`host '${host}' is not a storage account blob endpoint`);
-  if (account !== accepted.accountName) refuse(`account '${account}' is not the configured account '${accepted.accountName}'`);
+  if (account !== accepted.accountName)
+    refuse(`account '${account}' is not the configured account '${accepted.accountName}'`);
   const container = segments.shift() ?? "";
   return accept(container, segments.join("/"), accepted, refuse);
 }
@@ -70,7 +71,8 @@ export function parseAcceptedBlobSubject(subject: string, topic: string, accepte
   };
   const account = TOPIC_ACCOUNT.exec(topic)?.[1]?.toLowerCase();
   if (account === undefined) refuse("the topic names no storage account");
-  if (account !== accepted.accountName) refuse(`account '${account}' is not the configured account '${accepted.accountName}'`);
+  if (account !== accepted.accountName)
+    refuse(`account '${account}' is not the configured account '${accepted.accountName}'`);
   const parts = SUBJECT.exec(subject);
   if (!parts) return refuse("not a blob subject /blobServices/default/containers/{container}/blobs/{path}");
   const [, container, path] = parts;

@@ -53,9 +53,11 @@ export function validateBlobWalkFilter(filter: BlobWalkFilter): { fromMs: number
   const toMs = Date.parse(filter.toIso);
   if (Number.isNaN(fromMs)) throw new ValidationError(`blob walk: fromIso '${filter.fromIso}' is not an ISO-8601 time`);
   if (Number.isNaN(toMs)) throw new ValidationError(`blob walk: toIso '${filter.toIso}' is not an ISO-8601 time`);
-  if (toMs <= fromMs) throw new ValidationError(`blob walk: toIso '${filter.toIso}' must be after fromIso '${filter.fromIso}'`);
+  if (toMs <= fromMs)
+    throw new ValidationError(`blob walk: toIso '${filter.toIso}' must be after fromIso '${filter.fromIso}'`);
   for (const mac of filter.macAddresses ?? []) {
-    if (!/^[0-9A-F]{12}$/.test(normalize(mac))) throw new ValidationError(`blob walk: macAddresses has '${mac}', not a MAC address`);
+    if (!/^[0-9A-F]{12}$/.test(normalize(mac)))
+      throw new ValidationError(`blob walk: macAddresses has '${mac}', not a MAC address`);
   }
   return { fromMs, toMs };
 }
@@ -74,21 +76,26 @@ export function acceptsBlob(path: string, filter: BlobWalkFilter): boolean {
   const segments = path.split("/");
   if (segments.pop() !== FLOW_LOG_BLOB_NAME) return false;
   const parts = parsePrefix(segments);
-  if (!parts || parts.hour === undefined || !matchesResource(parts, filter) || !overlapsRange(parts, filter)) return false;
+  if (!parts || parts.hour === undefined || !matchesResource(parts, filter) || !overlapsRange(parts, filter))
+    return false;
   return !hasValues(filter.macAddresses) || parts.mac !== undefined;
 }
 
 /** The hours a blob walk for "this hour and the previous one" covers, from any instant. */
 export function recentHoursFilter(now: Date, hours: number): Pick<BlobWalkFilter, "fromIso" | "toIso"> {
   const hourStart = Math.floor(now.getTime() / HOUR_IN_MS) * HOUR_IN_MS;
-  return { fromIso: new Date(hourStart - (hours - 1) * HOUR_IN_MS).toISOString(), toIso: new Date(hourStart + HOUR_IN_MS).toISOString() };
+  return {
+    fromIso: new Date(hourStart - (hours - 1) * HOUR_IN_MS).toISOString(),
+    toIso: new Date(hourStart + HOUR_IN_MS).toISOString(),
+  };
 }
 
 function parsePrefix(segments: string[]): PrefixParts | undefined {
   const root = segments[0]?.toLowerCase();
   if (root !== "resourceid=" && root !== "flowlogresourceid=") return undefined;
   const parts: PrefixParts = { kind: root === "resourceid=" ? "nsg" : "vnet", resourceSegments: 1 };
-  const underscoreLayout = parts.kind === "vnet" && segments.length > 1 && segments[1]!.toUpperCase() !== "SUBSCRIPTIONS";
+  const underscoreLayout =
+    parts.kind === "vnet" && segments.length > 1 && segments[1]!.toUpperCase() !== "SUBSCRIPTIONS";
   for (let i = 1; i < segments.length; i++) {
     const segment = segments[i]!;
     const time = /^(y|m|d|h)=(\d{1,4})$/i.exec(segment);
@@ -142,7 +149,12 @@ function matchesResource(parts: PrefixParts, filter: BlobWalkFilter): boolean {
     const segment = parts.watcherAndFlowLog.toUpperCase();
     if (!names!.some((name) => segment.endsWith(`_${name.toUpperCase()}`))) return false;
   }
-  if (parts.mac !== undefined && hasValues(filter.macAddresses) && !filter.macAddresses!.some((mac) => normalize(mac) === parts.mac)) return false;
+  if (
+    parts.mac !== undefined &&
+    hasValues(filter.macAddresses) &&
+    !filter.macAddresses!.some((mac) => normalize(mac) === parts.mac)
+  )
+    return false;
   return true;
 }
 

@@ -134,7 +134,10 @@ export function planNextRange(
     };
   }
   const processed = blocks.slice(0, checkpoint.blockCount);
-  const processedDigest = digestBlockIds(EMPTY_BLOCK_IDS_DIGEST, processed.map((block) => block.id));
+  const processedDigest = digestBlockIds(
+    EMPTY_BLOCK_IDS_DIGEST,
+    processed.map((block) => block.id),
+  );
   if (processedDigest !== checkpoint.blockIdsDigest) {
     return {
       kind: "rewritten",

@@ -58,8 +58,15 @@ export const MAX_FILTER_LIST_ENTRIES = 10;
 export const MAX_CAPTURE_NAME_LENGTH = 80;
 
 const CONFIG_KEYS = [
-  "allowedSubscriptions", "allowedResourceGroups", "maxConcurrentCaptures", "cooldownInMinutes", "maxDurationInSeconds",
-  "maxBytesPerSession", "bytesToCapturePerPacket", "storage", "keepCaptureResource",
+  "allowedSubscriptions",
+  "allowedResourceGroups",
+  "maxConcurrentCaptures",
+  "cooldownInMinutes",
+  "maxDurationInSeconds",
+  "maxBytesPerSession",
+  "bytesToCapturePerPacket",
+  "storage",
+  "keepCaptureResource",
 ] as const;
 const STORAGE_KEYS = ["storageAccountId", "containerPath", "blobEndpoint"] as const;
 
@@ -67,13 +74,16 @@ function storageAccountNameOf(storageAccountId: string): string | null {
   const parsed = parseArmResourceId(storageAccountId);
   if (parsed?.type !== "microsoft.storage/storageaccounts") return null;
   const name = parsed.name;
-  const nameOk = name.length >= 3 && name.length <= 24 && [...name].every((c) => (c >= "a" && c <= "z") || (c >= "0" && c <= "9"));
+  const nameOk =
+    name.length >= 3 && name.length <= 24 && [...name].every((c) => (c >= "a" && c <= "z") || (c >= "0" && c <= "9"));
   return nameOk ? name : null;
 }
 
 function isContainerName(name: string): boolean {
   const charsOk = [...name].every((c) => (c >= "a" && c <= "z") || (c >= "0" && c <= "9") || c === "-");
-  return charsOk && name.length >= 3 && name.length <= 63 && name[0] !== "-" && !name.endsWith("-") && !name.includes("--");
+  return (
+    charsOk && name.length >= 3 && name.length <= 63 && name[0] !== "-" && !name.endsWith("-") && !name.includes("--")
+  );
 }
 
 function expectNonNegativeInteger(value: unknown, path: string): number {
@@ -86,19 +96,27 @@ function validateStorage(value: unknown, path: string): CaptureStorage {
   expectKnownKeys(object, STORAGE_KEYS, path);
   const storageAccountId = expectNonEmptyString(object.storageAccountId, `${path}.storageAccountId`);
   if (!storageAccountNameOf(storageAccountId)) {
-    fail(`${path}.storageAccountId`, "must be a storage account resource id (/subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Storage/storageAccounts/{name})");
+    fail(
+      `${path}.storageAccountId`,
+      "must be a storage account resource id (/subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Storage/storageAccounts/{name})",
+    );
   }
   const storage: CaptureStorage = { storageAccountId };
   if (object.containerPath !== undefined) {
     const containerPath = expectNonEmptyString(object.containerPath, `${path}.containerPath`).replace(/^\/+|\/+$/g, "");
     const [container, ...folders] = containerPath.split("/");
-    if (!isContainerName(container)) fail(`${path}.containerPath`, `must start with a valid container name (3-63 lower-case letters, digits, single hyphens; got "${container}")`);
+    if (!isContainerName(container))
+      fail(
+        `${path}.containerPath`,
+        `must start with a valid container name (3-63 lower-case letters, digits, single hyphens; got "${container}")`,
+      );
     if (folders.some((folder) => folder === "")) fail(`${path}.containerPath`, "must not contain empty folder names");
     storage.containerPath = containerPath;
   }
   if (object.blobEndpoint !== undefined) {
     const endpoint = expectNonEmptyString(object.blobEndpoint, `${path}.blobEndpoint`);
-    if (!URL.canParse(endpoint) || !/^https?:$/.test(new URL(endpoint).protocol)) fail(`${path}.blobEndpoint`, "must be an http(s) URL");
+    if (!URL.canParse(endpoint) || !/^https?:$/.test(new URL(endpoint).protocol))
+      fail(`${path}.blobEndpoint`, "must be an http(s) URL");
     storage.blobEndpoint = endpoint.replace(/\/+$/, "");
   }
   return storage;
@@ -126,7 +144,9 @@ export function validateCapturePolicyConfig(value: unknown, path = "capturePolic
   const config: CapturePolicyConfig = {
     maxConcurrentCaptures: withDefault("maxConcurrentCaptures", (v, p) => expectPositiveInteger(v, p)),
     cooldownInMinutes: withDefault("cooldownInMinutes", expectNonNegativeInteger),
-    maxDurationInSeconds: withDefault("maxDurationInSeconds", (v, p) => expectPositiveInteger(v, p, MAX_CAPTURE_DURATION_IN_SECONDS)),
+    maxDurationInSeconds: withDefault("maxDurationInSeconds", (v, p) =>
+      expectPositiveInteger(v, p, MAX_CAPTURE_DURATION_IN_SECONDS),
+    ),
     maxBytesPerSession: withDefault("maxBytesPerSession", (v, p) => expectPositiveInteger(v, p)),
     bytesToCapturePerPacket: withDefault("bytesToCapturePerPacket", expectNonNegativeInteger),
     storage: validateStorage(object.storage, `${path}.storage`),
@@ -247,7 +267,10 @@ export function captureName(vmResourceId: string, vmName: string, startIso: stri
   const suffix = `-${isoCompact(new Date(toEpochMs(startIso, "capture start")).toISOString()).stamp}-${hash64(vmResourceId.toLowerCase()).slice(0, 8)}`;
   const prefix = "flowtap-";
   const room = MAX_CAPTURE_NAME_LENGTH - prefix.length - suffix.length;
-  const vmPart = armSafe(vmName).slice(0, room).replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9_]+$/g, "") || "vm";
+  const vmPart =
+    armSafe(vmName)
+      .slice(0, room)
+      .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9_]+$/g, "") || "vm";
   return `${prefix}${vmPart}${suffix}`;
 }
 
@@ -279,7 +302,8 @@ export function buildCaptureFilters(request: CaptureRequest): PacketCaptureFilte
 function isAllowlisted(vm: { subscriptionId: string; resourceGroup: string }, config: CapturePolicyConfig): boolean {
   const subscription = vm.subscriptionId.toLowerCase();
   const group = vm.resourceGroup.toLowerCase();
-  if (config.allowedSubscriptions && !config.allowedSubscriptions.some((entry) => entry.toLowerCase() === subscription)) return false;
+  if (config.allowedSubscriptions && !config.allowedSubscriptions.some((entry) => entry.toLowerCase() === subscription))
+    return false;
   if (!config.allowedResourceGroups) return true;
   const groupId = `/subscriptions/${subscription}/resourcegroups/${group}`;
   return config.allowedResourceGroups.some((entry) => {
@@ -293,7 +317,9 @@ function prune(state: CapturePolicyState, config: CapturePolicyConfig, nowMs: nu
   const cooldownMs = config.cooldownInMinutes * 60_000;
   return {
     active: state.active.filter((capture) => Date.parse(capture.endsAt) > nowMs),
-    lastStartByVm: Object.fromEntries(Object.entries(state.lastStartByVm).filter(([, start]) => Date.parse(start) + cooldownMs > nowMs)),
+    lastStartByVm: Object.fromEntries(
+      Object.entries(state.lastStartByVm).filter(([, start]) => Date.parse(start) + cooldownMs > nowMs),
+    ),
   };
 }
 
@@ -302,24 +328,48 @@ function prune(state: CapturePolicyState, config: CapturePolicyConfig, nowMs: nu
  * concurrency cap. When allowed, the returned state records the capture (call
  * `releaseCapture` when it stops early). Throws ValidationError when the target is not a VM id.
  */
-export function decideCapture(request: CaptureRequest, previous: CapturePolicyState, config: CapturePolicyConfig, nowIso: string): CaptureDecision {
+export function decideCapture(
+  request: CaptureRequest,
+  previous: CapturePolicyState,
+  config: CapturePolicyConfig,
+  nowIso: string,
+): CaptureDecision {
   const nowMs = toEpochMs(nowIso, "nowIso");
   const target = parseVmOrNicResourceId(request.vmResourceId);
-  if (!target || target.kind !== "vm") throw new ValidationError(`capture target must be a virtual machine resource id (got "${request.vmResourceId}")`);
+  if (!target || target.kind !== "vm")
+    throw new ValidationError(`capture target must be a virtual machine resource id (got "${request.vmResourceId}")`);
   const state = prune(previous, config, nowMs);
   const vmKey = request.vmResourceId.toLowerCase();
   if (!isAllowlisted(target, config)) {
-    return { decision: "refused", reason: "notAllowlisted", message: `${target.name} is outside the allowed subscriptions/resource groups`, state };
+    return {
+      decision: "refused",
+      reason: "notAllowlisted",
+      message: `${target.name} is outside the allowed subscriptions/resource groups`,
+      state,
+    };
   }
   const lastStart = state.lastStartByVm[vmKey];
   if (lastStart !== undefined) {
-    return { decision: "refused", reason: "cooldown", message: `${target.name} was captured at ${lastStart}; cooldown ${config.cooldownInMinutes} min`, state };
+    return {
+      decision: "refused",
+      reason: "cooldown",
+      message: `${target.name} was captured at ${lastStart}; cooldown ${config.cooldownInMinutes} min`,
+      state,
+    };
   }
   if (state.active.length >= config.maxConcurrentCaptures) {
-    return { decision: "refused", reason: "concurrencyCap", message: `${state.active.length} captures running (max ${config.maxConcurrentCaptures})`, state };
+    return {
+      decision: "refused",
+      reason: "concurrencyCap",
+      message: `${state.active.length} captures running (max ${config.maxConcurrentCaptures})`,
+      state,
+    };
   }
   const startedAt = new Date(nowMs).toISOString();
-  const timeLimitInSeconds = Math.min(request.durationInSeconds ?? config.maxDurationInSeconds, config.maxDurationInSeconds);
+  const timeLimitInSeconds = Math.min(
+    request.durationInSeconds ?? config.maxDurationInSeconds,
+    config.maxDurationInSeconds,
+  );
   const totalBytesPerSession = Math.min(request.maxSizeInBytes ?? config.maxBytesPerSession, config.maxBytesPerSession);
   const name = captureName(request.vmResourceId, target.name, startedAt);
   const accountName = storageAccountNameOf(config.storage.storageAccountId) as string;
@@ -339,7 +389,12 @@ export function decideCapture(request: CaptureRequest, previous: CapturePolicySt
   const endsAt = new Date(nowMs + timeLimitInSeconds * 1000).toISOString();
   const plan: CapturePlan = {
     name,
-    vm: { resourceId: request.vmResourceId, subscriptionId: target.subscriptionId, resourceGroup: target.resourceGroup, name: target.name },
+    vm: {
+      resourceId: request.vmResourceId,
+      subscriptionId: target.subscriptionId,
+      resourceGroup: target.resourceGroup,
+      name: target.name,
+    },
     parameters,
     blobPath,
     keepCaptureResource: config.keepCaptureResource,
@@ -348,7 +403,10 @@ export function decideCapture(request: CaptureRequest, previous: CapturePolicySt
   return {
     decision: "allowed",
     plan,
-    state: { active: [...state.active, { name, vmKey, startedAt, endsAt }], lastStartByVm: { ...state.lastStartByVm, [vmKey]: startedAt } },
+    state: {
+      active: [...state.active, { name, vmKey, startedAt, endsAt }],
+      lastStartByVm: { ...state.lastStartByVm, [vmKey]: startedAt },
+    },
   };
 }
 

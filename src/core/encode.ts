@@ -90,10 +90,21 @@ let at = 0;
 
 const ascii = (text: string): Uint8Array => Buffer.from(text, "latin1");
 const KEYS = {
-  id: ascii('{"id":'), time: ascii(',"time":'), srcIp: ascii(',"srcIp":'), dstIp: ascii(',"dstIp":'), srcPort: ascii(',"srcPort":'),
-  dstPort: ascii(',"dstPort":'), protocol: ascii(',"protocol":'), direction: ascii(',"direction":'), decision: ascii(',"decision":'),
-  flowState: ascii(',"flowState":'), encryption: ascii(',"encryption":'), packetsSrcToDst: ascii(',"packetsSrcToDst":'),
-  bytesSrcToDst: ascii(',"bytesSrcToDst":'), packetsDstToSrc: ascii(',"packetsDstToSrc":'), bytesDstToSrc: ascii(',"bytesDstToSrc":'),
+  id: ascii('{"id":'),
+  time: ascii(',"time":'),
+  srcIp: ascii(',"srcIp":'),
+  dstIp: ascii(',"dstIp":'),
+  srcPort: ascii(',"srcPort":'),
+  dstPort: ascii(',"dstPort":'),
+  protocol: ascii(',"protocol":'),
+  direction: ascii(',"direction":'),
+  decision: ascii(',"decision":'),
+  flowState: ascii(',"flowState":'),
+  encryption: ascii(',"encryption":'),
+  packetsSrcToDst: ascii(',"packetsSrcToDst":'),
+  bytesSrcToDst: ascii(',"bytesSrcToDst":'),
+  packetsDstToSrc: ascii(',"packetsDstToSrc":'),
+  bytesDstToSrc: ascii(',"bytesDstToSrc":'),
 };
 const NULL = ascii("null");
 /** Room for the keys, the quotes and five numbers of up to 24 characters. */
@@ -150,9 +161,17 @@ export function encodeEventBytes(event: FlowEvent): Buffer {
   sharedBytes ??= Buffer.from(sharedJson, "utf8");
   sharedBlobBytes ??= Buffer.from(sharedBlobJson, "utf8");
   const textUnits =
-    event.id.length + event.time.length + event.srcIp.length + event.dstIp.length + event.protocol.length + event.direction.length +
-    event.decision.length + (event.flowState?.length ?? 0) + (event.encryption?.length ?? 0);
-  const maxSizeInBytes = MAX_BYTES_PER_UNIT * textUnits + FIXED_ROOM_IN_BYTES + sharedBytes.length + sharedBlobBytes.length;
+    event.id.length +
+    event.time.length +
+    event.srcIp.length +
+    event.dstIp.length +
+    event.protocol.length +
+    event.direction.length +
+    event.decision.length +
+    (event.flowState?.length ?? 0) +
+    (event.encryption?.length ?? 0);
+  const maxSizeInBytes =
+    MAX_BYTES_PER_UNIT * textUnits + FIXED_ROOM_IN_BYTES + sharedBytes.length + sharedBlobBytes.length;
   if (slab.length - slabOffset < maxSizeInBytes) {
     slab = Buffer.allocUnsafe(Math.max(SLAB_SIZE_IN_BYTES, maxSizeInBytes));
     slabOffset = 0;

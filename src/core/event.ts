@@ -10,7 +10,10 @@ export type Decision = "allow" | "deny";
 export type FlowState = "begin" | "continuing" | "end" | "deny";
 
 export interface FlowEvent {
-  /** Deterministic from (blob, record index, tuple index): `{blobHash}-{recordIndex}-{tupleIndex}` (src/core/eventId.ts). Record index = committed block index − 1. */
+  /**
+   * Deterministic from (blob, record index, tuple index): `{blobHash}-{recordIndex}-{tupleIndex}`
+   * (src/core/eventId.ts). Record index = committed block index − 1.
+   */
   id: string;
   /** ISO-8601 UTC from the tuple's own timestamp. */
   time: string;
@@ -48,6 +51,8 @@ export interface FlowEvent {
   bytesSrcToDst: number | null;
   packetsDstToSrc: number | null;
   bytesDstToSrc: number | null;
-  /** Container-relative blob path, e.g. `resourceId=/SUBSCRIPTIONS/.../PT1H.json`; when unknown, the path given (or ""). */
+  /**
+   * Container-relative blob path, e.g. `resourceId=/SUBSCRIPTIONS/.../PT1H.json`; when unknown, the path given (or "").
+   */
   blob: string;
 }

@@ -101,7 +101,14 @@ const stringOrNull = (value: unknown): string | null => (typeof value === "strin
 /** The per-record constants every event of the record shares. */
 type RecordConstants = Pick<
   FlowEvent,
-  "recordTime" | "sourceKind" | "flowLogVersion" | "subscriptionId" | "resourceGroup" | "nsgName" | "flowLogName" | "targetResourceId"
+  | "recordTime"
+  | "sourceKind"
+  | "flowLogVersion"
+  | "subscriptionId"
+  | "resourceGroup"
+  | "nsgName"
+  | "flowLogName"
+  | "targetResourceId"
 >;
 
 /** Parts of an ARM resource id, found case-insensitively (tolerates `//`). */
@@ -178,7 +185,9 @@ class RecordFlattener {
       this.flattenNsg(properties["flows"], constants, mac);
       return;
     }
-    this.recordIssue("has an unknown shape: neither an NSG record (properties.flows) nor a VNet record (flowRecords.flows)");
+    this.recordIssue(
+      "has an unknown shape: neither an NSG record (properties.flows) nor a VNet record (flowRecords.flows)",
+    );
   }
 
   private flattenNsg(ruleGroups: unknown, constants: RecordConstants, recordMac: string | null): void {
@@ -186,7 +195,14 @@ class RecordFlattener {
       const rule = this.ruleOf(group, `properties.flows[${g}]`);
       for (const [f, flow] of this.arrayAt(group["flows"], `properties.flows[${g}].flows`)) {
         const mac = normalizeMac(flow["mac"]) ?? recordMac;
-        this.flattenTuples(flow["flowTuples"], `properties.flows[${g}].flows[${f}].flowTuples`, constants, null, rule, mac);
+        this.flattenTuples(
+          flow["flowTuples"],
+          `properties.flows[${g}].flows[${f}].flowTuples`,
+          constants,
+          null,
+          rule,
+          mac,
+        );
       }
     }
   }
@@ -196,7 +212,14 @@ class RecordFlattener {
       const aclId = stringOrNull(acl["aclID"]);
       for (const [g, group] of this.arrayAt(acl["flowGroups"], `flowRecords.flows[${a}].flowGroups`)) {
         const rule = this.ruleOf(group, `flowRecords.flows[${a}].flowGroups[${g}]`);
-        this.flattenTuples(group["flowTuples"], `flowRecords.flows[${a}].flowGroups[${g}].flowTuples`, constants, aclId, rule, mac);
+        this.flattenTuples(
+          group["flowTuples"],
+          `flowRecords.flows[${a}].flowGroups[${g}].flowTuples`,
+          constants,
+          aclId,
+          rule,
+          mac,
+        );
       }
     }
   }
@@ -236,8 +259,7 @@ class RecordFlattener {
     }
     for (const tuple of tuples) {
       const tupleIndex = this.tupleIndex++;
-      const problem =
-        typeof tuple === "string" ? parseTuple(tuple, constants.sourceKind) : "is not a string";
+      const problem = typeof tuple === "string" ? parseTuple(tuple, constants.sourceKind) : "is not a string";
       if (problem !== null) {
         this.issues.push({
           message: `${this.where}, tuple ${tupleIndex}: ${problem}: ${JSON.stringify(tuple)}`,
@@ -382,7 +404,8 @@ const letter = (tuple: string, field: number): string =>
 /** Parses a tuple into `scratch`; returns null, or what is wrong with it. */
 function parseTuple(tuple: string, kind: SourceKind): string | null {
   const count = splitFields(tuple);
-  if (count !== 8 && count !== 13) return `expected 8 or 13 comma-separated fields, got ${count > MAX_FIELDS ? "more than 13" : count}`;
+  if (count !== 8 && count !== 13)
+    return `expected 8 or 13 comma-separated fields, got ${count > MAX_FIELDS ? "more than 13" : count}`;
   const timestamp = integerField(tuple, 0);
   if (timestamp < 0) return "field 0 (time) is not an epoch number";
   // 13-digit stamps are milliseconds, 10-digit ones seconds.
@@ -403,7 +426,13 @@ function parseTuple(tuple: string, kind: SourceKind): string | null {
   const protocol = letter(tuple, 5);
   const numericProtocol = integerField(tuple, 5) >= 0;
   scratch.protocol =
-    protocol === "T" ? "TCP" : protocol === "U" ? "UDP" : numericProtocol ? (IANA_PROTOCOLS[protocol] ?? protocol) : protocol;
+    protocol === "T"
+      ? "TCP"
+      : protocol === "U"
+        ? "UDP"
+        : numericProtocol
+          ? (IANA_PROTOCOLS[protocol] ?? protocol)
+          : protocol;
   if (protocol === "") return "field 5 (protocol) is empty";
   const direction = letter(tuple, 6);
   if (direction === "I") scratch.direction = "inbound";
@@ -432,7 +461,12 @@ function parseTuple(tuple: string, kind: SourceKind): string | null {
   const bytesSrcToDst = integerField(tuple, 10);
   const packetsDstToSrc = integerField(tuple, 11);
   const bytesDstToSrc = integerField(tuple, 12);
-  if (packetsSrcToDst === NOT_A_NUMBER || bytesSrcToDst === NOT_A_NUMBER || packetsDstToSrc === NOT_A_NUMBER || bytesDstToSrc === NOT_A_NUMBER) {
+  if (
+    packetsSrcToDst === NOT_A_NUMBER ||
+    bytesSrcToDst === NOT_A_NUMBER ||
+    packetsDstToSrc === NOT_A_NUMBER ||
+    bytesDstToSrc === NOT_A_NUMBER
+  ) {
     return "a counter field (9-12) is neither empty nor a number";
   }
   scratch.packetsSrcToDst = packetsSrcToDst === EMPTY ? null : packetsSrcToDst;

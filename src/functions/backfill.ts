@@ -23,5 +23,8 @@ app.http(TriggerNames.backfillHttp, {
   methods: ["POST"],
   authLevel: "function",
   extraInputs: [df.input.durableClient()],
-  handler: makeBackfillHttpHandler({ settings: () => (settings ??= readSettings(process.env)), client: (context) => df.getClient(context) }),
+  handler: makeBackfillHttpHandler({
+    settings: () => (settings ??= readSettings(process.env)),
+    client: (context) => df.getClient(context),
+  }),
 });

@@ -36,7 +36,8 @@ let alertsSink: EventHubsSink | undefined;
 const settingsOf = (): FlowtapSettings => (settings ??= readSettings(process.env));
 const armDeps: PacketCaptureArmDeps = { arm: () => (arm ??= createArmClients(settingsOf().capture.arm)) };
 
-// Rules, ARM and capture settings are validated when the app starts: a bad value stops the start with a message naming it.
+// Rules, ARM and capture settings are validated when the app starts: a bad value stops the start with a message naming
+// it.
 app.hook.appStart(() => {
   readAnomalySettings(process.env);
   readCaptureSettings(process.env);
@@ -59,14 +60,17 @@ async function dispatchAlerts(context: EntityContext<DetectorEntityState>, dispa
   const client = df.getClient(context);
   try {
     const instanceId = `alerts-${hash64(dispatch.alerts.map((alert) => alert.id).join(","))}`;
-    await client.startNew(OrchestrationNames.publishAlerts, { instanceId, input: dispatch }).catch(async (error: unknown) => {
-      // Already started by an earlier attempt of this dispatch: nothing to do.
-      const status = await client.getStatus(instanceId).catch(() => undefined);
-      if (!status) throw error;
-    });
+    await client
+      .startNew(OrchestrationNames.publishAlerts, { instanceId, input: dispatch })
+      .catch(async (error: unknown) => {
+        // Already started by an earlier attempt of this dispatch: nothing to do.
+        const status = await client.getStatus(instanceId).catch(() => undefined);
+        if (!status) throw error;
+      });
     const captureSettings = settingsOf().capture;
     for (const alert of dispatch.alerts) {
-      if (alert.capture.requested && !alert.historic) await startPacketCapture(client, captureInputFromAlert(alert, captureSettings, alert.time));
+      if (alert.capture.requested && !alert.historic)
+        await startPacketCapture(client, captureInputFromAlert(alert, captureSettings, alert.time));
     }
   } catch (error) {
     logFailure(`detector ${dispatch.detectorKey}: dispatching ${dispatch.alerts.length} alert(s)`, error);
@@ -89,7 +93,10 @@ df.app.activity(ActivityNames.publishEvents, {
     sink: () => {
       const { eventHubs } = settingsOf();
       // Alerts travel one per message, whatever the flows hub's packing.
-      return (alertsSink ??= createEventHubsSink({ ...eventHubs, eventsPerMessage: 1 }, { eventHubName: eventHubs.alertsEventHubName }));
+      return (alertsSink ??= createEventHubsSink(
+        { ...eventHubs, eventsPerMessage: 1 },
+        { eventHubName: eventHubs.alertsEventHubName },
+      ));
     },
   }),
 });
@@ -104,5 +111,8 @@ app.http(TriggerNames.alertsHttp, {
   methods: ["POST"],
   authLevel: "function",
   extraInputs: [df.input.durableClient()],
-  handler: makeAlertsHttpHandler({ captureSettings: () => settingsOf().capture, client: (context) => df.getClient(context) }),
+  handler: makeAlertsHttpHandler({
+    captureSettings: () => settingsOf().capture,
+    client: (context) => df.getClient(context),
+  }),
 });

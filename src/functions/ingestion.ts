@@ -54,7 +54,9 @@ app.hook.appTerminate(async () => {
 df.app.orchestration(OrchestrationNames.ingestBlob, ingestBlobOrchestrator);
 df.app.entity(EntityNames.checkpoint, checkpointEntity);
 const containersOf = (): readonly string[] => settingsOf().storage.containers;
-df.app.activity(ActivityNames.readBlockList, { handler: makeReadBlockList({ blobSource: blobSourceOf, containers: containersOf }) });
+df.app.activity(ActivityNames.readBlockList, {
+  handler: makeReadBlockList({ blobSource: blobSourceOf, containers: containersOf }),
+});
 df.app.activity(ActivityNames.processRange, {
   handler: makeProcessRange({
     blobSource: blobSourceOf,
@@ -64,7 +66,9 @@ df.app.activity(ActivityNames.processRange, {
     rules: () => settingsOf().anomaly.rules,
   }),
 });
-df.app.activity(ActivityNames.listBlobs, { handler: makeListBlobs({ blobSource: blobSourceOf, containers: containersOf }) });
+df.app.activity(ActivityNames.listBlobs, {
+  handler: makeListBlobs({ blobSource: blobSourceOf, containers: containersOf }),
+});
 
 app.eventGrid(TriggerNames.blobCreatedEventGrid, {
   extraInputs: [df.input.durableClient()],

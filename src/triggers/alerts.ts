@@ -20,7 +20,11 @@ export interface StartPacketCaptureResult {
   outcome: "started" | "absorbed";
 }
 
-const RUNNING_STATUSES = new Set<string>([df.OrchestrationRuntimeStatus.Running, df.OrchestrationRuntimeStatus.Pending, df.OrchestrationRuntimeStatus.ContinuedAsNew]);
+const RUNNING_STATUSES = new Set<string>([
+  df.OrchestrationRuntimeStatus.Running,
+  df.OrchestrationRuntimeStatus.Pending,
+  df.OrchestrationRuntimeStatus.ContinuedAsNew,
+]);
 
 /** Whether the instance exists and has not finished (an unknown instance is not running). */
 export async function isInstanceActive(client: DurableClient, instanceId: string): Promise<boolean> {
@@ -39,7 +43,10 @@ export async function isInstanceActive(client: DurableClient, instanceId: string
  * the request into the running one. A finished instance starts afresh: the capture gate's
  * per-VM cooldown then decides.
  */
-export async function startPacketCapture(client: DurableClient, input: PacketCaptureInput): Promise<StartPacketCaptureResult> {
+export async function startPacketCapture(
+  client: DurableClient,
+  input: PacketCaptureInput,
+): Promise<StartPacketCaptureResult> {
   const instanceId = packetCaptureInstanceId(input.target);
   if (await isInstanceActive(client, instanceId)) return { instanceId, outcome: "absorbed" };
   try {
@@ -60,7 +67,11 @@ function hintsOf(request: CaptureRequest): CaptureHints {
 }
 
 /** The capture input for a flowtap anomaly alert (filters on its offending remotes and their ports). */
-export function captureInputFromAlert(alert: AnomalyAlert, settings: CaptureSettings, requestedAt: string): PacketCaptureInput {
+export function captureInputFromAlert(
+  alert: AnomalyAlert,
+  settings: CaptureSettings,
+  requestedAt: string,
+): PacketCaptureInput {
   return {
     target: { resourceId: alert.target.resourceId, mac: alert.target.mac },
     reason: alert.id,
@@ -73,7 +84,12 @@ export function captureInputFromAlert(alert: AnomalyAlert, settings: CaptureSett
 }
 
 /** The capture input for one target of an Azure Monitor alert (no evidence: the policy's limits, no filters). */
-export function captureInputFromMonitorAlert(alertId: string, target: CommonAlertTarget, settings: CaptureSettings, requestedAt: string): PacketCaptureInput {
+export function captureInputFromMonitorAlert(
+  alertId: string,
+  target: CommonAlertTarget,
+  settings: CaptureSettings,
+  requestedAt: string,
+): PacketCaptureInput {
   return {
     target: { resourceId: target.resourceId, mac: null },
     reason: alertId,
@@ -111,19 +127,39 @@ export function makeAlertsHttpHandler(deps: AlertsHttpDeps): HttpHandler {
       return refused(400, error.message);
     }
     if (alert.kind === "resolved") {
-      return { status: 200, jsonBody: { alertId: alert.alertId, status: "ignored", reason: "monitorCondition is Resolved: nothing to capture" } };
+      return {
+        status: 200,
+        jsonBody: {
+          alertId: alert.alertId,
+          status: "ignored",
+          reason: "monitorCondition is Resolved: nothing to capture",
+        },
+      };
     }
     const settings = deps.captureSettings();
     const client = deps.client(context);
     const requestedAt = new Date().toISOString();
     const captures = [];
     for (const target of alert.targets) {
-      const started = await startPacketCapture(client, captureInputFromMonitorAlert(alert.alertId, target, settings, requestedAt));
-      captures.push({ target: target.resourceId, ...started, ...client.createHttpManagementPayload(started.instanceId) });
+      const started = await startPacketCapture(
+        client,
+        captureInputFromMonitorAlert(alert.alertId, target, settings, requestedAt),
+      );
+      captures.push({
+        target: target.resourceId,
+        ...started,
+        ...client.createHttpManagementPayload(started.instanceId),
+      });
     }
-    logger.info(`alerts webhook: alert ${alert.alertId}: ${captures.map((capture) => `${capture.instanceId} ${capture.outcome}`).join(", ")}`);
+    logger.info(
+      `alerts webhook: alert ${alert.alertId}: ${captures.map((capture) => `${capture.instanceId} ${capture.outcome}`).join(", ")}`,
+    );
     const first = client.createCheckStatusResponse(request, captures[0].instanceId);
     const headers = Object.fromEntries(new Headers(first.headers).entries());
-    return { status: 202, headers, jsonBody: { ...client.createHttpManagementPayload(captures[0].instanceId), alertId: alert.alertId, captures } };
+    return {
+      status: 202,
+      headers,
+      jsonBody: { ...client.createHttpManagementPayload(captures[0].instanceId), alertId: alert.alertId, captures },
+    };
   };
 }

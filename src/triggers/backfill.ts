@@ -58,7 +58,10 @@ export function makeBackfillHttpHandler(deps: BackfillHttpDeps) {
     const instanceId = backfill.backfillId;
     const conflict = (): HttpResponseInit => ({
       status: 409,
-      jsonBody: { error: `backfillId: backfill '${instanceId}' is already running`, ...client.createHttpManagementPayload(instanceId) },
+      jsonBody: {
+        error: `backfillId: backfill '${instanceId}' is already running`,
+        ...client.createHttpManagementPayload(instanceId),
+      },
     });
     if (await isInstanceActive(client, instanceId)) return conflict();
     try {
@@ -68,7 +71,9 @@ export function makeBackfillHttpHandler(deps: BackfillHttpDeps) {
       if (await isInstanceActive(client, instanceId)) return conflict();
       throw error;
     }
-    logger.info(`Backfill ${instanceId} started: ${backfill.from} to ${backfill.to}, containers ${backfill.containers.join(", ")}`);
+    logger.info(
+      `Backfill ${instanceId} started: ${backfill.from} to ${backfill.to}, containers ${backfill.containers.join(", ")}`,
+    );
     return client.createCheckStatusResponse(request, instanceId);
   };
 }

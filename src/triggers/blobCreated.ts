@@ -34,13 +34,16 @@ export interface BlobCreatedDeps {
  */
 export function classifyBlobCreatedEvent(event: unknown, accepted: AcceptedBlobs, index = 0): BlobCreatedOutcome {
   const where = `event #${index}`;
-  if (typeof event !== "object" || event === null || Array.isArray(event)) throw new ValidationError(`${where} is not a JSON object`);
+  if (typeof event !== "object" || event === null || Array.isArray(event))
+    throw new ValidationError(`${where} is not a JSON object`);
   const record = event as Record<string, unknown>;
   const type = record.eventType ?? record.type;
   if (typeof record.id !== "string" || record.id === "") throw new ValidationError(`${where} has no id`);
-  if (typeof type !== "string") throw new ValidationError(`${where} (${record.id}) has neither eventType (Event Grid) nor type (CloudEvents)`);
+  if (typeof type !== "string")
+    throw new ValidationError(`${where} (${record.id}) has neither eventType (Event Grid) nor type (CloudEvents)`);
   const eventId = record.id;
-  if (type !== BLOB_CREATED_EVENT_TYPE) return { kind: "ignored", eventId, reason: `event type ${type} is not ${BLOB_CREATED_EVENT_TYPE}` };
+  if (type !== BLOB_CREATED_EVENT_TYPE)
+    return { kind: "ignored", eventId, reason: `event type ${type} is not ${BLOB_CREATED_EVENT_TYPE}` };
   const data = record.data as Record<string, unknown> | undefined;
   if (typeof data !== "object" || data === null || typeof data.url !== "string") {
     throw new ValidationError(`${where} (${eventId}) is a BlobCreated event without data.url`);
@@ -51,7 +54,9 @@ export function classifyBlobCreatedEvent(event: unknown, accepted: AcceptedBlobs
     if (typeof record.subject === "string" && typeof topic === "string") {
       const fromSubject = parseAcceptedBlobSubject(record.subject, topic, accepted);
       if (blobKey(fromSubject) !== blobKey(location)) {
-        throw new ValidationError(`Refused event: its subject names ${blobKey(fromSubject)} but its url names ${blobKey(location)}`);
+        throw new ValidationError(
+          `Refused event: its subject names ${blobKey(fromSubject)} but its url names ${blobKey(location)}`,
+        );
       }
     }
     return { kind: "accepted", location, eventId };
@@ -71,13 +76,24 @@ function logOutcome(outcome: BlobCreatedOutcome, trigger: string): void {
  * startNew is refused while the instance runs; a raiseEvent to an instance that has just ended is
  * silently dropped by the extension, so the status is checked after it and the start retried.
  */
-export async function startOrUpdateIngestion(client: DurableClient, location: BlobLocation, settings: FlowtapSettings): Promise<"started" | "updated"> {
+export async function startOrUpdateIngestion(
+  client: DurableClient,
+  location: BlobLocation,
+  settings: FlowtapSettings,
+): Promise<"started" | "updated"> {
   const instanceId = ingestInstanceId(location);
-  const running = [df.OrchestrationRuntimeStatus.Running, df.OrchestrationRuntimeStatus.Pending, df.OrchestrationRuntimeStatus.ContinuedAsNew];
+  const running = [
+    df.OrchestrationRuntimeStatus.Running,
+    df.OrchestrationRuntimeStatus.Pending,
+    df.OrchestrationRuntimeStatus.ContinuedAsNew,
+  ];
   let startError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      await client.startNew(OrchestrationNames.ingestBlob, { instanceId, input: ingestBlobInput(location, settings.ingestion) });
+      await client.startNew(OrchestrationNames.ingestBlob, {
+        instanceId,
+        input: ingestBlobInput(location, settings.ingestion),
+      });
       logger.info(`Started ingestion ${instanceId} of ${blobKey(location)}`);
       return "started";
     } catch (error) {
@@ -88,15 +104,26 @@ export async function startOrUpdateIngestion(client: DurableClient, location: Bl
       const status = await client.getStatus(instanceId);
       if (status.runtimeStatus !== undefined && running.includes(status.runtimeStatus)) return "updated";
     } catch (error) {
-      throw new ServiceError(`Could not start ingestion ${instanceId} of ${blobKey(location)} (${String(startError)}) nor update it (${String(error)})`, { retryable: true, cause: error });
+      throw new ServiceError(
+        `Could not start ingestion ${instanceId} of ${blobKey(location)} (${String(startError)}) nor update it (${String(error)})`,
+        { retryable: true, cause: error },
+      );
     }
   }
-  throw new ServiceError(`Could not start or update ingestion ${instanceId} of ${blobKey(location)}: ${String(startError)}`, { retryable: true, cause: startError });
+  throw new ServiceError(
+    `Could not start or update ingestion ${instanceId} of ${blobKey(location)}: ${String(startError)}`,
+    { retryable: true, cause: startError },
+  );
 }
 
-async function ingestAccepted(client: DurableClient, outcomes: readonly BlobCreatedOutcome[], settings: FlowtapSettings): Promise<number> {
+async function ingestAccepted(
+  client: DurableClient,
+  outcomes: readonly BlobCreatedOutcome[],
+  settings: FlowtapSettings,
+): Promise<number> {
   const locations = new Map<string, BlobLocation>();
-  for (const outcome of outcomes) if (outcome.kind === "accepted") locations.set(blobKey(outcome.location), outcome.location);
+  for (const outcome of outcomes)
+    if (outcome.kind === "accepted") locations.set(blobKey(outcome.location), outcome.location);
   for (const location of locations.values()) await startOrUpdateIngestion(client, location, settings);
   return locations.size;
 }
@@ -139,7 +166,8 @@ export function makeBlobCreatedWebhookHandler(deps: BlobCreatedDeps) {
     if (request.headers.get("aeg-event-type") === "SubscriptionValidation") {
       const first = (Array.isArray(body) ? body[0] : body) as { data?: { validationCode?: unknown } } | undefined;
       const code = first?.data?.validationCode;
-      if (typeof code !== "string") return json(400, { error: "SubscriptionValidation: data.validationCode is missing" });
+      if (typeof code !== "string")
+        return json(400, { error: "SubscriptionValidation: data.validationCode is missing" });
       logger.info("blobCreatedWebhook: Event Grid subscription validated");
       return json(200, { validationResponse: code });
     }
@@ -160,7 +188,9 @@ export function makeBlobCreatedWebhookHandler(deps: BlobCreatedDeps) {
       blobs,
       accepted: outcomes.filter((o) => o.kind === "accepted").length,
       ignored: outcomes.filter((o) => o.kind === "ignored").length,
-      refused: outcomes.filter((o) => o.kind === "refused").map((o) => ({ id: o.eventId, reason: o.kind === "refused" ? o.reason : "" })),
+      refused: outcomes
+        .filter((o) => o.kind === "refused")
+        .map((o) => ({ id: o.eventId, reason: o.kind === "refused" ? o.reason : "" })),
     });
   };
 }

@@ -10,7 +10,12 @@ import { parseAcceptedBlobUrl } from "../core/blobUrl";
 import { ValidationError } from "../errors";
 import { logger } from "../logger";
 import { EntityNames } from "../names";
-import { checkpointEntityKey, CheckpointOperations, type CheckpointState, type ResetInput } from "../../orchestrations/checkpoint";
+import {
+  checkpointEntityKey,
+  CheckpointOperations,
+  type CheckpointState,
+  type ResetInput,
+} from "../../orchestrations/checkpoint";
 import { startOrUpdateIngestion } from "./blobCreated";
 
 export const CHECKPOINT_ADMIN_ROUTE = "checkpoints/{container}/{*path}";
@@ -28,7 +33,10 @@ export function makeCheckpointAdminHandler(deps: CheckpointAdminDeps) {
     let location;
     try {
       // Same acceptance as events: only the configured containers and PT1H.json blobs.
-      location = parseAcceptedBlobUrl(`https://${settings.storage.accountName}.blob.core.windows.net/${container}/${path}`, settings.storage);
+      location = parseAcceptedBlobUrl(
+        `https://${settings.storage.accountName}.blob.core.windows.net/${container}/${path}`,
+        settings.storage,
+      );
     } catch (error) {
       if (error instanceof ValidationError) return { status: 400, jsonBody: { error: error.message } };
       throw error;
@@ -37,7 +45,9 @@ export function makeCheckpointAdminHandler(deps: CheckpointAdminDeps) {
     const entity = new df.EntityId(EntityNames.checkpoint, checkpointEntityKey(location));
     if (request.method === "GET") {
       const state = await client.readEntityState<CheckpointState>(entity);
-      return state.entityExists ? { status: 200, jsonBody: state.entityState } : { status: 404, jsonBody: { error: `no checkpoint for ${container}/${path}` } };
+      return state.entityExists
+        ? { status: 200, jsonBody: state.entityState }
+        : { status: 404, jsonBody: { error: `no checkpoint for ${container}/${path}` } };
     }
     let reason = "operator reset";
     const text = await request.text();

@@ -27,13 +27,20 @@ export interface ReconcileSummary {
   listings: number;
 }
 
-/** Hours walked: the one the run is in and the one before (Event Grid retries for up to a day, reconcile is the backstop). */
+/**
+ * Hours walked: the one the run is in and the one before (Event Grid retries for up to a day, reconcile is the
+ * backstop).
+ */
 const RECONCILE_HOURS = 2;
 const HOUR_IN_MS = 3_600_000;
 
 /** True when a blob of this committed length has bytes its checkpoint does not cover (grown, or rewritten). */
-export function isBehind(contentLength: number, checkpoint: Pick<CheckpointState, "blockCount" | "byteOffset"> | undefined): boolean {
-  if (!checkpoint || checkpoint.blockCount === 0) return contentLength > HEAD_BLOCK_SIZE_IN_BYTES + TAIL_BLOCK_SIZE_IN_BYTES;
+export function isBehind(
+  contentLength: number,
+  checkpoint: Pick<CheckpointState, "blockCount" | "byteOffset"> | undefined,
+): boolean {
+  if (!checkpoint || checkpoint.blockCount === 0)
+    return contentLength > HEAD_BLOCK_SIZE_IN_BYTES + TAIL_BLOCK_SIZE_IN_BYTES;
   return contentLength !== checkpoint.byteOffset + TAIL_BLOCK_SIZE_IN_BYTES;
 }
 
@@ -46,7 +53,10 @@ function windowOf(timer: Timer | undefined): { fromIso: string; toIso: string } 
   const next = Date.parse(timer?.scheduleStatus?.next ?? "");
   if (Number.isNaN(last) || Number.isNaN(next)) return recentHoursFilter(new Date(), RECONCILE_HOURS);
   const from = recentHoursFilter(new Date(Math.min(last, next)), RECONCILE_HOURS).fromIso;
-  const to = Math.max(Date.parse(recentHoursFilter(new Date(Math.max(last, next)), 1).toIso), Date.parse(from) + RECONCILE_HOURS * HOUR_IN_MS);
+  const to = Math.max(
+    Date.parse(recentHoursFilter(new Date(Math.max(last, next)), 1).toIso),
+    Date.parse(from) + RECONCILE_HOURS * HOUR_IN_MS,
+  );
   return { fromIso: from, toIso: new Date(to).toISOString() };
 }
 
@@ -69,7 +79,9 @@ export function makeReconcileHandler(deps: ReconcileDeps) {
     }
     summary.listings = stats.listings;
     const level = summary.behind > 0 ? "info" : "verbose";
-    logger[level](`Reconcile ${filter.fromIso}..${filter.toIso}: ${summary.blobs} blobs, ${summary.behind} behind their checkpoint, ${summary.listings} listings`);
+    logger[level](
+      `Reconcile ${filter.fromIso}..${filter.toIso}: ${summary.blobs} blobs, ${summary.behind} behind their checkpoint, ${summary.listings} listings`,
+    );
     return summary;
   };
 }

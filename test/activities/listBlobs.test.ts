@@ -29,31 +29,52 @@ beforeAll(async () => {
 });
 afterAll(() => azurite.stop());
 
-const settings = () => readSettings({ FlowLogsStorage: azurite.connectionString, EventHubsConnection: "Endpoint=sb://127.0.0.1:1;SharedAccessKeyName=k;SharedAccessKey=v" });
-const keys = (blobs: readonly { container: string; path: string }[]) => blobs.map((b) => `${b.container}/${b.path}`).sort();
+const settings = () =>
+  readSettings({
+    FlowLogsStorage: azurite.connectionString,
+    EventHubsConnection: "Endpoint=sb://127.0.0.1:1;SharedAccessKeyName=k;SharedAccessKey=v",
+  });
+const keys = (blobs: readonly { container: string; path: string }[]) =>
+  blobs.map((b) => `${b.container}/${b.path}`).sort();
 
 describe("listBlobs", () => {
   it("walks only the hours asked for, by prefix, never listing a container flat", async () => {
     const source = createBlobSource(settings().storage);
     const listed: string[] = [];
     // The real blob source, recording which prefixes it is asked to list flat.
-    const recording = { ...source, listPrefixes: source.listPrefixes.bind(source), listBlobs: (container: string, prefix: string) => (listed.push(prefix), source.listBlobs(container, prefix)) };
+    const recording = {
+      ...source,
+      listPrefixes: source.listPrefixes.bind(source),
+      listBlobs: (container: string, prefix: string) => (listed.push(prefix), source.listBlobs(container, prefix)),
+    };
     const found: FlowLogBlob[] = [];
     for (const container of settings().storage.containers) {
-      for await (const blob of walkFlowLogBlobs(recording, container, { fromIso: "2026-11-22T09:00:00Z", toIso: "2026-11-22T11:00:00Z" })) found.push(blob);
+      for await (const blob of walkFlowLogBlobs(recording, container, {
+        fromIso: "2026-11-22T09:00:00Z",
+        toIso: "2026-11-22T11:00:00Z",
+      }))
+        found.push(blob);
     }
 
-    expect(keys(found)).toEqual(keys(written.filter((w) => w.hourIso.startsWith("2026-11-22T09") || w.hourIso.startsWith("2026-11-22T10"))));
+    expect(keys(found)).toEqual(
+      keys(written.filter((w) => w.hourIso.startsWith("2026-11-22T09") || w.hourIso.startsWith("2026-11-22T10"))),
+    );
     expect(found.every((blob) => blob.contentLength === 14)).toBe(true);
     expect(listed).toHaveLength(2 * topology.nics.length);
     expect(listed.every((prefix) => /\/y=2026\/m=11\/d=22\/h=(09|10)\/$/.test(prefix))).toBe(true);
   });
 
   it("filters by MAC and pages with a cursor without losing or repeating a blob", async () => {
-    const listBlobs = makeListBlobs({ blobSource: () => createBlobSource(settings().storage), containers: () => settings().storage.containers });
+    const listBlobs = makeListBlobs({
+      blobSource: () => createBlobSource(settings().storage),
+      containers: () => settings().storage.containers,
+    });
     const filter = { fromIso: HOURS[0]!, toIso: "2026-11-22T12:00:00Z" };
     const mac = topology.nics[1]!.macAddress;
-    const byMac = (await listBlobs({ filter: { ...filter, macAddresses: [mac] } }, undefined as never)) as ListBlobsResult;
+    const byMac = (await listBlobs(
+      { filter: { ...filter, macAddresses: [mac] } },
+      undefined as never,
+    )) as ListBlobsResult;
     const pages: FlowLogBlob[][] = [];
     let after: ListBlobsResult["next"] = null;
     do {
@@ -69,8 +90,13 @@ describe("listBlobs", () => {
   });
 
   it("refuses a container that is not a configured flow-log container", async () => {
-    const listBlobs = makeListBlobs({ blobSource: () => createBlobSource(settings().storage), containers: () => settings().storage.containers });
+    const listBlobs = makeListBlobs({
+      blobSource: () => createBlobSource(settings().storage),
+      containers: () => settings().storage.containers,
+    });
 
-    await expect(listBlobs({ filter: { fromIso: HOURS[0], toIso: HOURS[3] }, containers: ["secrets"] }, undefined as never)).rejects.toThrow(/container 'secrets' is not a configured/);
+    await expect(
+      listBlobs({ filter: { fromIso: HOURS[0], toIso: HOURS[3] }, containers: ["secrets"] }, undefined as never),
+    ).rejects.toThrow(/container 'secrets' is not a configured/);
   });
 });

@@ -15,7 +15,13 @@ import { createArmClients } from "../../src/adapters/arm";
 import { readArmSettings } from "../../src/config";
 import { buildTopology } from "../../devhost/generate";
 import { startArmEndpoint, type ArmEndpoint } from "../../devhost/arm";
-import type { ArmStep, CreatedPacketCapture, CreatePacketCaptureInput, ResolvedCaptureTarget, ResolveCaptureTargetInput } from "../../orchestrations/packetCapture";
+import type {
+  ArmStep,
+  CreatedPacketCapture,
+  CreatePacketCaptureInput,
+  ResolvedCaptureTarget,
+  ResolveCaptureTargetInput,
+} from "../../orchestrations/packetCapture";
 import { nicIdOf, seedOf, vmIdOf } from "../capture/captureSystem";
 
 const topology = buildTopology({ seed: 21, nics: 4 });
@@ -27,7 +33,13 @@ beforeAll(async () => {
   // Pages of one item: lookups by MAC must follow nextLink.
   arm = await startArmEndpoint({ seed: seedOf(topology.nics), listPageSize: 1 });
   const clients = createArmClients(
-    readArmSettings({ FLOWTAP_ARM_ENDPOINT: arm.endpoint, FLOWTAP_ARM_CA_CERT: arm.caCertificatePem, FLOWTAP_ARM_DEV_TOKEN: "t", FLOWTAP_ARM_LRO_INTERVAL_MS: "5", FLOWTAP_ARM_RETRY_DELAY_MS: "5" }),
+    readArmSettings({
+      FLOWTAP_ARM_ENDPOINT: arm.endpoint,
+      FLOWTAP_ARM_CA_CERT: arm.caCertificatePem,
+      FLOWTAP_ARM_DEV_TOKEN: "t",
+      FLOWTAP_ARM_LRO_INTERVAL_MS: "5",
+      FLOWTAP_ARM_RETRY_DELAY_MS: "5",
+    }),
   );
   deps = { arm: () => clients };
 });
@@ -59,15 +71,36 @@ describe("resolveCaptureTarget", () => {
   it.each([
     ["a VM id", { resourceId: vmIdOf(nic), mac: null }, []],
     ["a NIC id", { resourceId: nicIdOf(nic), mac: null }, []],
-    ["a MAC with the NSG id of its flow log", { resourceId: `/subscriptions/${nic.subscriptionId}/resourceGroups/${nic.resourceGroup}/providers/Microsoft.Network/networkSecurityGroups/nsg`, mac: nic.macAddress }, []],
-    ["a MAC and the policy's subscriptions", { resourceId: null, mac: nic.macAddress.toLowerCase() }, [nic.subscriptionId]],
+    [
+      "a MAC with the NSG id of its flow log",
+      {
+        resourceId: `/subscriptions/${nic.subscriptionId}/resourceGroups/${nic.resourceGroup}/providers/Microsoft.Network/networkSecurityGroups/nsg`,
+        mac: nic.macAddress,
+      },
+      [],
+    ],
+    [
+      "a MAC and the policy's subscriptions",
+      { resourceId: null, mac: nic.macAddress.toLowerCase() },
+      [nic.subscriptionId],
+    ],
   ])("finds the VM and its region's network watcher from %s", async (_what, target, subscriptionIds) => {
     expect(await resolve({ target, subscriptionIds })).toEqual(expected);
   });
 
   it.each([
-    ["an unknown MAC", { resourceId: null, mac: "00-11-22-33-44-55" }, [nic.subscriptionId], /no network interface with MAC 001122334455/],
-    ["a MAC without any subscription", { resourceId: null, mac: nic.macAddress }, [], /no subscription known \(set allowedSubscriptions in FLOWTAP_CAPTURE_POLICY\)/],
+    [
+      "an unknown MAC",
+      { resourceId: null, mac: "00-11-22-33-44-55" },
+      [nic.subscriptionId],
+      /no network interface with MAC 001122334455/,
+    ],
+    [
+      "a MAC without any subscription",
+      { resourceId: null, mac: nic.macAddress },
+      [],
+      /no subscription known \(set allowedSubscriptions in FLOWTAP_CAPTURE_POLICY\)/,
+    ],
     ["a VM that does not exist", { resourceId: vmIdOf({ ...nic, vmName: "ghost" }), mac: null }, [], /404 .*ghost/],
   ])("fails %s with the reason", async (_what, target, subscriptionIds, reason) => {
     const step = await resolve({ target, subscriptionIds });
@@ -80,34 +113,76 @@ describe("resolveCaptureTarget", () => {
 describe("createPacketCapture", () => {
   it("adopts a capture of the same name on the same VM after a 409", async () => {
     // Prepare: the capture exists (an earlier attempt whose answer was lost), and ARM answers 409.
-    const watcher = (await resolve({ target: { resourceId: vmIdOf(nic), mac: null }, subscriptionIds: [] })) as Extract<ArmStep<ResolvedCaptureTarget>, { outcome: "ok" }>;
+    const watcher = (await resolve({ target: { resourceId: vmIdOf(nic), mac: null }, subscriptionIds: [] })) as Extract<
+      ArmStep<ResolvedCaptureTarget>,
+      { outcome: "ok" }
+    >;
     const input: CreatePacketCaptureInput = {
       watcher: watcher.value.watcher!,
       name: "flowtap-adopt",
-      parameters: { target: vmIdOf(nic), storageLocation: { storageId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/caps", storagePath: "https://caps.blob.core.windows.net/packet-captures/flowtap-adopt.cap" } },
+      parameters: {
+        target: vmIdOf(nic),
+        storageLocation: {
+          storageId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/caps",
+          storagePath: "https://caps.blob.core.windows.net/packet-captures/flowtap-adopt.cap",
+        },
+      },
     };
-    await deps.arm().network(nic.subscriptionId).packetCaptures.beginCreateAndWait(input.watcher.resourceGroup, input.watcher.name, input.name, input.parameters, { updateIntervalInMs: 5 });
-    arm.injectFaults({ method: "PUT", path: "/packetCaptures/flowtap-adopt", statusCode: 409, count: 1, code: "Conflict" });
+    await deps
+      .arm()
+      .network(nic.subscriptionId)
+      .packetCaptures.beginCreateAndWait(
+        input.watcher.resourceGroup,
+        input.watcher.name,
+        input.name,
+        input.parameters,
+        { updateIntervalInMs: 5 },
+      );
+    arm.injectFaults({
+      method: "PUT",
+      path: "/packetCaptures/flowtap-adopt",
+      statusCode: 409,
+      count: 1,
+      code: "Conflict",
+    });
 
     // Act
     const step = (await makeCreatePacketCapture(deps)(input, context())) as ArmStep<CreatedPacketCapture>;
 
     // Assess
-    expect(step).toEqual({ outcome: "ok", value: { name: "flowtap-adopt", adopted: true, storagePath: input.parameters.storageLocation.storagePath } });
+    expect(step).toEqual({
+      outcome: "ok",
+      value: { name: "flowtap-adopt", adopted: true, storagePath: input.parameters.storageLocation.storagePath },
+    });
   });
 
   it("reports a VM without the agent as a failure carrying the ARM code", async () => {
     const other = await startArmEndpoint({ seed: seedOf(topology.nics, { withoutAgent: [nic] }) });
     try {
-      const clients = createArmClients(readArmSettings({ FLOWTAP_ARM_ENDPOINT: other.endpoint, FLOWTAP_ARM_CA_CERT: other.caCertificatePem, FLOWTAP_ARM_DEV_TOKEN: "t", FLOWTAP_ARM_LRO_INTERVAL_MS: "5" }));
+      const clients = createArmClients(
+        readArmSettings({
+          FLOWTAP_ARM_ENDPOINT: other.endpoint,
+          FLOWTAP_ARM_CA_CERT: other.caCertificatePem,
+          FLOWTAP_ARM_DEV_TOKEN: "t",
+          FLOWTAP_ARM_LRO_INTERVAL_MS: "5",
+        }),
+      );
       const watcherName = `NetworkWatcher_${nic.region}`;
       const input: CreatePacketCaptureInput = {
         watcher: { id: "w", subscriptionId: nic.subscriptionId, resourceGroup: "NetworkWatcherRG", name: watcherName },
         name: "flowtap-noagent",
-        parameters: { target: vmIdOf(nic), storageLocation: { storageId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/caps" } },
+        parameters: {
+          target: vmIdOf(nic),
+          storageLocation: {
+            storageId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/caps",
+          },
+        },
       };
 
-      const step = (await makeCreatePacketCapture({ arm: () => clients })(input, context())) as ArmStep<CreatedPacketCapture>;
+      const step = (await makeCreatePacketCapture({ arm: () => clients })(
+        input,
+        context(),
+      )) as ArmStep<CreatedPacketCapture>;
 
       expect(step).toMatchObject({ outcome: "failed", statusCode: 400, code: "PacketCaptureAgentNotInstalled" });
     } finally {

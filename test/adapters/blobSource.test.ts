@@ -105,8 +105,12 @@ describe("blob source on Azurite with the real storage client", () => {
     const writer = new FlowLogBlobWriter(nsg, nsgPath(4, "000D3A000004"));
     const { contentLength } = await writer.append({ time: "2026-11-22T04:00:00Z" });
 
-    await expect(source.openRange(NSG_CONTAINER, writer.blobName, contentLength - 2, 10)).rejects.toThrow(/ends beyond the end of the blob \(2 bytes/);
-    await expect(source.openRange(NSG_CONTAINER, writer.blobName, contentLength + 5, 1)).rejects.toThrow(/starts beyond the end/);
+    await expect(source.openRange(NSG_CONTAINER, writer.blobName, contentLength - 2, 10)).rejects.toThrow(
+      /ends beyond the end of the blob \(2 bytes/,
+    );
+    await expect(source.openRange(NSG_CONTAINER, writer.blobName, contentLength + 5, 1)).rejects.toThrow(
+      /starts beyond the end/,
+    );
     await expect(source.openRange(NSG_CONTAINER, writer.blobName, 0, 0)).rejects.toThrow(ValidationError);
     await expect(source.openRange(NSG_CONTAINER, writer.blobName, -1, 1)).rejects.toThrow(ValidationError);
   });
@@ -114,7 +118,10 @@ describe("blob source on Azurite with the real storage client", () => {
   it("lists every blob under a prefix through many pages", async () => {
     const container = service.getContainerClient("listing");
     await container.create();
-    const names = Array.from({ length: 1000 }, (_, i) => `y=2026/h=${String(i % 24).padStart(2, "0")}/mac=${String(i).padStart(4, "0")}/PT1H.json`);
+    const names = Array.from(
+      { length: 1000 },
+      (_, i) => `y=2026/h=${String(i % 24).padStart(2, "0")}/mac=${String(i).padStart(4, "0")}/PT1H.json`,
+    );
     for (let i = 0; i < names.length; i += 50) {
       await Promise.all(names.slice(i, i + 50).map((name) => container.getBlockBlobClient(name).upload("{}", 2)));
     }
@@ -162,7 +169,10 @@ describe("blob source on Azurite with the real storage client", () => {
     const second = await source.quarantine({ ...record, rawText: ',{"time":"retried"' });
 
     expect(second).toEqual(first);
-    expect(first).toEqual({ container: "flowtap-quarantine", path: `${NSG_CONTAINER}/${record.path}/record-000012.json` });
+    expect(first).toEqual({
+      container: "flowtap-quarantine",
+      path: `${NSG_CONTAINER}/${record.path}/record-000012.json`,
+    });
     const blob = service.getContainerClient(first.container).getBlobClient(first.path);
     const properties = await blob.getProperties();
     expect((await blob.downloadToBuffer()).toString("utf8")).toBe(',{"time":"retried"');

@@ -22,7 +22,11 @@ describe("clients from connection settings", () => {
   });
 
   it("builds a blob client for an identity connection with DefaultAzureCredential", () => {
-    const client = createBlobServiceClient({ kind: "identity", uri: "https://flowlogsacct.blob.core.windows.net", clientId: "11111111-2222-3333-4444-555555555555" });
+    const client = createBlobServiceClient({
+      kind: "identity",
+      uri: "https://flowlogsacct.blob.core.windows.net",
+      clientId: "11111111-2222-3333-4444-555555555555",
+    });
 
     expect(client.url).toMatch(/^https:\/\/flowlogsacct\.blob\.core\.windows\.net\/?$/);
     expect(client.credential).toBeInstanceOf(DefaultAzureCredential);
@@ -40,7 +44,10 @@ describe("clients from connection settings", () => {
   });
 
   it("builds an Event Hubs producer for an identity connection, whatever form the namespace takes", async () => {
-    const producer = createEventHubProducerClient({ kind: "identity", uri: "sb://flowtap-ns.servicebus.windows.net/" }, "flows");
+    const producer = createEventHubProducerClient(
+      { kind: "identity", uri: "sb://flowtap-ns.servicebus.windows.net/" },
+      "flows",
+    );
 
     expect(producer.fullyQualifiedNamespace).toBe("flowtap-ns.servicebus.windows.net");
     expect(producer.eventHubName).toBe("flows");
@@ -48,14 +55,21 @@ describe("clients from connection settings", () => {
   });
 
   it("builds an Event Hubs producer from a namespace connection string", async () => {
-    const producer = createEventHubProducerClient({ kind: "connectionString", connectionString: eventHubsConnectionString }, "alerts");
+    const producer = createEventHubProducerClient(
+      { kind: "connectionString", connectionString: eventHubsConnectionString },
+      "alerts",
+    );
 
     expect(producer.eventHubName).toBe("alerts");
     await producer.close();
   });
 
   it.each([
-    ["a foreign EntityPath", `${eventHubsConnectionString};EntityPath=flows`, /names EntityPath 'flows' but the producer is for 'alerts'/],
+    [
+      "a foreign EntityPath",
+      `${eventHubsConnectionString};EntityPath=flows`,
+      /names EntityPath 'flows' but the producer is for 'alerts'/,
+    ],
     ["a malformed string", `SharedAccessKey=${KEY};nonsense`, /malformed/],
   ])("refuses %s with a ConfigurationError that holds no key", (_case, connectionString, message) => {
     const create = () => createEventHubProducerClient({ kind: "connectionString", connectionString }, "alerts");
@@ -65,12 +79,13 @@ describe("clients from connection settings", () => {
     expect(create).not.toThrow(KEY);
   });
 
-  it.each(["flowtap-ns.servicebus.windows.net", "https://flowtap-ns.servicebus.windows.net", " sb://flowtap-ns.servicebus.windows.net// "])(
-    "reads the namespace host from '%s'",
-    (uri) => {
-      expect(fullyQualifiedNamespaceOf(uri)).toBe("flowtap-ns.servicebus.windows.net");
-    },
-  );
+  it.each([
+    "flowtap-ns.servicebus.windows.net",
+    "https://flowtap-ns.servicebus.windows.net",
+    " sb://flowtap-ns.servicebus.windows.net// ",
+  ])("reads the namespace host from '%s'", (uri) => {
+    expect(fullyQualifiedNamespaceOf(uri)).toBe("flowtap-ns.servicebus.windows.net");
+  });
 
   it("refuses a namespace that is not a host name", () => {
     expect(() => fullyQualifiedNamespaceOf("sb://ns.servicebus.windows.net/hub")).toThrow(ConfigurationError);

@@ -19,7 +19,12 @@ const FAST = {
 const SMALL_LINK_IN_BYTES = 4096;
 
 /** `count` flow events like the flattener makes them, keyed by MAC. */
-function flowEvents(count: number, keyOf: (i: number) => string | undefined, padding = "", blobHash = "0123456789abcdef"): SinkEvent[] {
+function flowEvents(
+  count: number,
+  keyOf: (i: number) => string | undefined,
+  padding = "",
+  blobHash = "0123456789abcdef",
+): SinkEvent[] {
   return Array.from({ length: count }, (_, i) => {
     const id = `${blobHash}-${Math.floor(i / 10)}-${i % 10}`;
     const body = JSON.stringify({ id, srcIp: "10.0.0.4", dstIp: "52.1.2.3", dstPort: 443, seq: i, padding });
@@ -42,7 +47,10 @@ describe("Event Hubs sink with the real producer on the local endpoint", () => {
     const hubs = Array.from({ length: 12 }, (_, i) => ({ name: `flows${i + 1}`, partitionCount: 4 }));
     [eh, smallLink] = await Promise.all([
       startEventHubsEndpoint({ hubs }),
-      startEventHubsEndpoint({ hubs: [{ name: "small", partitionCount: 2 }], maxMessageSizeInBytes: SMALL_LINK_IN_BYTES }),
+      startEventHubsEndpoint({
+        hubs: [{ name: "small", partitionCount: 2 }],
+        maxMessageSizeInBytes: SMALL_LINK_IN_BYTES,
+      }),
     ]);
   });
   afterEach(async () => {
@@ -134,7 +142,10 @@ describe("Event Hubs sink with the real producer on the local endpoint", () => {
 
   it("packs up to eventsPerMessage events of one key into one JSON-array message", async () => {
     const { sink, hub } = sinkFor({ eventsPerMessage: 10 });
-    const events = [...flowEvents(25, () => "000D3A000001"), ...flowEvents(3, () => "000D3A000002", "", "fedcba9876543210")];
+    const events = [
+      ...flowEvents(25, () => "000D3A000001"),
+      ...flowEvents(3, () => "000D3A000002", "", "fedcba9876543210"),
+    ];
 
     const totals = await sink.send(events);
 
@@ -142,7 +153,12 @@ describe("Event Hubs sink with the real producer on the local endpoint", () => {
     expect(totals).toMatchObject({ eventsSent: 28, messagesSent: 4 });
     const arrays = stored.map((event) => event.body as { id: string }[]);
     expect(arrays.map((array) => array.length).sort()).toEqual([10, 10, 3, 5].sort());
-    expect(arrays.flat().map((event) => event.id).sort()).toEqual(events.map((event) => event.id).sort());
+    expect(
+      arrays
+        .flat()
+        .map((event) => event.id)
+        .sort(),
+    ).toEqual(events.map((event) => event.id).sort());
     const firstMessage = stored.find((event) => event.properties.flowtapEventId === events[0].id);
     expect(firstMessage?.properties).toMatchObject({
       flowtapLastEventId: events[9].id,
@@ -161,7 +177,10 @@ describe("Event Hubs sink with the real producer on the local endpoint", () => {
 
     expect(totals.messagesSent).toBeGreaterThan(2);
     expect(smallLink.sendOutcomes().refusedTooLarge).toBe(0);
-    const arrays = smallLink.events(hub).slice(before).map((event) => event.body as { id: string }[]);
+    const arrays = smallLink
+      .events(hub)
+      .slice(before)
+      .map((event) => event.body as { id: string }[]);
     expect(arrays.flat().map((event) => event.id)).toEqual(events.map((event) => event.id));
   });
 
@@ -211,10 +230,15 @@ describe("Event Hubs sink with the real producer on the local endpoint", () => {
     const acknowledged: number[] = [];
     eh.injectFaults({ kind: "entity-disabled", count: 1, hub, afterSends: 2 });
 
-    const failure = await sink.send(events, { unitEnds, onAcknowledged: (count) => acknowledged.push(count) }).catch((error: unknown) => error);
+    const failure = await sink
+      .send(events, { unitEnds, onAcknowledged: (count) => acknowledged.push(count) })
+      .catch((error: unknown) => error);
 
     expect(failure).toBeInstanceOf(ServiceError);
-    expect(failure).toMatchObject({ retryable: false, message: expect.stringContaining("MessagingEntityDisabledError") });
+    expect(failure).toMatchObject({
+      retryable: false,
+      message: expect.stringContaining("MessagingEntityDisabledError"),
+    });
     expect(acknowledged).toHaveLength(2);
     expect(acknowledged.every((count) => unitEnds.includes(count))).toBe(true);
     expect(storedIds(eh.events(hub))).toEqual(events.slice(0, acknowledged.at(-1)).map((event) => event.id));
@@ -222,7 +246,10 @@ describe("Event Hubs sink with the real producer on the local endpoint", () => {
 
   it("fails with a non-retryable ServiceError, cause attached, when the hub does not exist", async () => {
     const namespaceConnectionString = eh.connectionString("flows1").replace(/EntityPath=[^;]*;?/, "");
-    const { sink } = sinkFor({ connection: { kind: "connectionString", connectionString: namespaceConnectionString }, eventHubName: "no-such-hub" });
+    const { sink } = sinkFor({
+      connection: { kind: "connectionString", connectionString: namespaceConnectionString },
+      eventHubName: "no-such-hub",
+    });
 
     const failure = await sink.send(flowEvents(1, () => "000D3A000001")).catch((error: unknown) => error);
 
@@ -234,7 +261,10 @@ describe("Event Hubs sink with the real producer on the local endpoint", () => {
   it("refuses an event larger than the link with a ValidationError naming it, before sending anything", async () => {
     const { sink, hub } = sinkFor({}, FAST, smallLink, "small");
     const before = smallLink.eventCount(hub);
-    const events = [...flowEvents(3, () => "000D3A000001"), { id: "huge-event", body: JSON.stringify({ p: "z".repeat(5000) }) }];
+    const events = [
+      ...flowEvents(3, () => "000D3A000001"),
+      { id: "huge-event", body: JSON.stringify({ p: "z".repeat(5000) }) },
+    ];
 
     const failure = await sink.send(events).catch((error: unknown) => error);
 
@@ -246,7 +276,10 @@ describe("Event Hubs sink with the real producer on the local endpoint", () => {
   it("in packed mode, refuses an event that leaves no room for a message's framing, before sending anything", async () => {
     const { sink, hub } = sinkFor({ eventsPerMessage: 10 }, FAST, smallLink, "small");
     const before = smallLink.eventCount(hub);
-    const events = [...flowEvents(3, () => "k"), { id: "packed-too-big", body: JSON.stringify({ p: "v".repeat(3500) }), partitionKey: "k" }];
+    const events = [
+      ...flowEvents(3, () => "k"),
+      { id: "packed-too-big", body: JSON.stringify({ p: "v".repeat(3500) }), partitionKey: "k" },
+    ];
 
     const failure = await sink.send(events).catch((error: unknown) => error);
 
@@ -259,10 +292,14 @@ describe("Event Hubs sink with the real producer on the local endpoint", () => {
     const { sink } = sinkFor({}, FAST, smallLink, "small");
     const body = JSON.stringify({ p: "w".repeat(SMALL_LINK_IN_BYTES - 20) });
 
-    const failure = await sink.send([{ id: "almost-too-big", body, partitionKey: "k" }]).catch((error: unknown) => error);
+    const failure = await sink
+      .send([{ id: "almost-too-big", body, partitionKey: "k" }])
+      .catch((error: unknown) => error);
 
     expect(failure).toBeInstanceOf(ValidationError);
-    expect((failure as Error).message).toMatch(/almost-too-big is \d+ bytes and does not fit an empty Event Hubs batch/);
+    expect((failure as Error).message).toMatch(
+      /almost-too-big is \d+ bytes and does not fit an empty Event Hubs batch/,
+    );
   });
 
   it("shares one sink (one connection) per settings across activity invocations", async () => {

@@ -14,7 +14,12 @@ describe("Event Hubs sink: overlapping calls", () => {
   let endpoint: LocalEventHubsEndpoint;
   const sinks: EventHubsSink[] = [];
   beforeAll(async () => {
-    endpoint = await startEventHubsEndpoint({ hubs: [{ name: "ordered", partitionCount: 2 }, { name: "after", partitionCount: 2 }] });
+    endpoint = await startEventHubsEndpoint({
+      hubs: [
+        { name: "ordered", partitionCount: 2 },
+        { name: "after", partitionCount: 2 },
+      ],
+    });
   });
   afterAll(async () => {
     await Promise.all(sinks.map((sink) => sink.close()));
@@ -22,7 +27,14 @@ describe("Event Hubs sink: overlapping calls", () => {
   });
   function sinkFor(hub: string): EventHubsSink {
     const sink = createEventHubsSink(
-      { connection: { kind: "connectionString", connectionString: endpoint.connectionString(hub) }, eventHubName: hub, alertsEventHubName: hub, partitionKey: "mac", eventsPerMessage: 1, maxBatchSizeInBytes: 16 * 1024 },
+      {
+        connection: { kind: "connectionString", connectionString: endpoint.connectionString(hub) },
+        eventHubName: hub,
+        alertsEventHubName: hub,
+        partitionKey: "mac",
+        eventsPerMessage: 1,
+        maxBatchSizeInBytes: 16 * 1024,
+      },
       { sendRetryOptions: { maxAttempts: 1 } },
     );
     sinks.push(sink);
@@ -35,7 +47,9 @@ describe("Event Hubs sink: overlapping calls", () => {
     // Act
     await Promise.all([sink.send(eventsFrom(0, 60)), sink.send(eventsFrom(60, 60)), sink.send(eventsFrom(120, 60))]);
     // Assess
-    expect(endpoint.events("ordered").map((event) => event.properties.flowtapEventId)).toEqual(eventsFrom(0, 180).map((event) => event.id));
+    expect(endpoint.events("ordered").map((event) => event.properties.flowtapEventId)).toEqual(
+      eventsFrom(0, 180).map((event) => event.id),
+    );
     expect(sink.totals.batchesSent).toBeGreaterThan(3);
   });
 

@@ -20,7 +20,14 @@ afterEach(async () => {
 
 /** Running ingestBlob children of a backfill (their ids start with the backfill id). */
 function runningChildren(id: string): number {
-  return system!.host.listInstances().filter((i) => i.name === OrchestrationNames.ingestBlob && i.instanceId.startsWith(`${id}:`) && (i.runtimeStatus === "Running" || i.runtimeStatus === "Pending")).length;
+  return system!.host
+    .listInstances()
+    .filter(
+      (i) =>
+        i.name === OrchestrationNames.ingestBlob &&
+        i.instanceId.startsWith(`${id}:`) &&
+        (i.runtimeStatus === "Running" || i.runtimeStatus === "Pending"),
+    ).length;
 }
 
 describe("backfill end to end", () => {
@@ -28,7 +35,11 @@ describe("backfill end to end", () => {
     system = await startTestSystem({ settings: { FLOWTAP_BACKFILL_PAGE_BLOBS: "30" } });
     // Two NSGs and two VNet flow logs (both path layouts) in two subscriptions, on VMs that run
     // 08:00-14:00 UTC: a week of day and hour prefixes with gaps, 10 tuples per blob.
-    const blobs = await writeHours(system, WEEK.from, WEEK.to, { nics: topology.nics.slice(0, 4), hoursOfDay: [8, 9, 10, 11, 12, 13], minutes: 5 });
+    const blobs = await writeHours(system, WEEK.from, WEEK.to, {
+      nics: topology.nics.slice(0, 4),
+      hoursOfDay: [8, 9, 10, 11, 12, 13],
+      minutes: 5,
+    });
     let mostAtOnce = 0;
     let longestHistory = 0;
     const sampler = setInterval(() => {
@@ -36,14 +47,27 @@ describe("backfill end to end", () => {
       longestHistory = Math.max(longestHistory, system!.host.getHistory("week").length);
     }, 5);
 
-    const { status, summary } = await runBackfill(system, { ...WEEK, maxParallelBlobs: 8, backfillId: "week" }).finally(() => clearInterval(sampler));
+    const { status, summary } = await runBackfill(system, { ...WEEK, maxParallelBlobs: 8, backfillId: "week" }).finally(
+      () => clearInterval(sampler),
+    );
 
     const figures = await readBack(system, blobs);
     reportDelivery("backfill", `a week, ${blobs.length} blobs`, figures);
     expect(status.runtimeStatus).toBe("Completed");
-    expect(summary).toMatchObject({ phase: "completed", blobsTotal: blobs.length, blobsDone: blobs.length, blobsFailed: 0, eventsSent: figures.tuplesIn, failures: [] });
+    expect(summary).toMatchObject({
+      phase: "completed",
+      blobsTotal: blobs.length,
+      blobsDone: blobs.length,
+      blobsFailed: 0,
+      eventsSent: figures.tuplesIn,
+      failures: [],
+    });
     expect(summary.bytesRead).toBeGreaterThan(0);
-    expect(status.customStatus).toMatchObject({ phase: "completed", blobsDone: blobs.length, eventsSent: figures.tuplesIn });
+    expect(status.customStatus).toMatchObject({
+      phase: "completed",
+      blobsDone: blobs.length,
+      eventsSent: figures.tuplesIn,
+    });
     expect(mostAtOnce).toBeGreaterThan(1);
     expect(mostAtOnce).toBeLessThanOrEqual(8);
     // One page of 30 per generation (continueAsNew): per child its creation, its completion and an
@@ -60,12 +84,16 @@ describe("backfill end to end", () => {
     expect(started.status).toBe(202);
 
     await waitForProgress(system, "resume", (progress) => progress.blobsDone >= 8);
-    const terminated = await fetch((started.body.terminatePostUri as string).replace("{text}", "test"), { method: "POST" });
+    const terminated = await fetch((started.body.terminatePostUri as string).replace("{text}", "test"), {
+      method: "POST",
+    });
     expect(terminated.status).toBe(202);
     await system.host.waitForIdle(); // children already running finish their blob
     const stopped = system.host.getInstance("resume")!;
     const firstRun = stopped.customStatus as BackfillProgress;
-    const childrenOfFirstRun = system.host.listInstances().filter((i) => i.name === OrchestrationNames.ingestBlob && i.instanceId.startsWith("resume:")).length;
+    const childrenOfFirstRun = system.host
+      .listInstances()
+      .filter((i) => i.name === OrchestrationNames.ingestBlob && i.instanceId.startsWith("resume:")).length;
     expect(stopped.runtimeStatus).toBe("Terminated");
     expect(firstRun.blobsDone).toBeLessThan(blobs.length);
     // Terminated: no blob started after it, only the (at most 2) running ones finished.
@@ -75,7 +103,11 @@ describe("backfill end to end", () => {
     const again = await runBackfill(system, { ...range, maxParallelBlobs: 8, backfillId: "resume" });
 
     const figures = await readBack(system, blobs);
-    reportDelivery("backfill", `terminated after ${firstRun.blobsDone} of ${blobs.length} blobs, then run again twice`, figures);
+    reportDelivery(
+      "backfill",
+      `terminated after ${firstRun.blobsDone} of ${blobs.length} blobs, then run again twice`,
+      figures,
+    );
     expect(status.runtimeStatus).toBe("Completed");
     expect(summary).toMatchObject({ blobsTotal: blobs.length, blobsDone: blobs.length, blobsFailed: 0 });
     expect(summary.eventsSent).toBeLessThan(figures.tuplesIn);
@@ -103,7 +135,11 @@ describe("backfill end to end", () => {
     system = await startTestSystem();
     const growing = [new GrowingBlob(system, nsgNic, 3), new GrowingBlob(system, vnetNic, 3)];
     for (const blob of growing) await blob.appendMinutes(5);
-    const started = await postBackfill(system, { from: "2026-11-22T10:00:00Z", to: "2026-11-22T11:00:00Z", maxParallelBlobs: 2 });
+    const started = await postBackfill(system, {
+      from: "2026-11-22T10:00:00Z",
+      to: "2026-11-22T11:00:00Z",
+      maxParallelBlobs: 2,
+    });
     expect(started.status).toBe(202);
 
     // Minutes keep coming while the backfill runs; live ingestion gets their BlobCreated events.
@@ -127,32 +163,64 @@ describe("backfill end to end", () => {
     const blobs = await writeHours(system, range.from, range.to);
     const [nsg, , , underscoreVnet] = topology.nics;
 
-    const byNsg = await runBackfill(system, { ...range, subscriptionIds: [nsg!.subscriptionId], resourceGroups: [nsg!.resourceGroup], nsgNames: [nsg!.nsgName] });
-    const byFlowLog = await runBackfill(system, { ...range, flowLogNames: [underscoreVnet!.flowLogName], macs: [underscoreVnet!.macAddress.toLowerCase()] });
-    const byContainer = await runBackfill(system, { ...range, containers: ["insights-logs-flowlogflowevent"], resourceGroups: ["NetworkWatcherRG"] });
+    const byNsg = await runBackfill(system, {
+      ...range,
+      subscriptionIds: [nsg!.subscriptionId],
+      resourceGroups: [nsg!.resourceGroup],
+      nsgNames: [nsg!.nsgName],
+    });
+    const byFlowLog = await runBackfill(system, {
+      ...range,
+      flowLogNames: [underscoreVnet!.flowLogName],
+      macs: [underscoreVnet!.macAddress.toLowerCase()],
+    });
+    const byContainer = await runBackfill(system, {
+      ...range,
+      containers: ["insights-logs-flowlogflowevent"],
+      resourceGroups: ["NetworkWatcherRG"],
+    });
     const none = await runBackfill(system, { ...range, macs: ["00-00-5E-00-53-01"] });
 
     const selected = blobs.filter((blob) => blob.nic === nsg || blob.nic.kind === "vnet");
     const figures = await readBack(system, selected);
-    reportDelivery("backfill", "filters (NSG by subscription/group/name; flow log by name and MAC; container)", figures);
+    reportDelivery(
+      "backfill",
+      "filters (NSG by subscription/group/name; flow log by name and MAC; container)",
+      figures,
+    );
     expect(byNsg.summary).toMatchObject({ blobsTotal: 2, blobsDone: 2 });
     expect(byFlowLog.summary).toMatchObject({ blobsTotal: 2, blobsDone: 2 });
     // Every VNet flow log lives in NetworkWatcherRG; the flow log already backfilled sends nothing again.
     expect(byContainer.summary).toMatchObject({ blobsTotal: 6, blobsDone: 6 });
-    expect(byNsg.summary.eventsSent + byFlowLog.summary.eventsSent + byContainer.summary.eventsSent).toBe(figures.tuplesIn);
-    expect(none.summary).toMatchObject({ phase: "completed", blobsTotal: 0, blobsDone: 0, eventsSent: 0, eta: expect.any(String) });
+    expect(byNsg.summary.eventsSent + byFlowLog.summary.eventsSent + byContainer.summary.eventsSent).toBe(
+      figures.tuplesIn,
+    );
+    expect(none.summary).toMatchObject({
+      phase: "completed",
+      blobsTotal: 0,
+      blobsDone: 0,
+      eventsSent: 0,
+      eta: expect.any(String),
+    });
   });
 
   it("marks anomalies found in history as historic and never starts a packet capture for them", async () => {
     system = await startTestSystem();
     const range = { from: "2026-11-14T00:00:00Z", to: "2026-11-14T01:00:00Z" };
     const nic = topology.nics[0]!;
-    const attacks = scheduleAttacks({ kinds: ["scan", "bruteforce"], topology: { ...topology, nics: [nic] }, startHourIso: range.from, hours: 1 });
+    const attacks = scheduleAttacks({
+      kinds: ["scan", "bruteforce"],
+      topology: { ...topology, nics: [nic] },
+      startHourIso: range.from,
+      hours: 1,
+    });
     const blobs = await writeHours(system, range.from, range.to, { nics: [nic], minutes: 40, attacks });
 
     const { summary } = await runBackfill(system, range);
 
-    const alerts = (await readHubEvents(system.eventHubsConnectionString, ALERTS_HUB, { quietPeriodInMs: 300, timeoutInMs: 5_000 })).map((m) => JSON.parse(m.bodyText) as { historic?: boolean; capture?: { requested: boolean } });
+    const alerts = (
+      await readHubEvents(system.eventHubsConnectionString, ALERTS_HUB, { quietPeriodInMs: 300, timeoutInMs: 5_000 })
+    ).map((m) => JSON.parse(m.bodyText) as { historic?: boolean; capture?: { requested: boolean } });
     expect(summary).toMatchObject({ blobsDone: blobs.length, blobsFailed: 0 });
     expect(alerts.length).toBeGreaterThan(0);
     expect(alerts.every((alert) => alert.historic === true && alert.capture?.requested === false)).toBe(true);
@@ -170,14 +238,25 @@ describe("backfill end to end", () => {
     await system.blobService.getContainerClient(container).getBlockBlobClient(path).upload('{"records":[]}', 14);
     system.host.faults.failActivity(ActivityNames.listBlobs, { invocations: [1] }); // retried: the backfill goes on
     // FAST_SETTINGS: 3 attempts per activity, so the first processRange (all its attempts) fails.
-    system.host.faults.failActivity(ActivityNames.processRange, { invocations: [1, 2, 3], error: new Error("injected: storage unavailable") });
+    system.host.faults.failActivity(ActivityNames.processRange, {
+      invocations: [1, 2, 3],
+      error: new Error("injected: storage unavailable"),
+    });
 
     const { status, summary } = await runBackfill(system, { ...range, maxParallelBlobs: 1 });
 
     expect(status.runtimeStatus).toBe("Completed");
     expect(summary).toMatchObject({ blobsTotal: blobs.length + 1, blobsDone: blobs.length - 1, blobsFailed: 2 });
     expect(summary.failures).toHaveLength(2);
-    expect(summary.failures).toContainEqual({ container, path, reason: expect.stringContaining("no committed blocks") });
-    expect(summary.failures).toContainEqual({ container: expect.any(String), path: expect.stringMatching(/PT1H\.json$/), reason: expect.stringContaining("injected: storage unavailable") });
+    expect(summary.failures).toContainEqual({
+      container,
+      path,
+      reason: expect.stringContaining("no committed blocks"),
+    });
+    expect(summary.failures).toContainEqual({
+      container: expect.any(String),
+      path: expect.stringMatching(/PT1H\.json$/),
+      reason: expect.stringContaining("injected: storage unavailable"),
+    });
   });
 });

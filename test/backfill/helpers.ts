@@ -1,5 +1,13 @@
 /** Shared setup of the backfill tests: generated weeks of flow logs in Azurite, the HTTP starter, waiting. */
-import { blobPathFor, buildTopology, generateRecords, hoursFrom, serializeBlob, type AttackPlan, type TopologyNic } from "../../devhost/generate";
+import {
+  blobPathFor,
+  buildTopology,
+  generateRecords,
+  hoursFrom,
+  serializeBlob,
+  type AttackPlan,
+  type TopologyNic,
+} from "../../devhost/generate";
 import type { BackfillProgress } from "../../src/core/backfill";
 import type { InstanceStatus } from "../../devhost/host";
 import type { LocalSystem } from "../../devhost/system";
@@ -33,25 +41,45 @@ const blockId = (index: number): string => Buffer.from(`block-${String(index).pa
  * block, one block per record, tail block), staging a blob's blocks at once and committing them in
  * one request; the second VNet flow log uses the `{sub}_{RG}/{WATCHER}_{NAME}` layout.
  */
-export async function writeHours(system: LocalSystem, fromIso: string, toIso: string, options: WriteHoursOptions = {}): Promise<WrittenBlob[]> {
+export async function writeHours(
+  system: LocalSystem,
+  fromIso: string,
+  toIso: string,
+  options: WriteHoursOptions = {},
+): Promise<WrittenBlob[]> {
   const nics = options.nics ?? topology.nics;
   const underscoreNic = topology.nics.filter((nic) => nic.kind === "vnet")[1];
   const hours = (Date.parse(toIso) - Date.parse(fromIso)) / 3_600_000;
   const blobs: WrittenBlob[] = [];
   for (const hourIso of hoursFrom(fromIso, hours)) {
     if (options.hoursOfDay && !options.hoursOfDay.includes(new Date(hourIso).getUTCHours())) continue;
-    for (const nic of nics) blobs.push({ nic, hourIso, ...blobPathFor(nic, hourIso, { vnetLayout: nic === underscoreNic ? "underscore" : "arm" }) });
+    for (const nic of nics)
+      blobs.push({
+        nic,
+        hourIso,
+        ...blobPathFor(nic, hourIso, { vnetLayout: nic === underscoreNic ? "underscore" : "arm" }),
+      });
   }
   const lastMinute = (options.minutes ?? 1) - 1;
-  for (const container of new Set(blobs.map((blob) => blob.container))) await system.blobService.getContainerClient(container).createIfNotExists();
+  for (const container of new Set(blobs.map((blob) => blob.container)))
+    await system.blobService.getContainerClient(container).createIfNotExists();
   let next = 0;
   const writeNext = async (): Promise<void> => {
     while (next < blobs.length) {
       const blob = blobs[next++]!;
-      const records = generateRecords({ topology, nic: blob.nic, hourIso: blob.hourIso, minutes: { first: 0, last: lastMinute }, tuplesPerMinute: 2, attacks: options.attacks });
+      const records = generateRecords({
+        topology,
+        nic: blob.nic,
+        hourIso: blob.hourIso,
+        minutes: { first: 0, last: lastMinute },
+        tuplesPerMinute: 2,
+        attacks: options.attacks,
+      });
       const client = system.blobService.getContainerClient(blob.container).getBlockBlobClient(blob.path);
       const chunks = [...serializeBlob(records)];
-      await Promise.all(chunks.map((chunk, i) => client.stageBlock(blockId(i), Buffer.from(chunk), Buffer.byteLength(chunk))));
+      await Promise.all(
+        chunks.map((chunk, i) => client.stageBlock(blockId(i), Buffer.from(chunk), Buffer.byteLength(chunk))),
+      );
       await client.commitBlockList(chunks.map((_, i) => blockId(i)));
     }
   };
@@ -65,7 +93,11 @@ export interface PostResult {
 }
 
 /** POST /api/backfill over real HTTP with the host's function key. */
-export async function postBackfill(system: LocalSystem, body: unknown, options: { key?: string | null } = {}): Promise<PostResult> {
+export async function postBackfill(
+  system: LocalSystem,
+  body: unknown,
+  options: { key?: string | null } = {},
+): Promise<PostResult> {
   const key = options.key === undefined ? system.host.keys.host : options.key;
   const response = await fetch(`${system.host.baseUrl}/api/backfill`, {
     method: "POST",
@@ -77,7 +109,10 @@ export async function postBackfill(system: LocalSystem, body: unknown, options: 
 }
 
 /** Starts a backfill (expects 202) and waits for its end. */
-export async function runBackfill(system: LocalSystem, body: Record<string, unknown>): Promise<{ status: InstanceStatus; summary: BackfillSummary }> {
+export async function runBackfill(
+  system: LocalSystem,
+  body: Record<string, unknown>,
+): Promise<{ status: InstanceStatus; summary: BackfillSummary }> {
   const started = await postBackfill(system, body);
   if (started.status !== 202) throw new Error(`backfill refused: ${started.status} ${JSON.stringify(started.body)}`);
   const status = await system.host.waitForInstance(started.body.id as string, { timeoutInMs: 60_000 });
@@ -86,7 +121,11 @@ export async function runBackfill(system: LocalSystem, body: Record<string, unkn
 }
 
 /** Polls the instance until `condition` holds on its progress (no timing is asserted). */
-export async function waitForProgress(system: LocalSystem, id: string, condition: (progress: BackfillProgress) => boolean): Promise<BackfillProgress> {
+export async function waitForProgress(
+  system: LocalSystem,
+  id: string,
+  condition: (progress: BackfillProgress) => boolean,
+): Promise<BackfillProgress> {
   for (let attempt = 0; attempt < 3000; attempt++) {
     const progress = system.host.getInstance(id)?.customStatus as BackfillProgress | undefined;
     if (progress && condition(progress)) return progress;

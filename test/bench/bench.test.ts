@@ -15,8 +15,21 @@ const FIXTURES = resolve(ROOT, "../shared/fixtures/flowlogs");
 describe("bench report", () => {
   it("gives a verdict from the ratio or the value, and prints one line per figure", () => {
     // Prepare
-    const ratioPass = measured({ id: "a", label: "ratio pass", value: 10, unit: "tuples/s", ratio: { value: 1.2, against: "floor" }, target: { comparator: ">=", threshold: 1, of: "ratio" } });
-    const valueMiss = measured({ id: "b", label: "value miss", value: 400, unit: "MB", target: { comparator: "<", threshold: 300, of: "value" } });
+    const ratioPass = measured({
+      id: "a",
+      label: "ratio pass",
+      value: 10,
+      unit: "tuples/s",
+      ratio: { value: 1.2, against: "floor" },
+      target: { comparator: ">=", threshold: 1, of: "ratio" },
+    });
+    const valueMiss = measured({
+      id: "b",
+      label: "value miss",
+      value: 400,
+      unit: "MB",
+      target: { comparator: "<", threshold: 300, of: "value" },
+    });
     const waiting = pending("c", "later", "tuples/s", "activity not there yet");
 
     // Act
@@ -31,7 +44,12 @@ describe("bench report", () => {
 
   it("parses --quick and --only, and names a bad section", () => {
     const options = parseBenchArgs(["--quick", "--only", "core,memory", "--no-results"], ROOT);
-    expect(options).toMatchObject({ quick: true, sections: ["core", "memory"], memoryBlobSizeInBytes: 64 * 2 ** 20, resultsPath: undefined });
+    expect(options).toMatchObject({
+      quick: true,
+      sections: ["core", "memory"],
+      memoryBlobSizeInBytes: 64 * 2 ** 20,
+      resultsPath: undefined,
+    });
     expect(() => parseBenchArgs(["--only", "cpu"], ROOT)).toThrow(BenchUsageError);
     expect(() => parseBenchArgs(["--blob-size-mb", "0"], ROOT)).toThrow(/--blob-size-mb/);
   });
@@ -40,10 +58,21 @@ describe("bench report", () => {
 describe("bench figures on tiny inputs", () => {
   it("core: measures our path and the floor on generated data and fixtures", async () => {
     // Act
-    const figures = await runCoreBench({ generatedSizeInBytes: 64 * 1024, generatedBlobSizeInBytes: 32 * 1024, repetitions: 1, fixturesDir: FIXTURES, fixtureBytesPerRepetition: 1 });
+    const figures = await runCoreBench({
+      generatedSizeInBytes: 64 * 1024,
+      generatedBlobSizeInBytes: 32 * 1024,
+      repetitions: 1,
+      fixturesDir: FIXTURES,
+      fixtureBytesPerRepetition: 1,
+    });
 
     // Assess
-    expect(figures.map((figure) => figure.id)).toEqual(["core.generated", "core.generated.encode", "core.fixtures", "core.fixtures.encode"]);
+    expect(figures.map((figure) => figure.id)).toEqual([
+      "core.generated",
+      "core.generated.encode",
+      "core.fixtures",
+      "core.fixtures.encode",
+    ]);
     for (const figure of figures) {
       expect(figure.value).toBeGreaterThan(0);
       expect(figure.ratio?.value).toBeGreaterThan(0);
@@ -55,7 +84,10 @@ describe("bench figures on tiny inputs", () => {
   describe("Event Hubs", () => {
     let endpoint: LocalEventHubsEndpoint;
     beforeAll(async () => {
-      endpoint = await startEventHubsEndpoint({ hubs: [...Object.values(EVENT_HUBS_BENCH_HUBS), "dropped"].map((name) => ({ name, partitionCount: 2 })), retainEvents: false });
+      endpoint = await startEventHubsEndpoint({
+        hubs: [...Object.values(EVENT_HUBS_BENCH_HUBS), "dropped"].map((name) => ({ name, partitionCount: 2 })),
+        retainEvents: false,
+      });
     });
     afterAll(async () => {
       await endpoint.stop();
@@ -73,11 +105,25 @@ describe("bench figures on tiny inputs", () => {
     });
 
     it("measures the ceiling, the sink and one send per tuple", async () => {
-      const connectionStrings = Object.fromEntries(Object.values(EVENT_HUBS_BENCH_HUBS).map((hub) => [hub, endpoint.connectionString(hub)]));
+      const connectionStrings = Object.fromEntries(
+        Object.values(EVENT_HUBS_BENCH_HUBS).map((hub) => [hub, endpoint.connectionString(hub)]),
+      );
 
-      const { figures, rates } = await runEventHubsBench({ connectionStrings, eventCount: 300, perTupleSampleSize: 5, ceilingConcurrency: 2, eventsPerMessage: [1, 10] });
+      const { figures, rates } = await runEventHubsBench({
+        connectionStrings,
+        eventCount: 300,
+        perTupleSampleSize: 5,
+        ceilingConcurrency: 2,
+        eventsPerMessage: [1, 10],
+      });
 
-      expect(figures.map((figure) => figure.id)).toEqual(["eventhubs.ceiling.1", "eventhubs.sink.1", "eventhubs.ceiling.10", "eventhubs.sink.10", "eventhubs.perTuple"]);
+      expect(figures.map((figure) => figure.id)).toEqual([
+        "eventhubs.ceiling.1",
+        "eventhubs.sink.1",
+        "eventhubs.ceiling.10",
+        "eventhubs.sink.10",
+        "eventhubs.perTuple",
+      ]);
       expect(rates.ceilingTuplesPerSecond.get(10)).toBeGreaterThan(0);
       expect(rates.perTupleTuplesPerSecond).toBeGreaterThan(0);
     });
@@ -89,12 +135,29 @@ describe("bench results file", () => {
     const dir = await mkdtemp(join(tmpdir(), "flowtap-bench-"));
     try {
       const path = join(dir, "results.json");
-      const old = (id: string) => measured({ id, label: id, value: 1, unit: "x", measuredAt: "2026-11-22T10:00:00.000Z" });
-      await writeResults(path, { date: "", command: "", machine: machineInfo(), node: "", options: {}, durationInSeconds: 0, figures: [old("core.generated"), old("memory.peakRss"), old("latency.p99")] });
+      const old = (id: string) =>
+        measured({ id, label: id, value: 1, unit: "x", measuredAt: "2026-11-22T10:00:00.000Z" });
+      await writeResults(path, {
+        date: "",
+        command: "",
+        machine: machineInfo(),
+        node: "",
+        options: {},
+        durationInSeconds: 0,
+        figures: [old("core.generated"), old("memory.peakRss"), old("latency.p99")],
+      });
 
-      const merged = await withFiguresNotRerun(path, ["memory"], [measured({ id: "memory.peakRss", label: "new", value: 2, unit: "MB" })]);
+      const merged = await withFiguresNotRerun(
+        path,
+        ["memory"],
+        [measured({ id: "memory.peakRss", label: "new", value: 2, unit: "MB" })],
+      );
 
-      expect(merged.map((figure) => [figure.id, figure.value])).toEqual([["core.generated", 1], ["memory.peakRss", 2], ["latency.p99", 1]]);
+      expect(merged.map((figure) => [figure.id, figure.value])).toEqual([
+        ["core.generated", 1],
+        ["memory.peakRss", 2],
+        ["latency.p99", 1],
+      ]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -105,7 +168,15 @@ describe("bench results file", () => {
     try {
       const path = join(dir, "results.json");
       const figure = measured({ id: "x", label: "x", value: 1, unit: "tuples/s" });
-      await writeResults(path, { date: "2026-11-22T00:00:00.000Z", command: "npm run bench", machine: machineInfo(), node: process.version, options: {}, durationInSeconds: 1, figures: [figure] });
+      await writeResults(path, {
+        date: "2026-11-22T00:00:00.000Z",
+        command: "npm run bench",
+        machine: machineInfo(),
+        node: process.version,
+        options: {},
+        durationInSeconds: 1,
+        figures: [figure],
+      });
       const written = JSON.parse(await readFile(path, "utf8")) as { machine: { cpus: number }; figures: unknown[] };
       expect(written.machine.cpus).toBeGreaterThan(0);
       expect(written.figures).toEqual([figure]);

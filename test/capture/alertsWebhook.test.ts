@@ -7,7 +7,15 @@ import { afterEach, describe, expect, it } from "vitest";
 import { buildTopology } from "../../devhost/generate";
 import { OrchestrationNames } from "../../src/names";
 import { packetCaptureInstanceId } from "../../orchestrations/packetCapture";
-import { commonAlert, nicIdOf, seedOf, startCaptureSystem, vmIdOf, type CaptureSystem, type StartCaptureSystemOptions } from "./captureSystem";
+import {
+  commonAlert,
+  nicIdOf,
+  seedOf,
+  startCaptureSystem,
+  vmIdOf,
+  type CaptureSystem,
+  type StartCaptureSystemOptions,
+} from "./captureSystem";
 
 const topology = buildTopology({ seed: 21, nics: 4 });
 const vm = topology.nics[0]!;
@@ -39,18 +47,53 @@ async function fire(current: CaptureSystem, targets: string[]): Promise<Accepted
   return (await response.json()) as Accepted;
 }
 
-type Report = { type: string; reason: string | null; message: string; capture: { name: string; status: string; fileUrl: string } | null };
+type Report = {
+  type: string;
+  reason: string | null;
+  message: string;
+  capture: { name: string; status: string; fileUrl: string } | null;
+};
 const reports = (current: CaptureSystem): Report[] => current.alertsHubEvents() as unknown as Report[];
 
 describe("POST /api/alerts", () => {
   it.each([
     ["a body that is not JSON", "{not json", /body is not valid JSON/],
-    ["another schema", JSON.stringify({ schemaId: "AzureMonitorMetricAlert", data: {} }), /schemaId must be "azureMonitorCommonAlertSchema"/],
-    ["no essentials", JSON.stringify({ schemaId: "azureMonitorCommonAlertSchema", data: {} }), /data\.essentials must be an object/],
-    ["an unknown monitor condition", JSON.stringify(commonAlert([vmIdOf(vm)], { condition: "Acknowledged" as never })), /monitorCondition must be "Fired" or "Resolved"/],
+    [
+      "another schema",
+      JSON.stringify({ schemaId: "AzureMonitorMetricAlert", data: {} }),
+      /schemaId must be "azureMonitorCommonAlertSchema"/,
+    ],
+    [
+      "no essentials",
+      JSON.stringify({ schemaId: "azureMonitorCommonAlertSchema", data: {} }),
+      /data\.essentials must be an object/,
+    ],
+    [
+      "an unknown monitor condition",
+      JSON.stringify(commonAlert([vmIdOf(vm)], { condition: "Acknowledged" as never })),
+      /monitorCondition must be "Fired" or "Resolved"/,
+    ],
     ["no targets", JSON.stringify(commonAlert([])), /alertTargetIDs must not be empty/],
-    ["a storage account target", JSON.stringify(commonAlert(["/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct"])), /alertTargetIDs\[0\] must be a virtual machine or network interface/],
-    ["a bad fired time", JSON.stringify({ ...commonAlert([vmIdOf(vm)]), data: { essentials: { ...(commonAlert([vmIdOf(vm)]).data as { essentials: object }).essentials, firedDateTime: "yesterday" } } }), /firedDateTime must be an ISO-8601 time/],
+    [
+      "a storage account target",
+      JSON.stringify(
+        commonAlert(["/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct"]),
+      ),
+      /alertTargetIDs\[0\] must be a virtual machine or network interface/,
+    ],
+    [
+      "a bad fired time",
+      JSON.stringify({
+        ...commonAlert([vmIdOf(vm)]),
+        data: {
+          essentials: {
+            ...(commonAlert([vmIdOf(vm)]).data as { essentials: object }).essentials,
+            firedDateTime: "yesterday",
+          },
+        },
+      }),
+      /firedDateTime must be an ISO-8601 time/,
+    ],
   ])("answers 400 with the reason for %s, and starts nothing", async (_what, body, reason) => {
     // Prepare
     const current = await start();
@@ -100,7 +143,12 @@ describe("POST /api/alerts", () => {
     await current.host.waitForIdle();
 
     // Assess
-    expect(first.captures).toEqual([expect.objectContaining({ instanceId: packetCaptureInstanceId({ resourceId: vmIdOf(vm), mac: null }), outcome: "started" })]);
+    expect(first.captures).toEqual([
+      expect.objectContaining({
+        instanceId: packetCaptureInstanceId({ resourceId: vmIdOf(vm), mac: null }),
+        outcome: "started",
+      }),
+    ]);
     expect(first.statusQueryGetUri).toBe(first.captures[0]!.statusQueryGetUri);
     expect(duplicate.captures[0]).toMatchObject({ instanceId: first.captures[0]!.instanceId, outcome: "absorbed" });
     expect(later.captures[0]).toMatchObject({ outcome: "started" });
@@ -119,7 +167,9 @@ describe("POST /api/alerts", () => {
     await fire(current, [vmIdOf(outsider)]);
     await current.host.waitForIdle();
 
-    expect(reports(current)).toEqual([expect.objectContaining({ type: "flowtap.captureRefused", reason: "notAllowlisted", capture: null })]);
+    expect(reports(current)).toEqual([
+      expect.objectContaining({ type: "flowtap.captureRefused", reason: "notAllowlisted", capture: null }),
+    ]);
     expect(current.armRequests("PUT", "/packetCaptures/")).toEqual([]);
   });
 
@@ -140,7 +190,13 @@ describe("ARM answers during a capture", () => {
   it("waits out a 429 for its Retry-After on a durable timer, then creates the capture", async () => {
     // Prepare
     const current = await start();
-    current.arm.injectFaults({ method: "PUT", path: "/packetCaptures/", statusCode: 429, count: 1, retryAfterInSeconds: 45 });
+    current.arm.injectFaults({
+      method: "PUT",
+      path: "/packetCaptures/",
+      statusCode: 429,
+      count: 1,
+      retryAfterInSeconds: 45,
+    });
 
     // Act
     const accepted = await fire(current, [vmIdOf(vm)]);
@@ -149,7 +205,12 @@ describe("ARM answers during a capture", () => {
     // Assess: two PUTs, with a 45 s durable timer between them.
     const puts = current.armRequests("PUT", "/packetCaptures/");
     expect(puts.map((request) => request.statusCode)).toEqual([429, 201]);
-    const history = current.host.getHistory(accepted.captures[0]!.instanceId) as { EventType: number; Name?: string; FireAt?: string; Timestamp: string }[];
+    const history = current.host.getHistory(accepted.captures[0]!.instanceId) as {
+      EventType: number;
+      Name?: string;
+      FireAt?: string;
+      Timestamp: string;
+    }[];
     const scheduled = history.filter((event) => event.EventType === 4 && event.Name === "createPacketCapture");
     const timers = history.filter((event) => event.EventType === 10);
     expect(scheduled).toHaveLength(2);
@@ -179,7 +240,9 @@ describe("ARM answers during a capture", () => {
     await fire(current, [vmIdOf(vm)]);
     await current.host.waitForIdle();
 
-    expect(current.armRequests("PUT", "/packetCaptures/").map((request) => request.statusCode)).toEqual([500, 500, 201]);
+    expect(current.armRequests("PUT", "/packetCaptures/").map((request) => request.statusCode)).toEqual([
+      500, 500, 201,
+    ]);
     expect(reports(current).map((report) => report.type)).toEqual(["flowtap.captureCompleted"]);
   });
 
@@ -195,6 +258,9 @@ describe("ARM answers during a capture", () => {
     const [report] = reports(current);
     expect(report).toMatchObject({ type: "flowtap.captureFailed", reason: "create" });
     expect(report!.message).toMatch(/500/);
-    expect(current.host.getInstance(accepted.captures[0]!.instanceId)).toMatchObject({ name: OrchestrationNames.packetCapture, runtimeStatus: "Completed" });
+    expect(current.host.getInstance(accepted.captures[0]!.instanceId)).toMatchObject({
+      name: OrchestrationNames.packetCapture,
+      runtimeStatus: "Completed",
+    });
   });
 });

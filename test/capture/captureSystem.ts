@@ -4,7 +4,13 @@
  * functions with a virtual clock. Everything through the real clients.
  */
 import path from "node:path";
-import { createLocalNetworkClient, startArmEndpoint, type ArmEndpoint, type ArmSeed, type VirtualMachineSeed } from "../../devhost/arm";
+import {
+  createLocalNetworkClient,
+  startArmEndpoint,
+  type ArmEndpoint,
+  type ArmSeed,
+  type VirtualMachineSeed,
+} from "../../devhost/arm";
 import { startEventHubsEndpoint } from "../../devhost/eventhubs";
 import { startLocalHost, type LocalHost } from "../../devhost/host";
 import type { TopologyNic } from "../../devhost/generate";
@@ -14,7 +20,8 @@ export type EventHubsEndpoint = Awaited<ReturnType<typeof startEventHubsEndpoint
 
 export const ALERTS_HUB = "alerts";
 export const START_TIME = new Date("2026-11-22T11:00:00.000Z");
-export const STORAGE_ACCOUNT_ID = "/subscriptions/sub-capture/resourceGroups/rg-captures/providers/Microsoft.Storage/storageAccounts/flowtapcaptures";
+export const STORAGE_ACCOUNT_ID =
+  "/subscriptions/sub-capture/resourceGroups/rg-captures/providers/Microsoft.Storage/storageAccounts/flowtapcaptures";
 
 export interface CaptureSystem {
   host: LocalHost;
@@ -96,17 +103,26 @@ export async function startCaptureSystem(options: StartCaptureSystemOptions): Pr
     throw error;
   });
   // The endpoint decodes JSON bodies as the SDK's consumer does.
-  const alertsHubEvents = (): Record<string, unknown>[] => eventHubs.events(ALERTS_HUB).map((event) => event.body as Record<string, unknown>);
+  const alertsHubEvents = (): Record<string, unknown>[] =>
+    eventHubs.events(ALERTS_HUB).map((event) => event.body as Record<string, unknown>);
   return {
     host,
     eventHubs,
     arm,
-    network: (subscriptionId) => createLocalNetworkClient(arm.endpoint, subscriptionId, { caCertificatePem: arm.caCertificatePem }),
+    network: (subscriptionId) =>
+      createLocalNetworkClient(arm.endpoint, subscriptionId, { caCertificatePem: arm.caCertificatePem }),
     alertsHubEvents,
     eventsOfType: (type) => alertsHubEvents().filter((event) => event.type === type),
-    armRequests: (method, pathFragment) => arm.requests.filter((request) => request.method === method && request.path.toLowerCase().includes(pathFragment.toLowerCase())),
+    armRequests: (method, pathFragment) =>
+      arm.requests.filter(
+        (request) => request.method === method && request.path.toLowerCase().includes(pathFragment.toLowerCase()),
+      ),
     postAlert: (body, key = host.keys.host) =>
-      fetch(`${host.baseUrl}/api/alerts${key === null ? "" : `?code=${key}`}`, { method: "POST", body, headers: { "Content-Type": "application/json" } }),
+      fetch(`${host.baseUrl}/api/alerts${key === null ? "" : `?code=${key}`}`, {
+        method: "POST",
+        body,
+        headers: { "Content-Type": "application/json" },
+      }),
     async stop() {
       await host.stop();
       await stopEndpoints();
@@ -115,7 +131,10 @@ export async function startCaptureSystem(options: StartCaptureSystemOptions): Pr
 }
 
 /** An Azure Monitor common-schema alert on these targets. */
-export function commonAlert(targets: string[], options: { condition?: "Fired" | "Resolved"; alertId?: string } = {}): Record<string, unknown> {
+export function commonAlert(
+  targets: string[],
+  options: { condition?: "Fired" | "Resolved"; alertId?: string } = {},
+): Record<string, unknown> {
   return {
     schemaId: "azureMonitorCommonAlertSchema",
     data: {

@@ -8,7 +8,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import { DEFAULT_RULES, aggregateFlowEvents, aggregateOptionsFor, type MinuteAggregate } from "../../src/core/anomaly";
 import { blobPathFor, buildTopology, scheduleAttacks } from "../../devhost/generate";
 import { EntityNames, OrchestrationNames } from "../../src/names";
-import { DetectorOperations, detectorEntityKey, historicDetectorEntityKey, type DetectorIngestInput } from "../../orchestrations/detector";
+import {
+  DetectorOperations,
+  detectorEntityKey,
+  historicDetectorEntityKey,
+  type DetectorIngestInput,
+} from "../../orchestrations/detector";
 import { packetCaptureInstanceId } from "../../orchestrations/packetCapture";
 import { eventsOfBlob } from "../devhost/generate/helpers";
 import { seedOf, startCaptureSystem, vmIdOf, type CaptureSystem } from "./captureSystem";
@@ -17,7 +22,9 @@ const HOUR = "2026-11-22T10:00:00Z";
 const topology = buildTopology({ seed: 21, nics: 4 });
 const scanned = topology.nics[0]!;
 /** The default rules, with the port-scan rule asking for a two-minute capture. */
-const rules = DEFAULT_RULES.map((rule) => (rule.id === "port-scan" ? { ...rule, capture: true, captureDurationInSeconds: 120 } : rule));
+const rules = DEFAULT_RULES.map((rule) =>
+  rule.id === "port-scan" ? { ...rule, capture: true, captureDurationInSeconds: 120 } : rule,
+);
 
 function scanAggregates(): MinuteAggregate[] {
   const attacks = scheduleAttacks({ kinds: ["scan"], topology, startHourIso: HOUR, hours: 1 });
@@ -52,7 +59,10 @@ describe("detector → alert → packet capture", () => {
     const alerts = system.eventsOfType("flowtap.anomaly");
     expect(alerts.map((alert) => alert.ruleId).sort()).toEqual(["denied-flood", "port-scan"]);
     const scan = alerts.find((alert) => alert.ruleId === "port-scan") as {
-      target: { mac: string; ip: string }; evidence: { value: number; threshold: number; remotes: { ip: string }[]; protocols: string[] }; window: { minutes: number }; capture: { requested: boolean };
+      target: { mac: string; ip: string };
+      evidence: { value: number; threshold: number; remotes: { ip: string }[]; protocols: string[] };
+      window: { minutes: number };
+      capture: { requested: boolean };
     };
     expect(scan.target).toMatchObject({ mac: scanned.macAddress, ip: scanned.privateIp });
     expect(scan.evidence.value).toBeGreaterThanOrEqual(scan.evidence.threshold);
@@ -67,10 +77,18 @@ describe("detector → alert → packet capture", () => {
     expect(properties.target).toBe(vmIdOf(scanned));
     expect(properties.timeLimitInSeconds).toBe(120);
     expect(properties.totalBytesPerSession).toBe(1024 ** 3);
-    expect(properties.filters).toEqual(scan.evidence.protocols.map((protocol) => ({ protocol, localIPAddress: scanned.privateIp, remoteIPAddress: scanner })));
+    expect(properties.filters).toEqual(
+      scan.evidence.protocols.map((protocol) => ({
+        protocol,
+        localIPAddress: scanned.privateIp,
+        remoteIPAddress: scanner,
+      })),
+    );
     const storagePath = (properties.storageLocation as { storagePath: string }).storagePath;
     const captureName = puts[0]!.path.split("/").pop()!;
-    expect(storagePath).toBe(`https://flowtapcaptures.blob.core.windows.net/packet-captures/${scanned.resourceGroup.toLowerCase()}/${scanned.vmName}/2026-11-22T11-00/${captureName}.cap`);
+    expect(storagePath).toBe(
+      `https://flowtapcaptures.blob.core.windows.net/packet-captures/${scanned.resourceGroup.toLowerCase()}/${scanned.vmName}/2026-11-22T11-00/${captureName}.cap`,
+    );
 
     // Assess: polled every 30 s until the 120 s limit, then stopped and deleted.
     expect(system.armRequests("POST", "/queryStatus").length).toBeGreaterThanOrEqual(4);
@@ -78,17 +96,34 @@ describe("detector → alert → packet capture", () => {
     expect(system.armRequests("DELETE", "/packetCaptures/")).toHaveLength(1);
     const watcher = `NetworkWatcher_${scanned.region}`;
     const left = [];
-    for await (const capture of system.network(scanned.subscriptionId).packetCaptures.list("NetworkWatcherRG", watcher)) left.push(capture);
+    for await (const capture of system.network(scanned.subscriptionId).packetCaptures.list("NetworkWatcherRG", watcher))
+      left.push(capture);
     expect(left).toEqual([]);
 
     // Assess: reported on the alerts hub and in the instance status.
-    const [report] = system.eventsOfType("flowtap.captureCompleted") as { alertId: string; capture: Record<string, unknown> }[];
+    const [report] = system.eventsOfType("flowtap.captureCompleted") as {
+      alertId: string;
+      capture: Record<string, unknown>;
+    }[];
     expect(report).toBeDefined();
     expect(report!.alertId).toBe((scan as unknown as { id: string }).id);
-    expect(report!.capture).toMatchObject({ name: captureName, status: "Stopped", stopReason: "Manual", fileUrl: storagePath, timeLimitInSeconds: 120, resourceKept: false });
+    expect(report!.capture).toMatchObject({
+      name: captureName,
+      status: "Stopped",
+      stopReason: "Manual",
+      fileUrl: storagePath,
+      timeLimitInSeconds: 120,
+      resourceKept: false,
+    });
     const { target } = aggregates[0]!;
-    const instance = system.host.getInstance(packetCaptureInstanceId({ resourceId: target.resourceId, mac: target.mac }));
-    expect(instance).toMatchObject({ name: OrchestrationNames.packetCapture, runtimeStatus: "Completed", customStatus: { phase: "done", captureName, status: "Stopped" } });
+    const instance = system.host.getInstance(
+      packetCaptureInstanceId({ resourceId: target.resourceId, mac: target.mac }),
+    );
+    expect(instance).toMatchObject({
+      name: OrchestrationNames.packetCapture,
+      runtimeStatus: "Completed",
+      customStatus: { phase: "done", captureName, status: "Stopped" },
+    });
   });
 
   it("historic aggregates of the same scan publish historic alerts and never start a capture", async () => {
@@ -99,12 +134,18 @@ describe("detector → alert → packet capture", () => {
     await signalDetector(system, scanAggregates(), true);
 
     // Assess
-    const alerts = system.eventsOfType("flowtap.anomaly") as { ruleId: string; historic: boolean; capture: { requested: boolean } }[];
+    const alerts = system.eventsOfType("flowtap.anomaly") as {
+      ruleId: string;
+      historic: boolean;
+      capture: { requested: boolean };
+    }[];
     expect(alerts.map((alert) => [alert.ruleId, alert.historic, alert.capture.requested]).sort()).toEqual([
       ["denied-flood", true, false],
       ["port-scan", true, false],
     ]);
-    expect(system.host.listInstances().filter((instance) => instance.name === OrchestrationNames.packetCapture)).toEqual([]);
+    expect(
+      system.host.listInstances().filter((instance) => instance.name === OrchestrationNames.packetCapture),
+    ).toEqual([]);
     expect(system.arm.requests).toEqual([]);
   });
 
@@ -116,12 +157,18 @@ describe("detector → alert → packet capture", () => {
 
     // Act: a re-delivery (same source ids), then the same minutes under another source id.
     await signalDetector(system, aggregates, false);
-    await signalDetector(system, aggregates.map((aggregate) => ({ ...aggregate, sourceId: `${aggregate.sourceId}#again` })), false);
+    await signalDetector(
+      system,
+      aggregates.map((aggregate) => ({ ...aggregate, sourceId: `${aggregate.sourceId}#again` })),
+      false,
+    );
 
     // Assess
     expect(system.eventsOfType("flowtap.anomaly")).toHaveLength(2);
     expect(system.armRequests("PUT", "/packetCaptures/")).toHaveLength(1);
-    const state = system.host.getEntityState(EntityNames.detector, detectorEntityKey(aggregates[0]!.target)) as { pending: unknown[] };
+    const state = system.host.getEntityState(EntityNames.detector, detectorEntityKey(aggregates[0]!.target)) as {
+      pending: unknown[];
+    };
     expect(state.pending).toEqual([]);
   });
 });

@@ -16,7 +16,9 @@ import { seedOf, STORAGE_ACCOUNT_ID, vmIdOf } from "./captureSystem";
 
 const HOUR = "2026-11-22T10:00:00Z";
 const topology = buildTopology({ seed: 21, nics: 4 });
-const rules = DEFAULT_RULES.map((rule) => (rule.id === "port-scan" ? { ...rule, capture: true, captureDurationInSeconds: 60 } : rule));
+const rules = DEFAULT_RULES.map((rule) =>
+  rule.id === "port-scan" ? { ...rule, capture: true, captureDurationInSeconds: 60 } : rule,
+);
 
 let system: LocalSystem | undefined;
 afterEach(async () => {
@@ -51,12 +53,32 @@ describe("flow logs → ingestion → detector → capture", () => {
     await system.host.waitForIdle();
 
     // Assess
-    const messages = await readHubEvents(system.eventHubsConnectionString, ALERTS_HUB, { expectedCount: 3, quietPeriodInMs: 200, timeoutInMs: 5_000 });
-    const events = messages.map((message) => JSON.parse(message.bodyText) as { type: string; ruleId?: string; target: Record<string, unknown>; capture: Record<string, unknown> | null });
-    expect(events.map((event) => event.ruleId ?? event.type).sort()).toEqual(["denied-flood", "flowtap.captureCompleted", "port-scan"]);
+    const messages = await readHubEvents(system.eventHubsConnectionString, ALERTS_HUB, {
+      expectedCount: 3,
+      quietPeriodInMs: 200,
+      timeoutInMs: 5_000,
+    });
+    const events = messages.map(
+      (message) =>
+        JSON.parse(message.bodyText) as {
+          type: string;
+          ruleId?: string;
+          target: Record<string, unknown>;
+          capture: Record<string, unknown> | null;
+        },
+    );
+    expect(events.map((event) => event.ruleId ?? event.type).sort()).toEqual([
+      "denied-flood",
+      "flowtap.captureCompleted",
+      "port-scan",
+    ]);
     const report = events.find((event) => event.type === "flowtap.captureCompleted")!;
     expect(report.target.vmResourceId).toBe(vmIdOf(nic));
-    expect(report.capture).toMatchObject({ status: "Stopped", timeLimitInSeconds: 60, filters: [expect.objectContaining({ localIPAddress: nic.privateIp })] });
+    expect(report.capture).toMatchObject({
+      status: "Stopped",
+      timeLimitInSeconds: 60,
+      filters: [expect.objectContaining({ localIPAddress: nic.privateIp })],
+    });
     expect(system.arm!.requests.filter((request) => request.method === "PUT")).toHaveLength(1);
   });
 });

@@ -21,11 +21,28 @@ async function run(args: string[], stdin: Readable = Readable.from([])): Promise
   stdout.on("data", (chunk: Buffer) => out.push(chunk));
   stderr.on("data", (chunk: Buffer) => err.push(chunk));
   const code = await runFlatten(args, { stdin, stdout, stderr });
-  const lines = Buffer.concat(out).toString("utf8").split("\n").filter((line) => line !== "");
-  return { code, events: lines.map((line) => JSON.parse(line) as FlowEvent), stderr: Buffer.concat(err).toString("utf8") };
+  const lines = Buffer.concat(out)
+    .toString("utf8")
+    .split("\n")
+    .filter((line) => line !== "");
+  return {
+    code,
+    events: lines.map((line) => JSON.parse(line) as FlowEvent),
+    stderr: Buffer.concat(err).toString("utf8"),
+  };
 }
 
-const NSG_BLOB = buildBlobPath({ kind: "nsg", subscriptionId: "SUB-1", resourceGroup: "RG-1", nsgName: "NSG-1", year: 2020, month: 7, day: 8, hourOfDay: 20, mac: "000D3A000001" });
+const NSG_BLOB = buildBlobPath({
+  kind: "nsg",
+  subscriptionId: "SUB-1",
+  resourceGroup: "RG-1",
+  nsgName: "NSG-1",
+  year: 2020,
+  month: 7,
+  day: 8,
+  hourOfDay: 20,
+  mac: "000D3A000001",
+});
 const scratch = mkdtempSync(join(tmpdir(), "flowtap-flatten-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -43,7 +60,12 @@ describe("flowtap flatten", () => {
     const outcome = await run(["-", "--blob-path", `insights-logs-networksecuritygroupflowevent/${NSG_BLOB}`], input);
     expect(outcome.code).toBe(0);
     expect(outcome.events).toHaveLength(11);
-    expect(outcome.events[0]).toMatchObject({ blob: NSG_BLOB, subscriptionId: "SUB-1", nsgName: "NSG-1", mac: "000D3AF87856" });
+    expect(outcome.events[0]).toMatchObject({
+      blob: NSG_BLOB,
+      subscriptionId: "SUB-1",
+      nsgName: "NSG-1",
+      mac: "000D3AF87856",
+    });
   });
 
   it("takes the blob from a file path laid out like the container", async () => {
@@ -67,11 +89,19 @@ describe("flowtap flatten", () => {
   });
 
   it("names record and tuple of a bad tuple on stderr", async () => {
-    const record = { time: "t", properties: { Version: 1, flows: [{ rule: "r", flows: [{ mac: "m", flowTuples: ["1700000000,a,b,1,2,T,I,A", "bad"] }] }] } };
+    const record = {
+      time: "t",
+      properties: {
+        Version: 1,
+        flows: [{ rule: "r", flows: [{ mac: "m", flowTuples: ["1700000000,a,b,1,2,T,I,A", "bad"] }] }],
+      },
+    };
     const outcome = await run([], Readable.from([Buffer.from(JSON.stringify(record))]));
     expect(outcome.code).toBe(2);
     expect(outcome.events).toHaveLength(1);
-    expect(outcome.stderr).toBe(`flowtap flatten: <stdin>: record 0, tuple 1: expected 8 or 13 comma-separated fields, got 1: "bad"\n`);
+    expect(outcome.stderr).toBe(
+      `flowtap flatten: <stdin>: record 0, tuple 1: expected 8 or 13 comma-separated fields, got 1: "bad"\n`,
+    );
   });
 
   it.each([

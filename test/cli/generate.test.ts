@@ -15,13 +15,21 @@ async function tempDir(): Promise<string> {
 }
 
 function collectingIo(): CliIo & { out: string; err: string } {
-  const io = { out: "", err: "", stdout: (text: string) => void (io.out += text), stderr: (text: string) => void (io.err += text) };
+  const io = {
+    out: "",
+    err: "",
+    stdout: (text: string) => void (io.out += text),
+    stderr: (text: string) => void (io.err += text),
+  };
   return io;
 }
 
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join("/")).sort();
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join("/"))
+    .sort();
 }
 
 afterEach(async () => {
@@ -35,7 +43,11 @@ describe("flowtap generate", () => {
     const io = collectingIo();
 
     // Act
-    const code = await runGenerate(["--out", out, "--hours", "2", "--nics", "3", "--seed", "9", "--start", "2026-11-22T08:00:00Z"], io, NOW_MS);
+    const code = await runGenerate(
+      ["--out", out, "--hours", "2", "--nics", "3", "--seed", "9", "--start", "2026-11-22T08:00:00Z"],
+      io,
+      NOW_MS,
+    );
 
     // Assess
     expect(code).toBe(0);
@@ -44,7 +56,9 @@ describe("flowtap generate", () => {
     const parsed = files.map((file) => parseBlobPath(file));
     expect(parsed.filter((p) => p.kind === "nsg")).toHaveLength(4);
     expect(parsed.filter((p) => p.kind === "vnet")).toHaveLength(2);
-    expect(new Set(parsed.map((p) => p.hour))).toEqual(new Set(["2026-11-22T08:00:00.000Z", "2026-11-22T09:00:00.000Z"]));
+    expect(new Set(parsed.map((p) => p.hour))).toEqual(
+      new Set(["2026-11-22T08:00:00.000Z", "2026-11-22T09:00:00.000Z"]),
+    );
     for (const p of parsed) expect(files).toContain(`${p.container}/${p.path}`);
     let records = 0;
     let tuples = 0;
@@ -71,13 +85,17 @@ describe("flowtap generate", () => {
     const args = ["--nics", "2", "--attack", "scan,bruteforce", "--attack", "egress"];
 
     // Act
-    const codes = [await runGenerate(["--out", first, ...args], collectingIo(), NOW_MS), await runGenerate(["--out", second, ...args], collectingIo(), NOW_MS)];
+    const codes = [
+      await runGenerate(["--out", first, ...args], collectingIo(), NOW_MS),
+      await runGenerate(["--out", second, ...args], collectingIo(), NOW_MS),
+    ];
 
     // Assess
     expect(codes).toEqual([0, 0]);
     const files = await filesUnder(first);
     expect(await filesUnder(second)).toEqual(files);
-    for (const file of files) expect(await readFile(join(second, file), "utf8")).toBe(await readFile(join(first, file), "utf8"));
+    for (const file of files)
+      expect(await readFile(join(second, file), "utf8")).toBe(await readFile(join(first, file), "utf8"));
     expect(files.every((file) => file.includes("/y=2026/m=11/d=22/h=11/m=00/"))).toBe(true);
   });
 
@@ -87,15 +105,27 @@ describe("flowtap generate", () => {
     const io = collectingIo();
 
     // Act
-    const code = await runGenerate(["--out", out, "--nics", "2", "--attack=scan,egress", "--start=2026-11-22T10:00:00Z"], io, NOW_MS);
+    const code = await runGenerate(
+      ["--out", out, "--nics", "2", "--attack=scan,egress", "--start=2026-11-22T10:00:00Z"],
+      io,
+      NOW_MS,
+    );
 
     // Assess
     expect(code).toBe(0);
-    expect(io.out).toMatch(/; attacks: scan on [0-9A-F]{12} at 2026-11-22T10:10:00.000Z, egress on [0-9A-F]{12} at 2026-11-22T10:25:00.000Z\n$/);
+    expect(io.out).toMatch(
+      /; attacks: scan on [0-9A-F]{12} at 2026-11-22T10:10:00.000Z, egress on [0-9A-F]{12} at 2026-11-22T10:25:00.000Z\n$/,
+    );
     const [scanMac, egressMac] = [...io.out.matchAll(/on ([0-9A-F]{12})/g)].map((m) => m[1]);
     expect(scanMac).not.toBe(egressMac);
     const files = await filesUnder(out);
-    const scanned = await readFile(join(out, files.find((f) => f.includes(`macAddress=${scanMac}`))!), "utf8");
+    const scanned = await readFile(
+      join(
+        out,
+        files.find((f) => f.includes(`macAddress=${scanMac}`))!,
+      ),
+      "utf8",
+    );
     expect(scanned).toContain(",45.155.205.233,");
   });
 
@@ -107,7 +137,10 @@ describe("flowtap generate", () => {
     [["--out", "x", "--seed", "-1"], /--seed needs a value|--seed must be an integer/],
     [["--out", "x", "--tuples-per-minute", "1.5"], /--tuples-per-minute must be an integer/],
     [["--out", "x", "--attack", "scan,ddos"], /--attack must be one of scan, bruteforce, egress .*got 'ddos'/],
-    [["--out", "x", "--start", "2026-11-22T10:30:00Z"], /--start must be a whole UTC hour .*got '2026-11-22T10:30:00Z'/],
+    [
+      ["--out", "x", "--start", "2026-11-22T10:30:00Z"],
+      /--start must be a whole UTC hour .*got '2026-11-22T10:30:00Z'/,
+    ],
     [["--out", "x", "--start", "yesterday"], /--start must be a whole UTC hour/],
     [["--out", "x", "--attack", "scan,scan,scan,scan,scan"], /--attack: 5 attacks do not fit in 1 hour.*see --hours/],
     [["--out", "x", "--bogus"], /unknown option '--bogus'/],

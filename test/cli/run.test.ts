@@ -51,7 +51,23 @@ function runtime(): RunRuntime & { out: () => string; err: () => string } {
 async function generatedFolder(): Promise<string> {
   const dir = await tempDir();
   const silent = { stdout: () => undefined, stderr: () => undefined };
-  const code = await runGenerate(["--out", dir, "--nics", "2", "--hours", "2", "--tuples-per-minute", "2", "--attack", "scan", "--start", "2026-11-22T08:00:00Z"], silent);
+  const code = await runGenerate(
+    [
+      "--out",
+      dir,
+      "--nics",
+      "2",
+      "--hours",
+      "2",
+      "--tuples-per-minute",
+      "2",
+      "--attack",
+      "scan",
+      "--start",
+      "2026-11-22T08:00:00Z",
+    ],
+    silent,
+  );
   expect(code).toBe(0);
   return dir;
 }
@@ -71,7 +87,10 @@ async function idsOfFolder(dir: string, include: (file: string) => boolean = () 
 
 async function eventsIn(file: string): Promise<FlowEvent[]> {
   const text = await readFile(file, "utf8");
-  return text.split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as FlowEvent);
+  return text
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => JSON.parse(line) as FlowEvent);
 }
 
 describe("flowtap run", () => {
@@ -90,7 +109,9 @@ describe("flowtap run", () => {
     const events = await eventsIn(eventsOut);
     expect(expected.length).toBeGreaterThan(300);
     expect(events.map((event) => event.id).sort()).toEqual(expected);
-    expect(io.out()).toContain(`summary: blobs=4 tuples=${expected.length} events=${expected.length} distinctIds=${expected.length} duplicates=0 lost=0 `);
+    expect(io.out()).toContain(
+      `summary: blobs=4 tuples=${expected.length} events=${expected.length} distinctIds=${expected.length} duplicates=0 lost=0 `,
+    );
     expect(io.out()).not.toContain("\x1b");
   });
 
@@ -109,7 +130,13 @@ describe("flowtap run", () => {
     ];
     for (const [fixture, blobPath] of samples) await put(source, blobPath, await readFile(fixturePath(fixture)));
     const truncatedPath = nsgPath("NSG-TRUNCATED", "09", "000D3A000005");
-    const truncated = await put(source, truncatedPath, await readFile(fixturePath("nsg-v2/azure-docs-network-watcher-nsg-flow-logging-overview-md@0076652-v2-truncated.json")));
+    const truncated = await put(
+      source,
+      truncatedPath,
+      await readFile(
+        fixturePath("nsg-v2/azure-docs-network-watcher-nsg-flow-logging-overview-md@0076652-v2-truncated.json"),
+      ),
+    );
     const eventsOut = join(await tempDir(), "events.ndjson");
     const io = runtime();
 
@@ -123,7 +150,9 @@ describe("flowtap run", () => {
     const expected = await idsOfFolder(source, (file) => file !== truncated);
     expect(expected.length).toBeGreaterThan(4000);
     expect((await eventsIn(eventsOut)).map((event) => event.id).sort()).toEqual(expected);
-    expect(io.out()).toContain(`tuples=${expected.length} events=${expected.length} distinctIds=${expected.length} duplicates=0 lost=0 `);
+    expect(io.out()).toContain(
+      `tuples=${expected.length} events=${expected.length} distinctIds=${expected.length} duplicates=0 lost=0 `,
+    );
   });
 
   it("refuses bad arguments with exit code 2 and a message naming the option", async () => {
@@ -136,9 +165,15 @@ describe("flowtap run", () => {
     // Assess
     expect(missing).toBe(2);
     expect(io.err()).toContain("--source DIR is required");
-    expect(() => parseRunArgs(["--source", "x", "--from", "2026-11-22T08:00:00Z"])).toThrow("--from and --to go together");
-    expect(() => parseRunArgs(["--source", "x", "--from", "2026-11-22T08:30:00Z", "--to", "2026-11-22T09:00:00Z"])).toThrow(/--from: .*not on a whole hour/);
-    expect(parseRunArgs(["--source", "x", "--from", "2026-11-22T08:00:00Z", "--to", "2026-11-22T10:00:00+01:00"]).range).toEqual({
+    expect(() => parseRunArgs(["--source", "x", "--from", "2026-11-22T08:00:00Z"])).toThrow(
+      "--from and --to go together",
+    );
+    expect(() =>
+      parseRunArgs(["--source", "x", "--from", "2026-11-22T08:30:00Z", "--to", "2026-11-22T09:00:00Z"]),
+    ).toThrow(/--from: .*not on a whole hour/);
+    expect(
+      parseRunArgs(["--source", "x", "--from", "2026-11-22T08:00:00Z", "--to", "2026-11-22T10:00:00+01:00"]).range,
+    ).toEqual({
       from: "2026-11-22T08:00:00.000Z",
       to: "2026-11-22T09:00:00.000Z",
     });

@@ -18,7 +18,8 @@ const DEMO_TIMEOUT_IN_MS = 180_000;
 function newestSourceMs(dir: string): number {
   let newest = 0;
   for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (entry.isFile() && entry.name.endsWith(".ts")) newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+    if (entry.isFile() && entry.name.endsWith(".ts"))
+      newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
   }
   return newest;
 }
@@ -50,7 +51,9 @@ function runBuilt(args: string[]): Promise<Outcome> {
 }
 
 /** By default nobody presses Ctrl-C. */
-function runtime(waitForShutdown: StartRuntime["waitForShutdown"] = () => new Promise<string>(() => undefined)): StartRuntime & { out: () => string; err: () => string } {
+function runtime(
+  waitForShutdown: StartRuntime["waitForShutdown"] = () => new Promise<string>(() => undefined),
+): StartRuntime & { out: () => string; err: () => string } {
   let out = "";
   let err = "";
   return {
@@ -72,34 +75,43 @@ async function runInProcess(args: string[]): Promise<Outcome> {
 function summaryOf(stdout: string): Record<string, number> {
   const line = stdout.split("\n").find((l) => l.startsWith("summary: "));
   expect(line, `no summary line in:\n${stdout}`).toBeDefined();
-  return Object.fromEntries((line as string).slice("summary: ".length).split(" ").map((pair) => {
-    const [key, value] = pair.split("=") as [string, string];
-    return [key, Number(value)];
-  }));
+  return Object.fromEntries(
+    (line as string)
+      .slice("summary: ".length)
+      .split(" ")
+      .map((pair) => {
+        const [key, value] = pair.split("=") as [string, string];
+        return [key, Number(value)];
+      }),
+  );
 }
 
 describe("flowtap start", () => {
-  it("--once without a TTY runs the demo and exits 0: every tuple once, the attacks detected and captured", async () => {
-    // Prepare
-    const args = ["start", "--once", "--port", "0"];
+  it(
+    "--once without a TTY runs the demo and exits 0: every tuple once, the attacks detected and captured",
+    async () => {
+      // Prepare
+      const args = ["start", "--once", "--port", "0"];
 
-    // Act
-    const outcome = builtCliIsFresh() ? await runBuilt(args) : await runInProcess(args.slice(1));
+      // Act
+      const outcome = builtCliIsFresh() ? await runBuilt(args) : await runInProcess(args.slice(1));
 
-    // Assess
-    expect(outcome.code, outcome.stderr).toBe(0);
-    expect(outcome.stdout).not.toContain("\x1b");
-    expect(outcome.stdout).not.toContain("\r");
-    const summary = summaryOf(outcome.stdout);
-    expect(summary).toMatchObject({ lost: 0, duplicates: 0 });
-    expect(summary.blobs).toBeGreaterThan(4);
-    expect(summary.tuples).toBeGreaterThan(0);
-    expect(summary.events).toBe(summary.tuples);
-    expect(summary.distinctIds).toBe(summary.tuples);
-    expect(summary.anomalies).toBeGreaterThanOrEqual(1);
-    expect(summary.captures).toBeGreaterThanOrEqual(1);
-    expect(outcome.stdout).toMatch(/backfill \S+: Completed/);
-  }, DEMO_TIMEOUT_IN_MS);
+      // Assess
+      expect(outcome.code, outcome.stderr).toBe(0);
+      expect(outcome.stdout).not.toContain("\x1b");
+      expect(outcome.stdout).not.toContain("\r");
+      const summary = summaryOf(outcome.stdout);
+      expect(summary).toMatchObject({ lost: 0, duplicates: 0 });
+      expect(summary.blobs).toBeGreaterThan(4);
+      expect(summary.tuples).toBeGreaterThan(0);
+      expect(summary.events).toBe(summary.tuples);
+      expect(summary.distinctIds).toBe(summary.tuples);
+      expect(summary.anomalies).toBeGreaterThanOrEqual(1);
+      expect(summary.captures).toBeGreaterThanOrEqual(1);
+      expect(outcome.stdout).toMatch(/backfill \S+: Completed/);
+    },
+    DEMO_TIMEOUT_IN_MS,
+  );
 
   it("serves until asked to stop, then stops everything and exits 0", async () => {
     // Prepare: stop as soon as the host answers on its port.

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { describeProgress, isBeforeCursor, parseBackfillRequest, walkFilterOf, type BackfillFilters, type BackfillLimits } from "../../src/core/backfill";
+import {
+  describeProgress,
+  isBeforeCursor,
+  parseBackfillRequest,
+  walkFilterOf,
+  type BackfillFilters,
+  type BackfillLimits,
+} from "../../src/core/backfill";
 import { NSG_FLOW_LOG_CONTAINER, VNET_FLOW_LOG_CONTAINER } from "../../src/core/blobPath";
 
 const LIMITS: BackfillLimits = {
@@ -10,7 +17,13 @@ const LIMITS: BackfillLimits = {
   maxParallelBlobs: 64,
 };
 const SUB = "6f1c2a3b-0000-4000-8000-00000000000a";
-const NO_FILTERS: BackfillFilters = { subscriptionIds: [], resourceGroups: [], nsgNames: [], flowLogNames: [], macs: [] };
+const NO_FILTERS: BackfillFilters = {
+  subscriptionIds: [],
+  resourceGroups: [],
+  nsgNames: [],
+  flowLogNames: [],
+  macs: [],
+};
 const WEEK = { from: "2026-11-01T00:00:00Z", to: "2026-11-08T00:00:00Z" };
 
 describe("parseBackfillRequest", () => {
@@ -27,7 +40,9 @@ describe("parseBackfillRequest", () => {
     });
     expect(request.backfillId).toMatch(/^backfill-[0-9a-f]{16}$/);
     expect(parseBackfillRequest({ ...WEEK, maxParallelBlobs: 2 }, LIMITS).backfillId).toBe(request.backfillId);
-    expect(parseBackfillRequest({ ...WEEK, macs: ["00-0d-3a-00-00-01"] }, LIMITS).backfillId).not.toBe(request.backfillId);
+    expect(parseBackfillRequest({ ...WEEK, macs: ["00-0d-3a-00-00-01"] }, LIMITS).backfillId).not.toBe(
+      request.backfillId,
+    );
   });
 
   it("normalises filters, zones and names", () => {
@@ -54,7 +69,13 @@ describe("parseBackfillRequest", () => {
       to: "2026-11-01T05:00:00.000Z",
       storageAccount: "flowlogsacct",
       containers: [VNET_FLOW_LOG_CONTAINER],
-      filters: { subscriptionIds: [SUB], resourceGroups: ["rg-app"], nsgNames: ["nsg-web"], flowLogNames: ["fl-hub"], macs: ["000D3A000001"] },
+      filters: {
+        subscriptionIds: [SUB],
+        resourceGroups: ["rg-app"],
+        nsgNames: ["nsg-web"],
+        flowLogNames: ["fl-hub"],
+        macs: ["000D3A000001"],
+      },
       maxParallelBlobs: 64,
     });
   });
@@ -69,9 +90,18 @@ describe("parseBackfillRequest", () => {
     [{ ...WEEK, from: "2026-11-01T00:30:00Z" }, /^from: .* not on a whole hour/],
     [{ ...WEEK, to: "2026-11-01T00:00:00+05:30" }, /^to: .* not on a whole hour/],
     [{ ...WEEK, to: WEEK.from }, /^to: must be after from/],
-    [{ from: "2026-10-01T00:00:00Z", to: "2026-11-02T00:00:00Z" }, /^to: the range is 768 hours; at most 744 .*FLOWTAP_BACKFILL_MAX_HOURS/],
-    [{ ...WEEK, storageAccount: "otheracct" }, /^storageAccount: "otheracct" is not the configured account 'flowlogsacct'/],
-    [{ ...WEEK, containers: ["insights-logs-other"] }, /^containers\[0\]: "insights-logs-other" is not a configured container/],
+    [
+      { from: "2026-10-01T00:00:00Z", to: "2026-11-02T00:00:00Z" },
+      /^to: the range is 768 hours; at most 744 .*FLOWTAP_BACKFILL_MAX_HOURS/,
+    ],
+    [
+      { ...WEEK, storageAccount: "otheracct" },
+      /^storageAccount: "otheracct" is not the configured account 'flowlogsacct'/,
+    ],
+    [
+      { ...WEEK, containers: ["insights-logs-other"] },
+      /^containers\[0\]: "insights-logs-other" is not a configured container/,
+    ],
     [{ ...WEEK, containers: [] }, /^containers: expected at least one container/],
     [{ ...WEEK, containers: NSG_FLOW_LOG_CONTAINER }, /^containers: expected an array/],
     [{ ...WEEK, subscriptionIds: ["not-a-guid"] }, /^subscriptionIds\[0\]: "not-a-guid" is not a subscription id/],
@@ -89,7 +119,10 @@ describe("parseBackfillRequest", () => {
 
 describe("walkFilterOf", () => {
   it("passes the request's hours and filters to the blob walk", () => {
-    const request = parseBackfillRequest({ ...WEEK, subscriptionIds: [SUB], nsgNames: ["nsg-web"], macs: ["00-0d-3a-00-00-01"] }, LIMITS);
+    const request = parseBackfillRequest(
+      { ...WEEK, subscriptionIds: [SUB], nsgNames: ["nsg-web"], macs: ["00-0d-3a-00-00-01"] },
+      LIMITS,
+    );
 
     expect(walkFilterOf(request)).toEqual({
       fromIso: "2026-11-01T00:00:00.000Z",
@@ -118,15 +151,32 @@ describe("describeProgress", () => {
 
   it("derives rates since the start and the eta from the blobs left", () => {
     const counts = { blobsTotal: 100, blobsDone: 20, blobsFailed: 5, eventsSent: 5000, bytesRead: 100_000 };
-    const progress = describeProgress(counts, identity, "ingesting", "2026-11-22T10:00:00.000Z", "2026-11-22T10:00:50.000Z");
+    const progress = describeProgress(
+      counts,
+      identity,
+      "ingesting",
+      "2026-11-22T10:00:00.000Z",
+      "2026-11-22T10:00:50.000Z",
+    );
 
-    expect(progress).toMatchObject({ ...counts, phase: "ingesting", startedAt: "2026-11-22T10:00:00.000Z", updatedAt: "2026-11-22T10:00:50.000Z" });
+    expect(progress).toMatchObject({
+      ...counts,
+      phase: "ingesting",
+      startedAt: "2026-11-22T10:00:00.000Z",
+      updatedAt: "2026-11-22T10:00:50.000Z",
+    });
     expect(progress.rate).toEqual({ blobsPerSecond: 0.5, eventsPerSecond: 100, bytesPerSecond: 2000 });
     expect(progress.eta).toBe("2026-11-22T10:03:20.000Z");
   });
 
   it("has no eta before the first blob is done", () => {
-    const progress = describeProgress({ blobsTotal: 10, blobsDone: 0, blobsFailed: 0, eventsSent: 0, bytesRead: 0 }, identity, "ingesting", "2026-11-22T10:00:00.000Z", "2026-11-22T10:00:00.000Z");
+    const progress = describeProgress(
+      { blobsTotal: 10, blobsDone: 0, blobsFailed: 0, eventsSent: 0, bytesRead: 0 },
+      identity,
+      "ingesting",
+      "2026-11-22T10:00:00.000Z",
+      "2026-11-22T10:00:00.000Z",
+    );
     expect(progress.eta).toBeNull();
     expect(progress.rate.blobsPerSecond).toBe(0);
   });

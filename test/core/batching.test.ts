@@ -38,7 +38,9 @@ describe("EventBatcher", () => {
   });
 
   it("counts UTF-8 bytes of string bodies and uses a given size when present", () => {
-    const batches = packEvents([event("a", "é€😀"), { id: "b", body: "ignored", sizeInBytes: 1 }], { maxSizeInBytes: 10 });
+    const batches = packEvents([event("a", "é€😀"), { id: "b", body: "ignored", sizeInBytes: 1 }], {
+      maxSizeInBytes: 10,
+    });
 
     expect(utf8SizeInBytes("é€😀")).toBe(new TextEncoder().encode("é€😀").byteLength);
     expect(batches).toHaveLength(1);
@@ -69,7 +71,9 @@ describe("EventBatcher", () => {
 
     expect(() => batcher.push(event("evt-42", "123456"))).toThrow(ValidationError);
     expect(() => batcher.push(event("evt-42", "123456"))).toThrow(/event evt-42 is 6 bytes/);
-    expect(() => packEvents([event("arr", "12345")], { maxSizeInBytes: 5, jsonArray: true })).toThrow(/arr is 5 bytes \(7 with framing\)/);
+    expect(() => packEvents([event("arr", "12345")], { maxSizeInBytes: 5, jsonArray: true })).toThrow(
+      /arr is 5 bytes \(7 with framing\)/,
+    );
   });
 
   it("refuses bad options", () => {
@@ -97,8 +101,14 @@ describe("EventBatcher", () => {
               ? utf8SizeInBytes(arrayText) + perMessageOverheadInBytes
               : bodyBytes + batch.events.length * perMessageOverheadInBytes;
             const arrayIntact =
-              !jsonArray || JSON.stringify(JSON.parse(arrayText)) === JSON.stringify(batch.events.map((e) => JSON.parse(e.body as string)));
-            const ok = batch.events.length > 0 && batch.sizeInBytes <= maxSizeInBytes && batch.sizeInBytes === expectedSize && arrayIntact;
+              !jsonArray ||
+              JSON.stringify(JSON.parse(arrayText)) ===
+                JSON.stringify(batch.events.map((e) => JSON.parse(e.body as string)));
+            const ok =
+              batch.events.length > 0 &&
+              batch.sizeInBytes <= maxSizeInBytes &&
+              batch.sizeInBytes === expectedSize &&
+              arrayIntact;
             return ok ? [] : [{ batch: i, sizeInBytes: batch.sizeInBytes, expectedSize, arrayIntact }];
           });
           expect(violations).toEqual([]);

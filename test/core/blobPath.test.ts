@@ -36,11 +36,19 @@ describe("parseBlobPath: NSG layouts", () => {
     ["with its container", `${NSG_FLOW_LOG_CONTAINER}/${NSG_PATH}`],
     ["with a leading /", `/${NSG_PATH}`],
     ["with a leading / and container", `/${NSG_FLOW_LOG_CONTAINER}/${NSG_PATH}`],
-    ["as a blob URL with a SAS query", `https://acct.blob.core.windows.net/${NSG_FLOW_LOG_CONTAINER}/${NSG_PATH}?sv=2024&sig=x`],
+    [
+      "as a blob URL with a SAS query",
+      `https://acct.blob.core.windows.net/${NSG_FLOW_LOG_CONTAINER}/${NSG_PATH}?sv=2024&sig=x`,
+    ],
     ["URL-encoded", `${NSG_FLOW_LOG_CONTAINER}/${NSG_PATH.replace("resourceId=", "resourceId%3D")}`],
   ])("parses it %s, giving the container-relative path", (_how, input) => {
     const parsed = parseBlobPath(input);
-    expect(parsed).toMatchObject({ container: NSG_FLOW_LOG_CONTAINER, path: NSG_PATH, nsgName: "UBUNTU-NSG", hourOfDay: 20 });
+    expect(parsed).toMatchObject({
+      container: NSG_FLOW_LOG_CONTAINER,
+      path: NSG_PATH,
+      nsgName: "UBUNTU-NSG",
+      hourOfDay: 20,
+    });
   });
 
   it("parses an older path without macAddress=", () => {
@@ -52,14 +60,29 @@ describe("parseBlobPath: NSG layouts", () => {
     const parsed = parseBlobPath(
       "/subscriptions/xxxx/resourceGroups/yyyy/providers/microsoft.network/NETWORKSECURITYGROUPS/web-nsg/y=2022/m=05/d=01/h=12/m=00/macAddress=abc/PT1H.json",
     );
-    expect(parsed).toMatchObject({ kind: "nsg", subscriptionId: "xxxx", resourceGroup: "yyyy", nsgName: "web-nsg", mac: null, hourOfDay: 12 });
+    expect(parsed).toMatchObject({
+      kind: "nsg",
+      subscriptionId: "xxxx",
+      resourceGroup: "yyyy",
+      nsgName: "web-nsg",
+      mac: null,
+      hourOfDay: 12,
+    });
   });
 
   it("parses the 2017 layout with an encoded = and no hour", () => {
     const parsed = parseBlobPath(
       `https://acct.blob.core.windows.net/${NSG_FLOW_LOG_CONTAINER}/resourceId%3D/subscriptions/s1/resourcegroups/rg1/providers/microsoft.network/networksecuritygroups/nsg1/2017/02/16/PT1H.json`,
     );
-    expect(parsed).toMatchObject({ kind: "nsg", nsgName: "nsg1", year: 2017, month: 2, day: 16, hourOfDay: null, hour: "2017-02-16T00:00:00.000Z" });
+    expect(parsed).toMatchObject({
+      kind: "nsg",
+      nsgName: "nsg1",
+      year: 2017,
+      month: 2,
+      day: 16,
+      hourOfDay: null,
+      hour: "2017-02-16T00:00:00.000Z",
+    });
   });
 });
 
@@ -96,7 +119,9 @@ describe("parseBlobPath: VNet layouts", () => {
   });
 
   it("parses the underscore form with a custom watcher name", () => {
-    expect(parseBlobPath("flowLogResourceID=/S1_RG_WITH_UNDERSCORES/MYWATCHER_MYLOG/y=2025/m=1/d=2/h=3/m=00/PT1H.json")).toMatchObject({
+    expect(
+      parseBlobPath("flowLogResourceID=/S1_RG_WITH_UNDERSCORES/MYWATCHER_MYLOG/y=2025/m=1/d=2/h=3/m=00/PT1H.json"),
+    ).toMatchObject({
       resourceGroup: "RG_WITH_UNDERSCORES",
       networkWatcherName: "MYWATCHER",
       flowLogName: "MYLOG",
@@ -108,8 +133,14 @@ describe("parseBlobPath: VNet layouts", () => {
 describe("parseBlobPath: rejections", () => {
   it.each([
     ["a plain file", "data/PT1H.json"],
-    ["another provider", "resourceId=/SUBSCRIPTIONS/S/RESOURCEGROUPS/R/PROVIDERS/MICROSOFT.COMPUTE/VIRTUALMACHINES/VM/y=2020/m=01/d=01/h=00/m=00/PT1H.json"],
-    ["no time", "resourceId=/SUBSCRIPTIONS/S/RESOURCEGROUPS/R/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/N/PT1H.json"],
+    [
+      "another provider",
+      "resourceId=/SUBSCRIPTIONS/S/RESOURCEGROUPS/R/PROVIDERS/MICROSOFT.COMPUTE/VIRTUALMACHINES/VM/y=2020/m=01/d=01/h=00/m=00/PT1H.json",
+    ],
+    [
+      "no time",
+      "resourceId=/SUBSCRIPTIONS/S/RESOURCEGROUPS/R/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/N/PT1H.json",
+    ],
     ["hour 24", NSG_PATH.replace("h=20", "h=24")],
     ["month 13", NSG_PATH.replace("m=12", "m=13")],
     ["another file name", NSG_PATH.replace("PT1H.json", "PT1H.txt")],
@@ -141,16 +172,48 @@ describe("buildBlobPath", () => {
   });
 
   it("builds both VNet forms, with the container on request", () => {
-    const parts = { kind: "vnet" as const, subscriptionId: "s1", resourceGroup: "NetworkWatcherRG", networkWatcherName: "NetworkWatcher_eastus", flowLogName: "log1", year: 2025, month: 1, day: 2, hourOfDay: 3 };
-    expect(buildBlobPath(parts)).toBe("flowLogResourceID=/S1_NETWORKWATCHERRG/NETWORKWATCHER_EASTUS_LOG1/y=2025/m=01/d=02/h=03/m=00/PT1H.json");
+    const parts = {
+      kind: "vnet" as const,
+      subscriptionId: "s1",
+      resourceGroup: "NetworkWatcherRG",
+      networkWatcherName: "NetworkWatcher_eastus",
+      flowLogName: "log1",
+      year: 2025,
+      month: 1,
+      day: 2,
+      hourOfDay: 3,
+    };
+    expect(buildBlobPath(parts)).toBe(
+      "flowLogResourceID=/S1_NETWORKWATCHERRG/NETWORKWATCHER_EASTUS_LOG1/y=2025/m=01/d=02/h=03/m=00/PT1H.json",
+    );
     expect(buildBlobPath(parts, { vnetLayout: "arm", includeContainer: true })).toBe(
       `${VNET_FLOW_LOG_CONTAINER}/flowLogResourceID=/SUBSCRIPTIONS/S1/RESOURCEGROUPS/NETWORKWATCHERRG/PROVIDERS/MICROSOFT.NETWORK/NETWORKWATCHERS/NETWORKWATCHER_EASTUS/FLOWLOGS/LOG1/y=2025/m=01/d=02/h=03/m=00/PT1H.json`,
     );
   });
 
   it("refuses parts that do not name the resource", () => {
-    expect(() => buildBlobPath({ kind: "nsg", subscriptionId: "s", resourceGroup: "r", year: 2025, month: 1, day: 1, hourOfDay: 0 })).toThrow(/nsgName/);
-    expect(() => buildBlobPath({ kind: "vnet", subscriptionId: "s", resourceGroup: "r", year: 2025, month: 1, day: 1, hourOfDay: 0 })).toThrow(/flowLogName/);
+    expect(() =>
+      buildBlobPath({
+        kind: "nsg",
+        subscriptionId: "s",
+        resourceGroup: "r",
+        year: 2025,
+        month: 1,
+        day: 1,
+        hourOfDay: 0,
+      }),
+    ).toThrow(/nsgName/);
+    expect(() =>
+      buildBlobPath({
+        kind: "vnet",
+        subscriptionId: "s",
+        resourceGroup: "r",
+        year: 2025,
+        month: 1,
+        day: 1,
+        hourOfDay: 0,
+      }),
+    ).toThrow(/flowLogName/);
   });
 
   it("round-trips through parseBlobPath for any parts and layout", () => {

@@ -26,18 +26,42 @@ describe("parseAcceptedBlobUrl", () => {
   it.each([
     ["not a URL", "PT1H.json", "not an http(s) URL"],
     ["ftp", `ftp://flowlogsacct.blob.core.windows.net/${NSG}/x/PT1H.json`, "not an http(s) URL"],
-    ["foreign account", `https://otheracct.blob.core.windows.net/${NSG}/x/PT1H.json`, "account 'otheracct' is not the configured account"],
-    ["foreign emulator account", `http://localhost:10000/devstoreaccount1/${NSG}/x/PT1H.json`, "account 'devstoreaccount1'"],
-    ["not a blob host", `https://example.com/${NSG}/x/PT1H.json`, "host 'example.com' is not a storage account blob endpoint"],
-    ["other container", `https://flowlogsacct.blob.core.windows.net/secrets/x/PT1H.json`, "container 'secrets' is not one of the configured"],
+    [
+      "foreign account",
+      `https://otheracct.blob.core.windows.net/${NSG}/x/PT1H.json`,
+      "account 'otheracct' is not the configured account",
+    ],
+    [
+      "foreign emulator account",
+      `http://localhost:10000/devstoreaccount1/${NSG}/x/PT1H.json`,
+      "account 'devstoreaccount1'",
+    ],
+    [
+      "not a blob host",
+      `https://example.com/${NSG}/x/PT1H.json`,
+      "host 'example.com' is not a storage account blob endpoint",
+    ],
+    [
+      "other container",
+      `https://flowlogsacct.blob.core.windows.net/secrets/x/PT1H.json`,
+      "container 'secrets' is not one of the configured",
+    ],
     ["no container", `https://flowlogsacct.blob.core.windows.net/`, "it names no container"],
     ["not PT1H.json", `https://flowlogsacct.blob.core.windows.net/${NSG}/x/PT1H.json.bak`, "not a flow log"],
     ["other case", `https://flowlogsacct.blob.core.windows.net/${NSG}/x/pt1h.json`, "not a flow log"],
     ["bare PT1H.json", `https://flowlogsacct.blob.core.windows.net/${NSG}/PT1H.json`, "not a flow log"],
     ["dot-dot", `https://flowlogsacct.blob.core.windows.net/${NSG}/a/../../secrets/PT1H.json`, "path traversal"],
     ["encoded dot-dot", `https://flowlogsacct.blob.core.windows.net/${NSG}/a/%2e%2E/PT1H.json`, "path traversal"],
-    ["dot-dot behind an encoded slash", `https://flowlogsacct.blob.core.windows.net/${NSG}/a%2F..%2Fb/PT1H.json`, "path traversal"],
-    ["bad percent-encoding", `https://flowlogsacct.blob.core.windows.net/${NSG}/a%zz/PT1H.json`, "not valid percent-encoding"],
+    [
+      "dot-dot behind an encoded slash",
+      `https://flowlogsacct.blob.core.windows.net/${NSG}/a%2F..%2Fb/PT1H.json`,
+      "path traversal",
+    ],
+    [
+      "bad percent-encoding",
+      `https://flowlogsacct.blob.core.windows.net/${NSG}/a%zz/PT1H.json`,
+      "not valid percent-encoding",
+    ],
     ["query", `https://flowlogsacct.blob.core.windows.net/${NSG}/x/PT1H.json?sig=SECRET`, "no query or fragment"],
   ])("refuses %s, naming the URL and the reason", (_case, url, reason) => {
     const parse = () => parseAcceptedBlobUrl(url, accepted);
@@ -57,8 +81,18 @@ describe("parseAcceptedBlobSubject", () => {
   });
 
   it.each([
-    ["foreign account", `/blobServices/default/containers/${NSG}/blobs/x/PT1H.json`, topic.replace("flowlogsacct", "other"), "account 'other'"],
-    ["no account in the topic", `/blobServices/default/containers/${NSG}/blobs/x/PT1H.json`, "/subscriptions/SUB", "names no storage account"],
+    [
+      "foreign account",
+      `/blobServices/default/containers/${NSG}/blobs/x/PT1H.json`,
+      topic.replace("flowlogsacct", "other"),
+      "account 'other'",
+    ],
+    [
+      "no account in the topic",
+      `/blobServices/default/containers/${NSG}/blobs/x/PT1H.json`,
+      "/subscriptions/SUB",
+      "names no storage account",
+    ],
     ["not a subject", "/containers/x", topic, "not a blob subject"],
     ["other container", "/blobServices/default/containers/other/blobs/x/PT1H.json", topic, "container 'other'"],
     ["dot-dot", `/blobServices/default/containers/${NSG}/blobs/x/../PT1H.json`, topic, "'..' segments"],

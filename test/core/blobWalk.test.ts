@@ -1,9 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { acceptsBlob, decidePrefix, recentHoursFilter, type BlobWalkFilter } from "../../src/core/blobWalk";
 
-const NSG = "resourceId=/SUBSCRIPTIONS/11111111-1111-1111-1111-111111111111/RESOURCEGROUPS/RG-APP/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG-WEB";
-const VNET_ARM = "flowLogResourceID=/SUBSCRIPTIONS/11111111-1111-1111-1111-111111111111/RESOURCEGROUPS/NETWORKWATCHERRG/PROVIDERS/MICROSOFT.NETWORK/NETWORKWATCHERS/NETWORKWATCHER_EASTUS/FLOWLOGS/FL-APP";
-const VNET_UNDERSCORE = "flowLogResourceID=/11111111-1111-1111-1111-111111111111_NETWORKWATCHERRG/NETWORKWATCHER_EASTUS_FL-APP";
+const NSG =
+  "resourceId=/SUBSCRIPTIONS/11111111-1111-1111-1111-111111111111/RESOURCEGROUPS/RG-APP/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG-WEB";
+const VNET_ARM =
+  "flowLogResourceID=/SUBSCRIPTIONS/11111111-1111-1111-1111-111111111111/RESOURCEGROUPS/NETWORKWATCHERRG/PROVIDERS/MICROSOFT.NETWORK/NETWORKWATCHERS/NETWORKWATCHER_EASTUS/FLOWLOGS/FL-APP";
+const VNET_UNDERSCORE =
+  "flowLogResourceID=/11111111-1111-1111-1111-111111111111_NETWORKWATCHERRG/NETWORKWATCHER_EASTUS_FL-APP";
 const hours: BlobWalkFilter = { fromIso: "2026-11-22T09:00:00Z", toIso: "2026-11-22T11:00:00Z" };
 
 describe("blob walk pruning", () => {
@@ -33,7 +36,12 @@ describe("blob walk pruning", () => {
     expect(decidePrefix(`${VNET_ARM}/`, filter)).toBe("descend");
     expect(decidePrefix(`${VNET_UNDERSCORE}/`, filter)).toBe("descend");
     expect(decidePrefix(`${VNET_UNDERSCORE}/`, { ...filter, flowLogNames: ["fl-other"] })).toBe("skip");
-    expect(decidePrefix("resourceId=/SUBSCRIPTIONS/22222222-2222-2222-2222-222222222222/", { ...hours, subscriptionIds: ["11111111-1111-1111-1111-111111111111"] })).toBe("skip");
+    expect(
+      decidePrefix("resourceId=/SUBSCRIPTIONS/22222222-2222-2222-2222-222222222222/", {
+        ...hours,
+        subscriptionIds: ["11111111-1111-1111-1111-111111111111"],
+      }),
+    ).toBe("skip");
   });
 
   it("accepts only PT1H.json blobs of the range that pass the filters", () => {
@@ -43,15 +51,22 @@ describe("blob walk pruning", () => {
     expect(acceptsBlob(blob, { ...hours, macAddresses: ["000d3aaabbcc"] })).toBe(true);
     expect(acceptsBlob(blob, { ...hours, macAddresses: ["000D3AAABBCD"] })).toBe(false);
     expect(acceptsBlob(blob.replace("PT1H.json", "PT1H.json.tmp"), hours)).toBe(false);
-    expect(acceptsBlob(`${NSG}/y=2026/m=11/d=22/h=10/m=00/PT1H.json`, { ...hours, macAddresses: ["000D3AAABBCC"] })).toBe(false);
+    expect(
+      acceptsBlob(`${NSG}/y=2026/m=11/d=22/h=10/m=00/PT1H.json`, { ...hours, macAddresses: ["000D3AAABBCC"] }),
+    ).toBe(false);
   });
 
   it("covers the hour of an instant and the one before", () => {
-    expect(recentHoursFilter(new Date("2026-11-22T10:37:12Z"), 2)).toEqual({ fromIso: "2026-11-22T09:00:00.000Z", toIso: "2026-11-22T11:00:00.000Z" });
+    expect(recentHoursFilter(new Date("2026-11-22T10:37:12Z"), 2)).toEqual({
+      fromIso: "2026-11-22T09:00:00.000Z",
+      toIso: "2026-11-22T11:00:00.000Z",
+    });
   });
 
   it("refuses a bad range or MAC naming the field", () => {
-    expect(() => decidePrefix(`${NSG}/y=2026/`, { fromIso: "yesterday", toIso: hours.toIso })).toThrow(/fromIso 'yesterday'/);
+    expect(() => decidePrefix(`${NSG}/y=2026/`, { fromIso: "yesterday", toIso: hours.toIso })).toThrow(
+      /fromIso 'yesterday'/,
+    );
     expect(() => decidePrefix(`${NSG}/y=2026/`, { ...hours, toIso: hours.fromIso })).toThrow(/must be after fromIso/);
   });
 });

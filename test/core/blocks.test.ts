@@ -14,7 +14,10 @@ import { FlowLogFormatError, ValidationError } from "../../src/errors";
 
 const head: CommittedBlock = { id: "aGVhZA==", sizeInBytes: 12 };
 const tail: CommittedBlock = { id: "dGFpbA==", sizeInBytes: 2 };
-const record = (n: number, sizeInBytes: number): CommittedBlock => ({ id: `rec${String(n).padStart(5, "0")}`, sizeInBytes });
+const record = (n: number, sizeInBytes: number): CommittedBlock => ({
+  id: `rec${String(n).padStart(5, "0")}`,
+  sizeInBytes,
+});
 const unlimited = { maxRangeSizeInBytes: Number.MAX_SAFE_INTEGER };
 
 function expectRange(plan: ReturnType<typeof planNextRange>): PlannedRange {
@@ -31,20 +34,37 @@ describe("planNextRange", () => {
     const plan = expectRange(planNextRange(blocks, INITIAL_BLOCK_CHECKPOINT, unlimited));
 
     // Assess
-    expect(plan).toMatchObject({ offsetInBytes: 12, countInBytes: 220, firstBlockIndex: 1, blockCount: 3, firstRecordIndex: 0 });
+    expect(plan).toMatchObject({
+      offsetInBytes: 12,
+      countInBytes: 220,
+      firstBlockIndex: 1,
+      blockCount: 3,
+      firstRecordIndex: 0,
+    });
     expect(plan.next).toEqual({
       blockCount: 4,
       byteOffset: 232,
-      blockIdsDigest: digestBlockIds(EMPTY_BLOCK_IDS_DIGEST, blocks.slice(0, 4).map((b) => b.id)),
+      blockIdsDigest: digestBlockIds(
+        EMPTY_BLOCK_IDS_DIGEST,
+        blocks.slice(0, 4).map((b) => b.id),
+      ),
     });
   });
 
   it("continues after the checkpoint with the blocks inserted before the tail", () => {
     const first = expectRange(planNextRange([head, record(1, 100), tail], INITIAL_BLOCK_CHECKPOINT, unlimited));
 
-    const plan = expectRange(planNextRange([head, record(1, 100), record(2, 40), record(3, 30), tail], first.next, unlimited));
+    const plan = expectRange(
+      planNextRange([head, record(1, 100), record(2, 40), record(3, 30), tail], first.next, unlimited),
+    );
 
-    expect(plan).toMatchObject({ offsetInBytes: 112, countInBytes: 70, firstBlockIndex: 2, blockCount: 2, firstRecordIndex: 1 });
+    expect(plan).toMatchObject({
+      offsetInBytes: 112,
+      countInBytes: 70,
+      firstBlockIndex: 2,
+      blockCount: 2,
+      firstRecordIndex: 1,
+    });
     expect(plan.next.blockCount).toBe(4);
     expect(plan.next.byteOffset).toBe(182);
   });
@@ -105,7 +125,9 @@ describe("planNextRange", () => {
   });
 
   it("reports a rewrite when the blob has fewer blocks than processed", () => {
-    const done = expectRange(planNextRange([head, record(1, 100), record(2, 3), tail], INITIAL_BLOCK_CHECKPOINT, unlimited));
+    const done = expectRange(
+      planNextRange([head, record(1, 100), record(2, 3), tail], INITIAL_BLOCK_CHECKPOINT, unlimited),
+    );
 
     const plan = planNextRange([head, tail], done.next, unlimited);
 
@@ -128,9 +150,15 @@ describe("planNextRange", () => {
   it("refuses bad options and checkpoints with a ValidationError", () => {
     const blocks = [head, record(1, 1), tail];
     expect(() => planNextRange(blocks, INITIAL_BLOCK_CHECKPOINT, { maxRangeSizeInBytes: 0 })).toThrow(ValidationError);
-    expect(() => planNextRange(blocks, INITIAL_BLOCK_CHECKPOINT, { ...unlimited, maxBlockCount: 0 })).toThrow(/maxBlockCount/);
-    expect(() => planNextRange(blocks, { ...INITIAL_BLOCK_CHECKPOINT, blockCount: -1 }, unlimited)).toThrow(/blockCount/);
-    expect(() => planNextRange(blocks, { ...INITIAL_BLOCK_CHECKPOINT, blockIdsDigest: "x" }, unlimited)).toThrow(/blockIdsDigest/);
+    expect(() => planNextRange(blocks, INITIAL_BLOCK_CHECKPOINT, { ...unlimited, maxBlockCount: 0 })).toThrow(
+      /maxBlockCount/,
+    );
+    expect(() => planNextRange(blocks, { ...INITIAL_BLOCK_CHECKPOINT, blockCount: -1 }, unlimited)).toThrow(
+      /blockCount/,
+    );
+    expect(() => planNextRange(blocks, { ...INITIAL_BLOCK_CHECKPOINT, blockIdsDigest: "x" }, unlimited)).toThrow(
+      /blockIdsDigest/,
+    );
   });
 });
 
@@ -170,7 +198,11 @@ function blobAfter(recordSizes: readonly number[], withTail: boolean): Committed
 }
 
 /** Plans until caught up; returns the ranges and the final checkpoint. */
-function drain(blocks: readonly CommittedBlock[], start: BlockCheckpoint, limits: { maxRangeSizeInBytes: number; maxBlockCount?: number }) {
+function drain(
+  blocks: readonly CommittedBlock[],
+  start: BlockCheckpoint,
+  limits: { maxRangeSizeInBytes: number; maxBlockCount?: number },
+) {
   const ranges: PlannedRange[] = [];
   let checkpoint = start;
   for (;;) {
@@ -198,7 +230,9 @@ describe("planNextRange properties", () => {
           checkpoint = drained.checkpoint;
         }
 
-        const coveredBlocks = ranges.flatMap((r) => Array.from({ length: r.blockCount }, (_, i) => r.firstBlockIndex + i));
+        const coveredBlocks = ranges.flatMap((r) =>
+          Array.from({ length: r.blockCount }, (_, i) => r.firstBlockIndex + i),
+        );
         expect(coveredBlocks).toEqual(sizes.map((_, i) => i + 1));
         let expectedOffset = 12;
         for (const range of ranges) {

@@ -7,8 +7,13 @@ const BASE: FlowEvent = eventsOf(flattenFlowLog(readFixture("vnet/azure-docs-vne
 
 describe("encodeEvent", () => {
   it("writes exactly what JSON.stringify writes for every event of the samples, in key order", () => {
-    for (const file of ["nsg-v2/abhishekgangurde-DevReops-PT1H.json", "vnet/sumologic-blob_fixtures_vnetflowlogs.json", "nsg-v1/msconnector-sampleJsonInput.json"]) {
-      for (const event of eventsOf(flattenFlowLog(readFixture(file)))) expect(encodeEvent(event)).toBe(JSON.stringify(event));
+    for (const file of [
+      "nsg-v2/abhishekgangurde-DevReops-PT1H.json",
+      "vnet/sumologic-blob_fixtures_vnetflowlogs.json",
+      "nsg-v1/msconnector-sampleJsonInput.json",
+    ]) {
+      for (const event of eventsOf(flattenFlowLog(readFixture(file))))
+        expect(encodeEvent(event)).toBe(JSON.stringify(event));
     }
   });
 
@@ -29,7 +34,12 @@ describe("encodeEvent", () => {
   it("round-trips any strings and numbers through JSON.parse", () => {
     fc.assert(
       fc.property(
-        fc.record({ rule: fc.string({ unit: "binary" }), srcIp: fc.string({ unit: "grapheme" }), targetResourceId: fc.option(fc.string({ unit: "binary" }), { nil: null }), bytesSrcToDst: fc.option(fc.nat(), { nil: null }) }),
+        fc.record({
+          rule: fc.string({ unit: "binary" }),
+          srcIp: fc.string({ unit: "grapheme" }),
+          targetResourceId: fc.option(fc.string({ unit: "binary" }), { nil: null }),
+          bytesSrcToDst: fc.option(fc.nat(), { nil: null }),
+        }),
         (fields) => {
           const event = { ...BASE, ...fields };
           expect(JSON.parse(encodeEvent(event))).toEqual(event);

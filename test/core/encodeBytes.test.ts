@@ -8,9 +8,11 @@ const BASE: FlowEvent = eventsOf(flattenFlowLog(readFixture("vnet/azure-docs-vne
 describe("encodeEventBytes", () => {
   it("writes the UTF-8 of encodeEvent for every event of the samples, each event's bytes intact after later ones", () => {
     // Prepare
-    const events = ["nsg-v2/abhishekgangurde-DevReops-PT1H.json", "vnet/sumologic-blob_fixtures_vnetflowlogs.json", "nsg-v1/msconnector-sampleJsonInput.json"].flatMap((file) =>
-      eventsOf(flattenFlowLog(readFixture(file))),
-    );
+    const events = [
+      "nsg-v2/abhishekgangurde-DevReops-PT1H.json",
+      "vnet/sumologic-blob_fixtures_vnetflowlogs.json",
+      "nsg-v1/msconnector-sampleJsonInput.json",
+    ].flatMap((file) => eventsOf(flattenFlowLog(readFixture(file))));
     // Act
     const encoded = events.map((event) => encodeEventBytes(event));
     // Assess

@@ -23,7 +23,19 @@ describe("event ids", () => {
     for (let nsg = 0; nsg < 5; nsg++) {
       for (let hour = 0; hour < 100; hour++) {
         for (let mac = 0; mac < 5; mac++) {
-          blobs.push(buildBlobPath({ kind: "nsg", subscriptionId: "00000000-0000-0000-0000-000000000000", resourceGroup: "RG", nsgName: `NSG-${nsg}`, year: 2025, month: 1 + Math.floor(hour / 24 / 28), day: 1 + (Math.floor(hour / 24) % 28), hourOfDay: hour % 24, mac: `00000000000${mac}` }));
+          blobs.push(
+            buildBlobPath({
+              kind: "nsg",
+              subscriptionId: "00000000-0000-0000-0000-000000000000",
+              resourceGroup: "RG",
+              nsgName: `NSG-${nsg}`,
+              year: 2025,
+              month: 1 + Math.floor(hour / 24 / 28),
+              day: 1 + (Math.floor(hour / 24) % 28),
+              hourOfDay: hour % 24,
+              mac: `00000000000${mac}`,
+            }),
+          );
         }
       }
     }
@@ -31,7 +43,8 @@ describe("event ids", () => {
     const ids = new Set<string>();
     for (const blob of blobs) {
       const hash = hashBlobPath(blob);
-      for (let record = 0; record < 20; record++) for (let tuple = 0; tuple < 20; tuple++) ids.add(eventId(hash, record, tuple));
+      for (let record = 0; record < 20; record++)
+        for (let tuple = 0; tuple < 20; tuple++) ids.add(eventId(hash, record, tuple));
     }
     // Assess
     expect(ids.size).toBe(1_000_000);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { buildBlobPath, eventsOf, flattenFlowLog, hashBlobPath } from "../../src/core";
 
-const NSG_RESOURCE = "/SUBSCRIPTIONS/S-REC/RESOURCEGROUPS/RG-REC/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG-REC";
+const NSG_RESOURCE =
+  "/SUBSCRIPTIONS/S-REC/RESOURCEGROUPS/RG-REC/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG-REC";
 
 function nsgRecord(version: number, tuples: unknown[], extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -9,7 +10,10 @@ function nsgRecord(version: number, tuples: unknown[], extra: Record<string, unk
     category: "NetworkSecurityGroupFlowEvent",
     resourceId: NSG_RESOURCE,
     ...extra,
-    properties: { Version: version, flows: [{ rule: "UserRule_x", flows: [{ mac: "00-0d-3a-00-00-01", flowTuples: tuples }] }] },
+    properties: {
+      Version: version,
+      flows: [{ rule: "UserRule_x", flows: [{ mac: "00-0d-3a-00-00-01", flowTuples: tuples }] }],
+    },
   };
 }
 
@@ -18,10 +22,13 @@ function vnetRecord(tuples: unknown[], extra: Record<string, unknown> = {}): Rec
     time: "2024-01-01T10:01:00.0000000Z",
     flowLogVersion: 4,
     macAddress: "6045bdd6dd48",
-    flowLogResourceID: "/SUBSCRIPTIONS/S-V/RESOURCEGROUPS/NETWORKWATCHERRG/PROVIDERS/MICROSOFT.NETWORK/NETWORKWATCHERS/NETWORKWATCHER_EASTUS/FLOWLOGS/FL1",
+    flowLogResourceID:
+      "/SUBSCRIPTIONS/S-V/RESOURCEGROUPS/NETWORKWATCHERRG/PROVIDERS/MICROSOFT.NETWORK/NETWORKWATCHERS/NETWORKWATCHER_EASTUS/FLOWLOGS/FL1",
     targetResourceID: "/subscriptions/s-v/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet1",
     ...extra,
-    flowRecords: { flows: [{ aclID: "acl-1", flowGroups: [{ rule: "DefaultRule_AllowInternetOutBound", flowTuples: tuples }] }] },
+    flowRecords: {
+      flows: [{ aclID: "acl-1", flowGroups: [{ rule: "DefaultRule_AllowInternetOutBound", flowTuples: tuples }] }],
+    },
   };
 }
 
@@ -49,7 +56,12 @@ describe("tuple layouts", () => {
 
   it("reads a 13-field tuple in a Version 1 record, and an 8-field one in a Version 2 record", () => {
     const events = eventsOf(
-      flattenFlowLog(blob(nsgRecord(1, ["1700000000,10.0.0.1,10.0.0.2,1000,80,T,I,A,E,1,2,3,4"]), nsgRecord(2, ["1700000000,10.0.0.1,10.0.0.2,1000,80,T,I,A"]))),
+      flattenFlowLog(
+        blob(
+          nsgRecord(1, ["1700000000,10.0.0.1,10.0.0.2,1000,80,T,I,A,E,1,2,3,4"]),
+          nsgRecord(2, ["1700000000,10.0.0.1,10.0.0.2,1000,80,T,I,A"]),
+        ),
+      ),
     );
     expect(events.map((event) => [event.flowState, event.packetsSrcToDst, event.bytesDstToSrc])).toEqual([
       ["end", 1, 4],
@@ -59,9 +71,19 @@ describe("tuple layouts", () => {
 
   it("reads NSG v2 states and keeps empty counters null, zero counters 0", () => {
     const events = eventsOf(
-      flattenFlowLog(blob(nsgRecord(2, ["1700000000,a,b,1,2,T,I,A,B,,,,", "1700000000,a,b,1,2,T,I,A,C,0,0,0,0", "1700000000,a,b,1,2,T,I,X,E,5,6,7,8"]))),
+      flattenFlowLog(
+        blob(
+          nsgRecord(2, [
+            "1700000000,a,b,1,2,T,I,A,B,,,,",
+            "1700000000,a,b,1,2,T,I,A,C,0,0,0,0",
+            "1700000000,a,b,1,2,T,I,X,E,5,6,7,8",
+          ]),
+        ),
+      ),
     );
-    expect(events.map((event) => [event.flowState, event.decision, event.packetsSrcToDst, event.bytesSrcToDst])).toEqual([
+    expect(
+      events.map((event) => [event.flowState, event.decision, event.packetsSrcToDst, event.bytesSrcToDst]),
+    ).toEqual([
       ["begin", "allow", null, null],
       ["continuing", "allow", 0, 0],
       ["end", "deny", 5, 6],
@@ -80,7 +102,16 @@ describe("tuple layouts", () => {
         ),
       ),
     );
-    expect(events.map((event) => [event.time, event.srcIp, event.protocol, event.flowState, event.decision, event.encryption])).toEqual([
+    expect(
+      events.map((event) => [
+        event.time,
+        event.srcIp,
+        event.protocol,
+        event.flowState,
+        event.decision,
+        event.encryption,
+      ]),
+    ).toEqual([
       ["2023-11-14T22:13:20.123Z", "2001:db8::1", "ICMPv6", "deny", "deny", "NX"],
       ["2023-11-14T22:13:20.000Z", "10.0.0.1", "ICMP", "begin", "allow", "X"],
       ["2023-11-14T22:13:20.999Z", "10.0.0.1", "47", "end", "allow", "NX_HW_NOT_SUPPORTED"],
@@ -99,36 +130,74 @@ describe("tuple layouts", () => {
 });
 
 describe("blob path and ids", () => {
-  const path = buildBlobPath({ kind: "nsg", subscriptionId: "S-PATH", resourceGroup: "RG-PATH", nsgName: "NSG-PATH", year: 2024, month: 1, day: 1, hourOfDay: 10, mac: "AABBCCDDEEFF" });
+  const path = buildBlobPath({
+    kind: "nsg",
+    subscriptionId: "S-PATH",
+    resourceGroup: "RG-PATH",
+    nsgName: "NSG-PATH",
+    year: 2024,
+    month: 1,
+    day: 1,
+    hourOfDay: 10,
+    mac: "AABBCCDDEEFF",
+  });
 
   it("takes names and MAC from the blob path over the record, and sets blob container-relative", () => {
     const record = nsgRecord(2, ["1700000000,a,b,1,2,T,I,A,B,,,,"]);
     delete (record["properties"] as { flows: Array<{ flows: Array<{ mac?: string }> }> }).flows[0]!.flows[0]!.mac;
-    const [event] = eventsOf(flattenFlowLog(blob(record), { blobPath: `insights-logs-networksecuritygroupflowevent/${path}` }));
-    expect(event).toMatchObject({ subscriptionId: "S-PATH", resourceGroup: "RG-PATH", nsgName: "NSG-PATH", mac: "AABBCCDDEEFF", blob: path });
+    const [event] = eventsOf(
+      flattenFlowLog(blob(record), { blobPath: `insights-logs-networksecuritygroupflowevent/${path}` }),
+    );
+    expect(event).toMatchObject({
+      subscriptionId: "S-PATH",
+      resourceGroup: "RG-PATH",
+      nsgName: "NSG-PATH",
+      mac: "AABBCCDDEEFF",
+      blob: path,
+    });
     expect(event!.id).toBe(`${hashBlobPath(path)}-0-0`);
   });
 
   it("keeps an unparsable blob path as given", () => {
-    const [event] = eventsOf(flattenFlowLog(blob(nsgRecord(1, ["1700000000,a,b,1,2,T,I,A"])), { blobPath: "some/file.json" }));
+    const [event] = eventsOf(
+      flattenFlowLog(blob(nsgRecord(1, ["1700000000,a,b,1,2,T,I,A"])), { blobPath: "some/file.json" }),
+    );
     expect(event!.blob).toBe("some/file.json");
   });
 
   it("numbers tuples within a record across rules and flows, and records across the blob", () => {
     const record = nsgRecord(1, ["1700000000,a,b,1,2,T,I,A", "1700000001,a,b,1,2,T,I,A"]);
-    (record["properties"] as { flows: unknown[] }).flows.push({ rule: "r2", flows: [{ mac: "x", flowTuples: ["1700000002,a,b,1,2,T,I,A"] }] });
+    (record["properties"] as { flows: unknown[] }).flows.push({
+      rule: "r2",
+      flows: [{ mac: "x", flowTuples: ["1700000002,a,b,1,2,T,I,A"] }],
+    });
     const events = eventsOf(flattenFlowLog(blob(record, record), { blobPath: path }));
-    expect(events.map((event) => event.id.split("-").slice(1).join("-"))).toEqual(["0-0", "0-1", "0-2", "1-0", "1-1", "1-2"]);
+    expect(events.map((event) => event.id.split("-").slice(1).join("-"))).toEqual([
+      "0-0",
+      "0-1",
+      "0-2",
+      "1-0",
+      "1-1",
+      "1-2",
+    ]);
   });
 
   it("parses a byte range of record blocks to the same events and ids as the whole blob", () => {
     // Prepare: the committed blocks of a PT1H.json: head, one block per record (`,` before all but the first), tail.
-    const records = [0, 1, 2, 3, 4].map((minute) => JSON.stringify(nsgRecord(2, [`17000000${minute}0,a,b,1,2,T,I,A,E,1,2,3,4`, `17000000${minute}1,a,b,1,2,T,I,A,B,,,,`])));
+    const records = [0, 1, 2, 3, 4].map((minute) =>
+      JSON.stringify(
+        nsgRecord(2, [`17000000${minute}0,a,b,1,2,T,I,A,E,1,2,3,4`, `17000000${minute}1,a,b,1,2,T,I,A,B,,,,`]),
+      ),
+    );
     const blocks = ['{"records":[', records[0]!, ...records.slice(1).map((record) => `,${record}`), "]}"];
     const whole = flattenFlowLog(blocks.join(""), { blobPath: path });
     // Act: blocks 3..5 hold records 2..4 (record index = block index - 1).
     const rangeStart = blocks.slice(0, 3).join("").length;
-    const range = flattenFlowLog(blocks.slice(3, 6).join(""), { blobPath: path, firstRecordIndex: 2, startOffsetInBytes: rangeStart });
+    const range = flattenFlowLog(blocks.slice(3, 6).join(""), {
+      blobPath: path,
+      firstRecordIndex: 2,
+      startOffsetInBytes: rangeStart,
+    });
     // Assess
     expect(range.issues).toEqual([]);
     expect(range.records).toEqual(whole.records.slice(2));
@@ -143,7 +212,9 @@ describe("blob path and ids", () => {
       [0, 1],
       [1, 1],
     ]);
-    expect(flattenFlowLog(growingBlob).issues.map((issue) => issue.message)).toEqual([expect.stringMatching(/not closed/)]);
+    expect(flattenFlowLog(growingBlob).issues.map((issue) => issue.message)).toEqual([
+      expect.stringMatching(/not closed/),
+    ]);
   });
 });
 
@@ -163,18 +234,31 @@ describe("bad records and tuples", () => {
     ["a bad counter", "1700000000,a,b,1,2,T,I,A,E,1,x,3,4", /counter field \(9-12\) is neither empty nor a number/],
     ["a non-string tuple", 17, /tuple 1: is not a string: 17/],
   ])("reports a tuple with %s by record and tuple, and keeps the others", (_what, bad, message) => {
-    const result = flattenFlowLog(blob(nsgRecord(2, ["1700000000,a,b,1,2,T,I,A,B,,,,"]), nsgRecord(2, ["1700000000,a,b,1,2,T,I,A,B,,,,", bad, "1700000000,a,b,1,2,T,I,A,B,,,,"])));
-    expect(result.issues).toEqual([{ message: expect.stringMatching(message), recordIndex: 1, tupleIndex: 1, byteOffset: expect.any(Number) }]);
+    const result = flattenFlowLog(
+      blob(
+        nsgRecord(2, ["1700000000,a,b,1,2,T,I,A,B,,,,"]),
+        nsgRecord(2, ["1700000000,a,b,1,2,T,I,A,B,,,,", bad, "1700000000,a,b,1,2,T,I,A,B,,,,"]),
+      ),
+    );
+    expect(result.issues).toEqual([
+      { message: expect.stringMatching(message), recordIndex: 1, tupleIndex: 1, byteOffset: expect.any(Number) },
+    ]);
     expect(result.issues[0]!.message).toMatch(/^record 1, tuple 1: /);
     expect(eventsOf(result).map((event) => event.id.split("-").slice(1).join("-"))).toEqual(["0-0", "1-0", "1-2"]);
   });
 
   it("reports a VNet tuple with a bad state", () => {
-    expect(issuesOf(vnetRecord(["1700000000,a,b,1,2,6,I,Q,NX,0,0,0,0"]))).toEqual([expect.stringMatching(/field 7 \(state\)/)]);
+    expect(issuesOf(vnetRecord(["1700000000,a,b,1,2,6,I,Q,NX,0,0,0,0"]))).toEqual([
+      expect.stringMatching(/field 7 \(state\)/),
+    ]);
   });
 
   it.each([
-    ["an unknown NSG version", nsgRecord(3, []), /^record 0 \(at byte 12\) has unsupported NSG properties.Version 3 \(supported: 1, 2\)$/],
+    [
+      "an unknown NSG version",
+      nsgRecord(3, []),
+      /^record 0 \(at byte 12\) has unsupported NSG properties.Version 3 \(supported: 1, 2\)$/,
+    ],
     ["an unknown VNet version", vnetRecord([], { flowLogVersion: 5 }), /unsupported VNet flowLogVersion 5/],
     ["an unknown shape", { time: "t", something: 1 }, /has an unknown shape/],
     ["a record without time", { properties: { Version: 1, flows: [] } }, /has no 'time' string/],
@@ -188,7 +272,12 @@ describe("bad records and tuples", () => {
   it("reports structural problems inside a record and keeps what is usable", () => {
     const record = nsgRecord(1, ["1700000000,a,b,1,2,T,I,A"]);
     const flows = (record["properties"] as { flows: unknown[] }).flows;
-    flows.push(7, { flows: [{ flowTuples: ["1700000000,a,b,1,2,T,I,A"] }] }, { rule: "r", flows: {} }, { rule: "r", flows: [{ flowTuples: "x" }] });
+    flows.push(
+      7,
+      { flows: [{ flowTuples: ["1700000000,a,b,1,2,T,I,A"] }] },
+      { rule: "r", flows: {} },
+      { rule: "r", flows: [{ flowTuples: "x" }] },
+    );
     const result = flattenFlowLog(blob(record));
     expect(result.issues.map((issue) => issue.message)).toEqual([
       "record 0 (at byte 12) has a non-object at 'properties.flows[1]'",
@@ -201,6 +290,9 @@ describe("bad records and tuples", () => {
 
   it("accepts rules with empty flows arrays", () => {
     const record = nsgRecord(1, []);
-    expect(flattenFlowLog(blob(record))).toEqual({ records: [{ recordIndex: 0, byteOffset: 12, events: [] }], issues: [] });
+    expect(flattenFlowLog(blob(record))).toEqual({
+      records: [{ recordIndex: 0, byteOffset: 12, events: [] }],
+      issues: [],
+    });
   });
 });

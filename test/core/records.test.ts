@@ -53,7 +53,12 @@ describe("splitting records", () => {
     const result = texts(`{"records":[${A},${B.slice(0, 10)}`);
     expect(result.records.map((record) => record.text)).toEqual([A]);
     expect(result.issues).toEqual([
-      { message: `record 1 (at byte ${12 + A.length + 1}) is truncated: the input ends inside it`, recordIndex: 1, tupleIndex: null, byteOffset: 12 + A.length + 1 },
+      {
+        message: `record 1 (at byte ${12 + A.length + 1}) is truncated: the input ends inside it`,
+        recordIndex: 1,
+        tupleIndex: null,
+        byteOffset: 12 + A.length + 1,
+      },
     ]);
   });
 

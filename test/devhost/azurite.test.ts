@@ -39,7 +39,8 @@ describe("startAzurite (in memory)", () => {
   it("lists blobs by prefix page by page", async () => {
     const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient("listing");
     await container.create();
-    for (const name of ["p/1.json", "p/2.json", "p/3.json", "q/1.json"]) await container.getBlockBlobClient(name).upload("x", 1);
+    for (const name of ["p/1.json", "p/2.json", "p/3.json", "q/1.json"])
+      await container.getBlockBlobClient(name).upload("x", 1);
 
     const pages: string[][] = [];
     for await (const page of container.listBlobsFlat({ prefix: "p/" }).byPage({ maxPageSize: 2 })) {
@@ -50,7 +51,9 @@ describe("startAzurite (in memory)", () => {
   });
 
   it("serves tables to the real Table client", async () => {
-    const table = TableClient.fromConnectionString(azurite.connectionString, "checkpoints", { allowInsecureConnection: true });
+    const table = TableClient.fromConnectionString(azurite.connectionString, "checkpoints", {
+      allowInsecureConnection: true,
+    });
     await table.createTable();
 
     await table.upsertEntity({ partitionKey: "blob", rowKey: "a", blockCount: 3 });
@@ -65,7 +68,8 @@ describe("startAzurite (in memory)", () => {
     const other = await startAzurite();
     try {
       const names: string[] = [];
-      for await (const c of BlobServiceClient.fromConnectionString(other.connectionString).listContainers()) names.push(c.name);
+      for await (const c of BlobServiceClient.fromConnectionString(other.connectionString).listContainers())
+        names.push(c.name);
 
       expect(other.blobEndpoint).not.toBe(azurite.blobEndpoint);
       expect(names).toEqual([]);
@@ -81,12 +85,17 @@ describe("startAzurite (on disk)", () => {
     try {
       const first = await startAzurite({ location });
       await BlobServiceClient.fromConnectionString(first.connectionString).getContainerClient("kept").create();
-      await BlobServiceClient.fromConnectionString(first.connectionString).getContainerClient("kept").getBlockBlobClient("b").upload("hello", 5);
+      await BlobServiceClient.fromConnectionString(first.connectionString)
+        .getContainerClient("kept")
+        .getBlockBlobClient("b")
+        .upload("hello", 5);
       await first.stop();
 
       const second = await startAzurite({ location });
       try {
-        const blob = BlobServiceClient.fromConnectionString(second.connectionString).getContainerClient("kept").getBlockBlobClient("b");
+        const blob = BlobServiceClient.fromConnectionString(second.connectionString)
+          .getContainerClient("kept")
+          .getBlockBlobClient("b");
         expect((await blob.downloadToBuffer()).toString()).toBe("hello");
       } finally {
         await second.stop();

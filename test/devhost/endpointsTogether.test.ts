@@ -4,7 +4,12 @@
  * and a packet capture runs its lifecycle — all through the real SDK clients.
  */
 import { BlobServiceClient } from "@azure/storage-blob";
-import { EventHubConsumerClient, EventHubProducerClient, earliestEventPosition, type ReceivedEventData } from "@azure/event-hubs";
+import {
+  EventHubConsumerClient,
+  EventHubProducerClient,
+  earliestEventPosition,
+  type ReceivedEventData,
+} from "@azure/event-hubs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { flattenFlowLog, eventsOf, encodeEvent } from "../../src/core";
 import { buildTopology, blobPathFor, generateRecords } from "../../devhost/generate";
@@ -39,7 +44,13 @@ describe("the local endpoints together", () => {
               id: vmId,
               location: "eastus",
               networkWatcherExtension: true,
-              nics: [{ id: `${vmId.replace("Microsoft.Compute/virtualMachines", "Microsoft.Network/networkInterfaces")}-nic`, mac: "00-0D-3A-1B-2C-3D", privateIp: "10.0.0.4" }],
+              nics: [
+                {
+                  id: `${vmId.replace("Microsoft.Compute/virtualMachines", "Microsoft.Network/networkInterfaces")}-nic`,
+                  mac: "00-0D-3A-1B-2C-3D",
+                  privateIp: "10.0.0.4",
+                },
+              ],
             },
           ],
           networkWatchers: [{ subscriptionId, location: "eastus" }],
@@ -57,9 +68,17 @@ describe("the local endpoints together", () => {
     const topology = buildTopology({ seed: 7, nics: 1 });
     const nic = topology.nics[0]!;
     const { container, path } = blobPathFor(nic, hour);
-    const containerClient = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(container);
+    const containerClient = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
+      container,
+    );
     const writer = new FlowLogBlobWriter(containerClient, path);
-    for (const record of generateRecords({ topology, nic, hourIso: hour, minutes: { first: 0, last: 2 }, tuplesPerMinute: 5 })) {
+    for (const record of generateRecords({
+      topology,
+      nic,
+      hourIso: hour,
+      minutes: { first: 0, last: 2 },
+      tuplesPerMinute: 5,
+    })) {
       await writer.append(record);
     }
     const blobText = (await containerClient.getBlobClient(path).downloadToBuffer()).toString("utf8");
@@ -68,7 +87,8 @@ describe("the local endpoints together", () => {
     // Act: send every event, then read them all back.
     const producer = new EventHubProducerClient(eventHubs.connectionString("flows"));
     const batch = await producer.createBatch({ partitionKey: nic.macAddress });
-    for (const event of expected) expect(batch.tryAdd({ body: Buffer.from(encodeEvent(event)), messageId: event.id })).toBe(true);
+    for (const event of expected)
+      expect(batch.tryAdd({ body: Buffer.from(encodeEvent(event)), messageId: event.id })).toBe(true);
     await producer.sendBatch(batch);
     await producer.close();
     const received = await readAll(eventHubs.connectionString("flows"), expected.length);
@@ -85,14 +105,30 @@ describe("the local endpoints together", () => {
     const lro = { updateIntervalInMs: LOCAL_LRO_UPDATE_INTERVAL_IN_MS };
     const storageId = `/subscriptions/${subscriptionId}/resourceGroups/app-rg/providers/Microsoft.Storage/storageAccounts/captures`;
 
-    await client.packetCaptures.beginCreateAndWait("NetworkWatcherRG", "NetworkWatcher_eastus", "pc-1", {
-      target: vmId,
-      timeLimitInSeconds: 60,
-      storageLocation: { storageId, storagePath: "https://captures.blob.core.windows.net/pcaps/pc-1.cap" },
-    }, lro);
-    const running = await client.packetCaptures.beginGetStatusAndWait("NetworkWatcherRG", "NetworkWatcher_eastus", "pc-1", lro);
+    await client.packetCaptures.beginCreateAndWait(
+      "NetworkWatcherRG",
+      "NetworkWatcher_eastus",
+      "pc-1",
+      {
+        target: vmId,
+        timeLimitInSeconds: 60,
+        storageLocation: { storageId, storagePath: "https://captures.blob.core.windows.net/pcaps/pc-1.cap" },
+      },
+      lro,
+    );
+    const running = await client.packetCaptures.beginGetStatusAndWait(
+      "NetworkWatcherRG",
+      "NetworkWatcher_eastus",
+      "pc-1",
+      lro,
+    );
     arm.clock.advanceBy(61_000);
-    const stopped = await client.packetCaptures.beginGetStatusAndWait("NetworkWatcherRG", "NetworkWatcher_eastus", "pc-1", lro);
+    const stopped = await client.packetCaptures.beginGetStatusAndWait(
+      "NetworkWatcherRG",
+      "NetworkWatcher_eastus",
+      "pc-1",
+      lro,
+    );
 
     expect(running.packetCaptureStatus).toBe("Running");
     expect(stopped).toMatchObject({ packetCaptureStatus: "Stopped", stopReason: "TimeExceeded" });

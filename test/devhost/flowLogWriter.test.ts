@@ -2,7 +2,12 @@ import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { INITIAL_BLOCK_CHECKPOINT, leadingSeparatorSizeInBytes, planNextRange, type BlockCheckpoint } from "../../src/core/blocks";
+import {
+  INITIAL_BLOCK_CHECKPOINT,
+  leadingSeparatorSizeInBytes,
+  planNextRange,
+  type BlockCheckpoint,
+} from "../../src/core/blocks";
 import { ValidationError } from "../../src/errors";
 import { startAzurite, type AzuriteInstance } from "../../devhost/azurite";
 import { FlowLogBlobWriter } from "../../devhost/flowLogWriter";
@@ -22,11 +27,15 @@ describe("FlowLogBlobWriter", () => {
     await azurite.stop();
   });
   const freshContainer = (): ContainerClient => {
-    container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(`flowlogs${++containerCount}`);
+    container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
+      `flowlogs${++containerCount}`,
+    );
     return container;
   };
-  const download = async (): Promise<string> => (await container.getBlockBlobClient(blobName).downloadToBuffer()).toString();
-  const committedBlocks = async () => (await container.getBlockBlobClient(blobName).getBlockList("committed")).committedBlocks ?? [];
+  const download = async (): Promise<string> =>
+    (await container.getBlockBlobClient(blobName).downloadToBuffer()).toString();
+  const committedBlocks = async () =>
+    (await container.getBlockBlobClient(blobName).getBlockList("committed")).committedBlocks ?? [];
   const blockTexts = async (): Promise<string[]> => {
     const texts: string[] = [];
     let offset = 0;
@@ -53,13 +62,18 @@ describe("FlowLogBlobWriter", () => {
       const texts = await blockTexts();
       expect(texts[0]).toBe('{"records":[');
       expect(texts.at(-1)).toBe("]}");
-      expect(texts.slice(1, -1)).toEqual(appended.map((r, i) => (i === 0 ? JSON.stringify(r) : `,${JSON.stringify(r)}`)));
+      expect(texts.slice(1, -1)).toEqual(
+        appended.map((r, i) => (i === 0 ? JSON.stringify(r) : `,${JSON.stringify(r)}`)),
+      );
       expect(new Set((await committedBlocks()).map((b) => b.name.length)).size).toBe(1);
     }
   });
 
   it("returns BlobCreated events naming the blob, with increasing sequencers, in both schemas", async () => {
-    const writer = new FlowLogBlobWriter(freshContainer(), blobName, { subscriptionId: "sub-1", resourceGroup: "rg-1" });
+    const writer = new FlowLogBlobWriter(freshContainer(), blobName, {
+      subscriptionId: "sub-1",
+      resourceGroup: "rg-1",
+    });
 
     const results = [await writer.append(record(1)), await writer.append(record(2)), await writer.append('{"n":3}')];
 
@@ -70,7 +84,13 @@ describe("FlowLogBlobWriter", () => {
       eventType: "Microsoft.Storage.BlobCreated",
       topic: `/subscriptions/sub-1/resourceGroups/rg-1/providers/Microsoft.Storage/storageAccounts/${azurite.accountName}`,
       subject: `/blobServices/default/containers/${container.containerName}/blobs/${blobName}`,
-      data: { api: "PutBlockList", blobType: "BlockBlob", url: blob.url, eTag: properties.etag, contentLength: properties.contentLength },
+      data: {
+        api: "PutBlockList",
+        blobType: "BlockBlob",
+        url: blob.url,
+        eTag: properties.etag,
+        contentLength: properties.contentLength,
+      },
     });
     expect(last.cloudEvent).toMatchObject({
       specversion: "1.0",
@@ -112,7 +132,9 @@ describe("FlowLogBlobWriter", () => {
       let plan = planNextRange(blocks, checkpoint, limits);
       while (plan.kind === "range") {
         const text = (await blob.downloadToBuffer(plan.offsetInBytes, plan.countInBytes)).toString();
-        readBack.push(...(JSON.parse(`[${text.slice(leadingSeparatorSizeInBytes(plan.firstBlockIndex))}]`) as unknown[]));
+        readBack.push(
+          ...(JSON.parse(`[${text.slice(leadingSeparatorSizeInBytes(plan.firstBlockIndex))}]`) as unknown[]),
+        );
         checkpoint = plan.next;
         plan = planNextRange(blocks, checkpoint, limits);
       }
@@ -143,7 +165,12 @@ describe("FlowLogBlobWriter", () => {
     await writer.appendRawBlock(",{not json");
     await writer.append(record(2));
 
-    expect((await blockTexts()).slice(1)).toEqual([JSON.stringify(record(1)), ",{not json", `,${JSON.stringify(record(2))}`, "]}"]);
+    expect((await blockTexts()).slice(1)).toEqual([
+      JSON.stringify(record(1)),
+      ",{not json",
+      `,${JSON.stringify(record(2))}`,
+      "]}",
+    ]);
     await expect(download().then((text) => JSON.parse(text))).rejects.toThrow(SyntaxError);
   });
 

@@ -24,8 +24,17 @@ describe("local.settings.json.example", () => {
 
     // Assess
     expect(values.FUNCTIONS_WORKER_RUNTIME).toBe("node");
-    expect(settings.storage).toMatchObject({ accountName: "flowlogs", connection: { kind: "identity", uri: "https://flowlogs.blob.core.windows.net" } });
-    expect(settings.eventHubs).toMatchObject({ eventHubName: "flows", alertsEventHubName: "alerts", connection: { kind: "identity", uri: "flowtap-ns.servicebus.windows.net" } });
-    expect(settings.capture.policy?.storage.storageAccountId).toBe("/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-captures/providers/Microsoft.Storage/storageAccounts/captures");
+    expect(settings.storage).toMatchObject({
+      accountName: "flowlogs",
+      connection: { kind: "identity", uri: "https://flowlogs.blob.core.windows.net" },
+    });
+    expect(settings.eventHubs).toMatchObject({
+      eventHubName: "flows",
+      alertsEventHubName: "alerts",
+      connection: { kind: "identity", uri: "flowtap-ns.servicebus.windows.net" },
+    });
+    expect(settings.capture.policy?.storage.storageAccountId).toBe(
+      "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-captures/providers/Microsoft.Storage/storageAccounts/captures",
+    );
   });
 });

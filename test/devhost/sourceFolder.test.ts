@@ -41,7 +41,13 @@ describe("uploadSourceFolder", () => {
     const topology = buildTopology({ seed: 3, nics: 2 });
     const texts = new Map<string, string>();
     for (const blob of planBlobs(topology, "2026-11-22T08:00:00Z", 1)) {
-      const records = generateRecords({ topology, nic: blob.nic, hourIso: blob.hourIso, minutes: { first: 0, last: 4 }, tuplesPerMinute: 2 });
+      const records = generateRecords({
+        topology,
+        nic: blob.nic,
+        hourIso: blob.hourIso,
+        minutes: { first: 0, last: 4 },
+        tuplesPerMinute: 2,
+      });
       const text = [...serializeBlob(records)].join("");
       texts.set(`${blob.container}/${blob.path}`, text);
       await put(`${blob.container}/${blob.path}`, text);
@@ -83,7 +89,12 @@ describe("uploadSourceFolder", () => {
     expect(rejected.get(broken)).toMatchObject({ quarantinedAs: `${QUARANTINE}/${brokenPath}` });
     const quarantined = await blobService.getContainerClient(QUARANTINE).getBlobClient(brokenPath).downloadToBuffer();
     expect(quarantined.toString("utf8")).toBe(brokenText);
-    expect(await blobService.getContainerClient(CONTAINERS[0]!).getBlobClient(brokenPath.slice(CONTAINERS[0]!.length + 1)).exists()).toBe(false);
+    expect(
+      await blobService
+        .getContainerClient(CONTAINERS[0]!)
+        .getBlobClient(brokenPath.slice(CONTAINERS[0]!.length + 1))
+        .exists(),
+    ).toBe(false);
     expect(progress.at(-1)).toBe("3/3");
   });
 });

@@ -29,11 +29,19 @@ describe("local system", () => {
 
     const unauthorized = await fetch(`${route}?code=${system.host.keys.host}`);
     const shown = await fetch(`${route}?code=${system.host.keys.master}`);
-    const reset = await fetch(`${route}?code=${system.host.keys.master}`, { method: "POST", body: JSON.stringify({ reason: "consumer lost its store" }) });
+    const reset = await fetch(`${route}?code=${system.host.keys.master}`, {
+      method: "POST",
+      body: JSON.stringify({ reason: "consumer lost its store" }),
+    });
     await system.host.waitForIdle();
 
     expect(unauthorized.status).toBe(401);
-    expect(await shown.json()).toMatchObject({ container: blob.container, path: blob.path, blockCount: 3, eventsEmitted: 8 });
+    expect(await shown.json()).toMatchObject({
+      container: blob.container,
+      path: blob.path,
+      blockCount: 3,
+      eventsEmitted: 8,
+    });
     expect(reset.status).toBe(202);
     const figures = await readBack(system, [blob], { allowDuplicates: true });
     expect(figures.duplicates).toBe(8);

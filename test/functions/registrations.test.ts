@@ -6,12 +6,26 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalHost, type LocalHost, type RegistrationSummary } from "../../devhost/host";
 
-const none: Pick<RegistrationSummary, "extraInputTypes" | "extraOutputTypes"> = { extraInputTypes: [], extraOutputTypes: [] };
+const none: Pick<RegistrationSummary, "extraInputTypes" | "extraOutputTypes"> = {
+  extraInputTypes: [],
+  extraOutputTypes: [],
+};
 const durableClient = { extraInputTypes: ["durableClient"], extraOutputTypes: [] };
 const activity = (name: string): RegistrationSummary => ({ name, triggerType: "activityTrigger", ...none });
 const orchestration = (name: string): RegistrationSummary => ({ name, triggerType: "orchestrationTrigger", ...none });
-const entity = (name: string, inputs = none): RegistrationSummary => ({ name, triggerType: "entityTrigger", ...inputs });
-const http = (name: string, route: string, methods: string[], authLevel: string): RegistrationSummary => ({ name, triggerType: "httpTrigger", ...durableClient, route, methods, authLevel });
+const entity = (name: string, inputs = none): RegistrationSummary => ({
+  name,
+  triggerType: "entityTrigger",
+  ...inputs,
+});
+const http = (name: string, route: string, methods: string[], authLevel: string): RegistrationSummary => ({
+  name,
+  triggerType: "httpTrigger",
+  ...durableClient,
+  route,
+  methods,
+  authLevel,
+});
 
 const ingestion: RegistrationSummary[] = [
   orchestration("ingestBlob"),
@@ -39,11 +53,19 @@ const anomalyResponse: RegistrationSummary[] = [
   http("alertsHttp", "alerts", ["POST"], "function"),
 ];
 
-const backfill: RegistrationSummary[] = [orchestration("backfill"), http("backfillHttp", "backfill", ["POST"], "function")];
+const backfill: RegistrationSummary[] = [
+  orchestration("backfill"),
+  http("backfillHttp", "backfill", ["POST"], "function"),
+];
 
 let host: LocalHost;
 beforeAll(async () => {
-  host = await startLocalHost({ app: { modulePath: path.join(__dirname, "../../src/app.ts") }, port: 0, clock: { mode: "virtual" }, enableTimerTriggers: false });
+  host = await startLocalHost({
+    app: { modulePath: path.join(__dirname, "../../src/app.ts") },
+    port: 0,
+    clock: { mode: "virtual" },
+    enableTimerTriggers: false,
+  });
 });
 afterAll(() => host.stop());
 
@@ -55,7 +77,12 @@ describe("app registrations", () => {
   });
 
   it("refuses to start with a bad ingestion setting, naming it", async () => {
-    const start = startLocalHost({ app: { modulePath: path.join(__dirname, "../../src/app.ts") }, port: 0, settings: { FLOWTAP_CLAIM_TTL_SECONDS: "0" }, enableTimerTriggers: false });
+    const start = startLocalHost({
+      app: { modulePath: path.join(__dirname, "../../src/app.ts") },
+      port: 0,
+      settings: { FLOWTAP_CLAIM_TTL_SECONDS: "0" },
+      enableTimerTriggers: false,
+    });
 
     await expect(start).rejects.toThrow(/Setting FLOWTAP_CLAIM_TTL_SECONDS must be a positive integer, got '0'/);
   });

@@ -12,7 +12,17 @@ import { checkpointEntityKey, type CheckpointState } from "../../orchestrations/
 import { detectorEntityKey } from "../../orchestrations/detector";
 import { BLOB_REWRITTEN_EVENT_TYPE, ingestBlobInput, ingestInstanceId } from "../../orchestrations/ingestBlob";
 import { generateRecords } from "../../devhost/generate";
-import { expectedEvents, GrowingBlob, HOUR_ISO, nsgNic, readBack, startTestSystem, topology, vnetNic, reportDelivery } from "./helpers";
+import {
+  expectedEvents,
+  GrowingBlob,
+  HOUR_ISO,
+  nsgNic,
+  readBack,
+  startTestSystem,
+  topology,
+  vnetNic,
+  reportDelivery,
+} from "./helpers";
 
 let system: LocalSystem | undefined;
 afterEach(async () => {
@@ -23,7 +33,10 @@ afterEach(async () => {
 /** One block per range, so a blob of a few minutes takes several ranges. */
 const ONE_BLOCK_PER_RANGE = { FLOWTAP_MAX_RANGE_BYTES: "1" };
 
-/** Batches of about two and a half minutes' events (4 tuples of ~780 bytes each): without keeping blocks whole, a batch would end inside a block. */
+/**
+ * Batches of about two and a half minutes' events (4 tuples of ~780 bytes each): without keeping blocks whole, a batch
+ * would end inside a block.
+ */
 const BATCHES_OF_TWO_BLOCKS = { FLOWTAP_MAX_BATCH_BYTES: "10000" };
 /** The SDK's 4 tries (its default maxRetries 3) for each of the sink's 3 attempts: one batch's every retry. */
 const SENDS_TO_EXHAUST_RETRIES = 4 * 3;
@@ -60,7 +73,11 @@ describe("live ingestion under faults", () => {
     await host.waitForIdle();
 
     const figures = await readBack(system, [blob], { allowDuplicates: true });
-    reportDelivery("ingestion", "crash after processRange sent, before the checkpoint (host restarted from its store)", figures);
+    reportDelivery(
+      "ingestion",
+      "crash after processRange sent, before the checkpoint (host restarted from its store)",
+      figures,
+    );
     expect(figures.duplicates).toBeGreaterThan(0);
     expect(host.getInstance(ingestInstanceId(blob))?.runtimeStatus).toBe("Completed");
   });
@@ -70,7 +87,8 @@ describe("live ingestion under faults", () => {
     const blob = new GrowingBlob(system, nsgNic);
     await deliverLatest(system, await blob.appendMinutes(4));
     const key = checkpointEntityKey(blob);
-    while ((system.host.getEntityState<CheckpointState>(EntityNames.checkpoint, key)?.rangesCommitted ?? 0) < 1) await new Promise((r) => setTimeout(r, 5));
+    while ((system.host.getEntityState<CheckpointState>(EntityNames.checkpoint, key)?.rangesCommitted ?? 0) < 1)
+      await new Promise((r) => setTimeout(r, 5));
     await system.host.stop();
     const host = await system.restartHost();
     await host.waitForIdle();
@@ -97,7 +115,15 @@ describe("live ingestion under faults", () => {
     const blob = new GrowingBlob(system, nsgNic);
     await deliverLatest(system, await blob.appendMinutes(2));
     await system.host.waitForIdle();
-    const records = [...generateRecords({ topology, nic: nsgNic, hourIso: HOUR_ISO, minutes: { first: 0, last: 2 }, tuplesPerMinute: 4 })];
+    const records = [
+      ...generateRecords({
+        topology,
+        nic: nsgNic,
+        hourIso: HOUR_ISO,
+        minutes: { first: 0, last: 2 },
+        tuplesPerMinute: 4,
+      }),
+    ];
     const rewrite = await blob.writer.rewrite(records);
     await system.host.invokeEventGrid(TriggerNames.blobCreatedEventGrid, rewrite.events.eventGrid);
     await system.host.waitForIdle();
@@ -106,9 +132,17 @@ describe("live ingestion under faults", () => {
     const figures = await readBack(system, [blob], { allowDuplicates: true });
     reportDelivery("ingestion", "rewritten blob (re-sent from its start)", figures);
     expect(figures.duplicates).toBe(8);
-    const warnings = await readHubEvents(system.eventHubsConnectionString, ALERTS_HUB, { expectedCount: 1, quietPeriodInMs: 200 });
+    const warnings = await readHubEvents(system.eventHubsConnectionString, ALERTS_HUB, {
+      expectedCount: 1,
+      quietPeriodInMs: 200,
+    });
     expect(warnings.map((w) => JSON.parse(w.bodyText) as Record<string, unknown>)).toEqual([
-      expect.objectContaining({ type: BLOB_REWRITTEN_EVENT_TYPE, container: blob.container, path: blob.path, reason: expect.stringMatching(/changed/) }),
+      expect.objectContaining({
+        type: BLOB_REWRITTEN_EVENT_TYPE,
+        container: blob.container,
+        path: blob.path,
+        reason: expect.stringMatching(/changed/),
+      }),
     ]);
   });
 
@@ -141,7 +175,10 @@ describe("live ingestion under faults", () => {
     const settings = readSettings(system.settings);
     const [, backfill] = await Promise.all([
       deliverLatest(system, commits),
-      system.host.startOrchestration(OrchestrationNames.ingestBlob, { instanceId: "backfill-race", input: ingestBlobInput(blob, settings.ingestion, { historic: true }) }),
+      system.host.startOrchestration(OrchestrationNames.ingestBlob, {
+        instanceId: "backfill-race",
+        input: ingestBlobInput(blob, settings.ingestion, { historic: true }),
+      }),
     ]);
     await system.host.waitForIdle();
 
@@ -154,15 +191,26 @@ describe("live ingestion under faults", () => {
   });
 
   it("never sends a range twice when an owner's claim lapses during a retry backoff and another owner takes over", async () => {
-    // Claims live 1 s; the first processRange fails and its retry comes 3 s later, after the other owner took the blob over.
-    system = await startTestSystem({ settings: { ...ONE_BLOCK_PER_RANGE, FLOWTAP_CLAIM_TTL_SECONDS: "1", FLOWTAP_CLAIM_RETRY_SECONDS: "1", FLOWTAP_ACTIVITY_RETRY_INTERVAL_MS: "3000" } });
+    // Claims live 1 s; the first processRange fails and its retry comes 3 s later, after the other owner took the blob
+    // over.
+    system = await startTestSystem({
+      settings: {
+        ...ONE_BLOCK_PER_RANGE,
+        FLOWTAP_CLAIM_TTL_SECONDS: "1",
+        FLOWTAP_CLAIM_RETRY_SECONDS: "1",
+        FLOWTAP_ACTIVITY_RETRY_INTERVAL_MS: "3000",
+      },
+    });
     const blob = new GrowingBlob(system, nsgNic);
     const commits = await blob.appendMinutes(3);
     system.host.faults.failActivity(ActivityNames.processRange, { invocations: [1] });
     const settings = readSettings(system.settings);
     await Promise.all([
       deliverLatest(system, commits),
-      system.host.startOrchestration(OrchestrationNames.ingestBlob, { instanceId: "backfill-lapse", input: ingestBlobInput(blob, settings.ingestion, { historic: true }) }),
+      system.host.startOrchestration(OrchestrationNames.ingestBlob, {
+        instanceId: "backfill-lapse",
+        input: ingestBlobInput(blob, settings.ingestion, { historic: true }),
+      }),
     ]);
     await system.host.waitForIdle();
 
@@ -185,7 +233,12 @@ describe("live ingestion under faults", () => {
     expect(status?.output).toMatchObject({ outcome: "caughtUp", progress: { ranges: 7, events: figures.tuplesIn } });
     expect((status?.output as { progress: { generations: number } }).progress.generations).toBeGreaterThanOrEqual(4);
     expect(system.host.getHistory(ingestInstanceId(blob)).length).toBeLessThan(40);
-    expect(system.host.getEntityState(EntityNames.detector, detectorEntityKey({ key: vnetNic.macAddress, mac: vnetNic.macAddress, resourceId: null }))).toBeDefined();
+    expect(
+      system.host.getEntityState(
+        EntityNames.detector,
+        detectorEntityKey({ key: vnetNic.macAddress, mac: vnetNic.macAddress, resourceId: null }),
+      ),
+    ).toBeDefined();
   });
 
   it("commits exactly the acknowledged blocks when a send fails part-way for good (hub disabled), and sends none of them again once it is back", async () => {
@@ -202,21 +255,31 @@ describe("live ingestion under faults", () => {
     // Assess: failed with the send's error; the checkpoint holds exactly the blocks whose events were all acknowledged.
     const status = system.host.getInstance(ingestInstanceId(blob));
     expect(status?.runtimeStatus).toBe("Failed");
-    expect(status?.failure?.errorMessage).toMatch(/failed part-way .*MessagingEntityDisabledError|failed part-way .*disabled/);
+    expect(status?.failure?.errorMessage).toMatch(
+      /failed part-way .*MessagingEntityDisabledError|failed part-way .*disabled/,
+    );
     const state = system.host.getEntityState<CheckpointState>(EntityNames.checkpoint, checkpointEntityKey(blob))!;
-    const acknowledgedIds = system.eventHubs.events(FLOWS_HUB).map((event) => String(event.properties[FLOWTAP_EVENT_ID_PROPERTY]));
+    const acknowledgedIds = system.eventHubs
+      .events(FLOWS_HUB)
+      .map((event) => String(event.properties[FLOWTAP_EVENT_ID_PROPERTY]));
     const committedRecords = state.blockCount - 1; // the head block holds no record
     expect(committedRecords).toBeGreaterThan(0);
     expect(committedRecords).toBeLessThan(8);
     expect(state).toMatchObject({ eventsEmitted: acknowledgedIds.length, rangesCommitted: 1, claim: null });
-    const idsOfCommittedRecords = [...(await expectedEvents(system, blob)).keys()].filter((id) => recordOf(id) < committedRecords);
+    const idsOfCommittedRecords = [...(await expectedEvents(system, blob)).keys()].filter(
+      (id) => recordOf(id) < committedRecords,
+    );
     expect(acknowledgedIds.sort()).toEqual(idsOfCommittedRecords.sort());
 
     // The hub is back: the next minute's event starts ingestion again, from the checkpoint.
     await deliverLatest(system, await blob.appendMinutes(1));
     await system.host.waitForIdle();
     const figures = await readBack(system, [blob]);
-    reportDelivery("ingestion", `hub disabled after two batches (${committedRecords} of 8 records committed), then back`, figures);
+    reportDelivery(
+      "ingestion",
+      `hub disabled after two batches (${committedRecords} of 8 records committed), then back`,
+      figures,
+    );
     expect(figures.duplicates).toBe(0);
     expect(system.host.getInstance(ingestInstanceId(blob))?.runtimeStatus).toBe("Completed");
   });
@@ -226,7 +289,12 @@ describe("live ingestion under faults", () => {
     system = await startTestSystem({ settings: BATCHES_OF_TWO_BLOCKS });
     const blob = new GrowingBlob(system, vnetNic);
     const commits = await blob.appendMinutes(8);
-    system.eventHubs.injectFaults({ kind: "server-busy", count: SENDS_TO_EXHAUST_RETRIES, hub: FLOWS_HUB, afterSends: 2 });
+    system.eventHubs.injectFaults({
+      kind: "server-busy",
+      count: SENDS_TO_EXHAUST_RETRIES,
+      hub: FLOWS_HUB,
+      afterSends: 2,
+    });
 
     // Act
     await deliverLatest(system, commits);
@@ -234,7 +302,11 @@ describe("live ingestion under faults", () => {
 
     // Assess: everything once; the range was committed in two advances (the acknowledged part, then the rest).
     const figures = await readBack(system, [blob]);
-    reportDelivery("ingestion", `ServerBusy x${SENDS_TO_EXHAUST_RETRIES} after two batches (the sink's retries exhausted), then clear`, figures);
+    reportDelivery(
+      "ingestion",
+      `ServerBusy x${SENDS_TO_EXHAUST_RETRIES} after two batches (the sink's retries exhausted), then clear`,
+      figures,
+    );
     expect(system.eventHubs.sendOutcomes().refusedServerBusy).toBe(SENDS_TO_EXHAUST_RETRIES);
     const status = system.host.getInstance(ingestInstanceId(blob));
     expect(status?.output).toMatchObject({ outcome: "caughtUp", progress: { ranges: 2, events: figures.tuplesIn } });
@@ -242,8 +314,18 @@ describe("live ingestion under faults", () => {
   });
 
   it.each([
-    ["an event too big for any message (a non-retryable send error)", { FLOWTAP_MAX_BATCH_BYTES: "200" }, false, /bytes a message can take/],
-    ["a quarantine write that fails", { ...ONE_BLOCK_PER_RANGE, FLOWTAP_QUARANTINE_CONTAINER: "bad_container_name" }, true, /quarantine record 1/],
+    [
+      "an event too big for any message (a non-retryable send error)",
+      { FLOWTAP_MAX_BATCH_BYTES: "200" },
+      false,
+      /bytes a message can take/,
+    ],
+    [
+      "a quarantine write that fails",
+      { ...ONE_BLOCK_PER_RANGE, FLOWTAP_QUARANTINE_CONTAINER: "bad_container_name" },
+      true,
+      /quarantine record 1/,
+    ],
   ])("fails without advancing the checkpoint on %s", async (_, settings, poison, failure) => {
     system = await startTestSystem({ settings });
     const blob = new GrowingBlob(system, nsgNic);

@@ -5,7 +5,14 @@ import { encodeEvent } from "../../src/core/encode";
 import { eventsOf, flattenFlowLog } from "../../src/core/flatten";
 import { blobPathFor, buildTopology, generateRecords, type TopologyNic } from "../../devhost/generate";
 import { FlowLogBlobWriter, type FlowLogCommitResult } from "../../devhost/flowLogWriter";
-import { FLOWS_HUB, readHubEvents, startLocalSystem, type HubMessage, type LocalSystem, type StartLocalSystemOptions } from "../../devhost/system";
+import {
+  FLOWS_HUB,
+  readHubEvents,
+  startLocalSystem,
+  type HubMessage,
+  type LocalSystem,
+  type StartLocalSystemOptions,
+} from "../../devhost/system";
 
 export const HOUR_ISO = "2026-11-22T10:00:00Z";
 export const APP_MODULE = path.join(__dirname, "../../src/app.ts");
@@ -52,7 +59,15 @@ export class GrowingBlob {
   async appendMinutes(minutes = 1): Promise<FlowLogCommitResult[]> {
     const commits: FlowLogCommitResult[] = [];
     for (let i = 0; i < minutes; i++, this.nextMinute++) {
-      const records = [...generateRecords({ topology, nic: this.nic, hourIso: HOUR_ISO, minutes: { first: this.nextMinute, last: this.nextMinute }, tuplesPerMinute: this.tuplesPerMinute })];
+      const records = [
+        ...generateRecords({
+          topology,
+          nic: this.nic,
+          hourIso: HOUR_ISO,
+          minutes: { first: this.nextMinute, last: this.nextMinute },
+          tuplesPerMinute: this.tuplesPerMinute,
+        }),
+      ];
       commits.push(await this.writer.append(...records));
     }
     return commits;
@@ -60,7 +75,10 @@ export class GrowingBlob {
 }
 
 /** Encoded events of the blob's current content, as `flowtap flatten` gives them. */
-export async function expectedEvents(system: LocalSystem, blob: { container: string; path: string }): Promise<Map<string, string>> {
+export async function expectedEvents(
+  system: LocalSystem,
+  blob: { container: string; path: string },
+): Promise<Map<string, string>> {
   const bytes = await system.blobService.getContainerClient(blob.container).getBlobClient(blob.path).downloadToBuffer();
   const events = eventsOf(flattenFlowLog(bytes, { blobPath: `${blob.container}/${blob.path}` }));
   return new Map(events.map((event) => [event.id, encodeEvent(event)]));
@@ -75,15 +93,29 @@ export interface DeliveryFigures {
 }
 
 /** Prints a scenario's delivery figures (the closing notes quote them). */
-export function reportDelivery(area: string, scenario: string, figures: Pick<DeliveryFigures, "tuplesIn" | "distinctOut" | "duplicates" | "lost">): void {
-  console.log(`[${area}] ${scenario}: tuples in ${figures.tuplesIn}, distinct ids out ${figures.distinctOut}, duplicates ${figures.duplicates}, lost ${figures.lost}`);
+export function reportDelivery(
+  area: string,
+  scenario: string,
+  figures: Pick<DeliveryFigures, "tuplesIn" | "distinctOut" | "duplicates" | "lost">,
+): void {
+  console.log(
+    `[${area}] ${scenario}: tuples in ${figures.tuplesIn}, distinct ids out ${figures.distinctOut}, duplicates ${figures.duplicates}, lost ${figures.lost}`,
+  );
 }
 
 /** Reads the flows hub back and compares with the blobs' flattened content, field by field. */
-export async function readBack(system: LocalSystem, blobs: readonly { container: string; path: string }[], options: { allowDuplicates?: boolean; packed?: boolean } = {}): Promise<DeliveryFigures & { messages: HubMessage[] }> {
+export async function readBack(
+  system: LocalSystem,
+  blobs: readonly { container: string; path: string }[],
+  options: { allowDuplicates?: boolean; packed?: boolean } = {},
+): Promise<DeliveryFigures & { messages: HubMessage[] }> {
   const expected = new Map<string, string>();
   for (const blob of blobs) for (const [id, body] of await expectedEvents(system, blob)) expected.set(id, body);
-  const messages = await readHubEvents(system.eventHubsConnectionString, FLOWS_HUB, { ...(!options.packed && { expectedCount: expected.size }), quietPeriodInMs: 300, timeoutInMs: 5_000 });
+  const messages = await readHubEvents(system.eventHubsConnectionString, FLOWS_HUB, {
+    ...(!options.packed && { expectedCount: expected.size }),
+    quietPeriodInMs: 300,
+    timeoutInMs: 5_000,
+  });
   const seen = new Map<string, string>();
   let duplicates = 0;
   for (const message of messages) {
@@ -100,9 +132,17 @@ export async function readBack(system: LocalSystem, blobs: readonly { container:
       seen.set(id, body);
     }
   }
-  for (const [id, body] of seen) expect(JSON.parse(body), `event ${id}`).toEqual(JSON.parse(expected.get(id) ?? "null"));
+  for (const [id, body] of seen)
+    expect(JSON.parse(body), `event ${id}`).toEqual(JSON.parse(expected.get(id) ?? "null"));
   const lost = [...expected.keys()].filter((id) => !seen.has(id)).length;
-  const figures = { tuplesIn: expected.size, messagesOut: messages.length, distinctOut: seen.size, duplicates, lost, messages };
+  const figures = {
+    tuplesIn: expected.size,
+    messagesOut: messages.length,
+    distinctOut: seen.size,
+    duplicates,
+    lost,
+    messages,
+  };
   expect(lost, "events lost").toBe(0);
   expect(seen.size, "no event that is not in the blobs").toBe(expected.size);
   if (!options.allowDuplicates) expect(duplicates, "duplicates").toBe(0);

@@ -19,7 +19,8 @@ describe("live ingestion", () => {
   it("delivers a growing blob exactly once when events come normally, twice, out of order, late, or not at all", async () => {
     system = await startTestSystem();
     const { host } = system;
-    const deliver = (commit: { events: { eventGrid: unknown } }) => host.invokeEventGrid(TriggerNames.blobCreatedEventGrid, commit.events.eventGrid);
+    const deliver = (commit: { events: { eventGrid: unknown } }) =>
+      host.invokeEventGrid(TriggerNames.blobCreatedEventGrid, commit.events.eventGrid);
     const blob = new GrowingBlob(system, nsgNic);
 
     const [first] = await blob.appendMinutes(1);
@@ -48,12 +49,22 @@ describe("live ingestion", () => {
   it("delivers several blobs of both log kinds at once through the webhook, events arriving while ingestion runs", async () => {
     system = await startTestSystem();
     const { host } = system;
-    const blobs = [new GrowingBlob(system, nsgNic), new GrowingBlob(system, vnetNic), new GrowingBlob(system, topology.nics.find((nic) => nic !== nsgNic && nic !== vnetNic)!)];
+    const blobs = [
+      new GrowingBlob(system, nsgNic),
+      new GrowingBlob(system, vnetNic),
+      new GrowingBlob(
+        system,
+        topology.nics.find((nic) => nic !== nsgNic && nic !== vnetNic)!,
+      ),
+    ];
     const url = `${host.baseUrl}/api/blobCreated?code=${host.keys.host}`;
     for (let minute = 0; minute < 3; minute++) {
       const commits = await Promise.all(blobs.map(async (blob) => (await blob.appendMinutes(1))[0]!));
       // Event Grid schema arrays for the NSG blobs, a CloudEvents batch for the others; no waiting in between.
-      const eventGrid = await fetch(url, { method: "POST", body: JSON.stringify(commits.map((c) => c.events.eventGrid)) });
+      const eventGrid = await fetch(url, {
+        method: "POST",
+        body: JSON.stringify(commits.map((c) => c.events.eventGrid)),
+      });
       const cloudEvents = await fetch(url, {
         method: "POST",
         headers: { "content-type": "application/cloudevents-batch+json" },
@@ -81,13 +92,18 @@ describe("live ingestion", () => {
     const figures = await readBack(system, blobs, { packed: true });
     reportDelivery("ingestion", "packed messages (5 events each), flow-log partition keys", figures);
     expect(figures.messagesOut).toBeLessThan(figures.tuplesIn);
-    expect(new Set(figures.messages.map((m) => m.partitionKey))).toEqual(new Set(blobs.map((b) => b.path.split("/y=")[0]!.toUpperCase())));
+    expect(new Set(figures.messages.map((m) => m.partitionKey))).toEqual(
+      new Set(blobs.map((b) => b.path.split("/y=")[0]!.toUpperCase())),
+    );
   });
 
   it("leaves caught-up blobs alone when reconcile runs", async () => {
     system = await startTestSystem();
     const blob = new GrowingBlob(system, nsgNic);
-    await system.host.invokeEventGrid(TriggerNames.blobCreatedEventGrid, (await blob.appendMinutes(1))[0]!.events.eventGrid);
+    await system.host.invokeEventGrid(
+      TriggerNames.blobCreatedEventGrid,
+      (await blob.appendMinutes(1))[0]!.events.eventGrid,
+    );
     await system.host.waitForIdle();
     const reads = system.host.faults.activityInvocations(ActivityNames.readBlockList);
 
@@ -99,7 +115,10 @@ describe("live ingestion", () => {
   });
 
   it("hands an update to the running ingestion, which lingers for it and re-reads the block list before it ends", async () => {
-    system = await startTestSystem({ clock: { mode: "virtual", startTime: new Date("2026-11-22T10:30:00Z"), autoAdvance: false }, settings: { FLOWTAP_INGEST_LINGER_SECONDS: "60" } });
+    system = await startTestSystem({
+      clock: { mode: "virtual", startTime: new Date("2026-11-22T10:30:00Z"), autoAdvance: false },
+      settings: { FLOWTAP_INGEST_LINGER_SECONDS: "60" },
+    });
     const { host } = system;
     const blob = new GrowingBlob(system, nsgNic);
     await host.invokeEventGrid(TriggerNames.blobCreatedEventGrid, (await blob.appendMinutes(1))[0]!.events.eventGrid);
@@ -130,7 +149,10 @@ describe("live ingestion", () => {
     await system.host.invokeEventGrid(TriggerNames.blobCreatedEventGrid, commit!.events.eventGrid);
     await system.host.waitForIdle();
 
-    expect(system.host.getInstance(ingestInstanceId(blob))?.output).toMatchObject({ outcome: "noBlockList", progress: { events: 0 } });
+    expect(system.host.getInstance(ingestInstanceId(blob))?.output).toMatchObject({
+      outcome: "noBlockList",
+      progress: { events: 0 },
+    });
     expect(system.eventHubs.eventCount("flows")).toBe(0);
   });
 });

@@ -8,7 +8,14 @@ import { buildTopology } from "../../devhost/generate";
 import { EntityNames } from "../../src/names";
 import { CAPTURE_GATE_KEY } from "../../orchestrations/captureGate";
 import { DetectorOperations } from "../../orchestrations/detector";
-import { commonAlert, seedOf, startCaptureSystem, vmIdOf, type CaptureSystem, type StartCaptureSystemOptions } from "../capture/captureSystem";
+import {
+  commonAlert,
+  seedOf,
+  startCaptureSystem,
+  vmIdOf,
+  type CaptureSystem,
+  type StartCaptureSystemOptions,
+} from "../capture/captureSystem";
 
 const topology = buildTopology({ seed: 21, nics: 4 });
 const [first, second] = topology.nics as [(typeof topology.nics)[number], (typeof topology.nics)[number]];
@@ -30,7 +37,13 @@ async function fire(current: CaptureSystem, vmId: string): Promise<void> {
   await current.host.waitForIdle();
 }
 
-type Report = { type: string; reason: string | null; message: string; target: { vmResourceId: string }; capture: { name: string; status: string; errors: string[]; resourceKept: boolean } | null };
+type Report = {
+  type: string;
+  reason: string | null;
+  message: string;
+  target: { vmResourceId: string };
+  capture: { name: string; status: string; errors: string[]; resourceKept: boolean } | null;
+};
 const reports = (current: CaptureSystem): Report[] => current.alertsHubEvents() as unknown as Report[];
 
 describe("packetCapture orchestration", () => {
@@ -68,7 +81,11 @@ describe("packetCapture orchestration", () => {
 
     // Assess
     const [report] = reports(current);
-    expect(report).toMatchObject({ type: "flowtap.captureFailed", reason: "captureError", capture: { status: "Error", errors: ["StorageFailed"] } });
+    expect(report).toMatchObject({
+      type: "flowtap.captureFailed",
+      reason: "captureError",
+      capture: { status: "Error", errors: ["StorageFailed"] },
+    });
     expect(current.armRequests("POST", "/stop")).toEqual([]);
     expect(current.armRequests("DELETE", "/packetCaptures/")).toHaveLength(1);
   });
@@ -82,7 +99,10 @@ describe("packetCapture orchestration", () => {
     expect(report).toMatchObject({ type: "flowtap.captureCompleted", capture: { resourceKept: true } });
     expect(current.armRequests("DELETE", "/packetCaptures/")).toEqual([]);
     const kept = [];
-    for await (const capture of current.network(first.subscriptionId).packetCaptures.list("NetworkWatcherRG", `NetworkWatcher_${first.region}`)) kept.push(capture.name);
+    for await (const capture of current
+      .network(first.subscriptionId)
+      .packetCaptures.list("NetworkWatcherRG", `NetworkWatcher_${first.region}`))
+      kept.push(capture.name);
     expect(kept).toEqual([report!.capture!.name]);
   });
 
@@ -91,7 +111,9 @@ describe("packetCapture orchestration", () => {
 
     await fire(current, vmIdOf(first));
 
-    expect(reports(current)).toEqual([expect.objectContaining({ type: "flowtap.captureRefused", reason: "notConfigured" })]);
+    expect(reports(current)).toEqual([
+      expect.objectContaining({ type: "flowtap.captureRefused", reason: "notConfigured" }),
+    ]);
     expect(current.arm.requests).toEqual([]);
   });
 });
@@ -99,7 +121,10 @@ describe("packetCapture orchestration", () => {
 describe("settings at start", () => {
   it.each([
     [{ FLOWTAP_RULES: '{"rules":[{"id":"x"}]}' }, /Setting FLOWTAP_RULES: rules\[0\]\.kind must be a non-empty string/],
-    [{ FLOWTAP_CAPTURE_POLICY: '{"storage":{}}' }, /Setting FLOWTAP_CAPTURE_POLICY\.storage\.storageAccountId must be a non-empty string/],
+    [
+      { FLOWTAP_CAPTURE_POLICY: '{"storage":{}}' },
+      /Setting FLOWTAP_CAPTURE_POLICY\.storage\.storageAccountId must be a non-empty string/,
+    ],
   ])("the app does not start with a bad rule or policy, and says which setting (%#)", async (settings, message) => {
     await expect(start({ settings })).rejects.toThrow(message);
   });
@@ -110,12 +135,26 @@ describe("detector and gate operations", () => {
     const current = await start();
     const key = "000D3A000001";
     const aggregate = {
-      v: 1, sourceId: "blob#1", minute: "2026-11-22T10:00:00.000Z", target: { key, mac: key, resourceId: null }, localIps: ["10.0.0.4"],
-      nsgNames: [], flowLogNames: [], inbound: {}, egress: { bytes: 10, remotes: {} }, droppedSources: 0,
+      v: 1,
+      sourceId: "blob#1",
+      minute: "2026-11-22T10:00:00.000Z",
+      target: { key, mac: key, resourceId: null },
+      localIps: ["10.0.0.4"],
+      nsgNames: [],
+      flowLogNames: [],
+      inbound: {},
+      egress: { bytes: 10, remotes: {} },
+      droppedSources: 0,
     };
-    await current.host.signalEntity(EntityNames.detector, key, DetectorOperations.ingest, { aggregates: [aggregate], historic: false, nowIso: "2026-11-22T10:01:00Z" });
+    await current.host.signalEntity(EntityNames.detector, key, DetectorOperations.ingest, {
+      aggregates: [aggregate],
+      historic: false,
+      nowIso: "2026-11-22T10:01:00Z",
+    });
     await current.host.waitForIdle();
-    const ingested = current.host.getEntityState(EntityNames.detector, key) as { detector: { latestMinute: string; localIps: string[] } };
+    const ingested = current.host.getEntityState(EntityNames.detector, key) as {
+      detector: { latestMinute: string; localIps: string[] };
+    };
 
     await current.host.signalEntity(EntityNames.detector, key, "explode", {});
     await current.host.waitForIdle();
@@ -125,13 +164,20 @@ describe("detector and gate operations", () => {
 
     expect(ingested.detector).toMatchObject({ latestMinute: "2026-11-22T10:00:00.000Z", localIps: ["10.0.0.4"] });
     expect(afterUnknown).toEqual(ingested);
-    expect(current.host.getEntityState(EntityNames.detector, key)).toMatchObject({ detector: { latestMinute: null, localIps: [] }, pending: [] });
+    expect(current.host.getEntityState(EntityNames.detector, key)).toMatchObject({
+      detector: { latestMinute: null, localIps: [] },
+      pending: [],
+    });
   });
 
   it("refuses a malformed ingest input, keeping the state", async () => {
     const current = await start();
 
-    await current.host.signalEntity(EntityNames.detector, "000D3A000002", DetectorOperations.ingest, { aggregates: "many", historic: false, nowIso: "2026-11-22T10:01:00Z" });
+    await current.host.signalEntity(EntityNames.detector, "000D3A000002", DetectorOperations.ingest, {
+      aggregates: "many",
+      historic: false,
+      nowIso: "2026-11-22T10:01:00Z",
+    });
     await current.host.waitForIdle();
 
     expect(current.host.getEntityState(EntityNames.detector, "000D3A000002")).toBeUndefined();

@@ -1,4 +1,7 @@
-/** POST /api/backfill over real HTTP on the local host: function key, 400 naming the field, 202 status URLs, 409 for a running id. */
+/**
+ * POST /api/backfill over real HTTP on the local host: function key, 400 naming the field, 202 status URLs, 409 for a
+ * running id.
+ */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkpointEntityKey, CheckpointOperations, type ClaimInput } from "../../orchestrations/checkpoint";
 import { INITIAL_BLOCK_CHECKPOINT } from "../../src/core/blocks";
@@ -34,9 +37,18 @@ describe("POST /api/backfill", () => {
     [{ ...RANGE, from: "2026-11-14" }, /^from: '2026-11-14' is not an ISO-8601 time with a zone/],
     [{ ...RANGE, to: "2026-11-14T01:15:00Z" }, /^to: '2026-11-14T01:15:00Z' is not on a whole hour/],
     [{ ...RANGE, to: RANGE.from }, /^to: must be after from/],
-    [{ ...RANGE, to: "2026-11-17T00:00:00Z" }, /^to: the range is 72 hours; at most 48 are accepted \(FLOWTAP_BACKFILL_MAX_HOURS\)/],
-    [{ ...RANGE, storageAccount: "someoneelse" }, /^storageAccount: "someoneelse" is not the configured account 'devstoreaccount1'/],
-    [{ ...RANGE, containers: ["flowtap-quarantine"] }, /^containers\[0\]: "flowtap-quarantine" is not a configured container/],
+    [
+      { ...RANGE, to: "2026-11-17T00:00:00Z" },
+      /^to: the range is 72 hours; at most 48 are accepted \(FLOWTAP_BACKFILL_MAX_HOURS\)/,
+    ],
+    [
+      { ...RANGE, storageAccount: "someoneelse" },
+      /^storageAccount: "someoneelse" is not the configured account 'devstoreaccount1'/,
+    ],
+    [
+      { ...RANGE, containers: ["flowtap-quarantine"] },
+      /^containers\[0\]: "flowtap-quarantine" is not a configured container/,
+    ],
     [{ ...RANGE, subscriptionIds: ["sub-1"] }, /^subscriptionIds\[0\]: "sub-1" is not a subscription id/],
     [{ ...RANGE, resourceGroups: "rg-app-01" }, /^resourceGroups: expected an array/],
     [{ ...RANGE, nsgNames: ["nsg web"] }, /^nsgNames\[0\]: "nsg web" is not an NSG name/],
@@ -54,8 +66,20 @@ describe("POST /api/backfill", () => {
   it("answers 202 with the status URLs, and 409 while the same backfillId runs", async () => {
     const [blob] = await writeHours(system, RANGE.from, RANGE.to, { nics: [topology.nics[0]!] });
     // Another owner holds the blob's range: the backfill's child waits on a claim-retry timer the clock never reaches.
-    const hold: ClaimInput = { container: blob!.container, path: blob!.path, owner: "test-holder", from: INITIAL_BLOCK_CHECKPOINT, nowIso: START.toISOString(), untilIso: "2027-01-01T00:00:00.000Z" };
-    await system.host.signalEntity(EntityNames.checkpoint, checkpointEntityKey(blob!), CheckpointOperations.claim, hold);
+    const hold: ClaimInput = {
+      container: blob!.container,
+      path: blob!.path,
+      owner: "test-holder",
+      from: INITIAL_BLOCK_CHECKPOINT,
+      nowIso: START.toISOString(),
+      untilIso: "2027-01-01T00:00:00.000Z",
+    };
+    await system.host.signalEntity(
+      EntityNames.checkpoint,
+      checkpointEntityKey(blob!),
+      CheckpointOperations.claim,
+      hold,
+    );
 
     const first = await postBackfill(system, { ...RANGE, backfillId: "dup" });
     await system.host.waitForIdle();
@@ -63,16 +87,32 @@ describe("POST /api/backfill", () => {
     const other = await postBackfill(system, { ...RANGE, backfillId: "other" });
 
     expect(first.status).toBe(202);
-    expect(first.body).toMatchObject({ id: "dup", statusQueryGetUri: expect.stringContaining("/runtime/webhooks/durabletask/instances/dup"), terminatePostUri: expect.any(String) });
-    expect(system.host.getInstance("dup")).toMatchObject({ name: OrchestrationNames.backfill, runtimeStatus: "Running" });
+    expect(first.body).toMatchObject({
+      id: "dup",
+      statusQueryGetUri: expect.stringContaining("/runtime/webhooks/durabletask/instances/dup"),
+      terminatePostUri: expect.any(String),
+    });
+    expect(system.host.getInstance("dup")).toMatchObject({
+      name: OrchestrationNames.backfill,
+      runtimeStatus: "Running",
+    });
     expect(second.status).toBe(409);
-    expect(second.body).toMatchObject({ error: "backfillId: backfill 'dup' is already running", statusQueryGetUri: first.body.statusQueryGetUri });
+    expect(second.body).toMatchObject({
+      error: "backfillId: backfill 'dup' is already running",
+      statusQueryGetUri: first.body.statusQueryGetUri,
+    });
     expect(other.status).toBe(202);
 
     const status = await fetch(first.body.statusQueryGetUri as string);
-    expect(await status.json()).toMatchObject({ runtimeStatus: "Running", customStatus: { backfillId: "dup", phase: "ingesting", blobsTotal: 1, blobsDone: 0 } });
+    expect(await status.json()).toMatchObject({
+      runtimeStatus: "Running",
+      customStatus: { backfillId: "dup", phase: "ingesting", blobsTotal: 1, blobsDone: 0 },
+    });
     for (const id of ["dup", "other"]) {
-      const terminate = await fetch(`${system.host.baseUrl}/runtime/webhooks/durabletask/instances/${id}/terminate?reason=test&code=${system.host.keys.system}`, { method: "POST" });
+      const terminate = await fetch(
+        `${system.host.baseUrl}/runtime/webhooks/durabletask/instances/${id}/terminate?reason=test&code=${system.host.keys.system}`,
+        { method: "POST" },
+      );
       expect(terminate.status).toBe(202);
     }
     expect((await postBackfill(system, { ...RANGE, backfillId: "dup" })).status).toBe(202);

@@ -31,10 +31,22 @@ function eventGridWith(change: (event: Mutable) => void): Mutable {
 
 const url = () => commit.events.eventGrid.data.url;
 const refusals: [string, (event: Mutable) => void, RegExp][] = [
-  ["a foreign storage account", (e) => (e.data.url = url().replace("devstoreaccount1", "attackeracct")), /account 'attackeracct' is not the configured account/],
-  ["another container", (e) => (e.data.url = url().replace("insights-logs-networksecuritygroupflowevent", "secrets")), /container 'secrets' is not one of the configured containers/],
+  [
+    "a foreign storage account",
+    (e) => (e.data.url = url().replace("devstoreaccount1", "attackeracct")),
+    /account 'attackeracct' is not the configured account/,
+  ],
+  [
+    "another container",
+    (e) => (e.data.url = url().replace("insights-logs-networksecuritygroupflowevent", "secrets")),
+    /container 'secrets' is not one of the configured containers/,
+  ],
   ["a blob that is not PT1H.json", (e) => (e.data.url = url().replace("PT1H.json", "other.json")), /is not a flow log/],
-  ["a subject naming another blob than the url", (e) => (e.subject = String(e.subject).replace("PT1H.json", "x/PT1H.json")), /subject names .* but its url names/],
+  [
+    "a subject naming another blob than the url",
+    (e) => (e.subject = String(e.subject).replace("PT1H.json", "x/PT1H.json")),
+    /subject names .* but its url names/,
+  ],
   ["a path traversal", (e) => (e.data.url = url().replace("/PT1H.json", "/%2e%2e/PT1H.json")), /path traversal/],
 ];
 
@@ -50,8 +62,14 @@ describe("BlobCreated Event Grid trigger", () => {
   });
 
   it("drops a BlobCreated event without data.url and ignores other event types", async () => {
-    await system.host.invokeEventGrid(TriggerNames.blobCreatedEventGrid, eventGridWith((e) => delete e.data.url));
-    await system.host.invokeEventGrid(TriggerNames.blobCreatedEventGrid, eventGridWith((e) => (e.eventType = "Microsoft.Storage.BlobDeleted")));
+    await system.host.invokeEventGrid(
+      TriggerNames.blobCreatedEventGrid,
+      eventGridWith((e) => delete e.data.url),
+    );
+    await system.host.invokeEventGrid(
+      TriggerNames.blobCreatedEventGrid,
+      eventGridWith((e) => (e.eventType = "Microsoft.Storage.BlobDeleted")),
+    );
 
     expect(ingestionCount()).toBe(0);
   });
@@ -71,9 +89,17 @@ describe("BlobCreated webhook", () => {
   it.each([
     ["not JSON", "{oops", /not JSON/],
     ["an empty array", "[]", /no event/],
-    ["an event without an id", JSON.stringify([{ eventType: "Microsoft.Storage.BlobCreated", data: {} }]), /event #0 has no id/],
+    [
+      "an event without an id",
+      JSON.stringify([{ eventType: "Microsoft.Storage.BlobCreated", data: {} }]),
+      /event #0 has no id/,
+    ],
     ["a CloudEvent without type", JSON.stringify({ id: "1", source: "x", data: {} }), /neither eventType .* nor type/],
-    ["a BlobCreated event without data.url", JSON.stringify([{ id: "2", eventType: "Microsoft.Storage.BlobCreated", data: {} }]), /without data.url/],
+    [
+      "a BlobCreated event without data.url",
+      JSON.stringify([{ id: "2", eventType: "Microsoft.Storage.BlobCreated", data: {} }]),
+      /without data.url/,
+    ],
     ["a number", "42", /event #0 is not a JSON object/],
   ])("answers 400 with the reason to %s", async (_, body, reason) => {
     const response = await fetch(webhook, { method: "POST", body });
@@ -87,7 +113,13 @@ describe("BlobCreated webhook", () => {
     const response = await fetch(webhook, {
       method: "POST",
       headers: { "aeg-event-type": "SubscriptionValidation" },
-      body: JSON.stringify([{ id: "v", eventType: "Microsoft.EventGrid.SubscriptionValidationEvent", data: { validationCode: "512d38b6-c7b8-40c8-89fe-f46f9e9622b6" } }]),
+      body: JSON.stringify([
+        {
+          id: "v",
+          eventType: "Microsoft.EventGrid.SubscriptionValidationEvent",
+          data: { validationCode: "512d38b6-c7b8-40c8-89fe-f46f9e9622b6" },
+        },
+      ]),
     });
 
     expect(response.status).toBe(200);
@@ -95,17 +127,29 @@ describe("BlobCreated webhook", () => {
   });
 
   it("answers the CloudEvents OPTIONS handshake", async () => {
-    const response = await fetch(webhook, { method: "OPTIONS", headers: { "WebHook-Request-Origin": "eventgrid.azure.net" } });
+    const response = await fetch(webhook, {
+      method: "OPTIONS",
+      headers: { "WebHook-Request-Origin": "eventgrid.azure.net" },
+    });
 
     expect(response.status).toBe(200);
     expect(response.headers.get("webhook-allowed-origin")).toBe("eventgrid.azure.net");
   });
 
   it("takes a single CloudEvent and starts the blob's ingestion", async () => {
-    const response = await fetch(webhook, { method: "POST", headers: { "content-type": "application/cloudevents+json" }, body: JSON.stringify(commit.events.cloudEvent) });
+    const response = await fetch(webhook, {
+      method: "POST",
+      headers: { "content-type": "application/cloudevents+json" },
+      body: JSON.stringify(commit.events.cloudEvent),
+    });
     await system.host.waitForIdle();
 
     expect(await response.json()).toMatchObject({ blobs: 1, accepted: 1 });
-    expect(system.host.listInstances().filter((i) => i.name === "ingestBlob").map((i) => i.runtimeStatus)).toEqual(["Completed"]);
+    expect(
+      system.host
+        .listInstances()
+        .filter((i) => i.name === "ingestBlob")
+        .map((i) => i.runtimeStatus),
+    ).toEqual(["Completed"]);
   });
 });

@@ -85,7 +85,10 @@ export function aggregateOptionsFor(rules: readonly AnomalyRule[], sourceId: str
   return {
     sourceId,
     sensitivePorts: sensitivePortsOf(rules),
-    maxPortsPerSource: Math.min(MAX_DISTINCT_PORTS_THRESHOLD, Math.max(DEFAULT_MAX_PORTS_PER_SOURCE, ...scanThresholds)),
+    maxPortsPerSource: Math.min(
+      MAX_DISTINCT_PORTS_THRESHOLD,
+      Math.max(DEFAULT_MAX_PORTS_PER_SOURCE, ...scanThresholds),
+    ),
   };
 }
 
@@ -104,8 +107,10 @@ function opensFlow(event: FlowEvent): boolean {
 }
 
 export function targetOf(event: Pick<FlowEvent, "mac" | "targetResourceId">): TargetRef | null {
-  if (event.mac) return { key: event.mac.toUpperCase(), mac: event.mac.toUpperCase(), resourceId: event.targetResourceId };
-  if (event.targetResourceId) return { key: event.targetResourceId.toLowerCase(), mac: null, resourceId: event.targetResourceId };
+  if (event.mac)
+    return { key: event.mac.toUpperCase(), mac: event.mac.toUpperCase(), resourceId: event.targetResourceId };
+  if (event.targetResourceId)
+    return { key: event.targetResourceId.toLowerCase(), mac: null, resourceId: event.targetResourceId };
   return null;
 }
 
@@ -132,8 +137,16 @@ function sumValues(record: Record<string, number>): number {
 
 function emptyAggregate(sourceId: string, minute: string, target: TargetRef): MinuteAggregate {
   return {
-    v: AGGREGATE_FORMAT_VERSION, sourceId, minute, target, localIps: [], nsgNames: [], flowLogNames: [],
-    inbound: dictionaryOf(), egress: { bytes: 0, remotes: dictionaryOf() }, droppedSources: 0,
+    v: AGGREGATE_FORMAT_VERSION,
+    sourceId,
+    minute,
+    target,
+    localIps: [],
+    nsgNames: [],
+    flowLogNames: [],
+    inbound: dictionaryOf(),
+    egress: { bytes: 0, remotes: dictionaryOf() },
+    droppedSources: 0,
   };
 }
 
@@ -191,7 +204,10 @@ function bound(aggregate: MinuteAggregate, limit: number): MinuteAggregate {
  * few names and addresses: with the defaults (K=50, 64 ports) under ~60 KB worst case,
  * typically well under 5 KB.
  */
-export function aggregateFlowEvents(events: Iterable<FlowEvent>, options: AggregateFlowEventsOptions): MinuteAggregate[] {
+export function aggregateFlowEvents(
+  events: Iterable<FlowEvent>,
+  options: AggregateFlowEventsOptions,
+): MinuteAggregate[] {
   const aggregator = new FlowEventAggregator(options);
   for (const event of events) aggregator.add(event);
   return aggregator.result();
@@ -205,15 +221,30 @@ export class FlowEventAggregator {
   private readonly options: Required<AggregateFlowEventsOptions>;
   private readonly byKey = new Map<string, MinuteAggregate>();
   /** The previous event's aggregate: consecutive events are mostly of one target and minute. */
-  private previous: { mac: string | null; targetResourceId: string | null; minutePrefix: string; aggregate: MinuteAggregate } | null = null;
+  private previous: {
+    mac: string | null;
+    targetResourceId: string | null;
+    minutePrefix: string;
+    aggregate: MinuteAggregate;
+  } | null = null;
 
   constructor(options: AggregateFlowEventsOptions) {
-    this.options = { maxSourcesPerMeasure: DEFAULT_MAX_SOURCES_PER_MEASURE, maxPortsPerSource: DEFAULT_MAX_PORTS_PER_SOURCE, ...options };
+    this.options = {
+      maxSourcesPerMeasure: DEFAULT_MAX_SOURCES_PER_MEASURE,
+      maxPortsPerSource: DEFAULT_MAX_PORTS_PER_SOURCE,
+      ...options,
+    };
   }
 
   add(event: FlowEvent): void {
     const previous = this.previous;
-    if (previous && event.mac === previous.mac && event.targetResourceId === previous.targetResourceId && isCanonicalIsoTime(event.time) && event.time.startsWith(previous.minutePrefix)) {
+    if (
+      previous &&
+      event.mac === previous.mac &&
+      event.targetResourceId === previous.targetResourceId &&
+      isCanonicalIsoTime(event.time) &&
+      event.time.startsWith(previous.minutePrefix)
+    ) {
       addEvent(previous.aggregate, event, this.options);
       return;
     }
@@ -227,14 +258,19 @@ export class FlowEventAggregator {
       this.byKey.set(key, aggregate);
     }
     const minutePrefix = isCanonicalIsoTime(event.time) ? event.time.slice(0, 16) : null;
-    this.previous = minutePrefix === null ? null : { mac: event.mac, targetResourceId: event.targetResourceId, minutePrefix, aggregate };
+    this.previous =
+      minutePrefix === null
+        ? null
+        : { mac: event.mac, targetResourceId: event.targetResourceId, minutePrefix, aggregate };
     addEvent(aggregate, event, this.options);
   }
 
   /** The aggregates so far, sorted by target key then minute, each bounded. */
   result(): MinuteAggregate[] {
     return [...this.byKey.values()]
-      .sort((a, b) => (a.target.key < b.target.key ? -1 : a.target.key > b.target.key ? 1 : a.minute < b.minute ? -1 : 1))
+      .sort((a, b) =>
+        a.target.key < b.target.key ? -1 : a.target.key > b.target.key ? 1 : a.minute < b.minute ? -1 : 1,
+      )
       .map((aggregate) => bound(aggregate, this.options.maxSourcesPerMeasure));
   }
 }

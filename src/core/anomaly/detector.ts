@@ -1,7 +1,16 @@
 import { ALERT_SCHEMA_VERSION, ANOMALY_ALERT_TYPE, type AnomalyAlert, type EvidenceRemote } from "../alertSchema";
 import {
-  addBounded, MAX_EVIDENCE_PORTS, MAX_LOCAL_IPS, MAX_NAMES, MAX_PROTOCOLS, topEntries, topKeys,
-  type EgressRemoteStats, type InboundSourceStats, type MinuteAggregate, type TargetRef,
+  addBounded,
+  MAX_EVIDENCE_PORTS,
+  MAX_LOCAL_IPS,
+  MAX_NAMES,
+  MAX_PROTOCOLS,
+  topEntries,
+  topKeys,
+  type EgressRemoteStats,
+  type InboundSourceStats,
+  type MinuteAggregate,
+  type TargetRef,
 } from "./aggregate";
 import { dictionaryOf } from "./dictionary";
 // A generic 64-bit string hash despite its name: deterministic ids and idempotency keys.
@@ -87,7 +96,16 @@ export interface ApplyAggregatesResult {
 }
 
 export function emptyDetectorState(): DetectorState {
-  return { v: DETECTOR_STATE_VERSION, target: null, localIps: [], nsgNames: [], flowLogNames: [], latestMinute: null, rules: {}, applied: [] };
+  return {
+    v: DETECTOR_STATE_VERSION,
+    target: null,
+    localIps: [],
+    nsgNames: [],
+    flowLogNames: [],
+    latestMinute: null,
+    rules: {},
+    applied: [],
+  };
 }
 
 function normalizeMac(text: string): string {
@@ -100,13 +118,16 @@ export function isInScope(rule: AnomalyRule, aggregate: MinuteAggregate): boolea
   if (!scope) return true;
   const anyName = (wanted: string[] | undefined, names: string[]) =>
     wanted === undefined || names.some((name) => wanted.some((entry) => entry.toLowerCase() === name.toLowerCase()));
-  if (!anyName(scope.nsgNames, aggregate.nsgNames) || !anyName(scope.flowLogNames, aggregate.flowLogNames)) return false;
+  if (!anyName(scope.nsgNames, aggregate.nsgNames) || !anyName(scope.flowLogNames, aggregate.flowLogNames))
+    return false;
   const cidrs = scopeCidrs(scope);
   if (cidrs && !aggregate.localIps.some((ip) => cidrs.some((cidr) => isIpInCidr(ip, cidr)))) return false;
   if (scope.targets) {
     const { mac, resourceId } = aggregate.target;
     const matches = scope.targets.some(
-      (entry) => (mac !== null && normalizeMac(entry) === mac) || (resourceId !== null && entry.toLowerCase() === resourceId.toLowerCase()),
+      (entry) =>
+        (mac !== null && normalizeMac(entry) === mac) ||
+        (resourceId !== null && entry.toLowerCase() === resourceId.toLowerCase()),
     );
     if (!matches) return false;
   }
@@ -117,10 +138,17 @@ function portCapOf(rule: AnomalyRule): number {
   return rule.kind === "portScan" ? thresholdOf(rule) : MAX_STATE_PORTS_PER_REMOTE;
 }
 
-/** A remote's tally as merging keeps it: distinct sorted ports and protocols, bounded; portScan counts the ports kept. */
+/**
+ * A remote's tally as merging keeps it: distinct sorted ports and protocols, bounded; portScan counts the ports kept.
+ */
 function remoteTally(rule: AnomalyRule, value: number, ports: readonly number[], protocols: string[]): RemoteTally {
   const portCap = portCapOf(rule);
-  return mergeRemote(undefined, { value, ports: ports.slice(0, portCap), protocols }, portCap, rule.kind === "portScan");
+  return mergeRemote(
+    undefined,
+    { value, ports: ports.slice(0, portCap), protocols },
+    portCap,
+    rule.kind === "portScan",
+  );
 }
 
 /** One aggregate's remotes, listed once for all rules (IP-keyed records are slow to walk repeatedly). */
@@ -133,11 +161,19 @@ function remotesOf(aggregate: MinuteAggregate): AggregateRemotes {
   return { inbound: Object.entries(aggregate.inbound), egress: Object.entries(aggregate.egress.remotes) };
 }
 
-/** The rule's view of one aggregate: its total and its remotes with this rule's measure, as mergeTallies would keep them. */
-function tallyFor(rule: AnomalyRule, aggregate: MinuteAggregate, { inbound, egress }: AggregateRemotes): { total: number; remotes: [string, RemoteTally][] } {
+/**
+ * The rule's view of one aggregate: its total and its remotes with this rule's measure, as mergeTallies would keep
+ * them.
+ */
+function tallyFor(
+  rule: AnomalyRule,
+  aggregate: MinuteAggregate,
+  { inbound, egress }: AggregateRemotes,
+): { total: number; remotes: [string, RemoteTally][] } {
   const remotes: [string, RemoteTally][] = [];
   if (rule.kind === "egressBytes") {
-    for (const [ip, remote] of egress) remotes.push([ip, remoteTally(rule, remote.bytes, remote.ports, remote.protocols)]);
+    for (const [ip, remote] of egress)
+      remotes.push([ip, remoteTally(rule, remote.bytes, remote.ports, remote.protocols)]);
     return { total: aggregate.egress.bytes, remotes };
   }
   let total = 0;
@@ -163,8 +199,15 @@ function tallyFor(rule: AnomalyRule, aggregate: MinuteAggregate, { inbound, egre
   return { total, remotes };
 }
 
-function mergeRemote(into: RemoteTally | undefined, from: RemoteTally, portCap: number, unionCounts: boolean): RemoteTally {
-  const merged: RemoteTally = into ? { value: into.value, ports: [...into.ports], protocols: [...into.protocols] } : { value: 0, ports: [], protocols: [] };
+function mergeRemote(
+  into: RemoteTally | undefined,
+  from: RemoteTally,
+  portCap: number,
+  unionCounts: boolean,
+): RemoteTally {
+  const merged: RemoteTally = into
+    ? { value: into.value, ports: [...into.ports], protocols: [...into.protocols] }
+    : { value: 0, ports: [], protocols: [] };
   from.ports.forEach((port) => addBounded(merged.ports, port, portCap));
   from.protocols.forEach((protocol) => addBounded(merged.protocols, protocol, MAX_PROTOCOLS));
   merged.value = unionCounts ? merged.ports.length : merged.value + from.value;
@@ -250,9 +293,16 @@ interface FiredWindow {
   endMinute: string;
 }
 
-function alertFor(rule: AnomalyRule, state: DetectorState, { merged: window, value, start, endMinute }: FiredWindow, options: ApplyAggregatesOptions): AnomalyAlert {
+function alertFor(
+  rule: AnomalyRule,
+  state: DetectorState,
+  { merged: window, value, start, endMinute }: FiredWindow,
+  options: ApplyAggregatesOptions,
+): AnomalyAlert {
   const target = state.target as TargetRef;
-  const remotes: EvidenceRemote[] = topKeys(window.remotes, (remote) => remote.value, MAX_EVIDENCE_REMOTES).map((ip) => ({ ip, ...window.remotes[ip], ports: window.remotes[ip].ports.slice(0, MAX_EVIDENCE_PORTS) }));
+  const remotes: EvidenceRemote[] = topKeys(window.remotes, (remote) => remote.value, MAX_EVIDENCE_REMOTES).map(
+    (ip) => ({ ip, ...window.remotes[ip], ports: window.remotes[ip].ports.slice(0, MAX_EVIDENCE_PORTS) }),
+  );
   const ports: number[] = [];
   const protocols: string[] = [];
   for (const remote of remotes) {
@@ -271,7 +321,13 @@ function alertFor(rule: AnomalyRule, state: DetectorState, { merged: window, val
     ruleId: rule.id,
     kind: rule.kind,
     severity: rule.severity,
-    target: { key: target.key, mac: target.mac, ip: state.localIps[0] ?? null, ips: [...state.localIps], resourceId: target.resourceId },
+    target: {
+      key: target.key,
+      mac: target.mac,
+      ip: state.localIps[0] ?? null,
+      ips: [...state.localIps],
+      resourceId: target.resourceId,
+    },
     window: { start, end: addMinutes(endMinute, 1), minutes: rule.windowInMinutes },
     evidence: {
       metric: THRESHOLD_KEY[rule.kind],
@@ -289,7 +345,14 @@ function alertFor(rule: AnomalyRule, state: DetectorState, { merged: window, val
 }
 
 /** Evaluates the windows ending at each minute ≥ `fromMinute` that has data, oldest first. */
-function evaluateRule(rule: AnomalyRule, ruleState: RuleWindowState, fromMinute: string, state: DetectorState, options: ApplyAggregatesOptions, shiftMinute: ShiftMinute): AnomalyAlert[] {
+function evaluateRule(
+  rule: AnomalyRule,
+  ruleState: RuleWindowState,
+  fromMinute: string,
+  state: DetectorState,
+  options: ApplyAggregatesOptions,
+  shiftMinute: ShiftMinute,
+): AnomalyAlert[] {
   const alerts: AnomalyAlert[] = [];
   const minutes = Object.keys(ruleState.minutes);
   const ends = minutes.filter((minute) => minute >= fromMinute).sort();
@@ -297,20 +360,33 @@ function evaluateRule(rule: AnomalyRule, ruleState: RuleWindowState, fromMinute:
     const last = ruleState.lastFiredWindowEnd;
     if (last !== undefined && Math.abs(minutesBetween(last, endMinute)) < rule.cooldownInMinutes) continue;
     const start = shiftMinute(endMinute, 1 - rule.windowInMinutes);
-    const inWindow = minutes.filter((minute) => minute >= start && minute <= endMinute).map((minute) => ruleState.minutes[minute]);
+    const inWindow = minutes
+      .filter((minute) => minute >= start && minute <= endMinute)
+      .map((minute) => ruleState.minutes[minute]);
     if (windowValueBound(rule, inWindow) < thresholdOf(rule)) continue;
     const value = windowValueOf(rule, inWindow);
     if (value < thresholdOf(rule)) continue;
     ruleState.lastFiredWindowEnd = endMinute;
-    alerts.push(alertFor(rule, state, { merged: mergeTallies(rule, inWindow, Number.MAX_SAFE_INTEGER), value, start, endMinute }, options));
+    alerts.push(
+      alertFor(
+        rule,
+        state,
+        { merged: mergeTallies(rule, inWindow, Number.MAX_SAFE_INTEGER), value, start, endMinute },
+        options,
+      ),
+    );
   }
   return alerts;
 }
 
-/** A copy of the state that applyAggregates may change: tallies are replaced, never changed in place, so they are shared. */
+/**
+ * A copy of the state that applyAggregates may change: tallies are replaced, never changed in place, so they are
+ * shared.
+ */
 function copyState(state: DetectorState): DetectorState {
   const rules: Record<string, RuleWindowState> = {};
-  for (const [id, ruleState] of Object.entries(state.rules)) rules[id] = { ...ruleState, minutes: { ...ruleState.minutes } };
+  for (const [id, ruleState] of Object.entries(state.rules))
+    rules[id] = { ...ruleState, minutes: { ...ruleState.minutes } };
   return {
     ...state,
     localIps: [...state.localIps],
@@ -375,7 +451,11 @@ export function applyAggregates(
     if (group) group.push(aggregate);
     else byMinute.set(aggregate.minute, [aggregate]);
   }
-  const context: ApplyContext = { rules, applied: new Set(state.applied), largestWindowInMinutes: Math.max(1, ...rules.map((rule) => rule.windowInMinutes)) };
+  const context: ApplyContext = {
+    rules,
+    applied: new Set(state.applied),
+    largestWindowInMinutes: Math.max(1, ...rules.map((rule) => rule.windowInMinutes)),
+  };
   const shiftMinute = memoizedAddMinutes();
   for (const minute of [...byMinute.keys()].sort()) {
     const group = byMinute.get(minute) as MinuteAggregate[];
@@ -387,7 +467,8 @@ export function applyAggregates(
       else outcome.forEach((rule) => touchedRules.add(rule));
     }
     state.latestMinute = latest;
-    for (const rule of touchedRules) alerts.push(...evaluateRule(rule, state.rules[rule.id], minute, state, options, shiftMinute));
+    for (const rule of touchedRules)
+      alerts.push(...evaluateRule(rule, state.rules[rule.id], minute, state, options, shiftMinute));
     for (const rule of rules) pruneRule(state.rules[rule.id], shiftMinute(latest, 1 - rule.windowInMinutes));
   }
   state.applied = state.applied.slice(-MAX_APPLIED_KEYS);
@@ -395,7 +476,12 @@ export function applyAggregates(
 }
 
 /** Adds one aggregate to the rules' windows; returns the rules it counted for, or why it was skipped. */
-function applyOne(state: DetectorState, aggregate: MinuteAggregate, { rules, applied, largestWindowInMinutes }: ApplyContext, latest: string): AnomalyRule[] | keyof ApplyAggregatesResult["skipped"] {
+function applyOne(
+  state: DetectorState,
+  aggregate: MinuteAggregate,
+  { rules, applied, largestWindowInMinutes }: ApplyContext,
+  latest: string,
+): AnomalyRule[] | keyof ApplyAggregatesResult["skipped"] {
   state.target ??= aggregate.target;
   if (aggregate.target.key !== state.target.key) return "otherTarget";
   const key = hash64(`${aggregate.sourceId}\u0000${aggregate.minute}`);

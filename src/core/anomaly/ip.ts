@@ -133,9 +133,21 @@ function block(text: string): Cidr {
  * which shows up in every flow log and is never an attacker.
  */
 const NON_PUBLIC_V4 = [
-  "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
-  "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24",
-  "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4", "168.63.129.16/32",
+  "0.0.0.0/8",
+  "10.0.0.0/8",
+  "100.64.0.0/10",
+  "127.0.0.0/8",
+  "169.254.0.0/16",
+  "172.16.0.0/12",
+  "192.0.0.0/24",
+  "192.0.2.0/24",
+  "192.168.0.0/16",
+  "198.18.0.0/15",
+  "198.51.100.0/24",
+  "203.0.113.0/24",
+  "224.0.0.0/4",
+  "240.0.0.0/4",
+  "168.63.129.16/32",
 ].map(block);
 
 /**
@@ -155,13 +167,17 @@ export function classifyIp(text: string): IpScope {
   const address = parseIp(text);
   if (!address) return "invalid";
   if (address.length === 4) {
-    return NON_PUBLIC_V4.some((cidr) => startsWithPrefix(address, cidr.prefix, cidr.prefixLength)) ? "private" : "public";
+    return NON_PUBLIC_V4.some((cidr) => startsWithPrefix(address, cidr.prefix, cidr.prefixLength))
+      ? "private"
+      : "public";
   }
   if (startsWithPrefix(address, IPV4_MAPPED_V6.prefix, IPV4_MAPPED_V6.prefixLength)) {
     return classifyIp(address.slice(12).join("."));
   }
   if (!startsWithPrefix(address, GLOBAL_UNICAST_V6.prefix, GLOBAL_UNICAST_V6.prefixLength)) return "private";
-  return NON_PUBLIC_GLOBAL_V6.some((cidr) => startsWithPrefix(address, cidr.prefix, cidr.prefixLength)) ? "private" : "public";
+  return NON_PUBLIC_GLOBAL_V6.some((cidr) => startsWithPrefix(address, cidr.prefix, cidr.prefixLength))
+    ? "private"
+    : "public";
 }
 
 /** True for publicly routable addresses (see `classifyIp`). */

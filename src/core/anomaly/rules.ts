@@ -71,21 +71,59 @@ export interface AnomalyRule {
 
 /** The rules users get with no configuration. */
 export const DEFAULT_RULES: readonly AnomalyRule[] = [
-  { id: "denied-flood", kind: "deniedFlood", thresholds: { deniedFlows: 100 }, windowInMinutes: 5, cooldownInMinutes: 30, severity: 3, capture: false },
-  { id: "port-scan", kind: "portScan", thresholds: { distinctPorts: 25 }, windowInMinutes: 5, cooldownInMinutes: 30, severity: 2, capture: false },
   {
-    id: "brute-force-ssh-rdp", kind: "bruteForce", thresholds: { allowedFlows: 20 }, ports: [...DEFAULT_SENSITIVE_PORTS],
-    windowInMinutes: 5, cooldownInMinutes: 60, severity: 1, capture: true, captureDurationInSeconds: 300,
+    id: "denied-flood",
+    kind: "deniedFlood",
+    thresholds: { deniedFlows: 100 },
+    windowInMinutes: 5,
+    cooldownInMinutes: 30,
+    severity: 3,
+    capture: false,
   },
   {
-    id: "egress-bytes", kind: "egressBytes", thresholds: { bytes: 1024 ** 3 }, windowInMinutes: 15, cooldownInMinutes: 60,
-    severity: 2, capture: true, captureDurationInSeconds: 300,
+    id: "port-scan",
+    kind: "portScan",
+    thresholds: { distinctPorts: 25 },
+    windowInMinutes: 5,
+    cooldownInMinutes: 30,
+    severity: 2,
+    capture: false,
+  },
+  {
+    id: "brute-force-ssh-rdp",
+    kind: "bruteForce",
+    thresholds: { allowedFlows: 20 },
+    ports: [...DEFAULT_SENSITIVE_PORTS],
+    windowInMinutes: 5,
+    cooldownInMinutes: 60,
+    severity: 1,
+    capture: true,
+    captureDurationInSeconds: 300,
+  },
+  {
+    id: "egress-bytes",
+    kind: "egressBytes",
+    thresholds: { bytes: 1024 ** 3 },
+    windowInMinutes: 15,
+    cooldownInMinutes: 60,
+    severity: 2,
+    capture: true,
+    captureDurationInSeconds: 300,
   },
 ];
 
 const RULE_KEYS = [
-  "id", "kind", "thresholds", "windowInMinutes", "cooldownInMinutes", "severity", "ports", "scope", "capture",
-  "captureDurationInSeconds", "captureMaxSizeInBytes",
+  "id",
+  "kind",
+  "thresholds",
+  "windowInMinutes",
+  "cooldownInMinutes",
+  "severity",
+  "ports",
+  "scope",
+  "capture",
+  "captureDurationInSeconds",
+  "captureMaxSizeInBytes",
 ] as const;
 const SCOPE_KEYS = ["nsgNames", "flowLogNames", "cidrs", "targets"] as const;
 const DEFAULT_SEVERITY: Record<RuleKind, Severity> = { deniedFlood: 3, portScan: 2, bruteForce: 1, egressBytes: 2 };
@@ -116,27 +154,35 @@ function validateRule(value: unknown, path: string): AnomalyRule {
   expectKnownKeys(object, RULE_KEYS, path);
   const id = expectNonEmptyString(object.id, `${path}.id`);
   const kindText = expectNonEmptyString(object.kind, `${path}.kind`);
-  if (!(RULE_KINDS as readonly string[]).includes(kindText)) fail(`${path}.kind`, `must be one of ${RULE_KINDS.join(", ")} (got "${kindText}")`);
+  if (!(RULE_KINDS as readonly string[]).includes(kindText))
+    fail(`${path}.kind`, `must be one of ${RULE_KINDS.join(", ")} (got "${kindText}")`);
   const kind = kindText as RuleKind;
   const thresholdKey = THRESHOLD_KEY[kind];
   const thresholdsObject = expectObject(object.thresholds, `${path}.thresholds`);
   expectKnownKeys(thresholdsObject, [thresholdKey], `${path}.thresholds`);
   const thresholdMax = kind === "portScan" ? MAX_DISTINCT_PORTS_THRESHOLD : undefined;
-  const threshold = expectPositiveInteger(thresholdsObject[thresholdKey], `${path}.thresholds.${thresholdKey}`, thresholdMax);
+  const threshold = expectPositiveInteger(
+    thresholdsObject[thresholdKey],
+    `${path}.thresholds.${thresholdKey}`,
+    thresholdMax,
+  );
   const rule: AnomalyRule = {
     id,
     kind,
     thresholds: { [thresholdKey]: threshold },
     windowInMinutes: expectPositiveInteger(object.windowInMinutes, `${path}.windowInMinutes`, MAX_WINDOW_IN_MINUTES),
     cooldownInMinutes: expectPositiveInteger(object.cooldownInMinutes, `${path}.cooldownInMinutes`),
-    severity: (optional(object, "severity", (v) => {
-      if (v !== 0 && v !== 1 && v !== 2 && v !== 3 && v !== 4) fail(`${path}.severity`, "must be 0, 1, 2, 3 or 4");
-      return v;
-    }) ?? DEFAULT_SEVERITY[kind]),
+    severity:
+      optional(object, "severity", (v) => {
+        if (v !== 0 && v !== 1 && v !== 2 && v !== 3 && v !== 4) fail(`${path}.severity`, "must be 0, 1, 2, 3 or 4");
+        return v;
+      }) ?? DEFAULT_SEVERITY[kind],
     capture: object.capture === undefined ? false : expectBoolean(object.capture, `${path}.capture`),
   };
   if (kind === "bruteForce") {
-    const ports = optional(object, "ports", (v) => expectArray(v, `${path}.ports`).map((port, index) => validatePort(port, `${path}.ports[${index}]`)));
+    const ports = optional(object, "ports", (v) =>
+      expectArray(v, `${path}.ports`).map((port, index) => validatePort(port, `${path}.ports[${index}]`)),
+    );
     if (ports?.length === 0) fail(`${path}.ports`, "must list at least one port");
     rule.ports = ports ?? [...DEFAULT_SENSITIVE_PORTS];
   } else if (object.ports !== undefined) {
@@ -144,9 +190,13 @@ function validateRule(value: unknown, path: string): AnomalyRule {
   }
   const scope = optional(object, "scope", (v) => validateScope(v, `${path}.scope`));
   if (scope) rule.scope = scope;
-  const duration = optional(object, "captureDurationInSeconds", (v) => expectPositiveInteger(v, `${path}.captureDurationInSeconds`, MAX_CAPTURE_DURATION_IN_SECONDS));
+  const duration = optional(object, "captureDurationInSeconds", (v) =>
+    expectPositiveInteger(v, `${path}.captureDurationInSeconds`, MAX_CAPTURE_DURATION_IN_SECONDS),
+  );
   if (duration !== undefined) rule.captureDurationInSeconds = duration;
-  const maxSize = optional(object, "captureMaxSizeInBytes", (v) => expectPositiveInteger(v, `${path}.captureMaxSizeInBytes`));
+  const maxSize = optional(object, "captureMaxSizeInBytes", (v) =>
+    expectPositiveInteger(v, `${path}.captureMaxSizeInBytes`),
+  );
   if (maxSize !== undefined) rule.captureMaxSizeInBytes = maxSize;
   return rule;
 }

@@ -19,7 +19,8 @@ export function expectObject(value: unknown, path: string): JsonObject {
 /** Refuses keys outside `allowed`, so a typo (`windowInMinute`) is an error rather than a silent default. */
 export function expectKnownKeys(object: JsonObject, allowed: readonly string[], path: string): void {
   for (const key of Object.keys(object)) {
-    if (!allowed.includes(key)) fail(`${path}.${key}`, `is not a known setting (expected one of: ${allowed.join(", ")})`);
+    if (!allowed.includes(key))
+      fail(`${path}.${key}`, `is not a known setting (expected one of: ${allowed.join(", ")})`);
   }
 }
 

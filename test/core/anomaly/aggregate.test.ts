@@ -24,7 +24,12 @@ describe("aggregateFlowEvents", () => {
       [TARGET_MAC, "2026-11-22T12:00:00.000Z"],
       [TARGET_MAC, "2026-11-22T12:01:00.000Z"],
     ]);
-    expect(aggregates[1]).toMatchObject({ sourceId: "blob-a#0-3", localIps: [TARGET_IP], nsgNames: ["NSG-WEB"], target: { mac: TARGET_MAC, resourceId: NSG_ID } });
+    expect(aggregates[1]).toMatchObject({
+      sourceId: "blob-a#0-3",
+      localIps: [TARGET_IP],
+      nsgNames: ["NSG-WEB"],
+      target: { mac: TARGET_MAC, resourceId: NSG_ID },
+    });
     expect(aggregates[0].flowLogNames).toEqual(["fl1"]);
   });
 
@@ -43,7 +48,12 @@ describe("aggregateFlowEvents", () => {
     // Act
     const [aggregate] = aggregateFlowEvents(events, options);
     // Assess
-    expect(aggregate.inbound["198.51.99.1"]).toEqual({ denied: 2, ports: [80, 81], sensitive: {}, protocols: ["TCP", "UDP"] });
+    expect(aggregate.inbound["198.51.99.1"]).toEqual({
+      denied: 2,
+      ports: [80, 81],
+      sensitive: {},
+      protocols: ["TCP", "UDP"],
+    });
     expect(aggregate.inbound["198.51.99.2"]).toMatchObject({ denied: 0, ports: [22], sensitive: { 22: 2 } });
     expect(aggregate.inbound["10.9.9.9"].sensitive).toEqual({});
     expect(aggregate.inbound["198.51.99.3"].sensitive).toEqual({});
@@ -51,7 +61,12 @@ describe("aggregateFlowEvents", () => {
 
   it("sums bytes the target sent in outbound flows, per remote", () => {
     // Prepare
-    const outbound = { direction: "outbound" as const, decision: "allow" as const, srcIp: TARGET_IP, flowState: "continuing" as const };
+    const outbound = {
+      direction: "outbound" as const,
+      decision: "allow" as const,
+      srcIp: TARGET_IP,
+      flowState: "continuing" as const,
+    };
     const events = [
       flowEvent({ ...outbound, dstIp: "52.1.1.1", dstPort: 443, bytesSrcToDst: 1000, bytesDstToSrc: 99 }),
       flowEvent({ ...outbound, dstIp: "52.1.1.1", dstPort: 443, bytesSrcToDst: 500 }),
@@ -63,17 +78,31 @@ describe("aggregateFlowEvents", () => {
     // Assess
     expect(aggregate.egress).toEqual({
       bytes: 1507,
-      remotes: { "52.1.1.1": { bytes: 1500, ports: [443], protocols: ["TCP"] }, "52.2.2.2": { bytes: 7, ports: [22], protocols: ["TCP"] } },
+      remotes: {
+        "52.1.1.1": { bytes: 1500, ports: [443], protocols: ["TCP"] },
+        "52.2.2.2": { bytes: 7, ports: [22], protocols: ["TCP"] },
+      },
     });
     expect(aggregate.localIps).toEqual([TARGET_IP]);
   });
 
   it("bounds sources (top-K per measure) and ports per source, and says how many were dropped", () => {
     // Prepare: 300 sources with one denied flow each, plus one scanner with 500 ports
-    const crowd = eventsInMinute("2026-11-22T12:00:00.000Z", 300, (index) => ({ srcIp: `45.9.${index >> 8}.${index & 255}` }));
-    const scan = eventsInMinute("2026-11-22T12:00:00.000Z", 500, (index) => ({ srcIp: "45.1.1.1", dstPort: 1000 + index, decision: "allow", flowState: "begin" }));
+    const crowd = eventsInMinute("2026-11-22T12:00:00.000Z", 300, (index) => ({
+      srcIp: `45.9.${index >> 8}.${index & 255}`,
+    }));
+    const scan = eventsInMinute("2026-11-22T12:00:00.000Z", 500, (index) => ({
+      srcIp: "45.1.1.1",
+      dstPort: 1000 + index,
+      decision: "allow",
+      flowState: "begin",
+    }));
     // Act
-    const [aggregate] = aggregateFlowEvents([...crowd, ...scan], { ...options, maxSourcesPerMeasure: 20, maxPortsPerSource: 30 });
+    const [aggregate] = aggregateFlowEvents([...crowd, ...scan], {
+      ...options,
+      maxSourcesPerMeasure: 20,
+      maxPortsPerSource: 30,
+    });
     // Assess
     expect(Object.keys(aggregate.inbound).length).toBeLessThanOrEqual(60);
     expect(aggregate.inbound["45.1.1.1"].ports).toHaveLength(30);

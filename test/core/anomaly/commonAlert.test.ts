@@ -20,7 +20,8 @@ function firedAlert(essentials: Record<string, unknown> = {}): Record<string, un
         monitoringService: "Platform",
         alertTargetIDs: [VM_ID],
         configurationItems: ["wcus-r2-gen2"],
-        originAlertId: "3f2d4487-b0fc-4125-8bd5-7ad17384221e_PipeLineAlertRG_microsoft.insights_metricAlerts_WCUS-R2-Gen2_-117781227",
+        originAlertId:
+          "3f2d4487-b0fc-4125-8bd5-7ad17384221e_PipeLineAlertRG_microsoft.insights_metricAlerts_WCUS-R2-Gen2_-117781227",
         firedDateTime: "2019-03-22T13:58:24.3713213Z",
         description: "",
         essentialsVersion: "1.0",
@@ -64,7 +65,9 @@ describe("parseCommonAlert", () => {
 
   it("acknowledges a resolved alert with just its id", () => {
     // Act
-    const alert = parseCommonAlert(firedAlert({ monitorCondition: "Resolved", resolvedDateTime: "2019-03-22T14:03:16.2246313Z" }));
+    const alert = parseCommonAlert(
+      firedAlert({ monitorCondition: "Resolved", resolvedDateTime: "2019-03-22T14:03:16.2246313Z" }),
+    );
     // Assess
     expect(alert).toEqual({ kind: "resolved", alertId: expect.stringContaining("b9569717") });
   });
@@ -73,23 +76,54 @@ describe("parseCommonAlert", () => {
     ["not JSON", "{schemaId:", "body is not valid JSON"],
     ["an array", [], "body must be an object"],
     ["no schemaId", { data: {} }, 'schemaId must be "azureMonitorCommonAlertSchema" (got nothing)'],
-    ["another schema", { ...firedAlert(), schemaId: "Microsoft.Insights/activityLogs" }, 'schemaId must be "azureMonitorCommonAlertSchema" (got "Microsoft.Insights/activityLogs")'],
+    [
+      "another schema",
+      { ...firedAlert(), schemaId: "Microsoft.Insights/activityLogs" },
+      'schemaId must be "azureMonitorCommonAlertSchema" (got "Microsoft.Insights/activityLogs")',
+    ],
     ["no data", { schemaId: "azureMonitorCommonAlertSchema" }, "data must be an object"],
-    ["no essentials", { schemaId: "azureMonitorCommonAlertSchema", data: { alertContext: {} } }, "data.essentials must be an object"],
+    [
+      "no essentials",
+      { schemaId: "azureMonitorCommonAlertSchema", data: { alertContext: {} } },
+      "data.essentials must be an object",
+    ],
     ["no alertId", firedAlert({ alertId: undefined }), "data.essentials.alertId must be a non-empty string"],
-    ["an unknown condition", firedAlert({ monitorCondition: "Acknowledged" }), 'data.essentials.monitorCondition must be "Fired" or "Resolved" (got "Acknowledged")'],
+    [
+      "an unknown condition",
+      firedAlert({ monitorCondition: "Acknowledged" }),
+      'data.essentials.monitorCondition must be "Fired" or "Resolved" (got "Acknowledged")',
+    ],
     ["no alertRule", firedAlert({ alertRule: 7 }), "data.essentials.alertRule must be a non-empty string"],
     ["no severity", firedAlert({ severity: "" }), "data.essentials.severity must be a non-empty string"],
-    ["a bad firedDateTime", firedAlert({ firedDateTime: "yesterday" }), 'data.essentials.firedDateTime must be an ISO-8601 time (got "yesterday")'],
+    [
+      "a bad firedDateTime",
+      firedAlert({ firedDateTime: "yesterday" }),
+      'data.essentials.firedDateTime must be an ISO-8601 time (got "yesterday")',
+    ],
     ["targets not an array", firedAlert({ alertTargetIDs: VM_ID }), "data.essentials.alertTargetIDs must be an array"],
     ["no targets", firedAlert({ alertTargetIDs: [] }), "data.essentials.alertTargetIDs must not be empty"],
     [
       "a storage account target",
-      firedAlert({ alertTargetIDs: [VM_ID, `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/sa1`] }),
+      firedAlert({
+        alertTargetIDs: [
+          VM_ID,
+          `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/sa1`,
+        ],
+      }),
       "data.essentials.alertTargetIDs[1] must be a virtual machine or network interface resource id",
     ],
-    ["a non-string target", firedAlert({ alertTargetIDs: [42] }), "data.essentials.alertTargetIDs[0] must be a virtual machine or network interface resource id (got 42)"],
-    ["a truncated VM id", firedAlert({ alertTargetIDs: [`/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines`] }), "data.essentials.alertTargetIDs[0] must be"],
+    [
+      "a non-string target",
+      firedAlert({ alertTargetIDs: [42] }),
+      "data.essentials.alertTargetIDs[0] must be a virtual machine or network interface resource id (got 42)",
+    ],
+    [
+      "a truncated VM id",
+      firedAlert({
+        alertTargetIDs: [`/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines`],
+      }),
+      "data.essentials.alertTargetIDs[0] must be",
+    ],
   ])("refuses %s, naming the field", (_, body, reason) => {
     // Act
     const actual = reasonOf(body);

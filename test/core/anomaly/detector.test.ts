@@ -14,7 +14,14 @@ function minute(offset: number): string {
 }
 
 function rule(overrides: Partial<AnomalyRule> & Pick<AnomalyRule, "kind" | "thresholds">): AnomalyRule {
-  return { id: `test-${overrides.kind}`, windowInMinutes: 5, cooldownInMinutes: 30, severity: 2, capture: true, ...overrides };
+  return {
+    id: `test-${overrides.kind}`,
+    windowInMinutes: 5,
+    cooldownInMinutes: 30,
+    severity: 2,
+    capture: true,
+    ...overrides,
+  };
 }
 
 const deniedFlood = rule({ kind: "deniedFlood", thresholds: { deniedFlows: 10 } });
@@ -25,10 +32,24 @@ const egress = rule({ kind: "egressBytes", thresholds: { bytes: 10_000 } });
 /** Events that reach `count` units of the rule's measure within one minute. */
 const eventsFor: Record<AnomalyRule["kind"], (count: number, offset?: number) => FlowEvent[]> = {
   deniedFlood: (count, offset = 0) => eventsInMinute(minute(offset), count, () => ({ srcIp: "45.1.1.1" })),
-  portScan: (count, offset = 0) => eventsInMinute(minute(offset), count, (index) => ({ srcIp: "45.1.1.1", dstPort: 1000 + index + offset * 100 })),
-  bruteForce: (count, offset = 0) => eventsInMinute(minute(offset), count, (index) => ({ srcIp: "45.1.1.1", dstPort: index % 2 ? 22 : 3389, decision: "allow" })),
+  portScan: (count, offset = 0) =>
+    eventsInMinute(minute(offset), count, (index) => ({ srcIp: "45.1.1.1", dstPort: 1000 + index + offset * 100 })),
+  bruteForce: (count, offset = 0) =>
+    eventsInMinute(minute(offset), count, (index) => ({
+      srcIp: "45.1.1.1",
+      dstPort: index % 2 ? 22 : 3389,
+      decision: "allow",
+    })),
   egressBytes: (count, offset = 0) =>
-    eventsInMinute(minute(offset), count, () => ({ direction: "outbound", decision: "allow", srcIp: TARGET_IP, dstIp: "52.1.1.1", dstPort: 443, flowState: "continuing", bytesSrcToDst: 1000 })),
+    eventsInMinute(minute(offset), count, () => ({
+      direction: "outbound",
+      decision: "allow",
+      srcIp: TARGET_IP,
+      dstIp: "52.1.1.1",
+      dstPort: 443,
+      flowState: "continuing",
+      bytesSrcToDst: 1000,
+    })),
 };
 
 let rangeCounter = 0;
@@ -158,12 +179,18 @@ describe("detector", () => {
     const { alerts } = apply(emptyDetectorState(), aggregates, DEFAULT_RULES, true);
     // Assess
     expect(alerts).toHaveLength(1);
-    expect(alerts[0]).toMatchObject({ historic: true, capture: { requested: false, durationInSeconds: 300 }, ruleId: "brute-force-ssh-rdp" });
+    expect(alerts[0]).toMatchObject({
+      historic: true,
+      capture: { requested: false, durationInSeconds: 300 },
+      ruleId: "brute-force-ssh-rdp",
+    });
   });
 
   it("slides the windows inside one call carrying an hour of backfill, as separate calls would", () => {
     // Prepare: one denied flow every minute for an hour, floods at minutes 10 and 50
-    const hour = Array.from({ length: 60 }, (_, offset) => eventsFor.deniedFlood(offset === 10 || offset === 50 ? 10 : 1, offset)).flat();
+    const hour = Array.from({ length: 60 }, (_, offset) =>
+      eventsFor.deniedFlood(offset === 10 || offset === 50 ? 10 : 1, offset),
+    ).flat();
     const aggregates = aggregate(hour, [deniedFlood]);
     // Act
     const { alerts, skipped, state } = apply(emptyDetectorState(), aggregates, [deniedFlood], true);
@@ -171,7 +198,13 @@ describe("detector", () => {
     expect(alerts.map((alert) => alert.window.end)).toEqual([minute(11), minute(51)]);
     expect(alerts.every((alert) => alert.historic && !alert.capture.requested)).toBe(true);
     expect(skipped).toEqual({ duplicate: 0, expired: 0, otherTarget: 0 });
-    expect(Object.keys(state.rules[deniedFlood.id].minutes)).toEqual([minute(55), minute(56), minute(57), minute(58), minute(59)]);
+    expect(Object.keys(state.rules[deniedFlood.id].minutes)).toEqual([
+      minute(55),
+      minute(56),
+      minute(57),
+      minute(58),
+      minute(59),
+    ]);
   });
 
   it("gives the same alert id for the same target, rule and window, whatever the detection time", () => {
@@ -179,7 +212,9 @@ describe("detector", () => {
     const aggregates = aggregate(eventsFor.portScan(12), [portScan]);
     // Act
     const first = applyAggregates(emptyDetectorState(), aggregates, [portScan], { nowIso: NOW });
-    const second = applyAggregates(emptyDetectorState(), aggregates, [portScan], { nowIso: "2026-11-22T14:00:00.000Z" });
+    const second = applyAggregates(emptyDetectorState(), aggregates, [portScan], {
+      nowIso: "2026-11-22T14:00:00.000Z",
+    });
     // Assess
     expect(first.alerts[0].id).toBe(second.alerts[0].id);
     expect(first.alerts[0].id).toMatch(/^fta-[0-9a-f]{16}$/);
@@ -188,19 +223,28 @@ describe("detector", () => {
   it("drops windows of removed rules and restarts a rule id reused for another kind", () => {
     // Prepare
     const reused = { ...portScan, id: deniedFlood.id };
-    const before = apply(emptyDetectorState(), aggregate(eventsFor.deniedFlood(9), [deniedFlood, egress]), [deniedFlood, egress]);
+    const before = apply(emptyDetectorState(), aggregate(eventsFor.deniedFlood(9), [deniedFlood, egress]), [
+      deniedFlood,
+      egress,
+    ]);
     // Act
     const after = apply(before.state, aggregate(eventsFor.deniedFlood(1, 1), [reused]), [reused]);
     // Assess
     expect(Object.keys(after.state.rules)).toEqual([deniedFlood.id]);
-    expect(after.state.rules[deniedFlood.id]).toEqual({ kind: "portScan", minutes: { [minute(1)]: expect.anything() } });
+    expect(after.state.rules[deniedFlood.id]).toEqual({
+      kind: "portScan",
+      minutes: { [minute(1)]: expect.anything() },
+    });
     expect(after.alerts).toEqual([]);
   });
 
   it("skips aggregates of another target", () => {
     // Prepare
     const mine = aggregate(eventsFor.deniedFlood(1), [deniedFlood]);
-    const other = aggregate(eventsInMinute(MINUTE_0, 20, () => ({ srcIp: "45.1.1.1", mac: "AABBCCDDEEFF" })), [deniedFlood]);
+    const other = aggregate(
+      eventsInMinute(MINUTE_0, 20, () => ({ srcIp: "45.1.1.1", mac: "AABBCCDDEEFF" })),
+      [deniedFlood],
+    );
     // Act
     const { alerts, skipped } = apply(apply(emptyDetectorState(), mine, [deniedFlood]).state, other, [deniedFlood]);
     // Assess
@@ -214,20 +258,30 @@ describe("detector", () => {
       ...eventsInMinute(minute(0), 100, (index) => ({ srcIp: "45.33.32.156", dstPort: index + 1 })),
       ...eventsInMinute(minute(1), 100, (index) => ({ srcIp: "45.33.32.156", dstPort: index + 101 })),
     ];
-    const ranges = [0, 1, 2, 3].map((part) => aggregateFlowEvents(scan.slice(part * 50, part * 50 + 50), aggregateOptionsFor(DEFAULT_RULES, `PT1H.json#${part}`)));
+    const ranges = [0, 1, 2, 3].map((part) =>
+      aggregateFlowEvents(
+        scan.slice(part * 50, part * 50 + 50),
+        aggregateOptionsFor(DEFAULT_RULES, `PT1H.json#${part}`),
+      ),
+    );
     const deliveries = [ranges[1], ranges[0], ranges[3], ranges[1], ranges[2], ranges[0]];
     let state = emptyDetectorState();
     const alerts = [];
     // Act
     for (const delivery of deliveries) {
       // Through JSON both ways, as an entity signal and entity state would be.
-      const result = applyAggregates(state, JSON.parse(JSON.stringify(delivery)) as MinuteAggregate[], DEFAULT_RULES, { nowIso: NOW });
+      const result = applyAggregates(state, JSON.parse(JSON.stringify(delivery)) as MinuteAggregate[], DEFAULT_RULES, {
+        nowIso: NOW,
+      });
       state = JSON.parse(JSON.stringify(result.state)) as DetectorState;
       alerts.push(...result.alerts);
     }
     // Assess
     expect(alerts.map((alert) => alert.ruleId)).toEqual(["port-scan", "denied-flood"]);
-    expect(alerts[0]).toMatchObject({ evidence: { metric: "distinctPorts", value: 25, threshold: 25 }, capture: { requested: false } });
+    expect(alerts[0]).toMatchObject({
+      evidence: { metric: "distinctPorts", value: 25, threshold: 25 },
+      capture: { requested: false },
+    });
     expect(alerts[0].evidence.remotes.map((remote) => remote.ip)).toEqual(["45.33.32.156"]);
     expect(alerts[1].evidence).toMatchObject({ metric: "deniedFlows", value: 100 });
   });

@@ -2,7 +2,8 @@ import type { FlowEvent } from "../../../src/core/event";
 
 export const TARGET_MAC = "000D3A1B2C3D";
 export const TARGET_IP = "10.0.0.4";
-export const NSG_ID = "/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000001/RESOURCEGROUPS/RG1/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG-WEB";
+export const NSG_ID =
+  "/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000001/RESOURCEGROUPS/RG1/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG-WEB";
 
 let sequence = 0;
 
@@ -42,9 +43,16 @@ export function flowEvent(overrides: Partial<FlowEvent> = {}): FlowEvent {
 }
 
 /** `count` events spread over one minute starting at `minuteIso`, built by `make(index)`. */
-export function eventsInMinute(minuteIso: string, count: number, make: (index: number) => Partial<FlowEvent>): FlowEvent[] {
+export function eventsInMinute(
+  minuteIso: string,
+  count: number,
+  make: (index: number) => Partial<FlowEvent>,
+): FlowEvent[] {
   const start = Date.parse(minuteIso);
   return Array.from({ length: count }, (_, index) =>
-    flowEvent({ time: new Date(start + Math.floor((index * 60_000) / Math.max(count, 1))).toISOString(), ...make(index) }),
+    flowEvent({
+      time: new Date(start + Math.floor((index * 60_000) / Math.max(count, 1))).toISOString(),
+      ...make(index),
+    }),
   );
 }

@@ -26,16 +26,31 @@ const seed: ArmSeed = {
       id: webVmId,
       location: "eastus",
       networkWatcherExtension: true,
-      nics: [{ id: `${group}/Microsoft.Network/networkInterfaces/web-1-nic`, mac: "00-0D-3A-1B-2C-3D", privateIp: "10.0.0.4" }],
+      nics: [
+        {
+          id: `${group}/Microsoft.Network/networkInterfaces/web-1-nic`,
+          mac: "00-0D-3A-1B-2C-3D",
+          privateIp: "10.0.0.4",
+        },
+      ],
     },
     {
       id: bareVmId,
       location: "eastus",
       networkWatcherExtension: false,
-      nics: [{ id: `${group}/Microsoft.Network/networkInterfaces/bare-1-nic`, mac: "00-0D-3A-AA-BB-CC", privateIp: "10.0.0.5" }],
+      nics: [
+        {
+          id: `${group}/Microsoft.Network/networkInterfaces/bare-1-nic`,
+          mac: "00-0D-3A-AA-BB-CC",
+          privateIp: "10.0.0.5",
+        },
+      ],
     },
   ],
-  networkWatchers: [{ subscriptionId, location: "eastus" }, { subscriptionId, location: "westeurope" }],
+  networkWatchers: [
+    { subscriptionId, location: "eastus" },
+    { subscriptionId, location: "westeurope" },
+  ],
 };
 const watcherGroup = "NetworkWatcherRG";
 const watcherName = "NetworkWatcher_eastus";
@@ -87,7 +102,9 @@ describe("local ARM endpoint through the real NetworkManagementClient", () => {
     expect(all.map((watcher) => watcher.name).sort()).toEqual(["NetworkWatcher_eastus", "NetworkWatcher_westeurope"]);
     expect(inGroup).toHaveLength(2);
     expect(one.location).toBe("eastus");
-    expect(one.id).toBe(`/subscriptions/${subscriptionId}/resourceGroups/NetworkWatcherRG/providers/Microsoft.Network/networkWatchers/NetworkWatcher_eastus`);
+    expect(one.id).toBe(
+      `/subscriptions/${subscriptionId}/resourceGroups/NetworkWatcherRG/providers/Microsoft.Network/networkWatchers/NetworkWatcher_eastus`,
+    );
   });
 
   it("lists network interfaces with MAC, private IP and owning VM", async () => {
@@ -106,7 +123,12 @@ describe("local ARM endpoint through the real NetworkManagementClient", () => {
 
   it("serves a VM GET with its extensions to the pipeline-based helper", async () => {
     // Act
-    const options = { credential: new StaticTokenCredential(), endpoint: arm.endpoint, tlsOptions: { ca: arm.caCertificatePem }, expandInstanceView: true };
+    const options = {
+      credential: new StaticTokenCredential(),
+      endpoint: arm.endpoint,
+      tlsOptions: { ca: arm.caCertificatePem },
+      expandInstanceView: true,
+    };
     const web = await getVirtualMachine(webVmId, options);
     const bare = await getVirtualMachine(bareVmId, options);
     const missing = await restErrorOf(getVirtualMachine(`${group}/Microsoft.Compute/virtualMachines/nope`, options));
@@ -114,7 +136,9 @@ describe("local ARM endpoint through the real NetworkManagementClient", () => {
     // Assess
     expect(web.location).toBe("eastus");
     expect(hasNetworkWatcherExtension(web)).toBe(true);
-    expect(web.properties?.instanceView?.extensions?.[0]?.type).toBe("Microsoft.Azure.NetworkWatcher.NetworkWatcherAgentLinux");
+    expect(web.properties?.instanceView?.extensions?.[0]?.type).toBe(
+      "Microsoft.Azure.NetworkWatcher.NetworkWatcherAgentLinux",
+    );
     expect(hasNetworkWatcherExtension(bare)).toBe(false);
     expect(missing.statusCode).toBe(404);
     expect(missing.code).toBe("ResourceNotFound");
@@ -127,7 +151,13 @@ describe("local ARM endpoint through the real NetworkManagementClient", () => {
     const captures = client.packetCaptures;
 
     // Act: create (PUT → 201 + Azure-AsyncOperation → polled to Succeeded)
-    const created = await captures.beginCreateAndWait(watcherGroup, watcherName, "capture-1", captureRequest(webVmId), lro);
+    const created = await captures.beginCreateAndWait(
+      watcherGroup,
+      watcherName,
+      "capture-1",
+      captureRequest(webVmId),
+      lro,
+    );
     const running = await captures.beginGetStatusAndWait(watcherGroup, watcherName, "capture-1", lro);
     arm.clock.advanceBy(61_000);
     const expired = await captures.beginGetStatusAndWait(watcherGroup, watcherName, "capture-1", lro);
@@ -155,7 +185,13 @@ describe("local ARM endpoint through the real NetworkManagementClient", () => {
 
   it("stops a running capture on request", async () => {
     // Prepare
-    await client.packetCaptures.beginCreateAndWait(watcherGroup, watcherName, "capture-2", captureRequest(webVmId, { timeLimitInSeconds: 0 }), lro);
+    await client.packetCaptures.beginCreateAndWait(
+      watcherGroup,
+      watcherName,
+      "capture-2",
+      captureRequest(webVmId, { timeLimitInSeconds: 0 }),
+      lro,
+    );
 
     // Act
     await client.packetCaptures.beginStopAndWait(watcherGroup, watcherName, "capture-2", lro);
@@ -168,7 +204,13 @@ describe("local ARM endpoint through the real NetworkManagementClient", () => {
 
   it("reports a failed session as Error with its packetCaptureError list", async () => {
     // Prepare
-    await client.packetCaptures.beginCreateAndWait(watcherGroup, watcherName, "capture-3", captureRequest(webVmId), lro);
+    await client.packetCaptures.beginCreateAndWait(
+      watcherGroup,
+      watcherName,
+      "capture-3",
+      captureRequest(webVmId),
+      lro,
+    );
 
     // Act
     arm.failPacketCapture("capture-3", ["StorageFailed"]);
@@ -181,7 +223,15 @@ describe("local ARM endpoint through the real NetworkManagementClient", () => {
 
   it("refuses a capture on a VM without the Network Watcher agent", async () => {
     // Act
-    const error = await restErrorOf(client.packetCaptures.beginCreateAndWait(watcherGroup, watcherName, "capture-bare", captureRequest(bareVmId), lro));
+    const error = await restErrorOf(
+      client.packetCaptures.beginCreateAndWait(
+        watcherGroup,
+        watcherName,
+        "capture-bare",
+        captureRequest(bareVmId),
+        lro,
+      ),
+    );
 
     // Assess
     expect(error.statusCode).toBe(400);
@@ -195,7 +245,15 @@ describe("local ARM endpoint through the real NetworkManagementClient", () => {
     ["no storage location", { storageLocation: {} }, "storageLocation"],
   ])("answers 400 for %s", async (_, overrides, property) => {
     // Act
-    const error = await restErrorOf(client.packetCaptures.beginCreateAndWait(watcherGroup, watcherName, "capture-bad", captureRequest(webVmId, overrides), lro));
+    const error = await restErrorOf(
+      client.packetCaptures.beginCreateAndWait(
+        watcherGroup,
+        watcherName,
+        "capture-bad",
+        captureRequest(webVmId, overrides),
+        lro,
+      ),
+    );
 
     // Assess
     expect(error.statusCode).toBe(400);
@@ -205,7 +263,13 @@ describe("local ARM endpoint through the real NetworkManagementClient", () => {
 
   it("throttles with 429 and Retry-After; the client retries by itself", async () => {
     // Prepare
-    arm.injectFaults({ method: "GET", path: "/networkWatchers/NetworkWatcher_eastus", statusCode: 429, count: 1, retryAfterInSeconds: 1 });
+    arm.injectFaults({
+      method: "GET",
+      path: "/networkWatchers/NetworkWatcher_eastus",
+      statusCode: 429,
+      count: 1,
+      retryAfterInSeconds: 1,
+    });
     const start = arm.requests.length;
 
     // Act
@@ -221,7 +285,9 @@ describe("local ARM endpoint through the real NetworkManagementClient", () => {
     arm.injectFaults({ method: "PUT", path: /packetCaptures\/capture-409$/, statusCode: 409, count: 1 });
 
     // Act
-    const error = await restErrorOf(client.packetCaptures.beginCreateAndWait(watcherGroup, watcherName, "capture-409", captureRequest(webVmId), lro));
+    const error = await restErrorOf(
+      client.packetCaptures.beginCreateAndWait(watcherGroup, watcherName, "capture-409", captureRequest(webVmId), lro),
+    );
 
     // Assess
     expect(error.statusCode).toBe(409);
@@ -231,11 +297,15 @@ describe("local ARM endpoint through the real NetworkManagementClient", () => {
   it("refuses a request without a bearer token with 401 AuthenticationFailed", async () => {
     // Act
     const answer = await new Promise<{ statusCode?: number; body: string }>((resolve, reject) => {
-      get(`${arm.endpoint}/subscriptions/${subscriptionId}/providers/Microsoft.Network/networkWatchers?api-version=2024-05-01`, { ca: arm.caCertificatePem }, (response) => {
-        let body = "";
-        response.on("data", (chunk: Buffer) => (body += chunk.toString()));
-        response.on("end", () => resolve({ statusCode: response.statusCode, body }));
-      }).on("error", reject);
+      get(
+        `${arm.endpoint}/subscriptions/${subscriptionId}/providers/Microsoft.Network/networkWatchers?api-version=2024-05-01`,
+        { ca: arm.caCertificatePem },
+        (response) => {
+          let body = "";
+          response.on("data", (chunk: Buffer) => (body += chunk.toString()));
+          response.on("end", () => resolve({ statusCode: response.statusCode, body }));
+        },
+      ).on("error", reject);
     });
 
     // Assess
@@ -255,7 +325,11 @@ describe("local ARM endpoint through the real NetworkManagementClient", () => {
 
     // Assess
     expect(recovered.macAddress).toBe("00-0D-3A-1B-2C-3D");
-    expect(requestsSince(start).slice(0, 2).map((request) => request.statusCode)).toEqual([500, 200]);
+    expect(
+      requestsSince(start)
+        .slice(0, 2)
+        .map((request) => request.statusCode),
+    ).toEqual([500, 200]);
     expect(error.statusCode).toBe(500);
     expect(error.code).toBe("InternalServerError");
   });
@@ -265,7 +339,9 @@ describe("startArmEndpoint options", () => {
   it("pages list answers with nextLink when listPageSize is set; the client follows it", async () => {
     // Prepare
     const paged = await startArmEndpoint({ seed, listPageSize: 1 });
-    const pagedClient = createLocalNetworkClient(paged.endpoint, subscriptionId, { caCertificatePem: paged.caCertificatePem });
+    const pagedClient = createLocalNetworkClient(paged.endpoint, subscriptionId, {
+      caCertificatePem: paged.caCertificatePem,
+    });
 
     try {
       // Act
@@ -284,7 +360,16 @@ describe("startArmEndpoint options", () => {
     // Prepare
     const bad: ArmSeed = {
       subscriptions: [{ id: subscriptionId }],
-      virtualMachines: [{ id: webVmId, location: "eastus", networkWatcherExtension: true, nics: [{ id: `${group}/Microsoft.Network/networkInterfaces/n`, mac: "00:0d:3a:00:00:01", privateIp: "10.0.0.4" }] }],
+      virtualMachines: [
+        {
+          id: webVmId,
+          location: "eastus",
+          networkWatcherExtension: true,
+          nics: [
+            { id: `${group}/Microsoft.Network/networkInterfaces/n`, mac: "00:0d:3a:00:00:01", privateIp: "10.0.0.4" },
+          ],
+        },
+      ],
     };
 
     // Act / Assess

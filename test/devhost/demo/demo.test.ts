@@ -6,7 +6,14 @@
 import { describe, expect, it } from "vitest";
 import { validateArmSeed } from "../../../devhost/arm/seed";
 import { EventIdCounter } from "../../../devhost/demo/delivery";
-import { DEFAULT_DEMO_OPTIONS, armSeedOf, historicBlobs, liveBlobs, liveHourBefore, planDemo } from "../../../devhost/demo/plan";
+import {
+  DEFAULT_DEMO_OPTIONS,
+  armSeedOf,
+  historicBlobs,
+  liveBlobs,
+  liveHourBefore,
+  planDemo,
+} from "../../../devhost/demo/plan";
 import { createProgressWriter } from "../../../devhost/demo/progress";
 import { summaryLine } from "../../../devhost/demo/summary";
 
@@ -28,7 +35,10 @@ describe("planDemo", () => {
     expect(new Set(plan.attacks.map((attack) => attack.macAddress)).size).toBe(3);
     expect(plan.topology.subscriptions).toHaveLength(2);
     expect(new Set(plan.topology.nics.map((nic) => nic.kind))).toEqual(new Set(["nsg", "vnet"]));
-    expect(historicBlobs(plan).map((blob) => blob.hourIso)).toEqual([...Array(4).fill("2026-11-22T10:00:00.000Z"), ...Array(4).fill("2026-11-22T11:00:00.000Z")]);
+    expect(historicBlobs(plan).map((blob) => blob.hourIso)).toEqual([
+      ...Array(4).fill("2026-11-22T10:00:00.000Z"),
+      ...Array(4).fill("2026-11-22T11:00:00.000Z"),
+    ]);
     expect(liveBlobs(plan).every((blob) => blob.hourIso === LIVE_HOUR)).toBe(true);
     expect(liveHourBefore(Date.parse("2026-11-22T13:34:56Z"))).toBe(LIVE_HOUR);
   });
@@ -42,10 +52,14 @@ describe("planDemo", () => {
 
     // Assess
     expect(() => validateArmSeed(seed)).not.toThrow();
-    expect(seed.virtualMachines?.map((vm) => vm.nics[0]?.mac.replaceAll("-", ""))).toEqual(topology.nics.map((nic) => nic.macAddress));
+    expect(seed.virtualMachines?.map((vm) => vm.nics[0]?.mac.replaceAll("-", ""))).toEqual(
+      topology.nics.map((nic) => nic.macAddress),
+    );
     expect(seed.virtualMachines?.every((vm) => vm.networkWatcherExtension)).toBe(true);
     const regions = new Set(topology.nics.map((nic) => `${nic.subscriptionId}/${nic.region}`));
-    expect(seed.networkWatchers?.map((watcher) => `${watcher.subscriptionId}/${watcher.location}`).sort()).toEqual([...regions].sort());
+    expect(seed.networkWatchers?.map((watcher) => `${watcher.subscriptionId}/${watcher.location}`).sort()).toEqual(
+      [...regions].sort(),
+    );
   });
 });
 
@@ -97,7 +111,19 @@ describe("createProgressWriter", () => {
 
 describe("summaryLine", () => {
   it("is the one machine-readable line, keys in a fixed order", () => {
-    expect(summaryLine({ blobs: 12, tuples: 9, events: 9, distinctIds: 9, duplicates: 0, lost: 0, anomalies: 4, captures: 2, elapsedMs: 1500 })).toBe(
+    expect(
+      summaryLine({
+        blobs: 12,
+        tuples: 9,
+        events: 9,
+        distinctIds: 9,
+        duplicates: 0,
+        lost: 0,
+        anomalies: 4,
+        captures: 2,
+        elapsedMs: 1500,
+      }),
+    ).toBe(
       "summary: blobs=12 tuples=9 events=9 distinctIds=9 duplicates=0 lost=0 anomalies=4 captures=2 elapsedMs=1500",
     );
   });

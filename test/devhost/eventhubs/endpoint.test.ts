@@ -123,7 +123,11 @@ describe("local Event Hubs endpoint with the real @azure/event-hubs clients", ()
     const received = await receiveEvents(consumer, "1", earliestEventPosition, 4);
     expect(received[0]).toMatchObject(sent);
     const held = eh.events("flows", "1");
-    expect(held[0]).toMatchObject({ messageId: sent.messageId, contentType: sent.contentType, properties: sent.properties });
+    expect(held[0]).toMatchObject({
+      messageId: sent.messageId,
+      contentType: sent.contentType,
+      properties: sent.properties,
+    });
     expect(held[1].annotations).toMatchObject({ "x-flowtap-source": "nsg" });
     expect(received[1].getRawAmqpMessage().messageAnnotations).toMatchObject({ "x-flowtap-source": "nsg" });
     expect(received.slice(2).map((event) => event.body)).toEqual([{ kind: "amqp-value" }, [["seq", 1]]]);
@@ -190,7 +194,12 @@ describe("local Event Hubs endpoint with the real @azure/event-hubs clients", ()
     // Assess
     expect(hub).toMatchObject({ name: "audit", partitionIds: ["0", "1"], isGeoDrEnabled: false });
     expect(hub.createdOn).toBeInstanceOf(Date);
-    expect(empty).toMatchObject({ eventHubName: "audit", partitionId: "0", isEmpty: true, lastEnqueuedSequenceNumber: -1 });
+    expect(empty).toMatchObject({
+      eventHubName: "audit",
+      partitionId: "0",
+      isEmpty: true,
+      lastEnqueuedSequenceNumber: -1,
+    });
     expect(filled).toMatchObject({
       partitionId: "1",
       isEmpty: false,
@@ -212,7 +221,9 @@ describe("local Event Hubs endpoint with the real @azure/event-hubs clients", ()
       maxWaitTimeInMs: 50,
     });
     const keyedProducer = new EventHubProducerClient(eh.connectionString("keyed"));
-    const keys = Array.from({ length: 41 }, (_, index) => `vm-${String(index).padStart(2, "0")}${"é".repeat(index)}`.slice(0, index + 5));
+    const keys = Array.from({ length: 41 }, (_, index) =>
+      `vm-${String(index).padStart(2, "0")}${"é".repeat(index)}`.slice(0, index + 5),
+    );
 
     // Act
     for (const key of keys) await buffered.enqueueEvent({ body: { key } }, { partitionKey: key });
@@ -229,7 +240,9 @@ describe("local Event Hubs endpoint with the real @azure/event-hubs clients", ()
     for (const event of held) {
       expect(event.partitionId).toBe(partitionIdForKey(keyOf(event.body), 32));
     }
-    const partitionsOfKey7 = new Set(held.filter((event) => keyOf(event.body) === keys[7]).map((event) => event.partitionId));
+    const partitionsOfKey7 = new Set(
+      held.filter((event) => keyOf(event.body) === keys[7]).map((event) => event.partitionId),
+    );
     expect(partitionsOfKey7.size).toBe(1);
     expect(new Set(held.map((event) => event.partitionId)).size).toBeGreaterThan(8);
   });
@@ -250,9 +263,12 @@ describe("local Event Hubs endpoint with the real @azure/event-hubs clients", ()
     expect(viaAnalytics.map((event) => event.body)).toEqual(["audit-only"]);
     expect(eh.eventCount("flows")).toBe(flowsBefore);
     await expect(unknownGroupRead).rejects.toMatchObject({ code: "MessagingEntityNotFoundError" });
-    const missingHub = new EventHubProducerClient(eh.connectionString("audit").replace("EntityPath=audit", "EntityPath=nohub"), {
-      retryOptions: FAST_RETRIES,
-    });
+    const missingHub = new EventHubProducerClient(
+      eh.connectionString("audit").replace("EntityPath=audit", "EntityPath=nohub"),
+      {
+        retryOptions: FAST_RETRIES,
+      },
+    );
     await expect(missingHub.getEventHubProperties()).rejects.toMatchObject({ code: "MessagingEntityNotFoundError" });
     await missingHub.close();
     await expect(auditProducer.sendBatch([{ body: "x" }], { partitionId: "9" })).rejects.toMatchObject({
@@ -319,7 +335,10 @@ describe("local Event Hubs endpoint with the real @azure/event-hubs clients", ()
 
     // Act: more refusals than retries surface the service's error
     eh.injectFaults({ kind: "server-busy", count: FAST_RETRIES.maxRetries + 1, hub: "faulty" });
-    const exhausted = await faulty.sendBatch([{ body: "never" }]).then(() => undefined, (error: unknown) => error);
+    const exhausted = await faulty.sendBatch([{ body: "never" }]).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     expect(exhausted).toBeInstanceOf(AggregateError);
     const attempts = (exhausted as AggregateError).errors;
     expect(attempts).toHaveLength(FAST_RETRIES.maxRetries + 1);
@@ -344,7 +363,12 @@ describe("local Event Hubs endpoint with the real @azure/event-hubs clients", ()
 
     // Assess: first attempt dropped, second stored but unacknowledged, third acknowledged.
     expect(eh.sendOutcomes().timedOut - timedOutBefore).toBe(2);
-    expect(eh.events("faulty").slice(before).map((event) => event.body)).toEqual(["lost-ack", "lost-ack"]);
+    expect(
+      eh
+        .events("faulty")
+        .slice(before)
+        .map((event) => event.body),
+    ).toEqual(["lost-ack", "lost-ack"]);
     await faulty.close();
   });
 
@@ -383,7 +407,10 @@ describe("local Event Hubs endpoint with the real @azure/event-hubs clients", ()
 describe("local Event Hubs endpoint limits and shutdown", () => {
   it("advertises the max message size and refuses a larger send with the service's error", async () => {
     // Prepare
-    const eh = await startEventHubsEndpoint({ hubs: [{ name: "small", partitionCount: 1 }], maxMessageSizeInBytes: 4096 });
+    const eh = await startEventHubsEndpoint({
+      hubs: [{ name: "small", partitionCount: 1 }],
+      maxMessageSizeInBytes: 4096,
+    });
     const producer = new EventHubProducerClient(eh.connectionString("small"), { retryOptions: FAST_RETRIES });
 
     // Act
@@ -407,10 +434,13 @@ describe("local Event Hubs endpoint limits and shutdown", () => {
     const consumer = new EventHubConsumerClient("$Default", eh.connectionString("live"));
     await producer.sendBatch([{ body: "x" }], { partitionId: "0" });
     const received = new Promise<void>((resolve) => {
-      consumer.subscribe({ processEvents: async (events) => (events.length > 0 ? resolve() : undefined), processError: async () => {} }, {
-        startPosition: earliestEventPosition,
-        maxWaitTimeInSeconds: 0.2,
-      });
+      consumer.subscribe(
+        { processEvents: async (events) => (events.length > 0 ? resolve() : undefined), processError: async () => {} },
+        {
+          startPosition: earliestEventPosition,
+          maxWaitTimeInSeconds: 0.2,
+        },
+      );
     });
     await received;
 
@@ -427,12 +457,19 @@ describe("local Event Hubs endpoint limits and shutdown", () => {
 
   it("rejects bad options with errors naming the option", async () => {
     await expect(startEventHubsEndpoint({ hubs: [] })).rejects.toThrow(/hubs must list at least one hub/);
-    await expect(startEventHubsEndpoint({ hubs: [{ name: "h", partitionCount: 0 }] })).rejects.toThrow(/hubs\[0\]\.partitionCount/);
-    await expect(
-      startEventHubsEndpoint({ hubs: [{ name: "h", partitionCount: 1 }, { name: "h", partitionCount: 1 }] }),
-    ).rejects.toThrow(/hubs\[1\]\.name 'h' is listed twice/);
-    await expect(startEventHubsEndpoint({ hubs: [{ name: "h", partitionCount: 1 }], maxMessageSizeInBytes: -1 })).rejects.toThrow(
-      /maxMessageSizeInBytes/,
+    await expect(startEventHubsEndpoint({ hubs: [{ name: "h", partitionCount: 0 }] })).rejects.toThrow(
+      /hubs\[0\]\.partitionCount/,
     );
+    await expect(
+      startEventHubsEndpoint({
+        hubs: [
+          { name: "h", partitionCount: 1 },
+          { name: "h", partitionCount: 1 },
+        ],
+      }),
+    ).rejects.toThrow(/hubs\[1\]\.name 'h' is listed twice/);
+    await expect(
+      startEventHubsEndpoint({ hubs: [{ name: "h", partitionCount: 1 }], maxMessageSizeInBytes: -1 }),
+    ).rejects.toThrow(/maxMessageSizeInBytes/);
   });
 });

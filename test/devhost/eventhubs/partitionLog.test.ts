@@ -13,8 +13,16 @@ describe("PartitionLog", () => {
   it("numbers events and advances offsets by their sizes", () => {
     const log = logOfThree();
 
-    expect(log.events.map((event) => [event.sequenceNumber, event.offset])).toEqual([[0, "0"], [1, "10"], [2, "30"]]);
-    expect(log.runtimeInfo()).toMatchObject({ lastEnqueuedSequenceNumber: 2, lastEnqueuedOffset: "30", isEmpty: false });
+    expect(log.events.map((event) => [event.sequenceNumber, event.offset])).toEqual([
+      [0, "0"],
+      [1, "10"],
+      [2, "30"],
+    ]);
+    expect(log.runtimeInfo()).toMatchObject({
+      lastEnqueuedSequenceNumber: 2,
+      lastEnqueuedOffset: "30",
+      isEmpty: false,
+    });
   });
 
   it("starts past the end for positions beyond the last event", () => {
@@ -29,7 +37,9 @@ describe("PartitionLog", () => {
   it("refuses selectors it does not understand, naming them", () => {
     const log = logOfThree();
 
-    expect(() => log.startIndexFor("amqp.annotation.x-opt-offset < '5'")).toThrow(/unsupported selector filter "amqp\.annotation\.x-opt-offset < '5'"/);
+    expect(() => log.startIndexFor("amqp.annotation.x-opt-offset < '5'")).toThrow(
+      /unsupported selector filter "amqp\.annotation\.x-opt-offset < '5'"/,
+    );
     expect(() => log.startIndexFor("amqp.annotation.x-opt-offset > 'abc'")).toThrow(/"abc" is not a number/);
   });
 });

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { FlowEvent } from "../../../src/core/event";
-import { ATTACK_DEFAULTS, buildTopology, generateRecords, resolveAttack, scheduleAttacks, type AttackPlan } from "../../../devhost/generate";
+import {
+  ATTACK_DEFAULTS,
+  buildTopology,
+  generateRecords,
+  resolveAttack,
+  scheduleAttacks,
+  type AttackPlan,
+} from "../../../devhost/generate";
 import { eventsOfBlob, groupBy, maxInWindow, maxSumInWindow, timeOfEvent } from "./helpers";
 
 const HOUR = "2026-11-22T10:00:00Z";
@@ -13,7 +20,9 @@ const isPublicSource = (e: FlowEvent): boolean => !e.srcIp.startsWith("10.");
 
 /** Minutes of the hour whose records mention the IP. */
 function minutesMentioning(options: Parameters<typeof generateRecords>[0], ip: string): number[] {
-  return [...generateRecords(options)].flatMap((record, minute) => (JSON.stringify(record).includes(`,${ip},`) ? [minute] : []));
+  return [...generateRecords(options)].flatMap((record, minute) =>
+    JSON.stringify(record).includes(`,${ip},`) ? [minute] : [],
+  );
 }
 
 describe.each(topology.nics.map((nic) => [nic.kind, nic] as const))("attacks on a %s NIC", (_kind, nic) => {
@@ -33,14 +42,18 @@ describe.each(topology.nics.map((nic) => [nic.kind, nic] as const))("attacks on 
 
     // Assess
     expect(maxInWindow(scan, timeOfEvent, 2 * MINUTE_IN_MS, distinctPorts)).toBeGreaterThanOrEqual(100);
-    expect(scan.every((e) => e.decision === "deny" && e.direction === "inbound" && e.dstIp === nic.privateIp)).toBe(true);
+    expect(scan.every((e) => e.decision === "deny" && e.direction === "inbound" && e.dstIp === nic.privateIp)).toBe(
+      true,
+    );
     expect(minutesMentioning(options, peer)).toEqual([10, 11]);
   });
 
   it("bruteforce: >= 50 allowed RDP sessions from one public source within 5 minutes, in minutes 25-29", () => {
     // Prepare
     const peer = ATTACK_DEFAULTS.bruteforce.peerIp;
-    const sessions = (bySource.get(peer) ?? []).filter((e) => e.decision === "allow" && e.dstPort === 3389 && e.flowState === "begin");
+    const sessions = (bySource.get(peer) ?? []).filter(
+      (e) => e.decision === "allow" && e.dstPort === 3389 && e.flowState === "begin",
+    );
 
     // Assess
     expect(maxSumInWindow(sessions, timeOfEvent, 5 * MINUTE_IN_MS, () => 1)).toBeGreaterThanOrEqual(50);
@@ -65,7 +78,11 @@ describe.each(topology.nics.map((nic) => [nic.kind, nic] as const))("attacks on 
     const otherEvents = eventsOfBlob({ ...options, nic: other });
 
     // Assess
-    const peers: string[] = [ATTACK_DEFAULTS.scan.peerIp, ATTACK_DEFAULTS.bruteforce.peerIp, ATTACK_DEFAULTS.egress.peerIp];
+    const peers: string[] = [
+      ATTACK_DEFAULTS.scan.peerIp,
+      ATTACK_DEFAULTS.bruteforce.peerIp,
+      ATTACK_DEFAULTS.egress.peerIp,
+    ];
     expect(otherEvents.filter((e) => peers.includes(e.srcIp) || peers.includes(e.dstIp))).toEqual([]);
   });
 });
@@ -75,8 +92,17 @@ describe.each([
   ["5000 tuples a minute", 5000],
 ])("benign traffic (%s) stays well below the attack thresholds", (_name, tuplesPerMinute) => {
   const nic = topology.nics[0]!;
-  const events = eventsOfBlob({ topology, nic, hourIso: HOUR, tuplesPerMinute, minutes: { first: 0, last: tuplesPerMinute ? 9 : 59 } });
-  const inboundBySource = groupBy(events.filter((e) => e.direction === "inbound" && isPublicSource(e)), (e) => e.srcIp);
+  const events = eventsOfBlob({
+    topology,
+    nic,
+    hourIso: HOUR,
+    tuplesPerMinute,
+    minutes: { first: 0, last: tuplesPerMinute ? 9 : 59 },
+  });
+  const inboundBySource = groupBy(
+    events.filter((e) => e.direction === "inbound" && isPublicSource(e)),
+    (e) => e.srcIp,
+  );
 
   it("no source touches more than 10 distinct ports in 5 minutes", () => {
     for (const sourceEvents of inboundBySource.values()) {
@@ -85,7 +111,9 @@ describe.each([
   });
 
   it("no public source gets an allowed inbound flow to SSH or RDP", () => {
-    expect(events.filter((e) => isPublicSource(e) && e.decision === "allow" && (e.dstPort === 22 || e.dstPort === 3389))).toEqual([]);
+    expect(
+      events.filter((e) => isPublicSource(e) && e.decision === "allow" && (e.dstPort === 22 || e.dstPort === 3389)),
+    ).toEqual([]);
   });
 
   it("sends under 50 MB in any 5 minutes", () => {
@@ -98,13 +126,23 @@ describe("resolveAttack", () => {
   const plan: AttackPlan = { kind: "bruteforce", macAddress: "000d3a123456", startIso: "2026-11-22T10:25:00Z" };
 
   it("fills in the defaults", () => {
-    expect(resolveAttack(plan)).toMatchObject({ macAddress: "000D3A123456", durationInMinutes: 5, peerIp: "80.94.95.115", targetPort: 3389, startMs: Date.parse(plan.startIso) });
+    expect(resolveAttack(plan)).toMatchObject({
+      macAddress: "000D3A123456",
+      durationInMinutes: 5,
+      peerIp: "80.94.95.115",
+      targetPort: 3389,
+      startMs: Date.parse(plan.startIso),
+    });
   });
 
   it("rejects bad fields, naming them", () => {
-    expect(() => resolveAttack({ ...plan, kind: "ddos" as AttackPlan["kind"] })).toThrow(/attack kind must be one of scan, bruteforce, egress/);
+    expect(() => resolveAttack({ ...plan, kind: "ddos" as AttackPlan["kind"] })).toThrow(
+      /attack kind must be one of scan, bruteforce, egress/,
+    );
     expect(() => resolveAttack({ ...plan, macAddress: "00-0D" })).toThrow(/macAddress/);
-    expect(() => resolveAttack({ ...plan, startIso: "2026-11-22T10:25:30Z" })).toThrow(/startIso must be a whole UTC minute/);
+    expect(() => resolveAttack({ ...plan, startIso: "2026-11-22T10:25:30Z" })).toThrow(
+      /startIso must be a whole UTC minute/,
+    );
     expect(() => resolveAttack({ ...plan, durationInMinutes: 0 })).toThrow(/durationInMinutes/);
     expect(() => resolveAttack({ ...plan, peerIp: "300.1.1.1" })).toThrow(/peerIp/);
     expect(() => resolveAttack({ ...plan, targetPort: 70000 })).toThrow(/targetPort/);
@@ -121,7 +159,9 @@ describe("resolveAttack", () => {
     // Assess
     const ssh = events.filter((e) => e.srcIp === ATTACK_DEFAULTS.bruteforce.peerIp && e.flowState === "begin");
     expect(ssh.length).toBe(5 * ATTACK_DEFAULTS.bruteforce.attemptsPerMinute);
-    expect(new Set(ssh.map((e) => `${e.dstPort} ${e.rule} ${e.decision}`))).toEqual(new Set(["22 UserRule_AllowSSH allow"]));
+    expect(new Set(ssh.map((e) => `${e.dstPort} ${e.rule} ${e.decision}`))).toEqual(
+      new Set(["22 UserRule_AllowSSH allow"]),
+    );
   });
 });
 
@@ -141,7 +181,9 @@ describe("scheduleAttacks", () => {
   it("refuses attacks that would not end within the run", () => {
     const kinds = ["scan", "scan", "scan", "egress", "bruteforce"] as const;
     expect(() => scheduleAttacks({ kinds: kinds.slice(0, 4), topology, startHourIso: HOUR, hours: 1 })).not.toThrow();
-    expect(() => scheduleAttacks({ kinds, topology, startHourIso: HOUR, hours: 1 })).toThrow(/5 attacks do not fit in 1 hour\(s\): attack 5 \(bruteforce\) would start at minute 70/);
+    expect(() => scheduleAttacks({ kinds, topology, startHourIso: HOUR, hours: 1 })).toThrow(
+      /5 attacks do not fit in 1 hour\(s\): attack 5 \(bruteforce\) would start at minute 70/,
+    );
     expect(scheduleAttacks({ kinds, topology, startHourIso: HOUR, hours: 2 })).toHaveLength(5);
   });
 });

@@ -3,8 +3,20 @@
  * project's default rules on its NIC, and an hour of benign traffic trips none.
  */
 import { describe, expect, it } from "vitest";
-import { DEFAULT_RULES, aggregateFlowEvents, aggregateOptionsFor, applyAggregates, emptyDetectorState } from "../../../src/core/anomaly";
-import { blobPathFor, buildTopology, scheduleAttacks, type AttackPlan, type TopologyNic } from "../../../devhost/generate";
+import {
+  DEFAULT_RULES,
+  aggregateFlowEvents,
+  aggregateOptionsFor,
+  applyAggregates,
+  emptyDetectorState,
+} from "../../../src/core/anomaly";
+import {
+  blobPathFor,
+  buildTopology,
+  scheduleAttacks,
+  type AttackPlan,
+  type TopologyNic,
+} from "../../../devhost/generate";
 import { eventsOfBlob } from "./helpers";
 
 const HOUR = "2026-11-22T10:00:00Z";
@@ -13,7 +25,9 @@ const topology = buildTopology({ seed: 21, nics: 4 });
 function firedRules(nic: TopologyNic, attacks: AttackPlan[]): string[] {
   const events = eventsOfBlob({ topology, nic, hourIso: HOUR, attacks });
   const aggregates = aggregateFlowEvents(events, aggregateOptionsFor(DEFAULT_RULES, blobPathFor(nic, HOUR).path));
-  const { alerts } = applyAggregates(emptyDetectorState(), aggregates, DEFAULT_RULES, { nowIso: "2026-11-22T11:00:00Z" });
+  const { alerts } = applyAggregates(emptyDetectorState(), aggregates, DEFAULT_RULES, {
+    nowIso: "2026-11-22T11:00:00Z",
+  });
   return alerts.map((alert) => alert.ruleId).sort();
 }
 
@@ -24,12 +38,22 @@ describe("generated traffic against the default anomaly rules", () => {
 
   it("each attack trips its rule on its NIC, whatever the flow-log kind", () => {
     // Prepare: the i-th attack lands on NIC i; NICs alternate NSG and VNet flow logs.
-    const attacks = scheduleAttacks({ kinds: ["scan", "bruteforce", "egress", "scan"], topology, startHourIso: HOUR, hours: 1 });
+    const attacks = scheduleAttacks({
+      kinds: ["scan", "bruteforce", "egress", "scan"],
+      topology,
+      startHourIso: HOUR,
+      hours: 1,
+    });
 
     // Act
     const fired = topology.nics.map((nic) => firedRules(nic, attacks));
 
     // Assess
-    expect(fired).toEqual([["denied-flood", "port-scan"], ["brute-force-ssh-rdp"], ["egress-bytes"], ["denied-flood", "port-scan"]]);
+    expect(fired).toEqual([
+      ["denied-flood", "port-scan"],
+      ["brute-force-ssh-rdp"],
+      ["egress-bytes"],
+      ["denied-flood", "port-scan"],
+    ]);
   });
 });

@@ -16,7 +16,12 @@ export function eventsOfBlob(options: GenerateRecordsOptions): FlowEvent[] {
 }
 
 /** Largest sum of `valueOf` over the items of any window of `windowInMs`. */
-export function maxSumInWindow<T>(items: readonly T[], timeOf: (item: T) => number, windowInMs: number, valueOf: (item: T) => number): number {
+export function maxSumInWindow<T>(
+  items: readonly T[],
+  timeOf: (item: T) => number,
+  windowInMs: number,
+  valueOf: (item: T) => number,
+): number {
   const sorted = [...items].sort((a, b) => timeOf(a) - timeOf(b));
   let best = 0;
   let sum = 0;
@@ -30,7 +35,12 @@ export function maxSumInWindow<T>(items: readonly T[], timeOf: (item: T) => numb
 }
 
 /** Largest `measure` of the items of any window of `windowInMs` (for small lists: it re-measures each window). */
-export function maxInWindow<T>(items: readonly T[], timeOf: (item: T) => number, windowInMs: number, measure: (inWindow: T[]) => number): number {
+export function maxInWindow<T>(
+  items: readonly T[],
+  timeOf: (item: T) => number,
+  windowInMs: number,
+  measure: (inWindow: T[]) => number,
+): number {
   const sorted = [...items].sort((a, b) => timeOf(a) - timeOf(b));
   let best = 0;
   let start = 0;

@@ -19,8 +19,10 @@ const topology = buildTopology({ seed: 11, nics: 2 });
 const nsgNic = topology.nics[0]!;
 const vnetNic = topology.nics[1]!;
 
-const nsgTuples = (record: NsgFlowLogRecord): string[] => record.properties.flows.flatMap((rule) => rule.flows.flatMap((flow) => flow.flowTuples));
-const vnetTuples = (record: VnetFlowLogRecord): string[] => record.flowRecords.flows.flatMap((flow) => flow.flowGroups.flatMap((group) => group.flowTuples));
+const nsgTuples = (record: NsgFlowLogRecord): string[] =>
+  record.properties.flows.flatMap((rule) => rule.flows.flatMap((flow) => flow.flowTuples));
+const vnetTuples = (record: VnetFlowLogRecord): string[] =>
+  record.flowRecords.flows.flatMap((flow) => flow.flowGroups.flatMap((group) => group.flowTuples));
 const recordMs = (time: string): number => Date.parse(time.replace(/(\.\d{3})\d+Z$/, "$1Z"));
 
 describe("generateRecords", () => {
@@ -56,8 +58,22 @@ describe("generateRecords", () => {
     // Assess
     expect(records).toHaveLength(60);
     for (const [minute, record] of records.entries()) {
-      expect(Object.keys(record)).toEqual(["time", "systemId", "macAddress", "category", "resourceId", "operationName", "properties"]);
-      expect(record).toMatchObject({ category: "NetworkSecurityGroupFlowEvent", operationName: "NetworkSecurityGroupFlowEvents", macAddress: nsgNic.macAddress, resourceId: nsgNic.nsgResourceId, properties: { Version: 2 } });
+      expect(Object.keys(record)).toEqual([
+        "time",
+        "systemId",
+        "macAddress",
+        "category",
+        "resourceId",
+        "operationName",
+        "properties",
+      ]);
+      expect(record).toMatchObject({
+        category: "NetworkSecurityGroupFlowEvent",
+        operationName: "NetworkSecurityGroupFlowEvents",
+        macAddress: nsgNic.macAddress,
+        resourceId: nsgNic.nsgResourceId,
+        properties: { Version: 2 },
+      });
       expect(record.time).toMatch(/^2026-11-22T10:\d{2}:\d{2}\.\d{7}Z$/);
       const timeMs = recordMs(record.time);
       expect(Math.floor((timeMs - HOUR_MS) / 60_000)).toBe(minute);
@@ -91,8 +107,24 @@ describe("generateRecords", () => {
     // Assess
     expect(records).toHaveLength(60);
     for (const record of records) {
-      expect(Object.keys(record)).toEqual(["time", "flowLogGUID", "macAddress", "category", "flowLogResourceID", "targetResourceID", "flowLogVersion", "operationName", "flowRecords"]);
-      expect(record).toMatchObject({ category: "FlowLogFlowEvent", operationName: "FlowLogFlowEvent", flowLogVersion: 4, flowLogResourceID: vnetNic.flowLogResourceId, targetResourceID: vnetNic.targetResourceId });
+      expect(Object.keys(record)).toEqual([
+        "time",
+        "flowLogGUID",
+        "macAddress",
+        "category",
+        "flowLogResourceID",
+        "targetResourceID",
+        "flowLogVersion",
+        "operationName",
+        "flowRecords",
+      ]);
+      expect(record).toMatchObject({
+        category: "FlowLogFlowEvent",
+        operationName: "FlowLogFlowEvent",
+        flowLogVersion: 4,
+        flowLogResourceID: vnetNic.flowLogResourceId,
+        targetResourceID: vnetNic.targetResourceId,
+      });
       for (const flow of record.flowRecords.flows) {
         const isPlatform = flow.flowGroups.every((group) => group.rule === "PlatformRule");
         expect(flow.aclID).toBe(isPlatform ? "00000000-0000-0000-0000-000000000000" : vnetNic.aclId);
@@ -118,7 +150,16 @@ describe("generateRecords", () => {
 
   it("produces exactly tuplesPerMinute benign tuples and splits a busy minute into records with the same time", () => {
     // Act
-    const records = [...generateRecords({ topology, nic: nsgNic, hourIso: HOUR, minutes: { first: 5, last: 6 }, tuplesPerMinute: 1500, maxTuplesPerRecord: 600 })];
+    const records = [
+      ...generateRecords({
+        topology,
+        nic: nsgNic,
+        hourIso: HOUR,
+        minutes: { first: 5, last: 6 },
+        tuplesPerMinute: 1500,
+        maxTuplesPerRecord: 600,
+      }),
+    ];
 
     // Assess
     expect(records.map(countTuples)).toEqual([600, 600, 300, 600, 600, 300]);
@@ -131,7 +172,16 @@ describe("generateRecords", () => {
     const attacks = [{ kind: "scan" as const, macAddress: vnetNic.macAddress, startIso: "2026-11-22T10:07:00Z" }];
 
     // Act
-    const records = [...generateRecords({ topology, nic: vnetNic, hourIso: HOUR, minutes: { first: 7, last: 7 }, tuplesPerMinute: 120_000, attacks })] as VnetFlowLogRecord[];
+    const records = [
+      ...generateRecords({
+        topology,
+        nic: vnetNic,
+        hourIso: HOUR,
+        minutes: { first: 7, last: 7 },
+        tuplesPerMinute: 120_000,
+        attacks,
+      }),
+    ] as VnetFlowLogRecord[];
 
     // Assess
     expect(records.map(countTuples).reduce((a, b) => a + b, 0)).toBe(120_000 + 150);
@@ -171,10 +221,16 @@ describe("generateRecords", () => {
   });
 
   it("rejects an hour that is not a whole UTC hour and a bad minute range, naming them", () => {
-    expect(() => [...generateRecords({ topology, nic: nsgNic, hourIso: "2026-11-22T10:30:00Z" })]).toThrow(/hourIso must be a whole UTC hour/);
+    expect(() => [...generateRecords({ topology, nic: nsgNic, hourIso: "2026-11-22T10:30:00Z" })]).toThrow(
+      /hourIso must be a whole UTC hour/,
+    );
     expect(() => [...generateRecords({ topology, nic: nsgNic, hourIso: "yesterday" })]).toThrow(/hourIso/);
-    expect(() => [...generateRecords({ topology, nic: nsgNic, hourIso: HOUR, minutes: { first: 10, last: 60 } })]).toThrow(/minutes must be/);
-    expect(() => [...generateRecords({ topology, nic: nsgNic, hourIso: HOUR, tuplesPerMinute: -1 })]).toThrow(/tuplesPerMinute/);
+    expect(() => [
+      ...generateRecords({ topology, nic: nsgNic, hourIso: HOUR, minutes: { first: 10, last: 60 } }),
+    ]).toThrow(/minutes must be/);
+    expect(() => [...generateRecords({ topology, nic: nsgNic, hourIso: HOUR, tuplesPerMinute: -1 })]).toThrow(
+      /tuplesPerMinute/,
+    );
   });
 });
 
@@ -209,7 +265,14 @@ describe("blobPathFor", () => {
       const parsed = parseBlobPath(`${container}/${path}`);
 
       // Assess
-      expect(parsed).toMatchObject({ kind: nic.kind, container, path, mac: nic.macAddress, hour: "2026-11-22T09:00:00.000Z", subscriptionId: nic.subscriptionId.toUpperCase() });
+      expect(parsed).toMatchObject({
+        kind: nic.kind,
+        container,
+        path,
+        mac: nic.macAddress,
+        hour: "2026-11-22T09:00:00.000Z",
+        subscriptionId: nic.subscriptionId.toUpperCase(),
+      });
     }
     expect(blobPathFor(nsgNic, HOUR)).toEqual({
       container: "insights-logs-networksecuritygroupflowevent",

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parseSchedule } from "../../../devhost/host";
 
-const next = (schedule: string, after: string): string => parseSchedule(schedule).nextAfter(new Date(after)).toISOString();
+const next = (schedule: string, after: string): string =>
+  parseSchedule(schedule).nextAfter(new Date(after)).toISOString();
 
 describe("timer schedules", () => {
   it("finds the next occurrence of six-field NCRONTAB expressions", () => {

@@ -5,7 +5,12 @@ import { activityLoad, gate, names, registerSampleApp, sampleSwitches } from "./
 let host: LocalHost | undefined;
 
 async function start(options: Partial<LocalHostOptions> = {}): Promise<LocalHost> {
-  host = await startLocalHost({ app: { register: registerSampleApp }, port: 0, clock: { mode: "virtual" }, ...options });
+  host = await startLocalHost({
+    app: { register: registerSampleApp },
+    port: 0,
+    clock: { mode: "virtual" },
+    ...options,
+  });
   return host;
 }
 
@@ -39,7 +44,9 @@ describe("local host orchestrations", () => {
     const local = await start({ maxConcurrentActivities: 3 });
     activityLoad.maxInFlight = 0;
 
-    const status = await local.waitForInstance(await local.startOrchestration(names.fanOut, { input: { count: 12, activity: names.slowEcho } }));
+    const status = await local.waitForInstance(
+      await local.startOrchestration(names.fanOut, { input: { count: 12, activity: names.slowEcho } }),
+    );
 
     expect(status.runtimeStatus).toBe("Completed");
     expect(activityLoad.maxInFlight).toBe(3);
@@ -68,7 +75,9 @@ describe("local host orchestrations", () => {
     const local = await start();
     local.faults.failActivity(names.hello, { invocations: [1, 2] });
 
-    const status = await local.waitForInstance(await local.startOrchestration(names.retrying, { input: { activity: names.hello, attempts: 3 } }));
+    const status = await local.waitForInstance(
+      await local.startOrchestration(names.retrying, { input: { activity: names.hello, attempts: 3 } }),
+    );
 
     expect(status.output).toBe("Hello retry");
     expect(local.faults.activityInvocations(names.hello)).toBe(3);
@@ -77,7 +86,9 @@ describe("local host orchestrations", () => {
   it("fails the orchestration with the activity's real error once retries are exhausted", async () => {
     const local = await start();
 
-    const status = await local.waitForInstance(await local.startOrchestration(names.retrying, { input: { activity: names.alwaysFails, attempts: 3 } }));
+    const status = await local.waitForInstance(
+      await local.startOrchestration(names.retrying, { input: { activity: names.alwaysFails, attempts: 3 } }),
+    );
 
     expect(status.runtimeStatus).toBe("Failed");
     expect(status.failure).toMatchObject({ errorType: "RangeError", errorMessage: "no luck with retry" });
@@ -89,7 +100,9 @@ describe("local host orchestrations", () => {
     local.faults.failActivity(names.hello, { invocations: [1] });
     const startedAt = local.clock.now().getTime();
 
-    await local.waitForInstance(await local.startOrchestration(names.retrying, { input: { activity: names.hello, attempts: 2 } }));
+    await local.waitForInstance(
+      await local.startOrchestration(names.retrying, { input: { activity: names.hello, attempts: 2 } }),
+    );
 
     expect(local.clock.now().getTime() - startedAt).toBe(60_000);
   });
@@ -120,7 +133,11 @@ describe("local host orchestrations", () => {
 
     const status = await local.waitForInstance(await local.startOrchestration(names.timer));
 
-    expect(status.output).toEqual({ started: "2026-03-01T00:00:00.000Z", woke: "2026-03-01T03:00:00.000Z", greeting: "Hello after the timer" });
+    expect(status.output).toEqual({
+      started: "2026-03-01T00:00:00.000Z",
+      woke: "2026-03-01T03:00:00.000Z",
+      greeting: "Hello after the timer",
+    });
   });
 
   it("fires durable timers on the real clock by default", async () => {
@@ -216,7 +233,9 @@ describe("local host orchestrations", () => {
     const local = await start({ clock: { mode: "virtual", autoAdvance: false } });
     await local.startOrchestration(names.gated, { instanceId: "reused" });
     await gate.entered;
-    await (await fetch(`${local.baseUrl}/durabletask/instances/reused/terminate?reason=test`, { method: "POST" })).text();
+    await (
+      await fetch(`${local.baseUrl}/durabletask/instances/reused/terminate?reason=test`, { method: "POST" })
+    ).text();
     await local.startOrchestration(names.approval, { instanceId: "reused" });
 
     gate.open();
@@ -232,7 +251,9 @@ describe("local host orchestrations", () => {
   it("runs many orchestrations interleaved", async () => {
     const local = await start({ maxConcurrentActivities: 4 });
 
-    const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => local.startOrchestration(names.sequence, { input: [`c${i}`, `d${i}`] })));
+    const ids = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => local.startOrchestration(names.sequence, { input: [`c${i}`, `d${i}`] })),
+    );
     const statuses = await Promise.all(ids.map((id) => local.waitForInstance(id)));
 
     expect(statuses.map((s) => s.output)).toEqual(ids.map((_, i) => [`Hello c${i}`, `Hello d${i}`]));

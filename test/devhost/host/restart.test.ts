@@ -3,14 +3,26 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { startAzurite } from "../../../devhost/azurite";
-import { JsonFileStore, MemoryStore, startLocalHost, TableStore, type LocalHost, type LocalHostOptions } from "../../../devhost/host";
+import {
+  JsonFileStore,
+  MemoryStore,
+  startLocalHost,
+  TableStore,
+  type LocalHost,
+  type LocalHostOptions,
+} from "../../../devhost/host";
 import { names, registerSampleApp } from "./sampleApp";
 
 const directory = mkdtempSync(path.join(tmpdir(), "flowtap-host-"));
 const hosts: LocalHost[] = [];
 
 async function start(options: Partial<LocalHostOptions> = {}): Promise<LocalHost> {
-  const host = await startLocalHost({ app: { register: registerSampleApp }, port: 0, clock: { mode: "virtual" }, ...options });
+  const host = await startLocalHost({
+    app: { register: registerSampleApp },
+    port: 0,
+    clock: { mode: "virtual" },
+    ...options,
+  });
   hosts.push(host);
   return host;
 }
@@ -38,13 +50,19 @@ describe("local host store and restart", () => {
   it("resumes an instance from Azure Table storage (Azurite)", async () => {
     const azurite = await startAzurite();
     try {
-      const first = await start({ store: TableStore.fromConnectionString(azurite.connectionString, "hostState"), clock: { mode: "virtual", autoAdvance: false } });
+      const first = await start({
+        store: TableStore.fromConnectionString(azurite.connectionString, "hostState"),
+        clock: { mode: "virtual", autoAdvance: false },
+      });
       await first.startOrchestration(names.approval, { instanceId: "table/1" });
       await first.signalEntity(names.counter, "table", "add", 3);
       await first.waitForIdle();
       await first.stop();
 
-      const second = await start({ store: TableStore.fromConnectionString(azurite.connectionString, "hostState"), clock: { mode: "virtual", autoAdvance: false } });
+      const second = await start({
+        store: TableStore.fromConnectionString(azurite.connectionString, "hostState"),
+        clock: { mode: "virtual", autoAdvance: false },
+      });
       await second.raiseEvent("table/1", "approve", "erin");
       const status = await second.waitForInstance("table/1");
 
@@ -116,6 +134,8 @@ describe("local host store and restart", () => {
   });
 
   it("names the missing app module when package.json main was not built", async () => {
-    await expect(start({ app: { modulePath: path.join(directory, "dist", "app.js") } })).rejects.toThrow(/does not exist.*npm run build/);
+    await expect(start({ app: { modulePath: path.join(directory, "dist", "app.js") } })).rejects.toThrow(
+      /does not exist.*npm run build/,
+    );
   });
 });

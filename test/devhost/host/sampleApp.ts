@@ -112,8 +112,14 @@ export function registerSampleApp(): void {
   });
 
   df.app.orchestration(names.parent, function* (context) {
-    const first = (yield context.df.callSubOrchestrator(names.sequence, ["Paris"], `${context.df.instanceId}-child`)) as string[];
-    const second = (yield context.df.callSubOrchestratorWithRetry(names.sequence, new df.RetryOptions(1000, 2), ["Rome"])) as string[];
+    const first = (yield context.df.callSubOrchestrator(
+      names.sequence,
+      ["Paris"],
+      `${context.df.instanceId}-child`,
+    )) as string[];
+    const second = (yield context.df.callSubOrchestratorWithRetry(names.sequence, new df.RetryOptions(1000, 2), [
+      "Rome",
+    ])) as string[];
     let failure = "";
     try {
       yield context.df.callSubOrchestrator(names.failing);
@@ -210,11 +216,15 @@ export function registerSampleApp(): void {
   // An entity that starts an orchestration through the durable client.
   df.app.entity(names.starter, {
     extraInputs: [df.input.durableClient()],
-    // durable-functions awaits entity handlers (Entity.handle: `yield Promise.resolve(this.fn(context))`) though the type says void.
+    // durable-functions awaits entity handlers (Entity.handle: `yield Promise.resolve(this.fn(context))`) though the
+    // type says void.
     // eslint-disable-next-line @typescript-eslint/no-misused-promises
     handler: async (context: EntityContext<string>) => {
       const client = df.getClient(context as unknown as InvocationContext);
-      const instanceId = await client.startNew(names.sequence, { instanceId: `started-by-${context.df.entityKey}`, input: ["Oslo"] });
+      const instanceId = await client.startNew(names.sequence, {
+        instanceId: `started-by-${context.df.entityKey}`,
+        input: ["Oslo"],
+      });
       context.df.setState(instanceId);
     },
   });

@@ -38,9 +38,19 @@ describe("local host triggers and durable client", () => {
       extraInputTypes: ["durableClient"],
       extraOutputTypes: [],
     });
-    expect(summary.find((r) => r.name === "everyFiveMinutes")).toMatchObject({ triggerType: "timerTrigger", schedule: "0 */5 * * * *" });
-    expect(summary.filter((r) => r.triggerType === "orchestrationTrigger").map((r) => r.name)).toContain(names.sequence);
-    expect(summary.filter((r) => r.triggerType === "entityTrigger").map((r) => r.name).sort()).toEqual([names.audit, names.counter, names.starter].sort());
+    expect(summary.find((r) => r.name === "everyFiveMinutes")).toMatchObject({
+      triggerType: "timerTrigger",
+      schedule: "0 */5 * * * *",
+    });
+    expect(summary.filter((r) => r.triggerType === "orchestrationTrigger").map((r) => r.name)).toContain(
+      names.sequence,
+    );
+    expect(
+      summary
+        .filter((r) => r.triggerType === "entityTrigger")
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual([names.audit, names.counter, names.starter].sort());
     expect(summary.find((r) => r.name === "onBlobCreated")?.triggerType).toBe("eventGridTrigger");
   });
 
@@ -109,20 +119,29 @@ describe("local host triggers and durable client", () => {
 
   it("raises events, reads status with history, terminates and purges through the client", async () => {
     const local = await start({ clock: { mode: "virtual", autoAdvance: false } });
-    const manage = (operation: string, id: string, init?: RequestInit) => fetch(`${local.baseUrl}/api/manage/${operation}/${id}`, { method: "POST", ...init });
+    const manage = (operation: string, id: string, init?: RequestInit) =>
+      fetch(`${local.baseUrl}/api/manage/${operation}/${id}`, { method: "POST", ...init });
     await local.startOrchestration(names.approval, { instanceId: "a1" });
     await local.startOrchestration(names.approval, { instanceId: "a2" });
     await local.waitForIdle();
 
     await manage("raise", "a1", { body: JSON.stringify("carol") });
     await local.waitForInstance("a1");
-    const status = (await (await manage("status", "a1")).json()) as { output: unknown; history: { EventType: string }[] };
+    const status = (await (await manage("status", "a1")).json()) as {
+      output: unknown;
+      history: { EventType: string }[];
+    };
     await manage("terminate", "a2");
     const terminated = await local.waitForInstance("a2");
     const purged = (await (await manage("purge", "a1")).json()) as unknown;
 
     expect(status.output).toEqual({ approvedBy: "carol" });
-    expect(status.history.map((e) => e.EventType)).toEqual(["ExecutionStarted", "TimerCreated", "EventRaised", "ExecutionCompleted"]);
+    expect(status.history.map((e) => e.EventType)).toEqual([
+      "ExecutionStarted",
+      "TimerCreated",
+      "EventRaised",
+      "ExecutionCompleted",
+    ]);
     expect(terminated).toMatchObject({ runtimeStatus: "Terminated", output: "stopped by test" });
     expect(purged).toEqual({ instancesDeleted: 1 });
     expect(local.getInstance("a1")).toBeUndefined();
@@ -155,8 +174,24 @@ describe("local host triggers and durable client", () => {
 
   it("invokes an Event Grid function with Event Grid and CloudEvents payloads", async () => {
     const local = await start();
-    const eventGridEvent = { id: "eg-1", eventType: "Microsoft.Storage.BlobCreated", subject: "/blobServices/default/containers/c/blobs/a", data: {}, dataVersion: "", metadataVersion: "1", eventTime: "2026-01-01T00:00:00Z", topic: "t" };
-    const cloudEvent = { id: "ce-1", type: "Microsoft.Storage.BlobCreated", source: "s", subject: "/blobServices/default/containers/c/blobs/b", specversion: "1.0", data: {} };
+    const eventGridEvent = {
+      id: "eg-1",
+      eventType: "Microsoft.Storage.BlobCreated",
+      subject: "/blobServices/default/containers/c/blobs/a",
+      data: {},
+      dataVersion: "",
+      metadataVersion: "1",
+      eventTime: "2026-01-01T00:00:00Z",
+      topic: "t",
+    };
+    const cloudEvent = {
+      id: "ce-1",
+      type: "Microsoft.Storage.BlobCreated",
+      source: "s",
+      subject: "/blobServices/default/containers/c/blobs/b",
+      specversion: "1.0",
+      data: {},
+    };
 
     await local.invokeEventGrid("onBlobCreated", [eventGridEvent, cloudEvent]);
     const fromEventGrid = await local.waitForInstance("blob-eg-1");
@@ -174,11 +209,23 @@ describe("local host triggers and durable client", () => {
     const validation = await fetch(webhook, {
       method: "POST",
       headers: { "aeg-event-type": "SubscriptionValidation" },
-      body: JSON.stringify([{ id: "v", eventType: "Microsoft.EventGrid.SubscriptionValidationEvent", data: { validationCode: "abc" } }]),
+      body: JSON.stringify([
+        { id: "v", eventType: "Microsoft.EventGrid.SubscriptionValidationEvent", data: { validationCode: "abc" } },
+      ]),
     });
-    const options = await fetch(webhook, { method: "OPTIONS", headers: { "WebHook-Request-Origin": "eventgrid.azure.net" } });
-    const delivery = await fetch(webhook, { method: "POST", headers: { "aeg-event-type": "Notification" }, body: JSON.stringify([{ id: "w1", eventType: "x", subject: "s" }]) });
-    const unknownFunction = await fetch(webhook.replace("onBlobCreated", "noSuchFunction"), { method: "POST", body: "[]" });
+    const options = await fetch(webhook, {
+      method: "OPTIONS",
+      headers: { "WebHook-Request-Origin": "eventgrid.azure.net" },
+    });
+    const delivery = await fetch(webhook, {
+      method: "POST",
+      headers: { "aeg-event-type": "Notification" },
+      body: JSON.stringify([{ id: "w1", eventType: "x", subject: "s" }]),
+    });
+    const unknownFunction = await fetch(webhook.replace("onBlobCreated", "noSuchFunction"), {
+      method: "POST",
+      body: "[]",
+    });
     const notJson = await fetch(webhook, { method: "POST", body: "{" });
 
     expect(await validation.json()).toEqual({ validationResponse: "abc" });
@@ -190,7 +237,9 @@ describe("local host triggers and durable client", () => {
   });
 
   it("runs timer functions on demand and on their schedule on the virtual clock", async () => {
-    const local = await start({ clock: { mode: "virtual", startTime: new Date("2026-01-01T00:00:30Z"), autoAdvance: false } });
+    const local = await start({
+      clock: { mode: "virtual", startTime: new Date("2026-01-01T00:00:30Z"), autoAdvance: false },
+    });
 
     await local.invokeTimer("everyFiveMinutes");
     local.virtualClock.advance(5 * 60_000);
