@@ -7,46 +7,12 @@
 import type { ActivityHandler } from "durable-functions";
 import type { BlobSource } from "../src/adapters/blobSource";
 import { isBeforeCursor } from "../src/core/backfill";
-import type { BlobLocation } from "../src/core/blobUrl";
 import { acceptsBlob, decidePrefix, validateBlobWalkFilter, type BlobWalkFilter } from "../src/core/blobWalk";
 import { ValidationError } from "../src/errors";
-
-export interface FlowLogBlob {
-  container: string;
-  path: string;
-  contentLength: number;
-}
+import type { FlowLogBlob, ListBlobsInput, ListBlobsResult } from "../src/contracts/backfill";
 
 export interface WalkStats {
   /** Listing calls made (each is one or more pages of one level). */
-  listings: number;
-}
-
-/** Where a paged listing resumes: after this blob (the last one of the previous page). */
-export type BackfillListCursor = BlobLocation;
-
-export interface ListBlobsPage {
-  /** null: from the start. */
-  after: BackfillListCursor | null;
-  maxBlobs: number;
-  /** Count the page's blobs without returning them (a small result for totals). */
-  countOnly?: boolean;
-}
-
-export interface ListBlobsInput {
-  filter: BlobWalkFilter;
-  /** Default: every configured flow-log container. */
-  containers?: string[];
-  /** Default: one page with every blob. */
-  page?: ListBlobsPage;
-}
-
-export interface ListBlobsResult {
-  /** Empty with countOnly. */
-  blobs: FlowLogBlob[];
-  count: number;
-  /** Where the next page starts; null when the walk is complete. */
-  next: BackfillListCursor | null;
   listings: number;
 }
 

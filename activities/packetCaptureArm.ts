@@ -12,16 +12,16 @@ import { parseVmOrNicResourceId } from "../src/core/alertSchema";
 import { parseArmResourceId } from "../src/core/anomaly/armId";
 import { hasNetworkWatcherExtension } from "../src/adapters/virtualMachines";
 import { logFailure, logger } from "../src/logger";
-import type {
+import {
   ArmStep,
-  CreatedPacketCapture,
   CreatePacketCaptureInput,
+  CreatedPacketCapture,
   NetworkWatcherRef,
   PacketCaptureRef,
   PacketCaptureStatusResult,
   ResolveCaptureTargetInput,
   ResolvedCaptureTarget,
-} from "../orchestrations/packetCapture";
+} from "../src/contracts/capture";
 
 export interface PacketCaptureArmDeps {
   /** The shared ARM clients (created once per process from settings). */

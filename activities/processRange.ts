@@ -20,13 +20,13 @@ import type { FlowEvent } from "../src/core/event";
 import { flattenFlowLog } from "../src/core/flatten";
 import { FlowLogFormatError, ServiceError, ValidationError } from "../src/errors";
 import { logFailure, logger } from "../src/logger";
-import type {
+import { parseBlobLocationInput } from "./readBlockList";
+import {
   ProcessRangeCounts,
   ProcessRangeFailure,
   ProcessRangeInput,
   ProcessRangeResult,
-} from "../orchestrations/ingestBlob";
-import { parseBlobLocationInput } from "./readBlockList";
+} from "../src/contracts/ingestion";
 
 export interface ProcessRangeDeps {
   blobSource: () => BlobSource;

@@ -5,7 +5,7 @@
 import type { ActivityHandler } from "durable-functions";
 import type { EventHubsSink } from "../src/adapters/eventHubsSink";
 import { ValidationError } from "../src/errors";
-import type { PublishedEvent, PublishEventsInput, PublishEventsResult } from "../orchestrations/publishAlerts";
+import { PublishEventsInput, PublishEventsResult, PublishedEvent } from "../src/contracts/capture";
 
 export interface PublishEventsDeps {
   /** The alerts hub sink (created once per process and reused). */

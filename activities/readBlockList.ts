@@ -5,7 +5,7 @@
 import type { ActivityHandler } from "durable-functions";
 import type { BlobSource } from "../src/adapters/blobSource";
 import { ValidationError } from "../src/errors";
-import type { ReadBlockListInput, ReadBlockListResult } from "../orchestrations/ingestBlob";
+import { ReadBlockListInput, ReadBlockListResult } from "../src/contracts/ingestion";
 
 export interface ReadBlockListDeps {
   blobSource: () => BlobSource;

@@ -8,12 +8,12 @@ import { InvocationContext } from "@azure/functions";
 import { readFileSync } from "node:fs";
 import { makeProcessRange } from "../activities/processRange";
 import { makeReadBlockList } from "../activities/readBlockList";
-import type { ProcessRangeInput, ProcessRangeResult, ReadBlockListResult } from "../orchestrations/ingestBlob";
 import { createBlobSource } from "../src/adapters/blobSource";
 import { createEventHubsSink } from "../src/adapters/eventHubsSink";
 import { DEFAULT_RULES } from "../src/core/anomaly/rules";
 import { INITIAL_BLOCK_CHECKPOINT, planNextRange, type BlockCheckpoint } from "../src/core/blocks";
 import { serveBenchRequests } from "./childProcess";
+import { ProcessRangeInput, ProcessRangeResult, ReadBlockListResult } from "../src/contracts/ingestion";
 
 export interface IngestRequest {
   storageConnectionString: string;

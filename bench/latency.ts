@@ -14,7 +14,7 @@ import { performance } from "node:perf_hooks";
 import { buildTopology, generateRecords, blobPathFor } from "../devhost/generate";
 import { FlowLogBlobWriter } from "../devhost/flowLogWriter";
 import { FLOWS_HUB, startLocalSystem } from "../devhost/system";
-import { TriggerNames } from "../src/names";
+import { TriggerNames } from "../src/contracts/names";
 import { BENCH_HOUR_ISO, BENCH_SEED } from "./corpus";
 import { measured, type BenchFigure } from "./report";
 

@@ -11,57 +11,22 @@
  */
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler, RetryOptions, Task } from "durable-functions";
-// eslint-disable-next-line no-restricted-imports -- types only (erased at build): the listBlobs contract lives with the
-// activity.
-import type { ListBlobsInput, ListBlobsResult } from "../activities/listBlobs";
 import type { IngestionSettings } from "../src/config";
-import {
-  describeProgress,
-  emptyCounts,
-  walkFilterOf,
-  type BackfillCounts,
-  type BackfillProgress,
-  type BackfillRequest,
-} from "../src/core/backfill";
+import { describeProgress, emptyCounts, walkFilterOf, type BackfillProgress } from "../src/core/backfill";
 import type { BlobLocation } from "../src/core/blobUrl";
-import { hashBlobPath } from "../src/core/eventId";
 import { ValidationError } from "../src/errors";
-import { ActivityNames, OrchestrationNames } from "../src/names";
-import { blobKey } from "./checkpoint";
-import { ingestBlobInput, type IngestBlobResult } from "./ingestBlob";
+import { blobKey, ingestBlobInput, ingestBlobOrchestration, type IngestBlobResult } from "../src/contracts/ingestion";
+import {
+  backfillChildInstanceId,
+  listBlobsActivity,
+  MAX_LISTED_FAILURES,
+  type BackfillInput,
+  type BackfillRun,
+  type BackfillSummary,
+  type ListBlobsInput,
+} from "../src/contracts/backfill";
+import { callActivity, resultOf, subOrchestrationTask, type TypedTask } from "./calls";
 
-export interface BackfillInput {
-  request: BackfillRequest;
-  /** Blobs listed (and counted) per activity call; one ingestion page per generation. */
-  blobsPerPage: number;
-  /** ingestBlob's knobs for this backfill's blobs (orchestrations read no settings themselves). */
-  ingestion: IngestionSettings;
-  /** Carried across continueAsNew; absent at the start. */
-  run?: BackfillRun;
-}
-
-export interface BackfillRun {
-  phase: "counting" | "ingesting";
-  startedAt: string;
-  /** The last blob listed so far in this phase (the next page starts after it); null at the start of a phase. */
-  cursor: BlobLocation | null;
-  counts: BackfillCounts;
-  failures: FailedBlob[];
-  /** Failures beyond MAX_LISTED_FAILURES, counted but not listed (the output stays small). */
-  failuresNotListed: number;
-}
-
-export interface FailedBlob extends BlobLocation {
-  reason: string;
-}
-
-/** The output: the final progress and every failed blob with its reason. */
-export interface BackfillSummary extends BackfillProgress {
-  failures: FailedBlob[];
-  failuresNotListed: number;
-}
-
-export const MAX_LISTED_FAILURES = 1000;
 /** Counting pages are larger than ingestion pages: counting returns no names. */
 const COUNT_PAGE_FACTOR = 25;
 
@@ -77,14 +42,6 @@ function parseInput(value: unknown): BackfillInput {
     );
   }
   return input as BackfillInput;
-}
-
-/**
- * The instance id of a blob's ingestion in a backfill run: unique per run, so a re-run never meets a leftover child's
- * id.
- */
-export function backfillChildInstanceId(backfillId: string, startedAt: string, location: BlobLocation): string {
-  return `${backfillId}:${Date.parse(startedAt).toString(36)}:${hashBlobPath(blobKey(location))}`;
 }
 
 /** Listing retries like ingestion's activities: a transient storage error does not end the backfill. */
@@ -129,11 +86,12 @@ export const backfillOrchestrator: OrchestrationHandler = function* (
   });
 
   if (run.phase === "counting") {
-    const page = (yield context.df.callActivityWithRetry(
-      ActivityNames.listBlobs,
-      retry,
+    const page = yield* callActivity(
+      context,
+      listBlobsActivity,
       listInput(input.blobsPerPage * COUNT_PAGE_FACTOR, true),
-    )) as ListBlobsResult;
+      retry,
+    );
     run.counts.blobsTotal += page.count;
     run.cursor = page.next;
     if (run.cursor === null) run.phase = "ingesting";
@@ -141,11 +99,7 @@ export const backfillOrchestrator: OrchestrationHandler = function* (
     return undefined;
   }
 
-  const page = (yield context.df.callActivityWithRetry(
-    ActivityNames.listBlobs,
-    retry,
-    listInput(input.blobsPerPage, false),
-  )) as ListBlobsResult;
+  const page = yield* callActivity(context, listBlobsActivity, listInput(input.blobsPerPage, false), retry);
   yield* ingestPage(context, input, run, page.blobs, showProgress);
   run.cursor = page.next;
   if (run.cursor !== null) {
@@ -168,24 +122,24 @@ function* ingestPage(
   blobs: readonly BlobLocation[],
   showProgress: () => void,
 ): Generator<Task, void, unknown> {
-  const running: { task: Task; blob: BlobLocation }[] = [];
+  const running: { child: TypedTask<IngestBlobResult>; blob: BlobLocation }[] = [];
   let next = 0;
   while (next < blobs.length || running.length > 0) {
     while (next < blobs.length && running.length < input.request.maxParallelBlobs) {
       const blob = blobs[next++]!;
       const childId = backfillChildInstanceId(input.request.backfillId, run.startedAt, blob);
       const childInput = ingestBlobInput(blob, input.ingestion, { historic: true });
-      running.push({ task: context.df.callSubOrchestrator(OrchestrationNames.ingestBlob, childInput, childId), blob });
+      running.push({ child: subOrchestrationTask(context, ingestBlobOrchestration, childInput, childId), blob });
     }
     // Settle every child that has ended (a task may end while another is awaited), then wait for one more.
-    const ended = running.filter((entry) => entry.task.isCompleted || entry.task.isFaulted);
+    const ended = running.filter((entry) => entry.child.task.isCompleted || entry.child.task.isFaulted);
     if (ended.length === 0) {
-      yield context.df.Task.any(running.map((entry) => entry.task));
+      yield context.df.Task.any(running.map((entry) => entry.child.task));
       continue;
     }
     for (const entry of ended) {
       running.splice(running.indexOf(entry), 1);
-      settle(context, run, entry.task, entry.blob);
+      settle(context, run, entry.child, entry.blob);
     }
     showProgress();
   }
@@ -199,12 +153,17 @@ function recordFailure(context: OrchestrationContext, run: BackfillRun, blob: Bl
   else run.failuresNotListed++;
 }
 
-function settle(context: OrchestrationContext, run: BackfillRun, task: Task, blob: BlobLocation): void {
-  if (task.isFaulted) {
-    recordFailure(context, run, blob, failureReason(task.result));
+function settle(
+  context: OrchestrationContext,
+  run: BackfillRun,
+  child: TypedTask<IngestBlobResult>,
+  blob: BlobLocation,
+): void {
+  if (child.task.isFaulted) {
+    recordFailure(context, run, blob, failureReason(child.task.result));
     return;
   }
-  const result = task.result as IngestBlobResult;
+  const result = resultOf(child);
   if (result.outcome === "noBlockList") {
     recordFailure(
       context,

@@ -3,40 +3,20 @@
  * orchestrations (running captures for the concurrency cap, last start per VM for the
  * cooldown). Pure: capturePolicy.decideCapture decides, the entity only keeps the state.
  */
-import * as df from "durable-functions";
 import type { EntityContext, EntityHandler } from "durable-functions";
 import {
   decideCapture,
   emptyCapturePolicyState,
   releaseCapture,
-  type CapturePlan,
-  type CapturePolicyConfig,
   type CapturePolicyState,
-  type CaptureRequest,
-  type RefusalReason,
 } from "../src/core/capturePolicy";
+import {
+  CaptureGateOperations,
+  type AcquireCaptureInput,
+  type AcquireCaptureResult,
+  type ReleaseCaptureInput,
+} from "../src/contracts/capture";
 import { ValidationError } from "../src/errors";
-import { EntityNames } from "../src/names";
-
-/** The one gate of the app. */
-export const CAPTURE_GATE_KEY = "global";
-export const captureGateId = (): df.EntityId => new df.EntityId(EntityNames.captureGate, CAPTURE_GATE_KEY);
-
-export const CaptureGateOperations = { acquire: "acquire", release: "release", get: "get", reset: "reset" } as const;
-
-export interface AcquireCaptureInput {
-  request: CaptureRequest;
-  policy: CapturePolicyConfig;
-  /** The orchestration's currentUtcDateTime, ISO-8601. */
-  nowIso: string;
-}
-
-export type AcquireCaptureResult =
-  { decision: "allowed"; plan: CapturePlan } | { decision: "refused"; reason: RefusalReason; message: string };
-
-export interface ReleaseCaptureInput {
-  name: string;
-}
 
 export const captureGateEntity: EntityHandler<CapturePolicyState> = (context: EntityContext<CapturePolicyState>) => {
   const state = context.df.getState(emptyCapturePolicyState) ?? emptyCapturePolicyState();

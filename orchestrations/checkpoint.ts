@@ -10,94 +10,19 @@
 import type { EntityContext, EntityHandler } from "durable-functions";
 import type { BlobLocation } from "../src/core/blobUrl";
 import { INITIAL_BLOCK_CHECKPOINT, type BlockCheckpoint } from "../src/core/blocks";
-import { hashBlobPath } from "../src/core/eventId";
 import { ValidationError } from "../src/errors";
-
-export const CheckpointOperations = {
-  get: "get",
-  claim: "claim",
-  advance: "advance",
-  release: "release",
-  reset: "reset",
-} as const;
-
-export interface RangeClaim {
-  owner: string;
-  /** ISO-8601: the claim is void from this instant on, so a crashed owner never blocks a blob for good. */
-  untilIso: string;
-}
-
-export interface CheckpointState extends BlockCheckpoint {
-  container: string;
-  path: string;
-  eventsEmitted: number;
-  rangesCommitted: number;
-  lastUpdatedIso: string | null;
-  claim: RangeClaim | null;
-  /** The last advance applied: applying it again is a no-op. */
-  lastAdvance: { owner: string; from: BlockCheckpoint; to: BlockCheckpoint } | null;
-  resets: number;
-  lastReset: { reason: string; atIso: string } | null;
-}
-
-export interface ClaimInput extends BlobLocation {
-  owner: string;
-  /** The position the owner planned from: the claim is refused unless it is the current one. */
-  from: BlockCheckpoint;
-  nowIso: string;
-  untilIso: string;
-}
-
-export interface ClaimResult {
-  granted: boolean;
-  /** Why a claim was refused. */
-  reason?: string;
-  state: CheckpointState;
-}
-
-export interface AdvanceInput {
-  owner: string;
-  from: BlockCheckpoint;
-  to: BlockCheckpoint;
-  /** Events the range produced (added to eventsEmitted). */
-  events: number;
-  nowIso: string;
-}
-
-export interface AdvanceResult {
-  outcome: "advanced" | "alreadyApplied" | "refused";
-  reason?: string;
-  state: CheckpointState;
-}
-
-export interface ReleaseInput {
-  owner: string;
-}
-
-export interface ResetInput {
-  reason: string;
-  nowIso: string;
-  /** An orchestration resetting a rewritten blob: refused while another owner's claim is live. Operators omit it. */
-  owner?: string;
-  /** Compare-and-set: reset only from this position. Operators omit it. */
-  expected?: BlockCheckpoint;
-}
-
-export interface ResetResult {
-  applied: boolean;
-  reason?: string;
-  state: CheckpointState;
-}
-
-/** `${container}/${path}`: the blob's key everywhere (ids, logs, entity state). */
-export function blobKey(location: BlobLocation): string {
-  return `${location.container}/${location.path}`;
-}
-
-/** The checkpoint entity key of a blob: a stable 64-bit hash of its key (entity keys cannot hold '/'). */
-export function checkpointEntityKey(location: BlobLocation): string {
-  return hashBlobPath(blobKey(location));
-}
+import {
+  AdvanceInput,
+  AdvanceResult,
+  CheckpointOperations,
+  CheckpointState,
+  ClaimInput,
+  ClaimResult,
+  RangeClaim,
+  ReleaseInput,
+  ResetInput,
+  ResetResult,
+} from "../src/contracts/ingestion";
 
 export function samePosition(a: BlockCheckpoint, b: BlockCheckpoint): boolean {
   return a.blockCount === b.blockCount && a.byteOffset === b.byteOffset && a.blockIdsDigest === b.blockIdsDigest;

@@ -4,54 +4,20 @@
  * `dispatchAlerts`, which starts the orchestrations that publish them and request captures.
  */
 import type { EntityContext } from "durable-functions";
-import type { AnomalyAlert } from "../src/core/alertSchema";
-import type { MinuteAggregate, TargetRef } from "../src/core/anomaly/aggregate";
-import {
-  applyAggregates,
-  emptyDetectorState,
-  type ApplyAggregatesResult,
-  type DetectorState,
-} from "../src/core/anomaly/detector";
+import { applyAggregates, emptyDetectorState } from "../src/core/anomaly/detector";
 import type { AnomalyRule } from "../src/core/anomaly/rules";
-// A generic 64-bit string hash despite its name: entity-safe keys for resource ids.
-import { hashBlobPath as hash64 } from "../src/core/eventId";
+import {
+  DetectorOperations,
+  type AlertDispatch,
+  type DetectorEntityState,
+  type DetectorIngestInput,
+  type DetectorIngestResult,
+} from "../src/contracts/capture";
 import { ValidationError } from "../src/errors";
+import { isHistoricDetectorKey } from "../src/contracts/capture";
 
-/** Backfill aggregates go to `${key}${HISTORIC_DETECTOR_SUFFIX}`: their own windows, never captures. */
-export const HISTORIC_DETECTOR_SUFFIX = "-historic";
 /** Alerts kept while their dispatch fails (oldest dropped beyond this). */
 export const MAX_PENDING_ALERTS = 50;
-
-/** Operations of the detector entity. */
-export const DetectorOperations = { ingest: "ingest", get: "get", reset: "reset" } as const;
-
-/** Input of the "ingest" operation (what the ingestion orchestration signals). */
-export interface DetectorIngestInput {
-  aggregates: MinuteAggregate[];
-  historic: boolean;
-  /** context.df.currentUtcDateTime of the signalling orchestration, ISO-8601. */
-  nowIso: string;
-}
-
-export interface DetectorEntityState {
-  detector: DetectorState;
-  /** Alerts detected but not yet handed off (their dispatch failed): retried on the next operation. */
-  pending: AnomalyAlert[];
-}
-
-/** Result of "ingest" (visible to callers that call rather than signal). */
-export interface DetectorIngestResult {
-  alerts: number;
-  skipped: ApplyAggregatesResult["skipped"];
-  /** Alerts still waiting for a successful dispatch. */
-  pending: number;
-}
-
-export interface AlertDispatch {
-  /** The detector entity key. */
-  detectorKey: string;
-  alerts: AnomalyAlert[];
-}
 
 export interface DetectorEntityDeps {
   /** The validated anomaly rules (read once from settings). */
@@ -61,20 +27,6 @@ export interface DetectorEntityDeps {
    * capture orchestration). Must be idempotent for the same alerts: a failed dispatch is retried.
    */
   dispatchAlerts: (context: EntityContext<DetectorEntityState>, dispatch: AlertDispatch) => Promise<void>;
-}
-
-/** The entity key of a target's live detector: the MAC, else a hash of the resource id (keys must not contain '/'). */
-export function detectorEntityKey(target: TargetRef): string {
-  return target.mac ?? `res-${hash64(target.key.toLowerCase())}`;
-}
-
-/** The entity key of a target's backfill detector. */
-export function historicDetectorEntityKey(target: TargetRef): string {
-  return `${detectorEntityKey(target)}${HISTORIC_DETECTOR_SUFFIX}`;
-}
-
-export function isHistoricDetectorKey(key: string): boolean {
-  return key.endsWith(HISTORIC_DETECTOR_SUFFIX);
 }
 
 function emptyEntityState(): DetectorEntityState {

@@ -14,154 +14,38 @@
  */
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler, RetryOptions, Task, TimerTask } from "durable-functions";
-import type { IngestionSettings } from "../src/config";
 import type { MinuteAggregate } from "../src/core/anomaly/aggregate";
 import { planNextRange, type BlockCheckpoint, type CommittedBlock, type PlannedRange } from "../src/core/blocks";
 import type { BlobLocation } from "../src/core/blobUrl";
-import { hashBlobPath } from "../src/core/eventId";
 import { ServiceError, ValidationError } from "../src/errors";
-import { ActivityNames, EntityNames } from "../src/names";
 import {
+  DetectorEntity,
+  detectorEntityKey,
+  historicDetectorEntityKey,
+  publishEventsActivity,
+} from "../src/contracts/capture";
+import type { DetectorIngestInput, PublishEventsInput } from "../src/contracts/capture";
+import {
+  BLOB_REWRITTEN_EVENT_TYPE,
+  BLOB_UPDATED_EVENT,
   blobKey,
+  CheckpointEntity,
   checkpointEntityKey,
-  CheckpointOperations,
-  positionOf,
-  samePosition,
+  processRangeActivity,
+  readBlockListActivity,
   type AdvanceInput,
-  type AdvanceResult,
   type CheckpointState,
   type ClaimInput,
-  type ClaimResult,
+  type IngestBlobInput,
+  type IngestBlobOptions,
+  type IngestBlobResult,
+  type IngestProgress,
+  type ProcessRangeInput,
+  type ProcessRangeResult,
   type ResetInput,
-  type ResetResult,
-} from "./checkpoint";
-import { DetectorOperations, detectorEntityKey, historicDetectorEntityKey, type DetectorIngestInput } from "./detector";
-import type { PublishEventsInput } from "./publishAlerts";
-
-/** The external event a trigger raises on a running ingestBlob instance when its blob changed. */
-export const BLOB_UPDATED_EVENT = "blobUpdated";
-/** Type of the warning event published on the alerts hub when a blob was rewritten. */
-export const BLOB_REWRITTEN_EVENT_TYPE = "flowtap.blobRewritten";
-
-/** The orchestration's knobs (from IngestionSettings: orchestrations read no settings themselves). */
-export type IngestBlobOptions = Pick<
-  IngestionSettings,
-  | "maxRangeSizeInBytes"
-  | "rangesPerGeneration"
-  | "claimTtlInSeconds"
-  | "claimRetryInSeconds"
-  | "lingerInSeconds"
-  | "activityMaxAttempts"
-  | "activityRetryIntervalInMs"
->;
-
-/** Totals over every generation of one run. */
-export interface IngestProgress {
-  ranges: number;
-  events: number;
-  tuples: number;
-  /** Blob bytes delivered. */
-  bytes: number;
-  quarantined: number;
-  rewrites: number;
-  generations: number;
-}
-
-export interface IngestBlobInput extends BlobLocation {
-  /** Backfill: aggregates go to the historic detectors (never captures). Default false. */
-  historic?: boolean;
-  options: IngestBlobOptions;
-  /** Carried across continueAsNew; absent at the start. */
-  progress?: IngestProgress;
-}
-
-export interface IngestBlobResult extends BlobLocation {
-  /**
-   * caughtUp: every committed record block is delivered; blobNotFound: the blob does not exist;
-   * noBlockList: the blob has content but no committed blocks (written with Put Blob, not as the
-   * service writes flow logs), so it cannot be read by blocks.
-   */
-  outcome: "caughtUp" | "blobNotFound" | "noBlockList";
-  checkpoint: BlockCheckpoint;
-  progress: IngestProgress;
-}
-
-/* Activity contracts (activities/readBlockList.ts, activities/processRange.ts). */
-export type ReadBlockListInput = BlobLocation;
-
-export interface ReadBlockListResult {
-  found: boolean;
-  blocks: CommittedBlock[];
-  contentLength: number;
-}
-
-export interface ProcessRangeInput extends BlobLocation {
-  offsetInBytes: number;
-  countInBytes: number;
-  firstBlockIndex: number;
-  /** Sizes of the range's blocks, in order: each block is one record, read and flattened on its own. */
-  blockSizesInBytes: number[];
-}
-
-export interface ProcessRangeCounts {
-  /** Tuples seen, malformed ones included. */
-  tuples: number;
-  events: number;
-  bytes: number;
-  records: number;
-  issues: number;
-  quarantined: number;
-}
-
-/** Why a range stopped part-way: enough to fail the instance with the activity's error. */
-export interface ProcessRangeFailure {
-  name: string;
-  message: string;
-  /** false: trying again cannot help (the instance fails once the acknowledged blocks are committed). */
-  retryable: boolean;
-}
-
-export type ProcessRangeResult =
-  | ({ kind: "processed"; aggregates: MinuteAggregate[] } & ProcessRangeCounts)
-  /**
-   * The send failed after the events of the range's first `completedBlockCount` blocks (not all) were
-   * acknowledged: counts and aggregates cover exactly those blocks, which are to be committed.
-   */
-  | ({
-      kind: "partial";
-      completedBlockCount: number;
-      aggregates: MinuteAggregate[];
-      failure: ProcessRangeFailure;
-    } & ProcessRangeCounts)
-  /** The blob cannot serve the planned range (it changed since the block list was read): nothing was sent. */
-  | { kind: "stale"; reason: string };
-
-/** The live instance id of a blob's ingestion: `ingest-` + a stable hash of `${container}/${path}`. */
-export function ingestInstanceId(location: BlobLocation): string {
-  return `ingest-${hashBlobPath(blobKey(location))}`;
-}
-
-/** The input of ingestBlob for a blob (backfill passes `historic: true` and its own instance id). */
-export function ingestBlobInput(
-  location: BlobLocation,
-  settings: IngestionSettings,
-  options: { historic?: boolean } = {},
-): IngestBlobInput {
-  return {
-    container: location.container,
-    path: location.path,
-    ...(options.historic ? { historic: true } : {}),
-    options: {
-      maxRangeSizeInBytes: settings.maxRangeSizeInBytes,
-      rangesPerGeneration: settings.rangesPerGeneration,
-      claimTtlInSeconds: settings.claimTtlInSeconds,
-      claimRetryInSeconds: settings.claimRetryInSeconds,
-      lingerInSeconds: settings.lingerInSeconds,
-      activityMaxAttempts: settings.activityMaxAttempts,
-      activityRetryIntervalInMs: settings.activityRetryIntervalInMs,
-    },
-  };
-}
+} from "../src/contracts/ingestion";
+import { callActivity, callEntity, signalEntity } from "./calls";
+import { positionOf, samePosition } from "./checkpoint";
 
 const EMPTY_PROGRESS: IngestProgress = {
   ranges: 0,
@@ -260,7 +144,7 @@ function signalDetectors(
   const nowIso = context.df.currentUtcDateTime.toISOString();
   for (const [key, targetAggregates] of byKey) {
     const input: DetectorIngestInput = { aggregates: targetAggregates, historic, nowIso };
-    context.df.signalEntity(new df.EntityId(EntityNames.detector, key), DetectorOperations.ingest, input);
+    signalEntity(context, DetectorEntity.ingest, key, input);
   }
 }
 
@@ -272,7 +156,7 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (
   const location: BlobLocation = { container: input.container, path: input.path };
   const owner = context.df.instanceId;
   const where = `ingestBlob ${owner} (${blobKey(location)})`;
-  const entity = new df.EntityId(EntityNames.checkpoint, checkpointEntityKey(location));
+  const entityKey = checkpointEntityKey(location);
   const retry = retryOptionsOf(options);
   const progress: IngestProgress = { ...(input.progress ?? EMPTY_PROGRESS) };
   progress.generations++;
@@ -284,7 +168,7 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (
   const nowIso = (): string => context.df.currentUtcDateTime.toISOString();
   const waitUntil = (fireAt: Date): TimerTask => context.df.createTimer(fireAt);
 
-  const state = (yield context.df.callEntity(entity, CheckpointOperations.get)) as CheckpointState | null;
+  const state = yield* callEntity(context, CheckpointEntity.get, entityKey, undefined);
   let checkpoint = positionOf(state);
   let blocks: CommittedBlock[] | undefined;
   /** Set once the final re-read of the block list is under way: caught up after it, the run ends. */
@@ -300,11 +184,7 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (
       return undefined;
     }
     if (blocks === undefined) {
-      const list = (yield context.df.callActivityWithRetry(
-        ActivityNames.readBlockList,
-        retry,
-        location satisfies ReadBlockListInput,
-      )) as ReadBlockListResult;
+      const list = yield* callActivity(context, readBlockListActivity, location, retry);
       if (!list.found) {
         log("the blob does not exist; nothing to ingest");
         return { ...location, outcome: "blobNotFound", checkpoint, progress };
@@ -327,7 +207,7 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (
         owner,
         expected: checkpoint,
       };
-      const reset = (yield context.df.callEntity(entity, CheckpointOperations.reset, resetInput)) as ResetResult;
+      const reset = yield* callEntity(context, CheckpointEntity.reset, entityKey, resetInput);
       if (reset.applied) {
         log(`${resetInput.reason}; reprocessing it from its start`);
         progress.rewrites++;
@@ -347,7 +227,7 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (
             },
           ],
         };
-        yield context.df.callActivityWithRetry(ActivityNames.publishEvents, retry, warning);
+        yield* callActivity(context, publishEventsActivity, warning, retry);
       } else if (samePosition(reset.state, checkpoint)) {
         // Another owner's live claim: wait for it to end rather than pull the blob from under it.
         yield waitUntil(addSeconds(context.df.currentUtcDateTime, options.claimRetryInSeconds));
@@ -365,7 +245,7 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (
       // Drain "blobUpdated" events already delivered, or wait the linger for one.
       const updated = context.df.waitForExternalEvent(BLOB_UPDATED_EVENT);
       const linger = waitUntil(addSeconds(context.df.currentUtcDateTime, options.lingerInSeconds));
-      const winner = (yield context.df.Task.any([updated, linger])) as Task;
+      const winner: unknown = yield context.df.Task.any([updated, linger]);
       steps++;
       if (winner === updated) {
         linger.cancel();
@@ -379,7 +259,7 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (
       continue;
     }
 
-    const claimRange = (): Task => {
+    const claimRange = () => {
       const claimInput: ClaimInput = {
         ...location,
         owner,
@@ -387,9 +267,9 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (
         nowIso: nowIso(),
         untilIso: addSeconds(context.df.currentUtcDateTime, options.claimTtlInSeconds).toISOString(),
       };
-      return context.df.callEntity(entity, CheckpointOperations.claim, claimInput);
+      return callEntity(context, CheckpointEntity.claim, entityKey, claimInput);
     };
-    const claim = (yield claimRange()) as ClaimResult;
+    const claim = yield* claimRange();
     if (!claim.granted) {
       if (samePosition(claim.state, checkpoint)) {
         log(`range not claimed (${claim.reason}); trying again in ${options.claimRetryInSeconds} s`);
@@ -409,14 +289,11 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (
     let attempt = failedAttempts + 1;
     for (; result === undefined && lostTo === undefined; attempt++) {
       try {
-        result = (yield context.df.callActivity(
-          ActivityNames.processRange,
-          rangeInput(location, plan, blocks),
-        )) as ProcessRangeResult;
+        result = yield* callActivity(context, processRangeActivity, rangeInput(location, plan, blocks));
       } catch (error) {
         if (attempt >= options.activityMaxAttempts) {
           // Nothing is committed: free the range for the next attempt (a new event, reconcile, backfill).
-          yield context.df.callEntity(entity, CheckpointOperations.release, { owner });
+          yield* callEntity(context, CheckpointEntity.release, entityKey, { owner });
           throw error;
         }
         const delayInMs = retryDelayInMs(options, attempt);
@@ -424,7 +301,7 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (
           `processRange attempt ${attempt} of ${options.activityMaxAttempts} failed (${error instanceof Error ? error.message : String(error)}); retrying in ${delayInMs} ms`,
         );
         yield waitUntil(new Date(context.df.currentUtcDateTime.getTime() + delayInMs));
-        const renewed = (yield claimRange()) as ClaimResult;
+        const renewed = yield* claimRange();
         if (!renewed.granted) lostTo = renewed.state;
       }
     }
@@ -437,7 +314,7 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (
     }
     if (result.kind === "stale") {
       log(`the planned range is stale (${result.reason}); reading the block list again`);
-      yield context.df.callEntity(entity, CheckpointOperations.release, { owner });
+      yield* callEntity(context, CheckpointEntity.release, entityKey, { owner });
       blocks = undefined;
       continue;
     }
@@ -448,7 +325,7 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (
         ? partOfRange(blocks, checkpoint, plan, result.completedBlockCount, options)
         : plan.next;
     const advanceInput: AdvanceInput = { owner, from: checkpoint, to, events: result.events, nowIso: nowIso() };
-    const advanced = (yield context.df.callEntity(entity, CheckpointOperations.advance, advanceInput)) as AdvanceResult;
+    const advanced = yield* callEntity(context, CheckpointEntity.advance, entityKey, advanceInput);
     if (advanced.outcome === "refused") {
       // Only after our claim expired and another owner took the range over: it was sent twice.
       log(`advance refused (${advanced.reason}): the range was re-sent after a claim expired`);

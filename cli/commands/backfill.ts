@@ -9,8 +9,8 @@ import type { Writable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { BackfillProgress } from "../../src/core/backfill";
 import { logFailure } from "../../src/logger";
-import type { BackfillSummary } from "../../orchestrations/backfill";
 import type { CliCommand } from "../command";
+import { BackfillSummary } from "../../src/contracts/backfill";
 
 const USAGE = `usage: flowtap backfill --from TIME --to TIME [filters] [--max-parallel N] [--id ID]
                         [--url BASE] [--key KEY]

@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { readSettings } from "../../src/config";
-import { TriggerNames } from "../../src/names";
+import { TriggerNames } from "../../src/contracts/names";
 import type { ArmSeed } from "../arm";
 import type { VirtualClock } from "../host";
 import { ALERTS_HUB, FLOWS_HUB, startLocalSystem } from "../system";

@@ -3,7 +3,6 @@
  * `summary: blobs=N tuples=N events=N distinctIds=N duplicates=N lost=N anomalies=N captures=N elapsedMs=N`.
  */
 import { ANOMALY_ALERT_TYPE, type AnomalyAlert } from "../../src/core/alertSchema";
-import { CaptureEventTypes, type CaptureReport } from "../../orchestrations/packetCapture";
 import type { BlobServiceClient } from "@azure/storage-blob";
 import {
   EventIdCounter,
@@ -14,6 +13,7 @@ import {
   type DeliveryTally,
   type ReadBackOptions,
 } from "./delivery";
+import { CaptureEventTypes, CaptureReport } from "../../src/contracts/capture";
 
 export interface RunSummary {
   blobs: number;

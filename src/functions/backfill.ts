@@ -7,7 +7,7 @@ import { app } from "@azure/functions";
 import * as df from "durable-functions";
 import { backfillOrchestrator } from "../../orchestrations/backfill";
 import { readSettings, type FlowtapSettings } from "../config";
-import { OrchestrationNames, TriggerNames } from "../names";
+import { OrchestrationNames, TriggerNames } from "../contracts/names";
 import { makeBackfillHttpHandler } from "../triggers/backfill";
 
 let settings: FlowtapSettings | undefined;

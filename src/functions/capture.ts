@@ -17,7 +17,7 @@ import {
 } from "../../activities/packetCaptureArm";
 import { makePublishEvents } from "../../activities/publishEvents";
 import { captureGateEntity } from "../../orchestrations/captureGate";
-import { makeDetectorEntity, type AlertDispatch, type DetectorEntityState } from "../../orchestrations/detector";
+import { makeDetectorEntity } from "../../orchestrations/detector";
 import { packetCaptureOrchestrator } from "../../orchestrations/packetCapture";
 import { publishAlertsOrchestrator } from "../../orchestrations/publishAlerts";
 import { createArmClients, type ArmClients } from "../adapters/arm";
@@ -26,8 +26,9 @@ import { readAnomalySettings, readCaptureSettings, readSettings, type FlowtapSet
 // A generic 64-bit string hash despite its name: deterministic instance ids.
 import { hashBlobPath as hash64 } from "../core/eventId";
 import { logFailure } from "../logger";
-import { ActivityNames, EntityNames, OrchestrationNames, TriggerNames } from "../names";
+import { ActivityNames, EntityNames, OrchestrationNames, TriggerNames } from "../contracts/names";
 import { captureInputFromAlert, makeAlertsHttpHandler, startPacketCapture } from "../triggers/alerts";
+import { AlertDispatch, DetectorEntityState } from "../contracts/capture";
 
 let settings: FlowtapSettings | undefined;
 let arm: ArmClients | undefined;

@@ -15,7 +15,7 @@ import { ingestBlobOrchestrator } from "../../orchestrations/ingestBlob";
 import { createBlobSource, type BlobSource } from "../adapters/blobSource";
 import { createEventHubsSink, type EventHubsSink } from "../adapters/eventHubsSink";
 import { DEFAULT_RECONCILE_SCHEDULE, readIngestionSettings, readSettings, type FlowtapSettings } from "../config";
-import { ActivityNames, EntityNames, OrchestrationNames, TriggerNames } from "../names";
+import { ActivityNames, EntityNames, OrchestrationNames, TriggerNames } from "../contracts/names";
 import { makeBlobCreatedEventGridHandler, makeBlobCreatedWebhookHandler } from "../triggers/blobCreated";
 import { CHECKPOINT_ADMIN_ROUTE, makeCheckpointAdminHandler } from "../triggers/checkpointAdmin";
 import { makeReconcileHandler } from "../triggers/reconcile";

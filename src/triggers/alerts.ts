@@ -11,8 +11,8 @@ import { parseCommonAlert, type AnomalyAlert, type CommonAlertTarget } from "../
 import { captureRequestFromAlert, type CaptureRequest } from "../core/capturePolicy";
 import { ValidationError } from "../errors";
 import { logger } from "../logger";
-import { OrchestrationNames } from "../names";
-import { packetCaptureInstanceId, type PacketCaptureInput } from "../../orchestrations/packetCapture";
+import { OrchestrationNames } from "../contracts/names";
+import { PacketCaptureInput, packetCaptureInstanceId } from "../contracts/capture";
 
 export interface StartPacketCaptureResult {
   instanceId: string;

@@ -9,9 +9,9 @@ import type { FlowtapSettings } from "../config";
 import { parseBackfillRequest, type BackfillLimits } from "../core/backfill";
 import { ValidationError } from "../errors";
 import { logger } from "../logger";
-import { OrchestrationNames } from "../names";
-import type { BackfillInput } from "../../orchestrations/backfill";
+import { OrchestrationNames } from "../contracts/names";
 import { isInstanceActive } from "./alerts";
+import { BackfillInput } from "../contracts/backfill";
 
 export interface BackfillHttpDeps {
   settings: () => FlowtapSettings;

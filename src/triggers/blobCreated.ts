@@ -13,9 +13,8 @@ import type { FlowtapSettings } from "../config";
 import { parseAcceptedBlobSubject, parseAcceptedBlobUrl, type AcceptedBlobs, type BlobLocation } from "../core/blobUrl";
 import { ServiceError, ValidationError } from "../errors";
 import { logger } from "../logger";
-import { OrchestrationNames } from "../names";
-import { BLOB_UPDATED_EVENT, ingestBlobInput, ingestInstanceId } from "../../orchestrations/ingestBlob";
-import { blobKey } from "../../orchestrations/checkpoint";
+import { OrchestrationNames } from "../contracts/names";
+import { BLOB_UPDATED_EVENT, blobKey, ingestBlobInput, ingestInstanceId } from "../contracts/ingestion";
 
 export const BLOB_CREATED_EVENT_TYPE = "Microsoft.Storage.BlobCreated";
 

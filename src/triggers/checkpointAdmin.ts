@@ -9,14 +9,9 @@ import type { FlowtapSettings } from "../config";
 import { parseAcceptedBlobUrl } from "../core/blobUrl";
 import { ValidationError } from "../errors";
 import { logger } from "../logger";
-import { EntityNames } from "../names";
-import {
-  checkpointEntityKey,
-  CheckpointOperations,
-  type CheckpointState,
-  type ResetInput,
-} from "../../orchestrations/checkpoint";
+import { EntityNames } from "../contracts/names";
 import { startOrUpdateIngestion } from "./blobCreated";
+import { CheckpointOperations, CheckpointState, ResetInput, checkpointEntityKey } from "../contracts/ingestion";
 
 export const CHECKPOINT_ADMIN_ROUTE = "checkpoints/{container}/{*path}";
 

@@ -11,10 +11,10 @@ import type { FlowtapSettings } from "../config";
 import { recentHoursFilter } from "../core/blobWalk";
 import { HEAD_BLOCK_SIZE_IN_BYTES, TAIL_BLOCK_SIZE_IN_BYTES } from "../core/blocks";
 import { logger } from "../logger";
-import { EntityNames } from "../names";
+import { EntityNames } from "../contracts/names";
 import { walkFlowLogBlobs, type WalkStats } from "../../activities/listBlobs";
-import { checkpointEntityKey, type CheckpointState } from "../../orchestrations/checkpoint";
 import { startOrUpdateIngestion } from "./blobCreated";
+import { CheckpointState, checkpointEntityKey } from "../contracts/ingestion";
 
 export interface ReconcileDeps {
   settings: () => FlowtapSettings;

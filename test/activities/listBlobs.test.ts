@@ -5,7 +5,8 @@ import { readSettings } from "../../src/config";
 import { blobPathFor, buildTopology } from "../../devhost/generate";
 import { startAzurite, type AzuriteInstance } from "../../devhost/azurite";
 import { BlobServiceClient } from "@azure/storage-blob";
-import { makeListBlobs, walkFlowLogBlobs, type FlowLogBlob, type ListBlobsResult } from "../../activities/listBlobs";
+import { makeListBlobs, walkFlowLogBlobs } from "../../activities/listBlobs";
+import { FlowLogBlob, ListBlobsResult } from "../../src/contracts/backfill";
 
 const topology = buildTopology({ seed: 3, nics: 6 });
 const HOURS = ["2026-11-21T23:00:00Z", "2026-11-22T09:00:00Z", "2026-11-22T10:00:00Z", "2026-11-22T11:00:00Z"];

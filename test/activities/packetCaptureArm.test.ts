@@ -15,14 +15,14 @@ import { createArmClients } from "../../src/adapters/arm";
 import { readArmSettings } from "../../src/config";
 import { buildTopology } from "../../devhost/generate";
 import { startArmEndpoint, type ArmEndpoint } from "../../devhost/arm";
-import type {
-  ArmStep,
-  CreatedPacketCapture,
-  CreatePacketCaptureInput,
-  ResolvedCaptureTarget,
-  ResolveCaptureTargetInput,
-} from "../../orchestrations/packetCapture";
 import { nicIdOf, seedOf, vmIdOf } from "../capture/captureSystem";
+import {
+  ArmStep,
+  CreatePacketCaptureInput,
+  CreatedPacketCapture,
+  ResolveCaptureTargetInput,
+  ResolvedCaptureTarget,
+} from "../../src/contracts/capture";
 
 const topology = buildTopology({ seed: 21, nics: 4 });
 const nic = topology.nics[2]!;

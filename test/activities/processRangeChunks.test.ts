@@ -7,7 +7,6 @@ import { BlobServiceClient } from "@azure/storage-blob";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeProcessRange } from "../../activities/processRange";
 import { makeReadBlockList } from "../../activities/readBlockList";
-import type { ProcessRangeInput, ProcessRangeResult, ReadBlockListResult } from "../../orchestrations/ingestBlob";
 import { createBlobSource } from "../../src/adapters/blobSource";
 import { createEventHubsSink } from "../../src/adapters/eventHubsSink";
 import { readSettings } from "../../src/config";
@@ -15,6 +14,7 @@ import { DEFAULT_RULES } from "../../src/core/anomaly/rules";
 import { startAzurite, type AzuriteInstance } from "../../devhost/azurite";
 import { startEventHubsEndpoint, type LocalEventHubsEndpoint } from "../../devhost/eventhubs";
 import { FlowLogBlobWriter } from "../../devhost/flowLogWriter";
+import { ProcessRangeInput, ProcessRangeResult, ReadBlockListResult } from "../../src/contracts/ingestion";
 
 const container = "insights-logs-networksecuritygroupflowevent";
 const path =

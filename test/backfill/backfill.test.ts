@@ -8,7 +8,7 @@ import type { BackfillProgress } from "../../src/core/backfill";
 import type { LocalSystem } from "../../devhost/system";
 import { blobPathFor, scheduleAttacks } from "../../devhost/generate";
 import { ALERTS_HUB, readHubEvents } from "../../devhost/system";
-import { ActivityNames, EntityNames, OrchestrationNames, TriggerNames } from "../../src/names";
+import { ActivityNames, EntityNames, OrchestrationNames, TriggerNames } from "../../src/contracts/names";
 import { GrowingBlob, nsgNic, readBack, startTestSystem, vnetNic, reportDelivery } from "../ingestion/helpers";
 import { postBackfill, runBackfill, topology, waitForProgress, WEEK, writeHours } from "./helpers";
 

@@ -11,7 +11,7 @@ import {
 import type { BackfillProgress } from "../../src/core/backfill";
 import type { InstanceStatus } from "../../devhost/host";
 import type { LocalSystem } from "../../devhost/system";
-import type { BackfillSummary } from "../../orchestrations/backfill";
+import { BackfillSummary } from "../../src/contracts/backfill";
 
 /** Three NSGs and three VNet flow logs in two subscriptions. */
 export const topology = buildTopology({ seed: 11, nics: 6 });

@@ -1,18 +1,13 @@
 /** Backfill's listing pages on Azurite: name order, every blob once across pages, containers and days. */
 import { BlobServiceClient } from "@azure/storage-blob";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  makeListBlobs,
-  walkFlowLogBlobs,
-  type FlowLogBlob,
-  type ListBlobsInput,
-  type ListBlobsResult,
-} from "../../activities/listBlobs";
+import { makeListBlobs, walkFlowLogBlobs } from "../../activities/listBlobs";
 import { createBlobSource } from "../../src/adapters/blobSource";
 import { readSettings } from "../../src/config";
 import { blobPathFor, hoursFrom } from "../../devhost/generate";
 import { startAzurite, type AzuriteInstance } from "../../devhost/azurite";
 import { topology } from "./helpers";
+import { FlowLogBlob, ListBlobsInput, ListBlobsResult } from "../../src/contracts/backfill";
 
 const FROM = "2026-11-14T20:00:00Z";
 const HOURS = 8; // crosses a day boundary, so pages resume across d= and h= prefixes

@@ -5,8 +5,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { buildTopology } from "../../devhost/generate";
-import { OrchestrationNames } from "../../src/names";
-import { packetCaptureInstanceId } from "../../orchestrations/packetCapture";
+import { OrchestrationNames } from "../../src/contracts/names";
 import {
   commonAlert,
   nicIdOf,
@@ -16,6 +15,7 @@ import {
   type CaptureSystem,
   type StartCaptureSystemOptions,
 } from "./captureSystem";
+import { packetCaptureInstanceId } from "../../src/contracts/capture";
 
 const topology = buildTopology({ seed: 21, nics: 4 });
 const vm = topology.nics[0]!;

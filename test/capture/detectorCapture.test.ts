@@ -7,16 +7,16 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { DEFAULT_RULES, aggregateFlowEvents, aggregateOptionsFor, type MinuteAggregate } from "../../src/core/anomaly";
 import { blobPathFor, buildTopology, scheduleAttacks } from "../../devhost/generate";
-import { EntityNames, OrchestrationNames } from "../../src/names";
+import { EntityNames, OrchestrationNames } from "../../src/contracts/names";
+import { eventsOfBlob } from "../devhost/generate/helpers";
+import { seedOf, startCaptureSystem, vmIdOf, type CaptureSystem } from "./captureSystem";
 import {
+  DetectorIngestInput,
   DetectorOperations,
   detectorEntityKey,
   historicDetectorEntityKey,
-  type DetectorIngestInput,
-} from "../../orchestrations/detector";
-import { packetCaptureInstanceId } from "../../orchestrations/packetCapture";
-import { eventsOfBlob } from "../devhost/generate/helpers";
-import { seedOf, startCaptureSystem, vmIdOf, type CaptureSystem } from "./captureSystem";
+  packetCaptureInstanceId,
+} from "../../src/contracts/capture";
 
 const HOUR = "2026-11-22T10:00:00Z";
 const topology = buildTopology({ seed: 21, nics: 4 });

@@ -10,7 +10,7 @@ import { DEFAULT_RULES } from "../../src/core/anomaly";
 import { blobPathFor, buildTopology, generateRecords, scheduleAttacks } from "../../devhost/generate";
 import { FlowLogBlobWriter } from "../../devhost/flowLogWriter";
 import { ALERTS_HUB, readHubEvents, startLocalSystem, type LocalSystem } from "../../devhost/system";
-import { TriggerNames } from "../../src/names";
+import { TriggerNames } from "../../src/contracts/names";
 import { FAST_SETTINGS } from "../ingestion/helpers";
 import { seedOf, STORAGE_ACCOUNT_ID, vmIdOf } from "./captureSystem";
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatProgress, runBackfill } from "../../cli/commands/backfill";
 import type { BackfillProgress } from "../../src/core/backfill";
 import type { LocalSystem } from "../../devhost/system";
-import { ActivityNames } from "../../src/names";
+import { ActivityNames } from "../../src/contracts/names";
 import { startTestSystem } from "../ingestion/helpers";
 import { writeHours, type WrittenBlob } from "../backfill/helpers";
 

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readSettings } from "../../src/config";
 import type { LocalSystem } from "../../devhost/system";
-import { TriggerNames } from "../../src/names";
+import { TriggerNames } from "../../src/contracts/names";
 import { GrowingBlob, nsgNic, readBack, startTestSystem } from "../ingestion/helpers";
 
 let system: LocalSystem;

@@ -7,10 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { readSettings } from "../../src/config";
 import { FLOWTAP_EVENT_ID_PROPERTY } from "../../src/adapters/eventHubsSink";
 import { ALERTS_HUB, FLOWS_HUB, readHubEvents, type LocalSystem } from "../../devhost/system";
-import { ActivityNames, EntityNames, OrchestrationNames, TriggerNames } from "../../src/names";
-import { checkpointEntityKey, type CheckpointState } from "../../orchestrations/checkpoint";
-import { detectorEntityKey } from "../../orchestrations/detector";
-import { BLOB_REWRITTEN_EVENT_TYPE, ingestBlobInput, ingestInstanceId } from "../../orchestrations/ingestBlob";
+import { ActivityNames, EntityNames, OrchestrationNames, TriggerNames } from "../../src/contracts/names";
 import { generateRecords } from "../../devhost/generate";
 import {
   expectedEvents,
@@ -23,6 +20,14 @@ import {
   vnetNic,
   reportDelivery,
 } from "./helpers";
+import {
+  BLOB_REWRITTEN_EVENT_TYPE,
+  CheckpointState,
+  checkpointEntityKey,
+  ingestBlobInput,
+  ingestInstanceId,
+} from "../../src/contracts/ingestion";
+import { detectorEntityKey } from "../../src/contracts/capture";
 
 let system: LocalSystem | undefined;
 afterEach(async () => {

@@ -5,9 +5,9 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { LocalSystem } from "../../devhost/system";
-import { ActivityNames, TriggerNames } from "../../src/names";
-import { ingestInstanceId } from "../../orchestrations/ingestBlob";
+import { ActivityNames, TriggerNames } from "../../src/contracts/names";
 import { GrowingBlob, nsgNic, readBack, startTestSystem, topology, vnetNic, reportDelivery } from "./helpers";
+import { ingestInstanceId } from "../../src/contracts/ingestion";
 
 let system: LocalSystem | undefined;
 afterEach(async () => {

@@ -6,16 +6,8 @@ import {
   INITIAL_BLOCK_CHECKPOINT,
   type BlockCheckpoint,
 } from "../../src/core/blocks";
-import {
-  advance,
-  checkpointEntityKey,
-  claim,
-  emptyCheckpointState,
-  release,
-  reset,
-  type CheckpointState,
-} from "../../orchestrations/checkpoint";
-import { ingestInstanceId } from "../../orchestrations/ingestBlob";
+import { advance, claim, emptyCheckpointState, release, reset } from "../../orchestrations/checkpoint";
+import { CheckpointState, checkpointEntityKey, ingestInstanceId } from "../../src/contracts/ingestion";
 
 const location = {
   container: "insights-logs-flowlogflowevent",

@@ -5,9 +5,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { buildTopology } from "../../devhost/generate";
-import { EntityNames } from "../../src/names";
-import { CAPTURE_GATE_KEY } from "../../orchestrations/captureGate";
-import { DetectorOperations } from "../../orchestrations/detector";
+import { EntityNames } from "../../src/contracts/names";
 import {
   commonAlert,
   seedOf,
@@ -16,6 +14,7 @@ import {
   type CaptureSystem,
   type StartCaptureSystemOptions,
 } from "../capture/captureSystem";
+import { CAPTURE_GATE_KEY, DetectorOperations } from "../../src/contracts/capture";
 
 const topology = buildTopology({ seed: 21, nics: 4 });
 const [first, second] = topology.nics as [(typeof topology.nics)[number], (typeof topology.nics)[number]];

@@ -1,0 +1,291 @@
+/**
+ * The capture feature's contracts: the detector and capture-gate entities, the packetCapture and
+ * publishAlerts orchestrations and their activities (ARM steps, publishEvents), with the events
+ * they publish. Shared by orchestrations/, activities/ and the triggers that start captures.
+ */
+import type { AnomalyAlert } from "../core/alertSchema";
+import type { MinuteAggregate, TargetRef } from "../core/anomaly/aggregate";
+import type { ApplyAggregatesResult, DetectorState } from "../core/anomaly/detector";
+import type { CapturePlan, CapturePolicyConfig, CaptureRequest, RefusalReason } from "../core/capturePolicy";
+// A generic 64-bit string hash despite its name: entity-safe keys and deterministic instance ids.
+import { hashBlobPath as hash64 } from "../core/eventId";
+import { activityContract, entityOperation, orchestrationContract } from "./contract";
+import { ActivityNames, EntityNames, OrchestrationNames } from "./names";
+
+// ---- detector entity ----------------------------------------------------------------------------
+
+export const HISTORIC_DETECTOR_SUFFIX = "-historic";
+/** Operations of the detector entity. */
+export const DetectorOperations = { ingest: "ingest", get: "get", reset: "reset" } as const;
+
+/** Input of the "ingest" operation (what the ingestion orchestration signals). */
+export interface DetectorIngestInput {
+  aggregates: MinuteAggregate[];
+  historic: boolean;
+  /** context.df.currentUtcDateTime of the signalling orchestration, ISO-8601. */
+  nowIso: string;
+}
+
+export interface DetectorEntityState {
+  detector: DetectorState;
+  /** Alerts detected but not yet handed off (their dispatch failed): retried on the next operation. */
+  pending: AnomalyAlert[];
+}
+
+/** Result of "ingest" (visible to callers that call rather than signal). */
+export interface DetectorIngestResult {
+  alerts: number;
+  skipped: ApplyAggregatesResult["skipped"];
+  /** Alerts still waiting for a successful dispatch. */
+  pending: number;
+}
+
+export interface AlertDispatch {
+  /** The detector entity key. */
+  detectorKey: string;
+  alerts: AnomalyAlert[];
+}
+
+/** The entity key of a target's live detector: the MAC, else a hash of the resource id (keys must not contain '/'). */
+export function detectorEntityKey(target: TargetRef): string {
+  return target.mac ?? `res-${hash64(target.key.toLowerCase())}`;
+}
+
+/** The entity key of a target's backfill detector. */
+export function historicDetectorEntityKey(target: TargetRef): string {
+  return `${detectorEntityKey(target)}${HISTORIC_DETECTOR_SUFFIX}`;
+}
+
+export function isHistoricDetectorKey(key: string): boolean {
+  return key.endsWith(HISTORIC_DETECTOR_SUFFIX);
+}
+
+// ---- capture gate entity -----------------------------------------------------------------------
+
+/** The one gate of the app. */
+export const CAPTURE_GATE_KEY = "global";
+export const CaptureGateOperations = { acquire: "acquire", release: "release", get: "get", reset: "reset" } as const;
+
+export interface AcquireCaptureInput {
+  request: CaptureRequest;
+  policy: CapturePolicyConfig;
+  /** The orchestration's currentUtcDateTime, ISO-8601. */
+  nowIso: string;
+}
+
+export type AcquireCaptureResult =
+  { decision: "allowed"; plan: CapturePlan } | { decision: "refused"; reason: RefusalReason; message: string };
+
+export interface ReleaseCaptureInput {
+  name: string;
+}
+
+// ---- packetCapture orchestration and its ARM activities -----------------------------------------
+
+/** What to capture: a VM or NIC resource id, and/or a NIC MAC (as the detector knows it). */
+export interface CaptureTarget {
+  resourceId: string | null;
+  /** 12 hex digits, any separators. */
+  mac: string | null;
+}
+
+/** An ARM call's outcome as the activities report it (they never throw for ARM answers). */
+export type ArmStep<T> =
+  | { outcome: "ok"; value: T }
+  /** 429: try again after the service's Retry-After. */
+  | { outcome: "throttled"; retryAfterInSeconds: number; message: string }
+  /** 5xx (after the SDK's own retries) or a network error: worth a few more attempts. */
+  | { outcome: "transient"; statusCode?: number; code?: string; message: string }
+  /** Anything else (404, 400 PacketCaptureAgentNotInstalled, 403...): give up with the reason. */
+  | { outcome: "failed"; statusCode?: number; code?: string; message: string };
+
+export interface ResolveCaptureTargetInput {
+  target: CaptureTarget;
+  /** Subscriptions to search for a MAC (besides the target resource id's own). */
+  subscriptionIds: string[];
+}
+
+export interface ResolvedCaptureTarget {
+  vm: { resourceId: string; name: string; location: string };
+  /** Whether the Network Watcher agent VM extension is installed (captures need it). */
+  hasAgent: boolean;
+  /** The network watcher of the VM's region, or null when the subscription has none there. */
+  watcher: NetworkWatcherRef | null;
+}
+
+export interface NetworkWatcherRef {
+  id: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+}
+
+/** The Network Watcher PacketCapture body and its filter type (from @azure/arm-network, via the core). */
+export type PacketCapture = CapturePlan["parameters"];
+export type PacketCaptureFilter = NonNullable<PacketCapture["filters"]>[number];
+
+export interface CreatePacketCaptureInput {
+  watcher: NetworkWatcherRef;
+  name: string;
+  parameters: PacketCapture;
+}
+
+export interface CreatedPacketCapture {
+  /** The name finally used: the planned one, or a suffixed one after a name conflict. */
+  name: string;
+  /** True when an existing capture of ours (same name, same target) was adopted after a 409. */
+  adopted: boolean;
+  storagePath: string | null;
+}
+
+export interface PacketCaptureRef {
+  watcher: NetworkWatcherRef;
+  name: string;
+}
+
+export interface PacketCaptureStatusResult {
+  status: string;
+  stopReason: string | null;
+  errors: string[];
+  captureStartTime: string | null;
+}
+
+export interface PacketCaptureInput {
+  target: CaptureTarget;
+  /** The alert that asked for it (flowtap alert id or Azure Monitor alertId). */
+  reason: string;
+  source: "anomaly" | "azureMonitor";
+  /** Filter hints and limits from the evidence (see captureRequestFromAlert). */
+  hints: Omit<CaptureRequest, "vmResourceId" | "reason">;
+  /** The capture policy (FLOWTAP_CAPTURE_POLICY); null: not configured, the capture is refused. */
+  policy: CapturePolicyConfig | null;
+  pollIntervalInSeconds: number;
+  /** When it was requested (the starter's clock), ISO-8601: part of the report's id. */
+  requestedAt: string;
+}
+
+export const CAPTURE_EVENT_SCHEMA_VERSION = "1";
+export const CaptureEventTypes = {
+  completed: "flowtap.captureCompleted",
+  failed: "flowtap.captureFailed",
+  refused: "flowtap.captureRefused",
+} as const;
+export type CaptureEventType = (typeof CaptureEventTypes)[keyof typeof CaptureEventTypes];
+
+/** The capture report: the orchestration's output and the event published on the alerts hub. */
+export interface CaptureReport {
+  schemaVersion: typeof CAPTURE_EVENT_SCHEMA_VERSION;
+  id: string;
+  type: CaptureEventType;
+  time: string;
+  /** The alert that asked for it. */
+  alertId: string;
+  source: PacketCaptureInput["source"];
+  target: { resourceId: string | null; mac: string | null; vmResourceId: string | null };
+  /** refused: notAllowlisted | cooldown | concurrencyCap | notConfigured; failed: the failing step. */
+  reason:
+    | RefusalReason
+    | "notConfigured"
+    | "resolve"
+    | "noAgent"
+    | "noNetworkWatcher"
+    | "create"
+    | "status"
+    | "captureError"
+    | null;
+  message: string;
+  capture: {
+    name: string;
+    networkWatcherId: string;
+    status: string | null;
+    stopReason: string | null;
+    errors: string[];
+    /** Where the .cap file is written (storagePath). */
+    fileUrl: string | null;
+    timeLimitInSeconds: number | null;
+    totalBytesPerSession: number | null;
+    filters: PacketCaptureFilter[];
+    /** Whether the packetCapture ARM resource was kept after the capture. */
+    resourceKept: boolean;
+  } | null;
+}
+
+export type CapturePhase =
+  "resolving" | "gate" | "creating" | "capturing" | "stopping" | "deleting" | "reporting" | "done";
+
+export interface PacketCaptureCustomStatus {
+  phase: CapturePhase;
+  captureName?: string;
+  status?: string;
+  message?: string;
+}
+
+/** The instance id for a target: duplicate alerts for one target find its running instance. */
+export function packetCaptureInstanceId(target: CaptureTarget): string {
+  const identity = target.resourceId
+    ? target.resourceId.toLowerCase()
+    : `mac:${(target.mac ?? "").replace(/[^0-9a-f]/gi, "").toUpperCase()}`;
+  return `capture-${hash64(identity)}`;
+}
+
+// ---- publishEvents activity ----------------------------------------------------------------------
+
+/** One event for the alerts hub. */
+export interface PublishedEvent {
+  /** Stable id (sent as the flowtapEventId property): consumers drop re-sent duplicates by it. */
+  id: string;
+  /** JSON-serializable body (an AnomalyAlert, a capture report, ...). */
+  body: object;
+  /** Same key, same partition, in order (e.g. the target key). */
+  partitionKey?: string;
+}
+
+export interface PublishEventsInput {
+  events: PublishedEvent[];
+}
+
+export interface PublishEventsResult {
+  eventsSent: number;
+}
+
+/** The detector entity's operations with their inputs and results. */
+export const DetectorEntity = {
+  ingest: entityOperation<DetectorIngestInput, DetectorIngestResult>(EntityNames.detector, DetectorOperations.ingest),
+  get: entityOperation<undefined, DetectorEntityState | null>(EntityNames.detector, DetectorOperations.get),
+  reset: entityOperation<undefined, null>(EntityNames.detector, DetectorOperations.reset),
+} as const;
+
+/** The capture gate's operations with their inputs and results. */
+export const CaptureGateEntity = {
+  acquire: entityOperation<AcquireCaptureInput, AcquireCaptureResult>(
+    EntityNames.captureGate,
+    CaptureGateOperations.acquire,
+  ),
+  release: entityOperation<ReleaseCaptureInput, null>(EntityNames.captureGate, CaptureGateOperations.release),
+} as const;
+
+export const packetCaptureOrchestration = orchestrationContract<PacketCaptureInput, CaptureReport>(
+  OrchestrationNames.packetCapture,
+);
+export const publishAlertsOrchestration = orchestrationContract<AlertDispatch, PublishEventsResult>(
+  OrchestrationNames.publishAlerts,
+);
+
+export const publishEventsActivity = activityContract<PublishEventsInput, PublishEventsResult>(
+  ActivityNames.publishEvents,
+);
+export const resolveCaptureTargetActivity = activityContract<ResolveCaptureTargetInput, ArmStep<ResolvedCaptureTarget>>(
+  ActivityNames.resolveCaptureTarget,
+);
+export const createPacketCaptureActivity = activityContract<CreatePacketCaptureInput, ArmStep<CreatedPacketCapture>>(
+  ActivityNames.createPacketCapture,
+);
+export const getPacketCaptureStatusActivity = activityContract<PacketCaptureRef, ArmStep<PacketCaptureStatusResult>>(
+  ActivityNames.getPacketCaptureStatus,
+);
+export const stopPacketCaptureActivity = activityContract<PacketCaptureRef, ArmStep<null>>(
+  ActivityNames.stopPacketCapture,
+);
+export const deletePacketCaptureActivity = activityContract<PacketCaptureRef, ArmStep<null>>(
+  ActivityNames.deletePacketCapture,
+);
