@@ -6,10 +6,10 @@
  */
 import type { ActivityHandler } from "durable-functions";
 import type { BlobSource } from "../src/adapters/blobSource";
-import { isBeforeCursor } from "../src/core/backfill";
+import { isBeforeCursor } from "../src/core/backfillProgress";
 import { acceptsBlob, decidePrefix, validateBlobWalkFilter, type BlobWalkFilter } from "../src/core/blobWalk";
 import { ValidationError } from "../src/errors";
-import type { FlowLogBlob, ListBlobsInput, ListBlobsResult } from "../src/contracts/backfill";
+import type { FlowLogBlob, ListBlobsInput, ListBlobsResult } from "../src/contracts/backfillContracts";
 
 export interface WalkStats {
   /** Listing calls made (each is one or more pages of one level). */

@@ -21,7 +21,7 @@ import {
   PacketCaptureStatusResult,
   ResolveCaptureTargetInput,
   ResolvedCaptureTarget,
-} from "../src/contracts/capture";
+} from "../src/contracts/captureContracts";
 
 export interface PacketCaptureArmDeps {
   /** The shared ARM clients (created once per process from settings). */

@@ -26,7 +26,7 @@ import {
   ProcessRangeFailure,
   ProcessRangeInput,
   ProcessRangeResult,
-} from "../src/contracts/ingestion";
+} from "../src/contracts/ingestionContracts";
 
 export interface ProcessRangeDeps {
   blobSource: () => BlobSource;

@@ -5,7 +5,7 @@
 import type { ActivityHandler } from "durable-functions";
 import type { EventHubsSink } from "../src/adapters/eventHubsSink";
 import { ValidationError } from "../src/errors";
-import { PublishEventsInput, PublishEventsResult, PublishedEvent } from "../src/contracts/capture";
+import { PublishEventsInput, PublishEventsResult, PublishedEvent } from "../src/contracts/captureContracts";
 
 export interface PublishEventsDeps {
   /** The alerts hub sink (created once per process and reused). */

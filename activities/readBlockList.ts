@@ -5,7 +5,7 @@
 import type { ActivityHandler } from "durable-functions";
 import type { BlobSource } from "../src/adapters/blobSource";
 import { ValidationError } from "../src/errors";
-import { ReadBlockListInput, ReadBlockListResult } from "../src/contracts/ingestion";
+import { ReadBlockListInput, ReadBlockListResult } from "../src/contracts/ingestionContracts";
 
 export interface ReadBlockListDeps {
   blobSource: () => BlobSource;

@@ -13,7 +13,7 @@ import { createEventHubsSink } from "../src/adapters/eventHubsSink";
 import { DEFAULT_RULES } from "../src/core/anomaly/rules";
 import { INITIAL_BLOCK_CHECKPOINT, planNextRange, type BlockCheckpoint } from "../src/core/blocks";
 import { serveBenchRequests } from "./childProcess";
-import { ProcessRangeInput, ProcessRangeResult, ReadBlockListResult } from "../src/contracts/ingestion";
+import { ProcessRangeInput, ProcessRangeResult, ReadBlockListResult } from "../src/contracts/ingestionContracts";
 
 export interface IngestRequest {
   storageConnectionString: string;

@@ -10,7 +10,7 @@ const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   flatten: async () => (await import("./commands/flatten")).flattenCommand,
   start: async () => (await import("./commands/start")).startCommand,
   run: async () => (await import("./commands/run")).runCommand,
-  backfill: async () => (await import("./commands/backfill")).backfillCommand,
+  backfill: async () => (await import("./commands/backfillCommand")).backfillCommand,
 };
 
 function usage(): string {

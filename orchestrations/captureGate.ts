@@ -15,7 +15,7 @@ import {
   type AcquireCaptureInput,
   type AcquireCaptureResult,
   type ReleaseCaptureInput,
-} from "../src/contracts/capture";
+} from "../src/contracts/captureContracts";
 import { ValidationError } from "../src/errors";
 
 export const captureGateEntity: EntityHandler<CapturePolicyState> = (context: EntityContext<CapturePolicyState>) => {

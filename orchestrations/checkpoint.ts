@@ -22,7 +22,7 @@ import {
   ReleaseInput,
   ResetInput,
   ResetResult,
-} from "../src/contracts/ingestion";
+} from "../src/contracts/ingestionContracts";
 
 export function samePosition(a: BlockCheckpoint, b: BlockCheckpoint): boolean {
   return a.blockCount === b.blockCount && a.byteOffset === b.byteOffset && a.blockIdsDigest === b.blockIdsDigest;

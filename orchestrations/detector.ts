@@ -12,9 +12,9 @@ import {
   type DetectorEntityState,
   type DetectorIngestInput,
   type DetectorIngestResult,
-} from "../src/contracts/capture";
+} from "../src/contracts/captureContracts";
 import { ValidationError } from "../src/errors";
-import { isHistoricDetectorKey } from "../src/contracts/capture";
+import { isHistoricDetectorKey } from "../src/contracts/captureContracts";
 
 /** Alerts kept while their dispatch fails (oldest dropped beyond this). */
 export const MAX_PENDING_ALERTS = 50;

@@ -23,8 +23,8 @@ import {
   detectorEntityKey,
   historicDetectorEntityKey,
   publishEventsActivity,
-} from "../src/contracts/capture";
-import type { DetectorIngestInput, PublishEventsInput } from "../src/contracts/capture";
+} from "../src/contracts/captureContracts";
+import type { DetectorIngestInput, PublishEventsInput } from "../src/contracts/captureContracts";
 import {
   BLOB_REWRITTEN_EVENT_TYPE,
   BLOB_UPDATED_EVENT,
@@ -43,7 +43,7 @@ import {
   type ProcessRangeInput,
   type ProcessRangeResult,
   type ResetInput,
-} from "../src/contracts/ingestion";
+} from "../src/contracts/ingestionContracts";
 import { callActivity, callEntity, signalEntity } from "./calls";
 import { positionOf, samePosition } from "./checkpoint";
 

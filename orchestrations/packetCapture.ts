@@ -27,7 +27,7 @@ import {
   type CaptureReport,
   type PacketCaptureInput,
   type PublishEventsInput,
-} from "../src/contracts/capture";
+} from "../src/contracts/captureContracts";
 import { callActivity, callEntity, signalEntity } from "./calls";
 import { PUBLISH_RETRY } from "./publishAlerts";
 import {
@@ -36,7 +36,7 @@ import {
   PacketCaptureCustomStatus,
   PacketCaptureRef,
   ResolveCaptureTargetInput,
-} from "../src/contracts/capture";
+} from "../src/contracts/captureContracts";
 
 /** Waits for 429s are bounded too: after this many, the step fails. */
 export const MAX_THROTTLED_WAITS = 5;

@@ -5,7 +5,7 @@
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
 import type { AnomalyAlert } from "../src/core/alertSchema";
-import { publishEventsActivity, type AlertDispatch, type PublishedEvent } from "../src/contracts/capture";
+import { publishEventsActivity, type AlertDispatch, type PublishedEvent } from "../src/contracts/captureContracts";
 import { callActivity } from "./calls";
 
 /** Publishing retries: 5 attempts, 2 s doubling (the sink already retries inside each attempt). */

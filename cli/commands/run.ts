@@ -10,7 +10,7 @@ import { stat } from "node:fs/promises";
 import { finished } from "node:stream/promises";
 import { parseArgs } from "node:util";
 import type { CliCommand } from "../command";
-import { parseHourBoundary } from "../../src/core/backfill";
+import { parseHourBoundary } from "../../src/core/backfillProgress";
 import { ValidationError } from "../../src/errors";
 import { logFailure } from "../../src/logger";
 import { startDemoSystem } from "../../devhost/demo/localSystem";

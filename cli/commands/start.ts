@@ -11,7 +11,7 @@ import { logFailure } from "../../src/logger";
 import { DEFAULT_DEMO_OPTIONS, armSeedOf, liveHourBefore, planDemo, type DemoPlan } from "../../devhost/demo/plan";
 import { createProgressWriter } from "../../devhost/demo/progress";
 import { runDemo, type BackfillStep, type DemoSystem } from "../../devhost/demo/scenario";
-import { runBackfill } from "./backfill";
+import { runBackfill } from "./backfillCommand";
 import { startDemoSystem } from "../../devhost/demo/localSystem";
 import { UsageError, type CliIo } from "./generate";
 

@@ -13,7 +13,7 @@ import {
   type DeliveryTally,
   type ReadBackOptions,
 } from "./delivery";
-import { CaptureEventTypes, CaptureReport } from "../../src/contracts/capture";
+import { CaptureEventTypes, CaptureReport } from "../../src/contracts/captureContracts";
 
 export interface RunSummary {
   blobs: number;

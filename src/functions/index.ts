@@ -1,4 +1,4 @@
 /** Registers every trigger, orchestration, entity and activity of the app. */
-import "./capture";
-import "./ingestion";
-import "./backfill";
+import "./registerCapture";
+import "./registerIngestion";
+import "./registerBackfill";

@@ -12,7 +12,7 @@ import { captureRequestFromAlert, type CaptureRequest } from "../core/capturePol
 import { ValidationError } from "../errors";
 import { logger } from "../logger";
 import { OrchestrationNames } from "../contracts/names";
-import { PacketCaptureInput, packetCaptureInstanceId } from "../contracts/capture";
+import { PacketCaptureInput, packetCaptureInstanceId } from "../contracts/captureContracts";
 
 export interface StartPacketCaptureResult {
   instanceId: string;

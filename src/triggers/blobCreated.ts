@@ -14,7 +14,7 @@ import { parseAcceptedBlobSubject, parseAcceptedBlobUrl, type AcceptedBlobs, typ
 import { ServiceError, ValidationError } from "../errors";
 import { logger } from "../logger";
 import { OrchestrationNames } from "../contracts/names";
-import { BLOB_UPDATED_EVENT, blobKey, ingestBlobInput, ingestInstanceId } from "../contracts/ingestion";
+import { BLOB_UPDATED_EVENT, blobKey, ingestBlobInput, ingestInstanceId } from "../contracts/ingestionContracts";
 
 export const BLOB_CREATED_EVENT_TYPE = "Microsoft.Storage.BlobCreated";
 

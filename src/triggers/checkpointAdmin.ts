@@ -11,7 +11,12 @@ import { ValidationError } from "../errors";
 import { logger } from "../logger";
 import { EntityNames } from "../contracts/names";
 import { startOrUpdateIngestion } from "./blobCreated";
-import { CheckpointOperations, CheckpointState, ResetInput, checkpointEntityKey } from "../contracts/ingestion";
+import {
+  CheckpointOperations,
+  CheckpointState,
+  ResetInput,
+  checkpointEntityKey,
+} from "../contracts/ingestionContracts";
 
 export const CHECKPOINT_ADMIN_ROUTE = "checkpoints/{container}/{*path}";
 

@@ -14,7 +14,7 @@ import { logger } from "../logger";
 import { EntityNames } from "../contracts/names";
 import { walkFlowLogBlobs, type WalkStats } from "../../activities/listBlobs";
 import { startOrUpdateIngestion } from "./blobCreated";
-import { CheckpointState, checkpointEntityKey } from "../contracts/ingestion";
+import { CheckpointState, checkpointEntityKey } from "../contracts/ingestionContracts";
 
 export interface ReconcileDeps {
   settings: () => FlowtapSettings;

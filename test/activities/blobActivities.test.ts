@@ -9,7 +9,7 @@ import { startAzurite, type AzuriteInstance } from "../../devhost/azurite";
 import { FlowLogBlobWriter } from "../../devhost/flowLogWriter";
 import { makeProcessRange } from "../../activities/processRange";
 import { makeReadBlockList } from "../../activities/readBlockList";
-import { ProcessRangeResult, ReadBlockListResult } from "../../src/contracts/ingestion";
+import { ProcessRangeResult, ReadBlockListResult } from "../../src/contracts/ingestionContracts";
 
 const container = "insights-logs-flowlogflowevent";
 const path =

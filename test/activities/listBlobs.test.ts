@@ -6,7 +6,7 @@ import { blobPathFor, buildTopology } from "../../devhost/generate";
 import { startAzurite, type AzuriteInstance } from "../../devhost/azurite";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { makeListBlobs, walkFlowLogBlobs } from "../../activities/listBlobs";
-import { FlowLogBlob, ListBlobsResult } from "../../src/contracts/backfill";
+import { FlowLogBlob, ListBlobsResult } from "../../src/contracts/backfillContracts";
 
 const topology = buildTopology({ seed: 3, nics: 6 });
 const HOURS = ["2026-11-21T23:00:00Z", "2026-11-22T09:00:00Z", "2026-11-22T10:00:00Z", "2026-11-22T11:00:00Z"];

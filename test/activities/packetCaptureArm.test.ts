@@ -22,7 +22,7 @@ import {
   CreatedPacketCapture,
   ResolveCaptureTargetInput,
   ResolvedCaptureTarget,
-} from "../../src/contracts/capture";
+} from "../../src/contracts/captureContracts";
 
 const topology = buildTopology({ seed: 21, nics: 4 });
 const nic = topology.nics[2]!;

@@ -14,7 +14,7 @@ import { DEFAULT_RULES } from "../../src/core/anomaly/rules";
 import { startAzurite, type AzuriteInstance } from "../../devhost/azurite";
 import { startEventHubsEndpoint, type LocalEventHubsEndpoint } from "../../devhost/eventhubs";
 import { FlowLogBlobWriter } from "../../devhost/flowLogWriter";
-import { ProcessRangeInput, ProcessRangeResult, ReadBlockListResult } from "../../src/contracts/ingestion";
+import { ProcessRangeInput, ProcessRangeResult, ReadBlockListResult } from "../../src/contracts/ingestionContracts";
 
 const container = "insights-logs-networksecuritygroupflowevent";
 const path =

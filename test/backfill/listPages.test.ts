@@ -7,7 +7,7 @@ import { readSettings } from "../../src/config";
 import { blobPathFor, hoursFrom } from "../../devhost/generate";
 import { startAzurite, type AzuriteInstance } from "../../devhost/azurite";
 import { topology } from "./helpers";
-import { FlowLogBlob, ListBlobsInput, ListBlobsResult } from "../../src/contracts/backfill";
+import { FlowLogBlob, ListBlobsInput, ListBlobsResult } from "../../src/contracts/backfillContracts";
 
 const FROM = "2026-11-14T20:00:00Z";
 const HOURS = 8; // crosses a day boundary, so pages resume across d= and h= prefixes

@@ -15,7 +15,7 @@ import {
   type CaptureSystem,
   type StartCaptureSystemOptions,
 } from "./captureSystem";
-import { packetCaptureInstanceId } from "../../src/contracts/capture";
+import { packetCaptureInstanceId } from "../../src/contracts/captureContracts";
 
 const topology = buildTopology({ seed: 21, nics: 4 });
 const vm = topology.nics[0]!;

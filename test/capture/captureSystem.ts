@@ -81,7 +81,7 @@ export async function startCaptureSystem(options: StartCaptureSystemOptions): Pr
   const policy = { storage: { storageAccountId: STORAGE_ACCOUNT_ID }, ...options.policy };
   const stopEndpoints = () => Promise.all([eventHubs.stop(), arm.stop()]);
   const host = await startLocalHost({
-    app: { modulePath: path.join(__dirname, "../../src/functions/capture.ts") },
+    app: { modulePath: path.join(__dirname, "../../src/functions/registerCapture.ts") },
     port: 0,
     clock: { mode: "virtual", startTime: START_TIME, autoAdvance: options.autoAdvance ?? true },
     settings: {

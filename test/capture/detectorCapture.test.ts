@@ -16,7 +16,7 @@ import {
   detectorEntityKey,
   historicDetectorEntityKey,
   packetCaptureInstanceId,
-} from "../../src/contracts/capture";
+} from "../../src/contracts/captureContracts";
 
 const HOUR = "2026-11-22T10:00:00Z";
 const topology = buildTopology({ seed: 21, nics: 4 });

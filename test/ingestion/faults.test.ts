@@ -26,8 +26,8 @@ import {
   checkpointEntityKey,
   ingestBlobInput,
   ingestInstanceId,
-} from "../../src/contracts/ingestion";
-import { detectorEntityKey } from "../../src/contracts/capture";
+} from "../../src/contracts/ingestionContracts";
+import { detectorEntityKey } from "../../src/contracts/captureContracts";
 
 let system: LocalSystem | undefined;
 afterEach(async () => {

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { LocalSystem } from "../../devhost/system";
 import { ActivityNames, TriggerNames } from "../../src/contracts/names";
 import { GrowingBlob, nsgNic, readBack, startTestSystem, topology, vnetNic, reportDelivery } from "./helpers";
-import { ingestInstanceId } from "../../src/contracts/ingestion";
+import { ingestInstanceId } from "../../src/contracts/ingestionContracts";
 
 let system: LocalSystem | undefined;
 afterEach(async () => {

@@ -7,7 +7,7 @@ import {
   type BlockCheckpoint,
 } from "../../src/core/blocks";
 import { advance, claim, emptyCheckpointState, release, reset } from "../../orchestrations/checkpoint";
-import { CheckpointState, checkpointEntityKey, ingestInstanceId } from "../../src/contracts/ingestion";
+import { CheckpointState, checkpointEntityKey, ingestInstanceId } from "../../src/contracts/ingestionContracts";
 
 const location = {
   container: "insights-logs-flowlogflowevent",

@@ -14,7 +14,7 @@ import {
   type CaptureSystem,
   type StartCaptureSystemOptions,
 } from "../capture/captureSystem";
-import { CAPTURE_GATE_KEY, DetectorOperations } from "../../src/contracts/capture";
+import { CAPTURE_GATE_KEY, DetectorOperations } from "../../src/contracts/captureContracts";
 
 const topology = buildTopology({ seed: 21, nics: 4 });
 const [first, second] = topology.nics as [(typeof topology.nics)[number], (typeof topology.nics)[number]];

@@ -12,10 +12,15 @@
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler, RetryOptions, Task } from "durable-functions";
 import type { IngestionSettings } from "../src/config";
-import { describeProgress, emptyCounts, walkFilterOf, type BackfillProgress } from "../src/core/backfill";
+import { describeProgress, emptyCounts, walkFilterOf, type BackfillProgress } from "../src/core/backfillProgress";
 import type { BlobLocation } from "../src/core/blobUrl";
 import { ValidationError } from "../src/errors";
-import { blobKey, ingestBlobInput, ingestBlobOrchestration, type IngestBlobResult } from "../src/contracts/ingestion";
+import {
+  blobKey,
+  ingestBlobInput,
+  ingestBlobOrchestration,
+  type IngestBlobResult,
+} from "../src/contracts/ingestionContracts";
 import {
   backfillChildInstanceId,
   listBlobsActivity,
@@ -24,7 +29,7 @@ import {
   type BackfillRun,
   type BackfillSummary,
   type ListBlobsInput,
-} from "../src/contracts/backfill";
+} from "../src/contracts/backfillContracts";
 import { callActivity, resultOf, subOrchestrationTask, type TypedTask } from "./calls";
 
 /** Counting pages are larger than ingestion pages: counting returns no names. */

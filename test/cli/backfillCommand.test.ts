@@ -1,8 +1,8 @@
 /** `flowtap backfill` against the local host over HTTP, non-TTY output. */
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { formatProgress, runBackfill } from "../../cli/commands/backfill";
-import type { BackfillProgress } from "../../src/core/backfill";
+import { formatProgress, runBackfill } from "../../cli/commands/backfillCommand";
+import type { BackfillProgress } from "../../src/core/backfillProgress";
 import type { LocalSystem } from "../../devhost/system";
 import { ActivityNames } from "../../src/contracts/names";
 import { startTestSystem } from "../ingestion/helpers";

@@ -28,7 +28,7 @@ import { hashBlobPath as hash64 } from "../core/eventId";
 import { logFailure } from "../logger";
 import { ActivityNames, EntityNames, OrchestrationNames, TriggerNames } from "../contracts/names";
 import { captureInputFromAlert, makeAlertsHttpHandler, startPacketCapture } from "../triggers/alerts";
-import { AlertDispatch, DetectorEntityState } from "../contracts/capture";
+import { AlertDispatch, DetectorEntityState } from "../contracts/captureContracts";
 
 let settings: FlowtapSettings | undefined;
 let arm: ArmClients | undefined;

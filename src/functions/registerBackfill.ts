@@ -5,10 +5,10 @@
  */
 import { app } from "@azure/functions";
 import * as df from "durable-functions";
-import { backfillOrchestrator } from "../../orchestrations/backfill";
+import { backfillOrchestrator } from "../../orchestrations/backfillOrchestrator";
 import { readSettings, type FlowtapSettings } from "../config";
 import { OrchestrationNames, TriggerNames } from "../contracts/names";
-import { makeBackfillHttpHandler } from "../triggers/backfill";
+import { makeBackfillHttpHandler } from "../triggers/backfillHttp";
 
 let settings: FlowtapSettings | undefined;
 

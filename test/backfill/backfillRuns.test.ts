@@ -4,7 +4,7 @@
  * back through a real Event Hubs consumer and compared field by field with `flowtap flatten`.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import type { BackfillProgress } from "../../src/core/backfill";
+import type { BackfillProgress } from "../../src/core/backfillProgress";
 import type { LocalSystem } from "../../devhost/system";
 import { blobPathFor, scheduleAttacks } from "../../devhost/generate";
 import { ALERTS_HUB, readHubEvents } from "../../devhost/system";

@@ -4,12 +4,12 @@
  * Each blob of a backfill runs through ingestBlob (contracts/ingestion).
  */
 import type { IngestionSettings } from "../config";
-import type { BackfillCounts, BackfillProgress, BackfillRequest } from "../core/backfill";
+import type { BackfillCounts, BackfillProgress, BackfillRequest } from "../core/backfillProgress";
 import type { BlobLocation } from "../core/blobUrl";
 import type { BlobWalkFilter } from "../core/blobWalk";
 import { hashBlobPath } from "../core/eventId";
 import { activityContract, orchestrationContract } from "./contract";
-import { blobKey } from "./ingestion";
+import { blobKey } from "./ingestionContracts";
 import { ActivityNames, OrchestrationNames } from "./names";
 
 export interface BackfillInput {

@@ -6,12 +6,12 @@
 import type { HttpRequest, HttpResponse, HttpResponseInit, InvocationContext } from "@azure/functions";
 import type { DurableClient } from "durable-functions";
 import type { FlowtapSettings } from "../config";
-import { parseBackfillRequest, type BackfillLimits } from "../core/backfill";
+import { parseBackfillRequest, type BackfillLimits } from "../core/backfillProgress";
 import { ValidationError } from "../errors";
 import { logger } from "../logger";
 import { OrchestrationNames } from "../contracts/names";
 import { isInstanceActive } from "./alerts";
-import { BackfillInput } from "../contracts/backfill";
+import { BackfillInput } from "../contracts/backfillContracts";
 
 export interface BackfillHttpDeps {
   settings: () => FlowtapSettings;

@@ -8,7 +8,7 @@ import type { LocalSystem } from "../../devhost/system";
 import { EntityNames, OrchestrationNames } from "../../src/contracts/names";
 import { startTestSystem } from "../ingestion/helpers";
 import { postBackfill, topology, writeHours } from "../backfill/helpers";
-import { CheckpointOperations, ClaimInput, checkpointEntityKey } from "../../src/contracts/ingestion";
+import { CheckpointOperations, ClaimInput, checkpointEntityKey } from "../../src/contracts/ingestionContracts";
 
 const START = new Date("2026-11-22T10:30:00Z");
 const RANGE = { from: "2026-11-14T00:00:00Z", to: "2026-11-14T01:00:00Z" };

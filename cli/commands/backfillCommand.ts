@@ -7,10 +7,10 @@
  */
 import type { Writable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { BackfillProgress } from "../../src/core/backfill";
+import type { BackfillProgress } from "../../src/core/backfillProgress";
 import { logFailure } from "../../src/logger";
 import type { CliCommand } from "../command";
-import { BackfillSummary } from "../../src/contracts/backfill";
+import { BackfillSummary } from "../../src/contracts/backfillContracts";
 
 const USAGE = `usage: flowtap backfill --from TIME --to TIME [filters] [--max-parallel N] [--id ID]
                         [--url BASE] [--key KEY]

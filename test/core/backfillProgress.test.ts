@@ -6,7 +6,7 @@ import {
   walkFilterOf,
   type BackfillFilters,
   type BackfillLimits,
-} from "../../src/core/backfill";
+} from "../../src/core/backfillProgress";
 import { NSG_FLOW_LOG_CONTAINER, VNET_FLOW_LOG_CONTAINER } from "../../src/core/blobPath";
 
 const LIMITS: BackfillLimits = {
