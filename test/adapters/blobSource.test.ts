@@ -1,6 +1,5 @@
 import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assertAcceptedBlobUrl, createBlobSource, type BlobSource } from "../../src/adapters/blobSource";
@@ -8,8 +7,8 @@ import { NSG_CONTAINER, VNET_CONTAINER, type StorageSettings } from "../../src/c
 import { ValidationError } from "../../src/errors";
 import { startAzurite, type AzuriteInstance } from "../../devhost/azurite";
 import { FlowLogBlobWriter } from "../../devhost/flowLogWriter";
+import { fixturePath, skipWithoutFixtures } from "../core/flowLogFixtures";
 
-const FIXTURES = join(__dirname, "../../../shared/fixtures/flowlogs");
 const nsgPath = (hour: number, mac: string) =>
   `resourceId=/SUBSCRIPTIONS/SUB/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG/y=2026/m=11/d=22/h=${String(hour).padStart(2, "0")}/m=00/macAddress=${mac}/PT1H.json`;
 const FAST_RETRIES = { maxTries: 2, retryDelayInMs: 10, maxRetryDelayInMs: 20 };
@@ -28,7 +27,7 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
 
 /** A real NSG v2 PT1H.json (15 records). */
 async function fixtureRecords(): Promise<object[]> {
-  const text = await readFile(join(FIXTURES, "nsg-v2", "danifitz-azure-nsg-flow-logs-newrelic-PT1H.json"), "utf8");
+  const text = await readFile(fixturePath("nsg-v2/danifitz-azure-nsg-flow-logs-newrelic-PT1H.json"), "utf8");
   return (JSON.parse(text) as { records: object[] }).records;
 }
 
@@ -55,7 +54,8 @@ describe("blob source on Azurite with the real storage client", () => {
     await azurite.stop();
   });
 
-  it("returns the committed block list, head to tail, of a flow-log blob", async () => {
+  it("returns the committed block list, head to tail, of a flow-log blob", async (context) => {
+    skipWithoutFixtures(context);
     const records = await fixtureRecords();
     const writer = new FlowLogBlobWriter(nsg, nsgPath(1, "000D3A000001"));
     await writer.append(...records.slice(0, 2));
@@ -82,7 +82,8 @@ describe("blob source on Azurite with the real storage client", () => {
     expect(missingContainer).toBeUndefined();
   });
 
-  it("streams exactly the bytes of a range: every block read alone reassembles the blob", async () => {
+  it("streams exactly the bytes of a range: every block read alone reassembles the blob", async (context) => {
+    skipWithoutFixtures(context);
     const writer = new FlowLogBlobWriter(nsg, nsgPath(3, "000D3A000003"));
     const records = await fixtureRecords();
     await writer.append(...records.slice(0, 3));

@@ -8,9 +8,9 @@ import { EVENT_HUBS_BENCH_HUBS, runEventHubsBench } from "../../bench/eventHubs"
 import { formatTable, machineInfo, measured, pending, writeResults } from "../../bench/report";
 import { BenchUsageError, parseBenchArgs, withFiguresNotRerun } from "../../bench/run";
 import { startEventHubsEndpoint, type LocalEventHubsEndpoint } from "../../devhost/eventhubs";
+import { FIXTURES_DIR, skipWithoutFixtures } from "../core/flowLogFixtures";
 
 const ROOT = resolve(__dirname, "../..");
-const FIXTURES = resolve(ROOT, "../shared/fixtures/flowlogs");
 
 describe("bench report", () => {
   it("gives a verdict from the ratio or the value, and prints one line per figure", () => {
@@ -56,13 +56,14 @@ describe("bench report", () => {
 });
 
 describe("bench figures on tiny inputs", () => {
-  it("core: measures our path and the floor on generated data and fixtures", async () => {
+  it("core: measures our path and the floor on generated data and fixtures", async (context) => {
+    skipWithoutFixtures(context);
     // Act
     const figures = await runCoreBench({
       generatedSizeInBytes: 64 * 1024,
       generatedBlobSizeInBytes: 32 * 1024,
       repetitions: 1,
-      fixturesDir: FIXTURES,
+      fixturesDir: FIXTURES_DIR,
       fixtureBytesPerRepetition: 1,
     });
 

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { runGenerate } from "../../cli/commands/generate";
 import { parseRunArgs, runRun, type RunRuntime } from "../../cli/commands/run";
 import { buildBlobPath, eventsOf, flattenFlowLog, type FlowEvent } from "../../src/core";
-import { fixturePath } from "../core/flowLogFixtures";
+import { fixturePath, skipWithoutFixtures } from "../core/flowLogFixtures";
 
 const tempDirs: string[] = [];
 const NSG_CONTAINER = "insights-logs-networksecuritygroupflowevent";
@@ -115,7 +115,8 @@ describe("flowtap run", () => {
     expect(io.out()).not.toContain("\x1b");
   });
 
-  it("takes real published flow logs (NSG v1, v2, VNet); a truncated one is reported by path and quarantined, the rest arrive once, exit 2", async () => {
+  it("takes real published flow logs (NSG v1, v2, VNet); a truncated one is reported by path and quarantined, the rest arrive once, exit 2", async (context) => {
+    skipWithoutFixtures(context);
     // Prepare: published samples under blob paths of both containers, and one truncated sample.
     const source = await tempDir();
     const nsgPath = (nsg: string, hour: string, mac: string): string =>

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { eventsOf, flattenFlowLog, FlowLogFlattener, type FlowEvent } from "../../src/core";
-import { readFixture } from "./flowLogFixtures";
+import { readFixture, skipAllWithoutFixtures } from "./flowLogFixtures";
+
+skipAllWithoutFixtures();
 
 interface FixtureCase {
   file: string;

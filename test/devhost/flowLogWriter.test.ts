@@ -1,6 +1,5 @@
 import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   INITIAL_BLOCK_CHECKPOINT,
@@ -11,6 +10,7 @@ import {
 import { ValidationError } from "../../src/errors";
 import { startAzurite, type AzuriteInstance } from "../../devhost/azurite";
 import { FlowLogBlobWriter } from "../../devhost/flowLogWriter";
+import { fixturePath, skipWithoutFixtures } from "../core/flowLogFixtures";
 
 const blobName =
   "resourceId=/SUBSCRIPTIONS/SUB/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG/y=2026/m=11/d=22/h=12/m=00/macAddress=000D3A000001/PT1H.json";
@@ -117,8 +117,9 @@ describe("FlowLogBlobWriter", () => {
     expect(JSON.parse(await download())).toEqual({ records: [record(1), record(2), record(3)] });
   });
 
-  it("round-trips a real flow log minute by minute through the planner's ranges", async () => {
-    const fixture = join(__dirname, "../../../shared/fixtures/flowlogs/nsg-v2/abhishekgangurde-DevReops-PT1H.json");
+  it("round-trips a real flow log minute by minute through the planner's ranges", async (context) => {
+    skipWithoutFixtures(context);
+    const fixture = fixturePath("nsg-v2/abhishekgangurde-DevReops-PT1H.json");
     const { records } = JSON.parse(await readFile(fixture, "utf8")) as { records: object[] };
     const writer = new FlowLogBlobWriter(freshContainer(), blobName);
     const blob = container.getBlockBlobClient(blobName);
