@@ -1,7 +1,7 @@
 /**
  * What the `flowtap start` demo writes: a small generated estate (NSG and VNet flow logs, several
  * subscriptions), a few hours of history, then a live hour carrying the scripted attacks (a port
- * scan, an RDP brute force, an egress spike) at the minutes core/generate scheduleAttacks picks.
+ * scan, an RDP brute force, an egress spike) at the minutes devhost/generate scheduleAttacks picks.
  * Small on purpose: the whole demo runs in seconds on two cores.
  */
 import {

@@ -1,6 +1,6 @@
 /**
  * The local Functions host: a development and test runtime for the flowtap app (NOT production:
- * Azure runs the Functions host). See host.ts for the API and README.md beside it for usage.
+ * Azure runs the Functions host). See host.ts for the API and devhost/README.md for usage.
  */
 export { startLocalHost, LocalHost } from "./host";
 export type { ClockOptions, HostKeys, InstanceStatus, LocalHostOptions, WaitForInstanceOptions } from "./host";

@@ -8,7 +8,7 @@ import type { RuleKind, Severity } from "./anomaly/rules";
  * 2. The Azure Monitor common alert schema flowtap accepts on its webhook (parseCommonAlert).
  */
 
-/** Bump on any change to AnomalyAlert (documented in README.md, "Alert schema"). */
+/** Bump on any change to AnomalyAlert (documented in docs/events.md, "Alerts hub"). */
 export const ALERT_SCHEMA_VERSION = "1";
 export const ANOMALY_ALERT_TYPE = "flowtap.anomaly";
 

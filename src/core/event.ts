@@ -1,6 +1,6 @@
 /**
  * The flattened flow event: one per flow tuple. This is the public event schema
- * (documented in README.md, "Event schema"); bump EVENT_SCHEMA_VERSION on any change.
+ * (documented in docs/events.md, "Flow events"); bump EVENT_SCHEMA_VERSION on any change.
  */
 export const EVENT_SCHEMA_VERSION = "1";
 

@@ -1,6 +1,6 @@
 /**
  * local.settings.json.example (for `func start`) holds settings the app accepts once its
- * placeholders are filled in: what the README tells a user to copy.
+ * placeholders are filled in: what docs/operations.md tells a user to copy.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
