@@ -37,9 +37,10 @@ async function unzip(zipFile: string, dir: string): Promise<string[]> {
 }
 
 /**
- * Starts the app in `appDir` as the Functions Node.js worker does (azure-functions-nodejs-worker src/setupCoreModule.ts,
- * src/startApp.ts, src/coreApi/registerFunction.ts): `@azure/functions-core` is served by a require hook, package.json
- * `main` is loaded, then the appStart hooks run. Prints the raw bindings the worker would send to the host.
+ * Starts the app in the current folder as the Functions Node.js worker does (azure-functions-nodejs-worker:
+ * src/setupCoreModule.ts, src/startApp.ts, src/coreApi/registerFunction.ts): `@azure/functions-core` is served by a
+ * require hook, package.json `main` is loaded, then the appStart hooks run. Prints the raw bindings the worker would
+ * send to the host.
  */
 const WORKER = [
   "const Module = require('node:module');",
