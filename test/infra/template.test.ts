@@ -412,3 +412,22 @@ describe("infra/main.json safety and runtime", () => {
     expect(Number(runtime.version)).toBeGreaterThanOrEqual(Number(minimum![1]));
   });
 });
+
+describe("README deploy commands", () => {
+  it("pass only parameters the template declares, and every one it requires", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const section = readme.slice(
+      readme.indexOf("## Deploying to Azure"),
+      readme.indexOf("\n## ", readme.indexOf("## Deploying to Azure") + 1),
+    );
+    const commands = section.split("\n").filter((line) => /az deployment group create|^\s*flowLog|^deploy /.test(line));
+    const passed = new Set(commands.flatMap((line) => [...line.matchAll(/\b([A-Za-z]+)=[^\s]/g)].map((m) => m[1]!)));
+    const declared = template.parameters as Record<string, { defaultValue?: Json }>;
+    const required = Object.keys(declared).filter((name) => !("defaultValue" in declared[name]!));
+
+    expect(commands.length).toBeGreaterThanOrEqual(3);
+    expect([...passed].filter((name) => !(name in declared))).toEqual([]);
+    expect(required.filter((name) => !passed.has(name))).toEqual([]);
+    expect(passed.has("subscribeBlobCreated")).toBe(true);
+  });
+});
