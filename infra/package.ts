@@ -20,7 +20,7 @@ const DEPLOYED_PACKAGE_FIELDS = ["name", "version", "description", "license", "p
 const NOT_LOADED = /\.(map|[cm]?ts|md)$/i;
 const LICENCE = /^(licen[cs]e|notice|copying)/i;
 
-/** Entries get one fixed time, so two packages of the same tree are the same bytes. */
+/** Entries get one fixed time: packaging an unchanged tree again gives the same bytes. */
 const ENTRY_TIME = new Date(Date.UTC(2000, 0, 1));
 
 interface LockEntry {

@@ -329,6 +329,35 @@ describe("infra/main.json roles for packet captures", () => {
     expect(refused).toEqual([]);
   });
 
+  it("exercises every Network Watcher, NIC and VM operation the activities and adapters call", () => {
+    const sources = [
+      "activities/packetCaptureArm.ts",
+      ...["arm", "virtualMachines"].map((f) => `src/adapters/${f}.ts`),
+    ];
+    const text = sources.map((file) => readFileSync(join(ROOT, file), "utf8")).join("\n");
+    const called = new Set(
+      [...text.matchAll(/\b(networkInterfaces|networkWatchers|packetCaptures|captures)\s*\.\s*(\w+)\(/g)].map(
+        ([, group, operation]) => `${group === "captures" ? "packetCaptures" : group}.${operation}`,
+      ),
+    );
+    if (/getVirtualMachine\(/.test(text)) called.add("virtualMachines.get");
+
+    // What runEveryArmStep drives through the activities (each maps to one request kind asserted above).
+    expect(called).toEqual(
+      new Set([
+        "networkInterfaces.get",
+        "networkInterfaces.listAll",
+        "networkWatchers.listAll",
+        "packetCaptures.beginCreateAndWait",
+        "packetCaptures.get",
+        "packetCaptures.beginGetStatusAndWait",
+        "packetCaptures.beginStopAndWait",
+        "packetCaptures.beginDeleteAndWait",
+        "virtualMachines.get",
+      ]),
+    );
+  });
+
   it("grants what Network Watcher checks on the caller when it creates a capture: the VM, its agent, the storage", () => {
     // learn.microsoft.com/azure/network-watcher/required-rbac-permissions, "Additional actions".
     const onTarget = ["Microsoft.Compute/virtualMachines/read", "Microsoft.Compute/virtualMachines/extensions/write"];
