@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvocationContext } from "@azure/functions";
 import * as armActivities from "../../activities/packetCaptureArm";
 import { createArmClients } from "../../src/adapters/arm";
-import { readArmSettings, readSettings, type Env } from "../../src/config";
+import { readSettings, type Env } from "../../src/config";
 import { FLOW_LOG_BLOB_NAME, parseAcceptedBlobSubject } from "../../src/core/blobUrl";
 import { TriggerNames } from "../../src/names";
 import { BLOB_CREATED_EVENT_TYPE } from "../../src/triggers/blobCreated";
@@ -261,15 +261,10 @@ describe("infra/main.json roles for packet captures", () => {
   });
 
   async function runEveryArmStep(): Promise<RecordedArmRequest[]> {
-    const clients = createArmClients(
-      readArmSettings({
-        FLOWTAP_ARM_ENDPOINT: arm.endpoint,
-        FLOWTAP_ARM_CA_CERT: arm.caCertificatePem,
-        FLOWTAP_ARM_DEV_TOKEN: "t",
-        FLOWTAP_ARM_LRO_INTERVAL_MS: "5",
-        FLOWTAP_ARM_RETRY_DELAY_MS: "5",
-      }),
-    );
+    // The template's settings, with Resource Manager redirected to the local endpoint.
+    const local = { FLOWTAP_ARM_ENDPOINT: arm.endpoint, FLOWTAP_ARM_CA_CERT: arm.caCertificatePem };
+    const env = { ...templateEnv(context), ...local, FLOWTAP_ARM_DEV_TOKEN: "t", FLOWTAP_ARM_LRO_INTERVAL_MS: "5" };
+    const clients = createArmClients(readSettings(env).capture.arm);
     const deps = { arm: () => clients };
     const run = async (handler: ReturnType<typeof armActivities.makeResolveCaptureTarget>, input: unknown) =>
       (await handler(input, new InvocationContext())) as ArmStep<unknown>;
