@@ -88,6 +88,37 @@ const NOT_FOR_AZURE: Record<string, string> = {
 const WIRING =
   /^(AzureWebJobs|APPLICATIONINSIGHTS_|FlowLogsStorage|EventHubsConnection|FLOWTAP_(CONTAINERS|QUARANTINE_CONTAINER|EVENTHUB_NAME|ALERTS_EVENTHUB_NAME|CAPTURE_POLICY|ARM_ENDPOINT)$)/;
 
+describe("infra/main.json expressions", () => {
+  it("all evaluate with the example parameters: no unknown parameter, variable or function anywhere", () => {
+    const evaluateAll = (context: TemplateContext, items: Resource[]): number =>
+      items
+        .map((resource) => {
+          const loop = resource.copy as { count: string } | undefined;
+          const indexes = loop
+            ? Array.from({ length: context.evaluate(loop.count) as number }, (_, i) => i)
+            : [undefined];
+          return indexes
+            .map((index) => {
+              const names = index === undefined ? {} : { [(resource.copy as { name: string }).name]: index };
+              if (resource.type !== "Microsoft.Resources/deployments") {
+                context.evaluate(resource, names);
+                return 1;
+              }
+              const inner = nestedContext(context, resource, index);
+              return 1 + evaluateAll(inner, (inner.template.resources ?? []) as Resource[]);
+            })
+            .reduce((a, b) => a + b, 0);
+        })
+        .reduce((a, b) => a + b, 0);
+    const context = deployment();
+
+    const evaluated = evaluateAll(context, resources);
+    context.evaluate(template.outputs!);
+
+    expect(evaluated).toBeGreaterThan(resources.length);
+  });
+});
+
 describe("infra/main.json app settings", () => {
   it("sets every setting the code reads, except those that only serve local runs or other identities", () => {
     const env = templateEnv();
