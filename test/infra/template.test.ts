@@ -65,7 +65,7 @@ function deployedSourceFiles(): string[] {
   );
 }
 
-/** Every setting name the code reads: `read*(env, "NAME")` and connections (src/config.ts), process.env (deployed code). */
+/** Every setting name the code reads: `read*(env, "NAME")` and connections (src/config.ts), process.env (anywhere). */
 function settingsTheCodeReads(): Set<string> {
   const config = readFileSync(join(ROOT, "src/config.ts"), "utf8");
   const names = new Set([...config.matchAll(/\(env, "([A-Za-z_]+)"/g)].map((m) => m[1]!));
