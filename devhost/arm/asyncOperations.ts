@@ -71,7 +71,7 @@ export class AsyncOperations {
       status: "InProgress",
       startTime,
     });
-    const base = `${this.endpoint}/subscriptions/${begin.subscriptionId}/providers/Microsoft.Network/locations/${begin.location}`;
+    const base = `${this.endpoint}${locationPath(begin)}`;
     const query = `?api-version=${encodeURIComponent(begin.apiVersion)}`;
     const headers = {
       "Azure-AsyncOperation": `${base}/operations/${id}${query}`,
@@ -92,7 +92,7 @@ export class AsyncOperations {
   status(subscriptionId: string, id: string): ArmResponse {
     const operation = this.polled(subscriptionId, id);
     const { status, startTime, endTime, failure } = operation;
-    const operationId = `/subscriptions/${operation.subscriptionId}/providers/Microsoft.Network/locations/${operation.location}/operations/${id}`;
+    const operationId = `${locationPath(operation)}/operations/${id}`;
     return ok({
       id: operationId,
       name: id,
@@ -136,4 +136,9 @@ export class AsyncOperations {
     operation.status = "Succeeded";
     operation.result = operation.work.complete();
   }
+}
+
+/** Operations live under the subscription's location of the Network provider (as the Network RP's do). */
+function locationPath(scope: { subscriptionId: string; location: string }): string {
+  return `/subscriptions/${scope.subscriptionId}/providers/Microsoft.Network/locations/${scope.location}`;
 }
