@@ -15,7 +15,7 @@ import {
   type CaptureSystem,
   type StartCaptureSystemOptions,
 } from "../capture/captureSystem";
-import { CAPTURE_GATE_KEY, DetectorOperations } from "../../src/contracts/captureContracts";
+import { CAPTURE_GATE_KEY, DetectorOperations, packetCaptureInstanceId } from "../../src/contracts/captureContracts";
 
 const topology = buildTopology({ seed: 21, nics: 4 });
 const [first, second] = topology.nics as [(typeof topology.nics)[number], (typeof topology.nics)[number]];
@@ -250,5 +250,38 @@ describe("what the capture does with each ARM failure mode", () => {
     expect(report!.message).toContain("InternalServerError: ");
     expect(current.armRequests("POST", "/stop")).toHaveLength(1);
     expect(current.armRequests("DELETE", "/packetCaptures/")).toHaveLength(1);
+  });
+});
+
+describe("waits between transient attempts", () => {
+  it("doubles the wait from 30 s, and waits longer when Retry-After asks for it", async () => {
+    // Prepare: a 409 AnotherOperationInProgress asking for 90 s, then one without Retry-After.
+    const current = await start();
+    const put = {
+      method: "PUT",
+      path: "/packetCaptures/",
+      statusCode: 409,
+      count: 1,
+      code: "AnotherOperationInProgress",
+    };
+    current.arm.injectFaults({ ...put, retryAfterInSeconds: 90 }, put);
+
+    // Act
+    await fire(current, vmIdOf(first));
+
+    // Assess: timers of 90 s (Retry-After over the first 30 s) and 60 s (the second wait) before the third PUT.
+    const history = current.host.getHistory(packetCaptureInstanceId({ resourceId: vmIdOf(first), mac: null })) as {
+      EventType: number;
+      FireAt?: string;
+      Timestamp: string;
+    }[];
+    const waits = history
+      .filter((event) => event.EventType === 10)
+      .map((timer) => (Date.parse(timer.FireAt!) - Date.parse(timer.Timestamp)) / 1000);
+    expect(waits.slice(0, 2)).toEqual([90, 60]);
+    expect(current.armRequests("PUT", "/packetCaptures/").map((request) => request.statusCode)).toEqual([
+      409, 409, 201,
+    ]);
+    expect(reports(current)).toEqual([expect.objectContaining({ type: "flowtap.captureCompleted" })]);
   });
 });
