@@ -75,9 +75,10 @@ export function retryAfterInSeconds(header: string | undefined, nowInMs: number)
 }
 
 /**
- * The last raw answer an SDK call received. core-lro turns an operation that ends `Failed` into a plain Error
- * whose text holds the code ("The long-running operation has failed. CODE. message"); the code itself is only in
- * the polled body, which the SDK hands to `onResponse` (arm-network passes the caller's callback to every poll).
+ * The last raw answer an SDK call received. For an operation that ends `Failed`, @azure/core-lro 2.7
+ * (poller/operation.js, processOperationStatus) throws, and keeps as the poller state's `error`, a plain Error
+ * "The long-running operation has failed. CODE. message": no status, no code property, no body. The code is only
+ * in the polled body, which arm-network hands to the caller's `onResponse` for the initial request and every poll.
  */
 class ResponseTrail {
   last: { status: number; parsedBody?: unknown } | undefined;
