@@ -7,7 +7,7 @@
  */
 import { NetworkManagementClient } from "@azure/arm-network";
 import type { AccessToken, TokenCredential } from "@azure/core-auth";
-import { exponentialRetryPolicy, type TlsSettings } from "@azure/core-rest-pipeline";
+import { exponentialRetryPolicy, systemErrorRetryPolicy, type TlsSettings } from "@azure/core-rest-pipeline";
 import { DefaultAzureCredential } from "@azure/identity";
 import { isLoopbackEndpoint, type ArmSettings } from "../config";
 import { ConfigurationError } from "../errors";
@@ -62,9 +62,11 @@ export function createArmClients(settings: ArmSettings): ArmClients {
           endpoint: settings.endpoint,
           ...(tlsOptions && { tlsOptions }),
         });
-        // The default retry policy also sleeps through 429s in-process; keep only the 5xx/408 part.
+        // The default retry policy also sleeps through 429s in-process; keep its 5xx/408 part and, since
+        // exponentialRetryPolicy ignores network errors, add the policy that retries those (ECONNRESET, ETIMEDOUT...).
         client.pipeline.removePolicy({ name: "defaultRetryPolicy" });
         client.pipeline.addPolicy(exponentialRetryPolicy(retryOptions), { phase: "Retry" });
+        client.pipeline.addPolicy(systemErrorRetryPolicy(retryOptions), { phase: "Retry" });
         clients.set(key, client);
       }
       return client;

@@ -94,9 +94,16 @@ export type ArmStep<T> =
   | { outcome: "ok"; value: T }
   /** 429: try again after the service's Retry-After. */
   | { outcome: "throttled"; retryAfterInSeconds: number; message: string }
-  /** 5xx (after the SDK's own retries) or a network error: worth a few more attempts. */
-  | { outcome: "transient"; statusCode?: number; code?: string; message: string }
-  /** Anything else (404, 400 PacketCaptureAgentNotInstalled, 403...): give up with the reason. */
+  /**
+   * 5xx (after the SDK's own retries), 408, 409 AnotherOperationInProgress, a network error or timeout, or an
+   * asynchronous operation that ended Failed with a transient code: worth a few more attempts, not before
+   * `retryAfterInSeconds` when the service sent Retry-After.
+   */
+  | { outcome: "transient"; statusCode?: number; code?: string; message: string; retryAfterInSeconds?: number }
+  /**
+   * Permanent: validation (400), not found (404), a name clash (409), agent missing, the session limit, 403...,
+   * with the ARM code (also of an asynchronous operation that ended Failed): give up with the reason.
+   */
   | { outcome: "failed"; statusCode?: number; code?: string; message: string };
 
 export interface ResolveCaptureTargetInput {

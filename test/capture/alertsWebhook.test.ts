@@ -16,6 +16,7 @@ import {
   type StartCaptureSystemOptions,
 } from "./captureSystem";
 import { packetCaptureInstanceId } from "../../src/contracts/captureContracts";
+import { MAX_TRANSIENT_ATTEMPTS } from "../../orchestrations/packetCapture";
 
 const topology = buildTopology({ seed: 21, nics: 4 });
 const vm = topology.nics[0]!;
@@ -253,8 +254,8 @@ describe("ARM answers during a capture", () => {
     const accepted = await fire(current, [vmIdOf(vm)]);
     await current.host.waitForIdle();
 
-    // 2 activity attempts × (1 + 3 SDK retries), then the capture is reported failed.
-    expect(current.armRequests("PUT", "/packetCaptures/")).toHaveLength(8);
+    // MAX_TRANSIENT_ATTEMPTS activity attempts × (1 + 3 SDK retries), then the capture is reported failed.
+    expect(current.armRequests("PUT", "/packetCaptures/")).toHaveLength(MAX_TRANSIENT_ATTEMPTS * 4);
     const [report] = reports(current);
     expect(report).toMatchObject({ type: "flowtap.captureFailed", reason: "create" });
     expect(report!.message).toMatch(/500/);
