@@ -15,13 +15,24 @@ const RUNTIME_METRIC_CAPABILITY = "com.microsoft:enable-receiver-runtime-metric-
 const EPOCH_PROPERTY = "com.microsoft:epoch";
 export const CONSUMER_ADDRESS = /^([^/]+)\/ConsumerGroups\/([^/]+)\/Partitions\/([^/]+)$/;
 
-/** The filter string of a consumer link; no filter means the start of the stream. */
+const SELECTOR_FILTER = "apache.org:selector-filter:string";
+
+/**
+ * The selector of a consumer link; no filter means the start of the stream. The filter is recognised by
+ * its descriptor, whatever its key in the filter map (AMQP 1.0 part 3.5.8): the SDKs use the descriptor as
+ * the key too, Qpid Proton's `Selector` uses the key "selector".
+ */
 function selectorFilterOf(sender: Sender): string {
-  const filter = (sender.source as { filter?: Record<string, unknown> } | undefined)?.filter;
-  const selector: unknown = filter?.["apache.org:selector-filter:string"];
-  if (selector === undefined) return "amqp.annotation.x-opt-offset > '-1'";
-  const value = typeof selector === "object" && selector !== null && "value" in selector ? selector.value : selector;
-  return String(value);
+  const filter = (sender.source as { filter?: Record<string, unknown> } | undefined)?.filter ?? {};
+  for (const [key, entry] of Object.entries(filter)) {
+    // rhea leaves described values in a map as they came: { descriptor: { value }, value }.
+    const described = entry as { descriptor?: { value?: unknown }; value?: unknown } | null;
+    if (described?.descriptor?.value === SELECTOR_FILTER || key === SELECTOR_FILTER)
+      return String(
+        described !== null && typeof described === "object" && "value" in described ? described.value : entry,
+      );
+  }
+  return "amqp.annotation.x-opt-offset > '-1'";
 }
 
 /**

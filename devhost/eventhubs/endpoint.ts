@@ -144,9 +144,10 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
   const state = createState(options);
   const certificates = createLocalCertificates(options.certificateDirectory);
   const container = create_container({ id: "flowtap-local-eventhubs" });
-  // Clients authenticate with SASL ANONYMOUS (JS SDK) or MSSBCBS (Python), then a `$cbs` token.
+  // The SDKs authenticate with SASL ANONYMOUS, then a `$cbs` token; plain AMQP clients use SASL PLAIN with
+  // the key name and key, as the service allows. Every token and key is accepted (see README).
   container.sasl_server_mechanisms.enable_anonymous();
-  container.sasl_server_mechanisms.MSSBCBS = container.sasl_server_mechanisms.ANONYMOUS;
+  container.sasl_server_mechanisms.enable_plain(() => true);
   handleConnections(container, state);
   const listeners = await startListeners(container, {
     port: options.port ?? 0,

@@ -30,7 +30,10 @@ def iso(value):
 
 def properties(request):
     client = EventHubProducerClient.from_connection_string(
-        request["connection_string"], eventhub_name=request["hub"], connection_verify=request["ca_file"]
+        request["connection_string"],
+        eventhub_name=request["hub"],
+        connection_verify=request["ca_file"],
+        retry_total=request.get("retry_total", 3),
     )
     with client:
         hub = client.get_eventhub_properties()
@@ -92,7 +95,9 @@ def receive(request):
         errors.append(f"{type(error).__name__}: {error}")
         done.set()
 
-    start = request.get("from_sequence_number", "-1")
+    # An int is a sequence number, a string an offset ("-1": the start), as EventHubConsumerClient.receive reads it.
+    start = request.get("from_sequence_number")
+    start = "-1" if start is None else int(start)
     worker = threading.Thread(
         target=client.receive,
         kwargs={
@@ -116,7 +121,10 @@ def main():
     use_port(request.get("amqps_port", 5671))
     action = {"properties": properties, "send": send, "receive": receive}[request["action"]]
     started = time.monotonic()
-    answer = action(request)
+    try:
+        answer = action(request)
+    except Exception as error:  # the test asserts on what the client raised
+        answer = {"error": {"type": type(error).__name__, "message": str(error)}}
     answer["seconds"] = round(time.monotonic() - started, 3)
     print(json.dumps(answer))
 
