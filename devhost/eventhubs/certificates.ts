@@ -10,6 +10,8 @@ import { join } from "node:path";
 import { ConfigurationError } from "../../src/errors";
 
 export interface LocalCertificates {
+  /** The folder made for them: removed when the endpoint stops. */
+  folder: string;
   /** Where the CA certificate is written: what a client trusts. */
   caFile: string;
   caPem: string;
@@ -65,6 +67,7 @@ export function createLocalCertificates(directory: string = tmpdir()): LocalCert
   );
   const caPem = readFileSync(path("ca.pem"), "utf8");
   const certificates: LocalCertificates = {
+    folder,
     caFile: path("ca.pem"),
     caPem,
     serverCertificatePem: readFileSync(path("server.pem"), "utf8") + caPem,
@@ -73,4 +76,8 @@ export function createLocalCertificates(directory: string = tmpdir()): LocalCert
   // Only the CA certificate is needed on disk (clients read it); the keys stay in memory.
   for (const name of ["ca.key", "server.key", "server.csr", "server.ext", "server.pem"]) rmSync(path(name));
   return certificates;
+}
+
+export function removeLocalCertificates(certificates: LocalCertificates): void {
+  rmSync(certificates.folder, { recursive: true, force: true });
 }

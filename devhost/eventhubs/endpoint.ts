@@ -7,7 +7,7 @@
 import { create_container, type EventContext, type Receiver, type Sender } from "rhea";
 import { ConfigurationError } from "../../src/errors";
 import { logFailure, logger } from "../../src/logger";
-import { createLocalCertificates } from "./certificates";
+import { createLocalCertificates, removeLocalCertificates, type LocalCertificates } from "./certificates";
 import { CONSUMER_ADDRESS, Consuming } from "./consuming";
 import { createHubs, type Hub, type LocalHubDefinition } from "./hubs";
 import { answerRequest } from "./management";
@@ -62,7 +62,7 @@ export interface LocalEventHubsEndpoint {
   eventCount(hub: string, partitionId?: string): number;
   retention(hub: string): RetentionFigures;
   sendOutcomes(): SendOutcomeCounts;
-  /** Closes every connection (AMQP close, then the socket) and the listeners. */
+  /** Closes every connection (AMQP close, then the socket) and the listeners; removes the CA file. */
   stop(): Promise<void>;
 }
 
@@ -154,6 +154,9 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
     tlsPort: options.tlsPort ?? 0,
     certificates,
     maxMessageSizeInBytes: state.maxMessageSizeInBytes,
+  }).catch((error: unknown) => {
+    removeLocalCertificates(certificates);
+    throw error;
   });
   logger.info(
     `local Event Hubs endpoint on 127.0.0.1:${listeners.port} (AMQPS ${listeners.tlsPort}; ` +
@@ -165,7 +168,7 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
 function endpointApi(
   state: EndpointState,
   listeners: Listeners,
-  certificates: { caFile: string; caPem: string },
+  certificates: LocalCertificates,
 ): LocalEventHubsEndpoint {
   const { port, tlsPort } = listeners;
   const hostAndPort = tlsPort === AMQPS_PORT ? "localhost" : `localhost:${tlsPort}`;
@@ -198,7 +201,10 @@ function endpointApi(
       };
     },
     sendOutcomes: () => ({ ...state.outcomes }),
-    stop: () => listeners.stop(state.connections.keys()),
+    async stop() {
+      await listeners.stop(state.connections.keys());
+      removeLocalCertificates(certificates);
+    },
   };
 }
 

@@ -34,23 +34,43 @@ export interface PartitionRuntimeInfo {
 
 /** Dropped events are cut off the array's front in one go once they are this many and half of it. */
 const COMPACT_AFTER = 1024;
+/**
+ * Events are copied into slabs of this size (larger events get their own buffer): one allocation per
+ * event would cost more than a small event itself. Events are dropped oldest first, so a slab is freed as
+ * soon as its last event goes; at most two slabs hold bytes beyond the retained ones.
+ */
+const SLAB_BYTES = 1024 * 1024;
 
 /** The event stream of one partition, bounded by its retention limits. */
 export class PartitionLog {
-  /** Retained events are `events[head..]`; those before `head` were dropped and await compaction. */
-  private events: StoredEvent[] = [];
+  /** Retained events are `events[head..]`; slots before `head` were emptied and await compaction. */
+  private events: Array<StoredEvent | undefined> = [];
   private head = 0;
   private bytes = 0;
   private nextSequenceNumber = 0;
   private nextOffset = 0;
   private last: StoredEvent | undefined;
+  private slab = Buffer.alloc(0);
+  private slabUsed = 0;
   private readonly appendListeners = new Set<() => void>();
 
   constructor(private readonly limits: RetentionLimits = DEFAULT_RETENTION) {}
 
+  /** A private copy of `message`, so a kept event never pins the frame or batch it came in. */
+  private copyOf(message: Buffer): Buffer {
+    if (message.length > SLAB_BYTES / 4) return Buffer.from(Uint8Array.prototype.slice.call(message));
+    if (this.slabUsed + message.length > this.slab.length) {
+      this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+      this.slabUsed = 0;
+    }
+    const copy = this.slab.subarray(this.slabUsed, this.slabUsed + message.length);
+    message.copy(copy);
+    this.slabUsed += message.length;
+    return copy;
+  }
+
   append(message: Buffer, partitionKey: string | undefined, now: Date): void {
-    const encoded = Buffer.allocUnsafeSlow(message.length);
-    message.copy(encoded);
+    const encoded = this.copyOf(message);
     const event: StoredEvent = {
       encoded,
       sequenceNumber: this.nextSequenceNumber++,
@@ -70,7 +90,9 @@ export class PartitionLog {
       this.retainedCount > this.limits.maxEvents ||
       (this.bytes > this.limits.maxBytes && this.retainedCount > 1)
     ) {
-      this.bytes -= this.events[this.head].encoded.length;
+      this.bytes -= this.events[this.head]?.encoded.length ?? 0;
+      // Emptied at once, so a dropped event's memory is free before the array is compacted.
+      this.events[this.head] = undefined;
       this.head += 1;
     }
     if (this.head >= COMPACT_AFTER && this.head * 2 >= this.events.length) {
@@ -90,7 +112,7 @@ export class PartitionLog {
 
   /** The retained events, oldest first. */
   retained(): StoredEvent[] {
-    return this.events.slice(this.head);
+    return this.events.slice(this.head) as StoredEvent[];
   }
 
   /** The oldest retained event at or after `sequenceNumber` (a reader behind retention skips to the oldest). */
@@ -144,7 +166,7 @@ export class PartitionLog {
     let high = this.events.length;
     while (low < high) {
       const middle = (low + high) >>> 1;
-      if (starts(keyOf(this.events[middle]))) high = middle;
+      if (starts(keyOf(this.events[middle] as StoredEvent))) high = middle;
       else low = middle + 1;
     }
     return this.events[low]?.sequenceNumber ?? this.nextSequenceNumber;
