@@ -81,6 +81,7 @@ describe.skipIf(AZURE_EVENTHUB_MISSING !== undefined)(
     }, PYTHON_TIMEOUT_IN_MS);
     afterAll(() => eh?.stop());
 
+    // Checks against: _producer_client.py send_batch / create_batch(partition_id | partition_key).
     it(
       "sends: every event is stored in the partition asked for (by id, or by the key's hash)",
       () => {
@@ -102,6 +103,7 @@ describe.skipIf(AZURE_EVENTHUB_MISSING !== undefined)(
       PYTHON_TIMEOUT_IN_MS,
     );
 
+    // Checks against: _client_base.py _get_eventhub_properties / _get_partition_properties (names, types).
     it(
       "reads hub and partition properties with the service's field names and types",
       async () => {
@@ -129,6 +131,7 @@ describe.skipIf(AZURE_EVENTHUB_MISSING !== undefined)(
       PYTHON_TIMEOUT_IN_MS,
     );
 
+    // Checks against: _consumer_client.py receive(starting_position="-1") and _common.py EventData annotations.
     it(
       "receives every partition from the start, with the service's sequence numbers, offsets and times",
       async () => {
@@ -161,6 +164,7 @@ describe.skipIf(AZURE_EVENTHUB_MISSING !== undefined)(
       PYTHON_TIMEOUT_IN_MS,
     );
 
+    // Checks against: _consumer.py starting_position (int: sequence number) and starting_position_inclusive.
     it(
       "receives from a sequence number, inclusive and exclusive",
       async () => {
@@ -187,6 +191,7 @@ describe.skipIf(AZURE_EVENTHUB_MISSING !== undefined)(
       PYTHON_TIMEOUT_IN_MS,
     );
 
+    // Checks against: _transport/_pyamqp_transport.py get_error (status 404 -> NotFound).
     it(
       "gets NotFound (management status 404) for a hub the namespace does not have",
       async () => {
@@ -209,6 +214,7 @@ describe.skipIf(AZURE_EVENTHUB_MISSING !== undefined)(
 describe.skipIf(PROTON_MISSING !== undefined)(
   `raw Qpid Proton receiver over AMQPS${PROTON_MISSING ? ` (skipped: ${PROTON_MISSING})` : ""}`,
   () => {
+    // Checks against: proton.reactor.Selector, proton.SSLDomain VERIFY_PEER_NAME, AMQP 1.0 attach (part 2.6.3).
     it(
       "reads a partition from a sequence number with SASL PLAIN, both termini echoed, annotations typed",
       async () => {
@@ -262,6 +268,7 @@ describe.skipIf(PROTON_MISSING !== undefined)(
 );
 
 describe.skipIf(AZURE_EVENTHUB_MISSING !== undefined)("Python azure-eventhub, unmodified, on port 5671", () => {
+  // Checks against: _pyamqp/_connection.py (port dropped: always 5671) with _client_base.py's connection string.
   it(
     "sends and reads properties with the TLS connection string exactly as `npm start` writes it",
     async (context) => {
