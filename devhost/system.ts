@@ -39,6 +39,8 @@ export interface StartLocalSystemOptions {
   store?: HostStore;
   /** Partitions of each hub (default 4). */
   partitionCount?: number;
+  /** AMQPS port of the Event Hubs endpoint (default 0: a free one; `npm start` uses the service's 5671). */
+  eventHubsTlsPort?: number;
   /** Start the local ARM endpoint with this seed and wire the FLOWTAP_ARM_* settings to it. */
   arm?: StartArmEndpointOptions;
   /** Azurite persistence folder (default in memory). */
@@ -90,6 +92,7 @@ export async function startLocalSystem(options: StartLocalSystemOptions = {}): P
         { name: FLOWS_HUB, partitionCount },
         { name: ALERTS_HUB, partitionCount },
       ],
+      tlsPort: options.eventHubsTlsPort ?? 0,
     });
     stops.push(() => eventHubs.stop());
     const arm = options.arm ? await startArmEndpoint(options.arm) : undefined;

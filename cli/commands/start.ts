@@ -12,12 +12,15 @@ import { DEFAULT_DEMO_OPTIONS, armSeedOf, liveHourBefore, planDemo, type DemoPla
 import { createProgressWriter } from "../../devhost/demo/progress";
 import { runDemo, type BackfillStep, type DemoSystem } from "../../devhost/demo/scenario";
 import { runBackfill } from "./backfillCommand";
-import { startDemoSystem } from "../../devhost/demo/localSystem";
+import { startDemoSystem, type LocalDemoSystem } from "../../devhost/demo/localSystem";
+import { ENDPOINTS_FILE, writeEndpointEntries } from "../../devhost/eventhubs/endpointsFile";
 import { UsageError, type CliIo } from "./generate";
 
 export interface StartCliOptions {
   /** Port of the Functions host on 127.0.0.1 (0: any free port). */
   port: number;
+  /** AMQPS port of the Event Hubs endpoint (default the service's 5671; 0: any free port). */
+  amqpsPort: number;
   /** Exit after the summary instead of serving. */
   once: boolean;
   /** Start the system empty and serve (no generated data, no demo). */
@@ -35,8 +38,9 @@ export interface StartRuntime {
   nowMs: number;
 }
 
-const USAGE = `usage: flowtap start [--port N] [--once] [--seed S] [--no-demo]
+const USAGE = `usage: flowtap start [--port N] [--amqps-port N] [--once] [--seed S] [--no-demo]
   --port N    port of the local Functions host (default 7071; 0 picks a free one)
+  --amqps-port N  AMQPS port of the local Event Hubs endpoint (default 5671, as the service; 0 picks a free one)
   --once      exit after the summary (exit code 1 if any event was lost or duplicated)
   --seed S    seed of the generated estate and traffic (default ${DEFAULT_DEMO_OPTIONS.seed})
   --no-demo   start the system empty and serve it (nothing generated)
@@ -57,6 +61,7 @@ export function parseStartArgs(args: readonly string[]): StartCliOptions {
       args: [...args],
       options: {
         port: { type: "string" },
+        "amqps-port": { type: "string" },
         once: { type: "boolean" },
         seed: { type: "string" },
         "no-demo": { type: "boolean" },
@@ -68,11 +73,15 @@ export function parseStartArgs(args: readonly string[]): StartCliOptions {
   }
   return {
     port: parseInteger("--port", values.port, 7071, 65535),
+    amqpsPort: parseInteger("--amqps-port", values["amqps-port"], AMQPS_PORT, 65535),
     once: values.once ?? false,
     demo: !(values["no-demo"] ?? false),
     seed: parseInteger("--seed", values.seed, DEFAULT_DEMO_OPTIONS.seed, 0xffff_ffff),
   };
 }
+
+/** The service's AMQPS port: clients that cannot be given another (Python azure-eventhub 5.11) dial it. */
+const AMQPS_PORT = 5671;
 
 /** How often the backfill's progress is polled in the demo (the CLI's default is 1 s). */
 const BACKFILL_POLL_INTERVAL_IN_MS = 100;
@@ -173,17 +182,20 @@ export async function runStart(args: readonly string[], runtime: StartRuntime): 
     progress.line(`${signal}: stopping`);
     return 0;
   };
-  let starting: Promise<DemoSystem> | undefined;
+  let starting: Promise<LocalDemoSystem> | undefined;
   try {
     starting = startDemoSystem({
       port: options.port,
       armSeed: armSeedOf(plan.topology),
       startTime: new Date(plan.liveHourIso),
+      eventHubsTlsPort: options.amqpsPort,
     });
     const started = await untilShutdown(starting);
     if ("signal" in started) return stopping(started.signal);
     const system = started.done;
+    await writeEndpointEntries(ENDPOINTS_FILE, system.eventHubsEndpoints);
     progress.line(`local system up: Functions host ${system.baseUrl}/api, Azurite, Event Hubs and ARM endpoints`);
+    progress.line(`endpoints and connection strings: ${ENDPOINTS_FILE}`);
     if (options.demo) {
       const abort = new AbortController();
       const running = runDemo(system, plan, progress, backfillLikeAUser(system, io, runtime.isTty), abort.signal);
@@ -205,9 +217,11 @@ export async function runStart(args: readonly string[], runtime: StartRuntime): 
     return stopping(await shutdown);
   } catch (error) {
     logFailure("flowtap start failed", error);
+    const { code, port } = error as NodeJS.ErrnoException & { port?: number };
+    const portOption = port === options.amqpsPort ? "--amqps-port" : "--port";
     const portHint =
-      (error as NodeJS.ErrnoException).code === "EADDRINUSE"
-        ? ` (another process uses port ${options.port}: --port N picks another)`
+      code === "EADDRINUSE"
+        ? ` (another process uses port ${port ?? options.port}: ${portOption} N picks another)`
         : "";
     io.stderr(`flowtap start: ${error instanceof Error ? error.message : String(error)}${portHint}\n`);
     return 1;

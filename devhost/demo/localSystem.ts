@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { readSettings } from "../../src/config";
 import { TriggerNames } from "../../src/contracts/names";
 import type { ArmSeed } from "../arm";
+import { eventHubsEndpointEntries, type EventHubsEndpointEntries } from "../eventhubs/endpointsFile";
 import type { VirtualClock } from "../host";
 import { ALERTS_HUB, FLOWS_HUB, startLocalSystem } from "../system";
 import type { DemoSystem } from "./scenario";
@@ -18,7 +19,12 @@ export interface StartDemoSystemOptions {
   armSeed: ArmSeed;
   /** Where the virtual clock starts. */
   startTime: Date;
+  /** AMQPS port of the Event Hubs endpoint (default 0: a free one). */
+  eventHubsTlsPort?: number;
 }
+
+/** The demo's system, with what `npm start` writes to `.flowtap/endpoints.json` about Event Hubs. */
+export type LocalDemoSystem = DemoSystem & { eventHubsEndpoints: EventHubsEndpointEntries };
 
 /** Longest capture the demo's policy allows: captures end (on the virtual clock) within the run. */
 const DEMO_CAPTURE_MAX_DURATION_IN_SECONDS = 60;
@@ -28,12 +34,13 @@ function appModulePath(): string {
   return join(__dirname, `../../src/app${__filename.endsWith(".ts") ? ".ts" : ".js"}`);
 }
 
-export async function startDemoSystem(options: StartDemoSystemOptions): Promise<DemoSystem> {
+export async function startDemoSystem(options: StartDemoSystemOptions): Promise<LocalDemoSystem> {
   const subscriptionIds = options.armSeed.subscriptions.map((subscription) => subscription.id);
   const captureSubscription = subscriptionIds[0] ?? "00000000-0000-0000-0000-000000000000";
   const system = await startLocalSystem({
     app: { modulePath: appModulePath() },
     port: options.port,
+    ...(options.eventHubsTlsPort !== undefined && { eventHubsTlsPort: options.eventHubsTlsPort }),
     clock: { mode: "virtual", startTime: options.startTime, autoAdvance: true },
     arm: { seed: options.armSeed },
     settings: {
@@ -65,5 +72,6 @@ export async function startDemoSystem(options: StartDemoSystemOptions): Promise<
       void (await system.host.invokeEventGrid(TriggerNames.blobCreatedEventGrid, events)),
     waitForIdle: () => system.host.waitForIdle(),
     stop: () => system.stop(),
+    eventHubsEndpoints: eventHubsEndpointEntries(system.eventHubs, FLOWS_HUB),
   };
 }

@@ -91,7 +91,7 @@ describe("flowtap start", () => {
     "--once without a TTY runs the demo and exits 0: every tuple once, the attacks detected and captured",
     async () => {
       // Prepare
-      const args = ["start", "--once", "--port", "0"];
+      const args = ["start", "--once", "--port", "0", "--amqps-port", "0"];
 
       // Act
       const outcome = builtCliIsFresh() ? await runBuilt(args) : await runInProcess(args.slice(1));
@@ -125,7 +125,7 @@ describe("flowtap start", () => {
     });
 
     // Act
-    const code = await runStart(["--no-demo", "--port", "0"], io);
+    const code = await runStart(["--no-demo", "--port", "0", "--amqps-port", "0"], io);
 
     // Assess: the host answered (401: no function key), and no longer listens.
     expect(code).toBe(0);
@@ -140,7 +140,7 @@ describe("flowtap start", () => {
     const io = runtime(() => Promise.resolve("SIGTERM"));
 
     // Act
-    const code = await runStart(["--port", "0"], io);
+    const code = await runStart(["--port", "0", "--amqps-port", "0"], io);
 
     // Assess
     expect(code).toBe(0);
