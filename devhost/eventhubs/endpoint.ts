@@ -11,7 +11,7 @@ import {
   type Receiver,
   type Sender,
 } from "rhea";
-import { ConfigurationError } from "../../src/errors";
+import { configurationError } from "../../src/errors";
 import { logFailure, logger } from "../../src/logger";
 import { partitionIdForKey } from "./partitionKey";
 import { PartitionLog, type StoredEvent } from "./partitionLog";
@@ -145,7 +145,7 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
   const maxMessageSizeInBytes = options.maxMessageSizeInBytes ?? ONE_MEGABYTE;
   const retainEvents = options.retainEvents ?? true;
   if (!Number.isInteger(maxMessageSizeInBytes) || maxMessageSizeInBytes <= 0) {
-    throw new ConfigurationError(
+    throw configurationError(
       `startEventHubsEndpoint: maxMessageSizeInBytes must be a positive integer, got ${maxMessageSizeInBytes}`,
     );
   }
@@ -538,7 +538,7 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
 
   const requireHub = (name: string, where: string): Hub => {
     const hub = hubOf(name);
-    if (!hub) throw new ConfigurationError(`${where}: unknown hub '${name}' (known: ${[...hubs.keys()].join(", ")})`);
+    if (!hub) throw configurationError(`${where}: unknown hub '${name}' (known: ${[...hubs.keys()].join(", ")})`);
     return hub;
   };
   const logsOf = (name: string, partitionId: string | undefined, where: string): Array<[string, PartitionLog]> => {
@@ -546,8 +546,7 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
     const all = hub.partitions.map((log, index): [string, PartitionLog] => [String(index), log]);
     if (partitionId === undefined) return all;
     const selected = all.filter(([id]) => id === partitionId);
-    if (selected.length === 0)
-      throw new ConfigurationError(`${where}: hub '${name}' has no partition '${partitionId}'`);
+    if (selected.length === 0) throw configurationError(`${where}: hub '${name}' has no partition '${partitionId}'`);
     return selected;
   };
 
@@ -559,14 +558,12 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
     },
     injectFaults(fault) {
       if (!Number.isInteger(fault.count) || fault.count <= 0) {
-        throw new ConfigurationError(`injectFaults: count must be a positive integer, got ${fault.count}`);
+        throw configurationError(`injectFaults: count must be a positive integer, got ${fault.count}`);
       }
       if (fault.hub !== undefined) requireHub(fault.hub, "injectFaults");
       const sendsToLetThrough = fault.afterSends ?? 0;
       if (!Number.isInteger(sendsToLetThrough) || sendsToLetThrough < 0) {
-        throw new ConfigurationError(
-          `injectFaults: afterSends must be a non-negative integer, got ${fault.afterSends}`,
-        );
+        throw configurationError(`injectFaults: afterSends must be a non-negative integer, got ${fault.afterSends}`);
       }
       faults.push({ ...fault, remaining: fault.count, sendsToLetThrough });
     },
@@ -618,23 +615,23 @@ function partitionRefusal(hub: Hub, partitionId: string): AmqpError | undefined 
 
 function createHubs(definitions: LocalHubDefinition[]): Map<string, Hub> {
   if (!Array.isArray(definitions) || definitions.length === 0) {
-    throw new ConfigurationError("startEventHubsEndpoint: hubs must list at least one hub");
+    throw configurationError("startEventHubsEndpoint: hubs must list at least one hub");
   }
   const hubs = new Map<string, Hub>();
   definitions.forEach((definition, index) => {
     const where = `startEventHubsEndpoint: hubs[${index}]`;
     if (typeof definition.name !== "string" || !/^[\w.-]+$/.test(definition.name)) {
-      throw new ConfigurationError(
+      throw configurationError(
         `${where}.name must be letters, digits, '.', '_' or '-', got ${JSON.stringify(definition.name)}`,
       );
     }
-    if (hubs.has(definition.name)) throw new ConfigurationError(`${where}.name '${definition.name}' is listed twice`);
+    if (hubs.has(definition.name)) throw configurationError(`${where}.name '${definition.name}' is listed twice`);
     if (
       !Number.isInteger(definition.partitionCount) ||
       definition.partitionCount < 1 ||
       definition.partitionCount > 1024
     ) {
-      throw new ConfigurationError(
+      throw configurationError(
         `${where}.partitionCount must be an integer from 1 to 1024, got ${definition.partitionCount}`,
       );
     }

@@ -134,7 +134,7 @@ export const DEFAULT_CAPTURE_POLICY: Omit<CapturePolicyConfig, "storage"> = {
 
 /**
  * Validates capture-policy configuration (parsed JSON); missing optional settings take
- * DEFAULT_CAPTURE_POLICY. Throws ConfigurationError naming the path (`capturePolicy.storage...`).
+ * DEFAULT_CAPTURE_POLICY. Throws a Configuration FlowtapError naming the path (`capturePolicy.storage...`).
  */
 export function validateCapturePolicyConfig(value: unknown, path = "capturePolicy"): CapturePolicyConfig {
   const object = expectObject(value, path);
