@@ -1,7 +1,7 @@
 import type { PacketCapture, PacketCaptureFilter } from "@azure/arm-network";
 import { ValidationError } from "../errors";
 import type { AnomalyAlert, EvidenceRemote } from "./alertSchema";
-import { parseVmOrNicResourceId } from "./alertSchema";
+import { parseVmOrNicResourceId, type CommonAlertTarget } from "./alertSchema";
 import { addBounded, MAX_EVIDENCE_PORTS } from "./anomaly/aggregate";
 import { parseArmResourceId } from "./anomaly/armId";
 // A generic 64-bit string hash despite its name: deterministic capture names.
@@ -340,31 +340,57 @@ export function decideCapture(
     throw new ValidationError(`capture target must be a virtual machine resource id (got "${request.vmResourceId}")`);
   const state = prune(previous, config, nowMs);
   const vmKey = request.vmResourceId.toLowerCase();
+  const refusal = refusalOf(target, vmKey, state, config);
+  if (refusal) return { decision: "refused", ...refusal, state };
+  const plan = capturePlan(request, target, config, nowMs);
+  const { name, endsAt } = plan;
+  const startedAt = new Date(nowMs).toISOString();
+  return {
+    decision: "allowed",
+    plan,
+    state: {
+      active: [...state.active, { name, vmKey, startedAt, endsAt }],
+      lastStartByVm: { ...state.lastStartByVm, [vmKey]: startedAt },
+    },
+  };
+}
+
+/** Why the policy refuses a capture of this VM now (allowlist, cooldown, cap), or null when it allows one. */
+function refusalOf(
+  target: CommonAlertTarget,
+  vmKey: string,
+  state: CapturePolicyState,
+  config: CapturePolicyConfig,
+): { reason: RefusalReason; message: string } | null {
   if (!isAllowlisted(target, config)) {
     return {
-      decision: "refused",
       reason: "notAllowlisted",
       message: `${target.name} is outside the allowed subscriptions/resource groups`,
-      state,
     };
   }
   const lastStart = state.lastStartByVm[vmKey];
   if (lastStart !== undefined) {
     return {
-      decision: "refused",
       reason: "cooldown",
       message: `${target.name} was captured at ${lastStart}; cooldown ${config.cooldownInMinutes} min`,
-      state,
     };
   }
   if (state.active.length >= config.maxConcurrentCaptures) {
     return {
-      decision: "refused",
       reason: "concurrencyCap",
       message: `${state.active.length} captures running (max ${config.maxConcurrentCaptures})`,
-      state,
     };
   }
+  return null;
+}
+
+/** The capture to start now: its name, ARM parameters (limits capped by the policy) and blob path. */
+function capturePlan(
+  request: CaptureRequest,
+  target: CommonAlertTarget,
+  config: CapturePolicyConfig,
+  nowMs: number,
+): CapturePlan {
   const startedAt = new Date(nowMs).toISOString();
   const timeLimitInSeconds = Math.min(
     request.durationInSeconds ?? config.maxDurationInSeconds,
@@ -375,7 +401,8 @@ export function decideCapture(
   const accountName = storageAccountNameOf(config.storage.storageAccountId) as string;
   const endpoint = config.storage.blobEndpoint ?? `https://${accountName}.blob.core.windows.net`;
   const containerPath = config.storage.containerPath ?? DEFAULT_CONTAINER_PATH;
-  const blobPath = `${containerPath}/${armSafe(target.resourceGroup.toLowerCase())}/${armSafe(target.name)}/${isoCompact(startedAt).folder}/${name}.cap`;
+  const vmFolder = `${armSafe(target.resourceGroup.toLowerCase())}/${armSafe(target.name)}`;
+  const blobPath = `${containerPath}/${vmFolder}/${isoCompact(startedAt).folder}/${name}.cap`;
   const filters = buildCaptureFilters(request);
   const parameters: PacketCapture = {
     target: request.vmResourceId,
@@ -386,8 +413,7 @@ export function decideCapture(
     storageLocation: { storageId: config.storage.storageAccountId, storagePath: `${endpoint}/${blobPath}` },
   };
   if (filters.length > 0) parameters.filters = filters;
-  const endsAt = new Date(nowMs + timeLimitInSeconds * 1000).toISOString();
-  const plan: CapturePlan = {
+  return {
     name,
     vm: {
       resourceId: request.vmResourceId,
@@ -398,15 +424,7 @@ export function decideCapture(
     parameters,
     blobPath,
     keepCaptureResource: config.keepCaptureResource,
-    endsAt,
-  };
-  return {
-    decision: "allowed",
-    plan,
-    state: {
-      active: [...state.active, { name, vmKey, startedAt, endsAt }],
-      lastStartByVm: { ...state.lastStartByVm, [vmKey]: startedAt },
-    },
+    endsAt: new Date(nowMs + timeLimitInSeconds * 1000).toISOString(),
   };
 }
 
