@@ -9,15 +9,9 @@ import {
   aggregateOptionsFor,
   applyAggregates,
   emptyDetectorState,
-} from "../../../src/core/anomaly";
-import {
-  blobPathFor,
-  buildTopology,
-  scheduleAttacks,
-  type AttackPlan,
-  type TopologyNic,
-} from "../../../devhost/generate";
-import { eventsOfBlob } from "./helpers";
+} from "../../src/core/anomaly";
+import { blobPathFor, buildTopology, scheduleAttacks, type AttackPlan, type TopologyNic } from "../../devhost/generate";
+import { eventsOfBlob } from "../devhost/generate/helpers";
 
 const HOUR = "2026-11-22T10:00:00Z";
 const topology = buildTopology({ seed: 21, nics: 4 });

@@ -6,11 +6,11 @@
  */
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { DEFAULT_RULES } from "../../src/core/anomaly";
-import { blobPathFor, buildTopology, generateRecords, scheduleAttacks } from "../../devhost/generate";
-import { FlowLogBlobWriter } from "../../devhost/flowLogWriter";
-import { ALERTS_HUB, readHubEvents, startLocalSystem, type LocalSystem } from "../../devhost/system";
-import { TriggerNames } from "../../src/contracts/names";
+import { DEFAULT_RULES } from "../../../src/core/anomaly";
+import { blobPathFor, buildTopology, generateRecords, scheduleAttacks } from "../../../devhost/generate";
+import { FlowLogBlobWriter } from "../../../devhost/flowLogWriter";
+import { ALERTS_HUB, readHubEvents, startLocalSystem, type LocalSystem } from "../../../devhost/system";
+import { TriggerNames } from "../../../src/contracts/names";
 import { FAST_SETTINGS } from "../ingestion/helpers";
 import { seedOf, STORAGE_ACCOUNT_ID, vmIdOf } from "./captureSystem";
 
@@ -30,7 +30,7 @@ describe("flow logs → ingestion → detector → capture", () => {
   it("a scan written to a flow-log blob ends as an alert and one reported capture on the alerts hub", async () => {
     // Prepare
     system = await startLocalSystem({
-      app: { modulePath: path.join(__dirname, "../../src/app.ts") },
+      app: { modulePath: path.join(__dirname, "../../../src/app.ts") },
       port: 0,
       clock: { mode: "virtual", startTime: new Date("2026-11-22T11:00:00Z") },
       enableTimerTriggers: false,

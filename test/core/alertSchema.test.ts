@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseCommonAlert } from "../../../src/core/alertSchema";
-import { ValidationError } from "../../../src/errors";
+import { parseCommonAlert } from "../../src/core/alertSchema";
+import { ValidationError } from "../../src/errors";
 
 const SUB = "11111111-2222-3333-4444-555555555555";
 const VM_ID = `/subscriptions/${SUB}/resourcegroups/pipelinealertrg/providers/microsoft.compute/virtualmachines/wcus-r2-gen2`;

@@ -4,11 +4,11 @@
  * back through a real Event Hubs consumer and compared field by field with `flowtap flatten`.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import type { BackfillProgress } from "../../src/core/backfillProgress";
-import type { LocalSystem } from "../../devhost/system";
-import { blobPathFor, scheduleAttacks } from "../../devhost/generate";
-import { ALERTS_HUB, readHubEvents } from "../../devhost/system";
-import { ActivityNames, EntityNames, OrchestrationNames, TriggerNames } from "../../src/contracts/names";
+import type { BackfillProgress } from "../../../src/core/backfillProgress";
+import type { LocalSystem } from "../../../devhost/system";
+import { blobPathFor, scheduleAttacks } from "../../../devhost/generate";
+import { ALERTS_HUB, readHubEvents } from "../../../devhost/system";
+import { ActivityNames, EntityNames, OrchestrationNames, TriggerNames } from "../../../src/contracts/names";
 import { GrowingBlob, nsgNic, readBack, startTestSystem, vnetNic, reportDelivery } from "../ingestion/helpers";
 import { postBackfill, runBackfill, topology, waitForProgress, WEEK, writeHours } from "./helpers";
 

@@ -1,10 +1,10 @@
 /** Shared setup of the ingestion tests: the local system on a virtual clock, generated blobs, read-back. */
 import * as path from "node:path";
 import { expect } from "vitest";
-import { encodeEvent } from "../../src/core/encode";
-import { eventsOf, flattenFlowLog } from "../../src/core/flatten";
-import { blobPathFor, buildTopology, generateRecords, type TopologyNic } from "../../devhost/generate";
-import { FlowLogBlobWriter, type FlowLogCommitResult } from "../../devhost/flowLogWriter";
+import { encodeEvent } from "../../../src/core/encode";
+import { eventsOf, flattenFlowLog } from "../../../src/core/flatten";
+import { blobPathFor, buildTopology, generateRecords, type TopologyNic } from "../../../devhost/generate";
+import { FlowLogBlobWriter, type FlowLogCommitResult } from "../../../devhost/flowLogWriter";
 import {
   FLOWS_HUB,
   readHubEvents,
@@ -12,10 +12,10 @@ import {
   type HubMessage,
   type LocalSystem,
   type StartLocalSystemOptions,
-} from "../../devhost/system";
+} from "../../../devhost/system";
 
 export const HOUR_ISO = "2026-11-22T10:00:00Z";
-export const APP_MODULE = path.join(__dirname, "../../src/app.ts");
+export const APP_MODULE = path.join(__dirname, "../../../src/app.ts");
 export const topology = buildTopology({ seed: 7, nics: 4 });
 export const nsgNic = topology.nics.find((nic) => nic.kind === "nsg")!;
 export const vnetNic = topology.nics.find((nic) => nic.kind === "vnet")!;

@@ -2,8 +2,8 @@ import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { runGenerate, type CliIo } from "../../cli/commands/generate";
-import { parseBlobPath } from "../../src/core/blobPath";
+import { runGenerate, type CliIo } from "../../../cli/commands/generate";
+import { parseBlobPath } from "../../../src/core/blobPath";
 
 const NOW_MS = Date.parse("2026-11-22T12:34:56Z");
 const tempDirs: string[] = [];

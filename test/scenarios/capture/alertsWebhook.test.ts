@@ -4,8 +4,8 @@
  * cooldown and duplicate alerts, 429 / 409 / 5xx answers, a VM without the agent extension.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { buildTopology } from "../../devhost/generate";
-import { OrchestrationNames } from "../../src/contracts/names";
+import { buildTopology } from "../../../devhost/generate";
+import { OrchestrationNames } from "../../../src/contracts/names";
 import {
   commonAlert,
   nicIdOf,
@@ -15,7 +15,7 @@ import {
   type CaptureSystem,
   type StartCaptureSystemOptions,
 } from "./captureSystem";
-import { packetCaptureInstanceId } from "../../src/contracts/captureContracts";
+import { packetCaptureInstanceId } from "../../../src/contracts/captureContracts";
 
 const topology = buildTopology({ seed: 21, nics: 4 });
 const vm = topology.nics[0]!;

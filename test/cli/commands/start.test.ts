@@ -7,9 +7,9 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseStartArgs, runStart, type StartRuntime } from "../../cli/commands/start";
+import { parseStartArgs, runStart, type StartRuntime } from "../../../cli/commands/start";
 
-const ROOT = join(__dirname, "../..");
+const ROOT = join(__dirname, "../../..");
 const BUILT_CLI = join(ROOT, "dist/cli/main.js");
 const BUILT_START = join(ROOT, "dist/cli/commands/start.js");
 /** The demo takes seconds alone, but CI runs other integration tests beside it on two cores. */

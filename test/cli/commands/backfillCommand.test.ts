@@ -1,12 +1,12 @@
 /** `flowtap backfill` against the local host over HTTP, non-TTY output. */
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { formatProgress, runBackfill } from "../../cli/commands/backfillCommand";
-import type { BackfillProgress } from "../../src/core/backfillProgress";
-import type { LocalSystem } from "../../devhost/system";
-import { ActivityNames } from "../../src/contracts/names";
-import { startTestSystem } from "../ingestion/helpers";
-import { writeHours, type WrittenBlob } from "../backfill/helpers";
+import { formatProgress, runBackfill } from "../../../cli/commands/backfillCommand";
+import type { BackfillProgress } from "../../../src/core/backfillProgress";
+import type { LocalSystem } from "../../../devhost/system";
+import { ActivityNames } from "../../../src/contracts/names";
+import { startTestSystem } from "../../scenarios/ingestion/helpers";
+import { writeHours, type WrittenBlob } from "../../scenarios/backfill/helpers";
 
 const RANGE = ["--from", "2026-11-14T00:00:00Z", "--to", "2026-11-14T02:00:00Z"];
 let system: LocalSystem;

@@ -5,10 +5,15 @@
  * durable timers, stopped at its limit, deleted and reported. Historic aggregates never capture.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { DEFAULT_RULES, aggregateFlowEvents, aggregateOptionsFor, type MinuteAggregate } from "../../src/core/anomaly";
-import { blobPathFor, buildTopology, scheduleAttacks } from "../../devhost/generate";
-import { EntityNames, OrchestrationNames } from "../../src/contracts/names";
-import { eventsOfBlob } from "../devhost/generate/helpers";
+import {
+  DEFAULT_RULES,
+  aggregateFlowEvents,
+  aggregateOptionsFor,
+  type MinuteAggregate,
+} from "../../../src/core/anomaly";
+import { blobPathFor, buildTopology, scheduleAttacks } from "../../../devhost/generate";
+import { EntityNames, OrchestrationNames } from "../../../src/contracts/names";
+import { eventsOfBlob } from "../../devhost/generate/helpers";
 import { seedOf, startCaptureSystem, vmIdOf, type CaptureSystem } from "./captureSystem";
 import {
   DetectorIngestInput,
@@ -16,7 +21,7 @@ import {
   detectorEntityKey,
   historicDetectorEntityKey,
   packetCaptureInstanceId,
-} from "../../src/contracts/captureContracts";
+} from "../../../src/contracts/captureContracts";
 
 const HOUR = "2026-11-22T10:00:00Z";
 const topology = buildTopology({ seed: 21, nics: 4 });

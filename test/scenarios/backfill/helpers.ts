@@ -7,11 +7,11 @@ import {
   serializeBlob,
   type AttackPlan,
   type TopologyNic,
-} from "../../devhost/generate";
-import type { BackfillProgress } from "../../src/core/backfillProgress";
-import type { InstanceStatus } from "../../devhost/host";
-import type { LocalSystem } from "../../devhost/system";
-import { BackfillSummary } from "../../src/contracts/backfillContracts";
+} from "../../../devhost/generate";
+import type { BackfillProgress } from "../../../src/core/backfillProgress";
+import type { InstanceStatus } from "../../../devhost/host";
+import type { LocalSystem } from "../../../devhost/system";
+import { BackfillSummary } from "../../../src/contracts/backfillContracts";
 
 /** Three NSGs and three VNet flow logs in two subscriptions. */
 export const topology = buildTopology({ seed: 11, nics: 6 });

@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
-import { runFlatten } from "../../cli/commands/flatten";
-import { buildBlobPath, eventsOf, flattenFlowLog, type FlowEvent } from "../../src/core";
-import { fixturePath, readFixture } from "../core/flowLogFixtures";
+import { runFlatten } from "../../../cli/commands/flatten";
+import { buildBlobPath, eventsOf, flattenFlowLog, type FlowEvent } from "../../../src/core";
+import { fixturePath, readFixture } from "../../core/flowLogFixtures";
 
 interface RunOutcome {
   code: number;

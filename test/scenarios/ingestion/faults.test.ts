@@ -4,11 +4,11 @@
  * (a crash after its send), and then they are byte-identical with the same ids.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { readSettings } from "../../src/config";
-import { FLOWTAP_EVENT_ID_PROPERTY } from "../../src/adapters/eventHubsSink";
-import { ALERTS_HUB, FLOWS_HUB, readHubEvents, type LocalSystem } from "../../devhost/system";
-import { ActivityNames, EntityNames, OrchestrationNames, TriggerNames } from "../../src/contracts/names";
-import { generateRecords } from "../../devhost/generate";
+import { readSettings } from "../../../src/config";
+import { FLOWTAP_EVENT_ID_PROPERTY } from "../../../src/adapters/eventHubsSink";
+import { ALERTS_HUB, FLOWS_HUB, readHubEvents, type LocalSystem } from "../../../devhost/system";
+import { ActivityNames, EntityNames, OrchestrationNames, TriggerNames } from "../../../src/contracts/names";
+import { generateRecords } from "../../../devhost/generate";
 import {
   expectedEvents,
   GrowingBlob,
@@ -26,8 +26,8 @@ import {
   checkpointEntityKey,
   ingestBlobInput,
   ingestInstanceId,
-} from "../../src/contracts/ingestionContracts";
-import { detectorEntityKey } from "../../src/contracts/captureContracts";
+} from "../../../src/contracts/ingestionContracts";
+import { detectorEntityKey } from "../../../src/contracts/captureContracts";
 
 let system: LocalSystem | undefined;
 afterEach(async () => {

@@ -7,10 +7,10 @@ import { mkdtemp, mkdir, readFile, readdir, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { dirname, join, relative, sep } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { runGenerate } from "../../cli/commands/generate";
-import { parseRunArgs, runRun, type RunRuntime } from "../../cli/commands/run";
-import { buildBlobPath, eventsOf, flattenFlowLog, type FlowEvent } from "../../src/core";
-import { fixturePath } from "../core/flowLogFixtures";
+import { runGenerate } from "../../../cli/commands/generate";
+import { parseRunArgs, runRun, type RunRuntime } from "../../../cli/commands/run";
+import { buildBlobPath, eventsOf, flattenFlowLog, type FlowEvent } from "../../../src/core";
+import { fixturePath } from "../../core/flowLogFixtures";
 
 const tempDirs: string[] = [];
 const NSG_CONTAINER = "insights-logs-networksecuritygroupflowevent";

@@ -4,10 +4,10 @@
  * through a real Event Hubs consumer and compared field by field with `flowtap flatten`.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import type { LocalSystem } from "../../devhost/system";
-import { ActivityNames, TriggerNames } from "../../src/contracts/names";
+import type { LocalSystem } from "../../../devhost/system";
+import { ActivityNames, TriggerNames } from "../../../src/contracts/names";
 import { GrowingBlob, nsgNic, readBack, startTestSystem, topology, vnetNic, reportDelivery } from "./helpers";
-import { ingestInstanceId } from "../../src/contracts/ingestionContracts";
+import { ingestInstanceId } from "../../../src/contracts/ingestionContracts";
 
 let system: LocalSystem | undefined;
 afterEach(async () => {

@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { aggregateFlowEvents, aggregateOptionsFor } from "../../../src/core/anomaly/aggregate";
-import { applyAggregates, emptyDetectorState } from "../../../src/core/anomaly/detector";
-import { DEFAULT_RULES } from "../../../src/core/anomaly/rules";
+import { aggregateFlowEvents, aggregateOptionsFor } from "../../src/core/anomaly/aggregate";
+import { applyAggregates, emptyDetectorState } from "../../src/core/anomaly/detector";
+import { DEFAULT_RULES } from "../../src/core/anomaly/rules";
 import {
   buildCaptureFilters,
   captureName,
@@ -13,9 +13,9 @@ import {
   validateCapturePolicyConfig,
   type CapturePolicyConfig,
   type CaptureRequest,
-} from "../../../src/core/capturePolicy";
-import { ValidationError } from "../../../src/errors";
-import { eventsInMinute, TARGET_IP } from "./flowEvents";
+} from "../../src/core/capturePolicy";
+import { ValidationError } from "../../src/errors";
+import { eventsInMinute, TARGET_IP } from "./anomaly/flowEvents";
 
 const SUB = "11111111-2222-3333-4444-555555555555";
 const STORAGE_ID = `/subscriptions/${SUB}/resourceGroups/rg-ops/providers/Microsoft.Storage/storageAccounts/flowtapcaptures`;

@@ -10,10 +10,10 @@ import {
   type ArmEndpoint,
   type ArmSeed,
   type VirtualMachineSeed,
-} from "../../devhost/arm";
-import { startEventHubsEndpoint } from "../../devhost/eventhubs";
-import { startLocalHost, type LocalHost } from "../../devhost/host";
-import type { TopologyNic } from "../../devhost/generate";
+} from "../../../devhost/arm";
+import { startEventHubsEndpoint } from "../../../devhost/eventhubs";
+import { startLocalHost, type LocalHost } from "../../../devhost/host";
+import type { TopologyNic } from "../../../devhost/generate";
 import type { NetworkManagementClient } from "@azure/arm-network";
 
 export type EventHubsEndpoint = Awaited<ReturnType<typeof startEventHubsEndpoint>>;
@@ -81,7 +81,7 @@ export async function startCaptureSystem(options: StartCaptureSystemOptions): Pr
   const policy = { storage: { storageAccountId: STORAGE_ACCOUNT_ID }, ...options.policy };
   const stopEndpoints = () => Promise.all([eventHubs.stop(), arm.stop()]);
   const host = await startLocalHost({
-    app: { modulePath: path.join(__dirname, "../../src/functions/registerCapture.ts") },
+    app: { modulePath: path.join(__dirname, "../../../src/functions/registerCapture.ts") },
     port: 0,
     clock: { mode: "virtual", startTime: START_TIME, autoAdvance: options.autoAdvance ?? true },
     settings: {
