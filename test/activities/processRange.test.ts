@@ -153,3 +153,52 @@ describe("processRange with a block bigger than a send chunk", () => {
     }
   });
 });
+
+describe("processRange refusing a range it cannot process", () => {
+  it("answers stale, sending nothing, when the blob no longer has the planned range", async () => {
+    // Prepare
+    const sink = createEventHubsSink(settings("whole").eventHubs);
+    const footerOffset = range.offsetInBytes + range.countInBytes;
+    try {
+      const processRange = makeProcessRange({
+        ...deps(),
+        sink: () => sink,
+        partitionKey: () => "mac",
+        rules: () => DEFAULT_RULES,
+      });
+      // Act
+      const result = (await processRange(
+        {
+          container,
+          path,
+          offsetInBytes: footerOffset,
+          countInBytes: 100,
+          firstBlockIndex: 3,
+          blockSizesInBytes: [100],
+        },
+        noContext,
+      )) as ProcessRangeResult;
+
+      // Assess
+      expect(result).toMatchObject({ kind: "stale", reason: expect.stringMatching(/ends beyond the end of the blob/) });
+      expect(sink.totals.eventsSent).toBe(0);
+    } finally {
+      await sink.close();
+    }
+  });
+
+  it("refuses block sizes that do not add up to the range", async () => {
+    // Prepare
+    const processRange = makeProcessRange({
+      ...deps(),
+      sink: () => createEventHubsSink(settings("whole").eventHubs),
+      partitionKey: () => "mac",
+      rules: () => DEFAULT_RULES,
+    });
+
+    // Act / Assess
+    await expect(processRange({ ...range, countInBytes: 4, blockSizesInBytes: [2, 3] }, noContext)).rejects.toThrow(
+      /add up to countInBytes 4/,
+    );
+  });
+});

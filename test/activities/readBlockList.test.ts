@@ -1,15 +1,12 @@
-/** readBlockList and processRange against Azurite through the real blob source (no send needed). */
+/** readBlockList against Azurite through the real blob source. */
 import { BlobServiceClient } from "@azure/storage-blob";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBlobSource } from "../../src/adapters/blobSource";
-import { createEventHubsSink } from "../../src/adapters/eventHubsSink";
 import { readSettings } from "../../src/config";
-import { DEFAULT_RULES } from "../../src/core/anomaly/rules";
 import { startAzurite, type AzuriteInstance } from "../../devhost/azurite";
 import { FlowLogBlobWriter } from "../../devhost/flowLogWriter";
-import { makeProcessRange } from "../../activities/processRange";
 import { makeReadBlockList } from "../../activities/readBlockList";
-import { ProcessRangeResult, ReadBlockListResult } from "../../src/contracts/ingestionContracts";
+import { ReadBlockListResult } from "../../src/contracts/ingestionContracts";
 
 const container = "insights-logs-flowlogflowevent";
 const path =
@@ -54,44 +51,5 @@ describe("readBlockList", () => {
     await expect(makeReadBlockList(deps())({ container: "secrets", path: "a/PT1H.json" }, noContext)).rejects.toThrow(
       /container 'secrets' is not a configured flow-log container/,
     );
-  });
-});
-
-describe("processRange", () => {
-  it("answers stale, sending nothing, when the blob no longer has the planned range", async () => {
-    const sink = createEventHubsSink(settings().eventHubs);
-    try {
-      const processRange = makeProcessRange({
-        ...deps(),
-        sink: () => sink,
-        partitionKey: () => "mac",
-        rules: () => DEFAULT_RULES,
-      });
-      const result = (await processRange(
-        { container, path, offsetInBytes: 12, countInBytes: 100, firstBlockIndex: 1, blockSizesInBytes: [100] },
-        noContext,
-      )) as ProcessRangeResult;
-
-      expect(result).toMatchObject({ kind: "stale", reason: expect.stringMatching(/ends beyond the end of the blob/) });
-      expect(sink.totals.eventsSent).toBe(0);
-    } finally {
-      await sink.close();
-    }
-  });
-
-  it("refuses block sizes that do not add up to the range", async () => {
-    const processRange = makeProcessRange({
-      ...deps(),
-      sink: () => createEventHubsSink(settings().eventHubs),
-      partitionKey: () => "mac",
-      rules: () => DEFAULT_RULES,
-    });
-
-    await expect(
-      processRange(
-        { container, path, offsetInBytes: 12, countInBytes: 4, firstBlockIndex: 1, blockSizesInBytes: [2, 3] },
-        noContext,
-      ),
-    ).rejects.toThrow(/add up to countInBytes 4/);
   });
 });
