@@ -126,7 +126,8 @@ export async function startLocalSystem(options: StartLocalSystemOptions = {}): P
     stops.push(() => host.stop());
     const blobService = BlobServiceClient.fromConnectionString(azurite.connectionString);
     logger.info(
-      `local system: host ${host.baseUrl}, Azurite ${azurite.blobEndpoint}, Event Hubs 127.0.0.1:${eventHubs.port}${arm ? `, ARM ${arm.endpoint}` : ""}`,
+      `local system: host ${host.baseUrl}, Azurite ${azurite.blobEndpoint}, Event Hubs ` +
+        `127.0.0.1:${eventHubs.port}${arm ? `, ARM ${arm.endpoint}` : ""}`,
     );
     return {
       azurite,

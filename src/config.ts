@@ -129,7 +129,8 @@ export function readConnection(env: Env, prefix: string, uriSuffix: string): Con
   const uri = read(env, `${prefix}__${uriSuffix}`);
   if (!uri) {
     throw configurationError(
-      `Setting ${prefix} is missing: set ${prefix} to a connection string, or ${prefix}__${uriSuffix} for an identity-based connection.`,
+      `Setting ${prefix} is missing: set ${prefix} to a connection string, or ${prefix}__${uriSuffix} for an ` +
+        `identity-based connection.`,
     );
   }
   const clientId = read(env, `${prefix}__clientId`);
@@ -163,7 +164,8 @@ function readSchedule(env: Env, name: string, fallback: string): string {
   const fields = raw.split(/\s+/);
   if (fields.length !== 6 || fields.some((field) => !/^[0-9A-Za-z*/,-]+$/.test(field))) {
     throw configurationError(
-      `Setting ${name} must be an NCRONTAB expression of 6 fields ("second minute hour day month day-of-week"), got '${raw}'.`,
+      `Setting ${name} must be an NCRONTAB expression of 6 fields ("second minute hour day month day-of-week"), got ` +
+        `'${raw}'.`,
     );
   }
   return raw;
@@ -258,7 +260,8 @@ export function readArmSettings(env: Env): ArmSettings {
   const clientId = read(env, "FLOWTAP_ARM_CLIENT_ID");
   if (devToken !== undefined && !isLoopbackEndpoint(endpoint)) {
     throw configurationError(
-      `Setting FLOWTAP_ARM_DEV_TOKEN is only for a loopback FLOWTAP_ARM_ENDPOINT (127.0.0.1, localhost), not '${endpoint}'.`,
+      `Setting FLOWTAP_ARM_DEV_TOKEN is only for a loopback FLOWTAP_ARM_ENDPOINT (127.0.0.1, localhost), not ` +
+        `'${endpoint}'.`,
     );
   }
   if (devToken !== undefined && clientId !== undefined) {
@@ -302,7 +305,8 @@ function readBackfillSettings(env: Env): BackfillSettings {
   );
   if (defaultParallelBlobs > maxParallelBlobs) {
     throw configurationError(
-      `Setting FLOWTAP_BACKFILL_PARALLEL_BLOBS (${defaultParallelBlobs}) must not exceed FLOWTAP_BACKFILL_MAX_PARALLEL_BLOBS (${maxParallelBlobs}).`,
+      `Setting FLOWTAP_BACKFILL_PARALLEL_BLOBS (${defaultParallelBlobs}) must not exceed ` +
+        `FLOWTAP_BACKFILL_MAX_PARALLEL_BLOBS (${maxParallelBlobs}).`,
     );
   }
   return {

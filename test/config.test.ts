@@ -6,7 +6,8 @@ import { NSG_CONTAINER, VNET_CONTAINER, readSettings } from "../src/config";
 
 const minimal = {
   FlowLogsStorage:
-    "DefaultEndpointsProtocol=http;AccountName=flowlogsacct;AccountKey=a2V5;BlobEndpoint=http://127.0.0.1:10000/flowlogsacct;",
+    "DefaultEndpointsProtocol=http;AccountName=flowlogsacct;AccountKey=a2V5;BlobEndpoint=http://127.0.0.1:10000/" +
+    "flowlogsacct;",
   EventHubsConnection:
     "Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true",
 };
@@ -318,7 +319,8 @@ describe("local.settings.json.example", () => {
       connection: { kind: "identity", uri: "flowtap-ns.servicebus.windows.net" },
     });
     expect(settings.capture.policy?.storage.storageAccountId).toBe(
-      "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-captures/providers/Microsoft.Storage/storageAccounts/captures",
+      "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-captures/providers/Microsoft.Storage/" +
+        "storageAccounts/captures",
     );
   });
 });

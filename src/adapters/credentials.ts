@@ -83,12 +83,14 @@ function assertEntityPathMatches(connectionString: string, eventHubName: string)
     entityPath = parseEventHubConnectionString(connectionString).eventHubName;
   } catch {
     throw configurationError(
-      "The Event Hubs connection string is malformed (expected Endpoint=sb://...;SharedAccessKeyName=...;SharedAccessKey=...).",
+      "The Event Hubs connection string is malformed (expected Endpoint=sb://...;SharedAccessKeyName=...;" +
+        "SharedAccessKey=...).",
     );
   }
   if (entityPath !== undefined && entityPath !== eventHubName) {
     throw configurationError(
-      `The Event Hubs connection string names EntityPath '${entityPath}' but the producer is for '${eventHubName}': use a namespace-level connection string.`,
+      `The Event Hubs connection string names EntityPath '${entityPath}' but the producer is for ` +
+        `'${eventHubName}': use a namespace-level connection string.`,
     );
   }
 }

@@ -129,7 +129,8 @@ export function parseCommonAlert(body: unknown): CommonAlert {
   const root = requireObject(body, "body");
   if (root.schemaId !== COMMON_ALERT_SCHEMA_ID) {
     reject(
-      `schemaId must be "${COMMON_ALERT_SCHEMA_ID}" (got ${JSON.stringify(root.schemaId) ?? "nothing"}); enable the common alert schema on the action group`,
+      `schemaId must be "${COMMON_ALERT_SCHEMA_ID}" (got ${JSON.stringify(root.schemaId) ?? "nothing"}); enable the ` +
+        `common alert schema on the action group`,
     );
   }
   const data = requireObject(root.data, "data");
@@ -152,7 +153,8 @@ export function parseCommonAlert(body: unknown): CommonAlert {
     const target = typeof id === "string" ? parseVmOrNicResourceId(id) : null;
     if (!target)
       reject(
-        `${path}.alertTargetIDs[${index}] must be a virtual machine or network interface resource id (got ${JSON.stringify(id)})`,
+        `${path}.alertTargetIDs[${index}] must be a virtual machine or network interface resource id ` +
+          `(got ${JSON.stringify(id)})`,
       );
     return target;
   });

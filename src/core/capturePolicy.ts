@@ -98,7 +98,8 @@ function validateStorage(value: unknown, path: string): CaptureStorage {
   if (!storageAccountNameOf(storageAccountId)) {
     fail(
       `${path}.storageAccountId`,
-      "must be a storage account resource id (/subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Storage/storageAccounts/{name})",
+      "must be a storage account resource id (/subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Storage/" +
+        "storageAccounts/{name})",
     );
   }
   const storage: CaptureStorage = { storageAccountId };
@@ -250,7 +251,7 @@ export type CaptureDecision =
 function isoCompact(iso: string): { folder: string; stamp: string } {
   // 2026-11-22T12:46:07.000Z → folder 2026-11-22T12-46, stamp 20261122T124607
   const folder = `${iso.slice(0, 13)}-${iso.slice(14, 16)}`;
-  const stamp = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`;
+  const stamp = iso.slice(0, 19).replace(/[-:]/g, "");
   return { folder, stamp };
 }
 
@@ -264,7 +265,8 @@ function armSafe(text: string): string {
  * names in different resource groups apart.
  */
 export function captureName(vmResourceId: string, vmName: string, startIso: string): string {
-  const suffix = `-${isoCompact(new Date(toEpochMs(startIso, "capture start")).toISOString()).stamp}-${hash64(vmResourceId.toLowerCase()).slice(0, 8)}`;
+  const { stamp } = isoCompact(new Date(toEpochMs(startIso, "capture start")).toISOString());
+  const suffix = `-${stamp}-${hash64(vmResourceId.toLowerCase()).slice(0, 8)}`;
   const prefix = "flowtap-";
   const room = MAX_CAPTURE_NAME_LENGTH - prefix.length - suffix.length;
   const vmPart =

@@ -156,7 +156,8 @@ export function makeAlertsHttpHandler(deps: AlertsHttpDeps): HttpHandler {
       });
     }
     logger.info(
-      `alerts webhook: alert ${alert.alertId}: ${captures.map((capture) => `${capture.instanceId} ${capture.outcome}`).join(", ")}`,
+      `alerts webhook: alert ${alert.alertId}: ` +
+        captures.map((capture) => `${capture.instanceId} ${capture.outcome}`).join(", "),
     );
     const first = client.createCheckStatusResponse(request, captures[0].instanceId);
     const headers = Object.fromEntries(new Headers(first.headers).entries());

@@ -60,7 +60,9 @@ describe("resolveCaptureTarget", () => {
       vm: { resourceId: vmIdOf(nic), name: nic.vmName, location: nic.region },
       hasAgent: true,
       watcher: {
-        id: `/subscriptions/${nic.subscriptionId}/resourceGroups/NetworkWatcherRG/providers/Microsoft.Network/networkWatchers/NetworkWatcher_${nic.region}`,
+        id:
+          `/subscriptions/${nic.subscriptionId}/resourceGroups/NetworkWatcherRG/providers/Microsoft.Network/` +
+          `networkWatchers/NetworkWatcher_${nic.region}`,
         subscriptionId: nic.subscriptionId,
         resourceGroup: "NetworkWatcherRG",
         name: `NetworkWatcher_${nic.region}`,
@@ -74,7 +76,9 @@ describe("resolveCaptureTarget", () => {
     [
       "a MAC with the NSG id of its flow log",
       {
-        resourceId: `/subscriptions/${nic.subscriptionId}/resourceGroups/${nic.resourceGroup}/providers/Microsoft.Network/networkSecurityGroups/nsg`,
+        resourceId:
+          `/subscriptions/${nic.subscriptionId}/resourceGroups/${nic.resourceGroup}/providers/` +
+          `Microsoft.Network/networkSecurityGroups/nsg`,
         mac: nic.macAddress,
       },
       [],

@@ -18,7 +18,8 @@ import { ProcessRangeInput, ProcessRangeResult, ReadBlockListResult } from "../.
 
 const container = "insights-logs-networksecuritygroupflowevent";
 const path =
-  "resourceId=/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG/y=2026/m=11/d=22/h=10/m=00/macAddress=000D3AAABBCC/PT1H.json";
+  "resourceId=/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG/y=2026/m=11/" +
+  "d=22/h=10/m=00/macAddress=000D3AAABBCC/PT1H.json";
 const MAC = "000D3AAABBCC";
 /** ≈ 3 MB of encoded events: three send chunks of about 1 MB. */
 const BIG_BLOCK_TUPLES = 3000;

@@ -10,7 +10,8 @@ import { ReadBlockListResult } from "../../src/contracts/ingestionContracts";
 
 const container = "insights-logs-flowlogflowevent";
 const path =
-  "flowLogResourceID=/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKWATCHERS/NW/FLOWLOGS/FL/y=2026/m=11/d=22/h=10/m=00/macAddress=000D3AAABBCC/PT1H.json";
+  "flowLogResourceID=/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKWATCHERS/NW/FLOWLOGS/FL/" +
+  "y=2026/m=11/d=22/h=10/m=00/macAddress=000D3AAABBCC/PT1H.json";
 let azurite: AzuriteInstance;
 beforeAll(async () => {
   azurite = await startAzurite();

@@ -9,8 +9,10 @@ import {
 } from "../../src/adapters/credentials";
 
 const KEY = "c2VjcmV0LWtleS1ub3QtdG8tbG9nLWFueXdoZXJlLTEyMzQ1Njc4OTA=";
-const storageConnectionString = `DefaultEndpointsProtocol=https;AccountName=flowlogsacct;AccountKey=${KEY};EndpointSuffix=core.windows.net`;
-const eventHubsConnectionString = `Endpoint=sb://flowtap-ns.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=${KEY}`;
+const storageConnectionString =
+  `DefaultEndpointsProtocol=https;AccountName=flowlogsacct;` + `AccountKey=${KEY};EndpointSuffix=core.windows.net`;
+const eventHubsConnectionString =
+  `Endpoint=sb://flowtap-ns.servicebus.windows.net/;SharedAccessKeyName=send;` + `SharedAccessKey=${KEY}`;
 
 describe("clients from connection settings", () => {
   it("builds a blob client from a connection string with the account key", () => {

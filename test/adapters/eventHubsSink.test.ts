@@ -82,7 +82,7 @@ describe("Event Hubs sink with the real producer on the local endpoint", () => {
     return { sink, hub, settings };
   }
 
-  it("delivers every event once, each key's events in order on one partition, with id, schema and content type", async () => {
+  it("delivers every event once, a key's events in order on one partition, with id, schema, content type", async () => {
     const { sink, hub } = sinkFor();
     const keys = ["000D3A000001", "000D3A000002", "000D3A000003"];
     const events = flowEvents(60, (i) => keys[Math.floor(i / 7) % keys.length]);
@@ -223,7 +223,7 @@ describe("Event Hubs sink with the real producer on the local endpoint", () => {
     expect(eh.eventCount(hub)).toBe(0);
   });
 
-  it("ends batches between units that fit one and reports the acknowledged events: a failure part-way leaves whole units acknowledged", async () => {
+  it("ends batches between units and reports acknowledged events: a failure leaves whole units acked", async () => {
     // Seven of these events fit a 3,600-byte batch: a batch of whole 3-event units takes six.
     const { sink, hub } = sinkFor({ maxBatchSizeInBytes: 3600 });
     const events = flowEvents(18, () => "000D3A000001", "x".repeat(150));
@@ -274,7 +274,7 @@ describe("Event Hubs sink with the real producer on the local endpoint", () => {
     expect(smallLink.eventCount(hub)).toBe(before);
   });
 
-  it("in packed mode, refuses an event that leaves no room for a message's framing, before sending anything", async () => {
+  it("packed, refuses an event that leaves no room for a message's framing, before sending anything", async () => {
     const { sink, hub } = sinkFor({ eventsPerMessage: 10 }, FAST, smallLink, "small");
     const before = smallLink.eventCount(hub);
     const events = [

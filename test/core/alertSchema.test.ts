@@ -3,7 +3,8 @@ import { parseCommonAlert } from "../../src/core/alertSchema";
 import { ValidationError } from "../../src/errors";
 
 const SUB = "11111111-2222-3333-4444-555555555555";
-const VM_ID = `/subscriptions/${SUB}/resourcegroups/pipelinealertrg/providers/microsoft.compute/virtualmachines/wcus-r2-gen2`;
+const VM_ID =
+  `/subscriptions/${SUB}/resourcegroups/pipelinealertrg/providers/microsoft.compute/virtualmachines/` + `wcus-r2-gen2`;
 const NIC_ID = `/SUBSCRIPTIONS/${SUB}/RESOURCEGROUPS/RG1/PROVIDERS/MICROSOFT.NETWORK/NETWORKINTERFACES/NIC-1`;
 
 /** Shaped like the metric-alert sample of the Azure Monitor common alert schema documentation. */
@@ -12,7 +13,8 @@ function firedAlert(essentials: Record<string, unknown> = {}): Record<string, un
     schemaId: "azureMonitorCommonAlertSchema",
     data: {
       essentials: {
-        alertId: `/subscriptions/${SUB}/providers/Microsoft.AlertsManagement/alerts/b9569717-bc32-442f-add5-83a997729330`,
+        alertId:
+          `/subscriptions/${SUB}/providers/Microsoft.AlertsManagement/alerts/` + `b9569717-bc32-442f-add5-83a997729330`,
         alertRule: "WCUS-R2-Gen2",
         severity: "Sev3",
         signalType: "Metric",
@@ -21,7 +23,8 @@ function firedAlert(essentials: Record<string, unknown> = {}): Record<string, un
         alertTargetIDs: [VM_ID],
         configurationItems: ["wcus-r2-gen2"],
         originAlertId:
-          "3f2d4487-b0fc-4125-8bd5-7ad17384221e_PipeLineAlertRG_microsoft.insights_metricAlerts_WCUS-R2-Gen2_-117781227",
+          "3f2d4487-b0fc-4125-8bd5-7ad17384221e_PipeLineAlertRG_microsoft.insights_metricAlerts_" +
+          "WCUS-R2-Gen2_-117781227",
         firedDateTime: "2019-03-22T13:58:24.3713213Z",
         description: "",
         essentialsVersion: "1.0",

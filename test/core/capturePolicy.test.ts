@@ -18,7 +18,8 @@ import { ValidationError } from "../../src/errors";
 import { eventsInMinute, TARGET_IP } from "./anomaly/flowEvents";
 
 const SUB = "11111111-2222-3333-4444-555555555555";
-const STORAGE_ID = `/subscriptions/${SUB}/resourceGroups/rg-ops/providers/Microsoft.Storage/storageAccounts/flowtapcaptures`;
+const STORAGE_ID =
+  `/subscriptions/${SUB}/resourceGroups/rg-ops/providers/Microsoft.Storage/storageAccounts/` + `flowtapcaptures`;
 const vmId = (name: string, group = "RG-Web") =>
   `/subscriptions/${SUB}/resourceGroups/${group}/providers/Microsoft.Compute/virtualMachines/${name}`;
 const NOW = "2026-11-22T12:46:07.000Z";
@@ -64,7 +65,8 @@ describe("capture policy configuration", () => {
     ],
     [
       { storage: { storageAccountId: STORAGE_ID, containerPath: "Captures" } },
-      'capturePolicy.storage.containerPath must start with a valid container name (3-63 lower-case letters, digits, single hyphens; got "Captures")',
+      "capturePolicy.storage.containerPath must start with a valid container name (3-63 lower-case letters, digits, " +
+        'single hyphens; got "Captures")',
     ],
     [
       { storage: { storageAccountId: STORAGE_ID, blobEndpoint: "ftp://x" } },
@@ -252,7 +254,7 @@ describe("capture names and filters", () => {
     ]);
   });
 
-  it("filters on the sources that crossed the threshold and their ports, not on the benign remotes listed beside them", () => {
+  it("filters on the sources that crossed the threshold and their ports, not on benign remotes beside them", () => {
     // Prepare: one public source hammering SSH, two others with a few RDP logins in the same minute
     const events = [
       ...eventsInMinute("2026-11-22T12:00:00.000Z", 30, () => ({

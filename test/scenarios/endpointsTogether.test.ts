@@ -103,7 +103,9 @@ describe("the local endpoints together", () => {
   it("runs a packet capture from creation to its time limit", async () => {
     const client = createLocalNetworkClient(arm.endpoint, subscriptionId, { caCertificatePem: arm.caCertificatePem });
     const lro = { updateIntervalInMs: LOCAL_LRO_UPDATE_INTERVAL_IN_MS };
-    const storageId = `/subscriptions/${subscriptionId}/resourceGroups/app-rg/providers/Microsoft.Storage/storageAccounts/captures`;
+    const storageId =
+      `/subscriptions/${subscriptionId}/resourceGroups/app-rg/providers/Microsoft.Storage/` +
+      `storageAccounts/captures`;
 
     await client.packetCaptures.beginCreateAndWait(
       "NetworkWatcherRG",

@@ -110,7 +110,8 @@ describe("POST /api/backfill", () => {
     });
     for (const id of ["dup", "other"]) {
       const terminate = await fetch(
-        `${system.host.baseUrl}/runtime/webhooks/durabletask/instances/${id}/terminate?reason=test&code=${system.host.keys.system}`,
+        `${system.host.baseUrl}/runtime/webhooks/durabletask/instances/${id}/terminate?reason=test&` +
+          `code=${system.host.keys.system}`,
         { method: "POST" },
       );
       expect(terminate.status).toBe(202);

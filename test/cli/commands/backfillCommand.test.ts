@@ -157,7 +157,8 @@ describe("flowtap backfill", () => {
 
     expect(refused).toMatchObject({ code: 2, stdout: "" });
     expect(refused.stderr).toBe(
-      "flowtap backfill: the host refused the request (HTTP 400): from: '2026-11-14T00:30:00Z' is not on a whole hour (backfill works in hours)\n",
+      "flowtap backfill: the host refused the request (HTTP 400): from: '2026-11-14T00:30:00Z' is not on a whole " +
+        "hour (backfill works in hours)\n",
     );
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^flowtap backfill: unknown option '--nsgs'/);

@@ -82,7 +82,8 @@ describe("flowtap flatten", () => {
     expect(outcome.code).toBe(2);
     expect(outcome.events).toHaveLength(21);
     expect(outcome.stderr.split("\n")).toEqual([
-      `flowtap flatten: ${file}: unexpected '"' at byte 3373 outside any record (not a flow-log record or records array)`,
+      `flowtap flatten: ${file}: unexpected '"' at byte 3373 outside any record (not a flow-log record or records ` +
+        `array)`,
       `flowtap flatten: ${file}: the records array is not closed: the input ends at byte 6034 without ']}'`,
       "",
     ]);

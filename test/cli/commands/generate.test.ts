@@ -74,12 +74,13 @@ describe("flowtap generate", () => {
     }
     expect(records).toBe(6 * 60);
     expect(io.out).toBe(
-      `generated 6 blobs, ${records} records, ${tuples} tuples, ${bytes} bytes (3 NICs x 2 h from 2026-11-22T08:00:00.000Z, seed 9) in ${out}\n`,
+      `generated 6 blobs, ${records} records, ${tuples} tuples, ${bytes} bytes (3 NICs x 2 h from ` +
+        `2026-11-22T08:00:00.000Z, seed 9) in ${out}\n`,
     );
     expect(io.err).toBe("");
   });
 
-  it("writes the same bytes for the same options, and defaults --start to the hours before the current one", async () => {
+  it("writes the same bytes for the same options; --start defaults to the hours before the current one", async () => {
     // Prepare
     const [first, second] = [await tempDir(), await tempDir()];
     const args = ["--nics", "2", "--attack", "scan,bruteforce", "--attack", "egress"];

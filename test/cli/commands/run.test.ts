@@ -110,18 +110,37 @@ describe("flowtap run", () => {
     expect(expected.length).toBeGreaterThan(300);
     expect(events.map((event) => event.id).sort()).toEqual(expected);
     expect(io.out()).toContain(
-      `summary: blobs=4 tuples=${expected.length} events=${expected.length} distinctIds=${expected.length} duplicates=0 lost=0 `,
+      `summary: blobs=4 ` +
+        `tuples=${expected.length} events=${expected.length} distinctIds=${expected.length} duplicates=0 lost=0 `,
     );
     expect(io.out()).not.toContain("\x1b");
   });
 
-  it("takes real published flow logs (NSG v1, v2, VNet); a truncated one is reported by path and quarantined, the rest arrive once, exit 2", async () => {
+  it("takes real flow logs (NSG v1, v2, VNet): a truncated one quarantined, the rest once, exit 2", async () => {
     // Prepare: published samples under blob paths of both containers, and one truncated sample.
     const source = await tempDir();
+    const REAL_HOUR = { subscriptionId: SUBSCRIPTION, year: 2026, month: 11, day: 22 };
     const nsgPath = (nsg: string, hour: string, mac: string): string =>
-      `${NSG_CONTAINER}/${buildBlobPath({ kind: "nsg", subscriptionId: SUBSCRIPTION, resourceGroup: "RG-REAL", nsgName: nsg, year: 2026, month: 11, day: 22, hourOfDay: Number(hour), mac })}`;
+      `${NSG_CONTAINER}/` +
+      buildBlobPath({
+        ...REAL_HOUR,
+        kind: "nsg",
+        resourceGroup: "RG-REAL",
+        nsgName: nsg,
+        hourOfDay: Number(hour),
+        mac,
+      });
     const vnetPath = (flowLog: string, hour: string, mac: string): string =>
-      `${VNET_CONTAINER}/${buildBlobPath({ kind: "vnet", subscriptionId: SUBSCRIPTION, resourceGroup: "NetworkWatcherRG", networkWatcherName: "NetworkWatcher_eastus", flowLogName: flowLog, year: 2026, month: 11, day: 22, hourOfDay: Number(hour), mac })}`;
+      `${VNET_CONTAINER}/` +
+      buildBlobPath({
+        ...REAL_HOUR,
+        kind: "vnet",
+        resourceGroup: "NetworkWatcherRG",
+        networkWatcherName: "NetworkWatcher_eastus",
+        flowLogName: flowLog,
+        hourOfDay: Number(hour),
+        mac,
+      });
     const samples: Array<[string, string]> = [
       ["nsg-v1/msconnector-sampleOfInputV1.json", nsgPath("NSG-V1", "08", "000D3A000001")],
       ["nsg-v2/abhishekgangurde-DevReops-PT1H.json", nsgPath("NSG-V2", "09", "000D3A000002")],

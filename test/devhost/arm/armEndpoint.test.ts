@@ -55,7 +55,8 @@ const seed: ArmSeed = {
 const watcherGroup = "NetworkWatcherRG";
 const watcherName = "NetworkWatcher_eastus";
 const lro = { updateIntervalInMs: LOCAL_LRO_UPDATE_INTERVAL_IN_MS };
-const storageId = `/subscriptions/${subscriptionId}/resourceGroups/app-rg/providers/Microsoft.Storage/storageAccounts/captures`;
+const storageId =
+  `/subscriptions/${subscriptionId}/resourceGroups/app-rg/providers/Microsoft.Storage/` + `storageAccounts/captures`;
 
 function captureRequest(target: string, overrides: Partial<PacketCapture> = {}): PacketCapture {
   return {
@@ -103,7 +104,8 @@ describe("local ARM endpoint through the real NetworkManagementClient", () => {
     expect(inGroup).toHaveLength(2);
     expect(one.location).toBe("eastus");
     expect(one.id).toBe(
-      `/subscriptions/${subscriptionId}/resourceGroups/NetworkWatcherRG/providers/Microsoft.Network/networkWatchers/NetworkWatcher_eastus`,
+      `/subscriptions/${subscriptionId}/resourceGroups/NetworkWatcherRG/providers/Microsoft.Network/networkWatchers/` +
+        `NetworkWatcher_eastus`,
     );
   });
 
@@ -298,7 +300,8 @@ describe("local ARM endpoint through the real NetworkManagementClient", () => {
     // Act
     const answer = await new Promise<{ statusCode?: number; body: string }>((resolve, reject) => {
       get(
-        `${arm.endpoint}/subscriptions/${subscriptionId}/providers/Microsoft.Network/networkWatchers?api-version=2024-05-01`,
+        `${arm.endpoint}/subscriptions/${subscriptionId}/providers/Microsoft.Network/networkWatchers?api-version=` +
+          `2024-05-01`,
         { ca: arm.caCertificatePem },
         (response) => {
           let body = "";

@@ -128,7 +128,7 @@ describe("POST /api/alerts", () => {
     expect(current.arm.requests).toEqual([]);
   });
 
-  it("collapses alerts for one target: a duplicate joins the running capture, a later one (via its NIC) is refused by the cooldown", async () => {
+  it("collapses a target's alerts: duplicates join the capture, a later one (its NIC) meets the cooldown", async () => {
     // Prepare: the clock waits, so the first capture is still running when the duplicate arrives.
     const current = await start({ autoAdvance: false });
     const first = await fire(current, [vmIdOf(vm)]);

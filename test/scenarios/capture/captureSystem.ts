@@ -52,11 +52,17 @@ export interface StartCaptureSystemOptions {
 }
 
 export function vmIdOf(nic: TopologyNic): string {
-  return `/subscriptions/${nic.subscriptionId}/resourceGroups/${nic.resourceGroup}/providers/Microsoft.Compute/virtualMachines/${nic.vmName}`;
+  return (
+    `/subscriptions/${nic.subscriptionId}/resourceGroups/${nic.resourceGroup}/providers/Microsoft.Compute/` +
+    `virtualMachines/${nic.vmName}`
+  );
 }
 
 export function nicIdOf(nic: TopologyNic): string {
-  return `/subscriptions/${nic.subscriptionId}/resourceGroups/${nic.resourceGroup}/providers/Microsoft.Network/networkInterfaces/${nic.nicName}`;
+  return (
+    `/subscriptions/${nic.subscriptionId}/resourceGroups/${nic.resourceGroup}/providers/Microsoft.Network/` +
+    `networkInterfaces/${nic.nicName}`
+  );
 }
 
 /** The ARM seed of a topology: a VM per NIC, a network watcher per region. */

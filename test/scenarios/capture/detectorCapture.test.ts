@@ -52,7 +52,7 @@ async function signalDetector(current: CaptureSystem, aggregates: MinuteAggregat
 }
 
 describe("detector → alert → packet capture", () => {
-  it("a port scan gives an alert event and one capture with the evidence's filters, polled, stopped, deleted and reported", async () => {
+  it("a port scan gives an alert and one capture filtered by the evidence, polled, stopped, deleted", async () => {
     // Prepare
     system = await startCaptureSystem({ seed: seedOf(topology.nics), rules: { rules } as never });
     const aggregates = scanAggregates();
@@ -92,7 +92,8 @@ describe("detector → alert → packet capture", () => {
     const storagePath = (properties.storageLocation as { storagePath: string }).storagePath;
     const captureName = puts[0]!.path.split("/").pop()!;
     expect(storagePath).toBe(
-      `https://flowtapcaptures.blob.core.windows.net/packet-captures/${scanned.resourceGroup.toLowerCase()}/${scanned.vmName}/2026-11-22T11-00/${captureName}.cap`,
+      `https://flowtapcaptures.blob.core.windows.net/packet-captures` +
+        `/${scanned.resourceGroup.toLowerCase()}/${scanned.vmName}/2026-11-22T11-00/${captureName}.cap`,
     );
 
     // Assess: polled every 30 s until the 120 s limit, then stopped and deleted.
@@ -154,7 +155,7 @@ describe("detector → alert → packet capture", () => {
     expect(system.arm.requests).toEqual([]);
   });
 
-  it("the same aggregates delivered twice and a second window inside the cooldown give no second alert or capture", async () => {
+  it("aggregates delivered twice and a second window in the cooldown give no second alert or capture", async () => {
     // Prepare
     system = await startCaptureSystem({ seed: seedOf(topology.nics), rules: { rules } as never });
     const aggregates = scanAggregates();

@@ -195,7 +195,7 @@ describe("live ingestion under faults", () => {
     expect(figures.messages.every((m) => typeof m.properties[FLOWTAP_EVENT_ID_PROPERTY] === "string")).toBe(true);
   });
 
-  it("never sends a range twice when an owner's claim lapses during a retry backoff and another owner takes over", async () => {
+  it("never sends a range twice when a claim lapses during a retry backoff and another owner takes over", async () => {
     // Claims live 1 s; the first processRange fails and its retry comes 3 s later, after the other owner took the blob
     // over.
     system = await startTestSystem({
@@ -246,7 +246,7 @@ describe("live ingestion under faults", () => {
     ).toBeDefined();
   });
 
-  it("commits exactly the acknowledged blocks when a send fails part-way for good (hub disabled), and sends none of them again once it is back", async () => {
+  it("commits exactly the acked blocks when a send fails for good (hub disabled), none sent again after", async () => {
     // Prepare: 8 minutes in one range; the hub accepts two batches, then refuses the third as disabled (not retryable).
     system = await startTestSystem({ settings: BATCHES_OF_TWO_BLOCKS });
     const blob = new GrowingBlob(system, nsgNic);
@@ -289,7 +289,7 @@ describe("live ingestion under faults", () => {
     expect(system.host.getInstance(ingestInstanceId(blob))?.runtimeStatus).toBe("Completed");
   });
 
-  it("commits the acknowledged blocks when ServerBusy outlasts the sink's retries part-way, then retries only the rest", async () => {
+  it("commits the acked blocks when ServerBusy outlasts the sink's retries, then retries the rest", async () => {
     // Prepare: the hub accepts two batches, then throttles the third through every retry of the sink.
     system = await startTestSystem({ settings: BATCHES_OF_TWO_BLOCKS });
     const blob = new GrowingBlob(system, vnetNic);

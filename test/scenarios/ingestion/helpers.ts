@@ -99,7 +99,8 @@ export function reportDelivery(
   figures: Pick<DeliveryFigures, "tuplesIn" | "distinctOut" | "duplicates" | "lost">,
 ): void {
   console.log(
-    `[${area}] ${scenario}: tuples in ${figures.tuplesIn}, distinct ids out ${figures.distinctOut}, duplicates ${figures.duplicates}, lost ${figures.lost}`,
+    `[${area}] ${scenario}: tuples in ${figures.tuplesIn}, distinct ids ` +
+      `out ${figures.distinctOut}, duplicates ${figures.duplicates}, lost ${figures.lost}`,
   );
 }
 
