@@ -117,15 +117,10 @@ export function normalizeMac(value: unknown): string | null {
 type Fail = (why: string) => never;
 
 /** The resource a blob path names, and the index of the first segment after it. */
-interface BlobResource {
-  kind: SourceKind;
-  subscriptionId: string;
-  resourceGroup: string;
-  nsgName: string | null;
-  networkWatcherName: string | null;
-  flowLogName: string | null;
-  next: number;
-}
+type BlobResource = Pick<
+  FlowLogBlobPath,
+  "kind" | "subscriptionId" | "resourceGroup" | "nsgName" | "networkWatcherName" | "flowLogName"
+> & { next: number };
 
 /**
  * Parses a flow-log blob path: with or without the container or a URL's scheme and host, with or
