@@ -30,7 +30,8 @@ export function parseBlobLocationInput(
   }
   if (containers !== undefined && !containers.includes(location.container)) {
     throw new ValidationError(
-      `${activity}: container '${location.container}' is not a configured flow-log container (${containers.join(", ")})`,
+      `${activity}: container '${location.container}' is not a configured flow-log container ` +
+        `(${containers.join(", ")})`,
     );
   }
   return { container: location.container, path: location.path };

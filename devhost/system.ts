@@ -6,7 +6,7 @@
  */
 import { EventHubConsumerClient, earliestEventPosition, type Subscription } from "@azure/event-hubs";
 import { BlobServiceClient } from "@azure/storage-blob";
-import { ConfigurationError } from "../src/errors";
+import { configurationError } from "../src/errors";
 import { logger } from "../src/logger";
 import { startArmEndpoint, type ArmEndpoint, type StartArmEndpointOptions } from "./arm";
 import { LOCAL_LRO_UPDATE_INTERVAL_IN_MS } from "./arm/clients";
@@ -129,7 +129,8 @@ export async function startLocalSystem(options: StartLocalSystemOptions = {}): P
     stops.push(() => host.stop());
     const blobService = BlobServiceClient.fromConnectionString(azurite.connectionString);
     logger.info(
-      `local system: host ${host.baseUrl}, Azurite ${azurite.blobEndpoint}, Event Hubs 127.0.0.1:${eventHubs.port}${arm ? `, ARM ${arm.endpoint}` : ""}`,
+      `local system: host ${host.baseUrl}, Azurite ${azurite.blobEndpoint}, Event Hubs ` +
+        `127.0.0.1:${eventHubs.port}${arm ? `, ARM ${arm.endpoint}` : ""}`,
     );
     return {
       azurite,
@@ -187,7 +188,7 @@ export async function readHubEvents(
   const quietPeriodInMs = options.quietPeriodInMs ?? 1000;
   const timeoutInMs = options.timeoutInMs ?? 15_000;
   if (options.expectedCount !== undefined && options.expectedCount < 0)
-    throw new ConfigurationError("readHubEvents: expectedCount must be >= 0");
+    throw configurationError("readHubEvents: expectedCount must be >= 0");
   const consumer = new EventHubConsumerClient(
     options.consumerGroup ?? "$Default",
     namespaceConnectionString(connectionString),

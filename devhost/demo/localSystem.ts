@@ -51,7 +51,9 @@ export async function startDemoSystem(options: StartDemoSystemOptions): Promise<
         allowedSubscriptions: subscriptionIds,
         maxDurationInSeconds: DEMO_CAPTURE_MAX_DURATION_IN_SECONDS,
         storage: {
-          storageAccountId: `/subscriptions/${captureSubscription}/resourceGroups/rg-captures/providers/Microsoft.Storage/storageAccounts/flowtapcaptures`,
+          storageAccountId:
+            `/subscriptions/${captureSubscription}/resourceGroups/rg-captures/providers/` +
+            `Microsoft.Storage/storageAccounts/flowtapcaptures`,
         },
       }),
     },

@@ -128,7 +128,8 @@ export async function runDemo(
   const nics = plan.topology.nics;
   progress.line(
     `estate: ${plan.topology.subscriptions.length} subscriptions, ${nics.length} NICs ` +
-      `(${nics.filter((n) => n.kind === "nsg").length} NSG flow logs v2, ${nics.filter((n) => n.kind === "vnet").length} VNet flow logs), seed ${plan.seed}`,
+      `(${nics.filter((n) => n.kind === "nsg").length} NSG flow logs v2,` +
+      ` ${nics.filter((n) => n.kind === "vnet").length} VNet flow logs), seed ${plan.seed}`,
   );
   for (const attack of plan.attacks)
     progress.line(`scripted attack: ${attack.kind} on ${attack.macAddress} at ${attack.startIso}`);
@@ -153,7 +154,8 @@ export async function runDemo(
   abortSignal.throwIfAborted();
   const liveDoneMs = Date.now();
   progress.line(
-    `live: minutes ${plan.liveFirstMinute}-${plan.liveEndMinute - 1} of ${plan.liveHourIso.slice(0, 13)}h appended to ${live.length} blobs in ${commits} commits, each delivered to the Event Grid trigger`,
+    `live: minutes ${plan.liveFirstMinute}-${plan.liveEndMinute - 1} of ${plan.liveHourIso.slice(0, 13)}h appended ` +
+      `to ${live.length} blobs in ${commits} commits, each delivered to the Event Grid trigger`,
   );
 
   const check = await checkDelivery({
@@ -178,7 +180,9 @@ export async function runDemo(
       ["packet captures", summary.captures],
       [
         "elapsed",
-        `${seconds(summary.elapsedMs)} (history and backfill ${seconds(backfilledMs - startedMs)}, live ${seconds(liveDoneMs - backfilledMs)}, read-back ${seconds(startedMs + summary.elapsedMs - liveDoneMs)})`,
+        `${seconds(summary.elapsedMs)} (history and backfill ${seconds(backfilledMs - startedMs)}, ` +
+          `live ${seconds(liveDoneMs - backfilledMs)}, ` +
+          `read-back ${seconds(startedMs + summary.elapsedMs - liveDoneMs)})`,
       ],
     ]),
     ...alerts.anomalies.map((alert) => `  alert: ${describeAlert(alert)}`),

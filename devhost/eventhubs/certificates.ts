@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigurationError } from "../../src/errors";
+import { configurationError } from "../../src/errors";
 
 export interface LocalCertificates {
   /** The folder made for them: removed when the endpoint stops. */
@@ -34,7 +34,7 @@ function openssl(args: string[], where: string): void {
     execFileSync("openssl", args, { stdio: ["ignore", "ignore", "pipe"] });
   } catch (error) {
     const stderr = (error as { stderr?: Buffer }).stderr?.toString("utf8").trim();
-    throw new ConfigurationError(`local Event Hubs TLS: openssl failed to ${where}: ${stderr || String(error)}`, {
+    throw configurationError(`local Event Hubs TLS: openssl failed to ${where}: ${stderr || String(error)}`, {
       cause: error,
     });
   }

@@ -5,7 +5,7 @@
  * (retention), listeners.ts (AMQP and AMQPS), certificates.ts (the local CA).
  */
 import { create_container, type EventContext, type Receiver, type Sender } from "rhea";
-import { ConfigurationError } from "../../src/errors";
+import { configurationError } from "../../src/errors";
 import { logFailure, logger } from "../../src/logger";
 import { createLocalCertificates, removeLocalCertificates, type LocalCertificates } from "./certificates";
 import { CONSUMER_ADDRESS, Consuming } from "./consuming";
@@ -74,7 +74,7 @@ const SHARED_ACCESS = "SharedAccessKeyName=RootManageSharedAccessKey;SharedAcces
 function createState(options: StartEventHubsEndpointOptions): EndpointState {
   const maxMessageSizeInBytes = options.maxMessageSizeInBytes ?? ONE_MEGABYTE;
   if (!Number.isInteger(maxMessageSizeInBytes) || maxMessageSizeInBytes <= 0) {
-    throw new ConfigurationError(
+    throw configurationError(
       `startEventHubsEndpoint: maxMessageSizeInBytes must be a positive integer, got ${maxMessageSizeInBytes}`,
     );
   }
@@ -210,8 +210,7 @@ function endpointApi(
 
 function requireHub(state: EndpointState, name: string, where: string): Hub {
   const hub = state.hubs.get(name);
-  if (!hub)
-    throw new ConfigurationError(`${where}: unknown hub '${name}' (known: ${[...state.hubs.keys()].join(", ")})`);
+  if (!hub) throw configurationError(`${where}: unknown hub '${name}' (known: ${[...state.hubs.keys()].join(", ")})`);
   return hub;
 }
 
@@ -222,18 +221,18 @@ function logsOf(state: EndpointState, name: string, partitionId: string | undefi
   ]);
   if (partitionId === undefined) return all;
   const selected = all.filter(([id]) => id === partitionId);
-  if (selected.length === 0) throw new ConfigurationError(`${where}: hub '${name}' has no partition '${partitionId}'`);
+  if (selected.length === 0) throw configurationError(`${where}: hub '${name}' has no partition '${partitionId}'`);
   return selected;
 }
 
 function injectFaults(state: EndpointState, fault: InjectFaultsOptions): void {
   if (!Number.isInteger(fault.count) || fault.count <= 0) {
-    throw new ConfigurationError(`injectFaults: count must be a positive integer, got ${fault.count}`);
+    throw configurationError(`injectFaults: count must be a positive integer, got ${fault.count}`);
   }
   if (fault.hub !== undefined) requireHub(state, fault.hub, "injectFaults");
   const sendsToLetThrough = fault.afterSends ?? 0;
   if (!Number.isInteger(sendsToLetThrough) || sendsToLetThrough < 0) {
-    throw new ConfigurationError(`injectFaults: afterSends must be a non-negative integer, got ${fault.afterSends}`);
+    throw configurationError(`injectFaults: afterSends must be a non-negative integer, got ${fault.afterSends}`);
   }
   state.faults.push({ ...fault, remaining: fault.count, sendsToLetThrough });
 }

@@ -5,7 +5,7 @@
  */
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { ConfigurationError } from "../../src/errors";
+import { configurationError } from "../../src/errors";
 import type { LocalEventHubsEndpoint } from "./endpoint";
 
 export const ENDPOINTS_FILE = ".flowtap/endpoints.json";
@@ -38,7 +38,7 @@ async function readEntries(file: string): Promise<Record<string, unknown>> {
   }
   const parsed: unknown = JSON.parse(text);
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
-    throw new ConfigurationError(`${file}: expected a JSON object, found ${text.slice(0, 40)}`);
+    throw configurationError(`${file}: expected a JSON object, found ${text.slice(0, 40)}`);
   return parsed as Record<string, unknown>;
 }
 

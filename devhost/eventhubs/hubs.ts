@@ -1,5 +1,5 @@
 import type { AmqpError } from "rhea";
-import { ConfigurationError } from "../../src/errors";
+import { configurationError } from "../../src/errors";
 import { partitionOutOfRange } from "./conditions";
 import { DEFAULT_RETENTION, PartitionLog, type RetentionLimits } from "./partitionLog";
 
@@ -37,27 +37,27 @@ function retentionOf(where: string, limits: Partial<RetentionLimits> = {}, base 
   const merged = { ...base, ...limits };
   for (const [name, value] of Object.entries(merged)) {
     if (!Number.isSafeInteger(value) || value < 1)
-      throw new ConfigurationError(`${where}.${name} must be a positive integer, got ${String(value)}`);
+      throw configurationError(`${where}.${name} must be a positive integer, got ${String(value)}`);
   }
   return merged;
 }
 
 function checkDefinition(definition: LocalHubDefinition, where: string, known: Map<string, Hub>): void {
   if (typeof definition.name !== "string" || !/^[\w.-]+$/.test(definition.name)) {
-    throw new ConfigurationError(
+    throw configurationError(
       `${where}.name must be letters, digits, '.', '_' or '-', got ${JSON.stringify(definition.name)}`,
     );
   }
-  if (known.has(definition.name)) throw new ConfigurationError(`${where}.name '${definition.name}' is listed twice`);
+  if (known.has(definition.name)) throw configurationError(`${where}.name '${definition.name}' is listed twice`);
   const count = definition.partitionCount;
   if (!Number.isInteger(count) || count < 1 || count > 1024) {
-    throw new ConfigurationError(`${where}.partitionCount must be an integer from 1 to 1024, got ${count}`);
+    throw configurationError(`${where}.partitionCount must be an integer from 1 to 1024, got ${count}`);
   }
 }
 
 export function createHubs(definitions: LocalHubDefinition[], retention?: Partial<RetentionLimits>): Map<string, Hub> {
   if (!Array.isArray(definitions) || definitions.length === 0) {
-    throw new ConfigurationError("startEventHubsEndpoint: hubs must list at least one hub");
+    throw configurationError("startEventHubsEndpoint: hubs must list at least one hub");
   }
   const endpointRetention = retentionOf("startEventHubsEndpoint: retention", retention);
   const hubs = new Map<string, Hub>();

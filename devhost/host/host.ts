@@ -12,7 +12,7 @@ import type { AddressInfo } from "node:net";
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import type { DurableClient } from "durable-functions";
-import { ConfigurationError, ValidationError } from "../../src/errors";
+import { configurationError, ValidationError } from "../../src/errors";
 import { logFailure, logger } from "../../src/logger";
 import { RealClock, VirtualClock } from "./clock";
 import { handleDurableApi, instanceStatus, type ApiResponse } from "./durableApi";
@@ -178,7 +178,7 @@ export class LocalHost {
         : new RealClock();
     const maxConcurrentActivities = options.maxConcurrentActivities ?? 8;
     if (!Number.isInteger(maxConcurrentActivities) || maxConcurrentActivities < 1) {
-      throw new ConfigurationError(
+      throw configurationError(
         `startLocalHost: maxConcurrentActivities must be an integer >= 1, got ${maxConcurrentActivities}`,
       );
     }
@@ -287,7 +287,7 @@ export class LocalHost {
   /** The virtual clock (advance, advanceTo, advanceToNextTimer, autoAdvance); throws on a real-clock host. */
   get virtualClock(): VirtualClock {
     if (!(this.clock instanceof VirtualClock))
-      throw new ConfigurationError('this local host runs on the real clock: start it with clock: { mode: "virtual" }');
+      throw configurationError('this local host runs on the real clock: start it with clock: { mode: "virtual" }');
     return this.clock;
   }
 

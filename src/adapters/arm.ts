@@ -10,7 +10,7 @@ import type { AccessToken, TokenCredential } from "@azure/core-auth";
 import { exponentialRetryPolicy, systemErrorRetryPolicy, type TlsSettings } from "@azure/core-rest-pipeline";
 import { DefaultAzureCredential } from "@azure/identity";
 import { isLoopbackEndpoint, type ArmSettings } from "../config";
-import { ConfigurationError } from "../errors";
+import { configurationError } from "../errors";
 import { logger } from "../logger";
 import { getVirtualMachine, type VirtualMachine } from "./virtualMachines";
 
@@ -36,7 +36,7 @@ function credentialOf(settings: ArmSettings): TokenCredential {
   if (settings.credential.kind === "devToken") {
     // Checked at start too; checked again here so no code path can send the token off the machine.
     if (!isLoopbackEndpoint(settings.endpoint))
-      throw new ConfigurationError("FLOWTAP_ARM_DEV_TOKEN is only for a loopback FLOWTAP_ARM_ENDPOINT.");
+      throw configurationError("FLOWTAP_ARM_DEV_TOKEN is only for a loopback FLOWTAP_ARM_ENDPOINT.");
     logger.verbose(`ARM at ${settings.endpoint} with the development token`);
     return new DevTokenCredential(settings.credential.token);
   }

@@ -201,7 +201,8 @@ class StorageBlobSource implements BlobSource {
       throw serviceError(`quarantine record ${record.recordIndex} of ${record.container}/${record.path}`, error);
     }
     logger.warning(
-      `Quarantined record ${record.recordIndex} (block ${record.blockIndex}) of ${record.container}/${record.path}: ${record.reason}`,
+      `Quarantined record ${record.recordIndex} (block ${record.blockIndex}) ` +
+        `of ${record.container}/${record.path}: ${record.reason}`,
     );
     return { container: this.quarantineContainer, path };
   }

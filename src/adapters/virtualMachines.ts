@@ -72,7 +72,8 @@ function jsonBodyOf(text: string | null | undefined): unknown {
 export async function getVirtualMachine(vmId: string, options: GetVirtualMachineOptions): Promise<VirtualMachine> {
   if (parseArmResourceId(vmId)?.type !== "microsoft.compute/virtualmachines") {
     throw new ValidationError(
-      `getVirtualMachine: vmId must be /subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{name}, got ${JSON.stringify(vmId)}`,
+      `getVirtualMachine: vmId must be /subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Compute/` +
+        `virtualMachines/{name}, got ${JSON.stringify(vmId)}`,
     );
   }
   const endpoint = (options.endpoint ?? "https://management.azure.com").replace(/\/+$/, "");

@@ -122,25 +122,15 @@ export function parseVmOrNicResourceId(resourceId: string): CommonAlertTarget | 
 }
 
 /**
- * Parses an Azure Monitor common-alert-schema webhook body (already JSON-parsed, or JSON text).
+ * Parses an Azure Monitor common-alert-schema webhook body (already JSON-parsed).
  * Fired alerts must target VMs or NICs; anything else throws a ValidationError naming the field.
  */
 export function parseCommonAlert(body: unknown): CommonAlert {
-  let parsed = body;
-  if (typeof body === "string") {
-    try {
-      parsed = JSON.parse(body) as unknown;
-    } catch (error) {
-      throw new ValidationError(
-        `Azure Monitor alert payload refused: body is not valid JSON (${(error as Error).message})`,
-        { cause: error },
-      );
-    }
-  }
-  const root = requireObject(parsed, "body");
+  const root = requireObject(body, "body");
   if (root.schemaId !== COMMON_ALERT_SCHEMA_ID) {
     reject(
-      `schemaId must be "${COMMON_ALERT_SCHEMA_ID}" (got ${JSON.stringify(root.schemaId) ?? "nothing"}); enable the common alert schema on the action group`,
+      `schemaId must be "${COMMON_ALERT_SCHEMA_ID}" (got ${JSON.stringify(root.schemaId) ?? "nothing"}); enable the ` +
+        `common alert schema on the action group`,
     );
   }
   const data = requireObject(root.data, "data");
@@ -163,7 +153,8 @@ export function parseCommonAlert(body: unknown): CommonAlert {
     const target = typeof id === "string" ? parseVmOrNicResourceId(id) : null;
     if (!target)
       reject(
-        `${path}.alertTargetIDs[${index}] must be a virtual machine or network interface resource id (got ${JSON.stringify(id)})`,
+        `${path}.alertTargetIDs[${index}] must be a virtual machine or network interface resource id ` +
+          `(got ${JSON.stringify(id)})`,
       );
     return target;
   });

@@ -130,7 +130,9 @@ export function planNextRange(
   if (blocks.length < checkpoint.blockCount) {
     return {
       kind: "rewritten",
-      reason: `the blob has ${blocks.length} committed blocks, fewer than the ${checkpoint.blockCount} already processed`,
+      reason:
+        `the blob has ${blocks.length} committed blocks, fewer than the ${checkpoint.blockCount} already ` +
+        `processed`,
     };
   }
   const processed = blocks.slice(0, checkpoint.blockCount);
@@ -141,14 +143,18 @@ export function planNextRange(
   if (processedDigest !== checkpoint.blockIdsDigest) {
     return {
       kind: "rewritten",
-      reason: `the ids of the first ${checkpoint.blockCount} committed blocks changed (digest ${processedDigest}, checkpoint ${checkpoint.blockIdsDigest})`,
+      reason:
+        `the ids of the first ${checkpoint.blockCount} committed blocks changed ` +
+        `(digest ${processedDigest}, checkpoint ${checkpoint.blockIdsDigest})`,
     };
   }
   const processedBytes = processed.reduce((sum, block) => sum + block.sizeInBytes, 0);
   if (processedBytes !== checkpoint.byteOffset) {
     return {
       kind: "rewritten",
-      reason: `the first ${checkpoint.blockCount} committed blocks hold ${processedBytes} bytes, not the ${checkpoint.byteOffset} processed`,
+      reason:
+        `the first ${checkpoint.blockCount} committed blocks hold ${processedBytes} bytes, not ` +
+        `the ${checkpoint.byteOffset} processed`,
     };
   }
   if (blocks.length === 0) return { kind: "caughtUp", checkpoint };
@@ -156,7 +162,8 @@ export function planNextRange(
   const head = blocks[0];
   if (head.sizeInBytes !== HEAD_BLOCK_SIZE_IN_BYTES) {
     throw new FlowLogFormatError(
-      `block 0 (id "${head.id}") is ${head.sizeInBytes} bytes, not the ${HEAD_BLOCK_SIZE_IN_BYTES}-byte head {"records":[ of a flow-log blob`,
+      `block 0 (id "${head.id}") is ${head.sizeInBytes} bytes, not the ${HEAD_BLOCK_SIZE_IN_BYTES}-byte head ` +
+        `{"records":[ of a flow-log blob`,
     );
   }
   const recordBlocksEnd = endOfRecordBlocks(blocks);

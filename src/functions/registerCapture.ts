@@ -1,8 +1,7 @@
 /**
  * Registers anomaly response: the detector entity, the alerts publisher, the capture gate,
  * the packet capture orchestration with its ARM activities, publishEvents, and the Azure
- * Monitor webhook. Settings and clients are created lazily, once per process, and dropped
- * when the app terminates (the local host starts the app again with other settings).
+ * Monitor webhook. Settings and clients live in the process scope.
  */
 import { app } from "@azure/functions";
 import * as df from "durable-functions";
@@ -22,34 +21,30 @@ import { packetCaptureOrchestrator } from "../../orchestrations/packetCapture";
 import { publishAlertsOrchestrator } from "../../orchestrations/publishAlerts";
 import { createArmClients, type ArmClients } from "../adapters/arm";
 import { createEventHubsSink, type EventHubsSink } from "../adapters/eventHubsSink";
-import { readAnomalySettings, readCaptureSettings, readSettings, type FlowtapSettings } from "../config";
+import { readAnomalySettings, readCaptureSettings } from "../config";
 // A generic 64-bit string hash despite its name: deterministic instance ids.
 import { hashBlobPath as hash64 } from "../core/eventId";
 import { logFailure } from "../logger";
 import { ActivityNames, EntityNames, OrchestrationNames, TriggerNames } from "../contracts/names";
 import { captureInputFromAlert, makeAlertsHttpHandler, startPacketCapture } from "../triggers/alerts";
 import { AlertDispatch, DetectorEntityState } from "../contracts/captureContracts";
+import { perProcess, settingsOf } from "./processScope";
 
-let settings: FlowtapSettings | undefined;
-let arm: ArmClients | undefined;
-let alertsSink: EventHubsSink | undefined;
-
-const settingsOf = (): FlowtapSettings => (settings ??= readSettings(process.env));
-const armDeps: PacketCaptureArmDeps = { arm: () => (arm ??= createArmClients(settingsOf().capture.arm)) };
+const armDeps: PacketCaptureArmDeps = { arm: perProcess((): ArmClients => createArmClients(settingsOf().capture.arm)) };
+const alertsSinkOf = perProcess(
+  (): EventHubsSink => {
+    const { eventHubs } = settingsOf();
+    // Alerts travel one per message, whatever the flows hub's packing.
+    return createEventHubsSink({ ...eventHubs, eventsPerMessage: 1 }, { eventHubName: eventHubs.alertsEventHubName });
+  },
+  (sink) => sink.close(),
+);
 
 // Rules, ARM and capture settings are validated when the app starts: a bad value stops the start with a message naming
 // it.
 app.hook.appStart(() => {
   readAnomalySettings(process.env);
   readCaptureSettings(process.env);
-});
-
-app.hook.appTerminate(async () => {
-  const sink = alertsSink;
-  settings = undefined;
-  arm = undefined;
-  alertsSink = undefined;
-  await sink?.close();
 });
 
 /**
@@ -90,16 +85,7 @@ df.app.entity(EntityNames.captureGate, captureGateEntity);
 df.app.orchestration(OrchestrationNames.packetCapture, packetCaptureOrchestrator);
 
 df.app.activity(ActivityNames.publishEvents, {
-  handler: makePublishEvents({
-    sink: () => {
-      const { eventHubs } = settingsOf();
-      // Alerts travel one per message, whatever the flows hub's packing.
-      return (alertsSink ??= createEventHubsSink(
-        { ...eventHubs, eventsPerMessage: 1 },
-        { eventHubName: eventHubs.alertsEventHubName },
-      ));
-    },
-  }),
+  handler: makePublishEvents({ sink: alertsSinkOf }),
 });
 df.app.activity(ActivityNames.resolveCaptureTarget, { handler: makeResolveCaptureTarget(armDeps) });
 df.app.activity(ActivityNames.createPacketCapture, { handler: makeCreatePacketCapture(armDeps) });

@@ -11,6 +11,7 @@ import { parseCommonAlert, type AnomalyAlert, type CommonAlertTarget } from "../
 import { captureRequestFromAlert, type CaptureRequest } from "../core/capturePolicy";
 import { ValidationError } from "../errors";
 import { logger } from "../logger";
+import { readJsonBody } from "./httpBody";
 import { OrchestrationNames } from "../contracts/names";
 import { PacketCaptureInput, packetCaptureInstanceId } from "../contracts/captureContracts";
 
@@ -108,8 +109,10 @@ export interface AlertsHttpDeps {
   client: (context: InvocationContext) => DurableClient;
 }
 
-function refused(status: number, error: string): HttpResponseInit {
-  return { status, jsonBody: { error } };
+/** A 400 naming what is wrong with the payload (logged: the sender is a misconfigured action group). */
+function refused(reason: string): HttpResponseInit {
+  logger.info(`alerts webhook: ${reason}`);
+  return { status: 400, jsonBody: { error: reason } };
 }
 
 /**
@@ -118,13 +121,14 @@ function refused(status: number, error: string): HttpResponseInit {
  */
 export function makeAlertsHttpHandler(deps: AlertsHttpDeps): HttpHandler {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+    const body = await readJsonBody(request);
+    if (!body.ok) return refused(body.error);
     let alert: ReturnType<typeof parseCommonAlert>;
     try {
-      alert = parseCommonAlert(await request.text());
+      alert = parseCommonAlert(body.value);
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
-      logger.info(`alerts webhook: ${error.message}`);
-      return refused(400, error.message);
+      return refused(error.message);
     }
     if (alert.kind === "resolved") {
       return {
@@ -152,7 +156,8 @@ export function makeAlertsHttpHandler(deps: AlertsHttpDeps): HttpHandler {
       });
     }
     logger.info(
-      `alerts webhook: alert ${alert.alertId}: ${captures.map((capture) => `${capture.instanceId} ${capture.outcome}`).join(", ")}`,
+      `alerts webhook: alert ${alert.alertId}: ` +
+        captures.map((capture) => `${capture.instanceId} ${capture.outcome}`).join(", "),
     );
     const first = client.createCheckStatusResponse(request, captures[0].instanceId);
     const headers = Object.fromEntries(new Headers(first.headers).entries());

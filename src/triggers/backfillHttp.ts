@@ -9,6 +9,7 @@ import type { FlowtapSettings } from "../config";
 import { parseBackfillRequest, type BackfillLimits } from "../core/backfillProgress";
 import { ValidationError } from "../errors";
 import { logger } from "../logger";
+import { readJsonBody } from "./httpBody";
 import { OrchestrationNames } from "../contracts/names";
 import { isInstanceActive } from "./alerts";
 import { BackfillInput } from "../contracts/backfillContracts";
@@ -39,17 +40,12 @@ function badRequest(message: string): HttpResponseInit {
 
 export function makeBackfillHttpHandler(deps: BackfillHttpDeps) {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit | HttpResponse> => {
-    const text = await request.text();
-    let body: unknown;
-    try {
-      body = JSON.parse(text) as unknown;
-    } catch (error) {
-      return badRequest(`body: not JSON (${(error as Error).message})`);
-    }
+    const body = await readJsonBody(request);
+    if (!body.ok) return badRequest(body.error);
     const settings = deps.settings();
     let backfill;
     try {
-      backfill = parseBackfillRequest(body, backfillLimits(settings));
+      backfill = parseBackfillRequest(body.value, backfillLimits(settings));
     } catch (error) {
       if (error instanceof ValidationError) return badRequest(error.message);
       throw error;

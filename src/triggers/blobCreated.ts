@@ -13,6 +13,7 @@ import type { FlowtapSettings } from "../config";
 import { parseAcceptedBlobSubject, parseAcceptedBlobUrl, type AcceptedBlobs, type BlobLocation } from "../core/blobUrl";
 import { ServiceError, ValidationError } from "../errors";
 import { logger } from "../logger";
+import { readJsonBody } from "./httpBody";
 import { OrchestrationNames } from "../contracts/names";
 import { BLOB_UPDATED_EVENT, blobKey, ingestBlobInput, ingestInstanceId } from "../contracts/ingestionContracts";
 
@@ -156,12 +157,9 @@ export function makeBlobCreatedWebhookHandler(deps: BlobCreatedDeps) {
       if (!origin) return json(400, { error: "CloudEvents validation: the WebHook-Request-Origin header is missing" });
       return { status: 200, headers: { "WebHook-Allowed-Origin": origin, "WebHook-Allowed-Rate": "*" } };
     }
-    let body: unknown;
-    try {
-      body = JSON.parse(await request.text());
-    } catch {
-      return json(400, { error: "the body is not JSON" });
-    }
+    const read = await readJsonBody(request);
+    if (!read.ok) return json(400, { error: read.error });
+    const body = read.value;
     if (request.headers.get("aeg-event-type") === "SubscriptionValidation") {
       const first = (Array.isArray(body) ? body[0] : body) as { data?: { validationCode?: unknown } } | undefined;
       const code = first?.data?.validationCode;

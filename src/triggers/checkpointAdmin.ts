@@ -9,6 +9,7 @@ import type { FlowtapSettings } from "../config";
 import { parseAcceptedBlobUrl } from "../core/blobUrl";
 import { ValidationError } from "../errors";
 import { logger } from "../logger";
+import { readJsonBody } from "./httpBody";
 import { EntityNames } from "../contracts/names";
 import { startOrUpdateIngestion } from "./blobCreated";
 import {
@@ -50,20 +51,12 @@ export function makeCheckpointAdminHandler(deps: CheckpointAdminDeps) {
         : { status: 404, jsonBody: { error: `no checkpoint for ${container}/${path}` } };
     }
     let reason = "operator reset";
-    const text = await request.text();
-    if (text.trim() !== "") {
-      const body = (() => {
-        try {
-          return JSON.parse(text) as { reason?: unknown };
-        } catch {
-          return undefined;
-        }
-      })();
-      if (typeof body !== "object" || body === null || (body.reason !== undefined && typeof body.reason !== "string")) {
-        return { status: 400, jsonBody: { error: 'the body must be JSON {"reason": "..."}' } };
-      }
-      if (typeof body.reason === "string") reason = body.reason;
+    const read = await readJsonBody(request, { whenEmpty: {} });
+    const body = read.ok ? (read.value as { reason?: unknown } | null) : undefined;
+    if (typeof body !== "object" || body === null || (body.reason !== undefined && typeof body.reason !== "string")) {
+      return { status: 400, jsonBody: { error: 'the body must be JSON {"reason": "..."}' } };
     }
+    if (typeof body.reason === "string") reason = body.reason;
     const input: ResetInput = { reason, nowIso: deps.now().toISOString() };
     await client.signalEntity(entity, CheckpointOperations.reset, input);
     logger.warning(`Checkpoint of ${container}/${path} reset by an operator: ${reason}`);

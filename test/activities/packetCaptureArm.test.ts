@@ -16,7 +16,7 @@ import { createArmClients } from "../../src/adapters/arm";
 import { readArmSettings } from "../../src/config";
 import { buildTopology } from "../../devhost/generate";
 import { startArmEndpoint, type ArmEndpoint, type ArmFailureMode } from "../../devhost/arm";
-import { nicIdOf, seedOf, vmIdOf } from "../capture/captureSystem";
+import { nicIdOf, seedOf, vmIdOf } from "../scenarios/capture/captureSystem";
 import {
   ArmStep,
   CreatePacketCaptureInput,

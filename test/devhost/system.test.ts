@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readSettings } from "../../src/config";
 import type { LocalSystem } from "../../devhost/system";
 import { TriggerNames } from "../../src/contracts/names";
-import { GrowingBlob, nsgNic, readBack, startTestSystem } from "../ingestion/helpers";
+import { GrowingBlob, nsgNic, readBack, startTestSystem } from "../scenarios/ingestion/helpers";
 
 let system: LocalSystem;
 beforeAll(async () => {

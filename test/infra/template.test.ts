@@ -17,7 +17,7 @@ import { BLOB_CREATED_EVENT_TYPE } from "../../src/triggers/blobCreated";
 import { startArmEndpoint, type ArmEndpoint, type RecordedArmRequest } from "../../devhost/arm";
 import { buildTopology } from "../../devhost/generate";
 import { loadApp } from "../../devhost/host/registry";
-import { nicIdOf, seedOf, vmIdOf } from "../capture/captureSystem";
+import { nicIdOf, seedOf, vmIdOf } from "../scenarios/capture/captureSystem";
 import { TemplateContext, nestedContext, type Json } from "./armTemplate";
 import { ArmStep, ResolvedCaptureTarget } from "../../src/contracts/captureContracts";
 

@@ -14,7 +14,7 @@ import {
   vmIdOf,
   type CaptureSystem,
   type StartCaptureSystemOptions,
-} from "../capture/captureSystem";
+} from "../scenarios/capture/captureSystem";
 import { CAPTURE_GATE_KEY, DetectorOperations, packetCaptureInstanceId } from "../../src/contracts/captureContracts";
 
 const topology = buildTopology({ seed: 21, nics: 4 });

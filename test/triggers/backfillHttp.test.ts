@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { INITIAL_BLOCK_CHECKPOINT } from "../../src/core/blocks";
 import type { LocalSystem } from "../../devhost/system";
 import { EntityNames, OrchestrationNames } from "../../src/contracts/names";
-import { startTestSystem } from "../ingestion/helpers";
-import { postBackfill, topology, writeHours } from "../backfill/helpers";
+import { startTestSystem } from "../scenarios/ingestion/helpers";
+import { postBackfill, topology, writeHours } from "../scenarios/backfill/helpers";
 import { CheckpointOperations, ClaimInput, checkpointEntityKey } from "../../src/contracts/ingestionContracts";
 
 const START = new Date("2026-11-22T10:30:00Z");
@@ -110,7 +110,8 @@ describe("POST /api/backfill", () => {
     });
     for (const id of ["dup", "other"]) {
       const terminate = await fetch(
-        `${system.host.baseUrl}/runtime/webhooks/durabletask/instances/${id}/terminate?reason=test&code=${system.host.keys.system}`,
+        `${system.host.baseUrl}/runtime/webhooks/durabletask/instances/${id}/terminate?reason=test&` +
+          `code=${system.host.keys.system}`,
         { method: "POST" },
       );
       expect(terminate.status).toBe(202);

@@ -11,7 +11,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { startArmEndpoint, type PollingHeaders } from "../../../devhost/arm";
-import { seedOf, vmIdOf } from "../../capture/captureSystem";
+import { seedOf, vmIdOf } from "../../scenarios/capture/captureSystem";
 import { buildTopology } from "../../../devhost/generate";
 
 const PYTHON = "/usr/bin/python3";

@@ -1,0 +1,267 @@
+/**
+ * The Azure Monitor webhook (`POST /api/alerts`) over real HTTP with the function key, and the
+ * capture orchestration's policy and ARM paths against the local ARM endpoint: allowlist,
+ * cooldown and duplicate alerts, 429 / 409 / 5xx answers, a VM without the agent extension.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { buildTopology } from "../../../devhost/generate";
+import { OrchestrationNames } from "../../../src/contracts/names";
+import {
+  commonAlert,
+  nicIdOf,
+  seedOf,
+  startCaptureSystem,
+  vmIdOf,
+  type CaptureSystem,
+  type StartCaptureSystemOptions,
+} from "./captureSystem";
+import { packetCaptureInstanceId } from "../../../src/contracts/captureContracts";
+import { MAX_TRANSIENT_ATTEMPTS } from "../../../orchestrations/packetCapture";
+
+const topology = buildTopology({ seed: 21, nics: 4 });
+const vm = topology.nics[0]!;
+const outsider = topology.nics.find((nic) => nic.resourceGroup !== vm.resourceGroup)!;
+const policy = { allowedResourceGroups: [vm.resourceGroup], cooldownInMinutes: 60, maxDurationInSeconds: 90 };
+
+let system: CaptureSystem | undefined;
+afterEach(async () => {
+  await system?.stop();
+  system = undefined;
+});
+
+async function start(options: Partial<StartCaptureSystemOptions> = {}): Promise<CaptureSystem> {
+  system = await startCaptureSystem({ seed: seedOf(topology.nics), policy, ...options });
+  return system;
+}
+
+interface Accepted {
+  id: string;
+  statusQueryGetUri: string;
+  alertId: string;
+  captures: { target: string; instanceId: string; outcome: string; statusQueryGetUri: string }[];
+}
+
+async function fire(current: CaptureSystem, targets: string[]): Promise<Accepted> {
+  const response = await current.postAlert(JSON.stringify(commonAlert(targets)));
+  expect(response.status).toBe(202);
+  expect(response.headers.get("location")).toMatch(/\/runtime\/webhooks\/durabletask\/instances\//);
+  return (await response.json()) as Accepted;
+}
+
+type Report = {
+  type: string;
+  reason: string | null;
+  message: string;
+  capture: { name: string; status: string; fileUrl: string } | null;
+};
+const reports = (current: CaptureSystem): Report[] => current.alertsHubEvents() as unknown as Report[];
+
+describe("POST /api/alerts", () => {
+  it.each([
+    ["a body that is not JSON", "{not json", /body: not JSON/],
+    [
+      "another schema",
+      JSON.stringify({ schemaId: "AzureMonitorMetricAlert", data: {} }),
+      /schemaId must be "azureMonitorCommonAlertSchema"/,
+    ],
+    [
+      "no essentials",
+      JSON.stringify({ schemaId: "azureMonitorCommonAlertSchema", data: {} }),
+      /data\.essentials must be an object/,
+    ],
+    [
+      "an unknown monitor condition",
+      JSON.stringify(commonAlert([vmIdOf(vm)], { condition: "Acknowledged" as never })),
+      /monitorCondition must be "Fired" or "Resolved"/,
+    ],
+    ["no targets", JSON.stringify(commonAlert([])), /alertTargetIDs must not be empty/],
+    [
+      "a storage account target",
+      JSON.stringify(
+        commonAlert(["/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct"]),
+      ),
+      /alertTargetIDs\[0\] must be a virtual machine or network interface/,
+    ],
+    [
+      "a bad fired time",
+      JSON.stringify({
+        ...commonAlert([vmIdOf(vm)]),
+        data: {
+          essentials: {
+            ...(commonAlert([vmIdOf(vm)]).data as { essentials: object }).essentials,
+            firedDateTime: "yesterday",
+          },
+        },
+      }),
+      /firedDateTime must be an ISO-8601 time/,
+    ],
+  ])("answers 400 with the reason for %s, and starts nothing", async (_what, body, reason) => {
+    // Prepare
+    const current = await start();
+
+    // Act
+    const response = await current.postAlert(body);
+
+    // Assess
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: string }).error).toMatch(reason);
+    expect(current.host.listInstances()).toEqual([]);
+  });
+
+  it("refuses a call without the function key", async () => {
+    const current = await start();
+
+    const response = await current.postAlert(JSON.stringify(commonAlert([vmIdOf(vm)])), null);
+
+    expect(response.status).toBe(401);
+    expect(current.host.listInstances()).toEqual([]);
+  });
+
+  it("acknowledges a Resolved alert with 200 and starts nothing", async () => {
+    const current = await start();
+
+    const response = await current.postAlert(JSON.stringify(commonAlert([vmIdOf(vm)], { condition: "Resolved" })));
+    await current.host.waitForIdle();
+
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: "ignored" });
+    expect(current.host.listInstances()).toEqual([]);
+    expect(current.arm.requests).toEqual([]);
+  });
+
+  it("collapses a target's alerts: duplicates join the capture, a later one (its NIC) meets the cooldown", async () => {
+    // Prepare: the clock waits, so the first capture is still running when the duplicate arrives.
+    const current = await start({ autoAdvance: false });
+    const first = await fire(current, [vmIdOf(vm)]);
+    await current.host.waitForIdle();
+
+    // Act
+    const duplicate = await fire(current, [vmIdOf(vm)]);
+    current.host.virtualClock.autoAdvance = true;
+    current.host.virtualClock.advanceToNextTimer();
+    await current.host.waitForIdle();
+    const later = await fire(current, [nicIdOf(vm)]);
+    await current.host.waitForIdle();
+
+    // Assess
+    expect(first.captures).toEqual([
+      expect.objectContaining({
+        instanceId: packetCaptureInstanceId({ resourceId: vmIdOf(vm), mac: null }),
+        outcome: "started",
+      }),
+    ]);
+    expect(first.statusQueryGetUri).toBe(first.captures[0]!.statusQueryGetUri);
+    expect(duplicate.captures[0]).toMatchObject({ instanceId: first.captures[0]!.instanceId, outcome: "absorbed" });
+    expect(later.captures[0]).toMatchObject({ outcome: "started" });
+    expect(current.armRequests("PUT", "/packetCaptures/")).toHaveLength(1);
+    expect(reports(current).map((report) => [report.type, report.reason])).toEqual([
+      ["flowtap.captureCompleted", null],
+      ["flowtap.captureRefused", "cooldown"],
+    ]);
+    const status = await fetch(first.statusQueryGetUri);
+    expect(((await status.json()) as { runtimeStatus: string }).runtimeStatus).toBe("Completed");
+  });
+
+  it("refuses and reports a target outside the allowed resource groups, without touching its capture", async () => {
+    const current = await start();
+
+    await fire(current, [vmIdOf(outsider)]);
+    await current.host.waitForIdle();
+
+    expect(reports(current)).toEqual([
+      expect.objectContaining({ type: "flowtap.captureRefused", reason: "notAllowlisted", capture: null }),
+    ]);
+    expect(current.armRequests("PUT", "/packetCaptures/")).toEqual([]);
+  });
+
+  it("fails a VM without the Network Watcher agent extension with the reason, creating nothing", async () => {
+    const current = await start({ seed: seedOf(topology.nics, { withoutAgent: [vm] }) });
+
+    await fire(current, [vmIdOf(vm)]);
+    await current.host.waitForIdle();
+
+    const [report] = reports(current);
+    expect(report).toMatchObject({ type: "flowtap.captureFailed", reason: "noAgent" });
+    expect(report!.message).toMatch(/agent VM extension is not installed/);
+    expect(current.armRequests("PUT", "/packetCaptures/")).toEqual([]);
+  });
+});
+
+describe("ARM answers during a capture", () => {
+  it("waits out a 429 for its Retry-After on a durable timer, then creates the capture", async () => {
+    // Prepare
+    const current = await start();
+    current.arm.injectFaults({
+      method: "PUT",
+      path: "/packetCaptures/",
+      statusCode: 429,
+      count: 1,
+      retryAfterInSeconds: 45,
+    });
+
+    // Act
+    const accepted = await fire(current, [vmIdOf(vm)]);
+    await current.host.waitForIdle();
+
+    // Assess: two PUTs, with a 45 s durable timer between them.
+    const puts = current.armRequests("PUT", "/packetCaptures/");
+    expect(puts.map((request) => request.statusCode)).toEqual([429, 201]);
+    const history = current.host.getHistory(accepted.captures[0]!.instanceId) as {
+      EventType: number;
+      Name?: string;
+      FireAt?: string;
+      Timestamp: string;
+    }[];
+    const scheduled = history.filter((event) => event.EventType === 4 && event.Name === "createPacketCapture");
+    const timers = history.filter((event) => event.EventType === 10);
+    expect(scheduled).toHaveLength(2);
+    expect(timers.some((timer) => Date.parse(timer.FireAt!) - Date.parse(timer.Timestamp) === 45_000)).toBe(true);
+    expect(reports(current).map((report) => report.type)).toEqual(["flowtap.captureCompleted"]);
+  });
+
+  it("resolves a 409 name conflict with a suffixed name whose .cap file follows it", async () => {
+    const current = await start();
+    current.arm.injectFaults({ method: "PUT", path: "/packetCaptures/", statusCode: 409, count: 1, code: "Conflict" });
+
+    await fire(current, [vmIdOf(vm)]);
+    await current.host.waitForIdle();
+
+    const puts = current.armRequests("PUT", "/packetCaptures/");
+    expect(puts.map((request) => request.statusCode)).toEqual([409, 201]);
+    const [report] = reports(current);
+    expect(report).toMatchObject({ type: "flowtap.captureCompleted" });
+    expect(report!.capture!.name).toBe(`${puts[0]!.path.split("/").pop()}-1`);
+    expect(report!.capture!.fileUrl).toMatch(new RegExp(`/${report!.capture!.name}\\.cap$`));
+  });
+
+  it("rides out a brief 500 with the SDK's retries", async () => {
+    const current = await start();
+    current.arm.injectFaults({ method: "PUT", path: "/packetCaptures/", statusCode: 500, count: 2 });
+
+    await fire(current, [vmIdOf(vm)]);
+    await current.host.waitForIdle();
+
+    expect(current.armRequests("PUT", "/packetCaptures/").map((request) => request.statusCode)).toEqual([
+      500, 500, 201,
+    ]);
+    expect(reports(current).map((report) => report.type)).toEqual(["flowtap.captureCompleted"]);
+  });
+
+  it("fails with the reason after a bounded number of attempts when 500s persist", async () => {
+    const current = await start();
+    current.arm.injectFaults({ method: "PUT", path: "/packetCaptures/", statusCode: 500, count: 100 });
+
+    const accepted = await fire(current, [vmIdOf(vm)]);
+    await current.host.waitForIdle();
+
+    // MAX_TRANSIENT_ATTEMPTS activity attempts × (1 + 3 SDK retries), then the capture is reported failed.
+    expect(current.armRequests("PUT", "/packetCaptures/")).toHaveLength(MAX_TRANSIENT_ATTEMPTS * 4);
+    const [report] = reports(current);
+    expect(report).toMatchObject({ type: "flowtap.captureFailed", reason: "create" });
+    expect(report!.message).toMatch(/500/);
+    expect(current.host.getInstance(accepted.captures[0]!.instanceId)).toMatchObject({
+      name: OrchestrationNames.packetCapture,
+      runtimeStatus: "Completed",
+    });
+  });
+});
