@@ -19,7 +19,7 @@ describe("flowtap errors", () => {
       ["FlowLogFormat", "FlowLogFormatError"],
       ["Validation", "ValidationError"],
       ["Service", "ServiceError"],
-      ["Configuration", "configurationError"],
+      ["Configuration", "ConfigurationError"],
     ]);
     for (const error of errors) {
       expect(error).toBeInstanceOf(FlowtapError);
