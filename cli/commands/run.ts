@@ -133,6 +133,7 @@ async function runPipeline(system: DemoSystem, options: RunCliOptions, runtime: 
     formatTable([
       ["backfill", backfilled ? "completed" : "FAILED (see above)"],
       ["files rejected", upload.rejected.length],
+      ["blobs with no records (valid, done)", blobs.filter((blob) => blob.records === 0).length],
       ["unexpected ids", check.tally.unexpected],
       ...(options.eventsOut !== undefined ? [["events written to", options.eventsOut] as const] : []),
     ]),

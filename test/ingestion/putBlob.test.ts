@@ -21,7 +21,10 @@ afterEach(async () => {
 /** Uploads the first `minutes` minutes of a NIC's hour as one Put Blob; returns the blob and its Event Grid event. */
 async function putBlob(nic: typeof nsgNic, minutes: number) {
   const { container, path } = blobPathFor(nic, HOUR_ISO);
-  const records = [...generateRecords({ topology, nic, hourIso: HOUR_ISO, minutes: { first: 0, last: minutes - 1 } })];
+  const records =
+    minutes === 0
+      ? []
+      : [...generateRecords({ topology, nic, hourIso: HOUR_ISO, minutes: { first: 0, last: minutes - 1 } })];
   const text = JSON.stringify({ records });
   const containerClient = system!.blobService.getContainerClient(container);
   await containerClient.createIfNotExists();
@@ -65,6 +68,20 @@ describe("a blob written with Put Blob (no block list)", () => {
     });
     const figures = await readBack(system, [blob]);
     expect(figures.tuplesIn).toBeGreaterThan(0);
+  });
+
+  it("with an empty records array (an hour without traffic) is done: zero tuples, nothing quarantined", async () => {
+    system = await startTestSystem();
+    const { blob, event } = await putBlob(nsgNic, 0);
+
+    await system.host.invokeEventGrid(TriggerNames.blobCreatedEventGrid, event);
+    await system.host.waitForIdle();
+
+    expect(system.host.getInstance(ingestInstanceId(blob))?.output).toMatchObject({
+      outcome: "caughtUp",
+      checkpoint: { blockCount: 1 },
+      progress: { ranges: 1, events: 0, tuples: 0, quarantined: 0 },
+    });
   });
 
   it("is ingested by a backfill, and counted as done", async () => {
