@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { readSettings } from "../../src/config";
 import { TriggerNames } from "../../src/contracts/names";
 import type { ArmSeed } from "../arm";
-import type { VirtualClock } from "../host";
 import { ALERTS_HUB, FLOWS_HUB, startLocalSystem } from "../system";
+import type { FlowtapEndpoints } from "../endpointsFile";
 import type { DemoSystem } from "./scenario";
 
 export interface StartDemoSystemOptions {
@@ -18,6 +18,15 @@ export interface StartDemoSystemOptions {
   armSeed: ArmSeed;
   /** Where the virtual clock starts. */
   startTime: Date;
+  /** "real": wall-clock time (no demo to drive the clock); default "virtual". */
+  clock?: "virtual" | "real";
+}
+
+/** The demo's system, and how a user reaches it (`.flowtap/endpoints.json`). */
+export interface LocalDemoSystem extends DemoSystem {
+  endpoints: FlowtapEndpoints;
+  /** Whether the host's clock is the demo's simulated one (times and rates in its status are then simulated). */
+  simulatedClock: boolean;
 }
 
 /** Longest capture the demo's policy allows: captures end (on the virtual clock) within the run. */
@@ -28,13 +37,14 @@ function appModulePath(): string {
   return join(__dirname, `../../src/app${__filename.endsWith(".ts") ? ".ts" : ".js"}`);
 }
 
-export async function startDemoSystem(options: StartDemoSystemOptions): Promise<DemoSystem> {
+export async function startDemoSystem(options: StartDemoSystemOptions): Promise<LocalDemoSystem> {
   const subscriptionIds = options.armSeed.subscriptions.map((subscription) => subscription.id);
   const captureSubscription = subscriptionIds[0] ?? "00000000-0000-0000-0000-000000000000";
+  const simulated = (options.clock ?? "virtual") === "virtual";
   const system = await startLocalSystem({
     app: { modulePath: appModulePath() },
     port: options.port,
-    clock: { mode: "virtual", startTime: options.startTime, autoAdvance: true },
+    clock: simulated ? { mode: "virtual", startTime: options.startTime, autoAdvance: true } : { mode: "real" },
     arm: { seed: options.armSeed },
     settings: {
       FLOWTAP_ARM_RETRY_DELAY_MS: "5",
@@ -50,8 +60,16 @@ export async function startDemoSystem(options: StartDemoSystemOptions): Promise<
     },
   });
   const { storage } = readSettings(system.settings);
-  const clock = (): VirtualClock => system.host.virtualClock as VirtualClock;
   return {
+    endpoints: {
+      functionsBaseUrl: system.host.baseUrl,
+      functionKey: system.host.keys.host,
+      masterKey: system.host.keys.master,
+      storageConnectionString: system.azurite.connectionString,
+      eventHubsConnectionString: system.eventHubsConnectionString,
+      hubs: { events: FLOWS_HUB, alerts: ALERTS_HUB, captures: ALERTS_HUB },
+    },
+    simulatedClock: simulated,
     blobService: system.blobService,
     baseUrl: system.host.baseUrl,
     functionKey: system.host.keys.host,
@@ -59,8 +77,9 @@ export async function startDemoSystem(options: StartDemoSystemOptions): Promise<
     quarantineContainer: storage.quarantineContainer,
     flows: { connectionString: system.eventHubsConnectionString, eventHubName: FLOWS_HUB },
     alerts: { connectionString: system.eventHubsConnectionString, eventHubName: ALERTS_HUB },
-    now: () => clock().now(),
-    advanceClockTo: (time) => clock().advanceTo(time),
+    now: () => system.host.clock.now(),
+    // On the real clock time moves by itself: nothing to advance.
+    advanceClockTo: (time) => (simulated ? system.host.virtualClock.advanceTo(time) : undefined),
     deliverEventGrid: async (events) =>
       void (await system.host.invokeEventGrid(TriggerNames.blobCreatedEventGrid, events)),
     waitForIdle: () => system.host.waitForIdle(),

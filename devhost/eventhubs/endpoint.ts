@@ -342,7 +342,9 @@ export async function startEventHubsEndpoint(options: StartEventHubsEndpointOpti
     const hub = hubOf(hubName);
     const log = hub && partitionOf(hub, partitionId);
     const refusal =
-      !hub || !hub.consumerGroups.has(consumerGroup) ? entityNotFound(address) : partitionRefusal(hub, partitionId);
+      !hub || !hub.consumerGroups.has(consumerGroup.toLowerCase())
+        ? entityNotFound(address)
+        : partitionRefusal(hub, partitionId);
     if (refusal || !log) {
       sender.close(refusal);
       return;
@@ -642,7 +644,10 @@ function createHubs(definitions: LocalHubDefinition[]): Map<string, Hub> {
       definition,
       createdOn: new Date(),
       partitions: Array.from({ length: definition.partitionCount }, () => new PartitionLog()),
-      consumerGroups: new Set([DEFAULT_CONSUMER_GROUP, ...(definition.consumerGroups ?? [])]),
+      // Entity names are case-insensitive: the SDK's default group is "$default" (core-amqp Constants).
+      consumerGroups: new Set(
+        [DEFAULT_CONSUMER_GROUP, ...(definition.consumerGroups ?? [])].map((g) => g.toLowerCase()),
+      ),
       nextRoundRobinPartition: 0,
     });
   });
