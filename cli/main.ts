@@ -1,31 +1,9 @@
 #!/usr/bin/env node
 /**
- * The `flowtap` command line. Each subcommand lives in cli/commands/<name>.ts and is
- * listed once in COMMANDS below; `flowtap --help` prints each with its one-line summary.
+ * The `flowtap` command line: runs the subcommand named first (cli/registry.ts lists them).
  */
-import type { CliCommand } from "./command";
+import { COMMANDS, usage } from "./registry";
 import { printable } from "../src/core/printable";
-
-const COMMANDS: Record<string, () => Promise<CliCommand>> = {
-  start: async () => (await import("./commands/start")).startCommand,
-  backfill: async () => (await import("./commands/backfillCommand")).backfillCommand,
-  tail: async () => (await import("./commands/tail")).tailCommand,
-  quarantine: async () => (await import("./commands/quarantine")).quarantineCommand,
-  run: async () => (await import("./commands/run")).runCommand,
-  flatten: async () => (await import("./commands/flatten")).flattenCommand,
-  generate: async () => (await import("./commands/generate")).generateCommand,
-};
-
-async function usage(): Promise<string> {
-  const commands = await Promise.all(Object.values(COMMANDS).map((load) => load()));
-  const width = Math.max(...commands.map((command) => command.name.length)) + 2;
-  return [
-    "usage: flowtap <command> [options]   (flowtap <command> --help: its options, defaults and an example)",
-    "commands:",
-    ...commands.map((command) => `  ${command.name.padEnd(width)}${command.summary}`),
-    "",
-  ].join("\n");
-}
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

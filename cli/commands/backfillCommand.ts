@@ -17,10 +17,11 @@ const USAGE = `usage: flowtap backfill --from TIME --to TIME [filters] [--max-pa
                         [--url BASE] [--key KEY]
   Ingests the flow logs of [from, to) (ISO-8601 on whole hours, e.g. 2026-11-01T00:00:00Z) through the
   same exactly-once path as live ingestion; blobs already delivered are not sent again.
-  filters (repeat an option or give a comma-separated list):
+  --from TIME, --to TIME   (required) the first hour and the hour after the last
+  filters (repeat an option or give a comma-separated list; default: no filter):
     --container NAME       flow-log container (default: the configured ones)
     --account NAME         storage account (default: the configured one)
-    --subscription ID      --resource-group NAME   --nsg NAME   --flow-log NAME   --mac MAC
+    --subscription ID      --resource-group NAME   --nsg NAME   --flow-log NAME   --mac MAC   (default: all)
   --max-parallel N         blobs ingested at once (default: the host's FLOWTAP_BACKFILL_PARALLEL_BLOBS)
   --id ID                  backfill id (default: derived from the request; a running id is refused)
   --url BASE               Functions host (default $FLOWTAP_URL, else the one in .flowtap/endpoints.json

@@ -13,8 +13,11 @@ import type { CliCommand } from "../command";
 
 const USAGE = `usage: flowtap flatten [FILE|-] [--blob-path PATH]
   Writes one JSON event per flow tuple of a PT1H.json flow log (FILE, or stdin for - or none).
-  --blob-path PATH  the blob's path (with or without its container), when FILE's own path does not
-                    contain it (.../resourceId=/.../PT1H.json or .../flowLogResourceID=/.../PT1H.json)
+  --blob-path PATH  the blob's path (with or without its container), which names the events' blob
+                    and their ids (default: FILE's own path when it holds one
+                    (.../resourceId=/.../PT1H.json or .../flowLogResourceID=/.../PT1H.json), else the
+                    path the records imply: resource id, hour and MAC)
+example: npx flowtap flatten ./logs/insights-logs-flowlogflowevent/flowLogResourceID=/.../PT1H.json | head
 `;
 
 /** The streams a run uses (the process's own, or test streams). */

@@ -36,12 +36,13 @@ export interface RunRuntime {
 }
 
 const USAGE = `usage: flowtap run --source DIR [--events-out FILE] [--from HOUR --to HOUR]
-  --source DIR        flow-log blobs laid out as in their containers (as azcopy downloads them):
+  --source DIR        (required) flow-log blobs laid out as in their containers (as azcopy downloads them):
                       DIR/insights-logs-networksecuritygroupflowevent/resourceId=/.../PT1H.json
                       DIR/insights-logs-flowlogflowevent/flowLogResourceID=/.../PT1H.json
-  --events-out FILE   write every event read back from Event Hubs to FILE, one JSON per line
+  --events-out FILE   write every event read back from Event Hubs to FILE, one JSON per line (default: none)
   --from, --to HOUR   backfill these hours only (ISO-8601 whole hours, to exclusive);
                       default: every hour found in DIR
+example: npx flowtap run --source ./logs --events-out events.ndjson
 exit code: 0 every tuple arrived once; 1 a tuple was lost or duplicated (or a failure);
            2 bad usage, or some files were not valid flow logs (reported, quarantined, the rest processed)
 `;

@@ -43,9 +43,10 @@ export interface StartRuntime {
 
 const USAGE = `usage: flowtap start [--port N] [--once] [--seed S] [--no-demo]
   --port N    port of the local Functions host (default 7071; 0 picks a free one)
-  --once      exit after the summary (exit code 1 if any event was lost or duplicated)
+  --once      exit after the summary (exit code 1 if any event was lost or duplicated; default: serve)
   --seed S    seed of the generated estate and traffic (default ${DEFAULT_DEMO_OPTIONS.seed})
-  --no-demo   start the system empty and serve it (nothing generated)
+  --no-demo   start the system empty and serve it on the wall clock (nothing generated; default: the demo runs)
+example: npm start -- --no-demo --port 7072     (or: npx flowtap start --no-demo)
 `;
 
 function parseInteger(option: string, value: string | undefined, fallback: number, max: number): number {
