@@ -5,8 +5,7 @@
  * short table on a terminal. The storage comes from `.flowtap/endpoints.json`.
  */
 import { BlobServiceClient } from "@azure/storage-blob";
-import { parseArgs } from "node:util";
-import type { CliCommand } from "../command";
+import { parseOptions, PROCESS_IO, type CliCommand } from "../command";
 import { printable } from "../../src/core/printable";
 import { readEndpointsFile } from "../../devhost/endpointsFile";
 import { UsageError, type CliIo } from "./generate";
@@ -91,16 +90,7 @@ export async function runQuarantine(args: readonly string[], runtime: Quarantine
     return 0;
   }
   try {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: [...args],
-        options: { container: { type: "string" }, connection: { type: "string" } },
-        strict: true,
-      }));
-    } catch (error) {
-      throw new UsageError((error as Error).message, { cause: error });
-    }
+    const values = parseOptions(args, { container: { type: "string" }, connection: { type: "string" } });
     const container = values.container ?? process.env.FLOWTAP_QUARANTINE_CONTAINER ?? DEFAULT_QUARANTINE_CONTAINER;
     return await list({ container, connection: values.connection }, runtime);
   } catch (error) {
@@ -115,7 +105,7 @@ export const quarantineCommand: CliCommand = {
   summary: "list the records a running system (npm start) quarantined, with their reasons and positions",
   run: (args) =>
     runQuarantine(args, {
-      io: { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) },
+      io: PROCESS_IO,
       isTty: process.stdout.isTTY === true,
     }),
 };

@@ -8,8 +8,7 @@
 import { createWriteStream, type WriteStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { finished } from "node:stream/promises";
-import { parseArgs } from "node:util";
-import type { CliCommand } from "../command";
+import { parseOptions, PROCESS_IO, type CliCommand } from "../command";
 import { parseHourBoundary } from "../../src/core/backfillProgress";
 import { ValidationError } from "../../src/errors";
 import { logFailure } from "../../src/logger";
@@ -48,21 +47,12 @@ exit code: 0 every tuple arrived once; 1 a tuple was lost or duplicated (or a fa
 `;
 
 export function parseRunArgs(args: readonly string[]): RunCliOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...args],
-      options: {
-        source: { type: "string" },
-        "events-out": { type: "string" },
-        from: { type: "string" },
-        to: { type: "string" },
-      },
-      strict: true,
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message, { cause: error });
-  }
+  const values = parseOptions(args, {
+    source: { type: "string" },
+    "events-out": { type: "string" },
+    from: { type: "string" },
+    to: { type: "string" },
+  });
   if (values.source === undefined || values.source.trim() === "") throw new UsageError("--source DIR is required");
   if ((values.from === undefined) !== (values.to === undefined)) throw new UsageError("--from and --to go together");
   let range: RunCliOptions["range"];
@@ -177,7 +167,7 @@ export const runCommand: CliCommand = {
   summary: "push a folder of flow-log blobs through the pipeline locally and check every tuple arrives once",
   run: (args) =>
     runRun(args, {
-      io: { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) },
+      io: PROCESS_IO,
       isTty: process.stdout.isTTY === true,
       nowMs: Date.now(),
     }),

@@ -7,8 +7,7 @@
 import { rm } from "node:fs/promises";
 import { relative } from "node:path";
 import { Writable } from "node:stream";
-import { parseArgs } from "node:util";
-import { waitForSignal, type CliCommand } from "../command";
+import { parseOptions, PROCESS_IO, waitForSignal, type CliCommand } from "../command";
 import { logFailure } from "../../src/logger";
 import { DEFAULT_DEMO_OPTIONS, armSeedOf, liveHourBefore, planDemo, type DemoPlan } from "../../devhost/demo/plan";
 import { createProgressWriter } from "../../devhost/demo/progress";
@@ -58,21 +57,12 @@ function parseInteger(option: string, value: string | undefined, fallback: numbe
 }
 
 export function parseStartArgs(args: readonly string[]): StartCliOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...args],
-      options: {
-        port: { type: "string" },
-        once: { type: "boolean" },
-        seed: { type: "string" },
-        "no-demo": { type: "boolean" },
-      },
-      strict: true,
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message, { cause: error });
-  }
+  const values = parseOptions(args, {
+    port: { type: "string" },
+    once: { type: "boolean" },
+    seed: { type: "string" },
+    "no-demo": { type: "boolean" },
+  });
   return {
     port: parseInteger("--port", values.port, 7071, 65535),
     once: values.once ?? false,
@@ -267,7 +257,7 @@ export const startCommand: CliCommand = {
   summary: "run the whole system locally (emulators, Functions host, scripted demo with attacks), then serve",
   run: (args) =>
     runStart(args, {
-      io: { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) },
+      io: PROCESS_IO,
       isTty: process.stdout.isTTY === true,
       waitForShutdown: waitForSignal,
       nowMs: Date.now(),

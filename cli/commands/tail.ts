@@ -5,8 +5,7 @@
  * `--connection` names another namespace.
  */
 import { EventHubConsumerClient, earliestEventPosition, latestEventPosition } from "@azure/event-hubs";
-import { parseArgs } from "node:util";
-import { waitForSignal, type CliCommand } from "../command";
+import { parseOptions, PROCESS_IO, waitForSignal, type CliCommand } from "../command";
 import { CaptureEventTypes } from "../../src/contracts/captureContracts";
 import { readEndpointsFile, type FlowtapHubs } from "../../devhost/endpointsFile";
 import { UsageError, type CliIo } from "./generate";
@@ -42,21 +41,12 @@ export interface TailRuntime {
 }
 
 export function parseTailArgs(args: readonly string[]): TailOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...args],
-      options: {
-        hub: { type: "string" },
-        from: { type: "string" },
-        count: { type: "string" },
-        connection: { type: "string" },
-      },
-      strict: true,
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message, { cause: error });
-  }
+  const values = parseOptions(args, {
+    hub: { type: "string" },
+    from: { type: "string" },
+    count: { type: "string" },
+    connection: { type: "string" },
+  });
   const hub = values.hub ?? "events";
   if (!(HUB_CHOICES as readonly string[]).includes(hub))
     throw new UsageError(`--hub must be one of ${HUB_CHOICES.join(", ")}, got '${hub}'`);
@@ -159,7 +149,7 @@ export const tailCommand: CliCommand = {
   summary: "print the events, alerts or capture reports of a running system (npm start) as they arrive",
   run: (args) =>
     runTail(args, {
-      io: { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) },
+      io: PROCESS_IO,
       isTty: process.stdout.isTTY === true,
       waitForShutdown: waitForSignal,
     }),
