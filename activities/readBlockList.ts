@@ -41,11 +41,12 @@ export function makeReadBlockList(deps: ReadBlockListDeps): ActivityHandler {
   return async (input: unknown): Promise<ReadBlockListResult> => {
     const { container, path } = parseBlobLocationInput(input, "readBlockList", deps.containers?.());
     const committed = await deps.blobSource().getCommittedBlocks(container, path);
-    if (!committed) return { found: false, blocks: [], contentLength: 0 };
+    if (!committed) return { found: false, blocks: [], contentLength: 0, etag: "" };
     return {
       found: true,
       blocks: committed.blocks.map((block) => ({ id: block.id, sizeInBytes: block.sizeInBytes })),
       contentLength: committed.contentLength,
+      etag: committed.etag,
     };
   };
 }

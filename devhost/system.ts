@@ -71,7 +71,7 @@ export interface LocalSystem {
 }
 
 /** The connection string without its EntityPath: the app's setting names the namespace, not one hub. */
-function namespaceConnectionString(hubConnectionString: string): string {
+export function namespaceConnectionString(hubConnectionString: string): string {
   return hubConnectionString.replace(/;?EntityPath=[^;]*/i, "");
 }
 

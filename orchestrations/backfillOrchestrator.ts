@@ -169,15 +169,6 @@ function settle(
     return;
   }
   const result = resultOf(child);
-  if (result.outcome === "noBlockList") {
-    recordFailure(
-      context,
-      run,
-      blob,
-      "the blob has content but no committed blocks (not written as flow logs are); not ingested",
-    );
-    return;
-  }
   run.counts.blobsDone++;
   run.counts.eventsSent += result.progress.events;
   run.counts.bytesRead += result.progress.bytes;

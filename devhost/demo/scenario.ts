@@ -103,7 +103,7 @@ async function appendLive(
         await system.deliverEventGrid([commit.events.eventGrid]);
       }),
     );
-    progress.progress("live", minute + 1 - plan.liveFirstMinute, total, `minutes, ${commits} commits`);
+    progress.progress("live", minute + 1 - plan.liveFirstMinute, total, `simulated minutes, ${commits} commits`);
   }
   progress.done();
   return commits;
@@ -154,8 +154,9 @@ export async function runDemo(
   abortSignal.throwIfAborted();
   const liveDoneMs = Date.now();
   progress.line(
-    `live: minutes ${plan.liveFirstMinute}-${plan.liveEndMinute - 1} of ${plan.liveHourIso.slice(0, 13)}h appended ` +
-      `to ${live.length} blobs in ${commits} commits, each delivered to the Event Grid trigger`,
+    `live (the demo's simulated clock): minutes ${plan.liveFirstMinute}-${plan.liveEndMinute - 1} of ` +
+      `${plan.liveHourIso.slice(0, 13)}h appended to ${live.length} blobs in ${commits} commits, ` +
+      `each delivered to the Event Grid trigger`,
   );
 
   const check = await checkDelivery({

@@ -74,7 +74,9 @@ export class Consuming {
     const hub = this.state.hubs.get(hubName);
     const log = hub && partitionOf(hub, partitionId);
     const refusal =
-      !hub || !hub.consumerGroups.has(consumerGroup) ? entityNotFound(address) : partitionRefusal(hub, partitionId);
+      !hub || !hub.consumerGroups.has(consumerGroup.toLowerCase())
+        ? entityNotFound(address)
+        : partitionRefusal(hub, partitionId);
     if (refusal || !log) {
       sender.close(refusal);
       return;

@@ -69,7 +69,10 @@ export function createHubs(definitions: LocalHubDefinition[], retention?: Partia
       definition,
       createdOn: new Date(),
       partitions: Array.from({ length: definition.partitionCount }, () => new PartitionLog(limits)),
-      consumerGroups: new Set([DEFAULT_CONSUMER_GROUP, ...(definition.consumerGroups ?? [])]),
+      // Entity names are case-insensitive: the SDK's default group is "$default" (core-amqp Constants).
+      consumerGroups: new Set(
+        [DEFAULT_CONSUMER_GROUP, ...(definition.consumerGroups ?? [])].map((group) => group.toLowerCase()),
+      ),
       nextRoundRobinPartition: 0,
     });
   });

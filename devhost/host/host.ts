@@ -116,10 +116,35 @@ function compileRoute(template: string): (path: string) => Record<string, string
     if (!match) return undefined;
     const params: Record<string, string> = {};
     names.forEach((name, i) => {
-      if (match[i + 1] !== undefined) params[name] = decodeURIComponent(match[i + 1]);
+      if (match[i + 1] !== undefined) params[name] = decodeLeniently(match[i + 1]);
     });
     return params;
   };
+}
+
+/**
+ * Percent-decodes what decodes and leaves malformed escapes (`%ZZ`, a lone `%`) as they came, as
+ * ASP.NET Core's request-line decoder does (dotnet/aspnetcore src/Shared/UrlDecoder/UrlDecoder.cs):
+ * the function sees them and can name them, rather than the host failing the request.
+ */
+const SYSTEM_KEY_WANTED = "the system key (or the master key)";
+
+function decodeLeniently(text: string): string {
+  return text.replace(/(?:%[0-9A-Fa-f]{2})+/g, (escapes) => {
+    try {
+      return decodeURIComponent(escapes);
+    } catch {
+      return escapes;
+    }
+  });
+}
+
+/** The 401 message: which key `what` wants, and whether none came or which one did. */
+function unauthorizedMessage(what: string, wants: string, key: string | undefined, keys: HostKeys): string {
+  const where = "in ?code= or the x-functions-key header";
+  if (key === undefined || key === "") return `${what} wants ${wants} ${where}; none came`;
+  const known = key === keys.host ? "the function key" : key === keys.system ? "the system key" : undefined;
+  return `${what} wants ${wants} ${where}; ${known ?? "a key that is none of this host's keys"} came`;
 }
 
 function readBody(request: http.IncomingMessage): Promise<Buffer> {
@@ -460,7 +485,8 @@ export class LocalHost {
     if (url.pathname.startsWith(durableRpcPrefix) || url.pathname.startsWith(durableWebhookPrefix)) {
       const isWebhook = url.pathname.startsWith(durableWebhookPrefix);
       if (isWebhook && providedKey !== this.keys.system && providedKey !== this.keys.master) {
-        sendJson(response, { status: 401, body: { message: "the durable webhooks need the system key (?code=)" } });
+        const message = unauthorizedMessage("the durable webhooks", SYSTEM_KEY_WANTED, providedKey, this.keys);
+        sendJson(response, { status: 401, body: { message } });
         return;
       }
       const prefix = isWebhook ? durableWebhookPrefix : durableRpcPrefix;
@@ -493,7 +519,8 @@ export class LocalHost {
     key: string | undefined,
   ): Promise<void> {
     if (key !== this.keys.system && key !== this.keys.master) {
-      sendJson(response, { status: 401, body: { message: "the Event Grid webhook needs the system key (?code=)" } });
+      const message = unauthorizedMessage("the Event Grid webhook", SYSTEM_KEY_WANTED, key, this.keys);
+      sendJson(response, { status: 401, body: { message } });
       return;
     }
     if (method === "OPTIONS") {
@@ -554,10 +581,10 @@ export class LocalHost {
       return;
     }
     if (!this.authorized(found.registration, key)) {
-      sendJson(response, {
-        status: 401,
-        body: { message: `function "${found.registration.name}" needs a key (?code= or x-functions-key)` },
-      });
+      const admin = (found.registration.trigger as { authLevel?: string }).authLevel === "admin";
+      const wants = admin ? "the master key (authLevel admin)" : "the function key or the master key";
+      const message = unauthorizedMessage(`function "${found.registration.name}"`, wants, key, this.keys);
+      sendJson(response, { status: 401, body: { message } });
       return;
     }
     const functions = functionsModule();

@@ -43,6 +43,11 @@ export interface PlannedRange {
   /** Index of the first record of the range among the blob's records (= firstBlockIndex - 1). */
   readonly firstRecordIndex: number;
   readonly next: BlockCheckpoint;
+  /**
+   * Set when the range is a whole blob written without a block list (Put Blob): the blob at this
+   * etag, read as one document (firstBlockIndex 0, one pseudo-block). See {@link planWholeBlob}.
+   */
+  readonly wholeBlobEtag?: string;
 }
 
 /** Nothing new: every record block is processed (the tail and a lone head are never records). */
@@ -194,6 +199,64 @@ export function planNextRange(
       byteOffset: offsetInBytes + countInBytes,
       blockIdsDigest: digestBlockIds(checkpoint.blockIdsDigest, rangeIds),
     },
+  };
+}
+
+/** A committed blob without a block list (Put Blob, or a copy tool): known by its etag and length. */
+export interface WholeBlob {
+  readonly etag: string;
+  readonly contentLength: number;
+}
+
+/**
+ * The one pseudo-block a blob without a block list counts as: its id names the blob's etag and
+ * length, so the checkpoint after it (1 block, `contentLength` bytes, the digest of that id) no
+ * longer matches once the blob is written again, whole or by blocks.
+ */
+export function wholeBlobBlock(blob: WholeBlob): CommittedBlock {
+  return { id: `putBlob:${blob.etag}:${blob.contentLength}`, sizeInBytes: blob.contentLength };
+}
+
+/**
+ * Plans a blob without a block list: the whole blob as one range from the initial checkpoint,
+ * caught up once the checkpoint is that of this etag and length, and "rewritten" from any other
+ * checkpoint (a later upload, or a blob once written by blocks), so it is reset and read again.
+ */
+export function planWholeBlob(blob: WholeBlob, checkpoint: BlockCheckpoint): RangePlan {
+  validateCheckpoint(checkpoint);
+  if (!Number.isSafeInteger(blob.contentLength) || blob.contentLength < 1 || blob.etag === "") {
+    throw new ValidationError(
+      `a whole blob needs an etag and a positive length, got etag "${blob.etag}" and ${blob.contentLength} bytes`,
+    );
+  }
+  const block = wholeBlobBlock(blob);
+  const next: BlockCheckpoint = {
+    blockCount: 1,
+    byteOffset: blob.contentLength,
+    blockIdsDigest: digestBlockIds(EMPTY_BLOCK_IDS_DIGEST, [block.id]),
+  };
+  const sameAs = (other: BlockCheckpoint): boolean =>
+    checkpoint.blockCount === other.blockCount &&
+    checkpoint.byteOffset === other.byteOffset &&
+    checkpoint.blockIdsDigest === other.blockIdsDigest;
+  if (sameAs(next)) return { kind: "caughtUp", checkpoint };
+  if (!sameAs(INITIAL_BLOCK_CHECKPOINT)) {
+    return {
+      kind: "rewritten",
+      reason:
+        `the blob was written whole (etag ${blob.etag}, ${blob.contentLength} bytes, no block list) ` +
+        `after ${checkpoint.blockCount} blocks / ${checkpoint.byteOffset} bytes of it were processed`,
+    };
+  }
+  return {
+    kind: "range",
+    offsetInBytes: 0,
+    countInBytes: blob.contentLength,
+    firstBlockIndex: 0,
+    blockCount: 1,
+    firstRecordIndex: 0,
+    next,
+    wholeBlobEtag: blob.etag,
   };
 }
 

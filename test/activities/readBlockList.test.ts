@@ -45,7 +45,7 @@ describe("readBlockList", () => {
 
     expect(found.blocks.map((block) => block.sizeInBytes)).toEqual([12, 2, 2]);
     expect(found.contentLength).toBe(16);
-    expect(missing).toEqual({ found: false, blocks: [], contentLength: 0 });
+    expect(missing).toEqual({ found: false, blocks: [], contentLength: 0, etag: "" });
   });
 
   it("refuses a blob outside the configured flow-log containers", async () => {

@@ -1,11 +1,15 @@
 /** `flowtap backfill` against the local host over HTTP, non-TTY output. */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { formatProgress, runBackfill } from "../../../cli/commands/backfillCommand";
+import { formatProgress, measureRate, runBackfill } from "../../../cli/commands/backfillCommand";
 import type { BackfillProgress } from "../../../src/core/backfillProgress";
 import type { LocalSystem } from "../../../devhost/system";
 import { ActivityNames } from "../../../src/contracts/names";
 import { startTestSystem } from "../../scenarios/ingestion/helpers";
+import { writeEndpointsFile } from "../../../devhost/endpointsFile";
 import { writeHours, type WrittenBlob } from "../../scenarios/backfill/helpers";
 
 const RANGE = ["--from", "2026-11-14T00:00:00Z", "--to", "2026-11-14T02:00:00Z"];
@@ -22,6 +26,7 @@ async function run(
   args: string[],
   env: Record<string, string> = {},
   isTTY = false,
+  cwd?: string,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = Object.assign(new PassThrough(), { isTTY });
   const stderr = new PassThrough();
@@ -29,7 +34,7 @@ async function run(
   const err: Buffer[] = [];
   stdout.on("data", (chunk: Buffer) => out.push(chunk));
   stderr.on("data", (chunk: Buffer) => err.push(chunk));
-  const code = await runBackfill(args, { stdout, stderr, env });
+  const code = await runBackfill(args, { stdout, stderr, env, ...(cwd !== undefined && { cwd }) });
   return { code, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") };
 }
 
@@ -141,6 +146,32 @@ describe("flowtap backfill", () => {
     );
   });
 
+  it("finds the host and its key in .flowtap/endpoints.json when no --url is given", async () => {
+    // Prepare: the file npm start writes, in the folder the command runs in.
+    const dir = await mkdtemp(join(tmpdir(), "flowtap-endpoints-"));
+    await writeEndpointsFile(
+      {
+        functionsBaseUrl: system.host.baseUrl,
+        functionKey: system.host.keys.host,
+        masterKey: system.host.keys.master,
+        storageConnectionString: system.azurite.connectionString,
+        eventHubsConnectionString: system.eventHubsConnectionString,
+        hubs: { events: "flows", alerts: "alerts", captures: "alerts" },
+      },
+      dir,
+    );
+
+    // Act
+    const outcome = await run([...RANGE, "--nsg", "nsg-app-01", "--id", "cli-file", "--poll-ms", "20"], {}, false, dir);
+    await rm(dir, { recursive: true, force: true });
+
+    // Assess
+    expect(outcome.stderr).toBe("");
+    expect(outcome.code).toBe(0);
+    expect(outcome.stdout).toContain("backfill cli-file: Completed");
+    expect(outcome.stdout).toMatch(/took \d+s \(wall clock\)/);
+  });
+
   it("exits 2 with the host's message for a refused request, and for a bad command line", async () => {
     const refused = await run([
       "--from",
@@ -183,13 +214,16 @@ describe("formatProgress", () => {
     eta: "2026-11-22T10:02:00.000Z",
   };
 
-  it("draws a bar on a terminal and a plain line otherwise", () => {
-    expect(formatProgress(progress, true)).toBe(
-      "[############------------]  50% 100/200 blobs (5 failed), 12345 events, 678 bytes, 1.67 blobs/s, eta 10:02:00Z",
+  it("draws a bar on a terminal and a plain line otherwise, with the rate and time left measured on the wall clock", () => {
+    const rate = measureRate({ atMs: 0, finished: 0 }, { atMs: 60_000, finished: 100 }, 200);
+
+    expect(formatProgress(progress, true, rate)).toBe(
+      "[############------------]  50% 100/200 blobs (5 failed), 12345 events, 678 bytes, 1.67 blobs/s, 1m 00s left",
     );
-    expect(formatProgress(progress, false)).toBe(
-      " 50% 100/200 blobs (5 failed), 12345 events, 678 bytes, 1.67 blobs/s, eta 10:02:00Z",
+    expect(formatProgress(progress, false, rate)).toBe(
+      " 50% 100/200 blobs (5 failed), 12345 events, 678 bytes, 1.67 blobs/s, 1m 00s left",
     );
+    expect(formatProgress(progress, false)).toBe(" 50% 100/200 blobs (5 failed), 12345 events, 678 bytes");
     expect(formatProgress({ ...progress, phase: "counting", blobsTotal: 40 }, false)).toBe("counting blobs: 40 so far");
   });
 });

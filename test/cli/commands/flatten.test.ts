@@ -1,11 +1,12 @@
 import { mkdirSync, mkdtempSync, copyFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { PassThrough, Readable } from "node:stream";
+import { PassThrough, Readable, Writable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import { runFlatten } from "../../../cli/commands/flatten";
 import { buildBlobPath, eventsOf, flattenFlowLog, type FlowEvent } from "../../../src/core";
 import { fixturePath, readFixture, skipWithoutFixtures } from "../../core/flowLogFixtures";
+import { blobPathFor, buildTopology, generateRecords } from "../../../devhost/generate";
 
 interface RunOutcome {
   code: number;
@@ -101,12 +102,83 @@ describe("flowtap flatten", () => {
         flows: [{ rule: "r", flows: [{ mac: "m", flowTuples: ["1700000000,a,b,1,2,T,I,A", "bad"] }] }],
       },
     };
-    const outcome = await run([], Readable.from([Buffer.from(JSON.stringify(record))]));
+    const outcome = await run(["--blob-path", NSG_BLOB], Readable.from([Buffer.from(JSON.stringify(record))]));
     expect(outcome.code).toBe(2);
     expect(outcome.events).toHaveLength(1);
     expect(outcome.stderr).toBe(
       `flowtap flatten: <stdin>: record 0, tuple 1: expected 8 or 13 comma-separated fields, got 1: "bad"\n`,
     );
+  });
+
+  it("gives stdin without --blob-path the blob its records imply: the same ids as from storage, NSG and VNet", async () => {
+    // Prepare: a generated hour of each kind, with the blob path the writer would store it under.
+    const topology = buildTopology({ seed: 5, nics: 2 });
+    const hourIso = "2026-11-22T10:00:00Z";
+    const inputs = topology.nics.map((nic) => {
+      const records = [...generateRecords({ topology, nic, hourIso, minutes: { first: 0, last: 1 } })];
+      return { text: JSON.stringify({ records }), blob: blobPathFor(nic, hourIso) };
+    });
+
+    // Act
+    const outcomes = await Promise.all(inputs.map((input) => run([], Readable.from([Buffer.from(input.text)]))));
+
+    // Assess
+    expect(new Set(topology.nics.map((nic) => nic.kind))).toEqual(new Set(["nsg", "vnet"]));
+    outcomes.forEach((outcome, i) => {
+      const { text, blob } = inputs[i]!;
+      const stored = eventsOf(flattenFlowLog(text, { blobPath: `${blob.container}/${blob.path}` }));
+      expect(outcome).toMatchObject({ code: 0, stderr: "" });
+      expect(outcome.events.map((event) => event.id)).toEqual(stored.map((event) => event.id));
+      expect(outcome.events[0]!.blob).toBe(blob.path);
+    });
+    expect(outcomes[0]!.events[0]!.id).not.toBe(outcomes[1]!.events[0]!.id);
+  });
+
+  it("refuses stdin whose first record does not say its blob, asking for --blob-path", async () => {
+    const outcome = await run([], Readable.from([Buffer.from('{"records":[{"time":"2026-11-22T10:00:00Z"}]}')]));
+
+    expect(outcome.code).toBe(2);
+    expect(outcome.events).toEqual([]);
+    expect(outcome.stderr).toMatch(/^flowtap flatten: <stdin>: the first record does not say its blob: .*--blob-path/);
+  });
+
+  it("escapes control characters of the input it echoes in messages", async () => {
+    const record = {
+      time: "t",
+      properties: { Version: 1, flows: [{ rule: "r", flows: [{ mac: "m", flowTuples: ["\u001b[2J\nforged"] }] }] },
+    };
+
+    const outcome = await run(["--blob-path", NSG_BLOB], Readable.from([Buffer.from(JSON.stringify(record))]));
+
+    expect(outcome.code).toBe(2);
+    expect(outcome.stderr).toContain('"\\u001b[2J\\nforged"');
+    // One line, with no raw control character in it.
+    expect([...outcome.stderr.trimEnd()].filter((char) => char.charCodeAt(0) < 0x20)).toEqual([]);
+  });
+
+  it("exits 0 with nothing on stderr when the reader closes the pipe (| head)", async () => {
+    // Prepare: a reader that takes one chunk, then closes its end of the pipe.
+    const topology = buildTopology({ seed: 5, nics: 1 });
+    const nic = topology.nics[0]!;
+    const records = [
+      ...generateRecords({ topology, nic, hourIso: "2026-11-22T10:00:00Z", minutes: { first: 0, last: 59 } }),
+    ];
+    const text = JSON.stringify({ records });
+    const stdout = new Writable({
+      highWaterMark: 16,
+      write(_chunk, _encoding, callback) {
+        const epipe = Object.assign(new Error("write EPIPE"), { code: "EPIPE" });
+        setImmediate(() => callback(epipe));
+      },
+    });
+    const stderr = new PassThrough();
+
+    // Act
+    const code = await runFlatten([], { stdin: Readable.from([Buffer.from(text)]), stdout, stderr });
+
+    // Assess
+    expect(code).toBe(0);
+    expect(stderr.read()).toBeNull();
   });
 
   it.each([

@@ -97,6 +97,19 @@ describe("flowtap run", () => {
   it("returns every tuple of a generated folder exactly once, written to --events-out", async () => {
     // Prepare
     const source = await generatedFolder();
+    // An hour without traffic: an empty records array is a valid blob.
+    const quietHour = buildBlobPath({
+      kind: "nsg",
+      subscriptionId: SUBSCRIPTION,
+      resourceGroup: "RG-QUIET",
+      nsgName: "NSG-QUIET",
+      year: 2026,
+      month: 11,
+      day: 22,
+      hourOfDay: 8,
+      mac: "000D3A0000AA",
+    });
+    await put(source, `${NSG_CONTAINER}/${quietHour}`, Buffer.from('{"records":[]}'));
     const eventsOut = join(await tempDir(), "events.ndjson");
     const io = runtime();
 
@@ -105,12 +118,14 @@ describe("flowtap run", () => {
 
     // Assess
     expect(code, io.err()).toBe(0);
+    expect(io.err()).toBe("");
     const expected = await idsOfFolder(source);
     const events = await eventsIn(eventsOut);
     expect(expected.length).toBeGreaterThan(300);
     expect(events.map((event) => event.id).sort()).toEqual(expected);
+    expect(io.out()).toMatch(/blobs with no records \(valid, done\)\s+1/);
     expect(io.out()).toContain(
-      `summary: blobs=4 ` +
+      `summary: blobs=5 ` +
         `tuples=${expected.length} events=${expected.length} distinctIds=${expected.length} duplicates=0 lost=0 `,
     );
     expect(io.out()).not.toContain("\x1b");

@@ -7,7 +7,16 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { BlobServiceClient } from "@azure/storage-blob";
 import { parseStartArgs, runStart, type StartRuntime } from "../../../cli/commands/start";
+import { runTail } from "../../../cli/commands/tail";
+import { runQuarantine } from "../../../cli/commands/quarantine";
+import { ENDPOINTS_FILE, readEndpointsFile } from "../../../devhost/endpointsFile";
+import { FlowLogBlobWriter } from "../../../devhost/flowLogWriter";
+import { blobPathFor, buildTopology, generateRecords } from "../../../devhost/generate";
+import { eventsOf, flattenFlowLog } from "../../../src/core/flatten";
 
 const ROOT = join(__dirname, "../../..");
 const BUILT_CLI = join(ROOT, "dist/cli/main.js");
@@ -53,6 +62,7 @@ function runBuilt(args: string[]): Promise<Outcome> {
 /** By default nobody presses Ctrl-C. */
 function runtime(
   waitForShutdown: StartRuntime["waitForShutdown"] = () => new Promise<string>(() => undefined),
+  rootDir?: string,
 ): StartRuntime & { out: () => string; err: () => string } {
   let out = "";
   let err = "";
@@ -61,6 +71,7 @@ function runtime(
     isTty: false,
     waitForShutdown,
     nowMs: Date.now(),
+    ...(rootDir !== undefined && { rootDir }),
     out: () => out,
     err: () => err,
   };
@@ -84,6 +95,54 @@ function summaryOf(stdout: string): Record<string, number> {
         return [key, Number(value)];
       }),
   );
+}
+
+/**
+ * What a user does once `npm start` serves: reads .flowtap/endpoints.json, writes a flow log into
+ * the storage with the Storage SDK (a clean record, a poison one, another clean one), reads its
+ * events with `flowtap tail` and the quarantine with `flowtap quarantine`.
+ */
+async function actAsAUser(dir: string) {
+  const endpoints = (await readEndpointsFile(dir))!;
+  const answered = (await fetch(`${endpoints.functionsBaseUrl}/api/backfill`, { method: "POST", body: "{}" })).status;
+  const topology = buildTopology({ seed: 3, nics: 1 });
+  const nic = topology.nics[0]!;
+  const hourIso = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000).toISOString();
+  const { container, path } = blobPathFor(nic, hourIso);
+  const records = [...generateRecords({ topology, nic, hourIso, minutes: { first: 0, last: 1 }, tuplesPerMinute: 3 })];
+  const service = BlobServiceClient.fromConnectionString(endpoints.storageConnectionString);
+  const writer = new FlowLogBlobWriter(service.getContainerClient(container), path);
+  await writer.append(records[0]!);
+  await writer.appendRawBlock(',{"time": "not a record"');
+  await writer.append(records[1]!);
+  const bytes = await service.getContainerClient(container).getBlobClient(path).downloadToBuffer();
+  const expectedIds = eventsOf(flattenFlowLog(bytes, { blobPath: `${container}/${path}` }))
+    .map((event) => event.id)
+    .sort();
+  const tailed: { id: string }[] = [];
+  const silent = { stdout: () => undefined, stderr: () => undefined };
+  await runTail(["--hub", "events", "--from", "start", "--count", String(expectedIds.length)], {
+    io: {
+      ...silent,
+      stdout: (text) =>
+        tailed.push(
+          ...text
+            .trim()
+            .split("\n")
+            .map((line) => JSON.parse(line) as { id: string }),
+        ),
+    },
+    isTty: false,
+    waitForShutdown: () => new Promise<string>(() => undefined),
+    cwd: dir,
+  });
+  let listed = "";
+  await runQuarantine([], { io: { ...silent, stdout: (text) => void (listed += text) }, isTty: false, cwd: dir });
+  const quarantined = listed
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { endpoints, answered, tailed, expectedIds, quarantined };
 }
 
 describe("flowtap start", () => {
@@ -113,27 +172,40 @@ describe("flowtap start", () => {
     DEMO_TIMEOUT_IN_MS,
   );
 
-  it("serves until asked to stop, then stops everything and exits 0", async () => {
-    // Prepare: stop as soon as the host answers on its port.
-    let servedUrl = "";
-    let answeredWhileServing = 0;
-    const io = runtime(async () => {
-      while (!io.out().includes("Ctrl-C stops it")) await new Promise((resolve) => setTimeout(resolve, 20));
-      servedUrl = /on (http:\/\/localhost:\d+)\/api/.exec(io.out())?.[1] ?? "";
-      answeredWhileServing = (await fetch(`${servedUrl}/api/backfill`, { method: "POST", body: "{}" })).status;
-      return "SIGINT";
-    });
+  it(
+    "--no-demo serves with no demo hints, says how to reach it in one block and in .flowtap/endpoints.json, picks up " +
+      "a blob any client writes, serves it to flowtap tail and lists its quarantined record; stops on Ctrl-C",
+    async () => {
+      // Prepare: once it serves, act as a user in another terminal (in the same folder).
+      const dir = await mkdtemp(join(tmpdir(), "flowtap-start-"));
+      let seen: Awaited<ReturnType<typeof actAsAUser>> | undefined;
+      const io = runtime(async () => {
+        while (!io.out().includes("Ctrl-C stops it")) await new Promise((resolve) => setTimeout(resolve, 20));
+        seen = await actAsAUser(dir);
+        return "SIGINT";
+      }, dir);
 
-    // Act
-    const code = await runStart(["--no-demo", "--port", "0", "--amqps-port", "0"], io);
+      // Act
+      const code = await runStart(["--no-demo", "--port", "0", "--amqps-port", "0"], io);
 
-    // Assess: the host answered (401: no function key), and no longer listens.
-    expect(code).toBe(0);
-    expect(answeredWhileServing).toBe(401);
-    expect(io.out()).toContain("curl -s -X POST");
-    expect(io.out()).toContain("SIGINT: stopping");
-    await expect(fetch(`${servedUrl}/api/backfill`, { method: "POST", body: "{}" })).rejects.toThrow();
-  });
+      // Assess
+      expect(code, io.err()).toBe(0);
+      const { endpoints, answered, tailed, expectedIds, quarantined } = seen!;
+      const block = io.out().slice(io.out().indexOf("flowtap is serving."));
+      for (const value of [endpoints.functionKey, endpoints.masterKey, endpoints.eventHubsConnectionString])
+        expect(block).toContain(value);
+      expect(block).toContain(ENDPOINTS_FILE);
+      expect(io.out()).not.toMatch(/demo|curl/);
+      expect(answered).toBe(401);
+      expect(tailed.map((event) => event.id).sort()).toEqual(expectedIds);
+      expect(quarantined).toMatchObject([{ recordIndex: 1, blockIndex: 2, reason: expect.stringMatching(/record 1/) }]);
+      expect(io.out()).toContain("SIGINT: stopping");
+      expect(existsSync(join(dir, ENDPOINTS_FILE)), "the file of a stopped system is removed").toBe(false);
+      await expect(fetch(`${endpoints.functionsBaseUrl}/api/backfill`, { method: "POST" })).rejects.toThrow();
+      await rm(dir, { recursive: true, force: true });
+    },
+    DEMO_TIMEOUT_IN_MS,
+  );
 
   it("stops everything and exits 0 when Ctrl-C comes before the demo ends", async () => {
     // Prepare: SIGTERM as soon as the command listens for it, long before the demo could end.

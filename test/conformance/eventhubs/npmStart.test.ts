@@ -4,12 +4,12 @@
  * Python azure-eventhub 5.11 (_producer_client.py, _client_base.py) and a raw Qpid Proton receiver.
  * Ports are free ones here; `npm start` itself binds AMQPS on 5671.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDemoSystem, type LocalDemoSystem } from "../../../devhost/demo/localSystem";
-import { writeEndpointEntries, type EventHubsEndpointEntries } from "../../../devhost/eventhubs/endpointsFile";
+import { readEndpointsFile, writeEndpointsFile, type FlowtapEndpoints } from "../../../devhost/endpointsFile";
 import { missingPythonModule, runPythonScript } from "./python";
 
 const MISSING =
@@ -21,7 +21,7 @@ describe.skipIf(MISSING !== undefined)(
   () => {
     let system: LocalDemoSystem;
     let folder: string;
-    let entries: EventHubsEndpointEntries;
+    let entries: FlowtapEndpoints;
 
     beforeAll(async () => {
       system = await startDemoSystem({
@@ -31,9 +31,8 @@ describe.skipIf(MISSING !== undefined)(
         eventHubsTlsPort: 0,
       });
       folder = mkdtempSync(join(tmpdir(), "flowtap-npm-start-"));
-      const file = join(folder, "endpoints.json");
-      await writeEndpointEntries(file, system.eventHubsEndpoints);
-      entries = JSON.parse(readFileSync(file, "utf8")) as EventHubsEndpointEntries;
+      await writeEndpointsFile(system.endpoints, folder);
+      entries = (await readEndpointsFile(folder))!;
     }, TIMEOUT_IN_MS);
     afterAll(async () => {
       await system?.stop();
@@ -44,7 +43,7 @@ describe.skipIf(MISSING !== undefined)(
       "a Python producer sends to the flows hub and a Qpid Proton receiver reads it back, both over AMQPS",
       async () => {
         // Prepare
-        const tls = entries.eventHubsTlsConnectionString;
+        const tls = entries.eventHubsTlsConnectionString!;
         const amqpsPort = Number(/^Endpoint=sb:\/\/localhost:(\d+)\//.exec(tls)?.[1]);
 
         // Act
@@ -74,7 +73,8 @@ describe.skipIf(MISSING !== undefined)(
         // Assess
         expect(sent).toMatchObject({ sent: 1 });
         expect(read.messages).toEqual([expect.objectContaining({ body: "from-python", sequence_number: 0 })]);
-        expect(entries.eventHubsConnectionString).toMatch(/;UseDevelopmentEmulator=true$/);
+        expect(entries.eventHubsConnectionString).toMatch(/;UseDevelopmentEmulator=true/);
+        expect(entries.hubs).toEqual({ events: "flows", alerts: "alerts", captures: "alerts" });
       },
       TIMEOUT_IN_MS,
     );

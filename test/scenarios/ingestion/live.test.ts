@@ -138,21 +138,4 @@ describe("live ingestion", () => {
     expect(status?.output).toMatchObject({ progress: { ranges: 2, generations: 1 } });
     await readBack(system, [blob]);
   });
-
-  it("says so, and sends nothing, for a PT1H.json written with Put Blob (no committed blocks)", async () => {
-    system = await startTestSystem();
-    const blob = new GrowingBlob(system, vnetNic);
-    const [commit] = await blob.appendMinutes(1);
-    const client = system.blobService.getContainerClient(blob.container).getBlockBlobClient(blob.path);
-    const text = (await client.downloadToBuffer()).toString();
-    await client.upload(text, Buffer.byteLength(text));
-    await system.host.invokeEventGrid(TriggerNames.blobCreatedEventGrid, commit!.events.eventGrid);
-    await system.host.waitForIdle();
-
-    expect(system.host.getInstance(ingestInstanceId(blob))?.output).toMatchObject({
-      outcome: "noBlockList",
-      progress: { events: 0 },
-    });
-    expect(system.eventHubs.eventCount("flows")).toBe(0);
-  });
 });
