@@ -198,7 +198,11 @@ export async function runBackfill(args: string[], io: BackfillCliIo): Promise<nu
   }
   let endpoints: FlowtapEndpoints | undefined;
   try {
-    endpoints = await readEndpointsFile(io.cwd);
+    // The file only fills in what neither the command line nor the environment gives.
+    const given = (option: string): boolean => args.some((arg) => arg === option || arg.startsWith(`${option}=`));
+    const hasUrl = given("--url") || Boolean(io.env.FLOWTAP_URL);
+    const hasKey = given("--key") || Boolean(io.env.FLOWTAP_FUNCTION_KEY);
+    if (!hasUrl || !hasKey) endpoints = await readEndpointsFile(io.cwd);
   } catch (error) {
     write(io.stderr, `flowtap backfill: ${(error as Error).message}\n`);
     return 2;
