@@ -1,6 +1,7 @@
 /**
  * Fault injection for tests of the local host: failing activity attempts, a crash between an
- * activity's run and the recording of its completion, and duplicate trigger deliveries.
+ * activity's run and the recording of its completion, a crash between an entity operation's run and its
+ * checkpoint, and duplicate trigger deliveries.
  */
 import type { EngineFaultHooks } from "./engine";
 
@@ -21,6 +22,8 @@ export class FaultInjector implements EngineFaultHooks {
   private readonly failures = new Map<string, FailActivityOptions>();
   private readonly crashes = new Map<string, { invocation: number; resolve: () => void }>();
   private readonly duplicates = new Map<string, number>();
+  private readonly entityCrashes = new Map<string, { operation: string; invocation: number; resolve: () => void }>();
+  private readonly operationCounts = new Map<string, number>();
 
   /** Makes the listed invocations of activity `name` throw before the activity runs. */
   failActivity(name: string, options: FailActivityOptions): void {
@@ -33,6 +36,17 @@ export class FaultInjector implements EngineFaultHooks {
    */
   crashAfterActivity(name: string, options: CrashAfterActivityOptions = {}): Promise<void> {
     return new Promise((resolve) => this.crashes.set(name, { invocation: options.invocation ?? 1, resolve }));
+  }
+
+  /**
+   * Stops the host right after an operation of entity `entityName` ran and before its checkpoint (state, response,
+   * signals), as a crash of the real host can (TaskEntityShim commits at the end of the batch): a new host on the
+   * same store runs the operation again. Resolves once the host has stopped.
+   */
+  crashAfterEntityOperation(entityName: string, operation: string, options: CrashAfterActivityOptions = {}) {
+    return new Promise<void>((resolve) =>
+      this.entityCrashes.set(entityName.toLowerCase(), { operation, invocation: options.invocation ?? 1, resolve }),
+    );
   }
 
   /** Delivers every later Event Grid or timer event of function `name` `times` times (at-least-once delivery). */
@@ -59,6 +73,17 @@ export class FaultInjector implements EngineFaultHooks {
     if (failure?.invocations.includes(invocation)) {
       throw failure.error ?? new Error(`injected failure of ${name} invocation ${invocation}`);
     }
+  }
+
+  crashAfterEntityOperationRan(entityName: string, operation: string): (() => void) | undefined {
+    const crash = this.entityCrashes.get(entityName);
+    if (!crash || crash.operation !== operation) return undefined;
+    const key = `${entityName}\u0000${operation}`;
+    const invocation = (this.operationCounts.get(key) ?? 0) + 1;
+    this.operationCounts.set(key, invocation);
+    if (invocation !== crash.invocation) return undefined;
+    this.entityCrashes.delete(entityName);
+    return crash.resolve;
   }
 
   crashAfterActivityRan(name: string): (() => void) | undefined {

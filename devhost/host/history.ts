@@ -86,6 +86,13 @@ export const historyEvents = {
     event(HistoryEventType.SubOrchestrationInstanceCompleted, at, { TaskScheduledId: id, Result: result }),
   subOrchestrationFailed: (at: Date, id: number, failure: FailureDetailsPayload) =>
     failed(HistoryEventType.SubOrchestrationInstanceFailed, at, id, failure),
+  /** As DurableTask.Core sends it with SerializeExceptions error propagation: Reason, Details, no FailureDetails. */
+  subOrchestrationFailedAsExtension: (at: Date, id: number, reason: string, details: string) =>
+    event(HistoryEventType.SubOrchestrationInstanceFailed, at, {
+      TaskScheduledId: id,
+      Reason: reason,
+      Details: details,
+    }),
   timerCreated: (at: Date, id: number, fireAt: Date) =>
     event(HistoryEventType.TimerCreated, at, { EventId: id, FireAt: fireAt.toISOString() }),
   timerFired: (at: Date, id: number, fireAt: string) =>

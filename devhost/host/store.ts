@@ -9,12 +9,6 @@ import type { HistoryEvent } from "./history";
 
 export type RuntimeStatus = "Pending" | "Running" | "Completed" | "Failed" | "Terminated" | "ContinuedAsNew";
 
-/** The signature of one scheduled action, compared on replay to detect non-determinism. */
-export interface ActionSignature {
-  kind: string;
-  name: string;
-}
-
 export interface InstanceRecord {
   instanceId: string;
   /** Changes at every start and continueAsNew: completions for an earlier execution are dropped. */
@@ -32,8 +26,6 @@ export interface InstanceRecord {
   history: HistoryEvent[];
   /** Arrived events not yet seen by the orchestrator. */
   inbox: HistoryEvent[];
-  /** Actions the orchestrator scheduled so far in this generation, in order. */
-  actions: ActionSignature[];
   parent?: { instanceId: string; executionId: string; taskId: number };
 }
 
