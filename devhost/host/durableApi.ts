@@ -129,8 +129,11 @@ export async function handleDurableApi(
   if (collection === "orchestrators" && method === "POST" && first) {
     const outcome = await engine.startOrchestration(first, second || undefined, body === "" ? undefined : body);
     if (!outcome.started) {
+      // DurableClient.StartNewAsync refuses a running id (OverridableExistingInstanceStates defaults to
+      // NonRunningStates) by throwing OrchestrationAlreadyExistsException, which HttpApiHandler.cs
+      // (HandleStartOrchestratorRequestAsync) does not catch: the Functions host answers 500.
       return outcome.reason === "alreadyRunning"
-        ? { status: 409, body: { message: `An instance with ID '${second}' already exists and is running.` } }
+        ? { status: 500, body: { message: "An Orchestration instance with the status Running already exists." } }
         : {
             status: 400,
             body: {
