@@ -18,7 +18,7 @@ import type { DurableTimers } from "./timers";
 import type { InstanceRecord, RuntimeStatus } from "./store";
 import { KeyedSerialQueue } from "./keyedQueue";
 
-interface LibraryOrchestratorState {
+export interface LibraryOrchestratorState {
   isDone: boolean;
   actions: unknown[];
   output?: unknown;
@@ -43,13 +43,16 @@ function executorException(context: InvocationContext): unknown {
  * takes upperSchemaVersionNew, so it answers in ReplaySchema.V3: no entity locks, and the compound actions the
  * shim replays in full.
  */
-function bindingInputOf(record: InstanceRecord, history: HistoryEvent[]): Record<string, unknown> {
+export function extensionBindingInput(
+  instance: { instanceId: string; input: string | undefined; parentInstanceId?: string },
+  history: readonly HistoryEvent[],
+): Record<string, unknown> {
   return {
     history: structuredClone(history),
-    input: record.input === undefined || record.input === "" ? undefined : (JSON.parse(record.input) as unknown),
-    instanceId: record.instanceId,
-    isReplaying: record.history.length > 0,
-    parentInstanceId: record.parent?.instanceId,
+    input: instance.input === undefined || instance.input === "" ? undefined : (JSON.parse(instance.input) as unknown),
+    instanceId: instance.instanceId,
+    isReplaying: history.some((event) => event.IsPlayed),
+    parentInstanceId: instance.parentInstanceId,
     upperSchemaVersion: 1,
     upperSchemaVersionNew: 2,
     maximumShortTimerDuration: "6.00:00:00",
@@ -59,7 +62,7 @@ function bindingInputOf(record: InstanceRecord, history: HistoryEvent[]): Record
 }
 
 /** The state inside a thrown OrchestrationFailureError, after "$OutOfProcData$:" (OutOfProcExceptionHelpers). */
-function stateFromFailure(error: unknown): LibraryOrchestratorState {
+export function stateFromFailure(error: unknown): LibraryOrchestratorState {
   const message = error instanceof Error ? error.message : String(error);
   const at = message.indexOf(outOfProcDataLabel);
   if (at >= 0) {
@@ -177,7 +180,11 @@ export class OrchestrationRunner {
     let state: LibraryOrchestratorState;
     let thrown: unknown;
     try {
-      state = (await registration.handler(bindingInputOf(record, history), context)) as LibraryOrchestratorState;
+      const instance = { ...record, parentInstanceId: record.parent?.instanceId };
+      state = (await registration.handler(
+        extensionBindingInput(instance, history),
+        context,
+      )) as LibraryOrchestratorState;
     } catch (error) {
       thrown = error;
       state = stateFromFailure(error);
@@ -239,24 +246,9 @@ export class OrchestrationRunner {
     // A cancelled timer (a Task.any loser) is disarmed, so an idle virtual clock does not jump to it.
     for (const id of shim.cancelledTimers) this.timers.disarm(record.instanceId, id);
     return shim.newDecisions.map((decision) => {
-      record.history.push(this.schedulingEvent(record, decision, now));
+      record.history.push(schedulingEventOf(record, decision, now));
       return () => this.dispatch(record, decision);
     });
-  }
-
-  private schedulingEvent(record: InstanceRecord, decision: Decision, now: Date): HistoryEvent {
-    switch (decision.kind) {
-      case "activity":
-        return historyEvents.taskScheduled(now, decision.id, decision.name, decision.input);
-      case "subOrchestration": {
-        const childId = childInstanceId(record, decision);
-        return historyEvents.subOrchestrationCreated(now, decision.id, decision.name, childId, decision.input);
-      }
-      case "timer":
-        return historyEvents.timerCreated(now, decision.id, decision.fireAt);
-      case "entity":
-        return historyEvents.eventSent(now, decision.id, decision.target, "op", entityRequestMessage(record, decision));
-    }
   }
 
   private async dispatch(record: InstanceRecord, decision: Decision): Promise<void> {
@@ -375,13 +367,39 @@ function failureDetails(child: InstanceRecord): string {
   return `Message: ${child.failure?.errorMessage ?? ""}, StackTrace: ${child.failure?.stackTrace ?? ""}`;
 }
 
+/** The history event that records a decision (what DurableTask.Core writes for the orchestrator action). */
+export function schedulingEventOf(
+  instance: Pick<InstanceRecord, "instanceId" | "executionId">,
+  decision: Decision,
+  now: Date,
+): HistoryEvent {
+  switch (decision.kind) {
+    case "activity":
+      return historyEvents.taskScheduled(now, decision.id, decision.name, decision.input);
+    case "subOrchestration": {
+      const childId = childInstanceId(instance, decision);
+      return historyEvents.subOrchestrationCreated(now, decision.id, decision.name, childId, decision.input);
+    }
+    case "timer":
+      return historyEvents.timerCreated(now, decision.id, decision.fireAt);
+    case "entity":
+      return historyEvents.eventSent(now, decision.id, decision.target, "op", entityRequestMessage(instance, decision));
+  }
+}
+
 /** DurableTask.Core's id of a sub-orchestration started without one: `<executionId>:<task id>`. */
-function childInstanceId(record: InstanceRecord, decision: Extract<Decision, { kind: "subOrchestration" }>): string {
+export function childInstanceId(
+  record: Pick<InstanceRecord, "executionId">,
+  decision: Extract<Decision, { kind: "subOrchestration" }>,
+): string {
   return decision.instanceId ?? `${record.executionId}:${decision.id}`;
 }
 
 /** The extension's RequestMessage (EventSent input): op, signal, input, id, parent, parentExecution. */
-function entityRequestMessage(record: InstanceRecord, decision: Extract<Decision, { kind: "entity" }>): string {
+function entityRequestMessage(
+  record: Pick<InstanceRecord, "instanceId" | "executionId">,
+  decision: Extract<Decision, { kind: "entity" }>,
+): string {
   return JSON.stringify({
     op: decision.operation,
     signal: decision.signal,
