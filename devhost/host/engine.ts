@@ -68,9 +68,9 @@ export class DurableEngine {
       this.book,
       byTrigger(registrations, "entityTrigger", true),
       faults,
+      this.timers,
       (instanceId, requestId, response) =>
         this.orchestrations.deliver(instanceId, historyEvents.eventRaised(this.book.now(), requestId, response)),
-      onCrash,
     );
     this.orchestrations = new OrchestrationRunner(
       this.book,

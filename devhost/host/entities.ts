@@ -7,7 +7,10 @@
  * the new state, the responses and the signals are committed together when the episode completes. A crash
  * after the operation ran and before that commit runs the operation again on the old state; what the
  * operation did outside the entity (a durable client call) has happened twice. The fault
- * `crashAfterEntityOperation` reproduces exactly that: the request stays queued, the state unsaved.
+ * `crashAfterEntityOperation` reproduces exactly that for one work item (a crash of its session, or a failed
+ * commit; the rest of the host goes on): the request stays queued, the state unsaved, and the message comes back
+ * once its lease expires: Azure/durabletask src/DurableTask.AzureStorage/
+ * AzureStorageOrchestrationServiceSettings.cs, ControlQueueVisibilityTimeout (5 minutes).
  */
 import { randomUUID } from "node:crypto";
 import { logger } from "../../src/logger";
@@ -15,6 +18,10 @@ import type { EngineBookkeeping } from "./bookkeeping";
 import { KeyedSerialQueue } from "./keyedQueue";
 import type { FunctionRegistration } from "./registry";
 import type { EntityRecord, EntityRequest } from "./store";
+import type { DurableTimers } from "./timers";
+
+/** ControlQueueVisibilityTimeout: a leased message whose work was lost comes back after this. */
+const MESSAGE_LEASE_MS = 5 * 60 * 1000;
 
 interface EntityOperationResult {
   isError: boolean;
@@ -36,7 +43,7 @@ interface EntityBatchResult {
 
 /** Hooks the host's fault injection plugs into (see faults.ts). */
 export interface EntityFaultHooks {
-  /** Called after an operation ran; a callback means "crash now, before the checkpoint". */
+  /** Called after an operation ran; a callback means "the work item dies now, before the checkpoint". */
   crashAfterEntityOperationRan(entityName: string, operation: string): (() => void) | undefined;
 }
 
@@ -57,9 +64,9 @@ export class EntityRunner {
     private readonly book: EngineBookkeeping,
     private readonly registrations: ReadonlyMap<string, FunctionRegistration>,
     private readonly faults: EntityFaultHooks,
+    private readonly timers: DurableTimers,
     /** Delivers an operation's response to the orchestration that called it (EventRaised named by request id). */
     private readonly respond: (instanceId: string, requestId: string, response: string) => Promise<void>,
-    private readonly crash: (crashed: () => void) => void,
   ) {}
 
   async enqueue(schedulerId: string, request: EntityRequest): Promise<void> {
@@ -78,6 +85,11 @@ export class EntityRunner {
 
   schedule(schedulerId: string): void {
     if (this.book.stopped) return;
+    const redeliverAt = this.book.entities.get(schedulerId)?.redeliverAt;
+    if (redeliverAt !== undefined && Date.parse(redeliverAt) > this.book.now().getTime()) {
+      this.timers.arm(schedulerId, -1, new Date(redeliverAt), () => this.schedule(schedulerId));
+      return;
+    }
     void this.book.track(() => this.queue.run(schedulerId, () => this.drain(schedulerId)));
   }
 
@@ -90,12 +102,23 @@ export class EntityRunner {
       if (this.book.stopped) return;
       const crashed = this.faults.crashAfterEntityOperationRan(entity.name, request.operation);
       if (crashed) {
-        this.book.stopped = true;
-        this.crash(crashed);
+        await this.loseCheckpoint(entity);
+        crashed();
         return;
       }
+      delete entity.redeliverAt;
       await this.commit(entity, request, ran);
     }
+  }
+
+  /**
+   * The work item died after the operation ran and before its checkpoint: nothing of it is recorded (state, response,
+   * signals), and its message, leased, comes back once the lease expires.
+   */
+  private async loseCheckpoint(entity: EntityRecord): Promise<void> {
+    entity.redeliverAt = new Date(this.book.now().getTime() + MESSAGE_LEASE_MS).toISOString();
+    await this.book.saveEntity(entity);
+    this.schedule(entity.entityId);
   }
 
   private async runOperation(

@@ -39,9 +39,10 @@ export class FaultInjector implements EngineFaultHooks {
   }
 
   /**
-   * Stops the host right after an operation of entity `entityName` ran and before its checkpoint (state, response,
-   * signals), as a crash of the real host can (TaskEntityShim commits at the end of the batch): a new host on the
-   * same store runs the operation again. Resolves once the host has stopped.
+   * Kills the work item of an operation of entity `entityName` right after the operation ran and before its
+   * checkpoint (state, response, signals), as a crash can on the real host (TaskEntityShim commits at the end of the
+   * batch): nothing of it is recorded and the operation runs again when its message's lease expires (5 minutes on
+   * the host clock). Resolves once the checkpoint is lost.
    */
   crashAfterEntityOperation(entityName: string, operation: string, options: CrashAfterActivityOptions = {}) {
     return new Promise<void>((resolve) =>
@@ -76,14 +77,18 @@ export class FaultInjector implements EngineFaultHooks {
   }
 
   crashAfterEntityOperationRan(entityName: string, operation: string): (() => void) | undefined {
-    const crash = this.entityCrashes.get(entityName);
-    if (!crash || crash.operation !== operation) return undefined;
-    const key = `${entityName}\u0000${operation}`;
+    const key = `${entityName.toLowerCase()}\u0000${operation}`;
     const invocation = (this.operationCounts.get(key) ?? 0) + 1;
     this.operationCounts.set(key, invocation);
-    if (invocation !== crash.invocation) return undefined;
-    this.entityCrashes.delete(entityName);
+    const crash = this.entityCrashes.get(entityName.toLowerCase());
+    if (!crash || crash.operation !== operation || crash.invocation !== invocation) return undefined;
+    this.entityCrashes.delete(entityName.toLowerCase());
     return crash.resolve;
+  }
+
+  /** How many times operation `operation` of entity `entityName` ran on this host. */
+  entityOperationRuns(entityName: string, operation: string): number {
+    return this.operationCounts.get(`${entityName.toLowerCase()}\u0000${operation}`) ?? 0;
   }
 
   crashAfterActivityRan(name: string): (() => void) | undefined {

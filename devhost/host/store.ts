@@ -50,6 +50,11 @@ export interface EntityRecord {
   state?: string;
   queue: EntityRequest[];
   lastModifiedTime: string;
+  /**
+   * Set when a crash lost an operation's checkpoint: its message is leased and comes back when the lease expires
+   * (ISO time), as a dequeued control-queue message does.
+   */
+  redeliverAt?: string;
 }
 
 export interface StoreSnapshot {
