@@ -388,7 +388,7 @@ export function schedulingEventOf(
 }
 
 /** DurableTask.Core's id of a sub-orchestration started without one: `<executionId>:<task id>`. */
-export function childInstanceId(
+function childInstanceId(
   record: Pick<InstanceRecord, "executionId">,
   decision: Extract<Decision, { kind: "subOrchestration" }>,
 ): string {

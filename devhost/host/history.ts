@@ -103,17 +103,6 @@ export const historyEvents = {
     event(HistoryEventType.EventRaised, at, { Name: name, Input: input }),
 };
 
-/** The ids of scheduled work (activities, sub-orchestrations, timers, entity calls) in a history. */
-export function scheduledIds(history: readonly HistoryEvent[]): Set<number> {
-  const scheduling: number[] = [
-    HistoryEventType.TaskScheduled,
-    HistoryEventType.SubOrchestrationInstanceCreated,
-    HistoryEventType.TimerCreated,
-    HistoryEventType.EventSent,
-  ];
-  return new Set(history.filter((e) => scheduling.includes(e.EventType) && e.EventId >= 0).map((e) => e.EventId));
-}
-
 /** Scheduled ids whose completion is in the history. */
 export function completedIds(history: readonly HistoryEvent[]): Set<number> {
   const ids = new Set<number>();

@@ -24,7 +24,7 @@ const MAXIMUM_DELAY_MS = 6 * DAY_MS;
 const LONG_TIMER_INTERVAL_MS = 3 * DAY_MS;
 
 /** OutOfProcOrchestrationShim.AsyncActionType (durable-functions lib/src/actions/ActionType.js). */
-export const ActionType = {
+const ActionType = {
   CallActivity: 0,
   CallActivityWithRetry: 1,
   CallSubOrchestrator: 2,
@@ -111,7 +111,7 @@ const completionKinds: Readonly<Record<number, boolean>> = {
 };
 
 /** Activity and continueAsNew inputs are JSON-encoded by the library when they are strings (Utils.processInput). */
-export function decodeProcessedInput(input: unknown): unknown {
+function decodeProcessedInput(input: unknown): unknown {
   return typeof input === "string" ? (JSON.parse(input) as unknown) : input;
 }
 
@@ -397,7 +397,7 @@ function subOrchestrationDecision(action: ShimAction): CallDraft {
 }
 
 /** RetryInterceptor.ComputeNextDelay: first * backoff^retryCount, capped; 0 once the retry timeout has passed. */
-export function nextRetryDelay(options: ShimRetryOptions, retryCount: number, firstAttempt: Date, now: Date): number {
+function nextRetryDelay(options: ShimRetryOptions, retryCount: number, firstAttempt: Date, now: Date): number {
   const timeout = options.retryTimeoutInMilliseconds;
   if (timeout !== undefined && now.getTime() >= firstAttempt.getTime() + timeout) return 0;
   const delay = options.firstRetryIntervalInMilliseconds * (options.backoffCoefficient ?? 1) ** retryCount;

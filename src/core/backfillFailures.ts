@@ -39,9 +39,3 @@ export function addFailure(list: FailureList, failure: FailedBlob): void {
   if (listedBytes([...list.failures, candidate]) <= MAX_LISTED_FAILURE_BYTES) list.failures.push(candidate);
   else list.failuresNotListed++;
 }
-
-/** Adds another list (a slice's) to this one. */
-export function mergeFailures(list: FailureList, other: FailureList): void {
-  for (const failure of other.failures) addFailure(list, failure);
-  list.failuresNotListed += other.failuresNotListed;
-}
