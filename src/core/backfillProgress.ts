@@ -189,18 +189,13 @@ export function parseBackfillRequest(body: unknown, limits: BackfillLimits): Bac
   }
   const from = new Date(fromMs).toISOString();
   const to = new Date(toMs).toISOString();
-  const givenId = fields.backfillId;
-  if (givenId !== undefined && givenId !== null && (typeof givenId !== "string" || !BACKFILL_ID.test(givenId))) {
-    return refuse(
-      "backfillId",
-      `${JSON.stringify(givenId)} must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`,
-    );
-  }
-  // The same request gets the same id, so submitting it twice while it runs is refused (409).
-  const backfillId =
-    typeof givenId === "string"
-      ? givenId
-      : `backfill-${hashBlobPath(JSON.stringify({ from, to, account: storageAccount.toLowerCase(), containers, filters }))}`;
+  const backfillId = backfillIdOf(fields.backfillId, {
+    from,
+    to,
+    account: storageAccount.toLowerCase(),
+    containers,
+    filters,
+  });
   return {
     backfillId,
     from,
@@ -210,6 +205,21 @@ export function parseBackfillRequest(body: unknown, limits: BackfillLimits): Bac
     filters,
     maxParallelBlobs: parallel,
   };
+}
+
+/** The caller's backfillId (checked), else one derived from the request. */
+function backfillIdOf(givenId: unknown, request: Record<string, unknown>): string {
+  if (givenId === undefined || givenId === null) {
+    // The same request gets the same id, so submitting it twice while it runs is refused (409).
+    return `backfill-${hashBlobPath(JSON.stringify(request))}`;
+  }
+  if (typeof givenId !== "string" || !BACKFILL_ID.test(givenId)) {
+    refuse(
+      "backfillId",
+      `${JSON.stringify(givenId)} must be 1-64 letters, digits, '.', '_' or '-', ` + "starting with a letter or digit",
+    );
+  }
+  return givenId;
 }
 
 // ---- enumeration ---------------------------------------------------------------------------
