@@ -223,9 +223,14 @@ class ShimReplay {
     this.recorded.add(event.EventId);
   }
 
+  /** An entity's error response (ResponseMessage with exceptionType); any other event data succeeds. */
   private isEntityFailure(event: HistoryEvent): boolean {
-    const response = JSON.parse(event.Input ?? "{}") as { exceptionType?: string };
-    return typeof response === "object" && response !== null && response.exceptionType !== undefined;
+    try {
+      const response = JSON.parse(event.Input ?? "{}") as { exceptionType?: string } | null;
+      return typeof response === "object" && response !== null && response.exceptionType !== undefined;
+    } catch {
+      return false;
+    }
   }
 
   /** ProcessAsyncActionsV2: invoke each action, await it, go on with the next. */

@@ -42,8 +42,17 @@ export interface BackfillSummary extends BackfillProgress, FailureList {}
  * `capture-`, `alerts-`) and a backfillId has no `:` (parseBackfillRequest), so no caller-chosen backfillId can name
  * another backfill's child or an instance of another kind.
  */
+const BACKFILL_INSTANCE_PREFIX = "backfill:";
+
 export function backfillInstanceId(backfillId: string): string {
-  return `backfill:${backfillId}`;
+  return `${BACKFILL_INSTANCE_PREFIX}${backfillId}`;
+}
+
+/** The backfillId of a backfill's instance id (what a user named it). */
+export function backfillIdOfInstance(instanceId: string): string {
+  return instanceId.startsWith(BACKFILL_INSTANCE_PREFIX)
+    ? instanceId.slice(BACKFILL_INSTANCE_PREFIX.length)
+    : instanceId;
 }
 
 /** A blob's ingestion in a backfill run: unique per run, so a re-run never meets a leftover child's id. */
