@@ -6,7 +6,7 @@
 import { ValidationError } from "../../src/errors";
 import { logger } from "../../src/logger";
 import type { EngineBookkeeping } from "./bookkeeping";
-import { historyEvents, toFailureDetails, toJson, type HistoryEvent } from "./history";
+import { historyEvents, toJson, type HistoryEvent } from "./history";
 import type { FunctionRegistration } from "./registry";
 
 /** Hooks the host's fault injection plugs into (see faults.ts). */
@@ -88,7 +88,27 @@ export class ActivityRunner {
       logger.verbose(
         `local host: activity ${name} (instance ${origin.instanceId}, task ${origin.taskId}) failed: ${String(error)}`,
       );
-      return historyEvents.taskFailed(this.book.now(), origin.taskId, toFailureDetails(error));
+      return activityFailed(this.book.now(), origin.taskId, name, error);
     }
   }
+}
+
+/**
+ * A failed activity as the extension records it. TaskActivityShim.cs (Azure/azure-functions-durable-extension
+ * src/WebJobs.Extensions.DurableTask/Listener/) throws TaskFailureException with the message
+ * "Activity function '<name>' failed: <message>" and, as details, the friendly exception serialized by
+ * Utils.SerializeCause (DurableTask.Core; here its main fields only); DurableTask records them as the TaskFailed
+ * event's Reason and Details, without FailureDetails, and durable-functions throws `Error("<Reason> \n <Details>")`.
+ */
+function activityFailed(at: Date, taskId: number, name: string, error: unknown): HistoryEvent {
+  const message = error instanceof Error ? error.message : String(error);
+  const details = JSON.stringify({
+    $type: "System.Exception, System.Private.CoreLib",
+    ClassName: "System.Exception",
+    Message: message,
+    InnerException: null,
+    StackTraceString: null,
+    HResult: -2146233088,
+  });
+  return historyEvents.taskFailed(at, taskId, `Activity function '${name}' failed: ${message}`, details);
 }

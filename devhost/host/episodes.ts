@@ -353,7 +353,7 @@ export class OrchestrationRunner {
     const event =
       child.status === "Completed"
         ? historyEvents.subOrchestrationCompleted(now, taskId, JSON.stringify(child.output) ?? "null")
-        : historyEvents.subOrchestrationFailedAsExtension(now, taskId, failureReason(child), failureDetails(child));
+        : historyEvents.subOrchestrationFailed(now, taskId, failureReason(child), failureDetails(child));
     void this.book.track(() => this.deliver(instanceId, event, executionId));
   }
 }

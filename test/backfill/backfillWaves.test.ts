@@ -100,7 +100,7 @@ async function runInTheExtensionsWorld() {
 function completionOf(child: Child, at: Date) {
   if (child.blob === FAILING_BLOB) {
     const reason = `Orchestrator function 'ingestBlob' failed: blob ${child.blob} is unreadable`;
-    return historyEvents.subOrchestrationFailedAsExtension(at, child.taskId, reason, "Message: unreadable");
+    return historyEvents.subOrchestrationFailed(at, child.taskId, reason, "Message: unreadable");
   }
   const location = blobs[child.blob]!;
   const result = {

@@ -18,6 +18,7 @@ export const names = {
   failingChild: "conformanceFailingChild",
   parentOfFailing: "conformanceParentOfFailing",
   retrying: "conformanceRetrying",
+  catchActivityFailure: "conformanceCatchActivityFailure",
 } as const;
 
 /** Retry options of `retrying`: 3 attempts, 1 s then doubling, capped at 1.5 s. */
@@ -76,6 +77,14 @@ export function registerConformanceApp(): void {
   df.app.orchestration(names.parentOfFailing, function* (context: OrchestrationContext) {
     try {
       yield context.df.callSubOrchestrator(names.failingChild, undefined, `${context.df.instanceId}-child`);
+      return "no error";
+    } catch (error) {
+      return { name: (error as Error).name, message: (error as Error).message };
+    }
+  });
+  df.app.orchestration(names.catchActivityFailure, function* (context: OrchestrationContext) {
+    try {
+      yield context.df.callActivity(names.alwaysFails, "x");
       return "no error";
     } catch (error) {
       return { name: (error as Error).name, message: (error as Error).message };
