@@ -131,9 +131,18 @@ export class DurableEngine {
     await this.book.stop();
   }
 
+  /** Ids whose start was refused because the instance was running (errors the real host logs), oldest first. */
+  readonly refusedStarts: string[] = [];
+
   /** Starts an orchestration; a running id is refused, a finished id starts afresh. */
-  startOrchestration(name: string, instanceId: string | undefined, input: string | undefined): Promise<StartOutcome> {
-    return this.orchestrations.start(name, instanceId, input);
+  async startOrchestration(
+    name: string,
+    instanceId: string | undefined,
+    input: string | undefined,
+  ): Promise<StartOutcome> {
+    const outcome = await this.orchestrations.start(name, instanceId, input);
+    if (!outcome.started && outcome.reason === "alreadyRunning" && instanceId) this.refusedStarts.push(instanceId);
+    return outcome;
   }
 
   async raiseEvent(instanceId: string, eventName: string, data: string | undefined): Promise<InstanceOperationOutcome> {
