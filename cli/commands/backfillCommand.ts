@@ -10,7 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { BackfillProgress } from "../../src/core/backfillProgress";
 import { logFailure } from "../../src/logger";
 import type { CliCommand } from "../command";
-import { BackfillSummary } from "../../src/contracts/backfillContracts";
+import { backfillIdOfInstance, type BackfillSummary } from "../../src/contracts/backfillContracts";
 import { readEndpointsFile, type FlowtapEndpoints } from "../../devhost/endpointsFile";
 
 const USAGE = `usage: flowtap backfill --from TIME --to TIME [filters] [--max-parallel N] [--id ID]
@@ -234,7 +234,8 @@ export async function runBackfill(args: string[], io: BackfillCliIo): Promise<nu
     return 1;
   }
   const tty = io.stdout.isTTY === true;
-  write(io.stdout, `backfill ${started.id} started\n`);
+  const backfillId = backfillIdOfInstance(started.id);
+  write(io.stdout, `backfill ${backfillId} started\n`);
 
   let status: DurableStatus = {};
   let lastLine = "";
@@ -261,7 +262,7 @@ export async function runBackfill(args: string[], io: BackfillCliIo): Promise<nu
     await sleep(parsed.pollIntervalInMs);
   }
   if (tty && lastLine !== "") write(io.stdout, "\n");
-  write(io.stdout, formatSummary(started.id, status, Date.now() - start.atMs));
+  write(io.stdout, formatSummary(backfillId, status, Date.now() - start.atMs));
   const blobsFailed = (status.output as Partial<BackfillSummary> | null)?.blobsFailed ?? 0;
   return status.runtimeStatus === "Completed" && blobsFailed === 0 ? 0 : 1;
 }

@@ -646,6 +646,14 @@ export class LocalHost {
     await this.engine.signalEntity(name, key, operation, input === undefined ? undefined : JSON.stringify(input));
   }
 
+  /**
+   * Instance ids whose start was refused because they were running: in Azure each is an exception the extension
+   * logs as an error (a 500 of the durable API). Code that asks getStatus first leaves this empty.
+   */
+  refusedStarts(): string[] {
+    return [...this.engine.refusedStarts];
+  }
+
   /** The instance's status, or undefined when there is no such instance. */
   getInstance(instanceId: string): InstanceStatus | undefined {
     const record = this.engine.instances.get(instanceId);

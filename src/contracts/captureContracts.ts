@@ -274,10 +274,32 @@ export const CaptureGateEntity = {
 export const packetCaptureOrchestration = orchestrationContract<PacketCaptureInput, CaptureReport>(
   OrchestrationNames.packetCapture,
 );
-export const publishAlertsOrchestration = orchestrationContract<AlertDispatch, PublishEventsResult>(
+export const publishAlertsOrchestration = orchestrationContract<AlertDispatch, PublishAlertsResult>(
   OrchestrationNames.publishAlerts,
 );
 
+export interface PublishAlertsResult extends PublishEventsResult {
+  captures: StartCapturesResult["captures"];
+}
+
+/** The instance id of the publishAlerts run of a dispatch: the same alerts always name the same instance. */
+export function alertsInstanceId(dispatch: AlertDispatch): string {
+  return `alerts-${hash64(dispatch.alerts.map((alert) => alert.id).join(","))}`;
+}
+
+/** startCaptures: the captures a dispatch's alerts ask for, requested once from publishAlerts. */
+export interface StartCapturesInput {
+  alerts: AnomalyAlert[];
+}
+
+export interface StartCapturesResult {
+  /** Per alert: the target's capture instance and whether it was started or already running (absorbed). */
+  captures: { alertId: string; instanceId: string; outcome: "started" | "absorbed" }[];
+}
+
+export const startCapturesActivity = activityContract<StartCapturesInput, StartCapturesResult>(
+  ActivityNames.startCaptures,
+);
 export const publishEventsActivity = activityContract<PublishEventsInput, PublishEventsResult>(
   ActivityNames.publishEvents,
 );

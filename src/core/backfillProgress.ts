@@ -68,7 +68,11 @@ const RESOURCE_GROUP = /^[\w\-.()]{0,89}[\w\-()]$/;
 /** NSG and flow-log names: 1-80 of letters, digits, `_.-`, starting with a letter, digit or `_`. */
 const RESOURCE_NAME = /^\w[\w.-]{0,79}$/;
 /** Instance ids must not contain `/ \ # ?` or control characters; keep them short and plain. */
-const BACKFILL_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
+/**
+ * A caller's backfillId: no `:`, so that `backfill:<id>` and the ids of its parts (`backfill:<id>:...`) never meet
+ * another backfill's parts; 64 characters keep every part's id far below the extension's 256 (DurableClient.cs).
+ */
+const BACKFILL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const ISO_HOUR = /^(\d{4})-(\d{2})-(\d{2})T(\d{2})(?::(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?(Z|[+-]\d{2}:?\d{2})$/i;
 
 function refuse(field: string, message: string): never {
@@ -232,7 +236,7 @@ function givenBackfillId(fields: Record<string, unknown>): string | undefined {
   if (typeof givenId !== "string" || !BACKFILL_ID.test(givenId)) {
     return refuse(
       "backfillId",
-      `${JSON.stringify(givenId)} must be 1-100 letters, digits or '._:-', starting with a letter or digit`,
+      `${JSON.stringify(givenId)} must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`,
     );
   }
   return givenId;

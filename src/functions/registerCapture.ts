@@ -22,12 +22,11 @@ import { publishAlertsOrchestrator } from "../../orchestrations/publishAlerts";
 import { createArmClients, type ArmClients } from "../adapters/arm";
 import { createEventHubsSink, type EventHubsSink } from "../adapters/eventHubsSink";
 import { readAnomalySettings, readCaptureSettings } from "../config";
-// A generic 64-bit string hash despite its name: deterministic instance ids.
-import { hashBlobPath as hash64 } from "../core/eventId";
 import { logFailure } from "../logger";
 import { ActivityNames, EntityNames, OrchestrationNames, TriggerNames } from "../contracts/names";
-import { captureInputFromAlert, makeAlertsHttpHandler, startPacketCapture } from "../triggers/alerts";
-import { AlertDispatch, DetectorEntityState } from "../contracts/captureContracts";
+import { captureInputFromAlert, instanceExists, makeAlertsHttpHandler, startPacketCapture } from "../triggers/alerts";
+import { alertsInstanceId, type AlertDispatch, type DetectorEntityState } from "../contracts/captureContracts";
+import { makeStartCaptures } from "../../activities/startCaptures";
 import { perProcess, settingsOf } from "./processScope";
 
 const armDeps: PacketCaptureArmDeps = { arm: perProcess((): ArmClients => createArmClients(settingsOf().capture.arm)) };
@@ -48,26 +47,18 @@ app.hook.appStart(() => {
 });
 
 /**
- * The detector's hand-off (entities cannot start orchestrations in durable-functions 3.x, so
- * the entity is registered with a durable client): a publishAlerts instance whose id derives
- * from the alerts (a retried dispatch finds it), and a capture per alert that asks for one.
+ * The detector's hand-off (entities cannot start orchestrations in durable-functions 3.x, so the entity is
+ * registered with a durable client). The real extension may run the entity's operation again after a crash before
+ * its checkpoint (TaskEntityShim.cs), so this is idempotent: one publishAlerts instance per set of alerts, with an
+ * id derived from them, never started again once it exists (running or finished: asked with getStatus); the
+ * captures are requested by that orchestration (startCaptures), never from here.
  */
 async function dispatchAlerts(context: EntityContext<DetectorEntityState>, dispatch: AlertDispatch): Promise<void> {
   const client = df.getClient(context);
+  const instanceId = alertsInstanceId(dispatch);
   try {
-    const instanceId = `alerts-${hash64(dispatch.alerts.map((alert) => alert.id).join(","))}`;
-    await client
-      .startNew(OrchestrationNames.publishAlerts, { instanceId, input: dispatch })
-      .catch(async (error: unknown) => {
-        // Already started by an earlier attempt of this dispatch: nothing to do.
-        const status = await client.getStatus(instanceId).catch(() => undefined);
-        if (!status) throw error;
-      });
-    const captureSettings = settingsOf().capture;
-    for (const alert of dispatch.alerts) {
-      if (alert.capture.requested && !alert.historic)
-        await startPacketCapture(client, captureInputFromAlert(alert, captureSettings, alert.time));
-    }
+    if (await instanceExists(client, instanceId)) return;
+    await client.startNew(OrchestrationNames.publishAlerts, { instanceId, input: dispatch });
   } catch (error) {
     logFailure(`detector ${dispatch.detectorKey}: dispatching ${dispatch.alerts.length} alert(s)`, error);
     throw error;
@@ -86,6 +77,13 @@ df.app.orchestration(OrchestrationNames.packetCapture, packetCaptureOrchestrator
 
 df.app.activity(ActivityNames.publishEvents, {
   handler: makePublishEvents({ sink: alertsSinkOf }),
+});
+df.app.activity(ActivityNames.startCaptures, {
+  handler: makeStartCaptures({
+    startCapture: (alert, context) =>
+      startPacketCapture(df.getClient(context), captureInputFromAlert(alert, settingsOf().capture, alert.time)),
+  }),
+  extraInputs: [df.input.durableClient()],
 });
 df.app.activity(ActivityNames.resolveCaptureTarget, { handler: makeResolveCaptureTarget(armDeps) });
 df.app.activity(ActivityNames.createPacketCapture, { handler: makeCreatePacketCapture(armDeps) });

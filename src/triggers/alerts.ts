@@ -5,7 +5,7 @@
  */
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
-import type { DurableClient } from "durable-functions";
+import type { DurableClient, DurableOrchestrationStatus } from "durable-functions";
 import type { CaptureSettings } from "../config";
 import { parseCommonAlert, type AnomalyAlert, type CommonAlertTarget } from "../core/alertSchema";
 import { captureRequestFromAlert, type CaptureRequest } from "../core/capturePolicy";
@@ -28,15 +28,31 @@ const RUNNING_STATUSES = new Set<string>([
 ]);
 
 /** Whether the instance exists and has not finished (an unknown instance is not running). */
-export async function isInstanceActive(client: DurableClient, instanceId: string): Promise<boolean> {
+/**
+ * The instance's status, or undefined when there is none. durable-functions' getStatus rejects an unknown
+ * instance with an error naming the extension's 404 (lib/src/durableClient/DurableClient.js): a plain GET
+ * answered 404, not a failure of the host.
+ */
+export async function instanceStatus(
+  client: DurableClient,
+  instanceId: string,
+): Promise<DurableOrchestrationStatus | undefined> {
   try {
-    const status = await client.getStatus(instanceId);
-    return status.runtimeStatus !== undefined && RUNNING_STATUSES.has(status.runtimeStatus);
+    return await client.getStatus(instanceId);
   } catch (error) {
-    // The client reports an unknown instance as an error mentioning its 404.
-    if (/HTTP 404/.test((error as Error).message)) return false;
+    if (/HTTP 404/.test((error as Error).message)) return undefined;
     throw error;
   }
+}
+
+/** Whether the instance exists, running or finished. */
+export async function instanceExists(client: DurableClient, instanceId: string): Promise<boolean> {
+  return (await instanceStatus(client, instanceId)) !== undefined;
+}
+
+export async function isInstanceActive(client: DurableClient, instanceId: string): Promise<boolean> {
+  const status = await instanceStatus(client, instanceId);
+  return status?.runtimeStatus !== undefined && RUNNING_STATUSES.has(status.runtimeStatus);
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
- * `POST /api/backfill` (function key): validates the request (400 naming the field), refuses a
+ * `POST /api/backfill` (function key): validates the request (400 naming the field and the rule), refuses a
  * backfillId that is already running (409, with its status URLs), starts the backfill
- * orchestration and answers 202 with the durable status URLs (createCheckStatusResponse).
+ * orchestration (instance id `backfill:<backfillId>`, a namespace of its own) and answers 202 with the durable
+ * status URLs (createCheckStatusResponse).
  */
 import type { HttpRequest, HttpResponse, HttpResponseInit, InvocationContext } from "@azure/functions";
 import type { DurableClient } from "durable-functions";
@@ -12,7 +13,7 @@ import { logger } from "../logger";
 import { readJsonBody } from "./httpBody";
 import { OrchestrationNames } from "../contracts/names";
 import { isInstanceActive } from "./alerts";
-import { BackfillInput } from "../contracts/backfillContracts";
+import { backfillInstanceId, type BackfillInput } from "../contracts/backfillContracts";
 
 export interface BackfillHttpDeps {
   settings: () => FlowtapSettings;
@@ -51,11 +52,11 @@ export function makeBackfillHttpHandler(deps: BackfillHttpDeps) {
       throw error;
     }
     const client = deps.client(context);
-    const instanceId = backfill.backfillId;
+    const instanceId = backfillInstanceId(backfill.backfillId);
     const conflict = (): HttpResponseInit => ({
       status: 409,
       jsonBody: {
-        error: `backfillId: backfill '${instanceId}' is already running`,
+        error: `backfillId: backfill '${backfill.backfillId}' is already running`,
         ...client.createHttpManagementPayload(instanceId),
       },
     });

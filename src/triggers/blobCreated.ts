@@ -16,6 +16,7 @@ import { logger } from "../logger";
 import { readJsonBody } from "./httpBody";
 import { OrchestrationNames } from "../contracts/names";
 import { BLOB_UPDATED_EVENT, blobKey, ingestBlobInput, ingestInstanceId } from "../contracts/ingestionContracts";
+import { instanceStatus } from "./alerts";
 
 export const BLOB_CREATED_EVENT_TYPE = "Microsoft.Storage.BlobCreated";
 
@@ -71,10 +72,22 @@ function logOutcome(outcome: BlobCreatedOutcome, trigger: string): void {
   else if (outcome.kind === "ignored") logger.info(`${trigger}: event ${outcome.eventId} ignored: ${outcome.reason}`);
 }
 
+const RUNNING: ReadonlySet<string> = new Set([
+  df.OrchestrationRuntimeStatus.Running,
+  df.OrchestrationRuntimeStatus.Pending,
+  df.OrchestrationRuntimeStatus.ContinuedAsNew,
+]);
+
+async function isRunning(client: DurableClient, instanceId: string): Promise<boolean> {
+  const status = await instanceStatus(client, instanceId);
+  return status?.runtimeStatus !== undefined && RUNNING.has(status.runtimeStatus);
+}
+
 /**
- * Starts the blob's ingestBlob singleton, or tells the running one that its blob changed.
- * startNew is refused while the instance runs; a raiseEvent to an instance that has just ended is
- * silently dropped by the extension, so the status is checked after it and the start retried.
+ * Starts the blob's ingestBlob singleton, or tells the running one that its blob changed. Whether it runs is asked
+ * with getStatus (a start of a running instance is an error the real host logs). A raiseEvent to an instance that
+ * has just ended is dropped by the extension, so the status is checked after it; a start that loses a race with
+ * another trigger fails, and the next round finds the instance running.
  */
 export async function startOrUpdateIngestion(
   client: DurableClient,
@@ -82,37 +95,25 @@ export async function startOrUpdateIngestion(
   settings: FlowtapSettings,
 ): Promise<"started" | "updated"> {
   const instanceId = ingestInstanceId(location);
-  const running = [
-    df.OrchestrationRuntimeStatus.Running,
-    df.OrchestrationRuntimeStatus.Pending,
-    df.OrchestrationRuntimeStatus.ContinuedAsNew,
-  ];
-  let startError: unknown;
+  let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      await client.startNew(OrchestrationNames.ingestBlob, {
-        instanceId,
-        input: ingestBlobInput(location, settings.ingestion),
-      });
+      if (await isRunning(client, instanceId)) {
+        await client.raiseEvent(instanceId, BLOB_UPDATED_EVENT, { at: "trigger" });
+        if (await isRunning(client, instanceId)) return "updated";
+        continue;
+      }
+      const input = ingestBlobInput(location, settings.ingestion);
+      await client.startNew(OrchestrationNames.ingestBlob, { instanceId, input });
       logger.info(`Started ingestion ${instanceId} of ${blobKey(location)}`);
       return "started";
     } catch (error) {
-      startError = error; // most likely running: tell it instead
-    }
-    try {
-      await client.raiseEvent(instanceId, BLOB_UPDATED_EVENT, { at: "trigger" });
-      const status = await client.getStatus(instanceId);
-      if (status.runtimeStatus !== undefined && running.includes(status.runtimeStatus)) return "updated";
-    } catch (error) {
-      throw new ServiceError(
-        `Could not start ingestion ${instanceId} of ${blobKey(location)} (${String(startError)}) nor update it (${String(error)})`,
-        { retryable: true, cause: error },
-      );
+      lastError = error;
     }
   }
   throw new ServiceError(
-    `Could not start or update ingestion ${instanceId} of ${blobKey(location)}: ${String(startError)}`,
-    { retryable: true, cause: startError },
+    `Could not start or update ingestion ${instanceId} of ${blobKey(location)}: ${String(lastError)}`,
+    { retryable: true, cause: lastError },
   );
 }
 

@@ -43,6 +43,7 @@ const anomalyResponse: RegistrationSummary[] = [
   entity("detector", durableClient),
   orchestration("publishAlerts"),
   activity("publishEvents"),
+  { ...activity("startCaptures"), ...durableClient },
   entity("captureGate"),
   orchestration("packetCapture"),
   activity("resolveCaptureTarget"),

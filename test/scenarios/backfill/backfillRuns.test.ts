@@ -11,6 +11,7 @@ import { ALERTS_HUB, readHubEvents } from "../../../devhost/system";
 import { ActivityNames, EntityNames, OrchestrationNames, TriggerNames } from "../../../src/contracts/names";
 import { GrowingBlob, nsgNic, readBack, startTestSystem, vnetNic, reportDelivery } from "../ingestion/helpers";
 import { postBackfill, runBackfill, topology, waitForProgress, WEEK, writeHours } from "./helpers";
+import { backfillInstanceId } from "../../../src/contracts/backfillContracts";
 
 let system: LocalSystem | undefined;
 afterEach(async () => {
@@ -43,8 +44,8 @@ describe("backfill end to end", () => {
     let mostAtOnce = 0;
     let longestHistory = 0;
     const sampler = setInterval(() => {
-      mostAtOnce = Math.max(mostAtOnce, runningChildren("week"));
-      longestHistory = Math.max(longestHistory, system!.host.getHistory("week").length);
+      mostAtOnce = Math.max(mostAtOnce, runningChildren(backfillInstanceId("week")));
+      longestHistory = Math.max(longestHistory, system!.host.getHistory(backfillInstanceId("week")).length);
     }, 5);
 
     const { status, summary } = await runBackfill(system, { ...WEEK, maxParallelBlobs: 8, backfillId: "week" }).finally(
@@ -83,17 +84,19 @@ describe("backfill end to end", () => {
     const started = await postBackfill(system, { ...range, maxParallelBlobs: 2, backfillId: "resume" });
     expect(started.status).toBe(202);
 
-    await waitForProgress(system, "resume", (progress) => progress.blobsDone >= 8);
+    await waitForProgress(system, backfillInstanceId("resume"), (progress) => progress.blobsDone >= 8);
     const terminated = await fetch((started.body.terminatePostUri as string).replace("{text}", "test"), {
       method: "POST",
     });
     expect(terminated.status).toBe(202);
     await system.host.waitForIdle(); // children already running finish their blob
-    const stopped = system.host.getInstance("resume")!;
+    const stopped = system.host.getInstance(backfillInstanceId("resume"))!;
     const firstRun = stopped.customStatus as BackfillProgress;
     const childrenOfFirstRun = system.host
       .listInstances()
-      .filter((i) => i.name === OrchestrationNames.ingestBlob && i.instanceId.startsWith("resume:")).length;
+      .filter(
+        (i) => i.name === OrchestrationNames.ingestBlob && i.instanceId.startsWith(`${backfillInstanceId("resume")}:`),
+      ).length;
     expect(stopped.runtimeStatus).toBe("Terminated");
     expect(firstRun.blobsDone).toBeLessThan(blobs.length);
     // Terminated: no blob started after it, only the (at most 2) running ones finished.
@@ -120,9 +123,9 @@ describe("backfill end to end", () => {
     const blobs = await writeHours(system, range.from, range.to);
     expect((await postBackfill(system, { ...range, maxParallelBlobs: 2, backfillId: "restart" })).status).toBe(202);
 
-    const before = await waitForProgress(system, "restart", (progress) => progress.blobsDone >= 8);
+    const before = await waitForProgress(system, backfillInstanceId("restart"), (progress) => progress.blobsDone >= 8);
     const host = await system.restartHost(); // work in flight is abandoned, as when a Functions host dies
-    const status = await host.waitForInstance("restart", { timeoutInMs: 60_000 });
+    const status = await host.waitForInstance(backfillInstanceId("restart"), { timeoutInMs: 60_000 });
     await host.waitForIdle();
 
     const figures = await readBack(system, blobs, { allowDuplicates: true });

@@ -128,6 +128,7 @@ describe("live ingestion", () => {
 
     await host.invokeEventGrid(TriggerNames.blobCreatedEventGrid, (await blob.appendMinutes(1))[0]!.events.eventGrid);
     await host.waitForIdle();
+    expect(host.refusedStarts()).toEqual([]); // asked with getStatus, not by a start that fails
     host.virtualClock.advance(61_000);
     await host.waitForIdle();
     host.virtualClock.advance(61_000);
