@@ -12,7 +12,7 @@ import type { ActivityHandler } from "durable-functions";
 import type { Readable } from "node:stream";
 import type { BlobSource } from "../src/adapters/blobSource";
 import type { EventHubsSink, SinkEventBytes } from "../src/adapters/eventHubsSink";
-import type { PartitionKeyStrategy } from "../src/config";
+import type { EventSettings, PartitionKeyStrategy } from "../src/config";
 import { aggregateOptionsFor, FlowEventAggregator } from "../src/core/anomaly/aggregate";
 import type { AnomalyRule } from "../src/core/anomaly/rules";
 import { encodeEventBytes } from "../src/core/encode";
@@ -37,6 +37,8 @@ export interface ProcessRangeDeps {
   partitionKey: () => PartitionKeyStrategy;
   /** The anomaly rules: they decide which ports the aggregates count. */
   rules: () => readonly AnomalyRule[];
+  /** The event schema version (and filters); default schema 2, nothing dropped. */
+  events?: () => EventSettings;
 }
 
 /**
@@ -44,6 +46,8 @@ export interface ProcessRangeDeps {
  * link-sized batches); a block's events may span chunks. At most two chunks are unacknowledged.
  */
 const SEND_CHUNK_SIZE_IN_BYTES = 1024 * 1024;
+
+const DEFAULT_EVENT_SETTINGS: EventSettings = { schemaVersion: 2 };
 
 function parseInput(input: unknown, containers: readonly string[] | undefined): ProcessRangeInput {
   const location = parseBlobLocationInput(input, "processRange", containers);
@@ -151,6 +155,7 @@ export function makeProcessRange(deps: ProcessRangeDeps): ActivityHandler {
     const source = deps.blobSource();
     const sink = deps.sink();
     const strategy = deps.partitionKey();
+    const eventSettings = deps.events?.() ?? DEFAULT_EVENT_SETTINGS;
 
     let stream: Readable;
     try {
@@ -244,7 +249,7 @@ export function makeProcessRange(deps: ProcessRangeDeps): ActivityHandler {
         }
         for (let index = 0; index < events.length; index++) {
           const event = events[index]!;
-          const body = encodeEventBytes(event);
+          const body = encodeEventBytes(event, eventSettings.schemaVersion);
           const partitionKey = partitionKeyOf(strategy, event);
           pending.events.push(
             partitionKey === undefined ? { id: event.id, body } : { id: event.id, body, partitionKey },

@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { loadRules, type AnomalyRule } from "./core/anomaly/rules";
 import { validateCapturePolicyConfig, type CapturePolicyConfig } from "./core/capturePolicy";
+import { EVENT_SCHEMA_VERSION, EVENT_SCHEMA_VERSIONS, type EventSchemaVersion } from "./core/event";
 import { parseJsonSetting } from "./core/anomaly/validate";
 import { ConfigurationError } from "./errors";
 
@@ -109,6 +110,12 @@ export interface BackfillSettings {
   blobsPerPage: number;
 }
 
+/** What the flows hub receives: the event schema (and, per issue #23, filters and enrichment). */
+export interface EventSettings {
+  /** FLOWTAP_EVENT_SCHEMA_VERSION, 1 or 2 (default 2): 1 is kept for existing consumers for one release. */
+  schemaVersion: EventSchemaVersion;
+}
+
 export interface FlowtapSettings {
   storage: StorageSettings;
   eventHubs: EventHubSettings;
@@ -116,6 +123,7 @@ export interface FlowtapSettings {
   anomaly: AnomalySettings;
   capture: CaptureSettings;
   backfill: BackfillSettings;
+  events: EventSettings;
 }
 
 function read(env: Env, name: string): string | undefined {
@@ -335,6 +343,13 @@ export function readIngestionSettings(env: Env): IngestionSettings {
   };
 }
 
+/** The event knobs (all have defaults): validated on their own when the app starts. */
+export function readEventSettings(env: Env): EventSettings {
+  const versions = EVENT_SCHEMA_VERSIONS.map(String);
+  const version = readChoice(env, "FLOWTAP_EVENT_SCHEMA_VERSION", versions, String(EVENT_SCHEMA_VERSION));
+  return { schemaVersion: Number(version) as EventSchemaVersion };
+}
+
 /** Reads and validates every setting; throws ConfigurationError naming the first bad one. */
 export function readSettings(env: Env): FlowtapSettings {
   const storageConnection = readConnection(env, "FlowLogsStorage", "blobServiceUri");
@@ -360,5 +375,6 @@ export function readSettings(env: Env): FlowtapSettings {
     anomaly: readAnomalySettings(env),
     capture: readCaptureSettings(env),
     backfill: readBackfillSettings(env),
+    events: readEventSettings(env),
   };
 }

@@ -286,3 +286,16 @@ describe("readSettings: ARM and packet capture", () => {
     expect(() => readSettings(env)).toThrow(message);
   });
 });
+
+describe("readSettings: events", () => {
+  it("writes schema 2 unless FLOWTAP_EVENT_SCHEMA_VERSION asks for schema 1", () => {
+    expect(readSettings(minimal).events.schemaVersion).toBe(2);
+    expect(readSettings({ ...minimal, FLOWTAP_EVENT_SCHEMA_VERSION: "1" }).events.schemaVersion).toBe(1);
+  });
+
+  it("refuses a schema version it cannot write, naming the setting", () => {
+    expect(() => readSettings({ ...minimal, FLOWTAP_EVENT_SCHEMA_VERSION: "3" })).toThrow(
+      /Setting FLOWTAP_EVENT_SCHEMA_VERSION must be one of 1, 2, got '3'/,
+    );
+  });
+});

@@ -14,7 +14,13 @@ import { checkpointEntity } from "../../orchestrations/checkpoint";
 import { ingestBlobOrchestrator } from "../../orchestrations/ingestBlob";
 import { createBlobSource, type BlobSource } from "../adapters/blobSource";
 import { createEventHubsSink, type EventHubsSink } from "../adapters/eventHubsSink";
-import { DEFAULT_RECONCILE_SCHEDULE, readIngestionSettings, readSettings, type FlowtapSettings } from "../config";
+import {
+  DEFAULT_RECONCILE_SCHEDULE,
+  readEventSettings,
+  readIngestionSettings,
+  readSettings,
+  type FlowtapSettings,
+} from "../config";
 import { ActivityNames, EntityNames, OrchestrationNames, TriggerNames } from "../contracts/names";
 import { makeBlobCreatedEventGridHandler, makeBlobCreatedWebhookHandler } from "../triggers/blobCreated";
 import { CHECKPOINT_ADMIN_ROUTE, makeCheckpointAdminHandler } from "../triggers/checkpointAdmin";
@@ -41,6 +47,7 @@ const flowsSinkOf = (): EventHubsSink => {
 // A bad ingestion setting stops the start, naming the setting (connections are read at first use).
 app.hook.appStart(() => {
   readIngestionSettings(process.env);
+  readEventSettings(process.env);
 });
 
 app.hook.appTerminate(async () => {
@@ -64,6 +71,7 @@ df.app.activity(ActivityNames.processRange, {
     sink: flowsSinkOf,
     partitionKey: () => settingsOf().eventHubs.partitionKey,
     rules: () => settingsOf().anomaly.rules,
+    events: () => settingsOf().events,
   }),
 });
 df.app.activity(ActivityNames.listBlobs, {

@@ -2,7 +2,8 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 
-export const FIXTURES_DIR = resolve(__dirname, "../../../shared/fixtures/flowlogs");
+/** FLOWTAP_FIXTURES_DIR overrides the place (a git worktree elsewhere than beside shared/). */
+export const FIXTURES_DIR = process.env.FLOWTAP_FIXTURES_DIR ?? resolve(__dirname, "../../../shared/fixtures/flowlogs");
 
 export function fixturePath(name: string): string {
   return resolve(FIXTURES_DIR, name);
