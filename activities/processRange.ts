@@ -16,6 +16,7 @@ import type { EventSettings, PartitionKeyStrategy } from "../src/config";
 import { aggregateOptionsFor, FlowEventAggregator } from "../src/core/anomaly/aggregate";
 import type { AnomalyRule } from "../src/core/anomaly/rules";
 import { encodeEventBytes } from "../src/core/encode";
+import { compileEventFilter, NO_EVENT_FILTERS } from "../src/core/eventFilter";
 import type { FlowEvent } from "../src/core/event";
 import { flattenFlowLog } from "../src/core/flatten";
 import { FlowLogFormatError, ServiceError, ValidationError } from "../src/errors";
@@ -47,7 +48,7 @@ export interface ProcessRangeDeps {
  */
 const SEND_CHUNK_SIZE_IN_BYTES = 1024 * 1024;
 
-const DEFAULT_EVENT_SETTINGS: EventSettings = { schemaVersion: 2 };
+const DEFAULT_EVENT_SETTINGS: EventSettings = { schemaVersion: 2, filters: NO_EVENT_FILTERS };
 
 function parseInput(input: unknown, containers: readonly string[] | undefined): ProcessRangeInput {
   const location = parseBlobLocationInput(input, "processRange", containers);
@@ -156,6 +157,7 @@ export function makeProcessRange(deps: ProcessRangeDeps): ActivityHandler {
     const sink = deps.sink();
     const strategy = deps.partitionKey();
     const eventSettings = deps.events?.() ?? DEFAULT_EVENT_SETTINGS;
+    const dropReasonOf = compileEventFilter(eventSettings.filters);
 
     let stream: Readable;
     try {
@@ -167,7 +169,16 @@ export function makeProcessRange(deps: ProcessRangeDeps): ActivityHandler {
     }
 
     const blockCount = input.blockSizesInBytes.length;
-    const counts: ProcessRangeCounts = { tuples: 0, events: 0, bytes: 0, records: 0, issues: 0, quarantined: 0 };
+    const counts: ProcessRangeCounts = {
+      tuples: 0,
+      events: 0,
+      dropped: 0,
+      droppedByReason: {},
+      bytes: 0,
+      records: 0,
+      issues: 0,
+      quarantined: 0,
+    };
     /** The counts after each block read (and quarantined): its events end at `.events` among the range's. */
     const countsThroughBlock: ProcessRangeCounts[] = [];
     // Aggregated as they go: the range's events are never all held at once.
@@ -249,6 +260,14 @@ export function makeProcessRange(deps: ProcessRangeDeps): ActivityHandler {
         }
         for (let index = 0; index < events.length; index++) {
           const event = events[index]!;
+          // Cost filters: a dropped event is counted by its reason, never sent.
+          const dropReason = dropReasonOf?.(event) ?? null;
+          if (dropReason !== null) {
+            counts.dropped++;
+            counts.droppedByReason[dropReason] = (counts.droppedByReason[dropReason] ?? 0) + 1;
+            continue;
+          }
+          counts.events++;
           const body = encodeEventBytes(event, eventSettings.schemaVersion);
           const partitionKey = partitionKeyOf(strategy, event);
           pending.events.push(
@@ -261,9 +280,8 @@ export function makeProcessRange(deps: ProcessRangeDeps): ActivityHandler {
           if (pendingBytes >= SEND_CHUNK_SIZE_IN_BYTES && index < events.length - 1) await flush();
         }
         pending.unitEnds.push(pending.events.length);
-        counts.events += events.length;
         counts.bytes += block.length;
-        countsThroughBlock.push({ ...counts });
+        countsThroughBlock.push({ ...counts, droppedByReason: { ...counts.droppedByReason } });
         if (pendingBytes >= SEND_CHUNK_SIZE_IN_BYTES) await flush();
         blockOffset += block.length;
         blockIndex++;

@@ -15,6 +15,7 @@
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler, RetryOptions, Task, TimerTask } from "durable-functions";
 import type { MinuteAggregate } from "../src/core/anomaly/aggregate";
+import { addDropCounts } from "../src/core/eventFilter";
 import { planNextRange, type BlockCheckpoint, type CommittedBlock, type PlannedRange } from "../src/core/blocks";
 import type { BlobLocation } from "../src/core/blobUrl";
 import { ServiceError, ValidationError } from "../src/errors";
@@ -40,6 +41,7 @@ import {
   type IngestBlobOptions,
   type IngestBlobResult,
   type IngestProgress,
+  type ProcessRangeCounts,
   type ProcessRangeInput,
   type ProcessRangeResult,
   type ResetInput,
@@ -53,9 +55,16 @@ const EMPTY_PROGRESS: IngestProgress = {
   tuples: 0,
   bytes: 0,
   quarantined: 0,
+  dropped: 0,
+  droppedByReason: {},
   rewrites: 0,
   generations: 0,
 };
+/** Adds a range's dropped tuples to the run's (runs started before filters have none yet). */
+function addDroppedTo(progress: IngestProgress, result: Pick<ProcessRangeCounts, "dropped" | "droppedByReason">): void {
+  progress.dropped = (progress.dropped ?? 0) + (result.dropped ?? 0);
+  addDropCounts((progress.droppedByReason ??= {}), result.droppedByReason);
+}
 const MAX_RETRY_INTERVAL_IN_MS = 5 * 60_000;
 
 function parseInput(value: unknown): IngestBlobInput {
@@ -158,7 +167,10 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (
   const where = `ingestBlob ${owner} (${blobKey(location)})`;
   const entityKey = checkpointEntityKey(location);
   const retry = retryOptionsOf(options);
-  const progress: IngestProgress = { ...(input.progress ?? EMPTY_PROGRESS) };
+  const progress: IngestProgress = {
+    ...(input.progress ?? EMPTY_PROGRESS),
+    droppedByReason: { ...input.progress?.droppedByReason },
+  };
   progress.generations++;
   const log = (message: string): void => {
     if (!context.df.isReplaying) context.warn(`${where}: ${message}`);
@@ -341,6 +353,7 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (
     progress.tuples += result.tuples;
     progress.bytes += result.bytes;
     progress.quarantined += result.quarantined;
+    addDroppedTo(progress, result);
     if (result.aggregates.length > 0) signalDetectors(context, result.aggregates, input.historic ?? false);
     if (result.kind === "processed") {
       failedAttempts = 0;

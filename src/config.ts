@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { loadRules, type AnomalyRule } from "./core/anomaly/rules";
 import { validateCapturePolicyConfig, type CapturePolicyConfig } from "./core/capturePolicy";
 import { EVENT_SCHEMA_VERSION, EVENT_SCHEMA_VERSIONS, type EventSchemaVersion } from "./core/event";
+import { NO_EVENT_FILTERS, validateEventFilters, type EventFilterConfig } from "./core/eventFilter";
 import { parseJsonSetting } from "./core/anomaly/validate";
 import { ConfigurationError } from "./errors";
 
@@ -110,10 +111,12 @@ export interface BackfillSettings {
   blobsPerPage: number;
 }
 
-/** What the flows hub receives: the event schema (and, per issue #23, filters and enrichment). */
+/** What the flows hub receives: the event schema and the cost filters. */
 export interface EventSettings {
   /** FLOWTAP_EVENT_SCHEMA_VERSION, 1 or 2 (default 2): 1 is kept for existing consumers for one release. */
   schemaVersion: EventSchemaVersion;
+  /** FLOWTAP_EVENT_FILTERS (JSON `{"drop":[...]}`, docs/events.md); default: nothing dropped. */
+  filters: EventFilterConfig;
 }
 
 export interface FlowtapSettings {
@@ -347,7 +350,17 @@ export function readIngestionSettings(env: Env): IngestionSettings {
 export function readEventSettings(env: Env): EventSettings {
   const versions = EVENT_SCHEMA_VERSIONS.map(String);
   const version = readChoice(env, "FLOWTAP_EVENT_SCHEMA_VERSION", versions, String(EVENT_SCHEMA_VERSION));
-  return { schemaVersion: Number(version) as EventSchemaVersion };
+  const filtersText = read(env, "FLOWTAP_EVENT_FILTERS");
+  return {
+    schemaVersion: Number(version) as EventSchemaVersion,
+    filters:
+      filtersText === undefined
+        ? NO_EVENT_FILTERS
+        : validateEventFilters(
+            parseJsonSetting(filtersText, "Setting FLOWTAP_EVENT_FILTERS"),
+            "Setting FLOWTAP_EVENT_FILTERS",
+          ),
+  };
 }
 
 /** Reads and validates every setting; throws ConfigurationError naming the first bad one. */

@@ -293,6 +293,24 @@ describe("readSettings: events", () => {
     expect(readSettings({ ...minimal, FLOWTAP_EVENT_SCHEMA_VERSION: "1" }).events.schemaVersion).toBe(1);
   });
 
+  it("reads the cost filters, dropping nothing by default", () => {
+    expect(readSettings(minimal).events.filters).toEqual({ drop: [] });
+    const filters = { drop: [{ reason: "denied", decision: "deny" }] };
+    expect(readSettings({ ...minimal, FLOWTAP_EVENT_FILTERS: JSON.stringify(filters) }).events.filters).toEqual(
+      filters,
+    );
+  });
+
+  it.each([
+    ["{drop:", /Setting FLOWTAP_EVENT_FILTERS is not valid JSON/],
+    [
+      '{"drop":[{"reason":"r","dstPorts":["x"]}]}',
+      /Setting FLOWTAP_EVENT_FILTERS\.drop\[0\]\.dstPorts\[0\] must be a port/,
+    ],
+  ])("refuses bad filters naming the setting and the field (%#)", (text, message) => {
+    expect(() => readSettings({ ...minimal, FLOWTAP_EVENT_FILTERS: text })).toThrow(message);
+  });
+
   it("refuses a schema version it cannot write, naming the setting", () => {
     expect(() => readSettings({ ...minimal, FLOWTAP_EVENT_SCHEMA_VERSION: "3" })).toThrow(
       /Setting FLOWTAP_EVENT_SCHEMA_VERSION must be one of 1, 2, got '3'/,
