@@ -51,6 +51,8 @@ export interface DemoPlan extends DemoPlanOptions {
   liveFirstMinute: number;
   /** End (exclusive) of the minutes of the live hour the demo appends: past the end of the last attack. */
   liveEndMinute: number;
+  /** A VNet flow log that stops writing part-way through the live hour (null: the estate has no VNet NIC). */
+  silentFlowLog: { macAddress: string; flowLogName: string; fromMinute: number } | null;
 }
 
 const MINUTE_IN_MS = 60_000;
@@ -68,6 +70,11 @@ export function planDemo(options: DemoPlanOptions): DemoPlan {
         (attack.durationInMinutes ?? ATTACK_DEFAULTS[attack.kind].durationInMinutes) * MINUTE_IN_MS,
     ),
   );
+  const liveFirstMinute = Math.max(0, Math.floor((Math.min(...attackStartsMs) - liveStartMs) / MINUTE_IN_MS) - 2);
+  const liveEndMinute = Math.min(60, Math.ceil((attackEndMs - liveStartMs) / MINUTE_IN_MS) + 1);
+  const attacked = new Set(attacks.map((attack) => attack.macAddress));
+  const vnetNics = topology.nics.filter((nic) => nic.kind === "vnet");
+  const silentNic = vnetNics.find((nic) => !attacked.has(nic.macAddress)) ?? vnetNics[0];
   return {
     ...options,
     topology,
@@ -75,8 +82,16 @@ export function planDemo(options: DemoPlanOptions): DemoPlan {
     historicFromIso: new Date(liveStartMs - options.historicHours * HOUR_IN_MS).toISOString(),
     // Live from a couple of quiet minutes before the first attack (the earlier ones are already
     // written: the first event catches them up), to one minute after the last attack's end.
-    liveFirstMinute: Math.max(0, Math.floor((Math.min(...attackStartsMs) - liveStartMs) / MINUTE_IN_MS) - 2),
-    liveEndMinute: Math.min(60, Math.ceil((attackEndMs - liveStartMs) / MINUTE_IN_MS) + 1),
+    liveFirstMinute,
+    liveEndMinute,
+    // Silent from the middle of the live minutes: it was writing, then stops (freshness alerts it).
+    silentFlowLog: silentNic
+      ? {
+          macAddress: silentNic.macAddress,
+          flowLogName: silentNic.flowLogName,
+          fromMinute: Math.floor((liveFirstMinute + liveEndMinute) / 2),
+        }
+      : null,
   };
 }
 
@@ -105,6 +120,8 @@ export function recordsOf(plan: DemoPlan, blob: PlannedBlob, minutes?: MinuteRan
       attacks: plan.attacks,
       tuplesPerMinute: plan.tuplesPerMinute,
       ...(minutes !== undefined && { minutes }),
+      ...(Date.parse(blob.hourIso) === Date.parse(plan.liveHourIso) &&
+        blob.nic.macAddress === plan.silentFlowLog?.macAddress && { silentFromMinute: plan.silentFlowLog.fromMinute }),
     }),
   ];
 }

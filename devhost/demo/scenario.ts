@@ -132,6 +132,10 @@ export async function runDemo(
   );
   for (const attack of plan.attacks)
     progress.line(`scripted attack: ${attack.kind} on ${attack.macAddress} at ${attack.startIso}`);
+  if (plan.silentFlowLog) {
+    const { flowLogName, macAddress, fromMinute } = plan.silentFlowLog;
+    progress.line(`scripted silence: flow log ${flowLogName} (${macAddress}) stops writing at minute ${fromMinute}`);
+  }
 
   let written = 0;
   await Promise.all(

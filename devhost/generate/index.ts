@@ -12,6 +12,7 @@ export {
   generateRecords,
   countTuples,
   DEFAULT_MAX_TUPLES_PER_RECORD,
+  VNET_ENCRYPTION_VALUES,
   type GenerateRecordsOptions,
   type FlowLogRecord,
   type NsgFlowLogRecord,

@@ -64,6 +64,11 @@ export interface GenerateRecordsOptions {
   tuplesPerMinute?: number;
   /** A minute with more tuples is split into several records with the same `time`. Default 600. */
   maxTuplesPerRecord?: number;
+  /**
+   * The flow log goes silent from this minute of the hour on (a disabled flow log, a rotated
+   * storage key): no record for it or any later minute. Default: it never does.
+   */
+  silentFromMinute?: number;
 }
 
 export const DEFAULT_MAX_TUPLES_PER_RECORD = 600;
@@ -103,7 +108,11 @@ export function* generateRecords(options: GenerateRecordsOptions): Generator<Flo
   // The service writes at a steady second of each minute, different per NIC.
   const recordOffsetInMs = SeededRandom.derive(seed, "record-offset", nic.index).int(1_000, 58_000);
 
-  for (let minute = minutes.first; minute <= minutes.last; minute++) {
+  const silentFrom = options.silentFromMinute;
+  if (silentFrom !== undefined && (!Number.isInteger(silentFrom) || silentFrom < 0 || silentFrom > 60))
+    throw new RangeError(`silentFromMinute must be an integer from 0 to 60, got ${silentFrom}`);
+  const lastMinute = Math.min(minutes.last, (options.silentFromMinute ?? 60) - 1);
+  for (let minute = minutes.first; minute <= lastMinute; minute++) {
     const minuteStartMs = hourStartMs + minute * MINUTE_IN_MS;
     const random = SeededRandom.derive(seed, "minute", nic.index, minuteStartMs);
     const recordTimeMs = minuteStartMs + recordOffsetInMs + random.int(0, 150);
@@ -269,8 +278,31 @@ function formatNsgTuple(t: SyntheticTuple): string {
   return `${Math.floor(t.timeInMs / 1000)},${t.srcIp},${t.dstIp},${t.srcPort},${t.dstPort},${t.protocol === "tcp" ? "T" : "U"},${t.direction},${t.allowed ? "A" : "D"},${t.state},${counters}`;
 }
 
+/**
+ * The encryption values VNet flow logs write (design §2; Microsoft Learn "VNet flow logs",
+ * encryption status): X encrypted, NX not, NX_* why not.
+ */
+export const VNET_ENCRYPTION_VALUES = [
+  "X",
+  "NX",
+  "NX_HW_NOT_SUPPORTED",
+  "NX_SW_NOT_READY",
+  "NX_NOT_ACCEPTED",
+  "NX_NOT_SUPPORTED",
+  "NX_LOCAL_DST",
+  "NX_FALLBACK",
+] as const;
+
+/**
+ * A flow's encryption value: the same for all its tuples (drawn from its ports), every value
+ * occurring, so consumers and tests see each; denied flows never get to negotiate: NX.
+ */
+function encryptionOf(t: SyntheticTuple): string {
+  return t.allowed ? VNET_ENCRYPTION_VALUES[(t.srcPort * 7 + t.dstPort) % VNET_ENCRYPTION_VALUES.length]! : "NX";
+}
+
 /** VNet v4: epoch milliseconds, IANA protocol number, state D for denies, encryption, 0 counters when none. */
 function formatVnetTuple(t: SyntheticTuple): string {
   const c = t.counters ?? { packetsSent: 0, bytesSent: 0, packetsReceived: 0, bytesReceived: 0 };
-  return `${t.timeInMs},${t.srcIp},${t.dstIp},${t.srcPort},${t.dstPort},${t.protocol === "tcp" ? 6 : 17},${t.direction},${t.allowed ? t.state : "D"},NX,${c.packetsSent},${c.bytesSent},${c.packetsReceived},${c.bytesReceived}`;
+  return `${t.timeInMs},${t.srcIp},${t.dstIp},${t.srcPort},${t.dstPort},${t.protocol === "tcp" ? 6 : 17},${t.direction},${t.allowed ? t.state : "D"},${encryptionOf(t)},${c.packetsSent},${c.bytesSent},${c.packetsReceived},${c.bytesReceived}`;
 }
