@@ -174,6 +174,7 @@ export function makeProcessRange(deps: ProcessRangeDeps): ActivityHandler {
       events: 0,
       dropped: 0,
       droppedByReason: {},
+      lastTupleTimeIso: null,
       bytes: 0,
       records: 0,
       issues: 0,
@@ -260,6 +261,9 @@ export function makeProcessRange(deps: ProcessRangeDeps): ActivityHandler {
         }
         for (let index = 0; index < events.length; index++) {
           const event = events[index]!;
+          // Canonical ISO times (core/flatten) order as text.
+          if (counts.lastTupleTimeIso === null || event.time > counts.lastTupleTimeIso)
+            counts.lastTupleTimeIso = event.time;
           // Cost filters: a dropped event is counted by its reason, never sent.
           const dropReason = dropReasonOf?.(event) ?? null;
           if (dropReason !== null) {

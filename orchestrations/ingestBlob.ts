@@ -16,6 +16,8 @@ import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler, RetryOptions, Task, TimerTask } from "durable-functions";
 import type { MinuteAggregate } from "../src/core/anomaly/aggregate";
 import { addDropCounts } from "../src/core/eventFilter";
+import { flowLogKeyOf } from "../src/core/freshness";
+import { FreshnessEntity, freshnessEntityKey } from "../src/contracts/freshnessContracts";
 import { planNextRange, type BlockCheckpoint, type CommittedBlock, type PlannedRange } from "../src/core/blocks";
 import type { BlobLocation } from "../src/core/blobUrl";
 import { ServiceError, ValidationError } from "../src/errors";
@@ -60,6 +62,26 @@ const EMPTY_PROGRESS: IngestProgress = {
   rewrites: 0,
   generations: 0,
 };
+/** Tells the flow log's freshness entity what a live range delivered (backfill reports no freshness). */
+function signalFreshness(
+  context: OrchestrationContext,
+  location: BlobLocation,
+  commitIso: string,
+  counts: ProcessRangeCounts,
+): void {
+  const flowLog = flowLogKeyOf(location.container, location.path);
+  signalEntity(context, FreshnessEntity.record, freshnessEntityKey(flowLog), {
+    flowLog,
+    commitIso,
+    lastTupleTimeIso: counts.lastTupleTimeIso ?? null,
+    tuples: counts.tuples,
+    events: counts.events,
+    bytes: counts.bytes,
+    dropped: counts.dropped ?? 0,
+    droppedByReason: counts.droppedByReason ?? {},
+  });
+}
+
 /** Adds a range's dropped tuples to the run's (runs started before filters have none yet). */
 function addDroppedTo(progress: IngestProgress, result: Pick<ProcessRangeCounts, "dropped" | "droppedByReason">): void {
   progress.dropped = (progress.dropped ?? 0) + (result.dropped ?? 0);
@@ -354,6 +376,7 @@ export const ingestBlobOrchestrator: OrchestrationHandler = function* (
     progress.bytes += result.bytes;
     progress.quarantined += result.quarantined;
     addDroppedTo(progress, result);
+    if (!input.historic) signalFreshness(context, location, advanceInput.nowIso, result);
     if (result.aggregates.length > 0) signalDetectors(context, result.aggregates, input.historic ?? false);
     if (result.kind === "processed") {
       failedAttempts = 0;

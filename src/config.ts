@@ -119,6 +119,12 @@ export interface EventSettings {
   filters: EventFilterConfig;
 }
 
+/** Freshness of the flow logs (reports on the alerts hub at each reconcile run). */
+export interface FreshnessSettings {
+  /** FLOWTAP_FLOW_LOG_SILENT_MINUTES (default 15): a flow log that wrote and is silent longer is alerted. */
+  silentAfterSeconds: number;
+}
+
 export interface FlowtapSettings {
   storage: StorageSettings;
   eventHubs: EventHubSettings;
@@ -127,6 +133,7 @@ export interface FlowtapSettings {
   capture: CaptureSettings;
   backfill: BackfillSettings;
   events: EventSettings;
+  freshness: FreshnessSettings;
 }
 
 function read(env: Env, name: string): string | undefined {
@@ -363,6 +370,10 @@ export function readEventSettings(env: Env): EventSettings {
   };
 }
 
+export function readFreshnessSettings(env: Env): FreshnessSettings {
+  return { silentAfterSeconds: 60 * readPositiveInteger(env, "FLOWTAP_FLOW_LOG_SILENT_MINUTES", 15) };
+}
+
 /** Reads and validates every setting; throws ConfigurationError naming the first bad one. */
 export function readSettings(env: Env): FlowtapSettings {
   const storageConnection = readConnection(env, "FlowLogsStorage", "blobServiceUri");
@@ -389,5 +400,6 @@ export function readSettings(env: Env): FlowtapSettings {
     capture: readCaptureSettings(env),
     backfill: readBackfillSettings(env),
     events: readEventSettings(env),
+    freshness: readFreshnessSettings(env),
   };
 }

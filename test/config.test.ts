@@ -311,6 +311,14 @@ describe("readSettings: events", () => {
     expect(() => readSettings({ ...minimal, FLOWTAP_EVENT_FILTERS: text })).toThrow(message);
   });
 
+  it("alerts a flow log silent for 15 minutes unless FLOWTAP_FLOW_LOG_SILENT_MINUTES says otherwise", () => {
+    expect(readSettings(minimal).freshness.silentAfterSeconds).toBe(900);
+    expect(readSettings({ ...minimal, FLOWTAP_FLOW_LOG_SILENT_MINUTES: "30" }).freshness.silentAfterSeconds).toBe(1800);
+    expect(() => readSettings({ ...minimal, FLOWTAP_FLOW_LOG_SILENT_MINUTES: "0" })).toThrow(
+      /Setting FLOWTAP_FLOW_LOG_SILENT_MINUTES must be a positive integer, got '0'/,
+    );
+  });
+
   it("refuses a schema version it cannot write, naming the setting", () => {
     expect(() => readSettings({ ...minimal, FLOWTAP_EVENT_SCHEMA_VERSION: "3" })).toThrow(
       /Setting FLOWTAP_EVENT_SCHEMA_VERSION must be one of 1, 2, got '3'/,

@@ -175,6 +175,8 @@ export interface ProcessRangeCounts {
   /** Tuples the cost filters dropped (not sent), and by reason. */
   dropped: number;
   droppedByReason: DropCounts;
+  /** The newest tuple time of the range (ISO-8601; null when it had none): the freshness of its data. */
+  lastTupleTimeIso: string | null;
   bytes: number;
   records: number;
   issues: number;
