@@ -55,6 +55,11 @@ export interface DemoPlan extends DemoPlanOptions {
   silentFlowLog: { macAddress: string; flowLogName: string; fromMinute: number } | null;
 }
 
+/** The demo's FLOWTAP_FLOW_LOG_SILENT_MINUTES: the scripted silence outlasts it by a reconcile period. */
+export const DEMO_SILENT_MINUTES = 10;
+/** The reconcile timer's period (its default schedule): an alert needs a run after the threshold. */
+const RECONCILE_PERIOD_IN_MINUTES = 5;
+
 const MINUTE_IN_MS = 60_000;
 const HOUR_IN_MS = 3_600_000;
 
@@ -89,7 +94,13 @@ export function planDemo(options: DemoPlanOptions): DemoPlan {
       ? {
           macAddress: silentNic.macAddress,
           flowLogName: silentNic.flowLogName,
-          fromMinute: Math.floor((liveFirstMinute + liveEndMinute) / 2),
+          fromMinute: Math.max(
+            liveFirstMinute + 1,
+            Math.min(
+              Math.floor((liveFirstMinute + liveEndMinute) / 2),
+              liveEndMinute - DEMO_SILENT_MINUTES - RECONCILE_PERIOD_IN_MINUTES - 1,
+            ),
+          ),
         }
       : null,
   };

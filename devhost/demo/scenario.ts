@@ -15,6 +15,7 @@ import {
   checkDelivery,
   describeAlert,
   describeCapture,
+  describeSilence,
   formatTable,
   runSummary,
   summaryLine,
@@ -180,6 +181,7 @@ export async function runDemo(
       ["unexpected ids", tally.unexpected],
       ["anomalies", summary.anomalies],
       ["packet captures", summary.captures],
+      ["silent flow logs", summary.silentFlowLogs],
       [
         "elapsed",
         `${seconds(summary.elapsedMs)} (history and backfill ${seconds(backfilledMs - startedMs)}, live ${seconds(liveDoneMs - backfilledMs)}, read-back ${seconds(startedMs + summary.elapsedMs - liveDoneMs)})`,
@@ -187,6 +189,7 @@ export async function runDemo(
     ]),
     ...alerts.anomalies.map((alert) => `  alert: ${describeAlert(alert)}`),
     ...[...alerts.captures, ...alerts.unsuccessfulCaptures].map((report) => `  capture: ${describeCapture(report)}`),
+    ...alerts.silentFlowLogs.map((alert) => `  silent: ${describeSilence(alert)}`),
     summaryLine(summary),
   ];
   return { summary, report: lines.join("\n") };
