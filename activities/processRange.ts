@@ -11,6 +11,8 @@
 import type { ActivityHandler } from "durable-functions";
 import type { Readable } from "node:stream";
 import type { BlobSource } from "../src/adapters/blobSource";
+import type { NicDirectory } from "../src/adapters/nicDirectory";
+import { tryParseBlobPath } from "../src/core/blobPath";
 import type { EventHubsSink, SinkEventBytes } from "../src/adapters/eventHubsSink";
 import type { EventSettings, PartitionKeyStrategy } from "../src/config";
 import { aggregateOptionsFor, FlowEventAggregator } from "../src/core/anomaly/aggregate";
@@ -39,7 +41,9 @@ export interface ProcessRangeDeps {
   /** The anomaly rules: they decide which ports the aggregates count. */
   rules: () => readonly AnomalyRule[];
   /** The event schema version (and filters); default schema 2, nothing dropped. */
-  events?: () => EventSettings;
+  events?: () => Pick<EventSettings, "schemaVersion" | "filters">;
+  /** Enrichment's cache of ARM's NICs; undefined: enrichment off. */
+  nicDirectory?: () => NicDirectory | undefined;
 }
 
 /**
@@ -48,7 +52,10 @@ export interface ProcessRangeDeps {
  */
 const SEND_CHUNK_SIZE_IN_BYTES = 1024 * 1024;
 
-const DEFAULT_EVENT_SETTINGS: EventSettings = { schemaVersion: 2, filters: NO_EVENT_FILTERS };
+const DEFAULT_EVENT_SETTINGS: Pick<EventSettings, "schemaVersion" | "filters"> = {
+  schemaVersion: 2,
+  filters: NO_EVENT_FILTERS,
+};
 
 function parseInput(input: unknown, containers: readonly string[] | undefined): ProcessRangeInput {
   const location = parseBlobLocationInput(input, "processRange", containers);
@@ -159,9 +166,15 @@ export function makeProcessRange(deps: ProcessRangeDeps): ActivityHandler {
     const eventSettings = deps.events?.() ?? DEFAULT_EVENT_SETTINGS;
     const dropReasonOf = compileEventFilter(eventSettings.filters);
 
+    // Enrichment's lookup of the blob's MAC runs while the range opens (bounded: it never fails).
+    const directory = deps.nicDirectory?.();
+    const blobParts = directory ? tryParseBlobPath(blobPath) : null;
+    const prefetched =
+      directory && blobParts?.mac ? directory.prefetch(blobParts.subscriptionId, blobParts.mac) : undefined;
     let stream: Readable;
     try {
       stream = await source.openRange(container, path, input.offsetInBytes, input.countInBytes);
+      await prefetched;
     } catch (error) {
       // The blob no longer has these bytes (rewritten or truncated since the block list was read).
       if (error instanceof ValidationError) return { kind: "stale", reason: error.message };
@@ -238,6 +251,7 @@ export function makeProcessRange(deps: ProcessRangeDeps): ActivityHandler {
           isBlockRange: true,
           firstRecordIndex: recordIndex,
           startOffsetInBytes: blockOffset,
+          ...(directory && { enrich: directory.lookup }),
         });
         const reasons = result.issues.map((issue) => issue.message);
         if (result.records.length > 1)

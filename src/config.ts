@@ -111,12 +111,25 @@ export interface BackfillSettings {
   blobsPerPage: number;
 }
 
-/** What the flows hub receives: the event schema and the cost filters. */
+/** Enrichment of events with the NIC, VM, subnet and VNet of their MAC (ARM reads, cached). */
+export interface EnrichmentSettings {
+  /** FLOWTAP_ENRICHMENT, on (default) or off. */
+  enabled: boolean;
+  /** FLOWTAP_ENRICHMENT_TTL_SECONDS (default 600): how long ARM's answers (and failures) are trusted. */
+  ttlInSeconds: number;
+  /** FLOWTAP_ENRICHMENT_MAX_NICS (default 100000): most NICs cached. */
+  maxNics: number;
+  /** FLOWTAP_ENRICHMENT_WAIT_MS (default 1000; 0: never wait): longest a range waits for a lookup it needs. */
+  waitInMs: number;
+}
+
+/** What the flows hub receives: the event schema, the cost filters, the enrichment. */
 export interface EventSettings {
   /** FLOWTAP_EVENT_SCHEMA_VERSION, 1 or 2 (default 2): 1 is kept for existing consumers for one release. */
   schemaVersion: EventSchemaVersion;
   /** FLOWTAP_EVENT_FILTERS (JSON `{"drop":[...]}`, docs/events.md); default: nothing dropped. */
   filters: EventFilterConfig;
+  enrichment: EnrichmentSettings;
 }
 
 /** Freshness of the flow logs (reports on the alerts hub at each reconcile run). */
@@ -367,6 +380,12 @@ export function readEventSettings(env: Env): EventSettings {
             parseJsonSetting(filtersText, "Setting FLOWTAP_EVENT_FILTERS"),
             "Setting FLOWTAP_EVENT_FILTERS",
           ),
+    enrichment: {
+      enabled: readChoice(env, "FLOWTAP_ENRICHMENT", ["on", "off"] as const, "on") === "on",
+      ttlInSeconds: readPositiveInteger(env, "FLOWTAP_ENRICHMENT_TTL_SECONDS", 600),
+      maxNics: readPositiveInteger(env, "FLOWTAP_ENRICHMENT_MAX_NICS", 100_000),
+      waitInMs: readNonNegativeInteger(env, "FLOWTAP_ENRICHMENT_WAIT_MS", 1000),
+    },
   };
 }
 

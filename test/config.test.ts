@@ -325,3 +325,23 @@ describe("readSettings: events", () => {
     );
   });
 });
+
+describe("readSettings: enrichment", () => {
+  it("is on by default with its cache bounds, and can be turned off", () => {
+    expect(readSettings(minimal).events.enrichment).toEqual({
+      enabled: true,
+      ttlInSeconds: 600,
+      maxNics: 100_000,
+      waitInMs: 1000,
+    });
+    expect(readSettings({ ...minimal, FLOWTAP_ENRICHMENT: "off" }).events.enrichment.enabled).toBe(false);
+  });
+
+  it.each([
+    [{ FLOWTAP_ENRICHMENT: "maybe" }, /Setting FLOWTAP_ENRICHMENT must be one of on, off, got 'maybe'/],
+    [{ FLOWTAP_ENRICHMENT_MAX_NICS: "0" }, /Setting FLOWTAP_ENRICHMENT_MAX_NICS must be a positive integer/],
+    [{ FLOWTAP_ENRICHMENT_WAIT_MS: "-1" }, /Setting FLOWTAP_ENRICHMENT_WAIT_MS must be an integer >= 0/],
+  ])("refuses a bad enrichment setting, naming it (%#)", (env, message) => {
+    expect(() => readSettings({ ...minimal, ...env })).toThrow(message);
+  });
+});

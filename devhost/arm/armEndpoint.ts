@@ -708,6 +708,8 @@ function toNicResource(nic: NetworkInterfaceSeed, vm: VirtualMachineSeed): Recor
             privateIPAllocationMethod: "Dynamic",
             privateIPAddressVersion: "IPv4",
             primary: true,
+            // NetworkInterfaceIPConfigurationPropertiesFormat.subnet (azure-rest-api-specs networkInterface.json).
+            ...(nic.subnetId !== undefined && { subnet: { id: nic.subnetId } }),
           },
         },
       ],

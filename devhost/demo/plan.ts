@@ -147,7 +147,14 @@ const vmIdOf = (nic: TopologyNic): string =>
 const nicIdOf = (nic: TopologyNic): string =>
   `/subscriptions/${nic.subscriptionId}/resourceGroups/${nic.resourceGroup}/providers/Microsoft.Network/networkInterfaces/${nic.nicName}`;
 
-/** The ARM estate matching the topology: a VM per NIC with the Network Watcher extension, a watcher per region. */
+/** Every generated NIC sits in its VNet's `default` subnet. */
+const subnetIdOf = (nic: TopologyNic): string => `${nic.targetResourceId}/subnets/default`;
+
+/**
+ * The ARM estate matching the topology: a VM per NIC (in its subnet) with the Network Watcher
+ * extension, a watcher per region. The local ARM endpoint serves it, so enrichment resolves the
+ * generated MACs.
+ */
 export function armSeedOf(topology: Topology): ArmSeed {
   const watchers = new Map<string, { subscriptionId: string; location: string }>();
   for (const nic of topology.nics)
@@ -159,7 +166,14 @@ export function armSeedOf(topology: Topology): ArmSeed {
       location: nic.region,
       osType: nic.vmName.includes("jump") ? "Windows" : "Linux",
       networkWatcherExtension: true,
-      nics: [{ id: nicIdOf(nic), mac: (nic.macAddress.match(/../g) as string[]).join("-"), privateIp: nic.privateIp }],
+      nics: [
+        {
+          id: nicIdOf(nic),
+          mac: (nic.macAddress.match(/../g) as string[]).join("-"),
+          privateIp: nic.privateIp,
+          subnetId: subnetIdOf(nic),
+        },
+      ],
     })),
     networkWatchers: [...watchers.values()],
   };

@@ -13,7 +13,9 @@ import { makeReadBlockList } from "../../activities/readBlockList";
 import { checkpointEntity } from "../../orchestrations/checkpoint";
 import { ingestBlobOrchestrator } from "../../orchestrations/ingestBlob";
 import { createBlobSource, type BlobSource } from "../adapters/blobSource";
+import { createArmClients } from "../adapters/arm";
 import { createEventHubsSink, type EventHubsSink } from "../adapters/eventHubsSink";
+import { NicDirectory } from "../adapters/nicDirectory";
 import {
   DEFAULT_RECONCILE_SCHEDULE,
   readEventSettings,
@@ -29,6 +31,7 @@ import { makeReconcileHandler } from "../triggers/reconcile";
 let settings: FlowtapSettings | undefined;
 let blobSource: BlobSource | undefined;
 let flowsSink: EventHubsSink | undefined;
+let nicDirectory: NicDirectory | undefined;
 
 const settingsOf = (): FlowtapSettings => (settings ??= readSettings(process.env));
 const blobSourceOf = (): BlobSource => (blobSource ??= createBlobSource(settingsOf().storage));
@@ -44,6 +47,22 @@ const flowsSinkOf = (): EventHubsSink => {
   return flowsSink;
 };
 
+/** Enrichment's cache of ARM's NICs (one per process), or undefined when FLOWTAP_ENRICHMENT=off. */
+const nicDirectoryOf = (): NicDirectory | undefined => {
+  const { enrichment } = settingsOf().events;
+  if (!enrichment.enabled) return undefined;
+  if (!nicDirectory) {
+    const arm = createArmClients(settingsOf().capture.arm);
+    nicDirectory = new NicDirectory({
+      listNics: (subscriptionId) => arm.network(subscriptionId).networkInterfaces.listAll(),
+      ttlInMs: enrichment.ttlInSeconds * 1000,
+      maxEntries: enrichment.maxNics,
+      waitInMs: enrichment.waitInMs,
+    });
+  }
+  return nicDirectory;
+};
+
 // A bad ingestion setting stops the start, naming the setting (connections are read at first use).
 app.hook.appStart(() => {
   readIngestionSettings(process.env);
@@ -55,6 +74,7 @@ app.hook.appTerminate(async () => {
   settings = undefined;
   blobSource = undefined;
   flowsSink = undefined;
+  nicDirectory = undefined;
   await sink?.close();
 });
 
@@ -72,6 +92,7 @@ df.app.activity(ActivityNames.processRange, {
     partitionKey: () => settingsOf().eventHubs.partitionKey,
     rules: () => settingsOf().anomaly.rules,
     events: () => settingsOf().events,
+    nicDirectory: nicDirectoryOf,
   }),
 });
 df.app.activity(ActivityNames.listBlobs, {
