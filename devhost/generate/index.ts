@@ -12,7 +12,6 @@ export {
   generateRecords,
   countTuples,
   DEFAULT_MAX_TUPLES_PER_RECORD,
-  VNET_ENCRYPTION_VALUES,
   type GenerateRecordsOptions,
   type FlowLogRecord,
   type NsgFlowLogRecord,

@@ -14,6 +14,7 @@ import { attackTuplesForMinute, resolveAttack, type AttackPlan } from "./attacks
 import { BENIGN_BYTES_SENT_PER_MINUTE_BUDGET, PLATFORM_ACL_ID, PLATFORM_RULE, benignTuplesForMinute } from "./benign";
 import type { SyntheticTuple, TimeWindow } from "./tuple";
 import { parseHourIso } from "./time";
+import { VNET_ENCRYPTION_VALUES } from "../../src/core/event";
 
 export interface NsgFlowLogRecord {
   time: string;
@@ -277,21 +278,6 @@ function formatNsgTuple(t: SyntheticTuple): string {
     : ",,,";
   return `${Math.floor(t.timeInMs / 1000)},${t.srcIp},${t.dstIp},${t.srcPort},${t.dstPort},${t.protocol === "tcp" ? "T" : "U"},${t.direction},${t.allowed ? "A" : "D"},${t.state},${counters}`;
 }
-
-/**
- * The encryption values VNet flow logs write (design §2; Microsoft Learn "VNet flow logs",
- * encryption status): X encrypted, NX not, NX_* why not.
- */
-export const VNET_ENCRYPTION_VALUES = [
-  "X",
-  "NX",
-  "NX_HW_NOT_SUPPORTED",
-  "NX_SW_NOT_READY",
-  "NX_NOT_ACCEPTED",
-  "NX_NOT_SUPPORTED",
-  "NX_LOCAL_DST",
-  "NX_FALLBACK",
-] as const;
 
 /**
  * A flow's encryption value: the same for all its tuples (drawn from its ports), every value

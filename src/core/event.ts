@@ -16,6 +16,21 @@ export type FlowState = "begin" | "continuing" | "end" | "deny";
 /** What a flow log watches: a virtual network, a subnet, a network interface, or (NSG flow logs) an NSG. */
 export type TargetType = "vnet" | "subnet" | "nic" | "nsg";
 
+/**
+ * The encryption values VNet flow logs write (design §2; Microsoft Learn, "VNet flow logs",
+ * encryption status): X encrypted, NX not, NX_* why not. Events carry them as written.
+ */
+export const VNET_ENCRYPTION_VALUES = [
+  "X",
+  "NX",
+  "NX_HW_NOT_SUPPORTED",
+  "NX_SW_NOT_READY",
+  "NX_NOT_ACCEPTED",
+  "NX_NOT_SUPPORTED",
+  "NX_LOCAL_DST",
+  "NX_FALLBACK",
+] as const;
+
 /** Where a tuple's NIC sits, as ARM reports it (enrichment); every field null when not resolved. */
 export interface EventEnrichment {
   nicId: string | null;
@@ -85,37 +100,42 @@ export interface FlowEvent extends EventEnrichment {
   blob: string;
 }
 
-/** Schema 1 (the schema before version 2, with `schemaVersion` added). Key order is the JSON order. */
-export interface FlowEventV1 {
+/** The per-tuple fields both schemas share (and `id`, `time`, `recordTime`, the record's kind and version). */
+type SharedFields = Pick<
+  FlowEvent,
+  | "id"
+  | "time"
+  | "recordTime"
+  | "sourceKind"
+  | "flowLogVersion"
+  | "targetResourceId"
+  | "aclId"
+  | "rule"
+  | "mac"
+  | "srcIp"
+  | "dstIp"
+  | "srcPort"
+  | "dstPort"
+  | "protocol"
+  | "direction"
+  | "decision"
+  | "flowState"
+  | "encryption"
+  | "packetsSrcToDst"
+  | "bytesSrcToDst"
+  | "packetsDstToSrc"
+  | "bytesDstToSrc"
+  | "blob"
+>;
+
+/** Schema 1 (the schema before version 2, with `schemaVersion` added); its JSON order is toSchema1's. */
+export interface FlowEventV1 extends SharedFields {
   schemaVersion: 1;
-  id: string;
-  time: string;
-  recordTime: string;
-  sourceKind: SourceKind;
-  flowLogVersion: number;
   /** NSG: the NSG's; VNet: the flow log's (usually NetworkWatcherRG's). */
   subscriptionId: string | null;
   resourceGroup: string | null;
   nsgName: string | null;
   flowLogName: string | null;
-  targetResourceId: string | null;
-  aclId: string | null;
-  rule: string;
-  mac: string | null;
-  srcIp: string;
-  dstIp: string;
-  srcPort: number;
-  dstPort: number;
-  protocol: string;
-  direction: Direction;
-  decision: Decision;
-  flowState: FlowState | null;
-  encryption: string | null;
-  packetsSrcToDst: number | null;
-  bytesSrcToDst: number | null;
-  packetsDstToSrc: number | null;
-  bytesDstToSrc: number | null;
-  blob: string;
 }
 
 /** The per-record fields of schema 1, from a schema 2 event (what schema 1 always carried). */

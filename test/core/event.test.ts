@@ -41,14 +41,9 @@ const SCHEMA_2_KEYS = [
   "bytesDstToSrc",
   "blob",
 ];
-/** Schema 1 as it was, with `schemaVersion` first. */
+/** Schema 1 as it was, with `schemaVersion` first; from `srcIp` on as schema 2. */
 const SCHEMA_1_KEYS = [
-  "schemaVersion",
-  "id",
-  "time",
-  "recordTime",
-  "sourceKind",
-  "flowLogVersion",
+  ...SCHEMA_2_KEYS.slice(0, SCHEMA_2_KEYS.indexOf("flowLogResourceId")),
   "subscriptionId",
   "resourceGroup",
   "nsgName",
@@ -57,20 +52,7 @@ const SCHEMA_1_KEYS = [
   "aclId",
   "rule",
   "mac",
-  "srcIp",
-  "dstIp",
-  "srcPort",
-  "dstPort",
-  "protocol",
-  "direction",
-  "decision",
-  "flowState",
-  "encryption",
-  "packetsSrcToDst",
-  "bytesSrcToDst",
-  "packetsDstToSrc",
-  "bytesDstToSrc",
-  "blob",
+  ...SCHEMA_2_KEYS.slice(SCHEMA_2_KEYS.indexOf("srcIp")),
 ];
 
 describe("event schema", () => {

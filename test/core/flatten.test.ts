@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildBlobPath, eventsOf, flattenFlowLog, hashBlobPath } from "../../src/core";
+import { buildBlobPath, eventsOf, flattenFlowLog, hashBlobPath, VNET_ENCRYPTION_VALUES } from "../../src/core";
 
 const NSG_RESOURCE =
   "/SUBSCRIPTIONS/S-REC/RESOURCEGROUPS/RG-REC/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG-REC";
@@ -135,16 +135,6 @@ describe("tuple layouts", () => {
 });
 
 describe("schema 2 on generated VNet data", () => {
-  const ENCRYPTION_VALUES = [
-    "X",
-    "NX",
-    "NX_HW_NOT_SUPPORTED",
-    "NX_SW_NOT_READY",
-    "NX_NOT_ACCEPTED",
-    "NX_NOT_SUPPORTED",
-    "NX_LOCAL_DST",
-    "NX_FALLBACK",
-  ];
   const STATES = [
     ["B", "begin", "allow"],
     ["C", "continuing", "allow"],
@@ -154,7 +144,7 @@ describe("schema 2 on generated VNet data", () => {
 
   it("keeps every encryption value and every state with its counters, to the millisecond", () => {
     // Prepare: every encryption value in every state, with distinct counters and milliseconds.
-    const cases = ENCRYPTION_VALUES.flatMap((encryption, e) =>
+    const cases = VNET_ENCRYPTION_VALUES.flatMap((encryption, e) =>
       STATES.map(([letter, state, decision], s) => ({ encryption, letter, state, decision, n: e * 4 + s })),
     );
     const tuples = cases.map(

@@ -9,8 +9,8 @@ import {
   serializeBlob,
   type NsgFlowLogRecord,
   type VnetFlowLogRecord,
-  VNET_ENCRYPTION_VALUES,
 } from "../../../devhost/generate";
+import { VNET_ENCRYPTION_VALUES } from "../../../src/core/event";
 import { FLOW_LOG_HEAD, FLOW_LOG_TAIL } from "../../../src/core/blocks";
 import { blobText, eventsOfBlob } from "./helpers";
 
