@@ -62,6 +62,7 @@ const EMPTY_PROGRESS: IngestProgress = {
   rewrites: 0,
   generations: 0,
 };
+
 /** Tells the flow log's freshness entity what a live range delivered (backfill reports no freshness). */
 function signalFreshness(
   context: OrchestrationContext,
@@ -87,6 +88,7 @@ function addDroppedTo(progress: IngestProgress, result: Pick<ProcessRangeCounts,
   progress.dropped = (progress.dropped ?? 0) + (result.dropped ?? 0);
   addDropCounts((progress.droppedByReason ??= {}), result.droppedByReason);
 }
+
 const MAX_RETRY_INTERVAL_IN_MS = 5 * 60_000;
 
 function parseInput(value: unknown): IngestBlobInput {
