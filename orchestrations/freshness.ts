@@ -26,6 +26,9 @@ import {
 import { callActivity, entityTask, resultOf } from "./calls";
 import { PUBLISH_RETRY } from "./publishAlerts";
 
+/** Events per publishEvents call (each ≈ 0.5 KB). */
+const EVENTS_PER_PUBLISH = 100;
+
 export const freshnessEntity: EntityHandler<FreshnessState> = (context: EntityContext<FreshnessState>) => {
   const where = `freshness ${context.df.entityKey} operation "${context.df.operationName ?? ""}"`;
   const state = context.df.getState() ?? null;
@@ -72,11 +75,15 @@ export const reportFreshnessOrchestrator: OrchestrationHandler = function* (
   if (tasks.length > 0) yield context.df.Task.all(tasks.map((typed) => typed.task));
   const outputs = tasks.flatMap((typed) => resultOf(typed).events);
   const events: PublishedEvent[] = outputs.map((event) => ({ id: event.id, body: event, partitionKey: event.flowLog }));
-  const published =
-    events.length > 0 ? yield* callActivity(context, publishEventsActivity, { events }, PUBLISH_RETRY) : null;
+  let eventsSent = 0;
+  // In slices: an activity's input stays small however many flow logs there are.
+  for (let start = 0; start < events.length; start += EVENTS_PER_PUBLISH) {
+    const slice = { events: events.slice(start, start + EVENTS_PER_PUBLISH) };
+    eventsSent += (yield* callActivity(context, publishEventsActivity, slice, PUBLISH_RETRY)).eventsSent;
+  }
   return {
     reported: outputs.filter((event) => event.type === FRESHNESS_EVENT_TYPE).length,
     silent: outputs.filter((event) => event.type === FLOW_LOG_SILENT_EVENT_TYPE).length,
-    eventsSent: published?.eventsSent ?? 0,
+    eventsSent,
   };
 };

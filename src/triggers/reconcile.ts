@@ -76,7 +76,9 @@ async function startFreshnessReport(
   timer: Timer | undefined,
 ): Promise<void> {
   if (flowLogs.length === 0) return;
-  const occurrence = timer?.scheduleStatus?.last ?? new Date().toISOString();
+  // The previous and next occurrences name this one (either alone may repeat, e.g. Last at a first run).
+  const status = timer?.scheduleStatus;
+  const occurrence = status ? `${status.last}|${status.next}` : new Date().toISOString();
   const instanceId = `freshness-${hashBlobPath(occurrence)}`;
   const input: ReportFreshnessInput = { flowLogs, silentAfterSeconds: settings.freshness.silentAfterSeconds };
   try {
