@@ -14,7 +14,10 @@ import type { ActivityHandler } from "durable-functions";
 import type { Readable } from "node:stream";
 import type { BlobSource } from "../src/adapters/blobSource";
 import type { EventHubsSink } from "../src/adapters/eventHubsSink";
-import type { PartitionKeyStrategy } from "../src/config";
+import type { NicDirectory } from "../src/adapters/nicDirectory";
+import type { EventSettings, PartitionKeyStrategy } from "../src/config";
+import { tryParseBlobPath } from "../src/core/blobPath";
+import { compileEventFilter, NO_EVENT_FILTERS, type EventFilter } from "../src/core/eventFilter";
 import { aggregateOptionsFor, FlowEventAggregator } from "../src/core/anomaly/aggregate";
 import type { AnomalyRule } from "../src/core/anomaly/rules";
 import { encodeEventBytes } from "../src/core/encode";
@@ -41,7 +44,16 @@ export interface ProcessRangeDeps {
   partitionKey: () => PartitionKeyStrategy;
   /** The anomaly rules: they decide which ports the aggregates count. */
   rules: () => readonly AnomalyRule[];
+  /** The event schema version (and filters); default schema 2, nothing dropped. */
+  events?: () => Pick<EventSettings, "schemaVersion" | "filters">;
+  /** Enrichment's cache of ARM's NICs; undefined: enrichment off. */
+  nicDirectory?: () => NicDirectory | undefined;
 }
+
+const DEFAULT_EVENT_SETTINGS: Pick<EventSettings, "schemaVersion" | "filters"> = {
+  schemaVersion: 2,
+  filters: NO_EVENT_FILTERS,
+};
 
 const isCount = (n: unknown, min: number): n is number => Number.isSafeInteger(n) && (n as number) >= min;
 
@@ -170,12 +182,13 @@ async function* recordsOf(stream: Readable): AsyncGenerator<RecordUnit> {
 }
 
 /** A unit's events and the reasons to quarantine it (none: it is clean). */
-function flattenUnit(unit: RecordUnit, blobPath: string) {
+function flattenUnit(unit: RecordUnit, blobPath: string, directory: NicDirectory | undefined) {
   const result = flattenFlowLog(unit.bytes, {
     blobPath,
     isBlockRange: true,
     firstRecordIndex: unit.recordIndex,
     startOffsetInBytes: unit.offsetInBytes,
+    ...(directory && { enrich: directory.lookup }),
   });
   const issues = [...unit.splitIssues, ...result.issues];
   const reasons = issues.map((issue) => issue.message);
@@ -203,13 +216,26 @@ async function openRangeOf(source: BlobSource, input: ProcessRangeInput): Promis
 class RangeDelivery {
   readonly blobPath: string;
   readonly where: string;
-  readonly counts: ProcessRangeCounts = { tuples: 0, events: 0, bytes: 0, records: 0, issues: 0, quarantined: 0 };
+  readonly counts: ProcessRangeCounts = {
+    tuples: 0,
+    events: 0,
+    dropped: 0,
+    droppedByReason: {},
+    lastTupleTimeIso: null,
+    bytes: 0,
+    records: 0,
+    issues: 0,
+    quarantined: 0,
+  };
   /** The counts after each block read (and quarantined): its events end at `.events` among the range's. */
   readonly countsThroughBlock: ProcessRangeCounts[] = [];
   // Aggregated as they go: the range's events are never all held at once.
   readonly aggregator: FlowEventAggregator;
   readonly sender: RangeSender;
   private readonly strategy: PartitionKeyStrategy;
+  private readonly eventSettings: Pick<EventSettings, "schemaVersion" | "filters">;
+  private readonly dropReasonOf: EventFilter | null;
+  readonly directory: NicDirectory | undefined;
 
   constructor(
     private readonly input: ProcessRangeInput,
@@ -224,6 +250,17 @@ class RangeDelivery {
     );
     this.sender = new RangeSender(deps.sink(), this.aggregator);
     this.strategy = deps.partitionKey();
+    this.eventSettings = deps.events?.() ?? DEFAULT_EVENT_SETTINGS;
+    this.dropReasonOf = compileEventFilter(this.eventSettings.filters);
+    this.directory = deps.nicDirectory?.();
+  }
+
+  /** Enrichment's lookup of the blob's MAC, started while the range opens (bounded: it never fails). */
+  prefetch(): Promise<unknown> | undefined {
+    const blobParts = this.directory ? tryParseBlobPath(this.blobPath) : null;
+    return this.directory && blobParts?.mac
+      ? this.directory.prefetch(blobParts.subscriptionId, blobParts.mac)
+      : undefined;
   }
 
   /** Reads, quarantines and sends every record of the range, then waits for every acknowledgement. */
@@ -231,15 +268,14 @@ class RangeDelivery {
     const whole = this.input.wholeBlobEtag !== undefined;
     const units = whole ? recordsOf(stream) : blocksOf(stream, this.input, this.where);
     for await (const unit of units) {
-      const { events, reasons, tuples, records } = flattenUnit(unit, this.blobPath);
+      const { events, reasons, tuples, records } = flattenUnit(unit, this.blobPath, this.directory);
       this.counts.records += records;
       this.counts.issues += reasons.length;
       this.counts.tuples += tuples;
       if (reasons.length > 0) await this.quarantine(unit, reasons);
       await this.send(events);
-      this.counts.events += events.length;
       this.counts.bytes += whole ? 0 : unit.bytes.length;
-      this.countsThroughBlock.push({ ...this.counts });
+      this.countsThroughBlock.push({ ...this.counts, droppedByReason: { ...this.counts.droppedByReason } });
     }
     // A whole blob is delivered all or nothing: its bytes count once, all of them.
     if (whole) this.counts.bytes = this.input.countInBytes;
@@ -249,13 +285,28 @@ class RangeDelivery {
   private async send(events: readonly FlowEvent[]): Promise<void> {
     for (let index = 0; index < events.length; index++) {
       const event = events[index]!;
-      const full = this.sender.add(event, encodeEventBytes(event), partitionKeyOf(this.strategy, event));
+      if (this.dropped(event)) continue;
+      this.counts.events++;
+      const body = encodeEventBytes(event, this.eventSettings.schemaVersion);
+      const full = this.sender.add(event, body, partitionKeyOf(this.strategy, event));
       // A big block goes on in the next chunk: what is held unacknowledged stays bounded. Its
       // events span batches anyway, and only wholly acknowledged blocks count as delivered.
       if (full && index < events.length - 1) await this.sender.flush();
     }
     this.sender.endBlock();
     if (this.sender.isFull()) await this.sender.flush();
+  }
+
+  /** Notes the event's time; true when a cost filter drops it (counted by its reason, never sent). */
+  private dropped(event: FlowEvent): boolean {
+    // Canonical ISO times (core/flatten) order as text.
+    const { counts } = this;
+    if (counts.lastTupleTimeIso === null || event.time > counts.lastTupleTimeIso) counts.lastTupleTimeIso = event.time;
+    const reason = this.dropReasonOf?.(event) ?? null;
+    if (reason === null) return false;
+    counts.dropped++;
+    counts.droppedByReason[reason] = (counts.droppedByReason[reason] ?? 0) + 1;
+    return true;
   }
 
   private async quarantine(unit: RecordUnit, reasons: string[]): Promise<void> {
@@ -298,9 +349,11 @@ export function makeProcessRange(deps: ProcessRangeDeps): ActivityHandler {
   return async (rawInput: unknown): Promise<ProcessRangeResult> => {
     const input = parseInput(rawInput, deps.containers?.());
     const source = deps.blobSource();
+    const delivery = new RangeDelivery(input, deps, source);
+    const prefetched = delivery.prefetch();
     const stream = await openRangeOf(source, input);
     if ("stale" in stream) return { kind: "stale", reason: stream.stale };
-    const delivery = new RangeDelivery(input, deps, source);
+    await prefetched;
     try {
       await delivery.deliver(stream);
     } catch (error) {

@@ -110,6 +110,8 @@ export async function startLocalSystem(options: StartLocalSystemOptions = {}): P
         FLOWTAP_ARM_DEV_TOKEN: "flowtap-local-token",
         FLOWTAP_ARM_LRO_INTERVAL_MS: String(LOCAL_LRO_UPDATE_INTERVAL_IN_MS),
       }),
+      // Without a local ARM endpoint there is nothing to enrich from (public ARM is not reachable).
+      ...(!arm && { FLOWTAP_ENRICHMENT: "off" }),
       ...options.settings,
     };
     const store = options.store ?? new MemoryStore();

@@ -15,6 +15,7 @@ import type { OrchestrationContext, OrchestrationHandler, RetryOptions, Task } f
 import type { IngestionSettings } from "../src/config";
 import { describeProgress, emptyCounts, walkFilterOf, type BackfillProgress } from "../src/core/backfillProgress";
 import type { BlobLocation } from "../src/core/blobUrl";
+import { addDropCounts } from "../src/core/eventFilter";
 import { ValidationError } from "../src/errors";
 import { addFailure, emptyFailureList } from "../src/core/backfillFailures";
 import {
@@ -177,4 +178,7 @@ function settle(
   run.counts.blobsDone++;
   run.counts.eventsSent += result.progress.events;
   run.counts.bytesRead += result.progress.bytes;
+  // Runs started before filters carry no drop counts yet.
+  run.counts.eventsDropped = (run.counts.eventsDropped ?? 0) + (result.progress.dropped ?? 0);
+  addDropCounts((run.counts.droppedByReason ??= {}), result.progress.droppedByReason);
 }

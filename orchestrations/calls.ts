@@ -35,6 +35,15 @@ export function subOrchestrationTask<TInput, TResult>(
   return { task: context.df.callSubOrchestrator(contract.orchestration, input, instanceId) };
 }
 
+export function entityTask<TInput, TResult>(
+  context: OrchestrationContext,
+  contract: EntityOperationContract<TInput, TResult>,
+  key: string,
+  input: TInput,
+): TypedTask<TResult> {
+  return { task: context.df.callEntity(new df.EntityId(contract.entity, key), contract.operation, input) };
+}
+
 /**
  * The result of a task that has completed (after Task.any/Task.all). The one cast of the
  * orchestrations: the durable task's result is the JSON the contract's function returned.

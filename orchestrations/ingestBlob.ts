@@ -18,6 +18,9 @@
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler, RetryOptions, Task, TimerTask } from "durable-functions";
 import type { MinuteAggregate } from "../src/core/anomaly/aggregate";
+import { addDropCounts } from "../src/core/eventFilter";
+import { flowLogKeyOf } from "../src/core/freshness";
+import { FreshnessEntity, freshnessEntityKey } from "../src/contracts/freshnessContracts";
 import {
   INITIAL_BLOCK_CHECKPOINT,
   planNextRange,
@@ -57,6 +60,7 @@ import {
   type IngestProgress,
   type ProcessRangeInput,
   type ProcessRangeResult,
+  type ProcessRangeCounts,
   type ResetInput,
 } from "../src/contracts/ingestionContracts";
 import { callActivity, callEntity, signalEntity } from "./calls";
@@ -68,9 +72,37 @@ const EMPTY_PROGRESS: IngestProgress = {
   tuples: 0,
   bytes: 0,
   quarantined: 0,
+  dropped: 0,
+  droppedByReason: {},
   rewrites: 0,
   generations: 0,
 };
+
+/** Tells the flow log's freshness entity what a live range delivered (backfill reports no freshness). */
+function signalFreshness(
+  context: OrchestrationContext,
+  location: BlobLocation,
+  commitIso: string,
+  counts: ProcessRangeCounts,
+): void {
+  const flowLog = flowLogKeyOf(location.container, location.path);
+  signalEntity(context, FreshnessEntity.record, freshnessEntityKey(flowLog), {
+    flowLog,
+    commitIso,
+    lastTupleTimeIso: counts.lastTupleTimeIso ?? null,
+    tuples: counts.tuples,
+    events: counts.events,
+    bytes: counts.bytes,
+    dropped: counts.dropped ?? 0,
+    droppedByReason: counts.droppedByReason ?? {},
+  });
+}
+
+/** Adds a range's dropped tuples to the run's (runs started before filters have none yet). */
+function addDroppedTo(progress: IngestProgress, result: Pick<ProcessRangeCounts, "dropped" | "droppedByReason">): void {
+  progress.dropped = (progress.dropped ?? 0) + (result.dropped ?? 0);
+  addDropCounts((progress.droppedByReason ??= {}), result.droppedByReason);
+}
 const MAX_RETRY_INTERVAL_IN_MS = 5 * 60_000;
 
 function parseInput(value: unknown): IngestBlobInput {
@@ -231,7 +263,10 @@ class IngestRun {
     this.owner = context.df.instanceId;
     this.entityKey = checkpointEntityKey(this.location);
     this.retry = retryOptionsOf(this.options);
-    this.progress = { ...(input.progress ?? EMPTY_PROGRESS) };
+    this.progress = {
+      ...(input.progress ?? EMPTY_PROGRESS),
+      droppedByReason: { ...input.progress?.droppedByReason },
+    };
     this.progress.generations++;
     this.historic = input.historic ?? false;
   }
@@ -423,7 +458,7 @@ class IngestRun {
     this.checkpoint = to;
     this.finalCheck = false;
     this.listIsFresh = false;
-    this.count(result);
+    this.count(result, advanceInput.nowIso);
     if (result.kind === "processed") {
       this.failedAttempts = 0;
       return "replan";
@@ -432,12 +467,14 @@ class IngestRun {
     return "reread";
   }
 
-  count(result: Exclude<ProcessRangeResult, { kind: "stale" }>): void {
+  count(result: Exclude<ProcessRangeResult, { kind: "stale" }>, commitIso: string): void {
     this.progress.ranges++;
     this.progress.events += result.events;
     this.progress.tuples += result.tuples;
     this.progress.bytes += result.bytes;
     this.progress.quarantined += result.quarantined;
+    addDroppedTo(this.progress, result);
+    if (!this.historic) signalFreshness(this.context, this.location, commitIso, result);
     if (result.aggregates.length > 0) signalDetectors(this.context, result.aggregates, this.historic);
   }
 

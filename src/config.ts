@@ -7,6 +7,8 @@
 import { readFileSync } from "node:fs";
 import { loadRules, type AnomalyRule } from "./core/anomaly/rules";
 import { validateCapturePolicyConfig, type CapturePolicyConfig } from "./core/capturePolicy";
+import { EVENT_SCHEMA_VERSION, EVENT_SCHEMA_VERSIONS, type EventSchemaVersion } from "./core/event";
+import { NO_EVENT_FILTERS, validateEventFilters, type EventFilterConfig } from "./core/eventFilter";
 import { parseJsonSetting } from "./core/anomaly/validate";
 import { configurationError } from "./errors";
 
@@ -109,6 +111,33 @@ export interface BackfillSettings {
   blobsPerPage: number;
 }
 
+/** Enrichment of events with the NIC, VM, subnet and VNet of their MAC (ARM reads, cached). */
+export interface EnrichmentSettings {
+  /** FLOWTAP_ENRICHMENT, on (default) or off. */
+  enabled: boolean;
+  /** FLOWTAP_ENRICHMENT_TTL_SECONDS (default 600): how long ARM's answers (and failures) are trusted. */
+  ttlInSeconds: number;
+  /** FLOWTAP_ENRICHMENT_MAX_NICS (default 100000): most NICs cached. */
+  maxNics: number;
+  /** FLOWTAP_ENRICHMENT_WAIT_MS (default 1000; 0: never wait): longest a range waits for a lookup it needs. */
+  waitInMs: number;
+}
+
+/** What the flows hub receives: the event schema, the cost filters, the enrichment. */
+export interface EventSettings {
+  /** FLOWTAP_EVENT_SCHEMA_VERSION, 1 or 2 (default 2): 1 is kept for existing consumers for one release. */
+  schemaVersion: EventSchemaVersion;
+  /** FLOWTAP_EVENT_FILTERS (JSON `{"drop":[...]}`, docs/events.md); default: nothing dropped. */
+  filters: EventFilterConfig;
+  enrichment: EnrichmentSettings;
+}
+
+/** Freshness of the flow logs (reports on the alerts hub at each reconcile run). */
+export interface FreshnessSettings {
+  /** FLOWTAP_FLOW_LOG_SILENT_MINUTES (default 15): a flow log that wrote and is silent longer is alerted. */
+  silentAfterSeconds: number;
+}
+
 export interface FlowtapSettings {
   storage: StorageSettings;
   eventHubs: EventHubSettings;
@@ -116,6 +145,8 @@ export interface FlowtapSettings {
   anomaly: AnomalySettings;
   capture: CaptureSettings;
   backfill: BackfillSettings;
+  events: EventSettings;
+  freshness: FreshnessSettings;
 }
 
 function read(env: Env, name: string): string | undefined {
@@ -335,6 +366,33 @@ export function readIngestionSettings(env: Env): IngestionSettings {
   };
 }
 
+/** The event knobs (all have defaults): validated on their own when the app starts. */
+export function readEventSettings(env: Env): EventSettings {
+  const versions = EVENT_SCHEMA_VERSIONS.map(String);
+  const version = readChoice(env, "FLOWTAP_EVENT_SCHEMA_VERSION", versions, String(EVENT_SCHEMA_VERSION));
+  const filtersText = read(env, "FLOWTAP_EVENT_FILTERS");
+  return {
+    schemaVersion: Number(version) as EventSchemaVersion,
+    filters:
+      filtersText === undefined
+        ? NO_EVENT_FILTERS
+        : validateEventFilters(
+            parseJsonSetting(filtersText, "Setting FLOWTAP_EVENT_FILTERS"),
+            "Setting FLOWTAP_EVENT_FILTERS",
+          ),
+    enrichment: {
+      enabled: readChoice(env, "FLOWTAP_ENRICHMENT", ["on", "off"] as const, "on") === "on",
+      ttlInSeconds: readPositiveInteger(env, "FLOWTAP_ENRICHMENT_TTL_SECONDS", 600),
+      maxNics: readPositiveInteger(env, "FLOWTAP_ENRICHMENT_MAX_NICS", 100_000),
+      waitInMs: readNonNegativeInteger(env, "FLOWTAP_ENRICHMENT_WAIT_MS", 1000),
+    },
+  };
+}
+
+export function readFreshnessSettings(env: Env): FreshnessSettings {
+  return { silentAfterSeconds: 60 * readPositiveInteger(env, "FLOWTAP_FLOW_LOG_SILENT_MINUTES", 15) };
+}
+
 /** Reads and validates every setting; throws a Configuration FlowtapError naming the first bad one. */
 export function readSettings(env: Env): FlowtapSettings {
   const storageConnection = readConnection(env, "FlowLogsStorage", "blobServiceUri");
@@ -360,5 +418,7 @@ export function readSettings(env: Env): FlowtapSettings {
     anomaly: readAnomalySettings(env),
     capture: readCaptureSettings(env),
     backfill: readBackfillSettings(env),
+    events: readEventSettings(env),
+    freshness: readFreshnessSettings(env),
   };
 }

@@ -324,3 +324,61 @@ describe("local.settings.json.example", () => {
     );
   });
 });
+describe("readSettings: events", () => {
+  it("writes schema 2 unless FLOWTAP_EVENT_SCHEMA_VERSION asks for schema 1", () => {
+    expect(readSettings(minimal).events.schemaVersion).toBe(2);
+    expect(readSettings({ ...minimal, FLOWTAP_EVENT_SCHEMA_VERSION: "1" }).events.schemaVersion).toBe(1);
+  });
+
+  it("reads the cost filters, dropping nothing by default", () => {
+    expect(readSettings(minimal).events.filters).toEqual({ drop: [] });
+    const filters = { drop: [{ reason: "denied", decision: "deny" }] };
+    expect(readSettings({ ...minimal, FLOWTAP_EVENT_FILTERS: JSON.stringify(filters) }).events.filters).toEqual(
+      filters,
+    );
+  });
+
+  it.each([
+    ["{drop:", /Setting FLOWTAP_EVENT_FILTERS is not valid JSON/],
+    [
+      '{"drop":[{"reason":"r","dstPorts":["x"]}]}',
+      /Setting FLOWTAP_EVENT_FILTERS\.drop\[0\]\.dstPorts\[0\] must be a port/,
+    ],
+  ])("refuses bad filters naming the setting and the field (%#)", (text, message) => {
+    expect(() => readSettings({ ...minimal, FLOWTAP_EVENT_FILTERS: text })).toThrow(message);
+  });
+
+  it("alerts a flow log silent for 15 minutes unless FLOWTAP_FLOW_LOG_SILENT_MINUTES says otherwise", () => {
+    expect(readSettings(minimal).freshness.silentAfterSeconds).toBe(900);
+    expect(readSettings({ ...minimal, FLOWTAP_FLOW_LOG_SILENT_MINUTES: "30" }).freshness.silentAfterSeconds).toBe(1800);
+    expect(() => readSettings({ ...minimal, FLOWTAP_FLOW_LOG_SILENT_MINUTES: "0" })).toThrow(
+      /Setting FLOWTAP_FLOW_LOG_SILENT_MINUTES must be a positive integer, got '0'/,
+    );
+  });
+
+  it("refuses a schema version it cannot write, naming the setting", () => {
+    expect(() => readSettings({ ...minimal, FLOWTAP_EVENT_SCHEMA_VERSION: "3" })).toThrow(
+      /Setting FLOWTAP_EVENT_SCHEMA_VERSION must be one of 1, 2, got '3'/,
+    );
+  });
+});
+
+describe("readSettings: enrichment", () => {
+  it("is on by default with its cache bounds, and can be turned off", () => {
+    expect(readSettings(minimal).events.enrichment).toEqual({
+      enabled: true,
+      ttlInSeconds: 600,
+      maxNics: 100_000,
+      waitInMs: 1000,
+    });
+    expect(readSettings({ ...minimal, FLOWTAP_ENRICHMENT: "off" }).events.enrichment.enabled).toBe(false);
+  });
+
+  it.each([
+    [{ FLOWTAP_ENRICHMENT: "maybe" }, /Setting FLOWTAP_ENRICHMENT must be one of on, off, got 'maybe'/],
+    [{ FLOWTAP_ENRICHMENT_MAX_NICS: "0" }, /Setting FLOWTAP_ENRICHMENT_MAX_NICS must be a positive integer/],
+    [{ FLOWTAP_ENRICHMENT_WAIT_MS: "-1" }, /Setting FLOWTAP_ENRICHMENT_WAIT_MS must be an integer >= 0/],
+  ])("refuses a bad enrichment setting, naming it (%#)", (env, message) => {
+    expect(() => readSettings({ ...minimal, ...env })).toThrow(message);
+  });
+});

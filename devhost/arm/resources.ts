@@ -62,6 +62,8 @@ export function toNicResource(nic: NetworkInterfaceSeed, vm: VirtualMachineSeed)
             privateIPAllocationMethod: "Dynamic",
             privateIPAddressVersion: "IPv4",
             primary: true,
+            // NetworkInterfaceIPConfigurationPropertiesFormat.subnet (azure-rest-api-specs networkInterface.json).
+            ...(nic.subnetId !== undefined && { subnet: { id: nic.subnetId } }),
           },
         },
       ],

@@ -35,6 +35,8 @@ export interface NetworkInterfaceSeed {
   mac: string;
   /** Private IPv4 address of the primary IP configuration. */
   privateIp: string;
+  /** The subnet of the primary IP configuration (`.../virtualNetworks/{vnet}/subnets/{subnet}`), if any. */
+  subnetId?: string;
 }
 
 export interface NetworkWatcherSeed {

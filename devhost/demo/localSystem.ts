@@ -9,6 +9,7 @@ import { TriggerNames } from "../../src/contracts/names";
 import type { ArmSeed } from "../arm";
 import { ALERTS_HUB, FLOWS_HUB, namespaceConnectionString, startLocalSystem } from "../system";
 import type { FlowtapEndpoints } from "../endpointsFile";
+import { DEMO_SILENT_MINUTES } from "./plan";
 import type { DemoSystem } from "./scenario";
 
 export interface StartDemoSystemOptions {
@@ -53,6 +54,7 @@ export async function startDemoSystem(options: StartDemoSystemOptions): Promise<
       FLOWTAP_ARM_RETRY_DELAY_MS: "5",
       FLOWTAP_ACTIVITY_RETRY_INTERVAL_MS: "100",
       FLOWTAP_EVENTHUB_RETRY_DELAY_MS: "100",
+      FLOWTAP_FLOW_LOG_SILENT_MINUTES: String(DEMO_SILENT_MINUTES),
       FLOWTAP_CAPTURE_POLICY: JSON.stringify({
         allowedSubscriptions: subscriptionIds,
         maxDurationInSeconds: DEMO_CAPTURE_MAX_DURATION_IN_SECONDS,

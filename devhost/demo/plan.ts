@@ -51,7 +51,14 @@ export interface DemoPlan extends DemoPlanOptions {
   liveFirstMinute: number;
   /** End (exclusive) of the minutes of the live hour the demo appends: past the end of the last attack. */
   liveEndMinute: number;
+  /** A VNet flow log that stops writing part-way through the live hour (null: the estate has no VNet NIC). */
+  silentFlowLog: { macAddress: string; flowLogName: string; fromMinute: number } | null;
 }
+
+/** The demo's FLOWTAP_FLOW_LOG_SILENT_MINUTES: the scripted silence outlasts it by a reconcile period. */
+export const DEMO_SILENT_MINUTES = 10;
+/** The reconcile timer's period (its default schedule): an alert needs a run after the threshold. */
+const RECONCILE_PERIOD_IN_MINUTES = 5;
 
 const MINUTE_IN_MS = 60_000;
 const HOUR_IN_MS = 3_600_000;
@@ -68,6 +75,11 @@ export function planDemo(options: DemoPlanOptions): DemoPlan {
         (attack.durationInMinutes ?? ATTACK_DEFAULTS[attack.kind].durationInMinutes) * MINUTE_IN_MS,
     ),
   );
+  const liveFirstMinute = Math.max(0, Math.floor((Math.min(...attackStartsMs) - liveStartMs) / MINUTE_IN_MS) - 2);
+  const liveEndMinute = Math.min(60, Math.ceil((attackEndMs - liveStartMs) / MINUTE_IN_MS) + 1);
+  const attacked = new Set(attacks.map((attack) => attack.macAddress));
+  const vnetNics = topology.nics.filter((nic) => nic.kind === "vnet");
+  const silentNic = vnetNics.find((nic) => !attacked.has(nic.macAddress)) ?? vnetNics[0];
   return {
     ...options,
     topology,
@@ -75,8 +87,22 @@ export function planDemo(options: DemoPlanOptions): DemoPlan {
     historicFromIso: new Date(liveStartMs - options.historicHours * HOUR_IN_MS).toISOString(),
     // Live from a couple of quiet minutes before the first attack (the earlier ones are already
     // written: the first event catches them up), to one minute after the last attack's end.
-    liveFirstMinute: Math.max(0, Math.floor((Math.min(...attackStartsMs) - liveStartMs) / MINUTE_IN_MS) - 2),
-    liveEndMinute: Math.min(60, Math.ceil((attackEndMs - liveStartMs) / MINUTE_IN_MS) + 1),
+    liveFirstMinute,
+    liveEndMinute,
+    // Silent from the middle of the live minutes: it was writing, then stops (freshness alerts it).
+    silentFlowLog: silentNic
+      ? {
+          macAddress: silentNic.macAddress,
+          flowLogName: silentNic.flowLogName,
+          fromMinute: Math.max(
+            liveFirstMinute + 1,
+            Math.min(
+              Math.floor((liveFirstMinute + liveEndMinute) / 2),
+              liveEndMinute - DEMO_SILENT_MINUTES - RECONCILE_PERIOD_IN_MINUTES - 1,
+            ),
+          ),
+        }
+      : null,
   };
 }
 
@@ -105,6 +131,8 @@ export function recordsOf(plan: DemoPlan, blob: PlannedBlob, minutes?: MinuteRan
       attacks: plan.attacks,
       tuplesPerMinute: plan.tuplesPerMinute,
       ...(minutes !== undefined && { minutes }),
+      ...(Date.parse(blob.hourIso) === Date.parse(plan.liveHourIso) &&
+        blob.nic.macAddress === plan.silentFlowLog?.macAddress && { silentFromMinute: plan.silentFlowLog.fromMinute }),
     }),
   ];
 }
@@ -121,7 +149,14 @@ const nicIdOf = (nic: TopologyNic): string =>
   `/subscriptions/${nic.subscriptionId}/resourceGroups/${nic.resourceGroup}/providers/Microsoft.Network/` +
   `networkInterfaces/${nic.nicName}`;
 
-/** The ARM estate matching the topology: a VM per NIC with the Network Watcher extension, a watcher per region. */
+/** Every generated NIC sits in its VNet's `default` subnet. */
+const subnetIdOf = (nic: TopologyNic): string => `${nic.targetResourceId}/subnets/default`;
+
+/**
+ * The ARM estate matching the topology: a VM per NIC (in its subnet) with the Network Watcher
+ * extension, a watcher per region. The local ARM endpoint serves it, so enrichment resolves the
+ * generated MACs.
+ */
 export function armSeedOf(topology: Topology): ArmSeed {
   const watchers = new Map<string, { subscriptionId: string; location: string }>();
   for (const nic of topology.nics)
@@ -133,7 +168,14 @@ export function armSeedOf(topology: Topology): ArmSeed {
       location: nic.region,
       osType: nic.vmName.includes("jump") ? "Windows" : "Linux",
       networkWatcherExtension: true,
-      nics: [{ id: nicIdOf(nic), mac: (nic.macAddress.match(/../g) as string[]).join("-"), privateIp: nic.privateIp }],
+      nics: [
+        {
+          id: nicIdOf(nic),
+          mac: (nic.macAddress.match(/../g) as string[]).join("-"),
+          privateIp: nic.privateIp,
+          subnetId: subnetIdOf(nic),
+        },
+      ],
     })),
     networkWatchers: [...watchers.values()],
   };

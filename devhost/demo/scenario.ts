@@ -15,6 +15,7 @@ import {
   checkDelivery,
   describeAlert,
   describeCapture,
+  describeSilence,
   formatTable,
   runSummary,
   summaryLine,
@@ -133,6 +134,10 @@ export async function runDemo(
   );
   for (const attack of plan.attacks)
     progress.line(`scripted attack: ${attack.kind} on ${attack.macAddress} at ${attack.startIso}`);
+  if (plan.silentFlowLog) {
+    const { flowLogName, macAddress, fromMinute } = plan.silentFlowLog;
+    progress.line(`scripted silence: flow log ${flowLogName} (${macAddress}) stops writing at minute ${fromMinute}`);
+  }
 
   let written = 0;
   await Promise.all(
@@ -179,6 +184,7 @@ export async function runDemo(
       ["unexpected ids", tally.unexpected],
       ["anomalies", summary.anomalies],
       ["packet captures", summary.captures],
+      ["silent flow logs", summary.silentFlowLogs],
       [
         "elapsed",
         `${seconds(summary.elapsedMs)} (history and backfill ${seconds(backfilledMs - startedMs)}, ` +
@@ -188,6 +194,7 @@ export async function runDemo(
     ]),
     ...alerts.anomalies.map((alert) => `  alert: ${describeAlert(alert)}`),
     ...[...alerts.captures, ...alerts.unsuccessfulCaptures].map((report) => `  capture: ${describeCapture(report)}`),
+    ...alerts.silentFlowLogs.map((alert) => `  silent: ${describeSilence(alert)}`),
     summaryLine(summary),
   ];
   return { summary, report: lines.join("\n") };

@@ -1,6 +1,7 @@
 /**
  * The end of `flowtap start` and `flowtap run`: a small table, then one machine-readable line
- * `summary: blobs=N tuples=N events=N distinctIds=N duplicates=N lost=N anomalies=N captures=N elapsedMs=N`.
+ * `summary: blobs=N tuples=N events=N distinctIds=N duplicates=N lost=N anomalies=N captures=N silentFlowLogs=N
+ * elapsedMs=N`.
  */
 import { ANOMALY_ALERT_TYPE, type AnomalyAlert } from "../../src/core/alertSchema";
 import type { BlobServiceClient } from "@azure/storage-blob";
@@ -14,6 +15,7 @@ import {
   type ReadBackOptions,
 } from "./delivery";
 import { CaptureEventTypes, CaptureReport } from "../../src/contracts/captureContracts";
+import { FLOW_LOG_SILENT_EVENT_TYPE, type FlowLogSilentAlert } from "../../src/core/freshness";
 
 export interface RunSummary {
   blobs: number;
@@ -24,6 +26,8 @@ export interface RunSummary {
   lost: number;
   anomalies: number;
   captures: number;
+  /** Flow logs alerted silent (flowtap.flowLogSilent). */
+  silentFlowLogs: number;
   elapsedMs: number;
 }
 
@@ -36,6 +40,7 @@ const SUMMARY_KEYS: readonly (keyof RunSummary)[] = [
   "lost",
   "anomalies",
   "captures",
+  "silentFlowLogs",
   "elapsedMs",
 ];
 
@@ -56,6 +61,8 @@ export interface AlertsHubContent {
   captures: CaptureReport[];
   /** Distinct reports of refused or failed captures. */
   unsuccessfulCaptures: CaptureReport[];
+  /** Distinct alerts of flow logs gone silent. */
+  silentFlowLogs: FlowLogSilentAlert[];
 }
 
 /** Reads the alerts hub back: the anomalies found and the captures' reports. */
@@ -63,6 +70,7 @@ export async function readAlertsHub(options: ReadBackOptions): Promise<AlertsHub
   const anomalies = new Map<string, AnomalyAlert>();
   const captures = new Map<string, CaptureReport>();
   const unsuccessful = new Map<string, CaptureReport>();
+  const silent = new Map<string, FlowLogSilentAlert>();
   await readBackEvents(options, (body) => {
     const event = body as { id?: unknown; type?: unknown };
     if (typeof event.id !== "string") return;
@@ -70,11 +78,13 @@ export async function readAlertsHub(options: ReadBackOptions): Promise<AlertsHub
     else if (event.type === CaptureEventTypes.completed) captures.set(event.id, body as CaptureReport);
     else if (event.type === CaptureEventTypes.failed || event.type === CaptureEventTypes.refused)
       unsuccessful.set(event.id, body as CaptureReport);
+    else if (event.type === FLOW_LOG_SILENT_EVENT_TYPE) silent.set(event.id, body as FlowLogSilentAlert);
   });
   return {
     anomalies: [...anomalies.values()],
     captures: [...captures.values()],
     unsuccessfulCaptures: [...unsuccessful.values()],
+    silentFlowLogs: [...silent.values()],
   };
 }
 
@@ -117,6 +127,7 @@ export function runSummary(check: DeliveryCheck, blobs: number, elapsedMs: numbe
     lost: tally.lost,
     anomalies: alerts.anomalies.length,
     captures: alerts.captures.length,
+    silentFlowLogs: alerts.silentFlowLogs.length,
     elapsedMs,
   };
 }
@@ -134,6 +145,16 @@ export function describeAlert(alert: AnomalyAlert): string {
   return (
     `${rule} on ${on} from ${remotes} at ${window} UTC: ` +
     `${evidence.metric}=${evidence.value} (threshold ${evidence.threshold})`
+  );
+}
+
+/** `FL-VNET-APP-02 silent since 12:27 UTC (13 min, alerted after 10)`. */
+export function describeSilence(alert: FlowLogSilentAlert): string {
+  const name = alert.flowLog.split("/").at(-1) ?? alert.flowLog;
+  const minutes = (seconds: number): number => Math.round(seconds / 60);
+  return (
+    `${name} silent since ${alert.lastCommitTime.slice(11, 16)} UTC ` +
+    `(${minutes(alert.silentForSeconds)} min, alerted after ${minutes(alert.silentAfterSeconds)})`
   );
 }
 

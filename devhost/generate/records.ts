@@ -14,6 +14,7 @@ import { attackTuplesForMinute, resolveAttack, type AttackPlan } from "./attacks
 import { BENIGN_BYTES_SENT_PER_MINUTE_BUDGET, PLATFORM_ACL_ID, PLATFORM_RULE, benignTuplesForMinute } from "./benign";
 import type { SyntheticTuple, TimeWindow } from "./tuple";
 import { parseHourIso } from "./time";
+import { VNET_ENCRYPTION_VALUES } from "../../src/core/event";
 
 export interface NsgFlowLogRecord {
   time: string;
@@ -64,6 +65,11 @@ export interface GenerateRecordsOptions {
   tuplesPerMinute?: number;
   /** A minute with more tuples is split into several records with the same `time`. Default 600. */
   maxTuplesPerRecord?: number;
+  /**
+   * The flow log goes silent from this minute of the hour on (a disabled flow log, a rotated
+   * storage key): no record for it or any later minute. Default: it never does.
+   */
+  silentFromMinute?: number;
 }
 
 export const DEFAULT_MAX_TUPLES_PER_RECORD = 600;
@@ -103,7 +109,11 @@ export function* generateRecords(options: GenerateRecordsOptions): Generator<Flo
   // The service writes at a steady second of each minute, different per NIC.
   const recordOffsetInMs = SeededRandom.derive(seed, "record-offset", nic.index).int(1_000, 58_000);
 
-  for (let minute = minutes.first; minute <= minutes.last; minute++) {
+  const silentFrom = options.silentFromMinute;
+  if (silentFrom !== undefined && (!Number.isInteger(silentFrom) || silentFrom < 0 || silentFrom > 60))
+    throw new RangeError(`silentFromMinute must be an integer from 0 to 60, got ${silentFrom}`);
+  const lastMinute = Math.min(minutes.last, (options.silentFromMinute ?? 60) - 1);
+  for (let minute = minutes.first; minute <= lastMinute; minute++) {
     const minuteStartMs = hourStartMs + minute * MINUTE_IN_MS;
     const random = SeededRandom.derive(seed, "minute", nic.index, minuteStartMs);
     const recordTimeMs = minuteStartMs + recordOffsetInMs + random.int(0, 150);
@@ -271,10 +281,18 @@ function formatNsgTuple(t: SyntheticTuple): string {
   return `${Math.floor(t.timeInMs / 1000)},${flow},${t.allowed ? "A" : "D"},${t.state},${counters}`;
 }
 
+/**
+ * A flow's encryption value: the same for all its tuples (drawn from its ports), every value
+ * occurring, so consumers and tests see each; denied flows never get to negotiate: NX.
+ */
+function encryptionOf(t: SyntheticTuple): string {
+  return t.allowed ? VNET_ENCRYPTION_VALUES[(t.srcPort * 7 + t.dstPort) % VNET_ENCRYPTION_VALUES.length]! : "NX";
+}
+
 /** VNet v4: epoch milliseconds, IANA protocol number, state D for denies, encryption, 0 counters when none. */
 function formatVnetTuple(t: SyntheticTuple): string {
   const c = t.counters ?? { packetsSent: 0, bytesSent: 0, packetsReceived: 0, bytesReceived: 0 };
   const flow = `${t.srcIp},${t.dstIp},${t.srcPort},${t.dstPort},${t.protocol === "tcp" ? 6 : 17},${t.direction}`;
   const counters = `${c.packetsSent},${c.bytesSent},${c.packetsReceived},${c.bytesReceived}`;
-  return `${t.timeInMs},${flow},${t.allowed ? t.state : "D"},NX,${counters}`;
+  return `${t.timeInMs},${flow},${t.allowed ? t.state : "D"},${encryptionOf(t)},${counters}`;
 }

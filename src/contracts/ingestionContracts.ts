@@ -6,6 +6,7 @@
 import type { IngestionSettings } from "../config";
 import type { MinuteAggregate } from "../core/anomaly/aggregate";
 import type { BlockCheckpoint, CommittedBlock } from "../core/blocks";
+import type { DropCounts } from "../core/eventFilter";
 import type { BlobLocation } from "../core/blobUrl";
 import { hashBlobPath } from "../core/eventId";
 import { activityContract, entityOperation, orchestrationContract } from "./contract";
@@ -123,6 +124,9 @@ export interface IngestProgress {
   /** Blob bytes delivered. */
   bytes: number;
   quarantined: number;
+  /** Tuples the cost filters dropped (never sent), and by reason. Absent in runs started before filters. */
+  dropped?: number;
+  droppedByReason?: DropCounts;
   rewrites: number;
   generations: number;
 }
@@ -170,9 +174,15 @@ export interface ProcessRangeInput extends BlobLocation {
 }
 
 export interface ProcessRangeCounts {
-  /** Tuples seen, malformed ones included. */
+  /** Tuples seen, malformed and dropped ones included. */
   tuples: number;
+  /** Events sent. */
   events: number;
+  /** Tuples the cost filters dropped (not sent), and by reason. */
+  dropped: number;
+  droppedByReason: DropCounts;
+  /** The newest tuple time of the range (ISO-8601; null when it had none): the freshness of its data. */
+  lastTupleTimeIso: string | null;
   bytes: number;
   records: number;
   issues: number;

@@ -11,6 +11,8 @@ export const OrchestrationNames = {
   packetCapture: "packetCapture",
   /** Started by a detector entity (which does no I/O): publishes its alerts on the alerts hub. */
   publishAlerts: "publishAlerts",
+  /** Started by the reconcile timer: reports each recent flow log's freshness (and silence) on the alerts hub. */
+  reportFreshness: "reportFreshness",
 } as const;
 
 export const EntityNames = {
@@ -20,6 +22,8 @@ export const EntityNames = {
   detector: "detector",
   /** Singleton: counts running packet captures against the concurrency cap. */
   captureGate: "captureGate",
+  /** One per flow log: its last tuple and commit times, what it delivered since the last report. */
+  freshness: "freshness",
 } as const;
 
 export const ActivityNames = {

@@ -274,6 +274,9 @@ export interface BackfillCounts {
   blobsFailed: number;
   eventsSent: number;
   bytesRead: number;
+  /** Tuples the cost filters dropped (never sent), and by reason; absent in runs started before filters. */
+  eventsDropped?: number;
+  droppedByReason?: Record<string, number>;
 }
 
 export type BackfillPhase = "counting" | "ingesting" | "completed";
@@ -292,7 +295,15 @@ export interface BackfillProgress extends BackfillCounts {
 }
 
 export function emptyCounts(): BackfillCounts {
-  return { blobsTotal: 0, blobsDone: 0, blobsFailed: 0, eventsSent: 0, bytesRead: 0 };
+  return {
+    blobsTotal: 0,
+    blobsDone: 0,
+    blobsFailed: 0,
+    eventsSent: 0,
+    bytesRead: 0,
+    eventsDropped: 0,
+    droppedByReason: {},
+  };
 }
 
 const perSecond = (count: number, seconds: number): number =>

@@ -1,9 +1,11 @@
 /**
- * Event encoding: the same JSON text as JSON.stringify(event) (same key order), built faster.
- * The fields a record's tuples share (recordTime .. mac, and blob) are encoded once and reused
- * while consecutive events share them; strings are escaped only when they need it.
+ * Event encoding: the same JSON text as JSON.stringify(event) for schema 2 (and as
+ * JSON.stringify(toSchema1(event)) for schema 1), same key order, built faster. The fields a
+ * record's tuples share (recordTime .. vnetId, and blob) are encoded once and reused while
+ * consecutive events share them; strings are escaped only when they need it. Both schemas have
+ * the same per-tuple fields: they differ only in the shared part and the version in the head.
  */
-import type { FlowEvent } from "./event";
+import { schema1IdentityOf, type EventSchemaVersion, type FlowEvent } from "./event";
 
 /** JSON string literal of `value`: quotes only, unless it holds a character JSON must escape. */
 function quote(value: string): string {
@@ -19,8 +21,9 @@ const quoteOrNull = (value: string | null): string => (value === null ? "null" :
 // JSON.stringify writes non-finite numbers as null.
 const numberOrNull = (value: number | null): string => (value !== null && Number.isFinite(value) ? `${value}` : "null");
 
-/** The shared middle part of the last event encoded, and the values it was built from. */
+/** The shared middle part of the last event encoded, and the values (and schema) it was built from. */
 let shared: FlowEvent | null = null;
+let sharedVersion: EventSchemaVersion = 2;
 let sharedJson = "";
 let sharedBlob: string | null = null;
 let sharedBlobJson = "";
@@ -30,27 +33,60 @@ function sameSharedFields(a: FlowEvent, b: FlowEvent): boolean {
     a.recordTime === b.recordTime &&
     a.sourceKind === b.sourceKind &&
     a.flowLogVersion === b.flowLogVersion &&
-    a.subscriptionId === b.subscriptionId &&
-    a.resourceGroup === b.resourceGroup &&
-    a.nsgName === b.nsgName &&
+    a.flowLogResourceId === b.flowLogResourceId &&
     a.flowLogName === b.flowLogName &&
+    a.flowLogResourceGroup === b.flowLogResourceGroup &&
+    a.flowLogSubscriptionId === b.flowLogSubscriptionId &&
     a.targetResourceId === b.targetResourceId &&
+    a.targetType === b.targetType &&
+    a.targetName === b.targetName &&
+    a.targetResourceGroup === b.targetResourceGroup &&
+    a.targetSubscriptionId === b.targetSubscriptionId &&
     a.aclId === b.aclId &&
     a.rule === b.rule &&
-    a.mac === b.mac
+    a.mac === b.mac &&
+    a.nicId === b.nicId &&
+    a.vmId === b.vmId &&
+    a.subnetId === b.subnetId &&
+    a.vnetId === b.vnetId
+  );
+}
+
+/** Schema 2's shared part: the record's identity, the flow's rule and MAC, the enrichment. */
+function sharedJsonOf(event: FlowEvent): string {
+  return (
+    `,"recordTime":${quote(event.recordTime)},"sourceKind":${quote(event.sourceKind)}` +
+    `,"flowLogVersion":${numberOrNull(event.flowLogVersion)}` +
+    `,"flowLogResourceId":${quoteOrNull(event.flowLogResourceId)},"flowLogName":${quoteOrNull(event.flowLogName)}` +
+    `,"flowLogResourceGroup":${quoteOrNull(event.flowLogResourceGroup)}` +
+    `,"flowLogSubscriptionId":${quoteOrNull(event.flowLogSubscriptionId)}` +
+    `,"targetResourceId":${quoteOrNull(event.targetResourceId)},"targetType":${quoteOrNull(event.targetType)}` +
+    `,"targetName":${quoteOrNull(event.targetName)},"targetResourceGroup":${quoteOrNull(event.targetResourceGroup)}` +
+    `,"targetSubscriptionId":${quoteOrNull(event.targetSubscriptionId)}` +
+    `,"aclId":${quoteOrNull(event.aclId)},"rule":${quote(event.rule)},"mac":${quoteOrNull(event.mac)}` +
+    `,"nicId":${quoteOrNull(event.nicId)},"vmId":${quoteOrNull(event.vmId)}` +
+    `,"subnetId":${quoteOrNull(event.subnetId)},"vnetId":${quoteOrNull(event.vnetId)}`
+  );
+}
+
+/** Schema 1's shared part (its identity fields derived from schema 2's). */
+function sharedJsonV1Of(event: FlowEvent): string {
+  const v1 = schema1IdentityOf(event);
+  return (
+    `,"recordTime":${quote(event.recordTime)},"sourceKind":${quote(event.sourceKind)}` +
+    `,"flowLogVersion":${numberOrNull(event.flowLogVersion)},"subscriptionId":${quoteOrNull(v1.subscriptionId)}` +
+    `,"resourceGroup":${quoteOrNull(v1.resourceGroup)},"nsgName":${quoteOrNull(v1.nsgName)}` +
+    `,"flowLogName":${quoteOrNull(v1.flowLogName)},"targetResourceId":${quoteOrNull(v1.targetResourceId)}` +
+    `,"aclId":${quoteOrNull(event.aclId)},"rule":${quote(event.rule)},"mac":${quoteOrNull(event.mac)}`
   );
 }
 
 /** Brings the shared parts (strings and their UTF-8 bytes) up to date for `event`. */
-function refreshShared(event: FlowEvent): void {
-  if (shared === null || !sameSharedFields(shared, event)) {
+function refreshShared(event: FlowEvent, version: EventSchemaVersion): void {
+  if (shared === null || version !== sharedVersion || !sameSharedFields(shared, event)) {
     shared = event;
-    sharedJson =
-      `,"recordTime":${quote(event.recordTime)},"sourceKind":${quote(event.sourceKind)}` +
-      `,"flowLogVersion":${numberOrNull(event.flowLogVersion)},"subscriptionId":${quoteOrNull(event.subscriptionId)}` +
-      `,"resourceGroup":${quoteOrNull(event.resourceGroup)},"nsgName":${quoteOrNull(event.nsgName)}` +
-      `,"flowLogName":${quoteOrNull(event.flowLogName)},"targetResourceId":${quoteOrNull(event.targetResourceId)}` +
-      `,"aclId":${quoteOrNull(event.aclId)},"rule":${quote(event.rule)},"mac":${quoteOrNull(event.mac)}`;
+    sharedVersion = version;
+    sharedJson = version === 1 ? sharedJsonV1Of(event) : sharedJsonOf(event);
     sharedBytes = null;
   }
   if (event.blob !== sharedBlob) {
@@ -60,8 +96,15 @@ function refreshShared(event: FlowEvent): void {
   }
 }
 
+/** The start of an event of each schema version, up to its id's value. */
+const HEADS: Record<EventSchemaVersion, string> = {
+  1: '{"schemaVersion":1,"id":',
+  2: '{"schemaVersion":2,"id":',
+};
+
 /** The event's own fields before the shared part. */
-const headOf = (event: FlowEvent): string => `{"id":${quote(event.id)},"time":${quote(event.time)}`;
+const headOf = (event: FlowEvent, version: EventSchemaVersion): string =>
+  `${HEADS[version]}${quote(event.id)},"time":${quote(event.time)}`;
 
 /** The event's own fields between the shared part and the blob. */
 const tailOf = (event: FlowEvent): string =>
@@ -72,10 +115,10 @@ const tailOf = (event: FlowEvent): string =>
   `,"packetsSrcToDst":${numberOrNull(event.packetsSrcToDst)},"bytesSrcToDst":${numberOrNull(event.bytesSrcToDst)}` +
   `,"packetsDstToSrc":${numberOrNull(event.packetsDstToSrc)},"bytesDstToSrc":${numberOrNull(event.bytesDstToSrc)}`;
 
-/** JSON of one event, equal to JSON.stringify(event). */
-export function encodeEvent(event: FlowEvent): string {
-  refreshShared(event);
-  return headOf(event) + sharedJson + tailOf(event) + sharedBlobJson;
+/** JSON of one event in a schema version: JSON.stringify(event) for 2, of toSchema1(event) for 1. */
+export function encodeEvent(event: FlowEvent, version: EventSchemaVersion = 2): string {
+  refreshShared(event, version);
+  return headOf(event, version) + sharedJson + tailOf(event) + sharedBlobJson;
 }
 
 /** The shared parts as UTF-8, encoded once while they last. */
@@ -89,8 +132,8 @@ let slabOffset = 0;
 let at = 0;
 
 const ascii = (text: string): Uint8Array => Buffer.from(text, "latin1");
+const HEAD_BYTES: Record<EventSchemaVersion, Uint8Array> = { 1: ascii(HEADS[1]), 2: ascii(HEADS[2]) };
 const KEYS = {
-  id: ascii('{"id":'),
   time: ascii(',"time":'),
   srcIp: ascii(',"srcIp":'),
   dstIp: ascii(',"dstIp":'),
@@ -156,8 +199,8 @@ function putNumber(value: number | null): void {
  * bytes and the event's own fields written field by field (no text of the event is built).
  * The result is a view of a slab shared with neighbouring events; do not write to it.
  */
-export function encodeEventBytes(event: FlowEvent): Buffer {
-  refreshShared(event);
+export function encodeEventBytes(event: FlowEvent, version: EventSchemaVersion = 2): Buffer {
+  refreshShared(event, version);
   sharedBytes ??= Buffer.from(sharedJson, "utf8");
   sharedBlobBytes ??= Buffer.from(sharedBlobJson, "utf8");
   const textUnits =
@@ -177,7 +220,7 @@ export function encodeEventBytes(event: FlowEvent): Buffer {
     slabOffset = 0;
   }
   at = slabOffset;
-  put(KEYS.id);
+  put(HEAD_BYTES[version]);
   putQuoted(event.id);
   put(KEYS.time);
   putQuoted(event.time);

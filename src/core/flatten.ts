@@ -4,7 +4,15 @@
  * whole blob, chunks of it, and a byte range of record blocks all give the same events and ids.
  */
 import { normalizeMac, tryParseBlobPath, type FlowLogBlobPath } from "./blobPath";
-import type { Decision, FlowEvent, FlowState, SourceKind } from "./event";
+import {
+  NO_ENRICHMENT,
+  type Decision,
+  type EventEnrichment,
+  type FlowEvent,
+  type FlowState,
+  type SourceKind,
+  type TargetType,
+} from "./event";
 import { eventId, hashBlobPath } from "./eventId";
 import {
   FlowLogRecordSplitter,
@@ -22,7 +30,15 @@ export interface FlattenOptions extends RecordSplitterOptions {
    * `blob` is this text as given. Default "" (unknown).
    */
   blobPath?: string;
+  /**
+   * Resolves a tuple's MAC and the flow log's target to where the NIC sits (enrichment): called once
+   * per flow group, it must answer at once (from a cache). Default: nothing resolved (all null).
+   */
+  enrich?: EnrichmentLookup;
 }
+
+/** Where a MAC (and the flow log's target) sits; NO_ENRICHMENT when unknown. Never throws. */
+export type EnrichmentLookup = (mac: string | null, targetResourceId: string | null) => Readonly<EventEnrichment>;
 
 /** The events of one record (empty when the record could not be used: see the issues). */
 export interface FlattenedRecord {
@@ -40,6 +56,7 @@ export interface FlattenResult {
 export class FlowLogFlattener {
   readonly blob: string;
   readonly blobPath: FlowLogBlobPath | null;
+  readonly enrich: EnrichmentLookup | undefined;
   private readonly blobHash: string;
   private readonly splitter: FlowLogRecordSplitter;
 
@@ -47,6 +64,7 @@ export class FlowLogFlattener {
     this.blobPath = options.blobPath ? tryParseBlobPath(options.blobPath) : null;
     this.blob = this.blobPath?.path ?? options.blobPath ?? "";
     this.blobHash = hashBlobPath(this.blob);
+    this.enrich = options.enrich;
     this.splitter = new FlowLogRecordSplitter(options);
   }
 
@@ -104,11 +122,15 @@ type RecordConstants = Pick<
   | "recordTime"
   | "sourceKind"
   | "flowLogVersion"
-  | "subscriptionId"
-  | "resourceGroup"
-  | "nsgName"
+  | "flowLogResourceId"
   | "flowLogName"
+  | "flowLogResourceGroup"
+  | "flowLogSubscriptionId"
   | "targetResourceId"
+  | "targetType"
+  | "targetName"
+  | "targetResourceGroup"
+  | "targetSubscriptionId"
 >;
 
 /** Parts of an ARM resource id, found case-insensitively (tolerates `//`). */
@@ -118,6 +140,38 @@ function armIdParts(id: string | null): Map<string, string> {
   const segments = id.split("/").filter((s) => s !== "");
   for (let i = 0; i + 1 < segments.length; i += 2) parts.set(segments[i]!.toLowerCase(), segments[i + 1]!);
   return parts;
+}
+
+/** The kinds of resource a flow log watches, by the type segment of their id (innermost first). */
+const TARGET_TYPES: ReadonlyArray<[string, TargetType]> = [
+  ["subnets", "subnet"],
+  ["networkinterfaces", "nic"],
+  ["networksecuritygroups", "nsg"],
+  ["virtualnetworks", "vnet"],
+];
+
+/** A target's type, name, group and subscription from its resource id (all null when it has none). */
+function targetOf(
+  id: string | null,
+): Pick<RecordConstants, "targetType" | "targetName" | "targetResourceGroup" | "targetSubscriptionId"> {
+  const arm = armIdParts(id);
+  const match = TARGET_TYPES.find(([segment]) => arm.has(segment));
+  return {
+    targetType: match?.[1] ?? null,
+    targetName: match ? arm.get(match[0])! : null,
+    targetResourceGroup: arm.get("resourcegroups") ?? null,
+    targetSubscriptionId: arm.get("subscriptions") ?? null,
+  };
+}
+
+/** A VNet flow log's resource id: the record's, else built from an ARM-form blob path. */
+function flowLogResourceIdOf(recordId: string | null, path: FlowLogBlobPath | null): string | null {
+  if (recordId) return recordId;
+  if (!path?.networkWatcherName || !path.flowLogName) return null;
+  return (
+    `/SUBSCRIPTIONS/${path.subscriptionId}/RESOURCEGROUPS/${path.resourceGroup}/PROVIDERS/MICROSOFT.NETWORK` +
+    `/NETWORKWATCHERS/${path.networkWatcherName}/FLOWLOGS/${path.flowLogName}`
+  );
 }
 
 const SUPPORTED_NSG_VERSIONS = new Set([1, 2]);
@@ -148,16 +202,19 @@ class RecordFlattener {
       if (typeof version !== "number" || !SUPPORTED_VNET_VERSIONS.has(version)) {
         return this.recordIssue(`has unsupported VNet flowLogVersion ${JSON.stringify(version)} (supported: 4)`);
       }
-      const arm = armIdParts(stringOrNull(value["flowLogResourceID"]) ?? stringOrNull(value["resourceId"]));
+      const recordFlowLogId = stringOrNull(value["flowLogResourceID"]) ?? stringOrNull(value["resourceId"]);
+      const arm = armIdParts(recordFlowLogId);
+      const targetResourceId = stringOrNull(value["targetResourceID"]);
       const constants: RecordConstants = {
         recordTime,
         sourceKind: "vnet",
         flowLogVersion: version,
-        subscriptionId: path?.subscriptionId ?? arm.get("subscriptions") ?? null,
-        resourceGroup: path?.resourceGroup ?? arm.get("resourcegroups") ?? null,
-        nsgName: null,
+        flowLogResourceId: flowLogResourceIdOf(recordFlowLogId, path),
         flowLogName: path?.flowLogName ?? arm.get("flowlogs") ?? null,
-        targetResourceId: stringOrNull(value["targetResourceID"]),
+        flowLogResourceGroup: path?.resourceGroup ?? arm.get("resourcegroups") ?? null,
+        flowLogSubscriptionId: path?.subscriptionId ?? arm.get("subscriptions") ?? null,
+        targetResourceId,
+        ...targetOf(targetResourceId),
       };
       const mac = normalizeMac(value["macAddress"]) ?? path?.mac ?? null;
       this.flattenVnet(value["flowRecords"]["flows"], constants, mac);
@@ -175,11 +232,15 @@ class RecordFlattener {
         recordTime,
         sourceKind: "nsg",
         flowLogVersion: version,
-        subscriptionId: path?.subscriptionId ?? arm.get("subscriptions") ?? null,
-        resourceGroup: path?.resourceGroup ?? arm.get("resourcegroups") ?? null,
-        nsgName: path?.nsgName ?? arm.get("networksecuritygroups") ?? null,
+        flowLogResourceId: null,
         flowLogName: null,
+        flowLogResourceGroup: null,
+        flowLogSubscriptionId: null,
         targetResourceId: resourceId,
+        targetType: "nsg",
+        targetName: path?.nsgName ?? arm.get("networksecuritygroups") ?? null,
+        targetResourceGroup: path?.resourceGroup ?? arm.get("resourcegroups") ?? null,
+        targetSubscriptionId: path?.subscriptionId ?? arm.get("subscriptions") ?? null,
       };
       const mac = normalizeMac(value["macAddress"]) ?? path?.mac ?? null;
       this.flattenNsg(properties["flows"], constants, mac);
@@ -257,6 +318,7 @@ class RecordFlattener {
       this.recordIssue(`has no '${what}' array`);
       return;
     }
+    const enrichment = this.owner.enrich?.(mac, constants.targetResourceId) ?? NO_ENRICHMENT;
     for (const tuple of tuples) {
       const tupleIndex = this.tupleIndex++;
       const problem = typeof tuple === "string" ? parseTuple(tuple, constants.sourceKind) : "is not a string";
@@ -270,19 +332,28 @@ class RecordFlattener {
         continue;
       }
       this.events.push({
+        schemaVersion: 2,
         id: eventId(this.blobHash, this.record.recordIndex, tupleIndex),
         time: scratch.time,
         recordTime: constants.recordTime,
         sourceKind: constants.sourceKind,
         flowLogVersion: constants.flowLogVersion,
-        subscriptionId: constants.subscriptionId,
-        resourceGroup: constants.resourceGroup,
-        nsgName: constants.nsgName,
+        flowLogResourceId: constants.flowLogResourceId,
         flowLogName: constants.flowLogName,
+        flowLogResourceGroup: constants.flowLogResourceGroup,
+        flowLogSubscriptionId: constants.flowLogSubscriptionId,
         targetResourceId: constants.targetResourceId,
+        targetType: constants.targetType,
+        targetName: constants.targetName,
+        targetResourceGroup: constants.targetResourceGroup,
+        targetSubscriptionId: constants.targetSubscriptionId,
         aclId,
         rule,
         mac,
+        nicId: enrichment.nicId,
+        vmId: enrichment.vmId,
+        subnetId: enrichment.subnetId,
+        vnetId: enrichment.vnetId,
         srcIp: scratch.srcIp,
         dstIp: scratch.dstIp,
         srcPort: scratch.srcPort,

@@ -9,3 +9,4 @@ export * from "./anomaly";
 export * from "./alertSchema";
 export * from "./capturePolicy";
 export * from "./blobUrl";
+export * from "./eventFilter";

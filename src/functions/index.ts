@@ -2,3 +2,4 @@
 import "./registerCapture";
 import "./registerIngestion";
 import "./registerBackfill";
+import "./registerFreshness";

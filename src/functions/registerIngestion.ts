@@ -12,8 +12,10 @@ import { makeReadBlockList } from "../../activities/readBlockList";
 import { checkpointEntity } from "../../orchestrations/checkpoint";
 import { ingestBlobOrchestrator } from "../../orchestrations/ingestBlob";
 import { createBlobSource, type BlobSource } from "../adapters/blobSource";
+import { createArmClients } from "../adapters/arm";
 import { createEventHubsSink, type EventHubsSink } from "../adapters/eventHubsSink";
-import { DEFAULT_RECONCILE_SCHEDULE, readIngestionSettings } from "../config";
+import { NicDirectory } from "../adapters/nicDirectory";
+import { DEFAULT_RECONCILE_SCHEDULE, readEventSettings, readIngestionSettings } from "../config";
 import { ActivityNames, EntityNames, OrchestrationNames, TriggerNames } from "../contracts/names";
 import { makeBlobCreatedEventGridHandler, makeBlobCreatedWebhookHandler } from "../triggers/blobCreated";
 import { CHECKPOINT_ADMIN_ROUTE, makeCheckpointAdminHandler } from "../triggers/checkpointAdmin";
@@ -33,9 +35,24 @@ const flowsSinkOf = perProcess(
   (sink) => sink.close(),
 );
 
+const nicCacheOf = perProcess((): NicDirectory => {
+  const { enrichment } = settingsOf().events;
+  const arm = createArmClients(settingsOf().capture.arm);
+  return new NicDirectory({
+    listNics: (subscriptionId) => arm.network(subscriptionId).networkInterfaces.listAll(),
+    ttlInMs: enrichment.ttlInSeconds * 1000,
+    maxEntries: enrichment.maxNics,
+    waitInMs: enrichment.waitInMs,
+  });
+});
+/** Enrichment's cache of ARM's NICs (one per process), or undefined when FLOWTAP_ENRICHMENT=off. */
+const nicDirectoryOf = (): NicDirectory | undefined =>
+  settingsOf().events.enrichment.enabled ? nicCacheOf() : undefined;
+
 // A bad ingestion setting stops the start, naming the setting (connections are read at first use).
 app.hook.appStart(() => {
   readIngestionSettings(process.env);
+  readEventSettings(process.env);
 });
 
 df.app.orchestration(OrchestrationNames.ingestBlob, ingestBlobOrchestrator);
@@ -51,6 +68,8 @@ df.app.activity(ActivityNames.processRange, {
     sink: flowsSinkOf,
     partitionKey: () => settingsOf().eventHubs.partitionKey,
     rules: () => settingsOf().anomaly.rules,
+    events: () => settingsOf().events,
+    nicDirectory: nicDirectoryOf,
   }),
 });
 df.app.activity(ActivityNames.listBlobs, {

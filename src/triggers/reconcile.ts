@@ -9,6 +9,9 @@ import * as df from "durable-functions";
 import type { BlobSource } from "../adapters/blobSource";
 import type { FlowtapSettings } from "../config";
 import { recentHoursFilter } from "../core/blobWalk";
+import { hashBlobPath } from "../core/eventId";
+import { flowLogKeyOf } from "../core/freshness";
+import { reportFreshnessOrchestration, type ReportFreshnessInput } from "../contracts/freshnessContracts";
 import { HEAD_BLOCK_SIZE_IN_BYTES, TAIL_BLOCK_SIZE_IN_BYTES } from "../core/blocks";
 import { logger } from "../logger";
 import { EntityNames } from "../contracts/names";
@@ -25,6 +28,8 @@ export interface ReconcileSummary {
   blobs: number;
   behind: number;
   listings: number;
+  /** Flow logs with blobs in the walked hours: their freshness is reported. */
+  flowLogs: number;
 }
 
 /**
@@ -60,16 +65,42 @@ function windowOf(timer: Timer | undefined): { fromIso: string; toIso: string } 
   return { fromIso: from, toIso: new Date(to).toISOString() };
 }
 
+/**
+ * Starts the report on the flow logs seen. One per timer occurrence (its id names it), so a
+ * repeated delivery of the same occurrence starts nothing more.
+ */
+async function startFreshnessReport(
+  client: df.DurableClient,
+  flowLogs: string[],
+  settings: FlowtapSettings,
+  timer: Timer | undefined,
+): Promise<void> {
+  if (flowLogs.length === 0) return;
+  // The previous and next occurrences name this one (either alone may repeat, e.g. Last at a first run).
+  const status = timer?.scheduleStatus;
+  const occurrence = status ? `${status.last}|${status.next}` : new Date().toISOString();
+  const instanceId = `freshness-${hashBlobPath(occurrence)}`;
+  const input: ReportFreshnessInput = { flowLogs, silentAfterSeconds: settings.freshness.silentAfterSeconds };
+  try {
+    await client.startNew(reportFreshnessOrchestration.orchestration, { instanceId, input });
+  } catch (error) {
+    // Started by an earlier delivery of this occurrence: nothing to do.
+    if (!(await client.getStatus(instanceId).catch(() => undefined))) throw error;
+  }
+}
+
 export function makeReconcileHandler(deps: ReconcileDeps) {
   return async (timer: Timer, context: InvocationContext): Promise<ReconcileSummary> => {
     const settings = deps.settings();
     const client = df.getClient(context);
     const filter = windowOf(timer);
     const stats: WalkStats = { listings: 0 };
-    const summary: ReconcileSummary = { blobs: 0, behind: 0, listings: 0 };
+    const summary: ReconcileSummary = { blobs: 0, behind: 0, listings: 0, flowLogs: 0 };
+    const flowLogs = new Set<string>();
     for (const container of settings.storage.containers) {
       for await (const blob of walkFlowLogBlobs(deps.blobSource(), container, filter, stats)) {
         summary.blobs++;
+        flowLogs.add(flowLogKeyOf(blob.container, blob.path));
         const entity = new df.EntityId(EntityNames.checkpoint, checkpointEntityKey(blob));
         const state = await client.readEntityState<CheckpointState>(entity);
         if (!isBehind(blob.contentLength, state.entityExists ? state.entityState : undefined)) continue;
@@ -78,6 +109,8 @@ export function makeReconcileHandler(deps: ReconcileDeps) {
       }
     }
     summary.listings = stats.listings;
+    summary.flowLogs = flowLogs.size;
+    await startFreshnessReport(client, [...flowLogs], settings, timer);
     const level = summary.behind > 0 ? "info" : "verbose";
     logger[level](
       `Reconcile ${filter.fromIso}..${filter.toIso}: ${summary.blobs} blobs, ${summary.behind} behind their ` +

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { encodeEvent, eventsOf, flattenFlowLog, type FlowEvent } from "../../src/core";
+import { encodeEvent, eventsOf, flattenFlowLog, toSchema1, type FlowEvent } from "../../src/core";
 import { FIXTURES_PRESENT, readFixture, skipAllWithoutFixtures } from "./flowLogFixtures";
 
 skipAllWithoutFixtures();
@@ -24,6 +24,20 @@ describe("encodeEvent", () => {
     }
   });
 
+  it("writes schema 1 exactly as JSON.stringify writes the schema 1 event, alternating with schema 2", () => {
+    // Prepare
+    const events = ["nsg-v2/abhishekgangurde-DevReops-PT1H.json", "vnet/sumologic-blob_fixtures_vnetflowlogs.json"]
+      .map((file) => eventsOf(flattenFlowLog(readFixture(file))))
+      .flat();
+    // Act
+    const encoded = events.map((event) => [encodeEvent(event, 1), encodeEvent(event, 2)]);
+    // Assess
+    encoded.forEach(([v1, v2], index) => {
+      expect(v1).toBe(JSON.stringify(toSchema1(events[index]!)));
+      expect(v2).toBe(JSON.stringify(events[index]));
+    });
+  });
+
   it("escapes strings that need it: quotes, backslashes, control characters, lone surrogates", () => {
     const odd = { ...BASE, rule: 'a"b\\c\n\u0001', blob: "x\ud800y", srcIp: "ü😀", mac: null, encryption: "\t" };
     const json = encodeEvent(odd);
@@ -45,12 +59,14 @@ describe("encodeEvent", () => {
           rule: fc.string({ unit: "binary" }),
           srcIp: fc.string({ unit: "grapheme" }),
           targetResourceId: fc.option(fc.string({ unit: "binary" }), { nil: null }),
+          vmId: fc.option(fc.string({ unit: "binary" }), { nil: null }),
           bytesSrcToDst: fc.option(fc.nat(), { nil: null }),
         }),
         (fields) => {
           const event = { ...BASE, ...fields };
           expect(JSON.parse(encodeEvent(event))).toEqual(event);
           expect(encodeEvent(event)).toBe(JSON.stringify(event));
+          expect(encodeEvent(event, 1)).toBe(JSON.stringify(toSchema1(event)));
         },
       ),
       { numRuns: 100 },

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { encodeEvent, encodeEventBytes, eventsOf, flattenFlowLog, type FlowEvent } from "../../src/core";
+import { encodeEvent, encodeEventBytes, eventsOf, flattenFlowLog, toSchema1, type FlowEvent } from "../../src/core";
 import { FIXTURES_PRESENT, readFixture, skipAllWithoutFixtures } from "./flowLogFixtures";
 
 skipAllWithoutFixtures();
@@ -21,9 +21,12 @@ describe("encodeEventBytes", () => {
       "nsg-v1/msconnector-sampleJsonInput.json",
     ].flatMap((file) => eventsOf(flattenFlowLog(readFixture(file))));
     // Act
-    const encoded = events.map((event) => encodeEventBytes(event));
+    const encoded = events.map((event) => [encodeEventBytes(event), encodeEventBytes(event, 1)]);
     // Assess
-    encoded.forEach((bytes, index) => expect(bytes.toString("utf8")).toBe(JSON.stringify(events[index])));
+    encoded.forEach(([v2, v1], index) => {
+      expect(v2!.toString("utf8")).toBe(JSON.stringify(events[index]));
+      expect(v1!.toString("utf8")).toBe(JSON.stringify(toSchema1(events[index]!)));
+    });
   });
 
   it("escapes and encodes any text and number exactly as encodeEvent does, also when shared fields change", () => {
@@ -36,13 +39,15 @@ describe("encodeEventBytes", () => {
           flowState: fc.option(fc.string(), { nil: null }),
           blob: fc.string({ unit: "binary" }),
           targetResourceId: fc.option(fc.string({ unit: "binary" }), { nil: null }),
+          subnetId: fc.option(fc.string({ unit: "binary" }), { nil: null }),
+          version: fc.constantFrom(1 as const, 2 as const),
           srcPort: fc.option(fc.oneof(fc.nat(), fc.maxSafeInteger(), fc.integer()), { nil: null }),
           bytesSrcToDst: fc.option(fc.double(), { nil: null }),
         }),
-        (fields) => {
+        ({ version, ...fields }) => {
           // Any text where the schema names values: the encoder must not rely on them.
           const event = { ...BASE, ...fields } as FlowEvent;
-          expect(encodeEventBytes(event).equals(Buffer.from(encodeEvent(event), "utf8"))).toBe(true);
+          expect(encodeEventBytes(event, version).equals(Buffer.from(encodeEvent(event, version), "utf8"))).toBe(true);
           expect(encodeEventBytes(BASE).toString("utf8")).toBe(JSON.stringify(BASE));
         },
       ),

@@ -326,7 +326,7 @@ describe("field values from the samples", () => {
       encryption: "NX",
       packetsSrcToDst: 0,
       bytesDstToSrc: 0,
-      nsgName: null,
+      targetType: "vnet",
     });
     expect(events[0]!.aclId).toEqual(expect.any(String));
     const last = events[events.length - 1]!;
@@ -346,7 +346,7 @@ describe("field values from the samples", () => {
     });
     expect(events[0]!.targetResourceId).toMatch(/virtualNetworks/i);
     expect(events[0]!.flowLogName).not.toBeNull();
-    expect(events[0]!.subscriptionId).not.toBeNull();
+    expect(events[0]!.flowLogSubscriptionId).not.toBeNull();
   });
 
   it("reads an NSG-style tuple inside a flowLogVersion 4 record, and the flow log from its resourceId with //", () => {
@@ -361,8 +361,8 @@ describe("field values from the samples", () => {
       flowState: "continuing",
       encryption: null,
       bytesDstToSrc: 8143,
-      subscriptionId: "aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e",
-      resourceGroup: "NETWORKWATCHERRG",
+      flowLogSubscriptionId: "aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e",
+      flowLogResourceGroup: "NETWORKWATCHERRG",
       flowLogName: "MYVNET-MYRESOURCEGROUP-FLOWLOG",
       targetResourceId: null,
       mac: "112233445566",
@@ -379,12 +379,12 @@ describe("field values from the samples", () => {
     const [event] = eventsOf(
       flattenFlowLog(readFixture("nsg-v2/azure-docs-nsg-flow-logs-tutorial-md-single-record.json")),
     );
-    expect(event).toMatchObject({ bytesDstToSrc: 8143, mac: "112233445566", nsgName: expect.any(String) });
+    expect(event).toMatchObject({ bytesDstToSrc: 8143, mac: "112233445566", targetName: expect.any(String) });
   });
 
   it("takes NSG names from the record's resourceId when there is no blob path", () => {
     const [event] = eventsOf(flattenFlowLog(readFixture("nsg-v1/msconnector-sampleOfInputV1.json")));
-    expect(event).toMatchObject({ resourceGroup: "FLOWLOGSV2DEMO", blob: "" });
+    expect(event).toMatchObject({ targetResourceGroup: "FLOWLOGSV2DEMO", blob: "" });
     expect(event!.targetResourceId).toMatch(/NETWORKSECURITYGROUPS/);
   });
 
@@ -398,3 +398,132 @@ describe("field values from the samples", () => {
     expect(events.filter((event) => event.flowState === "begin" && event.packetsSrcToDst !== null)).toHaveLength(5);
   });
 });
+
+describe("schema 2 identity from the samples: the flow log apart from its target", () => {
+  const SUB = "C088DC46-D692-42AD-A4B6-9A542D28AD2A";
+  const flowLogId = (name: string): string =>
+    `/SUBSCRIPTIONS/${SUB}/RESOURCEGROUPS/NETWORKWATCHERRG/PROVIDERS/MICROSOFT.NETWORK` +
+    `/NETWORKWATCHERS/NETWORKWATCHER_WESTUS/FLOWLOGS/${name}`;
+  const target =
+    "/subscriptions/c088dc46-d692-42ad-a4b6-9a542d28ad2a/resourceGroups/azure-labs-001/providers/Microsoft.Network";
+
+  it.each([
+    [
+      "vnetflowlogs",
+      "vnet",
+      "labsvm1-vnet",
+      `${target}/virtualNetworks/labsvm1-vnet`,
+      "LABSVM1-VNET-AZURE-LABS-001-FLOWLOG",
+    ],
+    [
+      "subnetflowlogs",
+      "subnet",
+      "default",
+      `${target}/virtualNetworks/labsvm1-vnet/subnets/default`,
+      "DEFAULT-AZURE-LABS-001-FLOWLOG",
+    ],
+    [
+      "networkinterfaceflowlogs",
+      "nic",
+      "labsvm1519",
+      `${target}/networkInterfaces/labsvm1519`,
+      "LABSVM1519-AZURE-LABS-001-FLOWLOG",
+    ],
+  ])("VNet flow log on a %s: target type %s named %s", (file, targetType, targetName, targetId, flowLogName) => {
+    // Act
+    const events = eventsOf(flattenFlowLog(readFixture(`vnet/sumologic-blob_fixtures_${file}.json`)));
+    // Assess: every event carries both identities, the target's group not the flow log's.
+    const identities = new Set(
+      events.map((event) =>
+        JSON.stringify([
+          event.flowLogResourceId,
+          event.flowLogName,
+          event.flowLogResourceGroup,
+          event.flowLogSubscriptionId,
+          event.targetResourceId,
+          event.targetType,
+          event.targetName,
+          event.targetResourceGroup,
+          event.targetSubscriptionId,
+        ]),
+      ),
+    );
+    expect([...identities].map((identity) => JSON.parse(identity) as unknown)).toEqual([
+      [
+        flowLogId(flowLogName),
+        flowLogName,
+        "NETWORKWATCHERRG",
+        SUB,
+        targetId,
+        targetType,
+        targetName,
+        "azure-labs-001",
+        SUB.toLowerCase(),
+      ],
+    ]);
+    expect(events.every((event) => event.schemaVersion === 2 && event.mac === "000D3A359573")).toBe(true);
+    expect(events.every((event) => event.nicId === null && event.vmId === null)).toBe(true);
+  });
+
+  it("keeps VNet states with their counters, millisecond times and the encryption value exactly (VNet sample)", () => {
+    // Prepare
+    const input = readFixture("vnet/sumologic-blob_fixtures_vnetflowlogs.json");
+    const tuples = (JSON.parse(input.toString("utf8")) as { records: VnetRecordText[] }).records.flatMap((record) =>
+      record.flowRecords.flows.flatMap((flow) => flow.flowGroups.flatMap((group) => group.flowTuples)),
+    );
+    // Act
+    const events = eventsOf(flattenFlowLog(input));
+    // Assess: each event gives back its tuple's fields.
+    expect(events.map(tupleOfEvent)).toEqual(tuples);
+    expect(new Set(events.map((event) => event.flowState))).toEqual(new Set(["begin", "continuing", "end", "deny"]));
+  });
+
+  it("names the NSG as the target of NSG v1 and v2 records, with no flow log identity", () => {
+    // Act
+    const [v1] = eventsOf(flattenFlowLog(readFixture("nsg-v1/msconnector-sampleJsonInput.json")));
+    const [v2] = eventsOf(flattenFlowLog(readFixture("nsg-v2/elastic-nsg-pipeline-test-nsg-log.json")));
+    // Assess
+    expect(v1).toMatchObject({
+      flowLogVersion: 1,
+      flowLogResourceId: null,
+      flowLogName: null,
+      flowLogResourceGroup: null,
+      flowLogSubscriptionId: null,
+      targetType: "nsg",
+      targetName: "WADVM-NSG",
+      targetResourceGroup: "WADRG",
+      targetSubscriptionId: "743F6ED6-83A8-46F0-822D-EA93B953952D",
+      flowState: null,
+      encryption: null,
+    });
+    expect(v1!.targetResourceId).toMatch(/\/NETWORKSECURITYGROUPS\/WADVM-NSG$/);
+    expect(v2).toMatchObject({ flowLogVersion: 2, flowLogResourceId: null, targetType: "nsg", encryption: null });
+    expect(v2!.targetName).toEqual(expect.any(String));
+  });
+});
+
+interface VnetRecordText {
+  flowRecords: { flows: Array<{ flowGroups: Array<{ flowTuples: string[] }> }> };
+}
+
+const STATE_LETTERS = { begin: "B", continuing: "C", end: "E", deny: "D" } as const;
+const PROTOCOL_NUMBERS: Record<string, string> = { TCP: "6", UDP: "17", ICMP: "1", ICMPv6: "58" };
+
+/** The VNet tuple text an event came from (millisecond stamp, IANA protocol, state letter, counters). */
+function tupleOfEvent(event: FlowEvent): string {
+  return [
+    Date.parse(event.time),
+    event.srcIp,
+    event.dstIp,
+    event.srcPort,
+    event.dstPort,
+    PROTOCOL_NUMBERS[event.protocol] ?? event.protocol,
+    event.direction === "inbound" ? "I" : "O",
+    STATE_LETTERS[event.flowState!],
+    event.encryption,
+    event.packetsSrcToDst,
+    event.bytesSrcToDst,
+    event.packetsDstToSrc,
+    event.bytesDstToSrc,
+  ].join(",");
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildBlobPath, eventsOf, flattenFlowLog, hashBlobPath } from "../../src/core";
+import { buildBlobPath, eventsOf, flattenFlowLog, hashBlobPath, VNET_ENCRYPTION_VALUES } from "../../src/core";
 
 const NSG_RESOURCE =
   "/SUBSCRIPTIONS/S-REC/RESOURCEGROUPS/RG-REC/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG-REC";
@@ -48,10 +48,12 @@ describe("tuple layouts", () => {
       flowState: null,
       packetsSrcToDst: null,
       mac: "000D3A000001",
-      subscriptionId: "S-REC",
-      resourceGroup: "RG-REC",
-      nsgName: "NSG-REC",
+      targetSubscriptionId: "S-REC",
+      targetResourceGroup: "RG-REC",
+      targetName: "NSG-REC",
+      targetType: "nsg",
       targetResourceId: NSG_RESOURCE,
+      flowLogResourceId: null,
     });
   });
 
@@ -121,12 +123,105 @@ describe("tuple layouts", () => {
       sourceKind: "vnet",
       aclId: "acl-1",
       mac: "6045BDD6DD48",
-      subscriptionId: "S-V",
-      resourceGroup: "NETWORKWATCHERRG",
+      flowLogSubscriptionId: "S-V",
+      flowLogResourceGroup: "NETWORKWATCHERRG",
       flowLogName: "FL1",
-      nsgName: null,
       targetResourceId: "/subscriptions/s-v/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet1",
+      targetType: "vnet",
+      targetName: "vnet1",
+      targetResourceGroup: "rg",
+      targetSubscriptionId: "s-v",
     });
+  });
+});
+
+describe("schema 2 on generated VNet data", () => {
+  const STATES = [
+    ["B", "begin", "allow"],
+    ["C", "continuing", "allow"],
+    ["E", "end", "allow"],
+    ["D", "deny", "deny"],
+  ] as const;
+
+  it("keeps every encryption value and every state with its counters, to the millisecond", () => {
+    // Prepare: every encryption value in every state, with distinct counters and milliseconds.
+    const cases = VNET_ENCRYPTION_VALUES.flatMap((encryption, e) =>
+      STATES.map(([letter, state, decision], s) => ({ encryption, letter, state, decision, n: e * 4 + s })),
+    );
+    const tuples = cases.map(
+      ({ encryption, letter, n }) =>
+        `${1700000000000 + n},10.0.0.4,10.0.1.5,${40000 + n},443,6,O,${letter},${encryption},${n},${n * 10},${n + 1},${n * 20}`,
+    );
+    // Act
+    const events = eventsOf(flattenFlowLog(blob(vnetRecord(tuples))));
+    // Assess
+    expect(events.map((event) => [event.time, event.flowState, event.decision, event.encryption])).toEqual(
+      cases.map(({ n, state, decision, encryption }) => [
+        new Date(1700000000000 + n).toISOString(),
+        state,
+        decision,
+        encryption,
+      ]),
+    );
+    expect(
+      events.map((event) => [event.packetsSrcToDst, event.bytesSrcToDst, event.packetsDstToSrc, event.bytesDstToSrc]),
+    ).toEqual(cases.map(({ n }) => [n, n * 10, n + 1, n * 20]));
+  });
+
+  it("takes the flow log's id from an ARM-form blob path when the record has none", () => {
+    // Prepare
+    const path = buildBlobPath(
+      {
+        kind: "vnet",
+        subscriptionId: "S-P",
+        resourceGroup: "NetworkWatcherRG",
+        networkWatcherName: "NetworkWatcher_westus",
+        flowLogName: "fl-p",
+        year: 2024,
+        month: 1,
+        day: 1,
+        hourOfDay: 0,
+        mac: "000D3A000001",
+      },
+      { vnetLayout: "arm" },
+    );
+    const record = vnetRecord(["1700000000000,10.0.0.4,10.0.1.5,1,2,6,O,B,NX,0,0,0,0"]);
+    delete record["flowLogResourceID"];
+    // Act
+    const [event] = eventsOf(flattenFlowLog(blob(record), { blobPath: path }));
+    // Assess
+    expect(event).toMatchObject({
+      flowLogResourceId:
+        "/SUBSCRIPTIONS/S-P/RESOURCEGROUPS/NETWORKWATCHERRG/PROVIDERS/MICROSOFT.NETWORK" +
+        "/NETWORKWATCHERS/NETWORKWATCHER_WESTUS/FLOWLOGS/FL-P",
+      flowLogName: "FL-P",
+      flowLogResourceGroup: "NETWORKWATCHERRG",
+      flowLogSubscriptionId: "S-P",
+    });
+  });
+
+  it("fills the enrichment fields from the lookup it is given, per MAC and target", () => {
+    // Prepare
+    const asked: Array<[string | null, string | null]> = [];
+    const enrich = (mac: string | null, targetResourceId: string | null) => {
+      asked.push([mac, targetResourceId]);
+      return { nicId: `nic-${mac}`, vmId: "vm", subnetId: "subnet", vnetId: "vnet" };
+    };
+    // Act
+    const events = eventsOf(
+      flattenFlowLog(
+        blob(vnetRecord(["1700000000000,a,b,1,2,6,O,B,NX,0,0,0,0", "1700000000000,a,b,1,2,6,O,E,NX,1,1,1,1"])),
+        {
+          enrich,
+        },
+      ),
+    );
+    // Assess: asked once per flow group, every event filled.
+    expect(asked).toEqual([["6045BDD6DD48", events[0]!.targetResourceId]]);
+    expect(events.map((event) => [event.nicId, event.vmId, event.subnetId, event.vnetId])).toEqual([
+      ["nic-6045BDD6DD48", "vm", "subnet", "vnet"],
+      ["nic-6045BDD6DD48", "vm", "subnet", "vnet"],
+    ]);
   });
 });
 
@@ -150,9 +245,9 @@ describe("blob path and ids", () => {
       flattenFlowLog(blob(record), { blobPath: `insights-logs-networksecuritygroupflowevent/${path}` }),
     );
     expect(event).toMatchObject({
-      subscriptionId: "S-PATH",
-      resourceGroup: "RG-PATH",
-      nsgName: "NSG-PATH",
+      targetSubscriptionId: "S-PATH",
+      targetResourceGroup: "RG-PATH",
+      targetName: "NSG-PATH",
       mac: "AABBCCDDEEFF",
       blob: path,
     });

@@ -6,7 +6,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { beforeEach, type TestContext } from "vitest";
 
-export const FIXTURES_DIR = resolve(__dirname, "../../../shared/fixtures/flowlogs");
+/** FLOWTAP_FIXTURES_DIR overrides the place (a git worktree elsewhere than beside shared/). */
+export const FIXTURES_DIR = process.env.FLOWTAP_FIXTURES_DIR ?? resolve(__dirname, "../../../shared/fixtures/flowlogs");
 
 /** Whether the samples are there (read once: they do not come and go during a run). */
 export const FIXTURES_PRESENT = existsSync(FIXTURES_DIR);

@@ -54,6 +54,8 @@ const anomalyResponse: RegistrationSummary[] = [
   http("alertsHttp", "alerts", ["POST"], "function"),
 ];
 
+const freshness: RegistrationSummary[] = [entity("freshness"), orchestration("reportFreshness")];
+
 const backfill: RegistrationSummary[] = [
   orchestration("backfill"),
   http("backfillHttp", "backfill", ["POST"], "function"),
@@ -72,7 +74,9 @@ afterAll(() => host.stop());
 
 describe("app registrations", () => {
   it("registers exactly the expected functions, triggers and bindings", () => {
-    const expected = [...ingestion, ...anomalyResponse, ...backfill].sort((a, b) => a.name.localeCompare(b.name));
+    const expected = [...ingestion, ...anomalyResponse, ...freshness, ...backfill].sort((a, b) =>
+      a.name.localeCompare(b.name),
+    );
 
     expect(host.describeRegistrations()).toEqual(expected);
   });
@@ -86,5 +90,19 @@ describe("app registrations", () => {
     });
 
     await expect(start).rejects.toThrow(/Setting FLOWTAP_CLAIM_TTL_SECONDS must be a positive integer, got '0'/);
+  });
+
+  it.each([
+    [{ FLOWTAP_EVENT_FILTERS: '{"drop":[{"reason":"r"}]}' }, /Setting FLOWTAP_EVENT_FILTERS\.drop\[0\] must have/],
+    [{ FLOWTAP_FLOW_LOG_SILENT_MINUTES: "-5" }, /Setting FLOWTAP_FLOW_LOG_SILENT_MINUTES must be a positive integer/],
+  ])("refuses to start with a bad event or freshness setting, naming it (%#)", async (settings, message) => {
+    const start = startLocalHost({
+      app: { modulePath: path.join(__dirname, "../../src/app.ts") },
+      port: 0,
+      settings,
+      enableTimerTriggers: false,
+    });
+
+    await expect(start).rejects.toThrow(message);
   });
 });

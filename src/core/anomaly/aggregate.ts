@@ -153,7 +153,7 @@ function emptyAggregate(sourceId: string, minute: string, target: TargetRef): Mi
 function addEvent(aggregate: MinuteAggregate, event: FlowEvent, options: Required<AggregateFlowEventsOptions>): void {
   const inbound = event.direction === "inbound";
   addBounded(aggregate.localIps, inbound ? event.dstIp : event.srcIp, MAX_LOCAL_IPS);
-  if (event.nsgName) addBounded(aggregate.nsgNames, event.nsgName, MAX_NAMES);
+  if (event.targetType === "nsg" && event.targetName) addBounded(aggregate.nsgNames, event.targetName, MAX_NAMES);
   if (event.flowLogName) addBounded(aggregate.flowLogNames, event.flowLogName, MAX_NAMES);
   if (inbound) {
     const stats = (aggregate.inbound[event.srcIp] ??= { denied: 0, ports: [], sensitive: {}, protocols: [] });

@@ -65,8 +65,8 @@ describe("flowtap flatten", () => {
     expect(outcome.events).toHaveLength(11);
     expect(outcome.events[0]).toMatchObject({
       blob: NSG_BLOB,
-      subscriptionId: "SUB-1",
-      nsgName: "NSG-1",
+      targetSubscriptionId: "SUB-1",
+      targetName: "NSG-1",
       mac: "000D3AF87856",
     });
   });
@@ -77,7 +77,7 @@ describe("flowtap flatten", () => {
     mkdirSync(dirname(file), { recursive: true });
     copyFileSync(fixturePath("nsg-v2/elastic-nsg-pipeline-test-nsg-log.json"), file);
     const outcome = await run([file]);
-    expect(outcome.events.map((event) => [event.blob, event.resourceGroup])).toEqual([[NSG_BLOB, "RG-1"]]);
+    expect(outcome.events.map((event) => [event.blob, event.targetResourceGroup])).toEqual([[NSG_BLOB, "RG-1"]]);
   });
 
   it("writes what parsed, reports problems with file and positions, and exits 2", async (context) => {

@@ -147,7 +147,7 @@ async function actAsAUser(dir: string) {
 
 describe("flowtap start", () => {
   it(
-    "--once without a TTY runs the demo and exits 0: every tuple once, the attacks detected and captured",
+    "--once without a TTY runs the demo and exits 0: every tuple once, attacks captured, the silence alerted",
     async () => {
       // Prepare
       const args = ["start", "--once", "--port", "0", "--amqps-port", "0"];
@@ -167,6 +167,7 @@ describe("flowtap start", () => {
       expect(summary.distinctIds).toBe(summary.tuples);
       expect(summary.anomalies).toBeGreaterThanOrEqual(1);
       expect(summary.captures).toBeGreaterThanOrEqual(1);
+      expect(summary.silentFlowLogs).toBe(1); // the scripted silence, alerted
       expect(outcome.stdout).toMatch(/backfill \S+: Completed/);
     },
     DEMO_TIMEOUT_IN_MS,

@@ -13,7 +13,14 @@ describe("aggregateFlowEvents", () => {
       flowEvent({ time: "2026-11-22T12:00:59.999Z" }),
       flowEvent({ time: "2026-11-22T12:01:00.000Z" }),
       flowEvent({ time: "2026-11-22T13:01:30+01:00" }), // non-canonical ISO still lands in its UTC minute
-      flowEvent({ mac: null, targetResourceId: vnetTarget, sourceKind: "vnet", nsgName: null, flowLogName: "fl1" }),
+      flowEvent({
+        mac: null,
+        targetResourceId: vnetTarget,
+        sourceKind: "vnet",
+        targetType: "nic",
+        targetName: "NIC1",
+        flowLogName: "fl1",
+      }),
       flowEvent({ mac: null, targetResourceId: null }),
     ];
     // Act

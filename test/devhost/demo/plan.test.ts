@@ -8,6 +8,7 @@ import {
   liveBlobs,
   liveHourBefore,
   planDemo,
+  recordsOf,
 } from "../../../devhost/demo/plan";
 
 const LIVE_HOUR = "2026-11-22T12:00:00.000Z";
@@ -34,6 +35,22 @@ describe("planDemo", () => {
     ]);
     expect(liveBlobs(plan).every((blob) => blob.hourIso === LIVE_HOUR)).toBe(true);
     expect(liveHourBefore(Date.parse("2026-11-22T13:34:56Z"))).toBe(LIVE_HOUR);
+  });
+
+  it("silences one VNet flow log part-way through the live hour, after it wrote, and none in the history", () => {
+    // Act
+    const plan = planDemo({ ...DEFAULT_DEMO_OPTIONS, liveHourIso: LIVE_HOUR });
+    // Assess
+    const silent = plan.silentFlowLog!;
+    const nic = plan.topology.nics.find((candidate) => candidate.macAddress === silent.macAddress)!;
+    expect(nic.kind).toBe("vnet");
+    expect(silent.fromMinute).toBeGreaterThan(plan.liveFirstMinute);
+    expect(silent.fromMinute).toBeLessThan(plan.liveEndMinute);
+    const liveBlob = liveBlobs(plan).find((blob) => blob.nic === nic)!;
+    expect(recordsOf(plan, liveBlob, { first: silent.fromMinute - 1, last: silent.fromMinute - 1 })).toHaveLength(1);
+    expect(recordsOf(plan, liveBlob, { first: silent.fromMinute, last: 59 })).toEqual([]);
+    const historic = historicBlobs(plan).find((blob) => blob.nic === nic)!;
+    expect(recordsOf(plan, historic)).toHaveLength(60);
   });
 
   it("seeds ARM with a VM per NIC (Network Watcher extension installed) and a watcher per region", () => {

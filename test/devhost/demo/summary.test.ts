@@ -13,10 +13,12 @@ describe("summaryLine", () => {
         lost: 0,
         anomalies: 4,
         captures: 2,
+        silentFlowLogs: 1,
         elapsedMs: 1500,
       }),
     ).toBe(
-      "summary: blobs=12 tuples=9 events=9 distinctIds=9 duplicates=0 lost=0 anomalies=4 captures=2 elapsedMs=1500",
+      "summary: blobs=12 tuples=9 events=9 distinctIds=9 duplicates=0 lost=0 anomalies=4 captures=2 " +
+        "silentFlowLogs=1 elapsedMs=1500",
     );
   });
 });

@@ -10,6 +10,7 @@ import {
   type NsgFlowLogRecord,
   type VnetFlowLogRecord,
 } from "../../../devhost/generate";
+import { VNET_ENCRYPTION_VALUES } from "../../../src/core/event";
 import { FLOW_LOG_HEAD, FLOW_LOG_TAIL } from "../../../src/core/blocks";
 import { blobText, eventsOfBlob } from "./helpers";
 
@@ -138,14 +139,36 @@ describe("generateRecords", () => {
         expect(["6", "17"]).toContain(protocol);
         expect(["I", "O"]).toContain(direction);
         expect(["B", "C", "E", "D"]).toContain(state);
-        expect(encryption).toBe("NX");
+        expect(VNET_ENCRYPTION_VALUES).toContain(encryption);
+        if (state === "D") expect(encryption).toBe("NX");
         if (state === "B" || state === "D") expect(fields.slice(9)).toEqual(["0", "0", "0", "0"]);
       }
     }
     const states = new Set(records.flatMap(vnetTuples).map((t) => t.split(",")[7]));
     expect([...states].sort()).toEqual(["B", "C", "D", "E"]);
+    const encryptions = new Set(records.flatMap(vnetTuples).map((t) => t.split(",")[8]));
+    expect([...encryptions].sort()).toEqual([...VNET_ENCRYPTION_VALUES].sort());
     const rules = new Set(records.flatMap((r) => r.flowRecords.flows.flatMap((f) => f.flowGroups.map((g) => g.rule))));
     expect(rules).toContain("PlatformRule");
+  });
+
+  it("keeps one encryption value per flow, and writes nothing from the minute a flow log goes silent", () => {
+    // Act
+    const records = [
+      ...generateRecords({ topology, nic: vnetNic, hourIso: HOUR, silentFromMinute: 20 }),
+    ] as VnetFlowLogRecord[];
+    // Assess
+    expect(records).toHaveLength(20);
+    expect(Math.max(...records.map((record) => recordMs(record.time)))).toBeLessThan(Date.parse(HOUR) + 21 * 60_000);
+    const byFlow = new Map<string, Set<string>>();
+    for (const fields of records.flatMap(vnetTuples).map((tuple) => tuple.split(","))) {
+      const flow = fields.slice(1, 6).join(",");
+      byFlow.set(flow, (byFlow.get(flow) ?? new Set()).add(fields[8]!));
+    }
+    expect([...byFlow.values()].every((values) => values.size === 1)).toBe(true);
+    expect(() => [...generateRecords({ topology, nic: vnetNic, hourIso: HOUR, silentFromMinute: 61 })]).toThrow(
+      /silentFromMinute must be an integer from 0 to 60, got 61/,
+    );
   });
 
   it("produces exactly tuplesPerMinute benign tuples and splits a busy minute into records with the same time", () => {
