@@ -8,12 +8,11 @@
  */
 import type { OrchestrationContext, OrchestrationHandler, Task } from "durable-functions";
 import type { CapturePlan, CaptureRequest } from "../src/core/capturePolicy";
-// A generic 64-bit string hash despite its name: deterministic event ids.
-import { hashBlobPath as hash64 } from "../src/core/eventId";
 import type { ActivityContract } from "../src/contracts/contract";
 import {
   CAPTURE_GATE_KEY,
   CaptureEventTypes,
+  captureReportId,
   CaptureGateEntity,
   createPacketCaptureActivity,
   deletePacketCaptureActivity,
@@ -87,7 +86,7 @@ export const packetCaptureOrchestrator: OrchestrationHandler = function* (contex
   const setStatus = (status: PacketCaptureCustomStatus): void => context.df.setCustomStatus(status);
   const baseReport = (type: CaptureEventType, vmResourceId: string | null): CaptureReport => ({
     schemaVersion: CAPTURE_EVENT_SCHEMA_VERSION,
-    id: `ftc-${hash64(`${context.df.instanceId}\u0000${input.requestedAt}\u0000${input.reason}`)}`,
+    id: captureReportId(context.df.instanceId, input),
     type,
     time: context.df.currentUtcDateTime.toISOString(),
     alertId: input.reason,

@@ -5,7 +5,12 @@
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
 import type { AnomalyAlert } from "../src/core/alertSchema";
-import { publishEventsActivity, type AlertDispatch, type PublishedEvent } from "../src/contracts/captureContracts";
+import {
+  publishEventsActivity,
+  type AlertDispatch,
+  type MonitorAlertEvent,
+  type PublishedEvent,
+} from "../src/contracts/captureContracts";
 import { callActivity } from "./calls";
 
 /** Publishing retries: 5 attempts, 2 s doubling (the sink already retries inside each attempt). */
@@ -21,4 +26,14 @@ export const publishAlertsOrchestrator: OrchestrationHandler = function* (contex
   const input = context.df.getInput<AlertDispatch>();
   const events = input.alerts.map(alertEvent);
   return yield* callActivity(context, publishEventsActivity, { events }, PUBLISH_RETRY);
+};
+
+/**
+ * publishMonitorAlert: one instance per Azure Monitor alert delivery; publishes its event. The
+ * instance's input is also the webhook's record of its first answer (a redelivery reads it back).
+ */
+export const publishMonitorAlertOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
+  const event = context.df.getInput<MonitorAlertEvent>();
+  const published: PublishedEvent = { id: event.id, body: event, partitionKey: event.alertId.toLowerCase() };
+  return yield* callActivity(context, publishEventsActivity, { events: [published] }, PUBLISH_RETRY);
 };

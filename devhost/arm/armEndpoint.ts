@@ -364,6 +364,10 @@ class ArmState {
       route("GET", `${SUBSCRIPTION}${NETWORK}/networkInterfaces`, (context, [s]) => this.listNics(context, s!)),
       route("GET", `${GROUP}${NETWORK}/networkInterfaces`, (context, [s, g]) => this.listNics(context, s!, g)),
       route("GET", `${GROUP}${NETWORK}/networkInterfaces/([^/]+)`, (_, [s, g, n]) => this.getNic(s!, g!, n!)),
+      // VirtualMachines_ListAll (Compute spec 2024-07-01, virtualMachine.json): log alerts name computers.
+      route("GET", `${SUBSCRIPTION}/providers/Microsoft\\.Compute/virtualMachines`, (context, [s]) =>
+        this.listVirtualMachines(context, s!),
+      ),
       route("GET", `${GROUP}/providers/Microsoft\\.Compute/virtualMachines/([^/]+)`, (context, [s, g, v]) =>
         this.getVirtualMachine(context, s!, g!, v!),
       ),
@@ -450,6 +454,16 @@ class ArmState {
     );
     if (!entry) throw resourceNotFound("Microsoft.Network/networkInterfaces", name, resourceGroup);
     return ok(toNicResource(entry.nic, entry.vm));
+  }
+
+  private listVirtualMachines(context: RequestContext, subscriptionId: string): ArmResponse {
+    this.requireScope(subscriptionId);
+    const prefix = scopePrefix(subscriptionId);
+    const machines = [...this.virtualMachines.values()].filter((vm) => resourceKey(vm.id).startsWith(prefix));
+    return this.page(
+      context,
+      machines.map((vm) => toVirtualMachineResource(vm, false)),
+    );
   }
 
   private getVirtualMachine(
@@ -734,6 +748,7 @@ function toVirtualMachineResource(vm: VirtualMachineSeed, withInstanceView: bool
     properties: {
       provisioningState: "Succeeded",
       hardwareProfile: { vmSize: "Standard_D2s_v3" },
+      osProfile: { computerName: vm.computerName ?? name },
       storageProfile: { osDisk: { osType: vm.osType ?? "Linux", createOption: "FromImage" } },
       networkProfile: {
         networkInterfaces: vm.nics.map((nic, index) => ({ id: nic.id, properties: { primary: index === 0 } })),

@@ -162,6 +162,8 @@ export interface PacketCaptureInput {
   pollIntervalInSeconds: number;
   /** When it was requested (the starter's clock), ISO-8601: part of the report's id. */
   requestedAt: string;
+  /** The `flowtap.monitorAlert` event of the Azure Monitor alert that asked for it (azureMonitor only). */
+  alertEventId?: string;
 }
 
 export const CAPTURE_EVENT_SCHEMA_VERSION = "1";
@@ -220,12 +222,78 @@ export interface PacketCaptureCustomStatus {
   message?: string;
 }
 
+/** The capture report's id: from the capture instance and the request (so its starter can name it in advance). */
+export function captureReportId(instanceId: string, input: Pick<PacketCaptureInput, "requestedAt" | "reason">): string {
+  return `ftc-${hash64(`${instanceId}\u0000${input.requestedAt}\u0000${input.reason}`)}`;
+}
+
 /** The instance id for a target: duplicate alerts for one target find its running instance. */
 export function packetCaptureInstanceId(target: CaptureTarget): string {
   const identity = target.resourceId
     ? target.resourceId.toLowerCase()
     : `mac:${(target.mac ?? "").replace(/[^0-9a-f]/gi, "").toUpperCase()}`;
   return `capture-${hash64(identity)}`;
+}
+
+// ---- Azure Monitor alerts ------------------------------------------------------------------------
+
+export const MONITOR_ALERT_EVENT_SCHEMA_VERSION = "1";
+export const MONITOR_ALERT_EVENT_TYPE = "flowtap.monitorAlert";
+
+/**
+ * What became of one target of an Azure Monitor alert: `started` (a capture instance was started),
+ * `absorbed` (the target's capture was already running), `notCapturable` (well-formed, but no
+ * machine: a workspace, a storage account, a subscription), `unresolved` (a computer name no VM
+ * answers to, or the lookup failed), `refused` (malformed or unsafe: never sent to ARM).
+ */
+export type MonitorTargetOutcome = "started" | "absorbed" | "notCapturable" | "unresolved" | "refused";
+
+export interface MonitorAlertTarget {
+  /** The resource id or computer name as the alert sent it. */
+  target: string;
+  /** Where in the payload it was found, e.g. `data.essentials.alertTargetIDs[0]`. */
+  source: string;
+  outcome: MonitorTargetOutcome;
+  /** Why it was not captured; null when started or absorbed. */
+  reason: string | null;
+  /** The resource the capture was asked for (the target, or the VM a computer name resolved to). */
+  resourceId: string | null;
+  /** The packetCapture orchestration instance (started or absorbed). */
+  captureInstanceId: string | null;
+  /** The id of that capture's report event (`flowtap.capture*`). */
+  captureReportId: string | null;
+}
+
+/** The alerts-hub event for an Azure Monitor alert flowtap received: its essentials and every target's outcome. */
+export interface MonitorAlertEvent {
+  schemaVersion: typeof MONITOR_ALERT_EVENT_SCHEMA_VERSION;
+  /** `ftm-…`, from alertId and monitorCondition: a redelivery has the same id. */
+  id: string;
+  type: typeof MONITOR_ALERT_EVENT_TYPE;
+  /** When flowtap received it first. */
+  time: string;
+  alertId: string;
+  alertRule: string | null;
+  severity: string | null;
+  signalType: string | null;
+  monitoringService: string | null;
+  monitorCondition: "Fired" | "Resolved";
+  firedDateTime: string | null;
+  targets: MonitorAlertTarget[];
+}
+
+function monitorAlertKey(alertId: string, monitorCondition: string): string {
+  return hash64(`${alertId.toLowerCase()}\u0000${monitorCondition}`);
+}
+
+/** The event id of an alert delivery (alertId + monitorCondition): redeliveries share it. */
+export function monitorAlertEventId(alertId: string, monitorCondition: string): string {
+  return `ftm-${monitorAlertKey(alertId, monitorCondition)}`;
+}
+
+/** The publishMonitorAlert instance of an alert delivery: it holds the first answer for redeliveries. */
+export function monitorAlertInstanceId(alertId: string, monitorCondition: string): string {
+  return `monitor-alert-${monitorAlertKey(alertId, monitorCondition)}`;
 }
 
 // ---- publishEvents activity ----------------------------------------------------------------------
@@ -269,6 +337,9 @@ export const packetCaptureOrchestration = orchestrationContract<PacketCaptureInp
 );
 export const publishAlertsOrchestration = orchestrationContract<AlertDispatch, PublishEventsResult>(
   OrchestrationNames.publishAlerts,
+);
+export const publishMonitorAlertOrchestration = orchestrationContract<MonitorAlertEvent, PublishEventsResult>(
+  OrchestrationNames.publishMonitorAlert,
 );
 
 export const publishEventsActivity = activityContract<PublishEventsInput, PublishEventsResult>(

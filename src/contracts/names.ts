@@ -11,6 +11,8 @@ export const OrchestrationNames = {
   packetCapture: "packetCapture",
   /** Started by a detector entity (which does no I/O): publishes its alerts on the alerts hub. */
   publishAlerts: "publishAlerts",
+  /** One per Azure Monitor alert delivery (alertId + monitorCondition): publishes its event, keeps its answer. */
+  publishMonitorAlert: "publishMonitorAlert",
 } as const;
 
 export const EntityNames = {

@@ -19,9 +19,10 @@ import { makePublishEvents } from "../../activities/publishEvents";
 import { captureGateEntity } from "../../orchestrations/captureGate";
 import { makeDetectorEntity } from "../../orchestrations/detector";
 import { packetCaptureOrchestrator } from "../../orchestrations/packetCapture";
-import { publishAlertsOrchestrator } from "../../orchestrations/publishAlerts";
+import { publishAlertsOrchestrator, publishMonitorAlertOrchestrator } from "../../orchestrations/publishAlerts";
 import { createArmClients, type ArmClients } from "../adapters/arm";
 import { createEventHubsSink, type EventHubsSink } from "../adapters/eventHubsSink";
+import { makeComputerResolver } from "../adapters/virtualMachines";
 import { readAnomalySettings, readCaptureSettings, readSettings, type FlowtapSettings } from "../config";
 // A generic 64-bit string hash despite its name: deterministic instance ids.
 import { hashBlobPath as hash64 } from "../core/eventId";
@@ -86,6 +87,7 @@ df.app.entity<DetectorEntityState>(EntityNames.detector, {
   extraInputs: [df.input.durableClient()],
 });
 df.app.orchestration(OrchestrationNames.publishAlerts, publishAlertsOrchestrator);
+df.app.orchestration(OrchestrationNames.publishMonitorAlert, publishMonitorAlertOrchestrator);
 df.app.entity(EntityNames.captureGate, captureGateEntity);
 df.app.orchestration(OrchestrationNames.packetCapture, packetCaptureOrchestrator);
 
@@ -115,5 +117,6 @@ app.http(TriggerNames.alertsHttp, {
   handler: makeAlertsHttpHandler({
     captureSettings: () => settingsOf().capture,
     client: (context) => df.getClient(context),
+    computerResolver: () => makeComputerResolver((subscriptionId) => armDeps.arm().listVirtualMachines(subscriptionId)),
   }),
 });

@@ -33,6 +33,10 @@ async function start(options: Partial<StartCaptureSystemOptions> = {}): Promise<
   return system;
 }
 
+function essentialsOf(target: typeof vm): object {
+  return (commonAlert([vmIdOf(target)]).data as { essentials: object }).essentials;
+}
+
 interface Accepted {
   id: string;
   statusQueryGetUri: string;
@@ -40,8 +44,8 @@ interface Accepted {
   captures: { target: string; instanceId: string; outcome: string; statusQueryGetUri: string }[];
 }
 
-async function fire(current: CaptureSystem, targets: string[]): Promise<Accepted> {
-  const response = await current.postAlert(JSON.stringify(commonAlert(targets)));
+async function fire(current: CaptureSystem, targets: string[], alertId?: string): Promise<Accepted> {
+  const response = await current.postAlert(JSON.stringify(commonAlert(targets, alertId ? { alertId } : {})));
   expect(response.status).toBe(202);
   expect(response.headers.get("location")).toMatch(/\/runtime\/webhooks\/durabletask\/instances\//);
   return (await response.json()) as Accepted;
@@ -53,7 +57,7 @@ type Report = {
   message: string;
   capture: { name: string; status: string; fileUrl: string } | null;
 };
-const reports = (current: CaptureSystem): Report[] => current.alertsHubEvents() as unknown as Report[];
+const reports = (current: CaptureSystem): Report[] => current.captureReports() as unknown as Report[];
 
 describe("POST /api/alerts", () => {
   it.each([
@@ -73,25 +77,14 @@ describe("POST /api/alerts", () => {
       JSON.stringify(commonAlert([vmIdOf(vm)], { condition: "Acknowledged" as never })),
       /monitorCondition must be "Fired" or "Resolved"/,
     ],
-    ["no targets", JSON.stringify(commonAlert([])), /alertTargetIDs must not be empty/],
     [
-      "a storage account target",
-      JSON.stringify(
-        commonAlert(["/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct"]),
-      ),
-      /alertTargetIDs\[0\] must be a virtual machine or network interface/,
+      "targets that are not a list",
+      JSON.stringify({ ...commonAlert([]), data: { essentials: { ...essentialsOf(vm), alertTargetIDs: "vm" } } }),
+      /alertTargetIDs must be an array or null/,
     ],
     [
       "a bad fired time",
-      JSON.stringify({
-        ...commonAlert([vmIdOf(vm)]),
-        data: {
-          essentials: {
-            ...(commonAlert([vmIdOf(vm)]).data as { essentials: object }).essentials,
-            firedDateTime: "yesterday",
-          },
-        },
-      }),
+      JSON.stringify({ ...commonAlert([]), data: { essentials: { ...essentialsOf(vm), firedDateTime: "yesterday" } } }),
       /firedDateTime must be an ISO-8601 time/,
     ],
   ])("answers 400 with the reason for %s, and starts nothing", async (_what, body, reason) => {
@@ -135,11 +128,19 @@ describe("POST /api/alerts", () => {
     await current.host.waitForIdle();
 
     // Act
-    const duplicate = await fire(current, [vmIdOf(vm)]);
+    const duplicate = await fire(
+      current,
+      [vmIdOf(vm)],
+      "/subscriptions/sub/providers/Microsoft.AlertsManagement/alerts/0002",
+    );
     current.host.virtualClock.autoAdvance = true;
     current.host.virtualClock.advanceToNextTimer();
     await current.host.waitForIdle();
-    const later = await fire(current, [nicIdOf(vm)]);
+    const later = await fire(
+      current,
+      [nicIdOf(vm)],
+      "/subscriptions/sub/providers/Microsoft.AlertsManagement/alerts/0003",
+    );
     await current.host.waitForIdle();
 
     // Assess

@@ -42,6 +42,7 @@ const ingestion: RegistrationSummary[] = [
 const anomalyResponse: RegistrationSummary[] = [
   entity("detector", durableClient),
   orchestration("publishAlerts"),
+  orchestration("publishMonitorAlert"),
   activity("publishEvents"),
   entity("captureGate"),
   orchestration("packetCapture"),
