@@ -162,6 +162,42 @@ describe("POST /api/alerts", () => {
     expect(((await status.json()) as { runtimeStatus: string }).runtimeStatus).toBe("Completed");
   });
 
+  it("answers a redelivered alert (same alertId and condition) as the first time and starts nothing new", async () => {
+    // Prepare: action groups retry on 408, 429, 503 and 504; the first delivery's capture is still running.
+    const current = await start({ autoAdvance: false });
+    const body = JSON.stringify(commonAlert([vmIdOf(vm), nicIdOf(outsider)]));
+    const firstResponse = await current.postAlert(body);
+    const first = (await firstResponse.json()) as Accepted;
+    await current.host.waitForIdle();
+
+    // Act: once while it runs, once after it ended.
+    const whileRunning = await current.postAlert(body);
+    current.host.virtualClock.autoAdvance = true;
+    current.host.virtualClock.advanceToNextTimer();
+    await current.host.waitForIdle();
+    const afterwards = await current.postAlert(body);
+    await current.host.waitForIdle();
+
+    // Assess
+    expect(firstResponse.status).toBe(202);
+    for (const again of [whileRunning, afterwards]) {
+      expect(again.status).toBe(202);
+      expect(again.headers.get("location")).toBe(firstResponse.headers.get("location"));
+      expect(await again.json()).toEqual(first);
+    }
+    expect(first.captures.map((capture) => capture.outcome)).toEqual(["started", "started"]);
+    const captureInstances = current.host
+      .listInstances()
+      .filter((instance) => instance.name === OrchestrationNames.packetCapture);
+    expect(captureInstances).toHaveLength(2);
+    expect(current.armRequests("PUT", "/packetCaptures/")).toHaveLength(1);
+    expect(current.eventsOfType("flowtap.monitorAlert")).toHaveLength(1);
+    expect(reports(current).map((report) => report.type)).toEqual([
+      "flowtap.captureRefused",
+      "flowtap.captureCompleted",
+    ]);
+  });
+
   it("refuses and reports a target outside the allowed resource groups, without touching its capture", async () => {
     const current = await start();
 
