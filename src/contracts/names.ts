@@ -42,6 +42,8 @@ export const TriggerNames = {
   reconcileTimer: "reconcileTimer",
   backfillHttp: "backfillHttp",
   alertsHttp: "alertsHttp",
+  /** Azure Monitor alerts with Secure Webhook (an action group's Entra token instead of the function key). */
+  alertsSecureHttp: "alertsSecureHttp",
   /** Operators: read or reset a blob's ingestion checkpoint (admin key). */
   checkpointAdminHttp: "checkpointAdminHttp",
 } as const;

@@ -4,7 +4,7 @@
  * Monitor webhook. Settings and clients are created lazily, once per process, and dropped
  * when the app terminates (the local host starts the app again with other settings).
  */
-import { app } from "@azure/functions";
+import { app, type InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import type { EntityContext } from "durable-functions";
 import {
@@ -23,7 +23,14 @@ import { publishAlertsOrchestrator, publishMonitorAlertOrchestrator } from "../.
 import { createArmClients, type ArmClients } from "../adapters/arm";
 import { createEventHubsSink, type EventHubsSink } from "../adapters/eventHubsSink";
 import { makeComputerResolver } from "../adapters/virtualMachines";
-import { readAnomalySettings, readCaptureSettings, readSettings, type FlowtapSettings } from "../config";
+import {
+  readAnomalySettings,
+  readCaptureSettings,
+  readSecureWebhookSettings,
+  readSettings,
+  type FlowtapSettings,
+} from "../config";
+import { makeSecureWebhookTokenCheck, type TokenCheck } from "../adapters/entraTokens";
 // A generic 64-bit string hash despite its name: deterministic instance ids.
 import { hashBlobPath as hash64 } from "../core/eventId";
 import { logFailure } from "../logger";
@@ -34,6 +41,8 @@ import { AlertDispatch, DetectorEntityState } from "../contracts/captureContract
 let settings: FlowtapSettings | undefined;
 let arm: ArmClients | undefined;
 let alertsSink: EventHubsSink | undefined;
+/** The Secure Webhook token check (null: not configured), built once so jose's JWKS cache lives on. */
+let tokenCheck: ((authorization: string | null) => Promise<TokenCheck>) | null | undefined;
 
 const settingsOf = (): FlowtapSettings => (settings ??= readSettings(process.env));
 const armDeps: PacketCaptureArmDeps = { arm: () => (arm ??= createArmClients(settingsOf().capture.arm)) };
@@ -43,6 +52,7 @@ const armDeps: PacketCaptureArmDeps = { arm: () => (arm ??= createArmClients(set
 app.hook.appStart(() => {
   readAnomalySettings(process.env);
   readCaptureSettings(process.env);
+  readSecureWebhookSettings(process.env);
 });
 
 app.hook.appTerminate(async () => {
@@ -50,6 +60,7 @@ app.hook.appTerminate(async () => {
   settings = undefined;
   arm = undefined;
   alertsSink = undefined;
+  tokenCheck = undefined;
   await sink?.close();
 });
 
@@ -109,14 +120,34 @@ df.app.activity(ActivityNames.getPacketCaptureStatus, { handler: makeGetPacketCa
 df.app.activity(ActivityNames.stopPacketCapture, { handler: makeStopPacketCapture(armDeps) });
 df.app.activity(ActivityNames.deletePacketCapture, { handler: makeDeletePacketCapture(armDeps) });
 
+const alertsDeps = {
+  captureSettings: () => settingsOf().capture,
+  client: (context: InvocationContext) => df.getClient(context),
+  computerResolver: () => makeComputerResolver((subscriptionId) => armDeps.arm().listVirtualMachines(subscriptionId)),
+};
+
 app.http(TriggerNames.alertsHttp, {
   route: "alerts",
   methods: ["POST"],
   authLevel: "function",
   extraInputs: [df.input.durableClient()],
+  handler: makeAlertsHttpHandler(alertsDeps),
+});
+
+// Secure Webhook: anonymous for the host, as action groups send no function key; the handler checks the Entra token.
+app.http(TriggerNames.alertsSecureHttp, {
+  route: "alerts/secure",
+  methods: ["POST"],
+  authLevel: "anonymous",
+  extraInputs: [df.input.durableClient()],
   handler: makeAlertsHttpHandler({
-    captureSettings: () => settingsOf().capture,
-    client: (context) => df.getClient(context),
-    computerResolver: () => makeComputerResolver((subscriptionId) => armDeps.arm().listVirtualMachines(subscriptionId)),
+    ...alertsDeps,
+    tokenCheck: () => {
+      if (tokenCheck === undefined) {
+        const secure = readSecureWebhookSettings(process.env);
+        tokenCheck = secure ? makeSecureWebhookTokenCheck(secure) : null;
+      }
+      return tokenCheck ?? undefined;
+    },
   }),
 });

@@ -7,6 +7,7 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import type { DurableClient, DurableOrchestrationStatus } from "durable-functions";
+import type { TokenCheck } from "../adapters/entraTokens";
 import type { CaptureSettings } from "../config";
 import { parseCommonAlert, type AnomalyAlert, type CommonAlert } from "../core/alertSchema";
 import { planAlertTargets, subscriptionsOfAlert, type ComputerMatch, type PlannedTarget } from "../core/alertTargets";
@@ -153,6 +154,31 @@ export interface AlertsHttpDeps {
   client: (context: InvocationContext) => DurableClient;
   /** A resolver for one request (it may cache ARM lists for that request only). */
   computerResolver: () => ComputerResolver;
+  /**
+   * Secure Webhook route only: the Entra token check, or undefined when it is not configured (then
+   * every request is refused). Absent on the function-key route.
+   */
+  tokenCheck?: () => ((authorization: string | null) => Promise<TokenCheck>) | undefined;
+}
+
+/** The refusal of a Secure Webhook request, or null when its token passes. */
+async function secureWebhookRefusal(
+  check: ((authorization: string | null) => Promise<TokenCheck>) | undefined,
+  request: HttpRequest,
+): Promise<HttpResponseInit | null> {
+  if (!check)
+    return refused(
+      404,
+      "Secure Webhook is not configured: set FLOWTAP_ALERTS_ENTRA_TENANT_ID and FLOWTAP_ALERTS_ENTRA_AUDIENCE",
+    );
+  const result = await check(request.headers.get("authorization"));
+  if (result.ok) return null;
+  logger.info(`alerts webhook (Secure Webhook): refused: ${result.reason}`);
+  return {
+    status: result.status,
+    headers: { "WWW-Authenticate": `Bearer error="${result.status === 401 ? "invalid_token" : "insufficient_scope"}"` },
+    jsonBody: { error: result.reason },
+  };
 }
 
 function refused(status: number, error: string): HttpResponseInit {
@@ -298,13 +324,16 @@ async function parseOrRefuse(request: HttpRequest): Promise<CommonAlert | HttpRe
 }
 
 /**
- * `POST /api/alerts`: Fired → each target's outcome, 202 with the status URLs of the capture
- * instance(s) when any capture runs, else 200; Resolved → 200, nothing started; a body that is
- * not a common-schema alert → 400 with the reason. A redelivery of the same alert (alertId and
- * monitorCondition) starts nothing and gets the first answer.
+ * `POST /api/alerts` (function key) and `POST /api/alerts/secure` (Secure Webhook: an Entra token
+ * from the action group, checked first: 401 or 403 with the reason). Fired: each target's outcome,
+ * 202 with the status URLs of the capture instance(s) when any capture runs, else 200. Resolved:
+ * 200, nothing started. A body that is not a common-schema alert: 400 with the reason. A
+ * redelivery of the same alert (alertId and monitorCondition) starts nothing and gets the first answer.
  */
 export function makeAlertsHttpHandler(deps: AlertsHttpDeps): HttpHandler {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+    const refusal = deps.tokenCheck ? await secureWebhookRefusal(deps.tokenCheck(), request) : null;
+    if (refusal) return refusal;
     const alert = await parseOrRefuse(request);
     if (!("alertId" in alert)) return alert;
     if (alert.monitorCondition === "Resolved") {

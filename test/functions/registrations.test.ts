@@ -52,6 +52,7 @@ const anomalyResponse: RegistrationSummary[] = [
   activity("stopPacketCapture"),
   activity("deletePacketCapture"),
   http("alertsHttp", "alerts", ["POST"], "function"),
+  http("alertsSecureHttp", "alerts/secure", ["POST"], "anonymous"),
 ];
 
 const backfill: RegistrationSummary[] = [
