@@ -182,6 +182,8 @@ export interface CaptureReport {
   time: string;
   /** The alert that asked for it. */
   alertId: string;
+  /** The `flowtap.monitorAlert` event of that alert (Azure Monitor alerts; null for anomalies). */
+  alertEventId: string | null;
   source: PacketCaptureInput["source"];
   target: { resourceId: string | null; mac: string | null; vmResourceId: string | null };
   /** refused: notAllowlisted | cooldown | concurrencyCap | notConfigured; failed: the failing step. */
@@ -204,6 +206,8 @@ export interface CaptureReport {
     errors: string[];
     /** Where the .cap file is written (storagePath). */
     fileUrl: string | null;
+    /** The capture's Network Watcher storage location: the account (`storageId`) and the blob URL (`storagePath`). */
+    storageLocation: { storageId: string | null; storagePath: string | null };
     timeLimitInSeconds: number | null;
     totalBytesPerSession: number | null;
     filters: PacketCaptureFilter[];

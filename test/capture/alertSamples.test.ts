@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ArmSeed } from "../../devhost/arm";
-import { startCaptureSystem, type CaptureSystem } from "./captureSystem";
+import { STORAGE_ACCOUNT_ID, startCaptureSystem, type CaptureSystem } from "./captureSystem";
 
 const FIXTURES = path.join(__dirname, "../fixtures/alerts");
 const SUB = "aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e";
@@ -64,7 +64,10 @@ async function deliver(body: Record<string, unknown>) {
   const answer = (await response.json()) as { targets: TargetAnswer[]; eventId: string; status: string };
   await system.host.waitForIdle();
   const outcomes = (answer.targets ?? []).map((target) => [target.target, target.outcome, target.resourceId]);
-  const events = system.eventsOfType("flowtap.monitorAlert") as unknown as { id: string; targets: TargetAnswer[] }[];
+  const events = system.eventsOfType("flowtap.monitorAlert") as unknown as {
+    id: string;
+    targets: (TargetAnswer & { captureReportId: string | null })[];
+  }[];
   return { current: system, status: response.status, answer, outcomes, events };
 }
 
@@ -140,6 +143,25 @@ describe("published alert samples through POST /api/alerts", () => {
       expect(current.eventsOfType("flowtap.captureCompleted")).toHaveLength(1);
     },
   );
+
+  it("the alert event and the capture report name each other, with the capture's storage and final status", async () => {
+    const { events, current } = await deliver(sample("activity-log-test-action.json"));
+
+    const [event] = events;
+    const [report] = current.captureReports() as unknown as {
+      id: string;
+      alertEventId: string;
+      capture: { status: string; fileUrl: string; storageLocation: { storageId: string; storagePath: string } };
+    }[];
+    expect(event!.targets[0]).toMatchObject({ captureReportId: report!.id, outcome: "started" });
+    expect(report!.alertEventId).toBe(event!.id);
+    expect(report!.capture.status).toBe("Stopped");
+    expect(report!.capture.storageLocation).toEqual({
+      storageId: STORAGE_ACCOUNT_ID,
+      storagePath: report!.capture.fileUrl,
+    });
+    expect(report!.capture.fileUrl).toMatch(/\/test-vm\/.*\.cap$/i);
+  });
 
   it("service-health-test-action.json (a subscription): 200, reported not capturable", async () => {
     const { status, outcomes, answer } = await deliver(sample("service-health-test-action.json"));

@@ -41,7 +41,7 @@ interface Accepted {
   id: string;
   statusQueryGetUri: string;
   alertId: string;
-  captures: { target: string; instanceId: string; outcome: string; statusQueryGetUri: string }[];
+  captures: { target: string; instanceId: string; outcome: string; reportId: string; statusQueryGetUri: string }[];
 }
 
 async function fire(current: CaptureSystem, targets: string[], alertId?: string): Promise<Accepted> {
@@ -151,7 +151,11 @@ describe("POST /api/alerts", () => {
       }),
     ]);
     expect(first.statusQueryGetUri).toBe(first.captures[0]!.statusQueryGetUri);
-    expect(duplicate.captures[0]).toMatchObject({ instanceId: first.captures[0]!.instanceId, outcome: "absorbed" });
+    expect(duplicate.captures[0]).toMatchObject({
+      instanceId: first.captures[0]!.instanceId,
+      outcome: "absorbed",
+      reportId: first.captures[0]!.reportId,
+    });
     expect(later.captures[0]).toMatchObject({ outcome: "started" });
     expect(current.armRequests("PUT", "/packetCaptures/")).toHaveLength(1);
     expect(reports(current).map((report) => [report.type, report.reason])).toEqual([
