@@ -14,6 +14,7 @@ import {
   CaptureEventTypes,
   captureReportId,
   CaptureGateEntity,
+  CaptureStopEntity,
   createPacketCaptureActivity,
   deletePacketCaptureActivity,
   getPacketCaptureStatusActivity,
@@ -180,6 +181,7 @@ export const packetCaptureOrchestrator: OrchestrationHandler = function* (contex
     totalBytesPerSession: plan.parameters.totalBytesPerSession ?? null,
     filters: plan.parameters.filters ?? [],
     resourceKept: false,
+    stopRequest: null,
   });
 
   if (!hasAgent || !watcher) {
@@ -221,6 +223,14 @@ export const packetCaptureOrchestrator: OrchestrationHandler = function* (contex
     setStatus({ phase: "capturing", captureName: capture.name, status: capture.status ?? "NotStarted" });
     const next = addSeconds(context.df.currentUtcDateTime, input.pollIntervalInSeconds);
     yield context.df.createTimer(next < endsAt ? next : endsAt);
+    // Its alert resolved: stop now (step 5), and say so in the report.
+    capture.stopRequest = yield* callEntity(
+      context,
+      CaptureStopEntity.get,
+      captureReportId(context.df.instanceId, input),
+      undefined,
+    );
+    if (capture.stopRequest) break;
     const polled = yield* armStep(context, getPacketCaptureStatusActivity, ref);
     if (polled.outcome !== "ok") {
       failure = { reason: "status", message: `querying packet capture ${capture.name} failed: ${stepMessage(polled)}` };
@@ -267,6 +277,9 @@ export const packetCaptureOrchestrator: OrchestrationHandler = function* (contex
   }
 
   if (failure) return yield* finish({ ...baseReport(CaptureEventTypes.failed, vm.resourceId), ...failure, capture });
-  const message = `packet capture ${capture.name} ${capture.status === "Stopped" ? "stopped" : "ended"} (${capture.stopReason ?? "no stop reason"})`;
+  const why = capture.stopRequest
+    ? `alert ${capture.stopRequest.alertId} resolved`
+    : (capture.stopReason ?? "no stop reason");
+  const message = `packet capture ${capture.name} ${capture.status === "Stopped" ? "stopped" : "ended"} (${why})`;
   return yield* finish({ ...baseReport(CaptureEventTypes.completed, vm.resourceId), message, capture });
 };

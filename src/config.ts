@@ -96,6 +96,8 @@ export interface CaptureSettings {
   policy?: CapturePolicyConfig;
   /** FLOWTAP_CAPTURE_POLL_INTERVAL_SECONDS, default 30: durable-timer interval between status polls. */
   pollIntervalInSeconds: number;
+  /** FLOWTAP_STOP_CAPTURES_ON_RESOLVE, default true: a Resolved alert stops the captures its Fired delivery started. */
+  stopCapturesOnResolve: boolean;
 }
 
 export interface BackfillSettings {
@@ -294,6 +296,8 @@ export function readCaptureSettings(env: Env): CaptureSettings {
       ),
     }),
     pollIntervalInSeconds: readPositiveInteger(env, "FLOWTAP_CAPTURE_POLL_INTERVAL_SECONDS", 30),
+    stopCapturesOnResolve:
+      readChoice(env, "FLOWTAP_STOP_CAPTURES_ON_RESOLVE", ["true", "false"] as const, "true") === "true",
   };
 }
 

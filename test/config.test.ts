@@ -167,6 +167,7 @@ describe("readSettings: ARM and packet capture", () => {
     expect(readSettings(minimal).capture).toEqual({
       arm: { endpoint: "https://management.azure.com", credential: { kind: "identity" }, retryDelayInMs: 1000 },
       pollIntervalInSeconds: 30,
+      stopCapturesOnResolve: true,
     });
   });
 

@@ -80,6 +80,19 @@ export interface ReleaseCaptureInput {
   name: string;
 }
 
+// ---- capture stop entity ---------------------------------------------------------------------------
+
+export const CaptureStopOperations = { request: "request", get: "get" } as const;
+
+/** Why a capture was asked to stop before its limit. */
+export interface CaptureStopRequest {
+  reason: "alertResolved";
+  /** The Azure Monitor alert that resolved. */
+  alertId: string;
+  /** When the stop was asked for, ISO-8601. */
+  requestedAt: string;
+}
+
 // ---- packetCapture orchestration and its ARM activities -----------------------------------------
 
 /** What to capture: a VM or NIC resource id, and/or a NIC MAC (as the detector knows it). */
@@ -213,6 +226,8 @@ export interface CaptureReport {
     filters: PacketCaptureFilter[];
     /** Whether the packetCapture ARM resource was kept after the capture. */
     resourceKept: boolean;
+    /** Set when flowtap stopped it before its limit because its alert resolved. */
+    stopRequest: CaptureStopRequest | null;
   } | null;
 }
 
@@ -334,6 +349,12 @@ export const CaptureGateEntity = {
     CaptureGateOperations.acquire,
   ),
   release: entityOperation<ReleaseCaptureInput, null>(EntityNames.captureGate, CaptureGateOperations.release),
+} as const;
+
+/** A capture run's stop flag (entity key: the run's report id, so a later run of the same target starts clear). */
+export const CaptureStopEntity = {
+  request: entityOperation<CaptureStopRequest, null>(EntityNames.captureStop, CaptureStopOperations.request),
+  get: entityOperation<undefined, CaptureStopRequest | null>(EntityNames.captureStop, CaptureStopOperations.get),
 } as const;
 
 export const packetCaptureOrchestration = orchestrationContract<PacketCaptureInput, CaptureReport>(

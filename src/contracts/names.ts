@@ -22,6 +22,8 @@ export const EntityNames = {
   detector: "detector",
   /** Singleton: counts running packet captures against the concurrency cap. */
   captureGate: "captureGate",
+  /** One per capture run (keyed by its report id): a request to stop it early (its alert resolved). */
+  captureStop: "captureStop",
 } as const;
 
 export const ActivityNames = {

@@ -17,6 +17,7 @@ import {
 } from "../../activities/packetCaptureArm";
 import { makePublishEvents } from "../../activities/publishEvents";
 import { captureGateEntity } from "../../orchestrations/captureGate";
+import { captureStopEntity } from "../../orchestrations/captureStop";
 import { makeDetectorEntity } from "../../orchestrations/detector";
 import { packetCaptureOrchestrator } from "../../orchestrations/packetCapture";
 import { publishAlertsOrchestrator, publishMonitorAlertOrchestrator } from "../../orchestrations/publishAlerts";
@@ -100,6 +101,7 @@ df.app.entity<DetectorEntityState>(EntityNames.detector, {
 df.app.orchestration(OrchestrationNames.publishAlerts, publishAlertsOrchestrator);
 df.app.orchestration(OrchestrationNames.publishMonitorAlert, publishMonitorAlertOrchestrator);
 df.app.entity(EntityNames.captureGate, captureGateEntity);
+df.app.entity(EntityNames.captureStop, captureStopEntity);
 df.app.orchestration(OrchestrationNames.packetCapture, packetCaptureOrchestrator);
 
 df.app.activity(ActivityNames.publishEvents, {

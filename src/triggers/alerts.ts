@@ -16,7 +16,9 @@ import { ValidationError } from "../errors";
 import { logger } from "../logger";
 import { OrchestrationNames } from "../contracts/names";
 import {
+  CaptureStopEntity,
   captureReportId,
+  type CaptureStopRequest,
   MONITOR_ALERT_EVENT_SCHEMA_VERSION,
   MONITOR_ALERT_EVENT_TYPE,
   monitorAlertEventId,
@@ -312,6 +314,44 @@ function answerOf(client: DurableClient, request: HttpRequest, event: MonitorAle
   };
 }
 
+/** The report id of the capture this alert started, when that same run still runs; else null. */
+async function stillRunningReportId(client: DurableClient, target: MonitorAlertTarget): Promise<string | null> {
+  const { outcome, captureInstanceId, captureReportId: reportId } = target;
+  if (outcome !== "started" || !captureInstanceId || !reportId) return null;
+  const status = await instanceStatus(client, captureInstanceId);
+  return isRunning(status) && reportIdOfRunning(captureInstanceId, status) === reportId ? reportId : null;
+}
+
+/**
+ * A Resolved alert: asks each capture its Fired delivery started, and that still runs, to stop
+ * (the capture reports `alertResolved`). Captures it only joined (`absorbed`) belong to someone else.
+ */
+async function stopCapturesOfResolved(
+  client: DurableClient,
+  alert: CommonAlert,
+  settings: CaptureSettings,
+): Promise<HttpResponseInit> {
+  const base = { alertId: alert.alertId, monitorCondition: alert.monitorCondition };
+  if (!settings.stopCapturesOnResolve) return { status: 200, jsonBody: { ...base, status: "ignored", stopping: [] } };
+  const fired = (await instanceStatus(client, monitorAlertInstanceId(alert.alertId, "Fired")))?.input as
+    MonitorAlertEvent | undefined;
+  const request: CaptureStopRequest = {
+    reason: "alertResolved",
+    alertId: alert.alertId,
+    requestedAt: new Date().toISOString(),
+  };
+  const stopping = [];
+  for (const target of fired?.targets ?? []) {
+    const reportId = await stillRunningReportId(client, target);
+    if (!reportId) continue;
+    const { entity, operation } = CaptureStopEntity.request;
+    await client.signalEntity(new df.EntityId(entity, reportId), operation, request);
+    stopping.push({ target: target.target, instanceId: target.captureInstanceId, reportId });
+  }
+  logger.info(`alerts webhook: alert ${alert.alertId} resolved: stopping ${stopping.length} capture(s)`);
+  return { status: 200, jsonBody: { ...base, status: stopping.length > 0 ? "stopping" : "nothingToStop", stopping } };
+}
+
 /** Parses the body; a ValidationError becomes the 400 answer. */
 async function parseOrRefuse(request: HttpRequest): Promise<CommonAlert | HttpResponseInit> {
   try {
@@ -327,8 +367,9 @@ async function parseOrRefuse(request: HttpRequest): Promise<CommonAlert | HttpRe
  * `POST /api/alerts` (function key) and `POST /api/alerts/secure` (Secure Webhook: an Entra token
  * from the action group, checked first: 401 or 403 with the reason). Fired: each target's outcome,
  * 202 with the status URLs of the capture instance(s) when any capture runs, else 200. Resolved:
- * 200, nothing started. A body that is not a common-schema alert: 400 with the reason. A
- * redelivery of the same alert (alertId and monitorCondition) starts nothing and gets the first answer.
+ * 200, and the captures its Fired delivery started are asked to stop (FLOWTAP_STOP_CAPTURES_ON_RESOLVE).
+ * A body that is not a common-schema alert: 400 with the reason. A redelivery of the same alert
+ * (alertId and monitorCondition) starts nothing and gets the first answer.
  */
 export function makeAlertsHttpHandler(deps: AlertsHttpDeps): HttpHandler {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
@@ -336,17 +377,8 @@ export function makeAlertsHttpHandler(deps: AlertsHttpDeps): HttpHandler {
     if (refusal) return refusal;
     const alert = await parseOrRefuse(request);
     if (!("alertId" in alert)) return alert;
-    if (alert.monitorCondition === "Resolved") {
-      return {
-        status: 200,
-        jsonBody: {
-          alertId: alert.alertId,
-          status: "ignored",
-          reason: "monitorCondition is Resolved: nothing to capture",
-        },
-      };
-    }
     const client = deps.client(context);
+    if (alert.monitorCondition === "Resolved") return stopCapturesOfResolved(client, alert, deps.captureSettings());
     const instanceId = monitorAlertInstanceId(alert.alertId, alert.monitorCondition);
     const earlier = (await instanceStatus(client, instanceId))?.input as MonitorAlertEvent | undefined;
     if (earlier) {

@@ -94,7 +94,7 @@ describe("published alert samples through POST /api/alerts", () => {
     ) as { data: { essentials: { monitorCondition: string } } };
     const first = await deliver(resolved);
     expect(first.status).toBe(200);
-    expect(first.answer.status).toBe("ignored");
+    expect(first.answer.status).toBe("nothingToStop");
     await system!.stop();
     system = undefined;
 

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { buildTopology } from "../../devhost/generate";
 import { OrchestrationNames } from "../../src/contracts/names";
 import {
+  START_TIME,
   commonAlert,
   nicIdOf,
   seedOf,
@@ -109,16 +110,71 @@ describe("POST /api/alerts", () => {
     expect(current.host.listInstances()).toEqual([]);
   });
 
-  it("acknowledges a Resolved alert with 200 and starts nothing", async () => {
+  it("acknowledges a Resolved alert it never saw fire with 200 and starts nothing", async () => {
     const current = await start();
 
     const response = await current.postAlert(JSON.stringify(commonAlert([vmIdOf(vm)], { condition: "Resolved" })));
     await current.host.waitForIdle();
 
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ status: "ignored" });
+    expect(await response.json()).toMatchObject({ status: "nothingToStop", stopping: [] });
     expect(current.host.listInstances()).toEqual([]);
     expect(current.arm.requests).toEqual([]);
+  });
+
+  it("stops the capture a Fired alert started when the alert resolves, and the report says why", async () => {
+    // Prepare: the capture is running (the clock waits on its first poll timer).
+    const current = await start({ autoAdvance: false });
+    const alertId = "/subscriptions/sub/providers/Microsoft.AlertsManagement/alerts/resolving";
+    const fired = await fire(current, [vmIdOf(vm)], alertId);
+    await current.host.waitForIdle();
+
+    // Act
+    const resolved = await current.postAlert(
+      JSON.stringify(commonAlert([vmIdOf(vm)], { condition: "Resolved", alertId })),
+    );
+    const answer = (await resolved.json()) as { status: string; stopping: { reportId: string }[] };
+    current.host.virtualClock.autoAdvance = true;
+    current.host.virtualClock.advanceToNextTimer();
+    await current.host.waitForIdle();
+
+    // Assess: stopped at the first poll (30 s), long before its 90 s limit.
+    expect(resolved.status).toBe(200);
+    expect(answer).toMatchObject({ status: "stopping", stopping: [{ reportId: fired.captures[0]!.reportId }] });
+    const [report] = current.captureReports() as unknown as {
+      id: string;
+      type: string;
+      time: string;
+      message: string;
+      capture: { status: string; stopRequest: { reason: string; alertId: string } };
+    }[];
+    expect(report).toMatchObject({
+      id: fired.captures[0]!.reportId,
+      type: "flowtap.captureCompleted",
+      capture: { status: "Stopped", stopRequest: { reason: "alertResolved", alertId } },
+    });
+    expect(report!.message).toContain(`alert ${alertId} resolved`);
+    expect(Date.parse(report!.time) - START_TIME.getTime()).toBeLessThan(90_000);
+    expect(current.armRequests("POST", "/stop")).toHaveLength(1);
+  });
+
+  it("leaves captures running on a Resolved alert when FLOWTAP_STOP_CAPTURES_ON_RESOLVE is false", async () => {
+    const current = await start({ autoAdvance: false, settings: { FLOWTAP_STOP_CAPTURES_ON_RESOLVE: "false" } });
+    const alertId = "/subscriptions/sub/providers/Microsoft.AlertsManagement/alerts/kept";
+    await fire(current, [vmIdOf(vm)], alertId);
+    await current.host.waitForIdle();
+
+    const resolved = await current.postAlert(
+      JSON.stringify(commonAlert([vmIdOf(vm)], { condition: "Resolved", alertId })),
+    );
+    current.host.virtualClock.autoAdvance = true;
+    current.host.virtualClock.advanceToNextTimer();
+    await current.host.waitForIdle();
+
+    expect(await resolved.json()).toMatchObject({ status: "ignored" });
+    expect(current.captureReports()).toEqual([
+      expect.objectContaining({ capture: expect.objectContaining({ stopRequest: null }) }),
+    ]);
   });
 
   it("collapses alerts for one target: a duplicate joins the running capture, a later one (via its NIC) is refused by the cooldown", async () => {

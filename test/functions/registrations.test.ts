@@ -45,6 +45,7 @@ const anomalyResponse: RegistrationSummary[] = [
   orchestration("publishMonitorAlert"),
   activity("publishEvents"),
   entity("captureGate"),
+  entity("captureStop"),
   orchestration("packetCapture"),
   activity("resolveCaptureTarget"),
   activity("createPacketCapture"),
