@@ -109,6 +109,11 @@ describe("flowtap start", () => {
       expect(summary.anomalies).toBeGreaterThanOrEqual(1);
       expect(summary.captures).toBeGreaterThanOrEqual(1);
       expect(outcome.stdout).toMatch(/backfill \S+: Completed/);
+      // The Azure Monitor alert fires, starts a capture, resolves, and its capture stops early.
+      expect(outcome.stdout).toMatch(
+        /azure monitor alert on \S+: fired \(202, capture started\), resolved \(200, 1 capture\(s\) asked to stop\)/,
+      );
+      expect(outcome.stdout).toContain("(stopped: alert resolved)");
     },
     DEMO_TIMEOUT_IN_MS,
   );
