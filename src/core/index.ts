@@ -7,5 +7,7 @@ export * from "./encode";
 export * from "./eventId";
 export * from "./anomaly";
 export * from "./alertSchema";
+export * from "./alertTargets";
+export * from "./resourceId";
 export * from "./capturePolicy";
 export * from "./blobUrl";
