@@ -263,9 +263,11 @@ export const MONITOR_ALERT_EVENT_TYPE = "flowtap.monitorAlert";
  * What became of one target of an Azure Monitor alert: `started` (a capture instance was started),
  * `absorbed` (the target's capture was already running), `notCapturable` (well-formed, but no
  * machine: a workspace, a storage account, a subscription), `unresolved` (a computer name no VM
- * answers to, or the lookup failed), `refused` (malformed or unsafe: never sent to ARM).
+ * answers to, or the lookup failed), `refused` (malformed or unsafe: never sent to ARM); on a
+ * Resolved alert, `stopRequested` (a capture its Fired delivery started, asked to stop).
  */
-export type MonitorTargetOutcome = "started" | "absorbed" | "notCapturable" | "unresolved" | "refused";
+export type MonitorTargetOutcome =
+  "started" | "absorbed" | "notCapturable" | "unresolved" | "refused" | "stopRequested";
 
 export interface MonitorAlertTarget {
   /** The resource id or computer name as the alert sent it. */

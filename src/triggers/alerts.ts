@@ -239,12 +239,9 @@ async function targetOutcome(planned: PlannedTarget, context: AlertResponseConte
   };
 }
 
-/** Resolves every target of a fired alert and starts the captures: the alert's event. */
-async function respondToAlert(context: AlertResponseContext): Promise<MonitorAlertEvent> {
+/** The alert's event with these targets. */
+function alertEventOf(context: AlertResponseContext, targets: MonitorAlertTarget[]): MonitorAlertEvent {
   const { alert } = context;
-  const targets: MonitorAlertTarget[] = [];
-  // One at a time: targets resolving to one VM then collapse into one capture instance.
-  for (const planned of planAlertTargets(alert)) targets.push(await targetOutcome(planned, context));
   return {
     schemaVersion: MONITOR_ALERT_EVENT_SCHEMA_VERSION,
     id: context.eventId,
@@ -259,6 +256,14 @@ async function respondToAlert(context: AlertResponseContext): Promise<MonitorAle
     firedDateTime: alert.firedDateTime,
     targets,
   };
+}
+
+/** Resolves every target of a fired alert and starts the captures: the alert's event. */
+async function respondToAlert(context: AlertResponseContext): Promise<MonitorAlertEvent> {
+  const targets: MonitorAlertTarget[] = [];
+  // One at a time: targets resolving to one VM then collapse into one capture instance.
+  for (const planned of planAlertTargets(context.alert)) targets.push(await targetOutcome(planned, context));
+  return alertEventOf(context, targets);
 }
 
 /**
@@ -280,8 +285,23 @@ async function recordAlertEvent(
   }
 }
 
+/** The answer to a Resolved alert: the captures asked to stop. */
+function resolvedAnswerOf(event: MonitorAlertEvent): HttpResponseInit {
+  const stopping = event.targets.map((target) => ({
+    target: target.target,
+    instanceId: target.captureInstanceId,
+    reportId: target.captureReportId,
+  }));
+  const status = stopping.length > 0 ? "stopping" : "nothingToStop";
+  return {
+    status: 200,
+    jsonBody: { alertId: event.alertId, eventId: event.id, monitorCondition: event.monitorCondition, status, stopping },
+  };
+}
+
 /** The webhook's answer, rebuilt from the event alone: a redelivery gets the first delivery's answer. */
 function answerOf(client: DurableClient, request: HttpRequest, event: MonitorAlertEvent): HttpResponseInit {
+  if (event.monitorCondition === "Resolved") return resolvedAnswerOf(event);
   const targets = event.targets.map((target) =>
     target.captureInstanceId ? { ...target, ...client.createHttpManagementPayload(target.captureInstanceId) } : target,
   );
@@ -324,32 +344,27 @@ async function stillRunningReportId(client: DurableClient, target: MonitorAlertT
 
 /**
  * A Resolved alert: asks each capture its Fired delivery started, and that still runs, to stop
- * (the capture reports `alertResolved`). Captures it only joined (`absorbed`) belong to someone else.
+ * (the capture reports `alertResolved`); its event lists them as `stopRequested`. Captures it only
+ * joined (`absorbed`) belong to someone else.
  */
-async function stopCapturesOfResolved(
-  client: DurableClient,
-  alert: CommonAlert,
-  settings: CaptureSettings,
-): Promise<HttpResponseInit> {
-  const base = { alertId: alert.alertId, monitorCondition: alert.monitorCondition };
-  if (!settings.stopCapturesOnResolve) return { status: 200, jsonBody: { ...base, status: "ignored", stopping: [] } };
+async function stopCapturesOfResolved(context: AlertResponseContext): Promise<MonitorAlertEvent> {
+  const { alert, client } = context;
   const fired = (await instanceStatus(client, monitorAlertInstanceId(alert.alertId, "Fired")))?.input as
     MonitorAlertEvent | undefined;
   const request: CaptureStopRequest = {
     reason: "alertResolved",
     alertId: alert.alertId,
-    requestedAt: new Date().toISOString(),
+    requestedAt: context.requestedAt,
   };
-  const stopping = [];
+  const targets: MonitorAlertTarget[] = [];
   for (const target of fired?.targets ?? []) {
     const reportId = await stillRunningReportId(client, target);
     if (!reportId) continue;
     const { entity, operation } = CaptureStopEntity.request;
     await client.signalEntity(new df.EntityId(entity, reportId), operation, request);
-    stopping.push({ target: target.target, instanceId: target.captureInstanceId, reportId });
+    targets.push({ ...target, outcome: "stopRequested" });
   }
-  logger.info(`alerts webhook: alert ${alert.alertId} resolved: stopping ${stopping.length} capture(s)`);
-  return { status: 200, jsonBody: { ...base, status: stopping.length > 0 ? "stopping" : "nothingToStop", stopping } };
+  return alertEventOf(context, targets);
 }
 
 /** Parses the body; a ValidationError becomes the 400 answer. */
@@ -378,21 +393,29 @@ export function makeAlertsHttpHandler(deps: AlertsHttpDeps): HttpHandler {
     const alert = await parseOrRefuse(request);
     if (!("alertId" in alert)) return alert;
     const client = deps.client(context);
-    if (alert.monitorCondition === "Resolved") return stopCapturesOfResolved(client, alert, deps.captureSettings());
+    const settings = deps.captureSettings();
+    if (alert.monitorCondition === "Resolved" && !settings.stopCapturesOnResolve) {
+      const jsonBody = { alertId: alert.alertId, monitorCondition: alert.monitorCondition, status: "ignored" };
+      return { status: 200, jsonBody: { ...jsonBody, stopping: [] } };
+    }
     const instanceId = monitorAlertInstanceId(alert.alertId, alert.monitorCondition);
     const earlier = (await instanceStatus(client, instanceId))?.input as MonitorAlertEvent | undefined;
     if (earlier) {
       logger.info(`alerts webhook: alert ${alert.alertId} delivered again: answering as the first time`);
       return answerOf(client, request, earlier);
     }
-    const event = await respondToAlert({
+    const responseContext: AlertResponseContext = {
       alert,
       client,
-      settings: deps.captureSettings(),
+      settings,
       resolveComputer: deps.computerResolver(),
       requestedAt: new Date().toISOString(),
       eventId: monitorAlertEventId(alert.alertId, alert.monitorCondition),
-    });
+    };
+    const event =
+      alert.monitorCondition === "Resolved"
+        ? await stopCapturesOfResolved(responseContext)
+        : await respondToAlert(responseContext);
     const recorded = await recordAlertEvent(client, instanceId, event);
     logger.info(
       `alerts webhook: alert ${alert.alertId}: ` +

@@ -118,7 +118,12 @@ describe("POST /api/alerts", () => {
 
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ status: "nothingToStop", stopping: [] });
-    expect(current.host.listInstances()).toEqual([]);
+    expect(current.host.listInstances().map((instance) => instance.name)).toEqual([
+      OrchestrationNames.publishMonitorAlert,
+    ]);
+    expect(current.eventsOfType("flowtap.monitorAlert")).toEqual([
+      expect.objectContaining({ monitorCondition: "Resolved", targets: [] }),
+    ]);
     expect(current.arm.requests).toEqual([]);
   });
 
@@ -134,6 +139,9 @@ describe("POST /api/alerts", () => {
       JSON.stringify(commonAlert([vmIdOf(vm)], { condition: "Resolved", alertId })),
     );
     const answer = (await resolved.json()) as { status: string; stopping: { reportId: string }[] };
+    const resolvedAgain = await current.postAlert(
+      JSON.stringify(commonAlert([vmIdOf(vm)], { condition: "Resolved", alertId })),
+    );
     current.host.virtualClock.autoAdvance = true;
     current.host.virtualClock.advanceToNextTimer();
     await current.host.waitForIdle();
@@ -156,6 +164,12 @@ describe("POST /api/alerts", () => {
     expect(report!.message).toContain(`alert ${alertId} resolved`);
     expect(Date.parse(report!.time) - START_TIME.getTime()).toBeLessThan(90_000);
     expect(current.armRequests("POST", "/stop")).toHaveLength(1);
+    // A redelivered resolution gets the same answer and asks nothing more.
+    expect(await resolvedAgain.json()).toEqual(answer);
+    expect(current.eventsOfType("flowtap.monitorAlert").map((event) => event.monitorCondition)).toEqual([
+      "Fired",
+      "Resolved",
+    ]);
   });
 
   it("leaves captures running on a Resolved alert when FLOWTAP_STOP_CAPTURES_ON_RESOLVE is false", async () => {
