@@ -8,6 +8,7 @@ import { readSettings } from "../../src/config";
 import { TriggerNames } from "../../src/contracts/names";
 import type { ArmSeed } from "../arm";
 import type { VirtualClock } from "../host";
+import { startLocalEntra } from "../entra";
 import { ALERTS_HUB, FLOWS_HUB, startLocalSystem } from "../system";
 import type { DemoSystem } from "./scenario";
 
@@ -20,6 +21,9 @@ export interface StartDemoSystemOptions {
   startTime: Date;
 }
 
+/** The Secure Webhook app's Application ID URI in the demo's local tenant. */
+const DEMO_WEBHOOK_AUDIENCE = "api://flowtap-demo-alerts";
+
 /** Longest capture the demo's policy allows: captures end (on the virtual clock) within the run. */
 const DEMO_CAPTURE_MAX_DURATION_IN_SECONDS = 60;
 
@@ -31,6 +35,7 @@ function appModulePath(): string {
 export async function startDemoSystem(options: StartDemoSystemOptions): Promise<DemoSystem> {
   const subscriptionIds = options.armSeed.subscriptions.map((subscription) => subscription.id);
   const captureSubscription = subscriptionIds[0] ?? "00000000-0000-0000-0000-000000000000";
+  const entra = await startLocalEntra();
   const system = await startLocalSystem({
     app: { modulePath: appModulePath() },
     port: options.port,
@@ -40,6 +45,7 @@ export async function startDemoSystem(options: StartDemoSystemOptions): Promise<
       FLOWTAP_ARM_RETRY_DELAY_MS: "5",
       FLOWTAP_ACTIVITY_RETRY_INTERVAL_MS: "100",
       FLOWTAP_EVENTHUB_RETRY_DELAY_MS: "100",
+      ...entra.appSettings(DEMO_WEBHOOK_AUDIENCE),
       FLOWTAP_CAPTURE_POLICY: JSON.stringify({
         allowedSubscriptions: subscriptionIds,
         maxDurationInSeconds: DEMO_CAPTURE_MAX_DURATION_IN_SECONDS,
@@ -48,6 +54,9 @@ export async function startDemoSystem(options: StartDemoSystemOptions): Promise<
         },
       }),
     },
+  }).catch(async (error: unknown) => {
+    await entra.stop();
+    throw error;
   });
   const { storage } = readSettings(system.settings);
   const clock = (): VirtualClock => system.host.virtualClock as VirtualClock;
@@ -55,6 +64,7 @@ export async function startDemoSystem(options: StartDemoSystemOptions): Promise<
     blobService: system.blobService,
     baseUrl: system.host.baseUrl,
     functionKey: system.host.keys.host,
+    secureWebhookToken: () => entra.mintToken({ audience: DEMO_WEBHOOK_AUDIENCE }),
     containers: storage.containers,
     quarantineContainer: storage.quarantineContainer,
     flows: { connectionString: system.eventHubsConnectionString, eventHubName: FLOWS_HUB },
@@ -64,6 +74,9 @@ export async function startDemoSystem(options: StartDemoSystemOptions): Promise<
     deliverEventGrid: async (events) =>
       void (await system.host.invokeEventGrid(TriggerNames.blobCreatedEventGrid, events)),
     waitForIdle: () => system.host.waitForIdle(),
-    stop: () => system.stop(),
+    stop: async () => {
+      await system.stop();
+      await entra.stop();
+    },
   };
 }

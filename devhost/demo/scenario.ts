@@ -32,6 +32,8 @@ export interface DemoSystem {
   baseUrl: string;
   /** A function key (`?code=`). */
   functionKey: string;
+  /** An action group's Entra token for `POST /api/alerts/secure` (Secure Webhook), from the local tenant. */
+  secureWebhookToken(): Promise<string>;
   containers: readonly string[];
   quarantineContainer: string;
   flows: ReadBackOptions;

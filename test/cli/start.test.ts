@@ -111,7 +111,7 @@ describe("flowtap start", () => {
       expect(outcome.stdout).toMatch(/backfill \S+: Completed/);
       // The Azure Monitor alert fires, starts a capture, resolves, and its capture stops early.
       expect(outcome.stdout).toMatch(
-        /azure monitor alert on \S+: fired \(202, capture started\), resolved \(200, 1 capture\(s\) asked to stop\)/,
+        /azure monitor alert on \S+: fired via Secure Webhook \(202, capture started\), resolved \(200, 1 capture\(s\) asked to stop\)/,
       );
       expect(outcome.stdout).toContain("(stopped: alert resolved)");
     },
