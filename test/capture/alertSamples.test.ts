@@ -58,8 +58,8 @@ afterEach(async () => {
   system = undefined;
 });
 
-async function deliver(body: Record<string, unknown>) {
-  system = await startCaptureSystem({ seed: SEED, policy: { maxDurationInSeconds: 60 } });
+async function deliver(body: Record<string, unknown>, seed: ArmSeed = SEED) {
+  system = await startCaptureSystem({ seed, policy: { maxDurationInSeconds: 60 } });
   const response = await system.postAlert(JSON.stringify(body));
   const answer = (await response.json()) as { targets: TargetAnswer[]; eventId: string; status: string };
   await system.host.waitForIdle();
@@ -130,6 +130,19 @@ describe("published alert samples through POST /api/alerts", () => {
       `/subscriptions/${SUB}/providers/Microsoft.Compute/virtualMachines`,
     );
     expect(current.eventsOfType("flowtap.captureCompleted")).toHaveLength(1);
+  });
+
+  it("log alert V2 naming a computer no VM answers to: 200, the computer reported unresolved", async () => {
+    const withoutIt: ArmSeed = { ...SEED, virtualMachines: [vm(TEST_VM, 1)] };
+
+    const { status, outcomes, answer } = await deliver(sample("log-v2-test-action.json"), withoutIt);
+
+    expect(status).toBe(200);
+    expect(outcomes).toEqual([
+      [workspace, "notCapturable", null],
+      ["test-computer", "unresolved", null],
+    ]);
+    expect(answer.targets[1]!.reason).toBe('no virtual machine with computer name "test-computer"');
   });
 
   it.each(["activity-log-test-action.json", "resource-health-test-action.json"])(
