@@ -5,7 +5,7 @@
  * failed with the ARM code), so the orchestration decides about waiting and retrying.
  */
 import type { NetworkManagementClient } from "@azure/arm-network";
-import { isRestError } from "@azure/core-rest-pipeline";
+import { isRestError, type RestError } from "@azure/core-rest-pipeline";
 import type { ActivityHandler } from "durable-functions";
 import type { ArmClients } from "../src/adapters/arm";
 import { parseVmOrNicResourceId } from "../src/core/alertSchema";
@@ -43,6 +43,19 @@ const NETWORK_ERROR_CODES = new Set([
   "EAI_AGAIN",
   "EPIPE",
 ]);
+/** 409 for a conflicting operation on the resource or one it depends on: wait and try again. */
+export const ANOTHER_OPERATION_IN_PROGRESS = "AnotherOperationInProgress";
+/** Codes of failed asynchronous operations that say "try again" rather than "this cannot work". */
+const TRANSIENT_OPERATION_CODES = new Set([
+  ANOTHER_OPERATION_IN_PROGRESS,
+  "InternalServerError",
+  "InternalError",
+  "ServerTimeout",
+  "RetryableError",
+  "TooManyRequests",
+]);
+/** Our code for an asynchronous operation that ended Failed without an error code in its body. */
+export const OPERATION_FAILED_WITHOUT_CODE = "LongRunningOperationFailed";
 
 const ok = <T>(value: T): ArmStep<T> => ({ outcome: "ok", value });
 const failed = (message: string, code?: string): ArmFailure => ({
@@ -61,40 +74,82 @@ export function retryAfterInSeconds(header: string | undefined, nowInMs: number)
   return Math.min(MAX_RETRY_AFTER_IN_SECONDS, Math.max(1, seconds));
 }
 
-/** What an SDK error means for the orchestration. */
-export function armFailureOf(error: unknown, what: string): ArmFailure {
-  if (isRestError(error)) {
-    const status = error.statusCode;
-    const message = `${what}: ${status ?? "no answer"} ${error.message}`;
-    const code = error.code;
-    if (status === 429) {
-      return {
-        outcome: "throttled",
-        retryAfterInSeconds: retryAfterInSeconds(error.response?.headers.get("retry-after"), Date.now()),
-        message,
-      };
-    }
-    if (status === undefined || status >= 500 || status === 408)
-      return {
-        outcome: "transient",
-        message,
-        ...(status !== undefined && { statusCode: status }),
-        ...(code && { code }),
-      };
-    return { outcome: "failed", statusCode: status, message, ...(code && { code }) };
+/**
+ * The last raw answer an SDK call received. For an operation that ends `Failed`, @azure/core-lro 2.7
+ * (poller/operation.js, processOperationStatus) throws, and keeps as the poller state's `error`, a plain Error
+ * "The long-running operation has failed. CODE. message": no status, no code property, no body. The code is only
+ * in the polled body, which arm-network hands to the caller's `onResponse` for the initial request and every poll.
+ */
+class ResponseTrail {
+  last: { status: number; parsedBody?: unknown } | undefined;
+
+  /** `options` plus an `onResponse` that records each answer. */
+  watch<T extends object>(
+    options: T,
+  ): T & { onResponse: (response: { status: number; parsedBody?: unknown }) => void } {
+    return { ...options, onResponse: (response) => (this.last = response) };
   }
+
+  /** The `error{code,message}` of the last answer's body, if it has one. */
+  error(): { code?: string; message?: string } | undefined {
+    const body = this.last?.parsedBody as { error?: { code?: unknown; message?: unknown } } | undefined;
+    const error = body?.error;
+    if (typeof error !== "object" || error === null) return undefined;
+    return {
+      ...(typeof error.code === "string" && { code: error.code }),
+      ...(typeof error.message === "string" && { message: error.message }),
+    };
+  }
+}
+
+/** An ARM answer with an HTTP status: 429 throttled; 5xx, 408, AnotherOperationInProgress transient; else failed. */
+function httpFailureOf(error: RestError, what: string): ArmFailure {
+  const status = error.statusCode;
+  const message = `${what}: ${status ?? "no answer"} ${error.message}`;
+  const code = error.code;
+  const retryAfterHeader = error.response?.headers.get("retry-after");
+  if (status === 429) {
+    return { outcome: "throttled", retryAfterInSeconds: retryAfterInSeconds(retryAfterHeader, Date.now()), message };
+  }
+  if (status === undefined || status >= 500 || status === 408 || code === ANOTHER_OPERATION_IN_PROGRESS) {
+    return {
+      outcome: "transient",
+      message,
+      ...(status !== undefined && { statusCode: status }),
+      ...(code && { code }),
+      ...(retryAfterHeader !== undefined && { retryAfterInSeconds: retryAfterInSeconds(retryAfterHeader, Date.now()) }),
+    };
+  }
+  return { outcome: "failed", statusCode: status, message, ...(code && { code }) };
+}
+
+/** An asynchronous operation that ended Failed: classified by the code of its error body. */
+function operationFailureOf(error: Error, what: string, trail: ResponseTrail): ArmFailure {
+  const body = trail.error();
+  const code = body?.code ?? OPERATION_FAILED_WITHOUT_CODE;
+  const message = `${what}: operation failed: ${body?.message ?? error.message}`;
+  // Without a code nothing says the failure is permanent: retry it a bounded number of times.
+  if (!body?.code || TRANSIENT_OPERATION_CODES.has(code)) return { outcome: "transient", code, message };
+  return failed(message, code);
+}
+
+/** What an SDK error means for the orchestration. */
+export function armFailureOf(error: unknown, what: string, trail = new ResponseTrail()): ArmFailure {
+  if (isRestError(error)) return httpFailureOf(error, what);
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === "string" && NETWORK_ERROR_CODES.has(code))
     return { outcome: "transient", code, message: `${what}: ${(error as Error).message}` };
+  if (error instanceof Error && trail.last !== undefined) return operationFailureOf(error, what, trail);
   return failed(`${what}: ${(error as Error)?.message ?? String(error)}`);
 }
 
 /** Runs one ARM step; logs and converts failures. */
-async function step<T>(what: string, run: () => Promise<ArmStep<T>>): Promise<ArmStep<T>> {
+async function step<T>(what: string, run: (trail: ResponseTrail) => Promise<ArmStep<T>>): Promise<ArmStep<T>> {
+  const trail = new ResponseTrail();
   try {
-    return await run();
+    return await run(trail);
   } catch (error) {
-    const failure = armFailureOf(error, what);
+    const failure = armFailureOf(error, what, trail);
     if (failure.outcome === "failed") logFailure(what, error);
     else logger.info(`${what}: ${failure.outcome} (${failure.message})`);
     return failure;
@@ -194,41 +249,54 @@ function renamed(input: CreatePacketCaptureInput, name: string): CreatePacketCap
   };
 }
 
+type PacketCaptures = NetworkManagementClient["packetCaptures"];
+
+/**
+ * After a 409 name clash (the spec's PacketCaptures_Create has no update, so a second PUT of a name fails): the
+ * capture of that name if it is ours to adopt (same target, not Failed), else undefined.
+ */
+async function adoptable(captures: PacketCaptures, input: CreatePacketCaptureInput, name: string) {
+  const existing = await captures.get(input.watcher.resourceGroup, input.watcher.name, name).catch((error: unknown) => {
+    if (isRestError(error) && error.statusCode === 404) return undefined;
+    throw error;
+  });
+  const sameTarget = existing?.target?.toLowerCase() === input.parameters.target.toLowerCase();
+  return sameTarget && existing?.provisioningState !== "Failed" ? existing : undefined;
+}
+
+function isNameClash(error: unknown): boolean {
+  return isRestError(error) && error.statusCode === 409 && error.code !== ANOTHER_OPERATION_IN_PROGRESS;
+}
+
 export function makeCreatePacketCapture(deps: PacketCaptureArmDeps): ActivityHandler {
   return (input: CreatePacketCaptureInput) =>
-    step<CreatedPacketCapture>(`createPacketCapture ${input.name}`, async () => {
+    step<CreatedPacketCapture>(`createPacketCapture ${input.name}`, async (trail) => {
       const arm = deps.arm();
       const captures = arm.network(input.watcher.subscriptionId).packetCaptures;
       for (let suffix = 0; suffix <= MAX_NAME_SUFFIXES; suffix++) {
         const name = suffix === 0 ? input.name : `${input.name}-${suffix}`;
         const parameters = renamed(input, name);
+        const { resourceGroup, name: watcherName } = input.watcher;
         try {
           const created = await captures.beginCreateAndWait(
-            input.watcher.resourceGroup,
-            input.watcher.name,
+            resourceGroup,
+            watcherName,
             name,
             parameters,
-            arm.lroOptions,
+            trail.watch(arm.lroOptions),
           );
-          return ok({
-            name,
-            adopted: false,
-            storagePath: created.storageLocation?.storagePath ?? parameters.storageLocation.storagePath ?? null,
-          });
+          const storagePath = created.storageLocation?.storagePath ?? parameters.storageLocation.storagePath ?? null;
+          return ok({ name, adopted: false, storagePath });
         } catch (error) {
-          if (!isRestError(error) || error.statusCode !== 409) throw error;
-          // A name conflict: adopt the capture if it is ours (same name, same target), else try a suffixed name.
-          const existing = await captures
-            .get(input.watcher.resourceGroup, input.watcher.name, name)
-            .catch((getError: unknown) => {
-              if (isRestError(getError) && getError.statusCode === 404) return undefined;
-              throw getError;
-            });
-          if (existing?.target?.toLowerCase() === parameters.target.toLowerCase()) {
+          if (!isNameClash(error)) throw error;
+          const existing = await adoptable(captures, input, name);
+          if (existing) {
             logger.info(`createPacketCapture: adopting existing capture ${name} on ${parameters.target}`);
             return ok({ name, adopted: true, storagePath: existing.storageLocation?.storagePath ?? null });
           }
-          logger.info(`createPacketCapture: name ${name} conflicts (${error.message}); trying a suffixed name`);
+          logger.info(
+            `createPacketCapture: name ${name} conflicts (${(error as Error).message}); trying a suffixed name`,
+          );
         }
       }
       return failed(
@@ -240,7 +308,7 @@ export function makeCreatePacketCapture(deps: PacketCaptureArmDeps): ActivityHan
 
 export function makeGetPacketCaptureStatus(deps: PacketCaptureArmDeps): ActivityHandler {
   return (input: PacketCaptureRef) =>
-    step<PacketCaptureStatusResult>(`getPacketCaptureStatus ${input.name}`, async () => {
+    step<PacketCaptureStatusResult>(`getPacketCaptureStatus ${input.name}`, async (trail) => {
       const arm = deps.arm();
       const status = await arm
         .network(input.watcher.subscriptionId)
@@ -248,7 +316,7 @@ export function makeGetPacketCaptureStatus(deps: PacketCaptureArmDeps): Activity
           input.watcher.resourceGroup,
           input.watcher.name,
           input.name,
-          arm.lroOptions,
+          trail.watch(arm.lroOptions),
         );
       return ok({
         status: status.packetCaptureStatus ?? "Unknown",
@@ -259,8 +327,6 @@ export function makeGetPacketCaptureStatus(deps: PacketCaptureArmDeps): Activity
     });
 }
 
-type PacketCaptures = NetworkManagementClient["packetCaptures"];
-
 /** A capture operation whose result is only "done" (stop, delete). */
 function makeCaptureOperation(
   deps: PacketCaptureArmDeps,
@@ -268,9 +334,9 @@ function makeCaptureOperation(
   run: (captures: PacketCaptures, ref: PacketCaptureRef, lroOptions: ArmClients["lroOptions"]) => Promise<unknown>,
 ): ActivityHandler {
   return (input: PacketCaptureRef) =>
-    step<null>(`${what} ${input.name}`, async () => {
+    step<null>(`${what} ${input.name}`, async (trail) => {
       const arm = deps.arm();
-      await run(arm.network(input.watcher.subscriptionId).packetCaptures, input, arm.lroOptions);
+      await run(arm.network(input.watcher.subscriptionId).packetCaptures, input, trail.watch(arm.lroOptions));
       return ok(null);
     });
 }

@@ -2,25 +2,29 @@
  * processRange: delivers one planned range of whole record blocks of a blob. It streams the bytes
  * (one ranged download), cuts them at the committed block boundaries it is given, flattens each
  * block as the record it is (so a poison block never swallows its neighbours), sends the encoded
- * events through the Event Hubs sink in size-bounded chunks, quarantines every record with an
- * issue (raw text, blob, block, reason) BEFORE it returns, and returns counts and per-minute
+ * events through the Event Hubs sink in size-bounded chunks (rangeSender), quarantines every record
+ * with an issue (raw text, blob, block, reason) BEFORE it returns, and returns counts and per-minute
  * anomaly aggregates. A failure after the events of some leading blocks were all acknowledged
  * returns a "partial" result for exactly those blocks (so the orchestration commits them and never
  * sends them again); any other failure throws and the checkpoint does not move.
+ * A blob without a block list (Put Blob) comes as one range of the whole blob at an etag: it is
+ * split into its records as it streams, and delivered all or nothing (its checkpoint is one step).
  */
 import type { ActivityHandler } from "durable-functions";
 import type { Readable } from "node:stream";
 import type { BlobSource } from "../src/adapters/blobSource";
-import type { EventHubsSink, SinkEventBytes } from "../src/adapters/eventHubsSink";
+import type { EventHubsSink } from "../src/adapters/eventHubsSink";
 import type { PartitionKeyStrategy } from "../src/config";
 import { aggregateOptionsFor, FlowEventAggregator } from "../src/core/anomaly/aggregate";
 import type { AnomalyRule } from "../src/core/anomaly/rules";
 import { encodeEventBytes } from "../src/core/encode";
 import type { FlowEvent } from "../src/core/event";
 import { flattenFlowLog } from "../src/core/flatten";
+import { FlowLogRecordSplitter, type FlowLogIssue, type SplitResult } from "../src/core/records";
 import { FlowLogFormatError, ServiceError, ValidationError } from "../src/errors";
 import { logFailure, logger } from "../src/logger";
 import { parseBlobLocationInput } from "./readBlockList";
+import { RangeSender } from "./rangeSender";
 import {
   ProcessRangeCounts,
   ProcessRangeFailure,
@@ -39,22 +43,22 @@ export interface ProcessRangeDeps {
   rules: () => readonly AnomalyRule[];
 }
 
-/**
- * Events are handed to the sink in chunks of about this many body bytes (the sink cuts them into
- * link-sized batches); a block's events may span chunks. At most two chunks are unacknowledged.
- */
-const SEND_CHUNK_SIZE_IN_BYTES = 1024 * 1024;
+const isCount = (n: unknown, min: number): n is number => Number.isSafeInteger(n) && (n as number) >= min;
 
 function parseInput(input: unknown, containers: readonly string[] | undefined): ProcessRangeInput {
   const location = parseBlobLocationInput(input, "processRange", containers);
   const range = input as Partial<ProcessRangeInput>;
-  const isCount = (n: unknown, min: number): n is number => Number.isSafeInteger(n) && (n as number) >= min;
+  const where = `processRange ${location.container}/${location.path}`;
   const sizes = range.blockSizesInBytes;
-  if (!isCount(range.offsetInBytes, 0) || !isCount(range.countInBytes, 1) || !isCount(range.firstBlockIndex, 1)) {
-    throw new ValidationError(
-      `processRange ${location.container}/${location.path}: offsetInBytes >= 0, countInBytes >= 1 and firstBlockIndex >= 1 are required`,
-    );
+  const whole = range.wholeBlobEtag;
+  if (whole !== undefined && (typeof whole !== "string" || whole === "" || range.firstBlockIndex !== 0)) {
+    throw new ValidationError(`${where}: wholeBlobEtag must be a non-empty etag, with firstBlockIndex 0`);
   }
+  const minFirstBlock = whole === undefined ? 1 : 0;
+  if (!isCount(range.offsetInBytes, 0) || !isCount(range.countInBytes, 1) || !isCount(range.firstBlockIndex, 0)) {
+    throw new ValidationError(`${where}: offsetInBytes >= 0, countInBytes >= 1 and firstBlockIndex are required`);
+  }
+  if (range.firstBlockIndex < minFirstBlock) throw new ValidationError(`${where}: firstBlockIndex must be >= 1`);
   if (
     !Array.isArray(sizes) ||
     sizes.length === 0 ||
@@ -62,7 +66,7 @@ function parseInput(input: unknown, containers: readonly string[] | undefined): 
     sizes.reduce((sum: number, size: number) => sum + size, 0) !== range.countInBytes
   ) {
     throw new ValidationError(
-      `processRange ${location.container}/${location.path}: blockSizesInBytes must be positive sizes that add up to countInBytes ${range.countInBytes}`,
+      `${where}: blockSizesInBytes must be positive sizes that add up to countInBytes ${range.countInBytes}`,
     );
   }
   return {
@@ -71,6 +75,7 @@ function parseInput(input: unknown, containers: readonly string[] | undefined): 
     countInBytes: range.countInBytes,
     firstBlockIndex: range.firstBlockIndex,
     blockSizesInBytes: sizes,
+    ...(whole !== undefined && { wholeBlobEtag: whole }),
   };
 }
 
@@ -79,24 +84,6 @@ export function partitionKeyOf(strategy: PartitionKeyStrategy, event: FlowEvent)
   if (strategy === "mac") return event.mac ?? undefined;
   if (strategy === "flowLog") return event.blob.split("/y=")[0]?.toUpperCase() || undefined;
   return undefined;
-}
-
-/** Events of consecutive blocks (the first and last possibly in part) handed to the sink in one call. */
-interface SendChunk {
-  events: SinkEventBytes[];
-  /** Aggregated once acknowledged, so the aggregates never cover a block that is not delivered. */
-  flowEvents: FlowEvent[];
-  /** Events of the range before this chunk. */
-  firstEventIndex: number;
-  /**
-   * Per block ending in the chunk: the chunk's events through that block (the sink keeps blocks whole in batches when
-   * they fit one).
-   */
-  unitEnds: number[];
-}
-
-function emptyChunk(firstEventIndex: number): SendChunk {
-  return { events: [], flowEvents: [], firstEventIndex, unitEnds: [] };
 }
 
 /** The aggregates' idempotency id: the blob and the blocks they cover. */
@@ -114,11 +101,23 @@ function failureOf(error: unknown): ProcessRangeFailure {
   return { name: err.name, message: err.message, retryable };
 }
 
+/** One record's bytes as read: a committed block, or one record of a blob written whole. */
+interface RecordUnit {
+  blockIndex: number;
+  recordIndex: number;
+  offsetInBytes: number;
+  bytes: Buffer;
+  /** Problems the whole-blob splitter found next to this record (outside of any record). */
+  splitIssues: FlowLogIssue[];
+}
+
 /** Yields each block's bytes, cut from the stream at the given sizes. */
-async function* blocksOf(stream: Readable, sizes: readonly number[], where: string): AsyncGenerator<Buffer> {
+async function* blocksOf(stream: Readable, input: ProcessRangeInput, where: string): AsyncGenerator<RecordUnit> {
+  const sizes = input.blockSizesInBytes;
   let index = 0;
   let parts: Buffer[] = [];
   let held = 0;
+  let offsetInBytes = input.offsetInBytes;
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     let rest = chunk;
     while (rest.length > 0) {
@@ -129,7 +128,10 @@ async function* blocksOf(stream: Readable, sizes: readonly number[], where: stri
       held += take;
       rest = rest.subarray(take);
       if (held === sizes[index]) {
-        yield parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+        const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+        const blockIndex = input.firstBlockIndex + index;
+        yield { blockIndex, recordIndex: blockIndex - 1, offsetInBytes, bytes, splitIssues: [] };
+        offsetInBytes += bytes.length;
         parts = [];
         held = 0;
         index++;
@@ -142,150 +144,173 @@ async function* blocksOf(stream: Readable, sizes: readonly number[], where: stri
     });
 }
 
+/** The records of a blob written whole, as they complete in the stream (block index 0: the one pseudo-block). */
+async function* recordsOf(stream: Readable): AsyncGenerator<RecordUnit> {
+  const splitter = new FlowLogRecordSplitter();
+  let nextRecordIndex = 0;
+  const unitsOf = (split: SplitResult): RecordUnit[] => {
+    const units: RecordUnit[] = split.records.map((record) => ({
+      blockIndex: 0,
+      recordIndex: record.recordIndex,
+      offsetInBytes: record.byteOffset,
+      bytes: Buffer.from(record.text, "utf8"),
+      splitIssues: [],
+    }));
+    const last = split.records.at(-1);
+    if (last) nextRecordIndex = last.recordIndex + 1;
+    if (split.issues.length > 0) {
+      const recordIndex = split.issues[0]!.recordIndex ?? nextRecordIndex;
+      const offsetInBytes = split.issues[0]!.byteOffset ?? 0;
+      units.push({ blockIndex: 0, recordIndex, offsetInBytes, bytes: Buffer.alloc(0), splitIssues: split.issues });
+    }
+    return units;
+  };
+  for await (const chunk of stream as AsyncIterable<Buffer>) yield* unitsOf(splitter.push(chunk));
+  yield* unitsOf(splitter.end());
+}
+
+/** A unit's events and the reasons to quarantine it (none: it is clean). */
+function flattenUnit(unit: RecordUnit, blobPath: string) {
+  const result = flattenFlowLog(unit.bytes, {
+    blobPath,
+    isBlockRange: true,
+    firstRecordIndex: unit.recordIndex,
+    startOffsetInBytes: unit.offsetInBytes,
+  });
+  const issues = [...unit.splitIssues, ...result.issues];
+  const reasons = issues.map((issue) => issue.message);
+  if (result.records.length > 1)
+    reasons.push(`block ${unit.blockIndex} holds ${result.records.length} records, not one: its events are not sent`);
+  const events = result.records.length === 1 ? result.records[0]!.events : [];
+  const tuples = events.length + issues.filter((issue) => issue.tupleIndex !== null).length;
+  return { events, reasons, tuples, records: result.records.length };
+}
+
+/** Opens the range's bytes, or says why they are stale (the blob changed since its block list was read). */
+async function openRangeOf(source: BlobSource, input: ProcessRangeInput): Promise<Readable | { stale: string }> {
+  try {
+    const ifMatch = input.wholeBlobEtag;
+    return await source.openRange(input.container, input.path, input.offsetInBytes, input.countInBytes, {
+      ...(ifMatch !== undefined && { ifMatch }),
+    });
+  } catch (error) {
+    if (error instanceof ValidationError) return { stale: error.message };
+    throw error;
+  }
+}
+
+/** One range's delivery: read, flatten, quarantine, send, count. */
+class RangeDelivery {
+  readonly blobPath: string;
+  readonly where: string;
+  readonly counts: ProcessRangeCounts = { tuples: 0, events: 0, bytes: 0, records: 0, issues: 0, quarantined: 0 };
+  /** The counts after each block read (and quarantined): its events end at `.events` among the range's. */
+  readonly countsThroughBlock: ProcessRangeCounts[] = [];
+  // Aggregated as they go: the range's events are never all held at once.
+  readonly aggregator: FlowEventAggregator;
+  readonly sender: RangeSender;
+  private readonly strategy: PartitionKeyStrategy;
+
+  constructor(
+    private readonly input: ProcessRangeInput,
+    deps: ProcessRangeDeps,
+    private readonly source: BlobSource,
+  ) {
+    this.blobPath = `${input.container}/${input.path}`;
+    this.where = `${this.blobPath} [${input.offsetInBytes}, +${input.countInBytes})`;
+    const blockCount = input.blockSizesInBytes.length;
+    this.aggregator = new FlowEventAggregator(
+      aggregateOptionsFor(deps.rules(), sourceIdOf(this.blobPath, input.firstBlockIndex, blockCount)),
+    );
+    this.sender = new RangeSender(deps.sink(), this.aggregator);
+    this.strategy = deps.partitionKey();
+  }
+
+  /** Reads, quarantines and sends every record of the range, then waits for every acknowledgement. */
+  async deliver(stream: Readable): Promise<void> {
+    const whole = this.input.wholeBlobEtag !== undefined;
+    const units = whole ? recordsOf(stream) : blocksOf(stream, this.input, this.where);
+    for await (const unit of units) {
+      const { events, reasons, tuples, records } = flattenUnit(unit, this.blobPath);
+      this.counts.records += records;
+      this.counts.issues += reasons.length;
+      this.counts.tuples += tuples;
+      if (reasons.length > 0) await this.quarantine(unit, reasons);
+      await this.send(events);
+      this.counts.events += events.length;
+      this.counts.bytes += whole ? 0 : unit.bytes.length;
+      this.countsThroughBlock.push({ ...this.counts });
+    }
+    // A whole blob is delivered all or nothing: its bytes count once, all of them.
+    if (whole) this.counts.bytes = this.input.countInBytes;
+    await this.sender.finish();
+  }
+
+  private async send(events: readonly FlowEvent[]): Promise<void> {
+    for (let index = 0; index < events.length; index++) {
+      const event = events[index]!;
+      const full = this.sender.add(event, encodeEventBytes(event), partitionKeyOf(this.strategy, event));
+      // A big block goes on in the next chunk: what is held unacknowledged stays bounded. Its
+      // events span batches anyway, and only wholly acknowledged blocks count as delivered.
+      if (full && index < events.length - 1) await this.sender.flush();
+    }
+    this.sender.endBlock();
+    if (this.sender.isFull()) await this.sender.flush();
+  }
+
+  private async quarantine(unit: RecordUnit, reasons: string[]): Promise<void> {
+    logger.error(`Record ${unit.recordIndex} (block ${unit.blockIndex}) of ${this.blobPath}: ${reasons.join("; ")}`);
+    // Quarantined before the checkpoint can pass it: a failed write fails the activity.
+    await this.source.quarantine({
+      container: this.input.container,
+      path: this.input.path,
+      recordIndex: unit.recordIndex,
+      blockIndex: unit.blockIndex,
+      reason: reasons.join("; "),
+      rawText: unit.bytes.toString("utf8").replace(/^[\s,\uFEFF]+/, ""),
+    });
+    this.counts.quarantined++;
+  }
+
+  /** After a failure: the result for the leading blocks whose events were all acknowledged, or the error. */
+  async partialResult(error: unknown): Promise<ProcessRangeResult> {
+    // The chunk in flight may still be acknowledged: its blocks count as delivered then.
+    await this.sender.settle();
+    const acknowledged = this.sender.acknowledgedEvents;
+    const completedBlockCount = this.countsThroughBlock.filter((through) => through.events <= acknowledged).length;
+    // A whole blob has one checkpoint step: nothing of it is committed unless all of it is.
+    if (completedBlockCount === 0 || this.input.wholeBlobEtag !== undefined) throw error;
+    const completed = this.countsThroughBlock[completedBlockCount - 1]!;
+    this.sender.aggregateThrough(completed.events);
+    const blockCount = this.input.blockSizesInBytes.length;
+    logFailure(
+      `processRange ${this.where}: stopped after the first ${completedBlockCount} of ${blockCount} blocks, ` +
+        `whose ${completed.events} events are acknowledged and to be committed`,
+      error,
+    );
+    const sourceId = sourceIdOf(this.blobPath, this.input.firstBlockIndex, completedBlockCount);
+    const aggregates = this.aggregator.result().map((aggregate) => ({ ...aggregate, sourceId }));
+    return { kind: "partial", completedBlockCount, ...completed, aggregates, failure: failureOf(error) };
+  }
+}
+
 export function makeProcessRange(deps: ProcessRangeDeps): ActivityHandler {
   return async (rawInput: unknown): Promise<ProcessRangeResult> => {
     const input = parseInput(rawInput, deps.containers?.());
-    const { container, path } = input;
-    const blobPath = `${container}/${path}`;
-    const where = `${blobPath} [${input.offsetInBytes}, +${input.countInBytes})`;
     const source = deps.blobSource();
-    const sink = deps.sink();
-    const strategy = deps.partitionKey();
-
-    let stream: Readable;
+    const stream = await openRangeOf(source, input);
+    if ("stale" in stream) return { kind: "stale", reason: stream.stale };
+    const delivery = new RangeDelivery(input, deps, source);
     try {
-      stream = await source.openRange(container, path, input.offsetInBytes, input.countInBytes);
+      await delivery.deliver(stream);
     } catch (error) {
-      // The blob no longer has these bytes (rewritten or truncated since the block list was read).
-      if (error instanceof ValidationError) return { kind: "stale", reason: error.message };
-      throw error;
+      return delivery.partialResult(error);
     }
-
-    const blockCount = input.blockSizesInBytes.length;
-    const counts: ProcessRangeCounts = { tuples: 0, events: 0, bytes: 0, records: 0, issues: 0, quarantined: 0 };
-    /** The counts after each block read (and quarantined): its events end at `.events` among the range's. */
-    const countsThroughBlock: ProcessRangeCounts[] = [];
-    // Aggregated as they go: the range's events are never all held at once.
-    const aggregator = new FlowEventAggregator(
-      aggregateOptionsFor(deps.rules(), sourceIdOf(blobPath, input.firstBlockIndex, blockCount)),
-    );
-    let aggregatedEvents = 0;
-    /** Chunks handed to the sink whose events are not all aggregated yet, in order. */
-    const unaggregated: SendChunk[] = [];
-    const aggregateThrough = (eventEnd: number): void => {
-      while (unaggregated.length > 0 && aggregatedEvents < eventEnd) {
-        const chunk = unaggregated[0]!;
-        const chunkEnd = Math.min(eventEnd, chunk.firstEventIndex + chunk.events.length);
-        for (; aggregatedEvents < chunkEnd; aggregatedEvents++)
-          aggregator.add(chunk.flowEvents[aggregatedEvents - chunk.firstEventIndex]!);
-        if (aggregatedEvents === chunk.firstEventIndex + chunk.events.length) unaggregated.shift();
-        else break;
-      }
-    };
-    /** Leading events of the range the service acknowledged. */
-    let acknowledgedEvents = 0;
-    let pending = emptyChunk(0);
-    let pendingBytes = 0;
-    /**
-     * The last chunk handed to the sink, and the one before it. The sink builds a chunk's batches
-     * while the previous one is on the wire and sends them only once it was acknowledged (so a
-     * failed send never has a later chunk sent after it); the next chunk is flattened and encoded
-     * meanwhile, and waits for the older one: at most two chunks are held unacknowledged.
-     */
-    let inFlight: Promise<unknown> = Promise.resolve();
-    let previousInFlight: Promise<unknown> = Promise.resolve();
-    const flush = async (): Promise<void> => {
-      if (pending.events.length === 0) return;
-      const chunk = pending;
-      pending = emptyChunk(chunk.firstEventIndex + chunk.events.length);
-      pendingBytes = 0;
-      await previousInFlight;
-      unaggregated.push(chunk);
-      const onAcknowledged = (count: number): void => {
-        acknowledgedEvents = chunk.firstEventIndex + count;
-      };
-      previousInFlight = inFlight;
-      inFlight = sink
-        .send(chunk.events, { unitEnds: chunk.unitEnds, onAcknowledged, after: inFlight })
-        .then(() => aggregateThrough(chunk.firstEventIndex + chunk.events.length));
-      inFlight.catch(() => undefined); // awaited (and rethrown) at a later flush or at the end
-    };
-
-    try {
-      let blockIndex = input.firstBlockIndex;
-      let blockOffset = input.offsetInBytes;
-      for await (const block of blocksOf(stream, input.blockSizesInBytes, where)) {
-        const recordIndex = blockIndex - 1;
-        const result = flattenFlowLog(block, {
-          blobPath,
-          isBlockRange: true,
-          firstRecordIndex: recordIndex,
-          startOffsetInBytes: blockOffset,
-        });
-        const reasons = result.issues.map((issue) => issue.message);
-        if (result.records.length > 1)
-          reasons.push(`block ${blockIndex} holds ${result.records.length} records, not one: its events are not sent`);
-        const events = result.records.length === 1 ? result.records[0]!.events : [];
-        counts.records += result.records.length;
-        counts.issues += reasons.length;
-        counts.tuples += events.length + result.issues.filter((issue) => issue.tupleIndex !== null).length;
-        if (reasons.length > 0) {
-          logger.error(`Record ${recordIndex} (block ${blockIndex}) of ${blobPath}: ${reasons.join("; ")}`);
-          // Quarantined before the checkpoint can pass it: a failed write fails the activity.
-          await source.quarantine({
-            container,
-            path,
-            recordIndex,
-            blockIndex,
-            reason: reasons.join("; "),
-            rawText: block.toString("utf8").replace(/^[\s,\uFEFF]+/, ""),
-          });
-          counts.quarantined++;
-        }
-        for (let index = 0; index < events.length; index++) {
-          const event = events[index]!;
-          const body = encodeEventBytes(event);
-          const partitionKey = partitionKeyOf(strategy, event);
-          pending.events.push(
-            partitionKey === undefined ? { id: event.id, body } : { id: event.id, body, partitionKey },
-          );
-          pending.flowEvents.push(event);
-          pendingBytes += body.length;
-          // A big block goes on in the next chunk: what is held unacknowledged stays bounded. Its
-          // events span batches anyway, and only wholly acknowledged blocks count as delivered.
-          if (pendingBytes >= SEND_CHUNK_SIZE_IN_BYTES && index < events.length - 1) await flush();
-        }
-        pending.unitEnds.push(pending.events.length);
-        counts.events += events.length;
-        counts.bytes += block.length;
-        countsThroughBlock.push({ ...counts });
-        if (pendingBytes >= SEND_CHUNK_SIZE_IN_BYTES) await flush();
-        blockOffset += block.length;
-        blockIndex++;
-      }
-      await flush();
-      await inFlight;
-    } catch (error) {
-      // The chunk in flight may still be acknowledged: its blocks count as delivered then.
-      await inFlight.catch(() => undefined);
-      const completedBlockCount = countsThroughBlock.filter((through) => through.events <= acknowledgedEvents).length;
-      if (completedBlockCount === 0) throw error;
-      const completed = countsThroughBlock[completedBlockCount - 1]!;
-      aggregateThrough(completed.events);
-      const failure = failureOf(error);
-      logFailure(
-        `processRange ${where}: stopped after the first ${completedBlockCount} of ${blockCount} blocks, whose ${completed.events} events are acknowledged and to be committed`,
-        error,
-      );
-      const sourceId = sourceIdOf(blobPath, input.firstBlockIndex, completedBlockCount);
-      const aggregates = aggregator.result().map((aggregate) => ({ ...aggregate, sourceId }));
-      return { kind: "partial", completedBlockCount, ...completed, aggregates, failure };
-    }
-
-    const aggregates = aggregator.result();
+    const { counts } = delivery;
     logger.info(
-      `Delivered ${where}: ${counts.events} events from ${counts.records} records, ${counts.quarantined} quarantined`,
+      `Delivered ${delivery.where}: ${counts.events} events from ${counts.records} records, ` +
+        `${counts.quarantined} quarantined`,
     );
-    return { kind: "processed", ...counts, aggregates };
+    return { kind: "processed", ...counts, aggregates: delivery.aggregator.result() };
   };
 }

@@ -30,7 +30,8 @@ export function parseBlobLocationInput(
   }
   if (containers !== undefined && !containers.includes(location.container)) {
     throw new ValidationError(
-      `${activity}: container '${location.container}' is not a configured flow-log container (${containers.join(", ")})`,
+      `${activity}: container '${location.container}' is not a configured flow-log container ` +
+        `(${containers.join(", ")})`,
     );
   }
   return { container: location.container, path: location.path };
@@ -40,11 +41,12 @@ export function makeReadBlockList(deps: ReadBlockListDeps): ActivityHandler {
   return async (input: unknown): Promise<ReadBlockListResult> => {
     const { container, path } = parseBlobLocationInput(input, "readBlockList", deps.containers?.());
     const committed = await deps.blobSource().getCommittedBlocks(container, path);
-    if (!committed) return { found: false, blocks: [], contentLength: 0 };
+    if (!committed) return { found: false, blocks: [], contentLength: 0, etag: "" };
     return {
       found: true,
       blocks: committed.blocks.map((block) => ({ id: block.id, sizeInBytes: block.sizeInBytes })),
       contentLength: committed.contentLength,
+      etag: committed.etag,
     };
   };
 }

@@ -151,7 +151,9 @@ function benchCorpus(id: string, label: string, blobs: readonly InMemoryBlob[], 
     },
     note:
       id === "generated"
-        ? 'ours = FlowLogFlattener fed 64 KiB chunks + encodeEvent per event; floor = JSON.parse(bytes.toString("utf8")) of each whole blob + JSON.stringify of each event produced; ratio = floor time / our time (median of repetitions)'
+        ? "ours = FlowLogFlattener fed 64 KiB chunks + encodeEvent per event; " +
+          'floor = JSON.parse(bytes.toString("utf8")) of each whole blob + JSON.stringify of each event produced; ' +
+          "ratio = floor time / our time (median of repetitions)"
         : undefined,
   });
   const encodeFigure = measured({

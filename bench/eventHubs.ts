@@ -149,6 +149,17 @@ function settingsFor(connectionString: string, hub: string, eventsPerMessage: nu
 
 export const EVENT_HUBS_BENCH_HUBS = { ceiling: "ceiling", sink: "sink", perTuple: "pertuple" } as const;
 
+const perSecond = (count: number, ms: number): number => (count * 1000) / ms;
+
+/** The events of a run, split as the measures use them. */
+interface BenchEvents {
+  events: readonly SinkEvent[];
+  /** The first events, sent before any timing (link open, JIT). */
+  warmUp: readonly SinkEvent[];
+  /** Where the sequential ceiling run's events end and the concurrent run's begin. */
+  half: number;
+}
+
 export async function runEventHubsBench(
   options: EventHubsBenchOptions,
 ): Promise<{ figures: BenchFigure[]; rates: EventHubsRates }> {
@@ -159,82 +170,126 @@ export async function runEventHubsBench(
     return value;
   };
   const events = encodedSinkEvents(options.eventCount);
-  const bytes = events.reduce((sum, event) => sum + Buffer.byteLength(event.body), 0);
-  const perSecond = (count: number, ms: number): number => (count * 1000) / ms;
-  const warmUp = events.slice(0, Math.min(events.length, 2000));
-  const half = Math.floor(events.length / 2);
+  const run: BenchEvents = {
+    events,
+    warmUp: events.slice(0, Math.min(events.length, 2000)),
+    half: Math.floor(events.length / 2),
+  };
   const figures: BenchFigure[] = [];
   const ceilings = new Map<number, number>();
-
   for (const eventsPerMessage of options.eventsPerMessage) {
-    const format = eventsPerMessage === 1 ? "1 event/message" : `${eventsPerMessage} events/message`;
-    // Ceiling: one sequential run and one with several batches in flight; the faster one counts.
-    const producer = new EventHubProducerClient(connectionString(hubs.ceiling));
-    let sequentialInMs: number;
-    let concurrentInMs: number;
-    let batchCount: number;
-    try {
-      await sendAll(producer, await prebuiltBatches(producer, warmUp, eventsPerMessage), 1); // link open, JIT
-      const sequentialBatches = await prebuiltBatches(producer, events.slice(0, half), eventsPerMessage);
-      sequentialInMs = await sendAll(producer, sequentialBatches, 1);
-      const concurrentBatches = await prebuiltBatches(producer, events.slice(half), eventsPerMessage);
-      concurrentInMs = await sendAll(producer, concurrentBatches, options.ceilingConcurrency);
-      batchCount = sequentialBatches.length + concurrentBatches.length;
-    } finally {
-      await producer.close();
-    }
+    const ceiling = await measureCeiling(connectionString(hubs.ceiling), run, eventsPerMessage, options);
+    ceilings.set(eventsPerMessage, ceiling.value);
+    // Our sink adapter on the same events (it sends batch after batch, in order).
+    const sinkRate = await measureSink(connectionString(hubs.sink), run, eventsPerMessage);
+    figures.push(...formatFigures(run, eventsPerMessage, ceiling, sinkRate, options));
+  }
+  const perTuple = await measurePerTuple(connectionString(hubs.perTuple), events.slice(0, options.perTupleSampleSize));
+  figures.push(perTuple.figure);
+  return { figures, rates: { ceilingTuplesPerSecond: ceilings, perTupleTuplesPerSecond: perTuple.rate } };
+}
+
+interface CeilingMeasure {
+  /** The faster of the two runs, tuples/s. */
+  value: number;
+  sequentialRate: number;
+  concurrentRate: number;
+  batchCount: number;
+}
+
+/** Ceiling: one sequential run and one with several batches in flight; the faster one counts. */
+async function measureCeiling(
+  connectionString: string,
+  { events, warmUp, half }: BenchEvents,
+  eventsPerMessage: number,
+  options: EventHubsBenchOptions,
+): Promise<CeilingMeasure> {
+  const producer = new EventHubProducerClient(connectionString);
+  try {
+    await sendAll(producer, await prebuiltBatches(producer, warmUp, eventsPerMessage), 1); // link open, JIT
+    const sequentialBatches = await prebuiltBatches(producer, events.slice(0, half), eventsPerMessage);
+    const sequentialInMs = await sendAll(producer, sequentialBatches, 1);
+    const concurrentBatches = await prebuiltBatches(producer, events.slice(half), eventsPerMessage);
+    const concurrentInMs = await sendAll(producer, concurrentBatches, options.ceilingConcurrency);
     const sequentialRate = perSecond(half, sequentialInMs);
     const concurrentRate = perSecond(events.length - half, concurrentInMs);
-    const ceiling = Math.max(sequentialRate, concurrentRate);
-    ceilings.set(eventsPerMessage, ceiling);
-
-    // Our sink adapter on the same events (it sends batch after batch, in order).
-    const sink = createEventHubsSink(settingsFor(connectionString(hubs.sink), hubs.sink, eventsPerMessage));
-    let sinkInMs: number;
-    try {
-      await sink.send(warmUp);
-      const start = performance.now();
-      await sink.send(events);
-      sinkInMs = performance.now() - start;
-    } finally {
-      await sink.close();
-    }
-    const sinkRate = perSecond(events.length, sinkInMs);
-    figures.push(
-      measured({
-        id: `eventhubs.ceiling.${eventsPerMessage}`,
-        label: `Event Hubs ceiling, ${format} (bare SDK, pre-built batches)`,
-        value: ceiling,
-        unit: "tuples/s",
-        details: {
-          events: events.length,
-          eventBytes: bytes,
-          batches: batchCount,
-          sequentialTuplesPerSecond: sequentialRate,
-          concurrentTuplesPerSecond: concurrentRate,
-          concurrency: options.ceilingConcurrency,
-          megabytesPerSecond: (ceiling * bytes) / events.length / 1e6,
-        },
-        note:
-          eventsPerMessage === options.eventsPerMessage[0]
-            ? `local rhea endpoint in its own process (events checked, acknowledged, not retained), ${BENCH_PARTITION_COUNT} partitions, key = MAC; the faster of sequential and ${options.ceilingConcurrency} batches in flight; batches built before timing`
-            : undefined,
-      }),
-      measured({
-        id: `eventhubs.sink.${eventsPerMessage}`,
-        label: `Event Hubs sink adapter, ${format}`,
-        value: sinkRate,
-        unit: "tuples/s",
-        ratio: { value: sinkRate / ceiling, against: "ceiling" },
-        details: { events: events.length },
-      }),
-    );
+    return {
+      value: Math.max(sequentialRate, concurrentRate),
+      sequentialRate,
+      concurrentRate,
+      batchCount: sequentialBatches.length + concurrentBatches.length,
+    };
+  } finally {
+    await producer.close();
   }
+}
 
-  // The seed script's pattern: one awaited send per tuple.
-  const single = new EventHubProducerClient(connectionString(hubs.perTuple));
+/** Tuples per second of our sink adapter sending all the events. */
+async function measureSink(
+  connectionString: string,
+  { events, warmUp }: BenchEvents,
+  eventsPerMessage: number,
+): Promise<number> {
+  const sink = createEventHubsSink(settingsFor(connectionString, EVENT_HUBS_BENCH_HUBS.sink, eventsPerMessage));
+  try {
+    await sink.send(warmUp);
+    const start = performance.now();
+    await sink.send(events);
+    return perSecond(events.length, performance.now() - start);
+  } finally {
+    await sink.close();
+  }
+}
+
+/** The ceiling and sink figures of one message format. */
+function formatFigures(
+  { events }: BenchEvents,
+  eventsPerMessage: number,
+  ceiling: CeilingMeasure,
+  sinkRate: number,
+  options: EventHubsBenchOptions,
+): BenchFigure[] {
+  const format = eventsPerMessage === 1 ? "1 event/message" : `${eventsPerMessage} events/message`;
+  const bytes = events.reduce((sum, event) => sum + Buffer.byteLength(event.body), 0);
+  const note =
+    `local rhea endpoint in its own process (events checked, acknowledged, not retained), ` +
+    `${BENCH_PARTITION_COUNT} partitions, key = MAC; the faster of sequential and ` +
+    `${options.ceilingConcurrency} batches in flight; batches built before timing`;
+  return [
+    measured({
+      id: `eventhubs.ceiling.${eventsPerMessage}`,
+      label: `Event Hubs ceiling, ${format} (bare SDK, pre-built batches)`,
+      value: ceiling.value,
+      unit: "tuples/s",
+      details: {
+        events: events.length,
+        eventBytes: bytes,
+        batches: ceiling.batchCount,
+        sequentialTuplesPerSecond: ceiling.sequentialRate,
+        concurrentTuplesPerSecond: ceiling.concurrentRate,
+        concurrency: options.ceilingConcurrency,
+        megabytesPerSecond: (ceiling.value * bytes) / events.length / 1e6,
+      },
+      note: eventsPerMessage === options.eventsPerMessage[0] ? note : undefined,
+    }),
+    measured({
+      id: `eventhubs.sink.${eventsPerMessage}`,
+      label: `Event Hubs sink adapter, ${format}`,
+      value: sinkRate,
+      unit: "tuples/s",
+      ratio: { value: sinkRate / ceiling.value, against: "ceiling" },
+      details: { events: events.length },
+    }),
+  ];
+}
+
+/** The seed script's pattern: one awaited send per tuple. */
+async function measurePerTuple(
+  connectionString: string,
+  sample: readonly SinkEvent[],
+): Promise<{ rate: number; figure: BenchFigure }> {
+  const single = new EventHubProducerClient(connectionString);
   let perTupleInMs: number;
-  const sample = events.slice(0, options.perTupleSampleSize);
   const messageOf = (event: SinkEvent): EventData => eventDataOf({ events: [event], partitionKey: event.partitionKey });
   try {
     await single.sendBatch([messageOf(sample[0]!)]); // link open
@@ -249,16 +304,14 @@ export async function runEventHubsBench(
   } finally {
     await single.close();
   }
-  const perTupleRate = perSecond(sample.length, perTupleInMs);
-  figures.push(
-    measured({
-      id: "eventhubs.perTuple",
-      label: "one send per tuple (seed script pattern)",
-      value: perTupleRate,
-      unit: "tuples/s",
-      details: { sampleTuples: sample.length, sampleInMs: perTupleInMs },
-      note: `measured on ${sample.length} tuples sent one awaited send at a time, extrapolated as a constant rate`,
-    }),
-  );
-  return { figures, rates: { ceilingTuplesPerSecond: ceilings, perTupleTuplesPerSecond: perTupleRate } };
+  const rate = perSecond(sample.length, perTupleInMs);
+  const figure = measured({
+    id: "eventhubs.perTuple",
+    label: "one send per tuple (seed script pattern)",
+    value: rate,
+    unit: "tuples/s",
+    details: { sampleTuples: sample.length, sampleInMs: perTupleInMs },
+    note: `measured on ${sample.length} tuples sent one awaited send at a time, extrapolated as a constant rate`,
+  });
+  return { rate, figure };
 }

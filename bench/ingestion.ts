@@ -187,7 +187,9 @@ export async function runPipelineBench(
         details,
         note:
           eventsPerMessage === options.eventsPerMessage[0]
-            ? `one ${Math.round(blobs[0]!.sizeInBytes / MEBIBYTE)} MB blob, 4 MB ranges one after the other (as ingestBlob runs them); ingestion and endpoint each in their own process; CPU µs/tuple of each side in results.json`
+            ? `one ${Math.round(blobs[0]!.sizeInBytes / MEBIBYTE)} MB blob, 4 MB ranges one after the other (as ` +
+              `ingestBlob runs them); ingestion and endpoint each in their own process; CPU µs/tuple of each side ` +
+              `in results.json`
             : undefined,
       }),
       measured({
@@ -233,7 +235,10 @@ export async function runMemoryBench(
         blocks: blobs[0]!.blockCount,
         stagingInMs,
       },
-      note: `maxRSS of the ingestion child process (Azurite holds the blob in the bench process); blocks staged one per record as the service writes them, records of up to ${MEMORY_MAX_TUPLES_PER_RECORD} tuples; ${options.eventsPerMessage} events/message`,
+      note:
+        `maxRSS of the ingestion child process (Azurite holds the blob in the bench process); blocks staged one ` +
+        `per record as the service writes them, records of up to ${MEMORY_MAX_TUPLES_PER_RECORD} tuples;` +
+        ` ${options.eventsPerMessage} events/message`,
     }),
   ];
 }
@@ -271,7 +276,8 @@ export async function runBackfillBench(
         details: runDetails(blobs, run),
         note:
           parallelBlobs === options.parallelism[0]
-            ? `${blobs.length} blobs of ${Math.round(options.blobSizeInBytes / MEBIBYTE)} MB through the activities (as backfill's ingestBlob sub-orchestrations run them), ${options.eventsPerMessage} events/message`
+            ? `${blobs.length} blobs of ${Math.round(options.blobSizeInBytes / MEBIBYTE)} MB through the activities ` +
+              `(as backfill's ingestBlob sub-orchestrations run them), ${options.eventsPerMessage} events/message`
             : undefined,
       }),
     );

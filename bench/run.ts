@@ -125,6 +125,9 @@ export function parseBenchArgs(args: readonly string[], root: string = repoRoot(
   };
 }
 
+/** Runs one section if it was chosen, adding its figures. */
+type SectionRun = (name: BenchSection, work: () => Promise<BenchFigure[]>) => Promise<void>;
+
 /**
  * Runs the chosen sections; each failure becomes a pending figure naming it, so one broken part never hides the rest.
  */
@@ -133,26 +136,7 @@ export async function runBench(
   progress: (line: string) => void = () => undefined,
 ): Promise<BenchFigure[]> {
   const figures: BenchFigure[] = [];
-  const wants = (section: BenchSection): boolean => options.sections.includes(section);
-  const section = async (name: BenchSection, work: () => Promise<BenchFigure[]>): Promise<void> => {
-    if (!wants(name)) return;
-    progress(`bench: ${name}...`);
-    const start = performance.now();
-    try {
-      figures.push(...(await work()));
-    } catch (error) {
-      figures.push(
-        pending(
-          `${name}.error`,
-          `${name} (failed)`,
-          "",
-          error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-        ),
-      );
-    }
-    progress(`bench: ${name} done in ${((performance.now() - start) / 1000).toFixed(1)} s`);
-  };
-
+  const section = sectionRunner(options, figures, progress);
   await section("core", () =>
     runCoreBench({
       generatedSizeInBytes: options.coreSizeInBytes,
@@ -162,55 +146,77 @@ export async function runBench(
       fixtureBytesPerRepetition: 4 * MEBIBYTE,
     }),
   );
-
   // Azurite and the Event Hubs endpoint process, started once for the sections that use them.
   let environment: BenchEnvironment | undefined;
-  const env = async (): Promise<BenchEnvironment> => (environment ??= await startBenchEnvironment());
   try {
-    let rates: EventHubsRates | undefined;
-    await section("eventhubs", async () => {
-      const result = await runEventHubsBench({
-        connectionStrings: (await env()).eventHubs,
-        eventCount: options.eventHubsEventCount,
-        perTupleSampleSize: options.perTupleSampleSize,
-        ceilingConcurrency: 4,
-        eventsPerMessage: options.eventsPerMessage,
-      });
-      rates = result.rates;
-      return result.figures;
-    });
-    await section("pipeline", async () =>
-      runPipelineBench(await env(), {
-        blobSizeInBytes: options.pipelineBlobSizeInBytes,
-        eventsPerMessage: options.eventsPerMessage,
-        rates,
-      }),
-    );
-    await section("memory", async () =>
-      runMemoryBench(await env(), {
-        blobSizeInBytes: options.memoryBlobSizeInBytes,
-        eventsPerMessage: options.packedEventsPerMessage,
-      }),
-    );
-    await section("latency", () =>
-      runLatencyBench({
-        appends: options.latencyAppends,
-        timeoutPerAppendInMs: 10_000,
-        appModulePath: join(options.rootDir, "dist", "src", "app.js"),
-      }),
-    );
-    await section("backfill", async () =>
-      runBackfillBench(await env(), {
-        blobCount: 4,
-        blobSizeInBytes: options.backfillBlobSizeInBytes,
-        eventsPerMessage: options.packedEventsPerMessage,
-        parallelism: [1, 2, 4],
-      }),
-    );
+    await runSystemSections(options, section, async () => (environment ??= await startBenchEnvironment()));
   } finally {
     await environment?.stop();
   }
   return figures;
+}
+
+function sectionRunner(options: BenchOptions, figures: BenchFigure[], progress: (line: string) => void): SectionRun {
+  return async (name, work) => {
+    if (!options.sections.includes(name)) return;
+    progress(`bench: ${name}...`);
+    const start = performance.now();
+    try {
+      figures.push(...(await work()));
+    } catch (error) {
+      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      figures.push(pending(`${name}.error`, `${name} (failed)`, "", reason));
+    }
+    progress(`bench: ${name} done in ${((performance.now() - start) / 1000).toFixed(1)} s`);
+  };
+}
+
+/** The sections that run against Azurite and the Event Hubs endpoint (the latency one starts its own system). */
+async function runSystemSections(
+  options: BenchOptions,
+  section: SectionRun,
+  env: () => Promise<BenchEnvironment>,
+): Promise<void> {
+  let rates: EventHubsRates | undefined;
+  await section("eventhubs", async () => {
+    const result = await runEventHubsBench({
+      connectionStrings: (await env()).eventHubs,
+      eventCount: options.eventHubsEventCount,
+      perTupleSampleSize: options.perTupleSampleSize,
+      ceilingConcurrency: 4,
+      eventsPerMessage: options.eventsPerMessage,
+    });
+    rates = result.rates;
+    return result.figures;
+  });
+  await section("pipeline", async () =>
+    runPipelineBench(await env(), {
+      blobSizeInBytes: options.pipelineBlobSizeInBytes,
+      eventsPerMessage: options.eventsPerMessage,
+      rates,
+    }),
+  );
+  await section("memory", async () =>
+    runMemoryBench(await env(), {
+      blobSizeInBytes: options.memoryBlobSizeInBytes,
+      eventsPerMessage: options.packedEventsPerMessage,
+    }),
+  );
+  await section("latency", () =>
+    runLatencyBench({
+      appends: options.latencyAppends,
+      timeoutPerAppendInMs: 10_000,
+      appModulePath: join(options.rootDir, "dist", "src", "app.js"),
+    }),
+  );
+  await section("backfill", async () =>
+    runBackfillBench(await env(), {
+      blobCount: 4,
+      blobSizeInBytes: options.backfillBlobSizeInBytes,
+      eventsPerMessage: options.packedEventsPerMessage,
+      parallelism: [1, 2, 4],
+    }),
+  );
 }
 
 /** The section a figure belongs to: its id's first part (`memory.peakRss` → memory). */

@@ -1,37 +1,30 @@
 #!/usr/bin/env node
 /**
- * The `flowtap` command line. Each subcommand lives in cli/commands/<name>.ts and is
- * listed once in COMMANDS below.
+ * The `flowtap` command line: runs the subcommand named first (cli/registry.ts lists them).
  */
-import type { CliCommand } from "./command";
-
-const COMMANDS: Record<string, () => Promise<CliCommand>> = {
-  generate: async () => (await import("./commands/generate")).generateCommand,
-  flatten: async () => (await import("./commands/flatten")).flattenCommand,
-  start: async () => (await import("./commands/start")).startCommand,
-  run: async () => (await import("./commands/run")).runCommand,
-  backfill: async () => (await import("./commands/backfillCommand")).backfillCommand,
-};
-
-function usage(): string {
-  const names = Object.keys(COMMANDS).sort();
-  return `usage: flowtap <command> [options]\ncommands: ${names.join(", ")}\n`;
-}
+import { COMMANDS, usage } from "./registry";
+import { printable } from "../src/core/printable";
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === "--help" || name === "-h") {
-    process.stdout.write(usage());
+    process.stdout.write(await usage());
     return name ? 0 : 2;
   }
   const load = COMMANDS[name];
   if (!load) {
-    process.stderr.write(`flowtap: unknown command '${name}'\n${usage()}`);
+    process.stderr.write(`flowtap: unknown command '${printable(name)}'\n${await usage()}`);
     return 2;
   }
   const command = await load();
   return command.run(rest);
 }
+
+// A reader that stops early (`flowtap flatten ... | head`) closes the pipe: that ends the output, not in error.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error;
+  process.exit(0);
+});
 
 main(process.argv.slice(2)).then(
   (code) => {

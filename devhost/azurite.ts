@@ -63,21 +63,25 @@ function loadAzurite() {
 const ANY_PORT = 0;
 const KEEP_ALIVE_TIMEOUT_IN_SECONDS = 5;
 
-/** Starts Azurite Blob and Table servers in this process. */
-export async function startAzurite(options: StartAzuriteOptions = {}): Promise<AzuriteInstance> {
-  const azurite = loadAzurite();
-  const host = options.host ?? "127.0.0.1";
-  const inMemory = options.location === undefined;
-  const at = (file: string): string => (inMemory ? file : join(options.location as string, file));
-  const noAccessLog = false;
-  const noDebugLog = false;
-  const loose = true;
-  const skipApiVersionCheck = true;
-  const noOAuth = undefined;
-  const productStyleUrlDisabled = false;
+/** What both servers' configurations share: where they listen and where their data lives. */
+interface ServerPlacement {
+  host: string;
+  inMemory: boolean;
+  /** The path of one of its files (the bare name in memory). */
+  at(file: string): string;
+}
 
-  // Positional constructor arguments, in the order of BlobConfiguration / TableConfiguration.
-  const blobConfiguration = new azurite.BlobConfiguration(
+// Positional constructor arguments of BlobConfiguration / TableConfiguration, named.
+const noAccessLog = false;
+const noDebugLog = false;
+const loose = true;
+const skipApiVersionCheck = true;
+const noOAuth = undefined;
+const productStyleUrlDisabled = false;
+
+/** Positional constructor arguments, in the order of BlobConfiguration (azurite/dist/src/blob). */
+function blobConfigurationOf(azurite: ReturnType<typeof loadAzurite>, { host, inMemory, at }: ServerPlacement) {
+  return new azurite.BlobConfiguration(
     host,
     ANY_PORT,
     KEEP_ALIVE_TIMEOUT_IN_SECONDS,
@@ -99,7 +103,11 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<A
     // Own chunk store per instance (not Azurite's process-wide one), so its data goes with it.
     inMemory ? new azurite.MemoryExtentChunkStore() : undefined,
   );
-  const tableConfiguration = new azurite.TableConfiguration(
+}
+
+/** Positional constructor arguments, in the order of TableConfiguration (azurite/dist/src/table). */
+function tableConfigurationOf(azurite: ReturnType<typeof loadAzurite>, { host, inMemory, at }: ServerPlacement) {
+  return new azurite.TableConfiguration(
     host,
     ANY_PORT,
     KEEP_ALIVE_TIMEOUT_IN_SECONDS,
@@ -117,8 +125,19 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<A
     productStyleUrlDisabled,
     inMemory,
   );
-  const blobServer = new azurite.BlobServer(blobConfiguration);
-  const tableServer = new azurite.TableServer(tableConfiguration);
+}
+
+/** Starts Azurite Blob and Table servers in this process. */
+export async function startAzurite(options: StartAzuriteOptions = {}): Promise<AzuriteInstance> {
+  const azurite = loadAzurite();
+  const inMemory = options.location === undefined;
+  const placement: ServerPlacement = {
+    host: options.host ?? "127.0.0.1",
+    inMemory,
+    at: (file) => (inMemory ? file : join(options.location as string, file)),
+  };
+  const blobServer = new azurite.BlobServer(blobConfigurationOf(azurite, placement));
+  const tableServer = new azurite.TableServer(tableConfigurationOf(azurite, placement));
   await blobServer.start();
   try {
     await tableServer.start();
@@ -129,9 +148,8 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<A
 
   const blobEndpoint = `${blobServer.getHttpServerAddress()}/${DEV_STORE_ACCOUNT_NAME}`;
   const tableEndpoint = `${tableServer.getHttpServerAddress()}/${DEV_STORE_ACCOUNT_NAME}`;
-  logger.info(
-    `Azurite started: blob ${blobEndpoint}, table ${tableEndpoint}${inMemory ? " (in memory)" : ` (in ${options.location})`}`,
-  );
+  const where = inMemory ? "in memory" : `in ${options.location}`;
+  logger.info(`Azurite started: blob ${blobEndpoint}, table ${tableEndpoint} (${where})`);
   let stopped = false;
   return {
     blobEndpoint,

@@ -104,12 +104,14 @@ export async function findSourceBlobs(
   return { blobs, rejected };
 }
 
-/** The first problem that keeps a file's text from being a clean flow log, or null. */
+/**
+ * The first problem that keeps a file's text from being a clean flow log, or null. An empty
+ * `records` array is clean: an hour without traffic (the service writes such blobs).
+ */
 function flowLogProblem(text: string, path: string): { records: string[]; problem: string | null } {
   const split = splitRecords(text);
   const issues = [...split.issues, ...flattenFlowLog(text, { blobPath: path }).issues];
   if (issues.length > 0) return { records: [], problem: issues[0]!.message };
-  if (split.records.length === 0) return { records: [], problem: "holds no records" };
   return { records: split.records.map((record) => record.text), problem: null };
 }
 

@@ -6,7 +6,7 @@
  */
 import { EventHubConsumerClient, earliestEventPosition, type Subscription } from "@azure/event-hubs";
 import { BlobServiceClient } from "@azure/storage-blob";
-import { ConfigurationError } from "../src/errors";
+import { configurationError } from "../src/errors";
 import { logger } from "../src/logger";
 import { startArmEndpoint, type ArmEndpoint, type StartArmEndpointOptions } from "./arm";
 import { LOCAL_LRO_UPDATE_INTERVAL_IN_MS } from "./arm/clients";
@@ -39,6 +39,8 @@ export interface StartLocalSystemOptions {
   store?: HostStore;
   /** Partitions of each hub (default 4). */
   partitionCount?: number;
+  /** AMQPS port of the Event Hubs endpoint (default 0: a free one; `npm start` uses the service's 5671). */
+  eventHubsTlsPort?: number;
   /** Start the local ARM endpoint with this seed and wire the FLOWTAP_ARM_* settings to it. */
   arm?: StartArmEndpointOptions;
   /** Azurite persistence folder (default in memory). */
@@ -69,7 +71,7 @@ export interface LocalSystem {
 }
 
 /** The connection string without its EntityPath: the app's setting names the namespace, not one hub. */
-function namespaceConnectionString(hubConnectionString: string): string {
+export function namespaceConnectionString(hubConnectionString: string): string {
   return hubConnectionString.replace(/;?EntityPath=[^;]*/i, "");
 }
 
@@ -90,6 +92,7 @@ export async function startLocalSystem(options: StartLocalSystemOptions = {}): P
         { name: FLOWS_HUB, partitionCount },
         { name: ALERTS_HUB, partitionCount },
       ],
+      tlsPort: options.eventHubsTlsPort ?? 0,
     });
     stops.push(() => eventHubs.stop());
     const arm = options.arm ? await startArmEndpoint(options.arm) : undefined;
@@ -126,7 +129,8 @@ export async function startLocalSystem(options: StartLocalSystemOptions = {}): P
     stops.push(() => host.stop());
     const blobService = BlobServiceClient.fromConnectionString(azurite.connectionString);
     logger.info(
-      `local system: host ${host.baseUrl}, Azurite ${azurite.blobEndpoint}, Event Hubs 127.0.0.1:${eventHubs.port}${arm ? `, ARM ${arm.endpoint}` : ""}`,
+      `local system: host ${host.baseUrl}, Azurite ${azurite.blobEndpoint}, Event Hubs ` +
+        `127.0.0.1:${eventHubs.port}${arm ? `, ARM ${arm.endpoint}` : ""}`,
     );
     return {
       azurite,
@@ -184,7 +188,7 @@ export async function readHubEvents(
   const quietPeriodInMs = options.quietPeriodInMs ?? 1000;
   const timeoutInMs = options.timeoutInMs ?? 15_000;
   if (options.expectedCount !== undefined && options.expectedCount < 0)
-    throw new ConfigurationError("readHubEvents: expectedCount must be >= 0");
+    throw configurationError("readHubEvents: expectedCount must be >= 0");
   const consumer = new EventHubConsumerClient(
     options.consumerGroup ?? "$Default",
     namespaceConnectionString(connectionString),

@@ -4,8 +4,9 @@
  * filters and y=/m=/d=/h=) and answers one page at a time with a cursor. First it counts the
  * blobs (blobsTotal, for the eta), then ingests page after page: each blob goes through the
  * same ingestBlob orchestration and checkpoint entity as live ingestion (a sub-orchestration with
- * its own instance id and `historic: true`), at most `maxParallelBlobs` at once. Every page is one
- * generation (continueAsNew), so the history stays bounded however many blobs there are.
+ * its own instance id and `historic: true`), in waves of `maxParallelBlobs` blobs.
+ * Every page is one generation (continueAsNew), so the history stays bounded however many blobs there
+ * are, and the state carried between generations stays a few KB (failures are capped in bytes).
  * Checkpoints make a re-run (after a terminate, or over an overlapping range) send only what was
  * not sent yet. A failed blob is recorded with its reason and the rest goes on.
  */
@@ -15,6 +16,7 @@ import type { IngestionSettings } from "../src/config";
 import { describeProgress, emptyCounts, walkFilterOf, type BackfillProgress } from "../src/core/backfillProgress";
 import type { BlobLocation } from "../src/core/blobUrl";
 import { ValidationError } from "../src/errors";
+import { addFailure, emptyFailureList } from "../src/core/backfillFailures";
 import {
   blobKey,
   ingestBlobInput,
@@ -24,7 +26,6 @@ import {
 import {
   backfillChildInstanceId,
   listBlobsActivity,
-  MAX_LISTED_FAILURES,
   type BackfillInput,
   type BackfillRun,
   type BackfillSummary,
@@ -56,14 +57,6 @@ function listingRetry(ingestion: IngestionSettings): RetryOptions {
   return retry;
 }
 
-/** Reasons are cut: up to MAX_LISTED_FAILURES of them travel in every generation's input. */
-const MAX_REASON_LENGTH = 500;
-
-function failureReason(error: unknown): string {
-  const reason = error instanceof Error ? error.message : String(error);
-  return reason.length <= MAX_REASON_LENGTH ? reason : `${reason.slice(0, MAX_REASON_LENGTH - 1)}…`;
-}
-
 export const backfillOrchestrator: OrchestrationHandler = function* (
   context: OrchestrationContext,
 ): Generator<Task, BackfillSummary | undefined, unknown> {
@@ -75,8 +68,7 @@ export const backfillOrchestrator: OrchestrationHandler = function* (
     startedAt: nowIso(),
     cursor: null,
     counts: emptyCounts(),
-    failures: [],
-    failuresNotListed: 0,
+    ...emptyFailureList(),
   };
   const progress = (phase: BackfillProgress["phase"]): BackfillProgress =>
     describeProgress(run.counts, request, phase, run.startedAt, nowIso());
@@ -119,7 +111,13 @@ export const backfillOrchestrator: OrchestrationHandler = function* (
   return { ...final, failures: run.failures, failuresNotListed: run.failuresNotListed };
 };
 
-/** Runs ingestBlob for each blob of the page, at most maxParallelBlobs at once, and counts the outcomes. */
+/**
+ * Ingests a page in fixed waves of maxParallelBlobs blobs: each wave's ingestBlob children are awaited with one
+ * Task.all, and a child is never put in a second compound task. A sliding window (Task.any over the running
+ * children, again after each completion) would: the extension schedules such a child again and can credit its
+ * result to another task (azure-functions-durable-js #574). When Task.all ends early on a failed child, the rest of
+ * the wave is awaited one task at a time (a yield of a task already scheduled adds no action).
+ */
 function* ingestPage(
   context: OrchestrationContext,
   input: BackfillInput,
@@ -127,35 +125,36 @@ function* ingestPage(
   blobs: readonly BlobLocation[],
   showProgress: () => void,
 ): Generator<Task, void, unknown> {
-  const running: { child: TypedTask<IngestBlobResult>; blob: BlobLocation }[] = [];
-  let next = 0;
-  while (next < blobs.length || running.length > 0) {
-    while (next < blobs.length && running.length < input.request.maxParallelBlobs) {
-      const blob = blobs[next++]!;
+  const waveSize = input.request.maxParallelBlobs;
+  for (let first = 0; first < blobs.length; first += waveSize) {
+    const wave = blobs.slice(first, first + waveSize).map((blob) => {
       const childId = backfillChildInstanceId(input.request.backfillId, run.startedAt, blob);
       const childInput = ingestBlobInput(blob, input.ingestion, { historic: true });
-      running.push({ child: subOrchestrationTask(context, ingestBlobOrchestration, childInput, childId), blob });
-    }
-    // Settle every child that has ended (a task may end while another is awaited), then wait for one more.
-    const ended = running.filter((entry) => entry.child.task.isCompleted || entry.child.task.isFaulted);
-    if (ended.length === 0) {
-      yield context.df.Task.any(running.map((entry) => entry.child.task));
-      continue;
-    }
-    for (const entry of ended) {
-      running.splice(running.indexOf(entry), 1);
-      settle(context, run, entry.child, entry.blob);
-    }
+      return { blob, child: subOrchestrationTask(context, ingestBlobOrchestration, childInput, childId) };
+    });
+    yield* settleAll(
+      context,
+      wave.map((entry) => entry.child.task),
+    );
+    for (const { blob, child } of wave) settle(context, run, child, blob);
     showProgress();
   }
 }
 
-function recordFailure(context: OrchestrationContext, run: BackfillRun, blob: BlobLocation, reason: string): void {
-  run.counts.blobsFailed++;
-  if (!context.df.isReplaying) context.warn(`backfill ${context.df.instanceId}: ${blobKey(blob)} failed: ${reason}`);
-  if (run.failures.length < MAX_LISTED_FAILURES)
-    run.failures.push({ container: blob.container, path: blob.path, reason });
-  else run.failuresNotListed++;
+/** Waits until every task has ended, failed or not, without putting any of them in a second compound task. */
+function* settleAll(context: OrchestrationContext, tasks: readonly Task[]): Generator<Task, void, unknown> {
+  try {
+    yield context.df.Task.all([...tasks]);
+  } catch {
+    for (const task of tasks) {
+      if (task.isCompleted || task.isFaulted) continue;
+      try {
+        yield task;
+      } catch {
+        // Its failure is read from the task by settle().
+      }
+    }
+  }
 }
 
 function settle(
@@ -164,20 +163,17 @@ function settle(
   child: TypedTask<IngestBlobResult>,
   blob: BlobLocation,
 ): void {
+  const fail = (reason: string): void => {
+    run.counts.blobsFailed++;
+    if (!context.df.isReplaying) context.warn(`backfill ${context.df.instanceId}: ${blobKey(blob)} failed: ${reason}`);
+    addFailure(run, { container: blob.container, path: blob.path, reason });
+  };
   if (child.task.isFaulted) {
-    recordFailure(context, run, blob, failureReason(child.task.result));
+    const error = child.task.result;
+    fail(error instanceof Error ? error.message : String(error));
     return;
   }
   const result = resultOf(child);
-  if (result.outcome === "noBlockList") {
-    recordFailure(
-      context,
-      run,
-      blob,
-      "the blob has content but no committed blocks (not written as flow logs are); not ingested",
-    );
-    return;
-  }
   run.counts.blobsDone++;
   run.counts.eventsSent += result.progress.events;
   run.counts.bytesRead += result.progress.bytes;

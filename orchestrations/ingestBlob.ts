@@ -9,13 +9,27 @@
  * "blobUpdated" events; before a live run ends it drains them and re-reads the block list once
  * more (a backfill run, `historic`, ends as soon as it is caught up).
  * A rewritten blob is reset to its start and reprocessed, with a `flowtap.blobRewritten` warning.
+ * A blob without a block list (written with Put Blob, as copy tools do) is one range: the whole
+ * blob, its checkpoint keyed by its etag and length (core/blocks planWholeBlob), so a later upload
+ * is a rewritten blob too.
  * A range that fails part-way is committed up to its wholly acknowledged blocks (so they are never
  * sent again) before the rest is retried or the instance fails.
  */
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler, RetryOptions, Task, TimerTask } from "durable-functions";
 import type { MinuteAggregate } from "../src/core/anomaly/aggregate";
-import { planNextRange, type BlockCheckpoint, type CommittedBlock, type PlannedRange } from "../src/core/blocks";
+import {
+  INITIAL_BLOCK_CHECKPOINT,
+  planNextRange,
+  planWholeBlob,
+  wholeBlobBlock,
+  type BlockCheckpoint,
+  type CommittedBlock,
+  type PlannedRange,
+  type RangePlan,
+  type Rewritten,
+  type WholeBlob,
+} from "../src/core/blocks";
 import type { BlobLocation } from "../src/core/blobUrl";
 import { ServiceError, ValidationError } from "../src/errors";
 import {
@@ -36,6 +50,7 @@ import {
   type AdvanceInput,
   type CheckpointState,
   type ClaimInput,
+  type ClaimResult,
   type IngestBlobInput,
   type IngestBlobOptions,
   type IngestBlobResult,
@@ -96,6 +111,7 @@ function partOfRange(
   blockCount: number,
   options: IngestBlobOptions,
 ): BlockCheckpoint {
+  if (blockCount === plan.blockCount) return plan.next;
   const part = planNextRange(blocks, from, {
     maxRangeSizeInBytes: options.maxRangeSizeInBytes,
     maxBlockCount: blockCount,
@@ -113,10 +129,6 @@ function partOfRange(
   return part.next;
 }
 
-function addSeconds(date: Date, seconds: number): Date {
-  return new Date(date.getTime() + seconds * 1000);
-}
-
 function rangeInput(location: BlobLocation, plan: PlannedRange, blocks: readonly CommittedBlock[]): ProcessRangeInput {
   return {
     container: location.container,
@@ -127,6 +139,7 @@ function rangeInput(location: BlobLocation, plan: PlannedRange, blocks: readonly
     blockSizesInBytes: blocks
       .slice(plan.firstBlockIndex, plan.firstBlockIndex + plan.blockCount)
       .map((block) => block.sizeInBytes),
+    ...(plan.wholeBlobEtag !== undefined && { wholeBlobEtag: plan.wholeBlobEtag }),
   };
 }
 
@@ -148,220 +161,337 @@ function signalDetectors(
   }
 }
 
-export const ingestBlobOrchestrator: OrchestrationHandler = function* (
-  context: OrchestrationContext,
-): Generator<Task, IngestBlobResult | undefined, unknown> {
-  const input = parseInput(context.df.getInput());
-  const { options } = input;
-  const location: BlobLocation = { container: input.container, path: input.path };
-  const owner = context.df.instanceId;
-  const where = `ingestBlob ${owner} (${blobKey(location)})`;
-  const entityKey = checkpointEntityKey(location);
-  const retry = retryOptionsOf(options);
-  const progress: IngestProgress = { ...(input.progress ?? EMPTY_PROGRESS) };
-  progress.generations++;
-  const log = (message: string): void => {
-    if (!context.df.isReplaying) context.warn(`${where}: ${message}`);
+/** What a run read of its blob: the committed block list, or the blob whole when it has none (Put Blob). */
+interface Listing {
+  blocks: CommittedBlock[];
+  whole: WholeBlob | undefined;
+}
+
+/** The blocks a range is cut from: the committed ones, or the one pseudo-block of a blob written whole. */
+function blocksOf(listing: Listing): readonly CommittedBlock[] {
+  return listing.whole ? [wholeBlobBlock(listing.whole)] : listing.blocks;
+}
+
+function rewrittenWarning(
+  location: BlobLocation,
+  resets: number,
+  body: { time: string; reason: string; previousCheckpoint: BlockCheckpoint; historic: boolean },
+): PublishEventsInput {
+  const key = checkpointEntityKey(location);
+  return {
+    events: [
+      {
+        id: `${BLOB_REWRITTEN_EVENT_TYPE}-${key}-${resets}`,
+        partitionKey: key,
+        body: {
+          type: BLOB_REWRITTEN_EVENT_TYPE,
+          time: body.time,
+          ...location,
+          reason: body.reason,
+          previousCheckpoint: body.previousCheckpoint,
+          historic: body.historic,
+        },
+      },
+    ],
   };
+}
+
+/** What a delivery step leaves for the loop: plan again (from a fresh block list or the one read). */
+type Next = "replan" | "reread";
+
+/**
+ * One generation of one blob's ingestion. Each step is a generator the orchestrator delegates to
+ * (`yield*`), so the replay sees the same tasks in the same order as one long function would yield.
+ */
+class IngestRun {
+  readonly options: IngestBlobOptions;
+  readonly location: BlobLocation;
+  readonly owner: string;
+  readonly entityKey: string;
+  readonly retry: RetryOptions;
+  readonly progress: IngestProgress;
+  readonly historic: boolean;
   /** Ranges and waits of this generation: history stays bounded by continueAsNew. */
-  let steps = 0;
-  const nowIso = (): string => context.df.currentUtcDateTime.toISOString();
-  const waitUntil = (fireAt: Date): TimerTask => context.df.createTimer(fireAt);
-
-  const state = yield* callEntity(context, CheckpointEntity.get, entityKey, undefined);
-  let checkpoint = positionOf(state);
-  let blocks: CommittedBlock[] | undefined;
+  steps = 0;
+  checkpoint: BlockCheckpoint = INITIAL_BLOCK_CHECKPOINT;
+  listing: Listing | undefined;
   /** Set once the final re-read of the block list is under way: caught up after it, the run ends. */
-  let finalCheck = false;
+  finalCheck = false;
   /** The block list was read after the last advance: caught up on it, no re-read is needed. */
-  let listIsFresh = false;
+  listIsFresh = false;
   /** Attempts of processRange that ended in a failure since the last range fully delivered (a partial one included). */
-  let failedAttempts = 0;
+  failedAttempts = 0;
 
-  for (;;) {
-    if (steps >= options.rangesPerGeneration) {
-      context.df.continueAsNew({ ...input, progress } satisfies IngestBlobInput);
+  constructor(
+    readonly context: OrchestrationContext,
+    readonly input: IngestBlobInput,
+  ) {
+    this.options = input.options;
+    this.location = { container: input.container, path: input.path };
+    this.owner = context.df.instanceId;
+    this.entityKey = checkpointEntityKey(this.location);
+    this.retry = retryOptionsOf(this.options);
+    this.progress = { ...(input.progress ?? EMPTY_PROGRESS) };
+    this.progress.generations++;
+    this.historic = input.historic ?? false;
+  }
+
+  log(message: string): void {
+    if (!this.context.df.isReplaying)
+      this.context.warn(`ingestBlob ${this.owner} (${blobKey(this.location)}): ${message}`);
+  }
+
+  nowIso(): string {
+    return this.context.df.currentUtcDateTime.toISOString();
+  }
+
+  wait(delayInMs: number): TimerTask {
+    return this.context.df.createTimer(new Date(this.context.df.currentUtcDateTime.getTime() + delayInMs));
+  }
+
+  result(outcome: IngestBlobResult["outcome"]): IngestBlobResult {
+    return { ...this.location, outcome, checkpoint: this.checkpoint, progress: this.progress };
+  }
+
+  /** Plans again from `state` (another owner moved it, or a reset), with a block list newer than it. */
+  moveTo(state: BlockCheckpoint | null | undefined): Next {
+    this.checkpoint = positionOf(state);
+    return "reread";
+  }
+
+  /** Reads the block list (or the whole blob's etag and length); the result when the blob is gone. */
+  *readListing(): Generator<Task, IngestBlobResult | undefined, unknown> {
+    const list = yield* callActivity(this.context, readBlockListActivity, this.location, this.retry);
+    if (!list.found) {
+      this.log("the blob does not exist; nothing to ingest");
+      return this.result("blobNotFound");
+    }
+    const writtenWhole = list.blocks.length === 0 && list.contentLength > 0;
+    this.listing = {
+      blocks: list.blocks,
+      whole: writtenWhole ? { etag: list.etag, contentLength: list.contentLength } : undefined,
+    };
+    this.listIsFresh = true;
+    return undefined;
+  }
+
+  plan(listing: Listing): RangePlan {
+    if (listing.whole) return planWholeBlob(listing.whole, this.checkpoint);
+    return planNextRange(listing.blocks, this.checkpoint, { maxRangeSizeInBytes: this.options.maxRangeSizeInBytes });
+  }
+
+  /** A rewritten blob: reset its checkpoint (compare-and-set) and warn on the alerts hub, or wait for a claim. */
+  *resetRewritten(plan: Rewritten): Generator<Task, Next, unknown> {
+    const resetInput: ResetInput = {
+      reason: `blob rewritten: ${plan.reason}`,
+      nowIso: this.nowIso(),
+      owner: this.owner,
+      expected: this.checkpoint,
+    };
+    const reset = yield* callEntity(this.context, CheckpointEntity.reset, this.entityKey, resetInput);
+    if (reset.applied) {
+      this.log(`${resetInput.reason}; reprocessing it from its start`);
+      this.progress.rewrites++;
+      const warning = rewrittenWarning(this.location, reset.state.resets, {
+        time: this.nowIso(),
+        reason: plan.reason,
+        previousCheckpoint: this.checkpoint,
+        historic: this.historic,
+      });
+      yield* callActivity(this.context, publishEventsActivity, warning, this.retry);
+    } else if (samePosition(reset.state, this.checkpoint)) {
+      // Another owner's live claim: wait for it to end rather than pull the blob from under it.
+      yield this.wait(this.options.claimRetryInSeconds * 1000);
+      this.steps++;
+    }
+    return this.moveTo(reset.state);
+  }
+
+  /** Caught up: the result when the run ends here, else undefined (an update came, or a last re-read is due). */
+  *waitForUpdate(): Generator<Task, IngestBlobResult | undefined, unknown> {
+    const done = this.result("caughtUp");
+    // Backfill reads finished hours: nothing to wait for (live ingestion takes a blob still growing).
+    if (this.finalCheck || this.historic) return done;
+    // Drain "blobUpdated" events already delivered, or wait the linger for one.
+    const updated = this.context.df.waitForExternalEvent(BLOB_UPDATED_EVENT);
+    const linger = this.wait(this.options.lingerInSeconds * 1000);
+    const winner: unknown = yield this.context.df.Task.any([updated, linger]);
+    this.steps++;
+    if (winner === updated) {
+      linger.cancel();
       return undefined;
     }
-    if (blocks === undefined) {
-      const list = yield* callActivity(context, readBlockListActivity, location, retry);
-      if (!list.found) {
-        log("the blob does not exist; nothing to ingest");
-        return { ...location, outcome: "blobNotFound", checkpoint, progress };
-      }
-      if (list.blocks.length === 0 && list.contentLength > 0) {
-        log(
-          `the blob holds ${list.contentLength} bytes but no committed blocks (written with Put Blob?): flow logs are read by their blocks; not ingested`,
-        );
-        return { ...location, outcome: "noBlockList", checkpoint, progress };
-      }
-      blocks = list.blocks;
-      listIsFresh = true;
-    }
-    const plan = planNextRange(blocks, checkpoint, { maxRangeSizeInBytes: options.maxRangeSizeInBytes });
+    // Nothing announced: end on a list read since the last advance, else read it once more first.
+    if (this.listIsFresh) return done;
+    this.finalCheck = true;
+    return undefined;
+  }
 
-    if (plan.kind === "rewritten") {
-      const resetInput: ResetInput = {
-        reason: `blob rewritten: ${plan.reason}`,
-        nowIso: nowIso(),
-        owner,
-        expected: checkpoint,
-      };
-      const reset = yield* callEntity(context, CheckpointEntity.reset, entityKey, resetInput);
-      if (reset.applied) {
-        log(`${resetInput.reason}; reprocessing it from its start`);
-        progress.rewrites++;
-        const warning: PublishEventsInput = {
-          events: [
-            {
-              id: `${BLOB_REWRITTEN_EVENT_TYPE}-${checkpointEntityKey(location)}-${reset.state.resets}`,
-              partitionKey: checkpointEntityKey(location),
-              body: {
-                type: BLOB_REWRITTEN_EVENT_TYPE,
-                time: nowIso(),
-                ...location,
-                reason: plan.reason,
-                previousCheckpoint: checkpoint,
-                historic: input.historic ?? false,
-              },
-            },
-          ],
-        };
-        yield* callActivity(context, publishEventsActivity, warning, retry);
-      } else if (samePosition(reset.state, checkpoint)) {
-        // Another owner's live claim: wait for it to end rather than pull the blob from under it.
-        yield waitUntil(addSeconds(context.df.currentUtcDateTime, options.claimRetryInSeconds));
-        steps++;
-      }
-      checkpoint = positionOf(reset.state);
-      blocks = undefined;
-      continue;
-    }
-
-    if (plan.kind === "caughtUp") {
-      const done = { ...location, outcome: "caughtUp", checkpoint, progress } satisfies IngestBlobResult;
-      // Backfill reads finished hours: nothing to wait for (live ingestion takes a blob still growing).
-      if (finalCheck || input.historic) return done;
-      // Drain "blobUpdated" events already delivered, or wait the linger for one.
-      const updated = context.df.waitForExternalEvent(BLOB_UPDATED_EVENT);
-      const linger = waitUntil(addSeconds(context.df.currentUtcDateTime, options.lingerInSeconds));
-      const winner: unknown = yield context.df.Task.any([updated, linger]);
-      steps++;
-      if (winner === updated) {
-        linger.cancel();
-        blocks = undefined;
-        continue;
-      }
-      // Nothing announced: end on a list read since the last advance, else read it once more first.
-      if (listIsFresh) return done;
-      finalCheck = true;
-      blocks = undefined;
-      continue;
-    }
-
-    const claimRange = () => {
-      const claimInput: ClaimInput = {
-        ...location,
-        owner,
-        from: checkpoint,
-        nowIso: nowIso(),
-        untilIso: addSeconds(context.df.currentUtcDateTime, options.claimTtlInSeconds).toISOString(),
-      };
-      return callEntity(context, CheckpointEntity.claim, entityKey, claimInput);
+  claim(): Generator<Task, ClaimResult, unknown> {
+    const claimInput: ClaimInput = {
+      ...this.location,
+      owner: this.owner,
+      from: this.checkpoint,
+      nowIso: this.nowIso(),
+      untilIso: new Date(
+        this.context.df.currentUtcDateTime.getTime() + this.options.claimTtlInSeconds * 1000,
+      ).toISOString(),
     };
-    const claim = yield* claimRange();
-    if (!claim.granted) {
-      if (samePosition(claim.state, checkpoint)) {
-        log(`range not claimed (${claim.reason}); trying again in ${options.claimRetryInSeconds} s`);
-        yield waitUntil(addSeconds(context.df.currentUtcDateTime, options.claimRetryInSeconds));
-        steps++;
-      }
-      // Someone else moved the checkpoint: plan again from there, with a block list newer than it.
-      checkpoint = positionOf(claim.state);
-      blocks = undefined;
-      continue;
-    }
+    return callEntity(this.context, CheckpointEntity.claim, this.entityKey, claimInput);
+  }
 
-    // Retried here rather than with callActivityWithRetry: the claim is renewed before each retry,
-    // so an owner whose claim lapsed during the backoff never sends a range another owner took.
-    let result: ProcessRangeResult | undefined;
-    let lostTo: CheckpointState | undefined;
-    let attempt = failedAttempts + 1;
-    for (; result === undefined && lostTo === undefined; attempt++) {
+  /** Claims, sends and commits one planned range. */
+  *deliver(plan: PlannedRange, listing: Listing): Generator<Task, Next, unknown> {
+    const claim = yield* this.claim();
+    if (!claim.granted) {
+      if (samePosition(claim.state, this.checkpoint)) {
+        this.log(`range not claimed (${claim.reason}); trying again in ${this.options.claimRetryInSeconds} s`);
+        yield this.wait(this.options.claimRetryInSeconds * 1000);
+        this.steps++;
+      }
+      return this.moveTo(claim.state);
+    }
+    const sent = yield* this.processWithRetries(rangeInput(this.location, plan, blocksOf(listing)));
+    this.steps++;
+    if ("lostTo" in sent) {
+      this.log("the range was taken over while processRange waited for a retry; planning again");
+      return this.moveTo(sent.lostTo);
+    }
+    const { result } = sent;
+    if (result.kind === "stale") {
+      this.log(`the planned range is stale (${result.reason}); reading the block list again`);
+      yield* callEntity(this.context, CheckpointEntity.release, this.entityKey, { owner: this.owner });
+      return "reread";
+    }
+    return yield* this.commit(plan, blocksOf(listing), result, sent.attempt);
+  }
+
+  /**
+   * processRange, retried here rather than with callActivityWithRetry: the claim is renewed before
+   * each retry, so an owner whose claim lapsed during the backoff never sends a range another owner took.
+   */
+  *processWithRetries(
+    input: ProcessRangeInput,
+  ): Generator<Task, { result: ProcessRangeResult; attempt: number } | { lostTo: CheckpointState }, unknown> {
+    const { activityMaxAttempts } = this.options;
+    for (let attempt = this.failedAttempts + 1; ; attempt++) {
       try {
-        result = yield* callActivity(context, processRangeActivity, rangeInput(location, plan, blocks));
+        return { result: yield* callActivity(this.context, processRangeActivity, input), attempt };
       } catch (error) {
-        if (attempt >= options.activityMaxAttempts) {
+        if (attempt >= activityMaxAttempts) {
           // Nothing is committed: free the range for the next attempt (a new event, reconcile, backfill).
-          yield* callEntity(context, CheckpointEntity.release, entityKey, { owner });
+          yield* callEntity(this.context, CheckpointEntity.release, this.entityKey, { owner: this.owner });
           throw error;
         }
-        const delayInMs = retryDelayInMs(options, attempt);
-        log(
-          `processRange attempt ${attempt} of ${options.activityMaxAttempts} failed (${error instanceof Error ? error.message : String(error)}); retrying in ${delayInMs} ms`,
+        const delayInMs = retryDelayInMs(this.options, attempt);
+        const message = error instanceof Error ? error.message : String(error);
+        this.log(
+          `processRange attempt ${attempt} of ${activityMaxAttempts} failed (${message}); retrying in ${delayInMs} ms`,
         );
-        yield waitUntil(new Date(context.df.currentUtcDateTime.getTime() + delayInMs));
-        const renewed = yield* claimRange();
-        if (!renewed.granted) lostTo = renewed.state;
+        yield this.wait(delayInMs);
+        const renewed = yield* this.claim();
+        if (!renewed.granted) return { lostTo: renewed.state };
       }
     }
-    steps++;
-    if (result === undefined) {
-      log("the range was taken over while processRange waited for a retry; planning again");
-      checkpoint = positionOf(lostTo);
-      blocks = undefined;
-      continue;
-    }
-    if (result.kind === "stale") {
-      log(`the planned range is stale (${result.reason}); reading the block list again`);
-      yield* callEntity(context, CheckpointEntity.release, entityKey, { owner });
-      blocks = undefined;
-      continue;
-    }
+  }
 
+  /** Commits what was delivered (all, or the wholly acknowledged blocks), then retries the rest if any. */
+  *commit(
+    plan: PlannedRange,
+    blocks: readonly CommittedBlock[],
+    result: Exclude<ProcessRangeResult, { kind: "stale" }>,
+    attempt: number,
+  ): Generator<Task, Next, unknown> {
     // Part-way: commit exactly the blocks whose events were all acknowledged, so they are never sent again.
     const to =
       result.kind === "partial"
-        ? partOfRange(blocks, checkpoint, plan, result.completedBlockCount, options)
+        ? partOfRange(blocks, this.checkpoint, plan, result.completedBlockCount, this.options)
         : plan.next;
-    const advanceInput: AdvanceInput = { owner, from: checkpoint, to, events: result.events, nowIso: nowIso() };
-    const advanced = yield* callEntity(context, CheckpointEntity.advance, entityKey, advanceInput);
+    const advanceInput: AdvanceInput = {
+      owner: this.owner,
+      from: this.checkpoint,
+      to,
+      events: result.events,
+      nowIso: this.nowIso(),
+    };
+    const advanced = yield* callEntity(this.context, CheckpointEntity.advance, this.entityKey, advanceInput);
     if (advanced.outcome === "refused") {
       // Only after our claim expired and another owner took the range over: it was sent twice.
-      log(`advance refused (${advanced.reason}): the range was re-sent after a claim expired`);
-      checkpoint = positionOf(advanced.state);
-      blocks = undefined;
-      continue;
+      this.log(`advance refused (${advanced.reason}): the range was re-sent after a claim expired`);
+      return this.moveTo(advanced.state);
     }
-    checkpoint = to;
-    finalCheck = false;
-    listIsFresh = false;
-    progress.ranges++;
-    progress.events += result.events;
-    progress.tuples += result.tuples;
-    progress.bytes += result.bytes;
-    progress.quarantined += result.quarantined;
-    if (result.aggregates.length > 0) signalDetectors(context, result.aggregates, input.historic ?? false);
+    this.checkpoint = to;
+    this.finalCheck = false;
+    this.listIsFresh = false;
+    this.count(result);
     if (result.kind === "processed") {
-      failedAttempts = 0;
-      continue;
+      this.failedAttempts = 0;
+      return "replan";
     }
+    yield* this.retryRest(plan, result, attempt);
+    return "reread";
+  }
 
-    // The rest of the range failed: retry it under the same policy (the advance released the claim:
-    // another owner may take it meanwhile), or fail with the activity's error, the delivered part committed.
+  count(result: Exclude<ProcessRangeResult, { kind: "stale" }>): void {
+    this.progress.ranges++;
+    this.progress.events += result.events;
+    this.progress.tuples += result.tuples;
+    this.progress.bytes += result.bytes;
+    this.progress.quarantined += result.quarantined;
+    if (result.aggregates.length > 0) signalDetectors(this.context, result.aggregates, this.historic);
+  }
+
+  /**
+   * The rest of the range failed: retry it under the same policy (the advance released the claim:
+   * another owner may take it meanwhile), or fail with the activity's error, the delivered part committed.
+   */
+  *retryRest(
+    plan: PlannedRange,
+    result: Extract<ProcessRangeResult, { kind: "partial" }>,
+    attempt: number,
+  ): Generator<Task, void, unknown> {
     const { failure } = result;
-    failedAttempts = attempt - 1;
+    this.failedAttempts = attempt;
+    const { activityMaxAttempts } = this.options;
     const committed = `the first ${result.completedBlockCount} of ${plan.blockCount} blocks are delivered and committed`;
-    if (!failure.retryable || failedAttempts >= options.activityMaxAttempts) {
+    if (!failure.retryable || this.failedAttempts >= activityMaxAttempts) {
       throw new ServiceError(`processRange failed part-way (${committed}): ${failure.name}: ${failure.message}`, {
         retryable: failure.retryable,
       });
     }
-    const delayInMs = retryDelayInMs(options, failedAttempts);
-    log(
-      `processRange attempt ${failedAttempts} of ${options.activityMaxAttempts} failed part-way (${committed}): ${failure.message}; retrying the rest in ${delayInMs} ms`,
+    const delayInMs = retryDelayInMs(this.options, this.failedAttempts);
+    this.log(
+      `processRange attempt ${this.failedAttempts} of ${activityMaxAttempts} failed part-way (${committed}): ` +
+        `${failure.message}; retrying the rest in ${delayInMs} ms`,
     );
-    yield waitUntil(new Date(context.df.currentUtcDateTime.getTime() + delayInMs));
-    blocks = undefined;
+    yield this.wait(delayInMs);
+  }
+}
+
+export const ingestBlobOrchestrator: OrchestrationHandler = function* (
+  context: OrchestrationContext,
+): Generator<Task, IngestBlobResult | undefined, unknown> {
+  const run = new IngestRun(context, parseInput(context.df.getInput()));
+  const state = yield* callEntity(context, CheckpointEntity.get, run.entityKey, undefined);
+  run.checkpoint = positionOf(state);
+  for (;;) {
+    if (run.steps >= run.options.rangesPerGeneration) {
+      context.df.continueAsNew({ ...run.input, progress: run.progress } satisfies IngestBlobInput);
+      return undefined;
+    }
+    if (run.listing === undefined) {
+      const gone = yield* run.readListing();
+      if (gone) return gone;
+    }
+    const listing = run.listing!;
+    const plan = run.plan(listing);
+    let next: Next;
+    if (plan.kind === "rewritten") next = yield* run.resetRewritten(plan);
+    else if (plan.kind === "caughtUp") {
+      const done = yield* run.waitForUpdate();
+      if (done) return done;
+      next = "reread";
+    } else next = yield* run.deliver(plan, listing);
+    if (next === "reread") run.listing = undefined;
   }
 };

@@ -1,14 +1,18 @@
 /**
  * publishAlerts: started by a detector entity (entities do no I/O) to put its alerts on the
- * alerts hub through the publishEvents activity, with bounded retries.
+ * alerts hub through the publishEvents activity, with bounded retries, then to request the packet
+ * captures its live alerts ask for (startCaptures). Its instance id derives from the alerts and a
+ * dispatch never starts an instance that exists, so each anomaly is published and captured once.
  */
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
 import type { AnomalyAlert } from "../src/core/alertSchema";
 import {
   publishEventsActivity,
+  startCapturesActivity,
   type AlertDispatch,
   type MonitorAlertEvent,
+  type PublishAlertsResult,
   type PublishedEvent,
 } from "../src/contracts/captureContracts";
 import { callActivity } from "./calls";
@@ -25,7 +29,13 @@ export function alertEvent(alert: AnomalyAlert): PublishedEvent {
 export const publishAlertsOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<AlertDispatch>();
   const events = input.alerts.map(alertEvent);
-  return yield* callActivity(context, publishEventsActivity, { events }, PUBLISH_RETRY);
+  const published = yield* callActivity(context, publishEventsActivity, { events }, PUBLISH_RETRY);
+  const toCapture = input.alerts.filter((alert) => alert.capture.requested && !alert.historic);
+  const captures =
+    toCapture.length === 0
+      ? []
+      : (yield* callActivity(context, startCapturesActivity, { alerts: toCapture }, PUBLISH_RETRY)).captures;
+  return { ...published, captures } satisfies PublishAlertsResult;
 };
 
 /**

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { loadRules, type AnomalyRule } from "./core/anomaly/rules";
 import { validateCapturePolicyConfig, type CapturePolicyConfig } from "./core/capturePolicy";
 import { parseJsonSetting } from "./core/anomaly/validate";
-import { ConfigurationError } from "./errors";
+import { configurationError } from "./errors";
 
 export const NSG_CONTAINER = "insights-logs-networksecuritygroupflowevent";
 export const VNET_CONTAINER = "insights-logs-flowlogflowevent";
@@ -130,8 +130,9 @@ export function readConnection(env: Env, prefix: string, uriSuffix: string): Con
   if (connectionString) return { kind: "connectionString", connectionString };
   const uri = read(env, `${prefix}__${uriSuffix}`);
   if (!uri) {
-    throw new ConfigurationError(
-      `Setting ${prefix} is missing: set ${prefix} to a connection string, or ${prefix}__${uriSuffix} for an identity-based connection.`,
+    throw configurationError(
+      `Setting ${prefix} is missing: set ${prefix} to a connection string, or ${prefix}__${uriSuffix} for an ` +
+        `identity-based connection.`,
     );
   }
   const clientId = read(env, `${prefix}__clientId`);
@@ -143,7 +144,7 @@ export function readPositiveInteger(env: Env, name: string, fallback: number): n
   if (raw === undefined) return fallback;
   const value = Number(raw);
   if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new ConfigurationError(`Setting ${name} must be a positive integer, got '${raw}'.`);
+    throw configurationError(`Setting ${name} must be a positive integer, got '${raw}'.`);
   }
   return value;
 }
@@ -153,7 +154,7 @@ function readNonNegativeInteger(env: Env, name: string, fallback: number): numbe
   if (raw === undefined) return fallback;
   const value = Number(raw);
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw new ConfigurationError(`Setting ${name} must be an integer >= 0, got '${raw}'.`);
+    throw configurationError(`Setting ${name} must be an integer >= 0, got '${raw}'.`);
   }
   return value;
 }
@@ -164,8 +165,9 @@ function readSchedule(env: Env, name: string, fallback: string): string {
   if (raw === undefined) return fallback;
   const fields = raw.split(/\s+/);
   if (fields.length !== 6 || fields.some((field) => !/^[0-9A-Za-z*/,-]+$/.test(field))) {
-    throw new ConfigurationError(
-      `Setting ${name} must be an NCRONTAB expression of 6 fields ("second minute hour day month day-of-week"), got '${raw}'.`,
+    throw configurationError(
+      `Setting ${name} must be an NCRONTAB expression of 6 fields ("second minute hour day month day-of-week"), got ` +
+        `'${raw}'.`,
     );
   }
   return raw;
@@ -175,7 +177,7 @@ function readChoice<T extends string>(env: Env, name: string, choices: readonly 
   const raw = read(env, name);
   if (raw === undefined) return fallback;
   const match = choices.find((choice) => choice.toLowerCase() === raw.toLowerCase());
-  if (!match) throw new ConfigurationError(`Setting ${name} must be one of ${choices.join(", ")}, got '${raw}'.`);
+  if (!match) throw configurationError(`Setting ${name} must be one of ${choices.join(", ")}, got '${raw}'.`);
   return match;
 }
 
@@ -185,7 +187,7 @@ function storageAccountName(connection: ConnectionSetting, setting: string): str
     try {
       host = new URL(connection.uri).hostname;
     } catch (cause) {
-      throw new ConfigurationError(`Setting ${setting}__blobServiceUri is not a URL: '${connection.uri}'.`, { cause });
+      throw configurationError(`Setting ${setting}__blobServiceUri is not a URL: '${connection.uri}'.`, { cause });
     }
     // Emulator URLs carry the account in the path (http://127.0.0.1:10000/devstoreaccount1).
     const pathAccount = new URL(connection.uri).pathname.split("/").filter(Boolean)[0];
@@ -196,7 +198,7 @@ function storageAccountName(connection: ConnectionSetting, setting: string): str
   const match = /(?:^|;)\s*AccountName=([^;]+)/i.exec(connection.connectionString);
   if (match) return match[1]!.toLowerCase();
   if (/UseDevelopmentStorage=true/i.test(connection.connectionString)) return "devstoreaccount1";
-  throw new ConfigurationError(`Setting ${setting} is a connection string without AccountName.`);
+  throw configurationError(`Setting ${setting} is a connection string without AccountName.`);
 }
 
 function readContainers(env: Env, name: string): string[] {
@@ -208,7 +210,7 @@ function readContainers(env: Env, name: string): string[] {
     .filter(Boolean);
   const bad = containers.find((c) => !/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$/.test(c));
   if (containers.length === 0 || bad !== undefined) {
-    throw new ConfigurationError(`Setting ${name} must be a comma-separated list of container names, got '${raw}'.`);
+    throw configurationError(`Setting ${name} must be a comma-separated list of container names, got '${raw}'.`);
   }
   return containers;
 }
@@ -217,7 +219,7 @@ function readTextFile(path: string, setting: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch (cause) {
-    throw new ConfigurationError(`Setting ${setting}: cannot read '${path}' (${(cause as Error).message}).`, { cause });
+    throw configurationError(`Setting ${setting}: cannot read '${path}' (${(cause as Error).message}).`, { cause });
   }
 }
 
@@ -225,7 +227,7 @@ export function readAnomalySettings(env: Env): AnomalySettings {
   const inline = read(env, "FLOWTAP_RULES");
   const file = read(env, "FLOWTAP_RULES_FILE");
   if (inline !== undefined && file !== undefined) {
-    throw new ConfigurationError("Settings FLOWTAP_RULES and FLOWTAP_RULES_FILE are both set: set only one.");
+    throw configurationError("Settings FLOWTAP_RULES and FLOWTAP_RULES_FILE are both set: set only one.");
   }
   if (file !== undefined)
     return { rules: loadRules(readTextFile(file, "FLOWTAP_RULES_FILE"), `Setting FLOWTAP_RULES_FILE (${file})`) };
@@ -242,33 +244,30 @@ export function isLoopbackEndpoint(endpoint: string): boolean {
 export function readArmSettings(env: Env): ArmSettings {
   const endpoint = (read(env, "FLOWTAP_ARM_ENDPOINT") ?? "https://management.azure.com").replace(/\/+$/, "");
   if (!URL.canParse(endpoint) || new URL(endpoint).protocol !== "https:") {
-    throw new ConfigurationError(
+    throw configurationError(
       `Setting FLOWTAP_ARM_ENDPOINT must be an https URL (ARM refuses bearer tokens over http), got '${endpoint}'.`,
     );
   }
   const inlineCa = read(env, "FLOWTAP_ARM_CA_CERT");
   const caFile = read(env, "FLOWTAP_ARM_CA_CERT_FILE");
   if (inlineCa !== undefined && caFile !== undefined) {
-    throw new ConfigurationError(
-      "Settings FLOWTAP_ARM_CA_CERT and FLOWTAP_ARM_CA_CERT_FILE are both set: set only one.",
-    );
+    throw configurationError("Settings FLOWTAP_ARM_CA_CERT and FLOWTAP_ARM_CA_CERT_FILE are both set: set only one.");
   }
   const caSetting = caFile !== undefined ? "FLOWTAP_ARM_CA_CERT_FILE" : "FLOWTAP_ARM_CA_CERT";
   const caCertificatePem = caFile !== undefined ? readTextFile(caFile, "FLOWTAP_ARM_CA_CERT_FILE") : inlineCa;
   if (caCertificatePem !== undefined && !caCertificatePem.includes("-----BEGIN CERTIFICATE-----")) {
-    throw new ConfigurationError(`Setting ${caSetting} must be a PEM certificate (-----BEGIN CERTIFICATE-----).`);
+    throw configurationError(`Setting ${caSetting} must be a PEM certificate (-----BEGIN CERTIFICATE-----).`);
   }
   const devToken = read(env, "FLOWTAP_ARM_DEV_TOKEN");
   const clientId = read(env, "FLOWTAP_ARM_CLIENT_ID");
   if (devToken !== undefined && !isLoopbackEndpoint(endpoint)) {
-    throw new ConfigurationError(
-      `Setting FLOWTAP_ARM_DEV_TOKEN is only for a loopback FLOWTAP_ARM_ENDPOINT (127.0.0.1, localhost), not '${endpoint}'.`,
+    throw configurationError(
+      `Setting FLOWTAP_ARM_DEV_TOKEN is only for a loopback FLOWTAP_ARM_ENDPOINT (127.0.0.1, localhost), not ` +
+        `'${endpoint}'.`,
     );
   }
   if (devToken !== undefined && clientId !== undefined) {
-    throw new ConfigurationError(
-      "Settings FLOWTAP_ARM_DEV_TOKEN and FLOWTAP_ARM_CLIENT_ID are both set: set only one.",
-    );
+    throw configurationError("Settings FLOWTAP_ARM_DEV_TOKEN and FLOWTAP_ARM_CLIENT_ID are both set: set only one.");
   }
   const lroInterval = read(env, "FLOWTAP_ARM_LRO_INTERVAL_MS");
   return {
@@ -326,16 +325,16 @@ export function readSecureWebhookSettings(env: Env): SecureWebhookSettings | und
   const tenantId = read(env, "FLOWTAP_ALERTS_ENTRA_TENANT_ID");
   if (tenantId === undefined) return undefined;
   if (!/^[A-Za-z0-9.-]+$/.test(tenantId))
-    throw new ConfigurationError(`Setting FLOWTAP_ALERTS_ENTRA_TENANT_ID must be a tenant id, got '${tenantId}'.`);
+    throw configurationError(`Setting FLOWTAP_ALERTS_ENTRA_TENANT_ID must be a tenant id, got '${tenantId}'.`);
   const audiences = readList(env, "FLOWTAP_ALERTS_ENTRA_AUDIENCE");
   if (!audiences)
-    throw new ConfigurationError(
+    throw configurationError(
       "Setting FLOWTAP_ALERTS_ENTRA_AUDIENCE is missing: set the Secure Webhook app's Application ID URI or client id.",
     );
   const jwksUrl =
     read(env, "FLOWTAP_ALERTS_ENTRA_JWKS_URL") ?? `https://login.microsoftonline.com/${tenantId}/discovery/v2.0/keys`;
   if (!URL.canParse(jwksUrl) || (new URL(jwksUrl).protocol !== "https:" && !isLoopbackEndpoint(jwksUrl)))
-    throw new ConfigurationError(
+    throw configurationError(
       `Setting FLOWTAP_ALERTS_ENTRA_JWKS_URL must be an https URL (http only on loopback), got '${jwksUrl}'.`,
     );
   const issuers = readList(env, "FLOWTAP_ALERTS_ENTRA_ISSUERS") ?? [
@@ -353,8 +352,9 @@ function readBackfillSettings(env: Env): BackfillSettings {
     Math.min(8, maxParallelBlobs),
   );
   if (defaultParallelBlobs > maxParallelBlobs) {
-    throw new ConfigurationError(
-      `Setting FLOWTAP_BACKFILL_PARALLEL_BLOBS (${defaultParallelBlobs}) must not exceed FLOWTAP_BACKFILL_MAX_PARALLEL_BLOBS (${maxParallelBlobs}).`,
+    throw configurationError(
+      `Setting FLOWTAP_BACKFILL_PARALLEL_BLOBS (${defaultParallelBlobs}) must not exceed ` +
+        `FLOWTAP_BACKFILL_MAX_PARALLEL_BLOBS (${maxParallelBlobs}).`,
     );
   }
   return {
@@ -383,7 +383,7 @@ export function readIngestionSettings(env: Env): IngestionSettings {
   };
 }
 
-/** Reads and validates every setting; throws ConfigurationError naming the first bad one. */
+/** Reads and validates every setting; throws a Configuration FlowtapError naming the first bad one. */
 export function readSettings(env: Env): FlowtapSettings {
   const storageConnection = readConnection(env, "FlowLogsStorage", "blobServiceUri");
   const eventHubsConnection = readConnection(env, "EventHubsConnection", "fullyQualifiedNamespace");

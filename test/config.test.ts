@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -6,7 +6,8 @@ import { NSG_CONTAINER, VNET_CONTAINER, readSecureWebhookSettings, readSettings 
 
 const minimal = {
   FlowLogsStorage:
-    "DefaultEndpointsProtocol=http;AccountName=flowlogsacct;AccountKey=a2V5;BlobEndpoint=http://127.0.0.1:10000/flowlogsacct;",
+    "DefaultEndpointsProtocol=http;AccountName=flowlogsacct;AccountKey=a2V5;BlobEndpoint=http://127.0.0.1:10000/" +
+    "flowlogsacct;",
   EventHubsConnection:
     "Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true",
 };
@@ -319,5 +320,42 @@ describe("readSecureWebhookSettings", () => {
     ],
   ])("refuses %j, naming the setting", (env, message) => {
     expect(() => readSecureWebhookSettings(env)).toThrow(message);
+  });
+});
+
+/**
+ * local.settings.json.example (for `func start`) holds settings the app accepts once its
+ * placeholders are filled in: what docs/operations.md tells a user to copy.
+ */
+describe("local.settings.json.example", () => {
+  it("is valid JSON whose Values, placeholders filled in, pass the app's validation", () => {
+    // Prepare
+    const text = readFileSync(path.join(__dirname, "../local.settings.json.example"), "utf8");
+    const filled = text
+      .replace("<flow-log storage account>", "flowlogs")
+      .replace("<event hubs namespace>", "flowtap-ns")
+      .replace("<subscription id>", "00000000-0000-0000-0000-000000000001")
+      .replace("<resource group>", "rg-captures")
+      .replace("<capture storage account>", "captures");
+    const { Values: values } = JSON.parse(filled) as { Values: Record<string, string> };
+
+    // Act
+    const settings = readSettings(values);
+
+    // Assess
+    expect(values.FUNCTIONS_WORKER_RUNTIME).toBe("node");
+    expect(settings.storage).toMatchObject({
+      accountName: "flowlogs",
+      connection: { kind: "identity", uri: "https://flowlogs.blob.core.windows.net" },
+    });
+    expect(settings.eventHubs).toMatchObject({
+      eventHubName: "flows",
+      alertsEventHubName: "alerts",
+      connection: { kind: "identity", uri: "flowtap-ns.servicebus.windows.net" },
+    });
+    expect(settings.capture.policy?.storage.storageAccountId).toBe(
+      "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-captures/providers/Microsoft.Storage/" +
+        "storageAccounts/captures",
+    );
   });
 });

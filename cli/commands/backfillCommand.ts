@@ -10,27 +10,33 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { BackfillProgress } from "../../src/core/backfillProgress";
 import { logFailure } from "../../src/logger";
 import type { CliCommand } from "../command";
-import { BackfillSummary } from "../../src/contracts/backfillContracts";
+import { backfillIdOfInstance, type BackfillSummary } from "../../src/contracts/backfillContracts";
+import { readEndpointsFile, type FlowtapEndpoints } from "../../devhost/endpointsFile";
 
 const USAGE = `usage: flowtap backfill --from TIME --to TIME [filters] [--max-parallel N] [--id ID]
                         [--url BASE] [--key KEY]
   Ingests the flow logs of [from, to) (ISO-8601 on whole hours, e.g. 2026-11-01T00:00:00Z) through the
   same exactly-once path as live ingestion; blobs already delivered are not sent again.
-  filters (repeat an option or give a comma-separated list):
+  --from TIME, --to TIME   (required) the first hour and the hour after the last
+  filters (repeat an option or give a comma-separated list; default: no filter):
     --container NAME       flow-log container (default: the configured ones)
     --account NAME         storage account (default: the configured one)
-    --subscription ID      --resource-group NAME   --nsg NAME   --flow-log NAME   --mac MAC
+    --subscription ID      --resource-group NAME   --nsg NAME   --flow-log NAME   --mac MAC   (default: all)
   --max-parallel N         blobs ingested at once (default: the host's FLOWTAP_BACKFILL_PARALLEL_BLOBS)
   --id ID                  backfill id (default: derived from the request; a running id is refused)
-  --url BASE               Functions host (default $FLOWTAP_URL or http://localhost:7071)
-  --key KEY                function key (default $FLOWTAP_FUNCTION_KEY; not needed on a local host without keys)
+  --url BASE               Functions host (default $FLOWTAP_URL, else the one in .flowtap/endpoints.json
+                           that npm start writes, else http://localhost:7071)
+  --key KEY                function key (default $FLOWTAP_FUNCTION_KEY, else the one in .flowtap/endpoints.json)
   --poll-ms MS             status polling interval (default 1000)
+example: npx flowtap backfill --from 2026-11-01T00:00:00Z --to 2026-11-02T00:00:00Z --nsg NSG-WEB
 `;
 
 export interface BackfillCliIo {
   stdout: Writable & { isTTY?: boolean };
   stderr: Writable;
   env: Readonly<Record<string, string | undefined>>;
+  /** Where `.flowtap/endpoints.json` is looked for (default: the current folder). */
+  cwd?: string;
 }
 
 interface BackfillArgs {
@@ -51,7 +57,11 @@ const LIST_OPTIONS: Record<string, string> = {
 };
 const SCALAR_OPTIONS = ["--from", "--to", "--account", "--max-parallel", "--id", "--url", "--key", "--poll-ms"];
 
-function parseArgs(args: readonly string[], env: BackfillCliIo["env"]): BackfillArgs | string {
+function parseArgs(
+  args: readonly string[],
+  env: BackfillCliIo["env"],
+  endpoints: FlowtapEndpoints | undefined,
+): BackfillArgs | string {
   const lists: Record<string, string[]> = {};
   const scalars: Record<string, string> = {};
   for (let i = 0; i < args.length; i++) {
@@ -84,9 +94,11 @@ function parseArgs(args: readonly string[], env: BackfillCliIo["env"]): Backfill
   const pollIntervalInMs = Number(scalars["--poll-ms"] ?? 1000);
   if (!Number.isInteger(pollIntervalInMs) || pollIntervalInMs < 1)
     return `--poll-ms must be a positive integer, got '${scalars["--poll-ms"]}'`;
-  const baseUrl = (scalars["--url"] ?? env.FLOWTAP_URL ?? "http://localhost:7071").replace(/\/+$/, "");
+  const url = scalars["--url"] ?? env.FLOWTAP_URL ?? endpoints?.functionsBaseUrl ?? "http://localhost:7071";
+  const baseUrl = url.replace(/\/+$/, "");
   if (!/^https?:\/\/[^/]+/i.test(baseUrl)) return `--url must be an http(s) URL, got '${baseUrl}'`;
-  return { body, baseUrl, key: scalars["--key"] ?? env.FLOWTAP_FUNCTION_KEY, pollIntervalInMs };
+  const fileKey = endpoints?.functionsBaseUrl === baseUrl ? endpoints.functionKey : undefined;
+  return { body, baseUrl, key: scalars["--key"] ?? env.FLOWTAP_FUNCTION_KEY ?? fileKey, pollIntervalInMs };
 }
 
 interface DurableStatus {
@@ -104,19 +116,48 @@ function percentOf(progress: BackfillProgress): number {
   return progress.blobsTotal > 0 ? Math.min(100, Math.floor((finished * 100) / progress.blobsTotal)) : 0;
 }
 
-/** One progress line: `[#####-----]  45% 120/300 blobs (3 failed), 12345 events, 2.5 blobs/s, eta 12:34:56Z`. */
-export function formatProgress(progress: BackfillProgress, withBar: boolean): string {
+/** Rate and time left measured by this command on the wall clock (the host's may be the demo's simulated one). */
+export interface WallClockRate {
+  blobsPerSecond: number;
+  /** Undefined until a rate is known. */
+  secondsLeft: number | undefined;
+}
+
+/** The wall-clock rate since the backfill started. */
+export function measureRate(
+  first: { atMs: number; finished: number },
+  now: { atMs: number; finished: number },
+  total: number,
+): WallClockRate | undefined {
+  const seconds = (now.atMs - first.atMs) / 1000;
+  if (seconds <= 0) return undefined;
+  const blobsPerSecond = (now.finished - first.finished) / seconds;
+  const secondsLeft = blobsPerSecond > 0 ? Math.ceil((total - now.finished) / blobsPerSecond) : undefined;
+  return { blobsPerSecond, secondsLeft };
+}
+
+function formatDuration(seconds: number): string {
+  return seconds >= 60 ? `${Math.floor(seconds / 60)}m ${String(seconds % 60).padStart(2, "0")}s` : `${seconds}s`;
+}
+
+/** One progress line: `[#####-----]  45% 120/300 blobs (3 failed), 12345 events, 99 bytes, 2.5 blobs/s, 1m 12s left` */
+export function formatProgress(progress: BackfillProgress, withBar: boolean, rate?: WallClockRate): string {
   const finished = progress.blobsDone + progress.blobsFailed;
   if (progress.phase === "counting") return `counting blobs: ${progress.blobsTotal} so far`;
   const percent = percentOf(progress);
   const filled = Math.round((percent / 100) * BAR_WIDTH);
   const bar = withBar ? `[${"#".repeat(filled)}${"-".repeat(BAR_WIDTH - filled)}] ` : "";
   const failed = progress.blobsFailed > 0 ? ` (${progress.blobsFailed} failed)` : "";
-  const eta = progress.eta && progress.phase !== "completed" ? `, eta ${progress.eta.slice(11, 19)}Z` : "";
-  return `${bar}${String(percent).padStart(3)}% ${finished}/${progress.blobsTotal} blobs${failed}, ${progress.eventsSent} events, ${progress.bytesRead} bytes, ${progress.rate.blobsPerSecond} blobs/s${eta}`;
+  const running = progress.phase !== "completed";
+  const speed = rate ? `, ${Number(rate.blobsPerSecond.toFixed(2))} blobs/s` : "";
+  const left = rate?.secondsLeft !== undefined && running ? `, ${formatDuration(rate.secondsLeft)} left` : "";
+  return (
+    `${bar}${String(percent).padStart(3)}% ${finished}/${progress.blobsTotal} blobs${failed}, ` +
+    `${progress.eventsSent} events, ${progress.bytesRead} bytes${speed}${left}`
+  );
 }
 
-function formatSummary(id: string, status: DurableStatus): string {
+function formatSummary(id: string, status: DurableStatus, elapsedInMs: number): string {
   const summary = status.output as Partial<BackfillSummary> | string | null | undefined;
   const progress =
     typeof summary === "object" && summary !== null && summary.blobsTotal !== undefined
@@ -127,7 +168,7 @@ function formatSummary(id: string, status: DurableStatus): string {
     lines.push(
       `  blobs: ${progress.blobsDone} done, ${progress.blobsFailed} failed, ${progress.blobsTotal} total`,
       `  events sent: ${progress.eventsSent}, bytes read: ${progress.bytesRead}`,
-      `  from ${progress.from} to ${progress.to}, started ${progress.startedAt}, ended ${progress.updatedAt}`,
+      `  hours ${progress.from} to ${progress.to}, took ${formatDuration(Math.round(elapsedInMs / 1000))} (wall clock)`,
     );
   }
   if (typeof summary === "string") lines.push(`  ${summary}`);
@@ -155,7 +196,18 @@ export async function runBackfill(args: string[], io: BackfillCliIo): Promise<nu
     write(io.stdout, USAGE);
     return 0;
   }
-  const parsed = parseArgs(args, io.env);
+  let endpoints: FlowtapEndpoints | undefined;
+  try {
+    // The file only fills in what neither the command line nor the environment gives.
+    const given = (option: string): boolean => args.some((arg) => arg === option || arg.startsWith(`${option}=`));
+    const hasUrl = given("--url") || Boolean(io.env.FLOWTAP_URL);
+    const hasKey = given("--key") || Boolean(io.env.FLOWTAP_FUNCTION_KEY);
+    if (!hasUrl || !hasKey) endpoints = await readEndpointsFile(io.cwd);
+  } catch (error) {
+    write(io.stderr, `flowtap backfill: ${(error as Error).message}\n`);
+    return 2;
+  }
+  const parsed = parseArgs(args, io.env, endpoints);
   if (typeof parsed === "string") {
     write(io.stderr, `flowtap backfill: ${parsed}\n${USAGE}`);
     return 2;
@@ -182,10 +234,12 @@ export async function runBackfill(args: string[], io: BackfillCliIo): Promise<nu
     return 1;
   }
   const tty = io.stdout.isTTY === true;
-  write(io.stdout, `backfill ${started.id} started\n`);
+  const backfillId = backfillIdOfInstance(started.id);
+  write(io.stdout, `backfill ${backfillId} started\n`);
 
   let status: DurableStatus = {};
   let lastLine = "";
+  const start = { atMs: Date.now(), finished: 0 };
   for (let notFound = 0; ;) {
     const response = await fetch(started.statusQueryGetUri, {
       headers: parsed.key ? { "x-functions-key": parsed.key } : {},
@@ -197,7 +251,9 @@ export async function runBackfill(args: string[], io: BackfillCliIo): Promise<nu
       write(io.stderr, `flowtap backfill: status query failed (HTTP ${response.status}): ${JSON.stringify(status)}\n`);
       return 1;
     }
-    const line = status.customStatus ? formatProgress(status.customStatus, tty) : "";
+    const progress = status.customStatus;
+    const now = { atMs: Date.now(), finished: progress ? progress.blobsDone + progress.blobsFailed : 0 };
+    const line = progress ? formatProgress(progress, tty, measureRate(start, now, progress.blobsTotal)) : "";
     if (line !== "" && line !== lastLine) {
       write(io.stdout, tty ? `\r${line}\u001b[K` : `${line}\n`);
       lastLine = line;
@@ -206,7 +262,7 @@ export async function runBackfill(args: string[], io: BackfillCliIo): Promise<nu
     await sleep(parsed.pollIntervalInMs);
   }
   if (tty && lastLine !== "") write(io.stdout, "\n");
-  write(io.stdout, formatSummary(started.id, status));
+  write(io.stdout, formatSummary(backfillId, status, Date.now() - start.atMs));
   const blobsFailed = (status.output as Partial<BackfillSummary> | null)?.blobsFailed ?? 0;
   return status.runtimeStatus === "Completed" && blobsFailed === 0 ? 0 : 1;
 }

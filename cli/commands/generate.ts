@@ -61,11 +61,12 @@ const USAGE = `usage: flowtap generate --out DIR [--hours N] [--nics M] [--attac
   --out DIR               where to write DIR/<container>/<blob path>/PT1H.json (required)
   --hours N               hours per NIC, 1..744 (default 1)
   --nics M                NICs, alternately NSG and VNet flow logs, 1..10000 (default 4)
-  --attack KIND           scripted attack, repeatable or comma-separated; the i-th starts at
-                          minute 10+15*i of the run on NIC i (modulo --nics)
+  --attack KIND           scripted attack (default none), repeatable or comma-separated; the i-th
+                          starts at minute 10+15*i of the run on NIC i (modulo --nics)
   --seed S                integer seed, 0..4294967295 (default 1)
   --start HOUR            first hour, a whole UTC hour (default: --hours before the current hour)
   --tuples-per-minute T   benign tuples per NIC-minute, 0..1000000 (default 16..40, random)
+example: npx flowtap generate --out ./logs --hours 2 --nics 4 --attack scan
 `;
 
 const MAX = { hours: 744, nics: 10_000, seed: 0xffff_ffff, tuplesPerMinute: 1_000_000 } as const;

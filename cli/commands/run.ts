@@ -8,8 +8,7 @@
 import { createWriteStream, type WriteStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { finished } from "node:stream/promises";
-import { parseArgs } from "node:util";
-import type { CliCommand } from "../command";
+import { parseOptions, PROCESS_IO, type CliCommand } from "../command";
 import { parseHourBoundary } from "../../src/core/backfillProgress";
 import { ValidationError } from "../../src/errors";
 import { logFailure } from "../../src/logger";
@@ -36,32 +35,24 @@ export interface RunRuntime {
 }
 
 const USAGE = `usage: flowtap run --source DIR [--events-out FILE] [--from HOUR --to HOUR]
-  --source DIR        flow-log blobs laid out as in their containers (as azcopy downloads them):
+  --source DIR        (required) flow-log blobs laid out as in their containers (as azcopy downloads them):
                       DIR/insights-logs-networksecuritygroupflowevent/resourceId=/.../PT1H.json
                       DIR/insights-logs-flowlogflowevent/flowLogResourceID=/.../PT1H.json
-  --events-out FILE   write every event read back from Event Hubs to FILE, one JSON per line
+  --events-out FILE   write every event read back from Event Hubs to FILE, one JSON per line (default: none)
   --from, --to HOUR   backfill these hours only (ISO-8601 whole hours, to exclusive);
                       default: every hour found in DIR
+example: npx flowtap run --source ./logs --events-out events.ndjson
 exit code: 0 every tuple arrived once; 1 a tuple was lost or duplicated (or a failure);
            2 bad usage, or some files were not valid flow logs (reported, quarantined, the rest processed)
 `;
 
 export function parseRunArgs(args: readonly string[]): RunCliOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...args],
-      options: {
-        source: { type: "string" },
-        "events-out": { type: "string" },
-        from: { type: "string" },
-        to: { type: "string" },
-      },
-      strict: true,
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message, { cause: error });
-  }
+  const values = parseOptions(args, {
+    source: { type: "string" },
+    "events-out": { type: "string" },
+    from: { type: "string" },
+    to: { type: "string" },
+  });
   if (values.source === undefined || values.source.trim() === "") throw new UsageError("--source DIR is required");
   if ((values.from === undefined) !== (values.to === undefined)) throw new UsageError("--from and --to go together");
   let range: RunCliOptions["range"];
@@ -133,6 +124,7 @@ async function runPipeline(system: DemoSystem, options: RunCliOptions, runtime: 
     formatTable([
       ["backfill", backfilled ? "completed" : "FAILED (see above)"],
       ["files rejected", upload.rejected.length],
+      ["blobs with no records (valid, done)", blobs.filter((blob) => blob.records === 0).length],
       ["unexpected ids", check.tally.unexpected],
       ...(options.eventsOut !== undefined ? [["events written to", options.eventsOut] as const] : []),
     ]),
@@ -175,7 +167,7 @@ export const runCommand: CliCommand = {
   summary: "push a folder of flow-log blobs through the pipeline locally and check every tuple arrives once",
   run: (args) =>
     runRun(args, {
-      io: { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) },
+      io: PROCESS_IO,
       isTty: process.stdout.isTTY === true,
       nowMs: Date.now(),
     }),

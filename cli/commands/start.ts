@@ -4,20 +4,25 @@
  * scripted demo (history, backfill with a progress bar, a live hour with attacks, detection and
  * packet captures), prints the summary, then keeps serving until Ctrl-C (`--once`: exits instead).
  */
+import { rm } from "node:fs/promises";
+import { relative } from "node:path";
 import { Writable } from "node:stream";
-import { parseArgs } from "node:util";
-import type { CliCommand } from "../command";
+import { parseOptions, PROCESS_IO, waitForSignal, type CliCommand } from "../command";
 import { logFailure } from "../../src/logger";
 import { DEFAULT_DEMO_OPTIONS, armSeedOf, liveHourBefore, planDemo, type DemoPlan } from "../../devhost/demo/plan";
 import { createProgressWriter } from "../../devhost/demo/progress";
 import { runDemo, type BackfillStep, type DemoSystem } from "../../devhost/demo/scenario";
 import { runBackfill } from "./backfillCommand";
-import { startDemoSystem } from "../../devhost/demo/localSystem";
+import { startDemoSystem, type LocalDemoSystem } from "../../devhost/demo/localSystem";
+import { startBlobWatcher } from "../../devhost/blobWatcher";
+import { formatEndpoints, writeEndpointsFile } from "../../devhost/endpointsFile";
 import { UsageError, type CliIo } from "./generate";
 
 export interface StartCliOptions {
   /** Port of the Functions host on 127.0.0.1 (0: any free port). */
   port: number;
+  /** AMQPS port of the Event Hubs endpoint (default the service's 5671; 0: any free port). */
+  amqpsPort: number;
   /** Exit after the summary instead of serving. */
   once: boolean;
   /** Start the system empty and serve (no generated data, no demo). */
@@ -33,13 +38,17 @@ export interface StartRuntime {
   /** Resolves with the signal's name when the user asks to stop (SIGINT, SIGTERM). */
   waitForShutdown: () => Promise<string>;
   nowMs: number;
+  /** Where `.flowtap/endpoints.json` is written (default: the current folder). */
+  rootDir?: string;
 }
 
-const USAGE = `usage: flowtap start [--port N] [--once] [--seed S] [--no-demo]
+const USAGE = `usage: flowtap start [--port N] [--amqps-port N] [--once] [--seed S] [--no-demo]
   --port N    port of the local Functions host (default 7071; 0 picks a free one)
-  --once      exit after the summary (exit code 1 if any event was lost or duplicated)
+  --amqps-port N  AMQPS port of the local Event Hubs endpoint (default 5671, as the service; 0 picks a free one)
+  --once      exit after the summary (exit code 1 if any event was lost or duplicated; default: serve)
   --seed S    seed of the generated estate and traffic (default ${DEFAULT_DEMO_OPTIONS.seed})
-  --no-demo   start the system empty and serve it (nothing generated)
+  --no-demo   start the system empty and serve it on the wall clock (nothing generated; default: the demo runs)
+example: npm start -- --no-demo --port 7072     (or: npx flowtap start --no-demo)
 `;
 
 function parseInteger(option: string, value: string | undefined, fallback: number, max: number): number {
@@ -51,28 +60,24 @@ function parseInteger(option: string, value: string | undefined, fallback: numbe
 }
 
 export function parseStartArgs(args: readonly string[]): StartCliOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...args],
-      options: {
-        port: { type: "string" },
-        once: { type: "boolean" },
-        seed: { type: "string" },
-        "no-demo": { type: "boolean" },
-      },
-      strict: true,
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message, { cause: error });
-  }
+  const values = parseOptions(args, {
+    port: { type: "string" },
+    "amqps-port": { type: "string" },
+    once: { type: "boolean" },
+    seed: { type: "string" },
+    "no-demo": { type: "boolean" },
+  });
   return {
     port: parseInteger("--port", values.port, 7071, 65535),
+    amqpsPort: parseInteger("--amqps-port", values["amqps-port"], AMQPS_PORT, 65535),
     once: values.once ?? false,
     demo: !(values["no-demo"] ?? false),
     seed: parseInteger("--seed", values.seed, DEFAULT_DEMO_OPTIONS.seed, 0xffff_ffff),
   };
 }
+
+/** The service's AMQPS port: clients that cannot be given another (Python azure-eventhub 5.11) dial it. */
+const AMQPS_PORT = 5671;
 
 /** How often the backfill's progress is polled in the demo (the CLI's default is 1 s). */
 const BACKFILL_POLL_INTERVAL_IN_MS = 100;
@@ -116,12 +121,14 @@ export function backfillLikeAUser(
   };
 }
 
-/** The curl commands a user tries next against the running system. */
+/** The demo's own examples against the running system: its history, its VMs (printed after the demo only). */
 export function nextSteps(system: Pick<DemoSystem, "baseUrl" | "functionKey">, plan: DemoPlan): string {
-  const base = system.baseUrl.replace("127.0.0.1", "localhost");
+  const base = system.baseUrl;
   const key = system.functionKey;
   const nic = plan.topology.nics[0]!;
-  const vmId = `/subscriptions/${nic.subscriptionId}/resourceGroups/${nic.resourceGroup}/providers/Microsoft.Compute/virtualMachines/${nic.vmName}`;
+  const vmId =
+    `/subscriptions/${nic.subscriptionId}/resourceGroups/${nic.resourceGroup}` +
+    `/providers/Microsoft.Compute/virtualMachines/${nic.vmName}`;
   const alert = JSON.stringify({
     schemaId: "azureMonitorCommonAlertSchema",
     data: {
@@ -137,17 +144,47 @@ export function nextSteps(system: Pick<DemoSystem, "baseUrl" | "functionKey">, p
       alertContext: {},
     },
   });
+  const range = `--from ${plan.historicFromIso} --to ${plan.liveHourIso}`;
   return [
-    `flowtap is serving on ${base}/api (Ctrl-C stops it). Function key of this run: ${key}`,
-    `  # backfill the history again (202 with the durable status URLs), then read its status (progress in customStatus)`,
+    `try it on the demo's estate (its host runs on the demo's simulated clock: times in durable status are simulated):`,
+    `  # backfill the demo's history again with a progress bar (wall-clock rate and ETA)`,
+    `  npx flowtap backfill ${range}`,
+    `  # the same over HTTP: 202 with the durable status URLs, then the status (progress in customStatus)`,
     `  STATUS=$(curl -s -X POST "${base}/api/backfill?code=${key}" -H "Content-Type: application/json" \\`,
-    `    -d '{"from":"${plan.historicFromIso}","to":"${plan.liveHourIso}"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).statusQueryGetUri')`,
+    `    -d '{"from":"${plan.historicFromIso}","to":"${plan.liveHourIso}"}' ` +
+      `| node -pe 'JSON.parse(require("fs").readFileSync(0)).statusQueryGetUri')`,
     `  curl -s "$STATUS"`,
-    `  # the same with the CLI and its progress bar`,
-    `  FLOWTAP_FUNCTION_KEY=${key} npx flowtap backfill --url ${base} --from ${plan.historicFromIso} --to ${plan.liveHourIso}`,
     `  # post an Azure Monitor alert on ${nic.vmName}: starts a packet capture (202 with its status URLs)`,
     `  curl -s -X POST "${base}/api/alerts?code=${key}" -H "Content-Type: application/json" -d '${alert}'`,
   ].join("\n");
+}
+
+/**
+ * Serving: watches the storage for blobs any client writes (as Event Grid would), writes
+ * `.flowtap/endpoints.json` and ends the start-up with the block that says how to reach everything.
+ * Returns what undoes it at shutdown.
+ */
+async function serve(
+  system: LocalDemoSystem,
+  withDemoHints: DemoPlan | undefined,
+  runtime: StartRuntime,
+  line: (text: string) => void,
+): Promise<() => Promise<void>> {
+  const watcher = await startBlobWatcher({
+    blobService: system.blobService,
+    containers: system.containers,
+    deliver: system.deliverEventGrid,
+  });
+  const rootDir = runtime.rootDir ?? process.cwd();
+  const file = await writeEndpointsFile(system.endpoints, rootDir);
+  if (withDemoHints) line(nextSteps(system, withDemoHints));
+  line(formatEndpoints(system.endpoints, relative(process.cwd(), file) || file));
+  line(`Ctrl-C stops it.`);
+  return async () => {
+    await watcher.stop();
+    // A file naming a stopped system would send the next command to nothing.
+    await rm(file, { force: true });
+  };
 }
 
 export async function runStart(args: readonly string[], runtime: StartRuntime): Promise<number> {
@@ -173,12 +210,16 @@ export async function runStart(args: readonly string[], runtime: StartRuntime): 
     progress.line(`${signal}: stopping`);
     return 0;
   };
-  let starting: Promise<DemoSystem> | undefined;
+  let starting: Promise<LocalDemoSystem> | undefined;
+  let unserve: (() => Promise<void>) | undefined;
   try {
     starting = startDemoSystem({
       port: options.port,
       armSeed: armSeedOf(plan.topology),
       startTime: new Date(plan.liveHourIso),
+      eventHubsTlsPort: options.amqpsPort,
+      // Without the demo nothing drives a simulated clock: status, ETA and rates are wall-clock.
+      clock: options.demo ? "virtual" : "real",
     });
     const started = await untilShutdown(starting);
     if ("signal" in started) return stopping(started.signal);
@@ -201,17 +242,20 @@ export async function runStart(args: readonly string[], runtime: StartRuntime): 
     } else if (options.once) {
       return 0;
     }
-    progress.line(nextSteps(system, plan));
+    unserve = await serve(system, options.demo ? plan : undefined, runtime, (text) => progress.line(text));
     return stopping(await shutdown);
   } catch (error) {
     logFailure("flowtap start failed", error);
+    const { code, port } = error as NodeJS.ErrnoException & { port?: number };
+    const portOption = port === options.amqpsPort ? "--amqps-port" : "--port";
     const portHint =
-      (error as NodeJS.ErrnoException).code === "EADDRINUSE"
-        ? ` (another process uses port ${options.port}: --port N picks another)`
+      code === "EADDRINUSE"
+        ? ` (another process uses port ${port ?? options.port}: ${portOption} N picks another)`
         : "";
     io.stderr(`flowtap start: ${error instanceof Error ? error.message : String(error)}${portHint}\n`);
     return 1;
   } finally {
+    await unserve?.();
     await starting?.then(
       (system) => system.stop(),
       () => undefined,
@@ -219,25 +263,12 @@ export async function runStart(args: readonly string[], runtime: StartRuntime): 
   }
 }
 
-/** Resolves at the first SIGINT or SIGTERM (and stops listening for both). */
-export function waitForSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-      resolve(signal);
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-  });
-}
-
 export const startCommand: CliCommand = {
   name: "start",
   summary: "run the whole system locally (emulators, Functions host, scripted demo with attacks), then serve",
   run: (args) =>
     runStart(args, {
-      io: { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) },
+      io: PROCESS_IO,
       isTty: process.stdout.isTTY === true,
       waitForShutdown: waitForSignal,
       nowMs: Date.now(),

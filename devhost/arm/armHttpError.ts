@@ -29,7 +29,8 @@ export function resourceNotFound(type: string, name: string, resourceGroup: stri
   return new ArmHttpError(
     404,
     "ResourceNotFound",
-    `The Resource '${type}/${name}' under resource group '${resourceGroup}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+    `The Resource '${type}/${name}' under resource group '${resourceGroup}' was not found. ` +
+      "For more details please go to https://aka.ms/ARMResourceNotFoundFix",
   );
 }
 

@@ -1,6 +1,9 @@
 /** Local Azure Resource Manager endpoint (https) for the real `@azure/arm-network` client. */
-export { startArmEndpoint, AGENT_NOT_INSTALLED_CODE } from "./armEndpoint";
-export type { ArmEndpoint, ArmFault, RecordedArmRequest, StartArmEndpointOptions } from "./armEndpoint";
+export { startArmEndpoint, AGENT_NOT_INSTALLED_CODE, MAX_SESSIONS_PER_REGION } from "./armEndpoint";
+export type { ArmEndpoint, ArmFailureTarget, RecordedArmRequest, StartArmEndpointOptions } from "./armEndpoint";
+export { ARM_FAILURE_MODES, ArmErrorCodes } from "./faults";
+export type { ArmFailureMode, ArmFault, ArmFaultKind, ArmFaultPhase } from "./faults";
+export type { PollingHeaders } from "./asyncOperations";
 export { ArmClock } from "./clock";
 export { INVALID_REQUEST_CODE, MAX_TIME_LIMIT_IN_SECONDS, PACKET_CAPTURE_ERROR_CODES } from "./packetCaptures";
 export type { PacketCaptureErrorCode } from "./packetCaptures";

@@ -51,7 +51,7 @@ export interface PacketCaptureRecord {
   id: string;
   name: string;
   properties: PacketCaptureProperties;
-  provisioningState: "Updating" | "Succeeded" | "Deleting";
+  provisioningState: "Updating" | "Succeeded" | "Deleting" | "Failed";
   /** Set when creation completes: the session runs from then on. */
   captureStartTimeInMs?: number;
   stoppedAtInMs?: number;

@@ -143,7 +143,8 @@ function requireResourceId(id: string, provider: string, type: string, where: st
     parsed.type.toLowerCase() !== type.toLowerCase()
   ) {
     throw new ValidationError(
-      `${where}: expected /subscriptions/{s}/resourceGroups/{rg}/providers/${provider}/${type}/{name}, got ${JSON.stringify(id)}`,
+      `${where}: expected /subscriptions/{s}/resourceGroups/{rg}/providers/${provider}/${type}/{name}, ` +
+        `got ${JSON.stringify(id)}`,
     );
   }
   return parsed;

@@ -111,7 +111,8 @@ export async function readBackEvents(options: ReadBackOptions, onBody: (body: un
       const timer = setTimeout(() => {
         reject(
           new ServiceError(
-            `Reading back ${options.eventHubName}: partitions ${[...behind].join(", ")} not read to their end within ${timeoutInMs} ms`,
+            `Reading back ${options.eventHubName}: partitions ${[...behind].join(", ")} not read to their end ` +
+              `within ${timeoutInMs} ms`,
             { retryable: true },
           ),
         );

@@ -7,9 +7,9 @@ import { join } from "node:path";
 import { readSettings } from "../../src/config";
 import { TriggerNames } from "../../src/contracts/names";
 import type { ArmSeed } from "../arm";
-import type { VirtualClock } from "../host";
 import { startLocalEntra } from "../entra";
-import { ALERTS_HUB, FLOWS_HUB, startLocalSystem } from "../system";
+import { ALERTS_HUB, FLOWS_HUB, namespaceConnectionString, startLocalSystem } from "../system";
+import type { FlowtapEndpoints } from "../endpointsFile";
 import type { DemoSystem } from "./scenario";
 
 export interface StartDemoSystemOptions {
@@ -19,6 +19,17 @@ export interface StartDemoSystemOptions {
   armSeed: ArmSeed;
   /** Where the virtual clock starts. */
   startTime: Date;
+  /** AMQPS port of the Event Hubs endpoint (default 0: a free one). */
+  eventHubsTlsPort?: number;
+  /** "real": wall-clock time (no demo to drive the clock); default "virtual". */
+  clock?: "virtual" | "real";
+}
+
+/** The demo's system, and how a user reaches it (`.flowtap/endpoints.json`). */
+export interface LocalDemoSystem extends DemoSystem {
+  endpoints: FlowtapEndpoints;
+  /** Whether the host's clock is the demo's simulated one (times and rates in its status are then simulated). */
+  simulatedClock: boolean;
 }
 
 /** The Secure Webhook app's Application ID URI in the demo's local tenant. */
@@ -32,14 +43,16 @@ function appModulePath(): string {
   return join(__dirname, `../../src/app${__filename.endsWith(".ts") ? ".ts" : ".js"}`);
 }
 
-export async function startDemoSystem(options: StartDemoSystemOptions): Promise<DemoSystem> {
+export async function startDemoSystem(options: StartDemoSystemOptions): Promise<LocalDemoSystem> {
   const subscriptionIds = options.armSeed.subscriptions.map((subscription) => subscription.id);
   const captureSubscription = subscriptionIds[0] ?? "00000000-0000-0000-0000-000000000000";
   const entra = await startLocalEntra();
+  const simulated = (options.clock ?? "virtual") === "virtual";
   const system = await startLocalSystem({
     app: { modulePath: appModulePath() },
     port: options.port,
-    clock: { mode: "virtual", startTime: options.startTime, autoAdvance: true },
+    ...(options.eventHubsTlsPort !== undefined && { eventHubsTlsPort: options.eventHubsTlsPort }),
+    clock: simulated ? { mode: "virtual", startTime: options.startTime, autoAdvance: true } : { mode: "real" },
     arm: { seed: options.armSeed },
     settings: {
       FLOWTAP_ARM_RETRY_DELAY_MS: "5",
@@ -50,7 +63,9 @@ export async function startDemoSystem(options: StartDemoSystemOptions): Promise<
         allowedSubscriptions: subscriptionIds,
         maxDurationInSeconds: DEMO_CAPTURE_MAX_DURATION_IN_SECONDS,
         storage: {
-          storageAccountId: `/subscriptions/${captureSubscription}/resourceGroups/rg-captures/providers/Microsoft.Storage/storageAccounts/flowtapcaptures`,
+          storageAccountId:
+            `/subscriptions/${captureSubscription}/resourceGroups/rg-captures/providers/` +
+            `Microsoft.Storage/storageAccounts/flowtapcaptures`,
         },
       }),
     },
@@ -59,8 +74,18 @@ export async function startDemoSystem(options: StartDemoSystemOptions): Promise<
     throw error;
   });
   const { storage } = readSettings(system.settings);
-  const clock = (): VirtualClock => system.host.virtualClock as VirtualClock;
   return {
+    endpoints: {
+      functionsBaseUrl: system.host.baseUrl,
+      functionKey: system.host.keys.host,
+      masterKey: system.host.keys.master,
+      storageConnectionString: system.azurite.connectionString,
+      eventHubsConnectionString: system.eventHubsConnectionString,
+      hubs: { events: FLOWS_HUB, alerts: ALERTS_HUB, captures: ALERTS_HUB },
+      eventHubsTlsConnectionString: namespaceConnectionString(system.eventHubs.tlsConnectionString(FLOWS_HUB)),
+      eventHubsCaFile: system.eventHubs.caFile,
+    },
+    simulatedClock: simulated,
     blobService: system.blobService,
     baseUrl: system.host.baseUrl,
     functionKey: system.host.keys.host,
@@ -69,8 +94,9 @@ export async function startDemoSystem(options: StartDemoSystemOptions): Promise<
     quarantineContainer: storage.quarantineContainer,
     flows: { connectionString: system.eventHubsConnectionString, eventHubName: FLOWS_HUB },
     alerts: { connectionString: system.eventHubsConnectionString, eventHubName: ALERTS_HUB },
-    now: () => clock().now(),
-    advanceClockTo: (time) => clock().advanceTo(time),
+    now: () => system.host.clock.now(),
+    // On the real clock time moves by itself: nothing to advance.
+    advanceClockTo: (time) => (simulated ? system.host.virtualClock.advanceTo(time) : undefined),
     deliverEventGrid: async (events) =>
       void (await system.host.invokeEventGrid(TriggerNames.blobCreatedEventGrid, events)),
     waitForIdle: () => system.host.waitForIdle(),

@@ -115,9 +115,11 @@ export function historicHours(plan: DemoPlan): string[] {
 }
 
 export const vmIdOf = (nic: TopologyNic): string =>
-  `/subscriptions/${nic.subscriptionId}/resourceGroups/${nic.resourceGroup}/providers/Microsoft.Compute/virtualMachines/${nic.vmName}`;
+  `/subscriptions/${nic.subscriptionId}/resourceGroups/${nic.resourceGroup}/providers/Microsoft.Compute/` +
+  `virtualMachines/${nic.vmName}`;
 const nicIdOf = (nic: TopologyNic): string =>
-  `/subscriptions/${nic.subscriptionId}/resourceGroups/${nic.resourceGroup}/providers/Microsoft.Network/networkInterfaces/${nic.nicName}`;
+  `/subscriptions/${nic.subscriptionId}/resourceGroups/${nic.resourceGroup}/providers/Microsoft.Network/` +
+  `networkInterfaces/${nic.nicName}`;
 
 /** The ARM estate matching the topology: a VM per NIC with the Network Watcher extension, a watcher per region. */
 export function armSeedOf(topology: Topology): ArmSeed {

@@ -107,7 +107,7 @@ async function appendLive(
         await system.deliverEventGrid([commit.events.eventGrid]);
       }),
     );
-    progress.progress("live", minute + 1 - plan.liveFirstMinute, total, `minutes, ${commits} commits`);
+    progress.progress("live", minute + 1 - plan.liveFirstMinute, total, `simulated minutes, ${commits} commits`);
   }
   progress.done();
   return commits;
@@ -132,7 +132,8 @@ export async function runDemo(
   const nics = plan.topology.nics;
   progress.line(
     `estate: ${plan.topology.subscriptions.length} subscriptions, ${nics.length} NICs ` +
-      `(${nics.filter((n) => n.kind === "nsg").length} NSG flow logs v2, ${nics.filter((n) => n.kind === "vnet").length} VNet flow logs), seed ${plan.seed}`,
+      `(${nics.filter((n) => n.kind === "nsg").length} NSG flow logs v2,` +
+      ` ${nics.filter((n) => n.kind === "vnet").length} VNet flow logs), seed ${plan.seed}`,
   );
   for (const attack of plan.attacks)
     progress.line(`scripted attack: ${attack.kind} on ${attack.macAddress} at ${attack.startIso}`);
@@ -157,7 +158,9 @@ export async function runDemo(
   abortSignal.throwIfAborted();
   const liveDoneMs = Date.now();
   progress.line(
-    `live: minutes ${plan.liveFirstMinute}-${plan.liveEndMinute - 1} of ${plan.liveHourIso.slice(0, 13)}h appended to ${live.length} blobs in ${commits} commits, each delivered to the Event Grid trigger`,
+    `live (the demo's simulated clock): minutes ${plan.liveFirstMinute}-${plan.liveEndMinute - 1} of ` +
+      `${plan.liveHourIso.slice(0, 13)}h appended to ${live.length} blobs in ${commits} commits, ` +
+      `each delivered to the Event Grid trigger`,
   );
 
   const monitorAlertLines = await fireAndResolveAlert(system, plan);
@@ -185,7 +188,9 @@ export async function runDemo(
       ["packet captures", summary.captures],
       [
         "elapsed",
-        `${seconds(summary.elapsedMs)} (history and backfill ${seconds(backfilledMs - startedMs)}, live ${seconds(liveDoneMs - backfilledMs)}, read-back ${seconds(startedMs + summary.elapsedMs - liveDoneMs)})`,
+        `${seconds(summary.elapsedMs)} (history and backfill ${seconds(backfilledMs - startedMs)}, ` +
+          `live ${seconds(liveDoneMs - backfilledMs)}, ` +
+          `read-back ${seconds(startedMs + summary.elapsedMs - liveDoneMs)})`,
       ],
     ]),
     ...alerts.anomalies.map((alert) => `  alert: ${describeAlert(alert)}`),

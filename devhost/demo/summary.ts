@@ -128,7 +128,13 @@ export function describeAlert(alert: AnomalyAlert): string {
     .slice(0, 3)
     .join(", ");
   const window = `${alert.window.start.slice(11, 16)}-${alert.window.end.slice(11, 16)}`;
-  return `${alert.ruleId}${alert.historic ? " (historic)" : ""} on ${alert.target.mac ?? alert.target.resourceId ?? alert.target.key} ${alert.target.ip ?? ""} from ${remotes} at ${window} UTC: ${alert.evidence.metric}=${alert.evidence.value} (threshold ${alert.evidence.threshold})`;
+  const { target, evidence } = alert;
+  const rule = `${alert.ruleId}${alert.historic ? " (historic)" : ""}`;
+  const on = `${target.mac ?? target.resourceId ?? target.key} ${target.ip ?? ""}`;
+  return (
+    `${rule} on ${on} from ${remotes} at ${window} UTC: ` +
+    `${evidence.metric}=${evidence.value} (threshold ${evidence.threshold})`
+  );
 }
 
 export function describeCapture(report: CaptureReport): string {

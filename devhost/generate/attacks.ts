@@ -105,7 +105,8 @@ export function scheduleAttacks({ kinds, topology, startHourIso, hours }: Schedu
     const startMinute = 10 + 15 * i;
     if (startMinute + ATTACK_DEFAULTS[kind].durationInMinutes > hours * 60) {
       throw new RangeError(
-        `${kinds.length} attacks do not fit in ${hours} hour(s): attack ${i + 1} (${kind}) would start at minute ${startMinute}`,
+        `${kinds.length} attacks do not fit in ${hours} hour(s): attack ${i + 1} (${kind}) would start at ` +
+          `minute ${startMinute}`,
       );
     }
     const nic = topology.nics[i % topology.nics.length] as TopologyNic;

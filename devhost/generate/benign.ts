@@ -77,9 +77,8 @@ export function benignTuplesForMinute(context: BenignMinuteContext): SyntheticTu
   if (session && target > 0) tuples.push(session);
   const maxBytesSentPerFlow = Math.max(100, Math.floor(context.bytesSentBudget / Math.max(1, target)));
   const time = (): number => random.int(window.startMs, window.endMs - 1);
-  const ephemeralPort = (): number => random.int(32_768, 60_999);
   /** A begin row and, if there is room, its end row a few seconds later. */
-  const addFlow = (flow: FlowKey, bytesSent: number, bytesReceived: number): void => {
+  const addFlow = (flow: FlowKey, [bytesSent, bytesReceived]: readonly [number, number]): void => {
     const beginMs = time();
     const counters = countersFor(Math.min(bytesSent, maxBytesSentPerFlow), bytesReceived);
     if (target - tuples.length >= 2) {
@@ -92,98 +91,94 @@ export function benignTuplesForMinute(context: BenignMinuteContext): SyntheticTu
   };
 
   while (tuples.length < target) {
-    const kind = random.next();
-    if (kind < 0.45) {
-      addFlow(
-        {
-          srcIp: nic.privateIp,
-          dstIp: random.pick(services),
-          srcPort: ephemeralPort(),
-          dstPort: 443,
-          protocol: "tcp",
-          direction: "O",
-          allowed: true,
-          rule: "DefaultRule_AllowInternetOutBound",
-        },
-        random.int(300, 30_000),
-        random.int(500, 200_000),
-      );
-    } else if (kind < 0.6) {
-      addFlow(
-        {
-          srcIp: nic.privateIp,
-          dstIp: random.pick(DNS_RESOLVER_IPS),
-          srcPort: ephemeralPort(),
-          dstPort: 53,
-          protocol: "udp",
-          direction: "O",
-          allowed: true,
-          rule: "DefaultRule_AllowInternetOutBound",
-        },
-        random.int(60, 120),
-        random.int(80, 400),
-      );
-    } else if (kind < 0.65) {
-      addFlow(
-        {
-          srcIp: nic.privateIp,
-          dstIp: NTP_SERVER_IP,
-          srcPort: 123,
-          dstPort: 123,
-          protocol: "udp",
-          direction: "O",
-          allowed: true,
-          rule: "DefaultRule_AllowInternetOutBound",
-        },
-        90,
-        90,
-      );
-    } else if (kind < 0.8) {
-      const peer = `${nic.vnetPrefix}.0.${random.int(4, 254)}`;
-      addFlow(
-        {
-          srcIp: peer,
-          dstIp: nic.privateIp,
-          srcPort: ephemeralPort(),
-          dstPort: random.pick(VNET_SERVICE_PORTS),
-          protocol: "tcp",
-          direction: "I",
-          allowed: true,
-          rule: "DefaultRule_AllowVnetInBound",
-        },
-        random.int(200, 5_000),
-        random.int(500, 50_000),
-      );
-    } else if (kind < 0.82 && nic.kind === "vnet") {
-      const flow: FlowKey = {
-        srcIp: random.pick(PLATFORM_SOURCE_IPS),
-        dstIp: nic.privateIp,
-        srcPort: 23456,
-        dstPort: random.int(20_000, 60_000),
-        protocol: "tcp",
-        direction: "I",
-        allowed: true,
-        rule: PLATFORM_RULE,
-      };
-      addFlow(flow, 128, 0);
-    } else {
-      const scanner = random.chance(0.6)
-        ? `${random.pick(SCANNER_PREFIXES)}.${random.int(1, 254)}`
-        : randomPublicIp(random);
-      const flow: FlowKey = {
-        srcIp: scanner,
-        dstIp: nic.privateIp,
-        srcPort: random.int(1_024, 65_535),
-        dstPort: random.int(1, 65_535),
-        protocol: random.chance(0.9) ? "tcp" : "udp",
-        direction: "I",
-        allowed: false,
-        rule: "DefaultRule_DenyAllInBound",
-      };
-      tuples.push(tupleOf(flow, time(), "B", null));
-    }
+    const { flow, bytes } = drawBenignFlow(nic, services, random);
+    if (bytes) addFlow(flow, bytes);
+    // A denied flow logs its begin row only.
+    else tuples.push(tupleOf(flow, time(), "B", null));
   }
   return tuples;
+}
+
+/** One flow of the benign mix; `bytes` (sent, received) is absent for a denied flow. */
+interface BenignFlow {
+  flow: FlowKey;
+  bytes?: readonly [number, number];
+}
+
+/**
+ * Draws one flow: 45% HTTPS out, 15% DNS, 5% NTP, 15% inbound from the VNet, 2% platform probes (VNet flow logs
+ * only), the rest denied internet scans. The draws keep their order: a seed gives the same traffic as before.
+ */
+function drawBenignFlow(nic: TopologyNic, services: readonly string[], random: SeededRandom): BenignFlow {
+  const kind = random.next();
+  const ephemeralPort = (): number => random.int(32_768, 60_999);
+  if (kind < 0.45) {
+    const flow = internetOutbound(nic, random.pick(services), ephemeralPort(), 443, "tcp");
+    return { flow, bytes: [random.int(300, 30_000), random.int(500, 200_000)] };
+  }
+  if (kind < 0.6) {
+    const flow = internetOutbound(nic, random.pick(DNS_RESOLVER_IPS), ephemeralPort(), 53, "udp");
+    return { flow, bytes: [random.int(60, 120), random.int(80, 400)] };
+  }
+  if (kind < 0.65) return { flow: internetOutbound(nic, NTP_SERVER_IP, 123, 123, "udp"), bytes: [90, 90] };
+  if (kind < 0.8) {
+    const peer = `${nic.vnetPrefix}.0.${random.int(4, 254)}`;
+    const flow: FlowKey = {
+      srcIp: peer,
+      dstIp: nic.privateIp,
+      srcPort: ephemeralPort(),
+      dstPort: random.pick(VNET_SERVICE_PORTS),
+      protocol: "tcp",
+      direction: "I",
+      allowed: true,
+      rule: "DefaultRule_AllowVnetInBound",
+    };
+    return { flow, bytes: [random.int(200, 5_000), random.int(500, 50_000)] };
+  }
+  if (kind < 0.82 && nic.kind === "vnet") return { flow: platformProbe(nic, random), bytes: [128, 0] };
+  return { flow: deniedScan(nic, random) };
+}
+
+function internetOutbound(
+  nic: TopologyNic,
+  dstIp: string,
+  srcPort: number,
+  dstPort: number,
+  protocol: FlowKey["protocol"],
+): FlowKey {
+  const rule = "DefaultRule_AllowInternetOutBound";
+  return { srcIp: nic.privateIp, dstIp, srcPort, dstPort, protocol, direction: "O", allowed: true, rule };
+}
+
+/** Azure platform traffic that VNet flow logs show under PlatformRule. */
+function platformProbe(nic: TopologyNic, random: SeededRandom): FlowKey {
+  return {
+    srcIp: random.pick(PLATFORM_SOURCE_IPS),
+    dstIp: nic.privateIp,
+    srcPort: 23456,
+    dstPort: random.int(20_000, 60_000),
+    protocol: "tcp",
+    direction: "I",
+    allowed: true,
+    rule: PLATFORM_RULE,
+  };
+}
+
+/** An internet scanner touching one port, denied by the default rule. */
+function deniedScan(nic: TopologyNic, random: SeededRandom): FlowKey {
+  const scanner = random.chance(0.6)
+    ? `${random.pick(SCANNER_PREFIXES)}.${random.int(1, 254)}`
+    : randomPublicIp(random);
+  return {
+    srcIp: scanner,
+    dstIp: nic.privateIp,
+    srcPort: random.int(1_024, 65_535),
+    dstPort: random.int(1, 65_535),
+    protocol: random.chance(0.9) ? "tcp" : "udp",
+    direction: "I",
+    allowed: false,
+    rule: "DefaultRule_DenyAllInBound",
+  };
 }
 
 /** The NIC's few favourite public services, stable across hours. */

@@ -266,11 +266,15 @@ function formatNsgTuple(t: SyntheticTuple): string {
   const counters = t.counters
     ? `${t.counters.packetsSent},${t.counters.bytesSent},${t.counters.packetsReceived},${t.counters.bytesReceived}`
     : ",,,";
-  return `${Math.floor(t.timeInMs / 1000)},${t.srcIp},${t.dstIp},${t.srcPort},${t.dstPort},${t.protocol === "tcp" ? "T" : "U"},${t.direction},${t.allowed ? "A" : "D"},${t.state},${counters}`;
+  const protocol = t.protocol === "tcp" ? "T" : "U";
+  const flow = `${t.srcIp},${t.dstIp},${t.srcPort},${t.dstPort},${protocol},${t.direction}`;
+  return `${Math.floor(t.timeInMs / 1000)},${flow},${t.allowed ? "A" : "D"},${t.state},${counters}`;
 }
 
 /** VNet v4: epoch milliseconds, IANA protocol number, state D for denies, encryption, 0 counters when none. */
 function formatVnetTuple(t: SyntheticTuple): string {
   const c = t.counters ?? { packetsSent: 0, bytesSent: 0, packetsReceived: 0, bytesReceived: 0 };
-  return `${t.timeInMs},${t.srcIp},${t.dstIp},${t.srcPort},${t.dstPort},${t.protocol === "tcp" ? 6 : 17},${t.direction},${t.allowed ? t.state : "D"},NX,${c.packetsSent},${c.bytesSent},${c.packetsReceived},${c.bytesReceived}`;
+  const flow = `${t.srcIp},${t.dstIp},${t.srcPort},${t.dstPort},${t.protocol === "tcp" ? 6 : 17},${t.direction}`;
+  const counters = `${c.packetsSent},${c.bytesSent},${c.packetsReceived},${c.bytesReceived}`;
+  return `${t.timeInMs},${flow},${t.allowed ? t.state : "D"},NX,${counters}`;
 }

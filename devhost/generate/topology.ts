@@ -75,39 +75,9 @@ const MAX_NICS = 100_000;
 
 export function buildTopology(options: BuildTopologyOptions): Topology {
   const { seed, nics } = options;
-  if (!Number.isInteger(nics) || nics < 1 || nics > MAX_NICS) {
-    throw new RangeError(`buildTopology: nics must be an integer in [1, ${MAX_NICS}], got ${nics}`);
-  }
-  const subscriptionCount = options.subscriptions ?? (nics <= 4 ? 1 : 2);
-  const groupCount = options.resourceGroupsPerSubscription ?? 2;
-  for (const [name, value] of [
-    ["subscriptions", subscriptionCount],
-    ["resourceGroupsPerSubscription", groupCount],
-  ] as const) {
-    if (!Number.isInteger(value) || value < 1 || value > 100) {
-      throw new RangeError(`buildTopology: ${name} must be an integer in [1, 100], got ${value}`);
-    }
-  }
+  const { subscriptionCount, groupCount } = topologyCounts(options);
   const random = SeededRandom.derive(seed, "topology");
-  const subscriptions: TopologySubscription[] = [];
-  for (let s = 0; s < subscriptionCount; s++) {
-    const resourceGroups: TopologyResourceGroup[] = [];
-    for (let g = 0; g < groupCount; g++) {
-      const purpose = RESOURCE_GROUP_PURPOSES[g % RESOURCE_GROUP_PURPOSES.length];
-      const suffix = `${purpose}-${String(s + 1).padStart(2, "0")}${g >= RESOURCE_GROUP_PURPOSES.length ? `-${g}` : ""}`;
-      resourceGroups.push({
-        name: `rg-${suffix}`,
-        nsgName: `nsg-${suffix}`,
-        vnetName: `vnet-${suffix}`,
-        flowLogName: `fl-vnet-${suffix}`,
-      });
-    }
-    subscriptions.push({
-      subscriptionId: random.guid().toLowerCase(),
-      region: REGIONS[s % REGIONS.length] as string,
-      resourceGroups,
-    });
-  }
+  const subscriptions = buildSubscriptions(random, subscriptionCount, groupCount);
   const systemIds = subscriptions.map((sub) => sub.resourceGroups.map(() => random.guid().toLowerCase()));
   const flowLogGuids = subscriptions.map((sub) => sub.resourceGroups.map(() => random.guid().toLowerCase()));
   const oui = random.pick(AZURE_OUIS);
@@ -122,38 +92,114 @@ export function buildTopology(options: BuildTopologyOptions): Topology {
     const pair = Math.floor(index / 2);
     const s = pair % subscriptionCount;
     const g = Math.floor(pair / subscriptionCount) % groupCount;
-    const subscription = subscriptions[s] as TopologySubscription;
-    const group = subscription.resourceGroups[g] as TopologyResourceGroup;
     const key = `${s}/${g}`;
     const inGroup = perGroupCount.get(key) ?? 0;
     perGroupCount.set(key, inGroup + 1);
-    const role = ROLES[index % ROLES.length] as string;
-    const vmName = `vm-${role}-${String(index + 1).padStart(3, "0")}`;
-    const sub = subscription.subscriptionId;
-    const subUpper = sub.toUpperCase();
-    const region = subscription.region;
     const macSuffix = ((macBase + Math.imul(index, macStep)) & 0xffffff).toString(16).toUpperCase().padStart(6, "0");
-    const vnetPrefix = `10.${(s * groupCount + g) % 256}`;
-    nicList.push({
-      index,
-      kind: index % 2 === 0 ? "nsg" : "vnet",
-      macAddress: `${oui}${macSuffix}`,
-      privateIp: `${vnetPrefix}.${Math.floor(inGroup / 250) % 256}.${4 + (inGroup % 250)}`,
-      vmName,
-      nicName: `${vmName}${100 + (index % 900)}`,
-      subscriptionId: sub,
-      resourceGroup: group.name,
-      region,
-      nsgName: group.nsgName,
-      nsgResourceId: `/SUBSCRIPTIONS/${subUpper}/RESOURCEGROUPS/${group.name.toUpperCase()}/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/${group.nsgName.toUpperCase()}`,
-      aclId: `/subscriptions/${sub}/resourceGroups/${group.name}/providers/Microsoft.Network/networkSecurityGroups/${group.nsgName}`,
-      systemId: systemIds[s]?.[g] as string,
-      flowLogName: group.flowLogName,
-      flowLogResourceId: `/SUBSCRIPTIONS/${subUpper}/RESOURCEGROUPS/NETWORKWATCHERRG/PROVIDERS/MICROSOFT.NETWORK/NETWORKWATCHERS/NETWORKWATCHER_${region.toUpperCase()}/FLOWLOGS/${group.flowLogName.toUpperCase()}`,
-      flowLogGuid: flowLogGuids[s]?.[g] as string,
-      targetResourceId: `/subscriptions/${sub}/resourceGroups/${group.name}/providers/Microsoft.Network/virtualNetworks/${group.vnetName}`,
-      vnetPrefix,
-    });
+    nicList.push(
+      nicOf({
+        index,
+        subscription: subscriptions[s] as TopologySubscription,
+        group: subscriptions[s]?.resourceGroups[g] as TopologyResourceGroup,
+        vnetPrefix: `10.${(s * groupCount + g) % 256}`,
+        inGroup,
+        macAddress: `${oui}${macSuffix}`,
+        systemId: systemIds[s]?.[g] as string,
+        flowLogGuid: flowLogGuids[s]?.[g] as string,
+      }),
+    );
   }
   return { seed, subscriptions, nics: nicList };
+}
+
+function topologyCounts(options: BuildTopologyOptions): { subscriptionCount: number; groupCount: number } {
+  const { nics } = options;
+  if (!Number.isInteger(nics) || nics < 1 || nics > MAX_NICS) {
+    throw new RangeError(`buildTopology: nics must be an integer in [1, ${MAX_NICS}], got ${nics}`);
+  }
+  const subscriptionCount = options.subscriptions ?? (nics <= 4 ? 1 : 2);
+  const groupCount = options.resourceGroupsPerSubscription ?? 2;
+  for (const [name, value] of [
+    ["subscriptions", subscriptionCount],
+    ["resourceGroupsPerSubscription", groupCount],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1 || value > 100) {
+      throw new RangeError(`buildTopology: ${name} must be an integer in [1, 100], got ${value}`);
+    }
+  }
+  return { subscriptionCount, groupCount };
+}
+
+function buildSubscriptions(
+  random: SeededRandom,
+  subscriptionCount: number,
+  groupCount: number,
+): TopologySubscription[] {
+  const subscriptions: TopologySubscription[] = [];
+  for (let s = 0; s < subscriptionCount; s++) {
+    const resourceGroups: TopologyResourceGroup[] = [];
+    for (let g = 0; g < groupCount; g++) {
+      const purpose = RESOURCE_GROUP_PURPOSES[g % RESOURCE_GROUP_PURPOSES.length];
+      const repeat = g >= RESOURCE_GROUP_PURPOSES.length ? `-${g}` : "";
+      const suffix = `${purpose}-${String(s + 1).padStart(2, "0")}${repeat}`;
+      resourceGroups.push({
+        name: `rg-${suffix}`,
+        nsgName: `nsg-${suffix}`,
+        vnetName: `vnet-${suffix}`,
+        flowLogName: `fl-vnet-${suffix}`,
+      });
+    }
+    subscriptions.push({
+      subscriptionId: random.guid().toLowerCase(),
+      region: REGIONS[s % REGIONS.length] as string,
+      resourceGroups,
+    });
+  }
+  return subscriptions;
+}
+
+/** Where a NIC sits and the identifiers drawn for it. */
+interface NicPlace {
+  index: number;
+  subscription: TopologySubscription;
+  group: TopologyResourceGroup;
+  vnetPrefix: string;
+  /** How many NICs of its resource group come before it. */
+  inGroup: number;
+  macAddress: string;
+  systemId: string;
+  flowLogGuid: string;
+}
+
+function nicOf(place: NicPlace): TopologyNic {
+  const { index, subscription, group, vnetPrefix, inGroup } = place;
+  const role = ROLES[index % ROLES.length] as string;
+  const vmName = `vm-${role}-${String(index + 1).padStart(3, "0")}`;
+  const sub = subscription.subscriptionId;
+  const region = subscription.region;
+  const armGroup = `/SUBSCRIPTIONS/${sub.toUpperCase()}/RESOURCEGROUPS`;
+  const network = "PROVIDERS/MICROSOFT.NETWORK";
+  const watcher = `NETWORKWATCHERS/NETWORKWATCHER_${region.toUpperCase()}`;
+  const nsgSegment = `NETWORKSECURITYGROUPS/${group.nsgName.toUpperCase()}`;
+  const groupId = `/subscriptions/${sub}/resourceGroups/${group.name}/providers/Microsoft.Network`;
+  return {
+    index,
+    kind: index % 2 === 0 ? "nsg" : "vnet",
+    macAddress: place.macAddress,
+    privateIp: `${vnetPrefix}.${Math.floor(inGroup / 250) % 256}.${4 + (inGroup % 250)}`,
+    vmName,
+    nicName: `${vmName}${100 + (index % 900)}`,
+    subscriptionId: sub,
+    resourceGroup: group.name,
+    region,
+    nsgName: group.nsgName,
+    nsgResourceId: `${armGroup}/${group.name.toUpperCase()}/${network}/${nsgSegment}`,
+    aclId: `${groupId}/networkSecurityGroups/${group.nsgName}`,
+    systemId: place.systemId,
+    flowLogName: group.flowLogName,
+    flowLogResourceId: `${armGroup}/NETWORKWATCHERRG/${network}/${watcher}/FLOWLOGS/${group.flowLogName.toUpperCase()}`,
+    flowLogGuid: place.flowLogGuid,
+    targetResourceId: `${groupId}/virtualNetworks/${group.vnetName}`,
+    vnetPrefix,
+  };
 }

@@ -116,6 +116,28 @@ function filterInstances(engine: DurableEngine, query: URLSearchParams): Instanc
   );
 }
 
+/** POST orchestrators/{name}/{id?}: HttpApiHandler.HandleStartOrchestratorRequestAsync. */
+async function startResponse(
+  engine: DurableEngine,
+  name: string,
+  instanceId: string | undefined,
+  body: string,
+  managementUrls: ManagementUrlBuilder,
+): Promise<ApiResponse> {
+  const outcome = await engine.startOrchestration(name, instanceId, body === "" ? undefined : body);
+  if (outcome.started) {
+    const urls = managementUrls(outcome.instanceId);
+    return { status: 202, body: urls, headers: { Location: urls.statusQueryGetUri } };
+  }
+  // DurableClient.StartNewAsync refuses a running id (OverridableExistingInstanceStates defaults to
+  // NonRunningStates) by throwing OrchestrationAlreadyExistsException, which HttpApiHandler.cs does not catch:
+  // the Functions host answers 500.
+  if (outcome.reason === "alreadyRunning")
+    return { status: 500, body: { message: "An Orchestration instance with the status Running already exists." } };
+  const message = `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function.`;
+  return { status: 400, body: { message } };
+}
+
 /** Answers one durable API request. */
 export async function handleDurableApi(
   engine: DurableEngine,
@@ -127,19 +149,7 @@ export async function handleDurableApi(
   const flag = (name: string): boolean => query.get(name) === "true";
 
   if (collection === "orchestrators" && method === "POST" && first) {
-    const outcome = await engine.startOrchestration(first, second || undefined, body === "" ? undefined : body);
-    if (!outcome.started) {
-      return outcome.reason === "alreadyRunning"
-        ? { status: 409, body: { message: `An instance with ID '${second}' already exists and is running.` } }
-        : {
-            status: 400,
-            body: {
-              message: `The function '${first}' doesn't exist, is disabled, or is not an orchestrator function.`,
-            },
-          };
-    }
-    const urls = managementUrls(outcome.instanceId);
-    return { status: 202, body: urls, headers: { Location: urls.statusQueryGetUri } };
+    return startResponse(engine, first, second || undefined, body, managementUrls);
   }
 
   if (collection === "instances") {

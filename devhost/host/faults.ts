@@ -1,6 +1,7 @@
 /**
  * Fault injection for tests of the local host: failing activity attempts, a crash between an
- * activity's run and the recording of its completion, and duplicate trigger deliveries.
+ * activity's run and the recording of its completion, a crash between an entity operation's run and its
+ * checkpoint, and duplicate trigger deliveries.
  */
 import type { EngineFaultHooks } from "./engine";
 
@@ -21,6 +22,8 @@ export class FaultInjector implements EngineFaultHooks {
   private readonly failures = new Map<string, FailActivityOptions>();
   private readonly crashes = new Map<string, { invocation: number; resolve: () => void }>();
   private readonly duplicates = new Map<string, number>();
+  private readonly entityCrashes = new Map<string, { operation: string; invocation: number; resolve: () => void }>();
+  private readonly operationCounts = new Map<string, number>();
 
   /** Makes the listed invocations of activity `name` throw before the activity runs. */
   failActivity(name: string, options: FailActivityOptions): void {
@@ -33,6 +36,18 @@ export class FaultInjector implements EngineFaultHooks {
    */
   crashAfterActivity(name: string, options: CrashAfterActivityOptions = {}): Promise<void> {
     return new Promise((resolve) => this.crashes.set(name, { invocation: options.invocation ?? 1, resolve }));
+  }
+
+  /**
+   * Kills the work item of an operation of entity `entityName` right after the operation ran and before its
+   * checkpoint (state, response, signals), as a crash can on the real host (TaskEntityShim commits at the end of the
+   * batch): nothing of it is recorded and the operation runs again when its message's lease expires (5 minutes on
+   * the host clock). Resolves once the checkpoint is lost.
+   */
+  crashAfterEntityOperation(entityName: string, operation: string, options: CrashAfterActivityOptions = {}) {
+    return new Promise<void>((resolve) =>
+      this.entityCrashes.set(entityName.toLowerCase(), { operation, invocation: options.invocation ?? 1, resolve }),
+    );
   }
 
   /** Delivers every later Event Grid or timer event of function `name` `times` times (at-least-once delivery). */
@@ -59,6 +74,21 @@ export class FaultInjector implements EngineFaultHooks {
     if (failure?.invocations.includes(invocation)) {
       throw failure.error ?? new Error(`injected failure of ${name} invocation ${invocation}`);
     }
+  }
+
+  crashAfterEntityOperationRan(entityName: string, operation: string): (() => void) | undefined {
+    const key = `${entityName.toLowerCase()}\u0000${operation}`;
+    const invocation = (this.operationCounts.get(key) ?? 0) + 1;
+    this.operationCounts.set(key, invocation);
+    const crash = this.entityCrashes.get(entityName.toLowerCase());
+    if (!crash || crash.operation !== operation || crash.invocation !== invocation) return undefined;
+    this.entityCrashes.delete(entityName.toLowerCase());
+    return crash.resolve;
+  }
+
+  /** How many times operation `operation` of entity `entityName` ran on this host. */
+  entityOperationRuns(entityName: string, operation: string): number {
+    return this.operationCounts.get(`${entityName.toLowerCase()}\u0000${operation}`) ?? 0;
   }
 
   crashAfterActivityRan(name: string): (() => void) | undefined {

@@ -54,16 +54,6 @@ function event(type: number, timestamp: Date, fields: Partial<HistoryEvent> = {}
   return { EventType: type, EventId: -1, IsPlayed: false, Timestamp: timestamp.toISOString(), ...fields };
 }
 
-/** A failure event: Reason/Details for older readers, FailureDetails for durable-functions 3.5's TaskFailedError. */
-function failed(type: number, at: Date, id: number, failure: FailureDetailsPayload): HistoryEvent {
-  return event(type, at, {
-    TaskScheduledId: id,
-    Reason: failure.ErrorMessage,
-    Details: failure.StackTrace ?? "",
-    FailureDetails: failure,
-  });
-}
-
 export const historyEvents = {
   orchestratorStarted: (at: Date) => event(HistoryEventType.OrchestratorStarted, at),
   orchestratorCompleted: (at: Date) => event(HistoryEventType.OrchestratorCompleted, at),
@@ -73,8 +63,6 @@ export const historyEvents = {
     event(HistoryEventType.TaskScheduled, at, { EventId: id, Name: name, Input: input }),
   taskCompleted: (at: Date, id: number, result: string) =>
     event(HistoryEventType.TaskCompleted, at, { TaskScheduledId: id, Result: result }),
-  taskFailed: (at: Date, id: number, failure: FailureDetailsPayload) =>
-    failed(HistoryEventType.TaskFailed, at, id, failure),
   subOrchestrationCreated: (at: Date, id: number, name: string, instanceId: string, input: string | undefined) =>
     event(HistoryEventType.SubOrchestrationInstanceCreated, at, {
       EventId: id,
@@ -84,8 +72,16 @@ export const historyEvents = {
     }),
   subOrchestrationCompleted: (at: Date, id: number, result: string) =>
     event(HistoryEventType.SubOrchestrationInstanceCompleted, at, { TaskScheduledId: id, Result: result }),
-  subOrchestrationFailed: (at: Date, id: number, failure: FailureDetailsPayload) =>
-    failed(HistoryEventType.SubOrchestrationInstanceFailed, at, id, failure),
+  /** A failed activity as the extension records it: Reason, Details (a serialized exception), no FailureDetails. */
+  taskFailed: (at: Date, id: number, reason: string, details: string) =>
+    event(HistoryEventType.TaskFailed, at, { TaskScheduledId: id, Reason: reason, Details: details }),
+  /** As DurableTask.Core sends it with SerializeExceptions error propagation: Reason, Details, no FailureDetails. */
+  subOrchestrationFailed: (at: Date, id: number, reason: string, details: string) =>
+    event(HistoryEventType.SubOrchestrationInstanceFailed, at, {
+      TaskScheduledId: id,
+      Reason: reason,
+      Details: details,
+    }),
   timerCreated: (at: Date, id: number, fireAt: Date) =>
     event(HistoryEventType.TimerCreated, at, { EventId: id, FireAt: fireAt.toISOString() }),
   timerFired: (at: Date, id: number, fireAt: string) =>
@@ -95,17 +91,6 @@ export const historyEvents = {
   eventRaised: (at: Date, name: string, input: string | undefined) =>
     event(HistoryEventType.EventRaised, at, { Name: name, Input: input }),
 };
-
-/** The ids of scheduled work (activities, sub-orchestrations, timers, entity calls) in a history. */
-export function scheduledIds(history: readonly HistoryEvent[]): Set<number> {
-  const scheduling: number[] = [
-    HistoryEventType.TaskScheduled,
-    HistoryEventType.SubOrchestrationInstanceCreated,
-    HistoryEventType.TimerCreated,
-    HistoryEventType.EventSent,
-  ];
-  return new Set(history.filter((e) => scheduling.includes(e.EventType) && e.EventId >= 0).map((e) => e.EventId));
-}
 
 /** Scheduled ids whose completion is in the history. */
 export function completedIds(history: readonly HistoryEvent[]): Set<number> {

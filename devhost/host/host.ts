@@ -12,7 +12,7 @@ import type { AddressInfo } from "node:net";
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import type { DurableClient } from "durable-functions";
-import { ConfigurationError, ValidationError } from "../../src/errors";
+import { configurationError, ValidationError } from "../../src/errors";
 import { logFailure, logger } from "../../src/logger";
 import { RealClock, VirtualClock } from "./clock";
 import { handleDurableApi, instanceStatus, type ApiResponse } from "./durableApi";
@@ -116,10 +116,35 @@ function compileRoute(template: string): (path: string) => Record<string, string
     if (!match) return undefined;
     const params: Record<string, string> = {};
     names.forEach((name, i) => {
-      if (match[i + 1] !== undefined) params[name] = decodeURIComponent(match[i + 1]);
+      if (match[i + 1] !== undefined) params[name] = decodeLeniently(match[i + 1]);
     });
     return params;
   };
+}
+
+/**
+ * Percent-decodes what decodes and leaves malformed escapes (`%ZZ`, a lone `%`) as they came, as
+ * ASP.NET Core's request-line decoder does (dotnet/aspnetcore src/Shared/UrlDecoder/UrlDecoder.cs):
+ * the function sees them and can name them, rather than the host failing the request.
+ */
+const SYSTEM_KEY_WANTED = "the system key (or the master key)";
+
+function decodeLeniently(text: string): string {
+  return text.replace(/(?:%[0-9A-Fa-f]{2})+/g, (escapes) => {
+    try {
+      return decodeURIComponent(escapes);
+    } catch {
+      return escapes;
+    }
+  });
+}
+
+/** The 401 message: which key `what` wants, and whether none came or which one did. */
+function unauthorizedMessage(what: string, wants: string, key: string | undefined, keys: HostKeys): string {
+  const where = "in ?code= or the x-functions-key header";
+  if (key === undefined || key === "") return `${what} wants ${wants} ${where}; none came`;
+  const known = key === keys.host ? "the function key" : key === keys.system ? "the system key" : undefined;
+  return `${what} wants ${wants} ${where}; ${known ?? "a key that is none of this host's keys"} came`;
 }
 
 function readBody(request: http.IncomingMessage): Promise<Buffer> {
@@ -178,7 +203,7 @@ export class LocalHost {
         : new RealClock();
     const maxConcurrentActivities = options.maxConcurrentActivities ?? 8;
     if (!Number.isInteger(maxConcurrentActivities) || maxConcurrentActivities < 1) {
-      throw new ConfigurationError(
+      throw configurationError(
         `startLocalHost: maxConcurrentActivities must be an integer >= 1, got ${maxConcurrentActivities}`,
       );
     }
@@ -287,7 +312,7 @@ export class LocalHost {
   /** The virtual clock (advance, advanceTo, advanceToNextTimer, autoAdvance); throws on a real-clock host. */
   get virtualClock(): VirtualClock {
     if (!(this.clock instanceof VirtualClock))
-      throw new ConfigurationError('this local host runs on the real clock: start it with clock: { mode: "virtual" }');
+      throw configurationError('this local host runs on the real clock: start it with clock: { mode: "virtual" }');
     return this.clock;
   }
 
@@ -460,7 +485,8 @@ export class LocalHost {
     if (url.pathname.startsWith(durableRpcPrefix) || url.pathname.startsWith(durableWebhookPrefix)) {
       const isWebhook = url.pathname.startsWith(durableWebhookPrefix);
       if (isWebhook && providedKey !== this.keys.system && providedKey !== this.keys.master) {
-        sendJson(response, { status: 401, body: { message: "the durable webhooks need the system key (?code=)" } });
+        const message = unauthorizedMessage("the durable webhooks", SYSTEM_KEY_WANTED, providedKey, this.keys);
+        sendJson(response, { status: 401, body: { message } });
         return;
       }
       const prefix = isWebhook ? durableWebhookPrefix : durableRpcPrefix;
@@ -493,7 +519,8 @@ export class LocalHost {
     key: string | undefined,
   ): Promise<void> {
     if (key !== this.keys.system && key !== this.keys.master) {
-      sendJson(response, { status: 401, body: { message: "the Event Grid webhook needs the system key (?code=)" } });
+      const message = unauthorizedMessage("the Event Grid webhook", SYSTEM_KEY_WANTED, key, this.keys);
+      sendJson(response, { status: 401, body: { message } });
       return;
     }
     if (method === "OPTIONS") {
@@ -554,10 +581,10 @@ export class LocalHost {
       return;
     }
     if (!this.authorized(found.registration, key)) {
-      sendJson(response, {
-        status: 401,
-        body: { message: `function "${found.registration.name}" needs a key (?code= or x-functions-key)` },
-      });
+      const admin = (found.registration.trigger as { authLevel?: string }).authLevel === "admin";
+      const wants = admin ? "the master key (authLevel admin)" : "the function key or the master key";
+      const message = unauthorizedMessage(`function "${found.registration.name}"`, wants, key, this.keys);
+      sendJson(response, { status: 401, body: { message } });
       return;
     }
     const functions = functionsModule();
@@ -617,6 +644,14 @@ export class LocalHost {
   /** Signals an entity (one-way operation). */
   async signalEntity(name: string, key: string, operation: string, input?: unknown): Promise<void> {
     await this.engine.signalEntity(name, key, operation, input === undefined ? undefined : JSON.stringify(input));
+  }
+
+  /**
+   * Instance ids whose start was refused because they were running: in Azure each is an exception the extension
+   * logs as an error (a 500 of the durable API). Code that asks getStatus first leaves this empty.
+   */
+  refusedStarts(): string[] {
+    return [...this.engine.refusedStarts];
   }
 
   /** The instance's status, or undefined when there is no such instance. */

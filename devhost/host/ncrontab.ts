@@ -2,7 +2,7 @@
  * Timer trigger schedules: NCRONTAB with six fields `{second} {minute} {hour} {day} {month} {day-of-week}`
  * (as Azure Functions), or a TimeSpan interval `hh:mm:ss`. Evaluated in UTC.
  */
-import { ConfigurationError } from "../../src/errors";
+import { configurationError } from "../../src/errors";
 
 interface FieldSpec {
   name: string;
@@ -34,7 +34,7 @@ function parseValue(text: string, spec: FieldSpec, schedule: string): number {
   const named = spec.names?.indexOf(text.toLowerCase()) ?? -1;
   const value = named >= 0 ? named + spec.min : Number(text);
   if (!Number.isInteger(value) || value < spec.min || value > (spec.name === "day-of-week" ? 7 : spec.max)) {
-    throw new ConfigurationError(
+    throw configurationError(
       `timer schedule "${schedule}": ${spec.name} value "${text}" is not in ${spec.min}-${spec.max}`,
     );
   }
@@ -47,7 +47,7 @@ function parseField(text: string, spec: FieldSpec, schedule: string): Set<number
     const [range, stepText] = part.split("/");
     const step = stepText === undefined ? 1 : Number(stepText);
     if (!Number.isInteger(step) || step < 1)
-      throw new ConfigurationError(`timer schedule "${schedule}": bad step "${stepText}" in ${spec.name}`);
+      throw configurationError(`timer schedule "${schedule}": bad step "${stepText}" in ${spec.name}`);
     let low: number;
     let high: number;
     if (range === "*") {
@@ -66,17 +66,17 @@ function parseField(text: string, spec: FieldSpec, schedule: string): Set<number
   return values;
 }
 
-/** Parses an NCRONTAB (6 fields) or TimeSpan (`hh:mm:ss`) schedule; throws ConfigurationError naming the problem. */
+/** Parses an NCRONTAB (6 fields) or TimeSpan (`hh:mm:ss`) schedule; throws configurationError naming the problem. */
 export function parseSchedule(schedule: string): Schedule {
   const timeSpan = /^(\d{1,2}):(\d{2}):(\d{2})$/.exec(schedule.trim());
   if (timeSpan) {
     const periodInMs = ((Number(timeSpan[1]) * 60 + Number(timeSpan[2])) * 60 + Number(timeSpan[3])) * 1000;
-    if (periodInMs <= 0) throw new ConfigurationError(`timer schedule "${schedule}": the interval must be positive`);
+    if (periodInMs <= 0) throw configurationError(`timer schedule "${schedule}": the interval must be positive`);
     return { nextAfter: (after) => new Date(after.getTime() + periodInMs) };
   }
   const parts = schedule.trim().split(/\s+/);
   if (parts.length !== 6) {
-    throw new ConfigurationError(
+    throw configurationError(
       `timer schedule "${schedule}": expected 6 NCRONTAB fields {second} {minute} {hour} {day} {month} {day-of-week}`,
     );
   }
@@ -111,7 +111,7 @@ export function parseSchedule(schedule: string): Schedule {
           return t;
         }
       }
-      throw new ConfigurationError(
+      throw configurationError(
         `timer schedule "${schedule}" has no occurrence within five years of ${after.toISOString()}`,
       );
     },

@@ -17,7 +17,7 @@ import type {
   FunctionTrigger,
   GenericFunctionOptions,
 } from "@azure/functions";
-import { ConfigurationError } from "../../src/errors";
+import { configurationError } from "../../src/errors";
 import { logger } from "../../src/logger";
 
 /** One function of the app, as the Functions host would index it. */
@@ -85,7 +85,7 @@ function record(name: string, options: GenericFunctionOptions): void {
     return;
   }
   if (activeRecording.registrations.some((r) => r.name === name)) {
-    throw new ConfigurationError(`function "${name}" is registered twice`);
+    throw configurationError(`function "${name}" is registered twice`);
   }
   activeRecording.registrations.push({
     name,
@@ -184,9 +184,7 @@ const moduleRegistrations = new Map<string, LoadedApp>();
 export function defaultAppModulePath(rootDir: string): string {
   const packageJson = requireHere(path.join(rootDir, "package.json")) as { main?: string };
   if (!packageJson.main) {
-    throw new ConfigurationError(
-      `${path.join(rootDir, "package.json")} has no "main": the local host cannot find the app`,
-    );
+    throw configurationError(`${path.join(rootDir, "package.json")} has no "main": the local host cannot find the app`);
   }
   return path.resolve(rootDir, packageJson.main);
 }
@@ -199,13 +197,13 @@ export async function loadApp(source: AppSource): Promise<LoadedApp> {
     const cached = moduleRegistrations.get(modulePath);
     if (cached) return cached;
     if (path.extname(modulePath) !== "" && !existsSync(modulePath)) {
-      throw new ConfigurationError(
+      throw configurationError(
         `the app module ${modulePath} does not exist (for package.json "main", run \`npm run build\` first)`,
       );
     }
     const loaded = await recordDuring(() => import(modulePath));
     if (loaded.registrations.length === 0) {
-      throw new ConfigurationError(
+      throw configurationError(
         `loading the app module ${modulePath} registered no functions ` +
           "(was it imported before the local host patched @azure/functions?)",
       );
@@ -217,7 +215,7 @@ export async function loadApp(source: AppSource): Promise<LoadedApp> {
 }
 
 async function recordDuring(load: () => unknown): Promise<LoadedApp> {
-  if (activeRecording) throw new ConfigurationError("two local hosts are loading an app at the same time");
+  if (activeRecording) throw configurationError("two local hosts are loading an app at the same time");
   const loaded: LoadedApp = { registrations: [], appStartHooks: [], appTerminateHooks: [] };
   activeRecording = loaded;
   try {

@@ -9,12 +9,6 @@ import type { HistoryEvent } from "./history";
 
 export type RuntimeStatus = "Pending" | "Running" | "Completed" | "Failed" | "Terminated" | "ContinuedAsNew";
 
-/** The signature of one scheduled action, compared on replay to detect non-determinism. */
-export interface ActionSignature {
-  kind: string;
-  name: string;
-}
-
 export interface InstanceRecord {
   instanceId: string;
   /** Changes at every start and continueAsNew: completions for an earlier execution are dropped. */
@@ -32,8 +26,6 @@ export interface InstanceRecord {
   history: HistoryEvent[];
   /** Arrived events not yet seen by the orchestrator. */
   inbox: HistoryEvent[];
-  /** Actions the orchestrator scheduled so far in this generation, in order. */
-  actions: ActionSignature[];
   parent?: { instanceId: string; executionId: string; taskId: number };
 }
 
@@ -58,6 +50,11 @@ export interface EntityRecord {
   state?: string;
   queue: EntityRequest[];
   lastModifiedTime: string;
+  /**
+   * Set when a crash lost an operation's checkpoint: its message is leased and comes back when the lease expires
+   * (ISO time), as a dequeued control-queue message does.
+   */
+  redeliverAt?: string;
 }
 
 export interface StoreSnapshot {

@@ -7,10 +7,10 @@
  */
 import { NetworkManagementClient } from "@azure/arm-network";
 import type { AccessToken, TokenCredential } from "@azure/core-auth";
-import { exponentialRetryPolicy, type TlsSettings } from "@azure/core-rest-pipeline";
+import { exponentialRetryPolicy, systemErrorRetryPolicy, type TlsSettings } from "@azure/core-rest-pipeline";
 import { DefaultAzureCredential } from "@azure/identity";
 import { isLoopbackEndpoint, type ArmSettings } from "../config";
-import { ConfigurationError } from "../errors";
+import { configurationError } from "../errors";
 import { logger } from "../logger";
 import { getVirtualMachine, listVirtualMachines, type VirtualMachine } from "./virtualMachines";
 
@@ -38,7 +38,7 @@ function credentialOf(settings: ArmSettings): TokenCredential {
   if (settings.credential.kind === "devToken") {
     // Checked at start too; checked again here so no code path can send the token off the machine.
     if (!isLoopbackEndpoint(settings.endpoint))
-      throw new ConfigurationError("FLOWTAP_ARM_DEV_TOKEN is only for a loopback FLOWTAP_ARM_ENDPOINT.");
+      throw configurationError("FLOWTAP_ARM_DEV_TOKEN is only for a loopback FLOWTAP_ARM_ENDPOINT.");
     logger.verbose(`ARM at ${settings.endpoint} with the development token`);
     return new DevTokenCredential(settings.credential.token);
   }
@@ -70,9 +70,11 @@ export function createArmClients(settings: ArmSettings): ArmClients {
           endpoint: settings.endpoint,
           ...(tlsOptions && { tlsOptions }),
         });
-        // The default retry policy also sleeps through 429s in-process; keep only the 5xx/408 part.
+        // The default retry policy also sleeps through 429s in-process; keep its 5xx/408 part and, since
+        // exponentialRetryPolicy ignores network errors, add the policy that retries those (ECONNRESET, ETIMEDOUT...).
         client.pipeline.removePolicy({ name: "defaultRetryPolicy" });
         client.pipeline.addPolicy(exponentialRetryPolicy(retryOptions), { phase: "Retry" });
+        client.pipeline.addPolicy(systemErrorRetryPolicy(retryOptions), { phase: "Retry" });
         clients.set(key, client);
       }
       return client;

@@ -55,8 +55,17 @@ export interface QuarantineRecord {
 export interface BlobSource {
   /** The committed block list of a blob; undefined when the blob (or its container) does not exist. */
   getCommittedBlocks(container: string, path: string): Promise<CommittedBlocks | undefined>;
-  /** Exactly `countInBytes` bytes from `offsetInBytes`, streamed (resumed on a broken connection). */
-  openRange(container: string, path: string, offsetInBytes: number, countInBytes: number): Promise<Readable>;
+  /**
+   * Exactly `countInBytes` bytes from `offsetInBytes`, streamed (resumed on a broken connection);
+   * with `ifMatch`, only while the blob has that etag (ValidationError otherwise).
+   */
+  openRange(
+    container: string,
+    path: string,
+    offsetInBytes: number,
+    countInBytes: number,
+    options?: { ifMatch?: string },
+  ): Promise<Readable>;
   /** Every blob under `prefix`, page by page; nothing when the container does not exist. */
   listBlobs(container: string, prefix: string, options?: ListBlobsOptions): AsyncIterable<ListedBlob>;
   /** The child "directories" of `prefix` (each ends with the delimiter); one level, paged. */
@@ -110,7 +119,13 @@ class StorageBlobSource implements BlobSource {
     }
   }
 
-  async openRange(container: string, path: string, offsetInBytes: number, countInBytes: number): Promise<Readable> {
+  async openRange(
+    container: string,
+    path: string,
+    offsetInBytes: number,
+    countInBytes: number,
+    options: { ifMatch?: string } = {},
+  ): Promise<Readable> {
     const where = `${container}/${path} [${offsetInBytes}, +${countInBytes})`;
     // The SDK reads a count of 0 (or none) as "to the end of the blob": refuse it outright.
     if (
@@ -124,10 +139,16 @@ class StorageBlobSource implements BlobSource {
     const blob = this.service.getContainerClient(container).getBlobClient(path);
     let response;
     try {
-      response = await blob.download(offsetInBytes, countInBytes, { maxRetryRequests: this.maxResumeRequests });
+      response = await blob.download(offsetInBytes, countInBytes, {
+        maxRetryRequests: this.maxResumeRequests,
+        ...(options.ifMatch !== undefined && { conditions: { ifMatch: options.ifMatch } }),
+      });
     } catch (error) {
       if (error instanceof RestError && error.statusCode === 416) {
         throw refused(`Range ${where} starts beyond the end of the blob`, error);
+      }
+      if (error instanceof RestError && error.statusCode === 412) {
+        throw refused(`Range ${where}: the blob changed (its etag is no longer ${options.ifMatch})`, error);
       }
       throw serviceError(`read range ${where}`, error);
     }
@@ -201,7 +222,8 @@ class StorageBlobSource implements BlobSource {
       throw serviceError(`quarantine record ${record.recordIndex} of ${record.container}/${record.path}`, error);
     }
     logger.warning(
-      `Quarantined record ${record.recordIndex} (block ${record.blockIndex}) of ${record.container}/${record.path}: ${record.reason}`,
+      `Quarantined record ${record.recordIndex} (block ${record.blockIndex}) ` +
+        `of ${record.container}/${record.path}: ${record.reason}`,
     );
     return { container: this.quarantineContainer, path };
   }

@@ -9,7 +9,7 @@ import { EventHubProducerClient, parseEventHubConnectionString, type EventHubCli
 import { DefaultAzureCredential } from "@azure/identity";
 import { BlobServiceClient, type StoragePipelineOptions } from "@azure/storage-blob";
 import type { ConnectionSetting } from "../config";
-import { ConfigurationError } from "../errors";
+import { configurationError } from "../errors";
 import { logger } from "../logger";
 
 /** One credential per client id (undefined: system-assigned), so clients share its token cache. */
@@ -50,7 +50,7 @@ export function fullyQualifiedNamespaceOf(uri: string): string {
     .replace(/^[a-z][a-z0-9+.-]*:\/\//i, "")
     .replace(/\/+$/, "");
   if (host === "" || /[/\s?#@]/.test(host)) {
-    throw new ConfigurationError(
+    throw configurationError(
       `Event Hubs fullyQualifiedNamespace '${uri}' is not a host name (e.g. myns.servicebus.windows.net).`,
     );
   }
@@ -82,13 +82,15 @@ function assertEntityPathMatches(connectionString: string, eventHubName: string)
   try {
     entityPath = parseEventHubConnectionString(connectionString).eventHubName;
   } catch {
-    throw new ConfigurationError(
-      "The Event Hubs connection string is malformed (expected Endpoint=sb://...;SharedAccessKeyName=...;SharedAccessKey=...).",
+    throw configurationError(
+      "The Event Hubs connection string is malformed (expected Endpoint=sb://...;SharedAccessKeyName=...;" +
+        "SharedAccessKey=...).",
     );
   }
   if (entityPath !== undefined && entityPath !== eventHubName) {
-    throw new ConfigurationError(
-      `The Event Hubs connection string names EntityPath '${entityPath}' but the producer is for '${eventHubName}': use a namespace-level connection string.`,
+    throw configurationError(
+      `The Event Hubs connection string names EntityPath '${entityPath}' but the producer is for ` +
+        `'${eventHubName}': use a namespace-level connection string.`,
     );
   }
 }

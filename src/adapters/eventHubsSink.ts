@@ -338,7 +338,8 @@ class ProducerSink implements EventHubsSink {
   }
 
   private async sendBatch(batch: EventDataBatch, eventCount: number, sent: SendTotals): Promise<void> {
-    const what = `send a batch of ${batch.count} messages (${batch.sizeInBytes} bytes) to Event Hub '${this.eventHubName}'`;
+    const what =
+      `send a batch of ${batch.count} messages (${batch.sizeInBytes} bytes) ` + `to Event Hub '${this.eventHubName}'`;
     await this.withRetries(what, () => this.producer.sendBatch(batch));
     for (const totals of [sent, this.totals]) {
       totals.batchesSent += 1;
@@ -411,7 +412,8 @@ function encodeBodies(events: readonly (SinkEvent | SinkEventBytes)[], maxSizeIn
           : Buffer.from(text.buffer, text.byteOffset, text.byteLength);
     if (body.byteLength > maxSizeInBytes) {
       const error = new ValidationError(
-        `Event ${events[index]!.id} is ${body.byteLength} bytes: more than the ${maxSizeInBytes} bytes a message can take on this Event Hubs link; nothing was sent`,
+        `Event ${events[index]!.id} is ${body.byteLength} bytes: more than the ${maxSizeInBytes} bytes a message ` +
+          `can take on this Event Hubs link; nothing was sent`,
       );
       logFailure("Event Hubs send refused", error);
       throw error;
@@ -438,7 +440,8 @@ function tooLarge(message: OutgoingMessage, batch: EventDataBatch): ValidationEr
   const ids =
     message.eventCount === 1 ? `Event ${message.firstId}` : `Message of events ${message.firstId}..${message.lastId}`;
   const error = new ValidationError(
-    `${ids} is ${message.body.byteLength} bytes and does not fit an empty Event Hubs batch (limit ${batch.maxSizeInBytes} bytes with framing)`,
+    `${ids} is ${message.body.byteLength} bytes and does not fit an empty Event Hubs batch ` +
+      `(limit ${batch.maxSizeInBytes} bytes with framing)`,
   );
   logFailure("Event Hubs send refused", error);
   return error;

@@ -4,6 +4,7 @@
  * Each blob of a backfill runs through ingestBlob (contracts/ingestion).
  */
 import type { IngestionSettings } from "../config";
+import type { FailedBlob, FailureList } from "../core/backfillFailures";
 import type { BackfillCounts, BackfillProgress, BackfillRequest } from "../core/backfillProgress";
 import type { BlobLocation } from "../core/blobUrl";
 import type { BlobWalkFilter } from "../core/blobWalk";
@@ -22,34 +23,41 @@ export interface BackfillInput {
   run?: BackfillRun;
 }
 
-export interface BackfillRun {
+/** Carried across continueAsNew: a few KB whatever the backfill's size (failures are capped in bytes). */
+export interface BackfillRun extends FailureList {
   phase: "counting" | "ingesting";
   startedAt: string;
   /** The last blob listed so far in this phase (the next page starts after it); null at the start of a phase. */
   cursor: BlobLocation | null;
   counts: BackfillCounts;
-  failures: FailedBlob[];
-  /** Failures beyond MAX_LISTED_FAILURES, counted but not listed (the output stays small). */
-  failuresNotListed: number;
 }
 
-export interface FailedBlob extends BlobLocation {
-  reason: string;
-}
+export type { FailedBlob };
 
-/** The output: the final progress and every failed blob with its reason. */
-export interface BackfillSummary extends BackfillProgress {
-  failures: FailedBlob[];
-  failuresNotListed: number;
-}
+/** The output: the final progress and the failed blobs with their reasons (capped in bytes, the rest counted). */
+export interface BackfillSummary extends BackfillProgress, FailureList {}
 
-export const MAX_LISTED_FAILURES = 1000;
 /**
- * The instance id of a blob's ingestion in a backfill run: unique per run, so a re-run never meets a leftover child's
- * id.
+ * Instance ids of a backfill and of its children. Every kind of instance has its own prefix (`backfill:`, `ingest-`,
+ * `capture-`, `alerts-`, `monitor-alert-`) and a backfillId has no `:` (parseBackfillRequest), so no caller-chosen
+ * backfillId can name another backfill's child or an instance of another kind.
  */
+const BACKFILL_INSTANCE_PREFIX = "backfill:";
+
+export function backfillInstanceId(backfillId: string): string {
+  return `${BACKFILL_INSTANCE_PREFIX}${backfillId}`;
+}
+
+/** The backfillId of a backfill's instance id (what a user named it). */
+export function backfillIdOfInstance(instanceId: string): string {
+  return instanceId.startsWith(BACKFILL_INSTANCE_PREFIX)
+    ? instanceId.slice(BACKFILL_INSTANCE_PREFIX.length)
+    : instanceId;
+}
+
+/** A blob's ingestion in a backfill run: unique per run, so a re-run never meets a leftover child's id. */
 export function backfillChildInstanceId(backfillId: string, startedAt: string, location: BlobLocation): string {
-  return `${backfillId}:${Date.parse(startedAt).toString(36)}:${hashBlobPath(blobKey(location))}`;
+  return `${backfillInstanceId(backfillId)}:${Date.parse(startedAt).toString(36)}:${hashBlobPath(blobKey(location))}`;
 }
 
 export interface FlowLogBlob {

@@ -107,9 +107,16 @@ export type ArmStep<T> =
   | { outcome: "ok"; value: T }
   /** 429: try again after the service's Retry-After. */
   | { outcome: "throttled"; retryAfterInSeconds: number; message: string }
-  /** 5xx (after the SDK's own retries) or a network error: worth a few more attempts. */
-  | { outcome: "transient"; statusCode?: number; code?: string; message: string }
-  /** Anything else (404, 400 PacketCaptureAgentNotInstalled, 403...): give up with the reason. */
+  /**
+   * 5xx (after the SDK's own retries), 408, 409 AnotherOperationInProgress, a network error or timeout, or an
+   * asynchronous operation that ended Failed with a transient code: worth a few more attempts, not before
+   * `retryAfterInSeconds` when the service sent Retry-After.
+   */
+  | { outcome: "transient"; statusCode?: number; code?: string; message: string; retryAfterInSeconds?: number }
+  /**
+   * Permanent: validation (400), not found (404), a name clash (409), agent missing, the session limit, 403...,
+   * with the ARM code (also of an asynchronous operation that ended Failed): give up with the reason.
+   */
   | { outcome: "failed"; statusCode?: number; code?: string; message: string };
 
 export interface ResolveCaptureTargetInput {
@@ -362,13 +369,35 @@ export const CaptureStopEntity = {
 export const packetCaptureOrchestration = orchestrationContract<PacketCaptureInput, CaptureReport>(
   OrchestrationNames.packetCapture,
 );
-export const publishAlertsOrchestration = orchestrationContract<AlertDispatch, PublishEventsResult>(
+export const publishAlertsOrchestration = orchestrationContract<AlertDispatch, PublishAlertsResult>(
   OrchestrationNames.publishAlerts,
 );
 export const publishMonitorAlertOrchestration = orchestrationContract<MonitorAlertEvent, PublishEventsResult>(
   OrchestrationNames.publishMonitorAlert,
 );
 
+export interface PublishAlertsResult extends PublishEventsResult {
+  captures: StartCapturesResult["captures"];
+}
+
+/** The instance id of the publishAlerts run of a dispatch: the same alerts always name the same instance. */
+export function alertsInstanceId(dispatch: AlertDispatch): string {
+  return `alerts-${hash64(dispatch.alerts.map((alert) => alert.id).join(","))}`;
+}
+
+/** startCaptures: the captures a dispatch's alerts ask for, requested once from publishAlerts. */
+export interface StartCapturesInput {
+  alerts: AnomalyAlert[];
+}
+
+export interface StartCapturesResult {
+  /** Per alert: the target's capture instance and whether it was started or already running (absorbed). */
+  captures: { alertId: string; instanceId: string; outcome: "started" | "absorbed" }[];
+}
+
+export const startCapturesActivity = activityContract<StartCapturesInput, StartCapturesResult>(
+  ActivityNames.startCaptures,
+);
 export const publishEventsActivity = activityContract<PublishEventsInput, PublishEventsResult>(
   ActivityNames.publishEvents,
 );

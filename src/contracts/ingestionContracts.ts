@@ -137,11 +137,10 @@ export interface IngestBlobInput extends BlobLocation {
 
 export interface IngestBlobResult extends BlobLocation {
   /**
-   * caughtUp: every committed record block is delivered; blobNotFound: the blob does not exist;
-   * noBlockList: the blob has content but no committed blocks (written with Put Blob, not as the
-   * service writes flow logs), so it cannot be read by blocks.
+   * caughtUp: every committed record block is delivered (a blob written whole, without a block
+   * list, counts as one block); blobNotFound: the blob does not exist.
    */
-  outcome: "caughtUp" | "blobNotFound" | "noBlockList";
+  outcome: "caughtUp" | "blobNotFound";
   checkpoint: BlockCheckpoint;
   progress: IngestProgress;
 }
@@ -153,6 +152,8 @@ export interface ReadBlockListResult {
   found: boolean;
   blocks: CommittedBlock[];
   contentLength: number;
+  /** The blob's etag: what a blob without a block list (Put Blob) is known by. */
+  etag: string;
 }
 
 export interface ProcessRangeInput extends BlobLocation {
@@ -161,6 +162,11 @@ export interface ProcessRangeInput extends BlobLocation {
   firstBlockIndex: number;
   /** Sizes of the range's blocks, in order: each block is one record, read and flattened on its own. */
   blockSizesInBytes: number[];
+  /**
+   * Set for a blob without a block list: the range is the whole blob (firstBlockIndex 0, one size),
+   * read only while the blob still has this etag and split into its records as it streams.
+   */
+  wholeBlobEtag?: string;
 }
 
 export interface ProcessRangeCounts {

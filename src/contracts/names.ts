@@ -31,6 +31,8 @@ export const ActivityNames = {
   processRange: "processRange",
   listBlobs: "listBlobs",
   publishEvents: "publishEvents",
+  /** Started by publishAlerts: requests the packet captures its alerts ask for (through the durable client). */
+  startCaptures: "startCaptures",
   resolveCaptureTarget: "resolveCaptureTarget",
   createPacketCapture: "createPacketCapture",
   getPacketCaptureStatus: "getPacketCaptureStatus",

@@ -143,25 +143,14 @@ export function parseVmOrNicResourceId(resourceId: string): CommonAlertTarget | 
     : null;
 }
 
-function parseJsonBody(body: unknown): unknown {
-  if (typeof body !== "string") return body;
-  try {
-    return JSON.parse(body) as unknown;
-  } catch (error) {
-    throw new ValidationError(
-      `Azure Monitor alert payload refused: body is not valid JSON (${(error as Error).message})`,
-      { cause: error },
-    );
-  }
-}
-
 /**
- * Parses an Azure Monitor common-alert-schema webhook body (already JSON-parsed, or JSON text).
+ * Parses an Azure Monitor common-alert-schema webhook body, already JSON-parsed (HTTP triggers read it with
+ * readJsonBody).
  * Throws a ValidationError naming the field only when the body is not a common-schema alert: which
  * targets it names, and whether flowtap can capture them, is for alertTargets.planAlertTargets.
  */
 export function parseCommonAlert(body: unknown): CommonAlert {
-  const root = requireObject(parseJsonBody(body), "body");
+  const root = requireObject(body, "body");
   if (root.schemaId !== COMMON_ALERT_SCHEMA_ID) {
     reject(
       `schemaId must be "${COMMON_ALERT_SCHEMA_ID}" (got ${JSON.stringify(root.schemaId) ?? "nothing"}); ` +

@@ -68,7 +68,11 @@ const RESOURCE_GROUP = /^[\w\-.()]{0,89}[\w\-()]$/;
 /** NSG and flow-log names: 1-80 of letters, digits, `_.-`, starting with a letter, digit or `_`. */
 const RESOURCE_NAME = /^\w[\w.-]{0,79}$/;
 /** Instance ids must not contain `/ \ # ?` or control characters; keep them short and plain. */
-const BACKFILL_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
+/**
+ * A caller's backfillId: no `:`, so that `backfill:<id>` and the ids of its parts (`backfill:<id>:...`) never meet
+ * another backfill's parts; 64 characters keep every part's id far below the extension's 256 (DurableClient.cs).
+ */
+const BACKFILL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const ISO_HOUR = /^(\d{4})-(\d{2})-(\d{2})T(\d{2})(?::(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?(Z|[+-]\d{2}:?\d{2})$/i;
 
 function refuse(field: string, message: string): never {
@@ -124,11 +128,37 @@ const matching = (pattern: RegExp) => (item: string) => (pattern.test(item) ? it
 
 /** Validates a request body; throws ValidationError whose message starts with the bad field. */
 export function parseBackfillRequest(body: unknown, limits: BackfillLimits): BackfillRequest {
+  const fields = requestFields(body);
+  const { from, to } = requestHours(fields, limits);
+  const storageAccount = requestAccount(fields, limits);
+  const containers = requestContainers(fields, limits);
+  const filters = requestFilters(fields);
+  const maxParallelBlobs = requestParallelBlobs(fields, limits);
+  // The same request gets the same id, so submitting it twice while it runs is refused (409).
+  const backfillId =
+    givenBackfillId(fields) ??
+    `backfill-${hashBlobPath(JSON.stringify({ from, to, account: storageAccount, containers, filters }))}`;
+  return {
+    backfillId,
+    from,
+    to,
+    storageAccount,
+    containers: [...new Set(containers)],
+    filters,
+    maxParallelBlobs,
+  };
+}
+
+function requestFields(body: unknown): Record<string, unknown> {
   if (typeof body !== "object" || body === null || Array.isArray(body)) return refuse("body", "expected a JSON object");
   const fields = body as Record<string, unknown>;
   const unknown = Object.keys(fields).filter((key) => !(REQUEST_FIELDS as readonly string[]).includes(key));
   if (unknown.length > 0) return refuse(unknown[0]!, `unknown field (accepted: ${REQUEST_FIELDS.join(", ")})`);
+  return fields;
+}
 
+/** `from` and `to` as ISO times on whole hours, in order and at most `maxHours` apart. */
+function requestHours(fields: Record<string, unknown>, limits: BackfillLimits): { from: string; to: string } {
   const fromMs = parseHourBoundary(fields.from, "from");
   const toMs = parseHourBoundary(fields.to, "to");
   if (fromMs >= toMs) return refuse("to", `must be after from (${new Date(fromMs).toISOString()})`);
@@ -138,7 +168,11 @@ export function parseBackfillRequest(body: unknown, limits: BackfillLimits): Bac
       "to",
       `the range is ${hours} hours; at most ${limits.maxHours} are accepted (FLOWTAP_BACKFILL_MAX_HOURS)`,
     );
+  return { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString() };
+}
 
+/** The storage account, lower-cased: the configured one (the default) and no other. */
+function requestAccount(fields: Record<string, unknown>, limits: BackfillLimits): string {
   const storageAccount = fields.storageAccount ?? limits.accountName;
   if (typeof storageAccount !== "string" || storageAccount.toLowerCase() !== limits.accountName.toLowerCase()) {
     return refuse(
@@ -146,6 +180,11 @@ export function parseBackfillRequest(body: unknown, limits: BackfillLimits): Bac
       `${JSON.stringify(storageAccount)} is not the configured account '${limits.accountName}'`,
     );
   }
+  return storageAccount.toLowerCase();
+}
+
+/** The containers as given (lower-cased, repeats kept), all configured ones by default; never none. */
+function requestContainers(fields: Record<string, unknown>, limits: BackfillLimits): string[] {
   const containers =
     fields.containers === undefined || fields.containers === null
       ? [...limits.containers]
@@ -156,9 +195,11 @@ export function parseBackfillRequest(body: unknown, limits: BackfillLimits): Bac
           `a configured container (${limits.containers.join(", ")})`,
         );
   if (containers.length === 0) return refuse("containers", "expected at least one container");
-  const uniqueContainers = [...new Set(containers)];
+  return containers;
+}
 
-  const filters: BackfillFilters = {
+function requestFilters(fields: Record<string, unknown>): BackfillFilters {
+  return {
     subscriptionIds: optionalStringList(
       fields,
       "subscriptionIds",
@@ -170,7 +211,9 @@ export function parseBackfillRequest(body: unknown, limits: BackfillLimits): Bac
     flowLogNames: optionalStringList(fields, "flowLogNames", matching(RESOURCE_NAME), "a flow-log name"),
     macs: optionalStringList(fields, "macs", normalizeMac, "a MAC address (12 hex digits, separators allowed)"),
   };
+}
 
+function requestParallelBlobs(fields: Record<string, unknown>, limits: BackfillLimits): number {
   const parallel = fields.maxParallelBlobs ?? limits.defaultParallelBlobs;
   if (
     typeof parallel !== "number" ||
@@ -183,29 +226,20 @@ export function parseBackfillRequest(body: unknown, limits: BackfillLimits): Bac
       `expected an integer from 1 to ${limits.maxParallelBlobs}, got ${JSON.stringify(parallel)}`,
     );
   }
-  const from = new Date(fromMs).toISOString();
-  const to = new Date(toMs).toISOString();
+  return parallel;
+}
+
+/** The caller's backfillId, checked; undefined when none is given. */
+function givenBackfillId(fields: Record<string, unknown>): string | undefined {
   const givenId = fields.backfillId;
-  if (givenId !== undefined && givenId !== null && (typeof givenId !== "string" || !BACKFILL_ID.test(givenId))) {
+  if (givenId === undefined || givenId === null) return undefined;
+  if (typeof givenId !== "string" || !BACKFILL_ID.test(givenId)) {
     return refuse(
       "backfillId",
-      `${JSON.stringify(givenId)} must be 1-100 letters, digits or '._:-', starting with a letter or digit`,
+      `${JSON.stringify(givenId)} must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`,
     );
   }
-  // The same request gets the same id, so submitting it twice while it runs is refused (409).
-  const backfillId =
-    typeof givenId === "string"
-      ? givenId
-      : `backfill-${hashBlobPath(JSON.stringify({ from, to, account: storageAccount.toLowerCase(), containers, filters }))}`;
-  return {
-    backfillId,
-    from,
-    to,
-    storageAccount: storageAccount.toLowerCase(),
-    containers: uniqueContainers,
-    filters,
-    maxParallelBlobs: parallel,
-  };
+  return givenId;
 }
 
 // ---- enumeration ---------------------------------------------------------------------------

@@ -81,7 +81,8 @@ export class EventBatcher<E extends EncodedEvent = EncodedEvent> {
     const aloneSize = this.jsonArray ? bodySize + 2 + this.overheadInBytes : bodySize + this.overheadInBytes;
     if (aloneSize > this.maxSizeInBytes) {
       throw new ValidationError(
-        `event ${event.id} is ${bodySize} bytes (${aloneSize} with framing), more than the batch limit of ${this.maxSizeInBytes} bytes`,
+        `event ${event.id} is ${bodySize} bytes (${aloneSize} with framing), more than the batch limit ` +
+          `of ${this.maxSizeInBytes} bytes`,
       );
     }
     // In array mode a further event adds its body and a comma; the first pays brackets + overhead.

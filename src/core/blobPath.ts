@@ -72,7 +72,9 @@ export function buildBlobPath(parts: FlowLogBlobPathParts, options: BuildBlobPat
   let resource: string;
   if (parts.kind === "nsg") {
     if (!parts.nsgName) throw new FlowLogFormatError("buildBlobPath: an NSG flow-log path needs nsgName");
-    resource = `resourceId=/SUBSCRIPTIONS/${sub}/RESOURCEGROUPS/${rg}/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/${parts.nsgName.toUpperCase()}`;
+    resource =
+      `resourceId=/SUBSCRIPTIONS/${sub}/RESOURCEGROUPS/${rg}/PROVIDERS/MICROSOFT.NETWORK` +
+      `/NETWORKSECURITYGROUPS/${parts.nsgName.toUpperCase()}`;
   } else {
     if (!parts.networkWatcherName || !parts.flowLogName) {
       throw new FlowLogFormatError("buildBlobPath: a VNet flow-log path needs networkWatcherName and flowLogName");
@@ -81,10 +83,12 @@ export function buildBlobPath(parts: FlowLogBlobPathParts, options: BuildBlobPat
     const name = parts.flowLogName.toUpperCase();
     resource =
       options.vnetLayout === "arm"
-        ? `flowLogResourceID=/SUBSCRIPTIONS/${sub}/RESOURCEGROUPS/${rg}/PROVIDERS/MICROSOFT.NETWORK/NETWORKWATCHERS/${watcher}/FLOWLOGS/${name}`
+        ? `flowLogResourceID=/SUBSCRIPTIONS/${sub}/RESOURCEGROUPS/${rg}/PROVIDERS/MICROSOFT.NETWORK` +
+          `/NETWORKWATCHERS/${watcher}/FLOWLOGS/${name}`
         : `flowLogResourceID=/${sub}_${rg}/${watcher}_${name}`;
   }
-  const time = `y=${parts.year}/m=${TWO_DIGITS(parts.month)}/d=${TWO_DIGITS(parts.day)}/h=${TWO_DIGITS(parts.hourOfDay)}/m=00`;
+  const date = `y=${parts.year}/m=${TWO_DIGITS(parts.month)}/d=${TWO_DIGITS(parts.day)}`;
+  const time = `${date}/h=${TWO_DIGITS(parts.hourOfDay)}/m=00`;
   const mac = parts.mac ? `/macAddress=${parts.mac.toUpperCase()}` : "";
   const path = `${resource}/${time}${mac}/PT1H.json`;
   return options.includeContainer ? `${containerForKind(parts.kind)}/${path}` : path;
@@ -109,26 +113,77 @@ export function normalizeMac(value: unknown): string | null {
   return MAC_PATTERN.test(mac) ? mac : null;
 }
 
+/** Throws the FlowLogFormatError of one input, saying why it is not a flow-log blob path. */
+type Fail = (why: string) => never;
+
+/** The resource a blob path names, and the index of the first segment after it. */
+type BlobResource = Pick<
+  FlowLogBlobPath,
+  "kind" | "subscriptionId" | "resourceGroup" | "nsgName" | "networkWatcherName" | "flowLogName"
+> & { next: number };
+
 /**
  * Parses a flow-log blob path: with or without the container or a URL's scheme and host, with or
  * without a leading `/`, case-insensitively, URL-decoded. Throws FlowLogFormatError quoting the
  * path when it is not a flow-log blob.
  */
 export function parseBlobPath(input: string): FlowLogBlobPath {
-  const fail = (why: string): never => {
+  const fail: Fail = (why) => {
     throw new FlowLogFormatError(`not a flow-log blob path (${why}): '${input}'`);
   };
+  const segments = pathSegments(input, fail);
+  const { start, resourceStart, givenContainer } = locateResource(segments, fail);
+  const rest = segments.slice(resourceStart).filter((s) => s !== "");
+  const upper = rest.map((s) => s.toUpperCase());
+  const resource = upper[0] === "SUBSCRIPTIONS" ? armResource(rest, upper, fail) : underscoreResource(rest, fail);
+  const { kind, next, ...names } = resource;
+  if (givenContainer && givenContainer !== containerForKind(kind)) {
+    fail(`a ${kind === "nsg" ? "NSG" : "VNet"} flow log cannot be in container ${givenContainer}`);
+  }
+  const time = parseTimeSegments(rest, next) ?? fail("expected y=YYYY/m=MM/d=DD/h=HH/m=00 after the resource");
+  let cursor = time.next;
+  let mac: string | null = null;
+  if (/^macaddress=/i.test(rest[cursor] ?? "")) {
+    mac = normalizeMac(rest[cursor]!.slice("macAddress=".length));
+    cursor += 1;
+  }
+  if (upper[cursor] !== "PT1H.JSON" || cursor !== rest.length - 1) fail("expected .../PT1H.json at the end");
+  const { year, month, day, hourOfDay } = time;
+  return {
+    container: givenContainer ?? containerForKind(kind),
+    path: segments.slice(start).join("/"),
+    kind,
+    ...names,
+    year,
+    month,
+    day,
+    hourOfDay,
+    hour: `${year}-${TWO_DIGITS(month)}-${TWO_DIGITS(day)}T${TWO_DIGITS(hourOfDay ?? 0)}:00:00.000Z`,
+    mac,
+  };
+}
+
+/** The URL-decoded `/`-separated segments of a path or URL, without its query, scheme and host. */
+function pathSegments(input: string, fail: Fail): string[] {
   let text = input.trim();
   const query = text.indexOf("?");
   if (query >= 0) text = text.slice(0, query);
   text = text.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, "");
   try {
-    text = decodeURIComponent(text);
+    return decodeURIComponent(text).split("/");
   } catch {
-    fail("bad URL encoding");
+    return fail("bad URL encoding");
   }
-  const segments = text.split("/");
-  // Where the resource part starts: after `resourceId=` / `flowLogResourceID=`, or at `subscriptions`.
+}
+
+/**
+ * Where the resource part starts: after `resourceId=` / `flowLogResourceID=`, or at `subscriptions`; and the
+ * container when the segment before names a flow-log container.
+ */
+function locateResource(
+  segments: readonly string[],
+  fail: Fail,
+): { start: number; resourceStart: number; givenContainer: string | null } {
   let start = segments.findIndex((s) => /^(resourceid|flowlogresourceid)=$/i.test(s));
   let resourceStart = start + 1;
   if (start < 0) {
@@ -138,76 +193,34 @@ export function parseBlobPath(input: string): FlowLogBlobPath {
   if (start < 0) fail("no resourceId= or flowLogResourceID= segment");
   const before = start > 0 ? segments[start - 1]!.toLowerCase() : "";
   const givenContainer = before === NSG_FLOW_LOG_CONTAINER || before === VNET_FLOW_LOG_CONTAINER ? before : null;
-  const rest = segments.slice(resourceStart).filter((s) => s !== "");
-  const upper = rest.map((s) => s.toUpperCase());
+  return { start, resourceStart, givenContainer };
+}
 
-  let kind: SourceKind;
-  let subscriptionId: string;
-  let resourceGroup: string;
-  let nsgName: string | null = null;
-  let networkWatcherName: string | null = null;
-  let flowLogName: string | null = null;
-  let cursor: number;
-  if (upper[0] === "SUBSCRIPTIONS") {
-    if (upper[2] !== "RESOURCEGROUPS" || upper[4] !== "PROVIDERS" || upper[5] !== "MICROSOFT.NETWORK") {
-      fail("expected SUBSCRIPTIONS/{id}/RESOURCEGROUPS/{name}/PROVIDERS/MICROSOFT.NETWORK/...");
-    }
-    subscriptionId = rest[1]!;
-    resourceGroup = rest[3]!;
-    if (upper[6] === "NETWORKSECURITYGROUPS" && rest[7]) {
-      kind = "nsg";
-      nsgName = rest[7];
-      cursor = 8;
-    } else if (upper[6] === "NETWORKWATCHERS" && upper[8] === "FLOWLOGS" && rest[7] && rest[9]) {
-      kind = "vnet";
-      networkWatcherName = rest[7];
-      flowLogName = rest[9];
-      cursor = 10;
-    } else {
-      return fail("expected NETWORKSECURITYGROUPS/{nsg} or NETWORKWATCHERS/{watcher}/FLOWLOGS/{name}");
-    }
-  } else {
-    // VNet underscore layout: /{sub}_{RG}/{WATCHER}_{NAME}/... (subscription ids have no `_`).
-    const subAndGroup = splitAtUnderscore(rest[0] ?? "");
-    const watcherAndName = splitWatcherAndName(rest[1] ?? "");
-    if (!subAndGroup || !watcherAndName)
-      return fail("expected SUBSCRIPTIONS/... or {subscription}_{group}/{watcher}_{name}");
-    kind = "vnet";
-    [subscriptionId, resourceGroup] = subAndGroup;
-    [networkWatcherName, flowLogName] = watcherAndName;
-    cursor = 2;
+/** The ARM id layout: SUBSCRIPTIONS/{id}/RESOURCEGROUPS/{name}/PROVIDERS/MICROSOFT.NETWORK/{nsg or flow log}. */
+function armResource(rest: readonly string[], upper: readonly string[], fail: Fail): BlobResource {
+  if (upper[2] !== "RESOURCEGROUPS" || upper[4] !== "PROVIDERS" || upper[5] !== "MICROSOFT.NETWORK") {
+    fail("expected SUBSCRIPTIONS/{id}/RESOURCEGROUPS/{name}/PROVIDERS/MICROSOFT.NETWORK/...");
   }
-  if (givenContainer && givenContainer !== containerForKind(kind)) {
-    fail(`a ${kind === "nsg" ? "NSG" : "VNet"} flow log cannot be in container ${givenContainer}`);
+  const ids = { subscriptionId: rest[1]!, resourceGroup: rest[3]! };
+  if (upper[6] === "NETWORKSECURITYGROUPS" && rest[7]) {
+    return { kind: "nsg", ...ids, nsgName: rest[7], networkWatcherName: null, flowLogName: null, next: 8 };
   }
+  if (upper[6] === "NETWORKWATCHERS" && upper[8] === "FLOWLOGS" && rest[7] && rest[9]) {
+    return { kind: "vnet", ...ids, nsgName: null, networkWatcherName: rest[7], flowLogName: rest[9], next: 10 };
+  }
+  return fail("expected NETWORKSECURITYGROUPS/{nsg} or NETWORKWATCHERS/{watcher}/FLOWLOGS/{name}");
+}
 
-  const time = parseTimeSegments(rest, cursor) ?? fail("expected y=YYYY/m=MM/d=DD/h=HH/m=00 after the resource");
-  cursor = time.next;
-  let mac: string | null = null;
-  if (/^macaddress=/i.test(rest[cursor] ?? "")) {
-    mac = normalizeMac(rest[cursor]!.slice("macAddress=".length));
-    cursor += 1;
+/** The VNet underscore layout: /{sub}_{RG}/{WATCHER}_{NAME}/... (subscription ids have no `_`). */
+function underscoreResource(rest: readonly string[], fail: Fail): BlobResource {
+  const subAndGroup = splitAtUnderscore(rest[0] ?? "");
+  const watcherAndName = splitWatcherAndName(rest[1] ?? "");
+  if (!subAndGroup || !watcherAndName) {
+    return fail("expected SUBSCRIPTIONS/... or {subscription}_{group}/{watcher}_{name}");
   }
-  if (upper[cursor] !== "PT1H.JSON" || cursor !== rest.length - 1) fail("expected .../PT1H.json at the end");
-
-  const path = segments.slice(start).join("/");
-  const hourText = `${time.year}-${TWO_DIGITS(time.month)}-${TWO_DIGITS(time.day)}T${TWO_DIGITS(time.hourOfDay ?? 0)}:00:00.000Z`;
-  return {
-    container: givenContainer ?? containerForKind(kind),
-    path,
-    kind,
-    subscriptionId,
-    resourceGroup,
-    nsgName,
-    networkWatcherName,
-    flowLogName,
-    year: time.year,
-    month: time.month,
-    day: time.day,
-    hourOfDay: time.hourOfDay,
-    hour: hourText,
-    mac,
-  };
+  const [subscriptionId, resourceGroup] = subAndGroup;
+  const [networkWatcherName, flowLogName] = watcherAndName;
+  return { kind: "vnet", subscriptionId, resourceGroup, nsgName: null, networkWatcherName, flowLogName, next: 2 };
 }
 
 function splitAtUnderscore(segment: string): [string, string] | null {

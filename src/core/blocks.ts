@@ -43,6 +43,11 @@ export interface PlannedRange {
   /** Index of the first record of the range among the blob's records (= firstBlockIndex - 1). */
   readonly firstRecordIndex: number;
   readonly next: BlockCheckpoint;
+  /**
+   * Set when the range is a whole blob written without a block list (Put Blob): the blob at this
+   * etag, read as one document (firstBlockIndex 0, one pseudo-block). See {@link planWholeBlob}.
+   */
+  readonly wholeBlobEtag?: string;
 }
 
 /** Nothing new: every record block is processed (the tail and a lone head are never records). */
@@ -130,7 +135,9 @@ export function planNextRange(
   if (blocks.length < checkpoint.blockCount) {
     return {
       kind: "rewritten",
-      reason: `the blob has ${blocks.length} committed blocks, fewer than the ${checkpoint.blockCount} already processed`,
+      reason:
+        `the blob has ${blocks.length} committed blocks, fewer than the ${checkpoint.blockCount} already ` +
+        `processed`,
     };
   }
   const processed = blocks.slice(0, checkpoint.blockCount);
@@ -141,14 +148,18 @@ export function planNextRange(
   if (processedDigest !== checkpoint.blockIdsDigest) {
     return {
       kind: "rewritten",
-      reason: `the ids of the first ${checkpoint.blockCount} committed blocks changed (digest ${processedDigest}, checkpoint ${checkpoint.blockIdsDigest})`,
+      reason:
+        `the ids of the first ${checkpoint.blockCount} committed blocks changed ` +
+        `(digest ${processedDigest}, checkpoint ${checkpoint.blockIdsDigest})`,
     };
   }
   const processedBytes = processed.reduce((sum, block) => sum + block.sizeInBytes, 0);
   if (processedBytes !== checkpoint.byteOffset) {
     return {
       kind: "rewritten",
-      reason: `the first ${checkpoint.blockCount} committed blocks hold ${processedBytes} bytes, not the ${checkpoint.byteOffset} processed`,
+      reason:
+        `the first ${checkpoint.blockCount} committed blocks hold ${processedBytes} bytes, not ` +
+        `the ${checkpoint.byteOffset} processed`,
     };
   }
   if (blocks.length === 0) return { kind: "caughtUp", checkpoint };
@@ -156,7 +167,8 @@ export function planNextRange(
   const head = blocks[0];
   if (head.sizeInBytes !== HEAD_BLOCK_SIZE_IN_BYTES) {
     throw new FlowLogFormatError(
-      `block 0 (id "${head.id}") is ${head.sizeInBytes} bytes, not the ${HEAD_BLOCK_SIZE_IN_BYTES}-byte head {"records":[ of a flow-log blob`,
+      `block 0 (id "${head.id}") is ${head.sizeInBytes} bytes, not the ${HEAD_BLOCK_SIZE_IN_BYTES}-byte head ` +
+        `{"records":[ of a flow-log blob`,
     );
   }
   const recordBlocksEnd = endOfRecordBlocks(blocks);
@@ -187,6 +199,64 @@ export function planNextRange(
       byteOffset: offsetInBytes + countInBytes,
       blockIdsDigest: digestBlockIds(checkpoint.blockIdsDigest, rangeIds),
     },
+  };
+}
+
+/** A committed blob without a block list (Put Blob, or a copy tool): known by its etag and length. */
+export interface WholeBlob {
+  readonly etag: string;
+  readonly contentLength: number;
+}
+
+/**
+ * The one pseudo-block a blob without a block list counts as: its id names the blob's etag and
+ * length, so the checkpoint after it (1 block, `contentLength` bytes, the digest of that id) no
+ * longer matches once the blob is written again, whole or by blocks.
+ */
+export function wholeBlobBlock(blob: WholeBlob): CommittedBlock {
+  return { id: `putBlob:${blob.etag}:${blob.contentLength}`, sizeInBytes: blob.contentLength };
+}
+
+/**
+ * Plans a blob without a block list: the whole blob as one range from the initial checkpoint,
+ * caught up once the checkpoint is that of this etag and length, and "rewritten" from any other
+ * checkpoint (a later upload, or a blob once written by blocks), so it is reset and read again.
+ */
+export function planWholeBlob(blob: WholeBlob, checkpoint: BlockCheckpoint): RangePlan {
+  validateCheckpoint(checkpoint);
+  if (!Number.isSafeInteger(blob.contentLength) || blob.contentLength < 1 || blob.etag === "") {
+    throw new ValidationError(
+      `a whole blob needs an etag and a positive length, got etag "${blob.etag}" and ${blob.contentLength} bytes`,
+    );
+  }
+  const block = wholeBlobBlock(blob);
+  const next: BlockCheckpoint = {
+    blockCount: 1,
+    byteOffset: blob.contentLength,
+    blockIdsDigest: digestBlockIds(EMPTY_BLOCK_IDS_DIGEST, [block.id]),
+  };
+  const sameAs = (other: BlockCheckpoint): boolean =>
+    checkpoint.blockCount === other.blockCount &&
+    checkpoint.byteOffset === other.byteOffset &&
+    checkpoint.blockIdsDigest === other.blockIdsDigest;
+  if (sameAs(next)) return { kind: "caughtUp", checkpoint };
+  if (!sameAs(INITIAL_BLOCK_CHECKPOINT)) {
+    return {
+      kind: "rewritten",
+      reason:
+        `the blob was written whole (etag ${blob.etag}, ${blob.contentLength} bytes, no block list) ` +
+        `after ${checkpoint.blockCount} blocks / ${checkpoint.byteOffset} bytes of it were processed`,
+    };
+  }
+  return {
+    kind: "range",
+    offsetInBytes: 0,
+    countInBytes: blob.contentLength,
+    firstBlockIndex: 0,
+    blockCount: 1,
+    firstRecordIndex: 0,
+    next,
+    wholeBlobEtag: blob.etag,
   };
 }
 

@@ -1,7 +1,7 @@
 import type { PacketCapture, PacketCaptureFilter } from "@azure/arm-network";
 import { ValidationError } from "../errors";
 import type { AnomalyAlert, EvidenceRemote } from "./alertSchema";
-import { parseVmOrNicResourceId } from "./alertSchema";
+import { parseVmOrNicResourceId, type CommonAlertTarget } from "./alertSchema";
 import { addBounded, MAX_EVIDENCE_PORTS } from "./anomaly/aggregate";
 import { parseArmResourceId } from "./anomaly/armId";
 // A generic 64-bit string hash despite its name: deterministic capture names.
@@ -98,7 +98,8 @@ function validateStorage(value: unknown, path: string): CaptureStorage {
   if (!storageAccountNameOf(storageAccountId)) {
     fail(
       `${path}.storageAccountId`,
-      "must be a storage account resource id (/subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Storage/storageAccounts/{name})",
+      "must be a storage account resource id (/subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Storage/" +
+        "storageAccounts/{name})",
     );
   }
   const storage: CaptureStorage = { storageAccountId };
@@ -134,7 +135,7 @@ export const DEFAULT_CAPTURE_POLICY: Omit<CapturePolicyConfig, "storage"> = {
 
 /**
  * Validates capture-policy configuration (parsed JSON); missing optional settings take
- * DEFAULT_CAPTURE_POLICY. Throws ConfigurationError naming the path (`capturePolicy.storage...`).
+ * DEFAULT_CAPTURE_POLICY. Throws a Configuration FlowtapError naming the path (`capturePolicy.storage...`).
  */
 export function validateCapturePolicyConfig(value: unknown, path = "capturePolicy"): CapturePolicyConfig {
   const object = expectObject(value, path);
@@ -250,7 +251,7 @@ export type CaptureDecision =
 function isoCompact(iso: string): { folder: string; stamp: string } {
   // 2026-11-22T12:46:07.000Z → folder 2026-11-22T12-46, stamp 20261122T124607
   const folder = `${iso.slice(0, 13)}-${iso.slice(14, 16)}`;
-  const stamp = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`;
+  const stamp = iso.slice(0, 19).replace(/[-:]/g, "");
   return { folder, stamp };
 }
 
@@ -264,7 +265,8 @@ function armSafe(text: string): string {
  * names in different resource groups apart.
  */
 export function captureName(vmResourceId: string, vmName: string, startIso: string): string {
-  const suffix = `-${isoCompact(new Date(toEpochMs(startIso, "capture start")).toISOString()).stamp}-${hash64(vmResourceId.toLowerCase()).slice(0, 8)}`;
+  const { stamp } = isoCompact(new Date(toEpochMs(startIso, "capture start")).toISOString());
+  const suffix = `-${stamp}-${hash64(vmResourceId.toLowerCase()).slice(0, 8)}`;
   const prefix = "flowtap-";
   const room = MAX_CAPTURE_NAME_LENGTH - prefix.length - suffix.length;
   const vmPart =
@@ -340,31 +342,57 @@ export function decideCapture(
     throw new ValidationError(`capture target must be a virtual machine resource id (got "${request.vmResourceId}")`);
   const state = prune(previous, config, nowMs);
   const vmKey = request.vmResourceId.toLowerCase();
+  const refusal = refusalOf(target, vmKey, state, config);
+  if (refusal) return { decision: "refused", ...refusal, state };
+  const plan = capturePlan(request, target, config, nowMs);
+  const { name, endsAt } = plan;
+  const startedAt = new Date(nowMs).toISOString();
+  return {
+    decision: "allowed",
+    plan,
+    state: {
+      active: [...state.active, { name, vmKey, startedAt, endsAt }],
+      lastStartByVm: { ...state.lastStartByVm, [vmKey]: startedAt },
+    },
+  };
+}
+
+/** Why the policy refuses a capture of this VM now (allowlist, cooldown, cap), or null when it allows one. */
+function refusalOf(
+  target: CommonAlertTarget,
+  vmKey: string,
+  state: CapturePolicyState,
+  config: CapturePolicyConfig,
+): { reason: RefusalReason; message: string } | null {
   if (!isAllowlisted(target, config)) {
     return {
-      decision: "refused",
       reason: "notAllowlisted",
       message: `${target.name} is outside the allowed subscriptions/resource groups`,
-      state,
     };
   }
   const lastStart = state.lastStartByVm[vmKey];
   if (lastStart !== undefined) {
     return {
-      decision: "refused",
       reason: "cooldown",
       message: `${target.name} was captured at ${lastStart}; cooldown ${config.cooldownInMinutes} min`,
-      state,
     };
   }
   if (state.active.length >= config.maxConcurrentCaptures) {
     return {
-      decision: "refused",
       reason: "concurrencyCap",
       message: `${state.active.length} captures running (max ${config.maxConcurrentCaptures})`,
-      state,
     };
   }
+  return null;
+}
+
+/** The capture to start now: its name, ARM parameters (limits capped by the policy) and blob path. */
+function capturePlan(
+  request: CaptureRequest,
+  target: CommonAlertTarget,
+  config: CapturePolicyConfig,
+  nowMs: number,
+): CapturePlan {
   const startedAt = new Date(nowMs).toISOString();
   const timeLimitInSeconds = Math.min(
     request.durationInSeconds ?? config.maxDurationInSeconds,
@@ -375,7 +403,8 @@ export function decideCapture(
   const accountName = storageAccountNameOf(config.storage.storageAccountId) as string;
   const endpoint = config.storage.blobEndpoint ?? `https://${accountName}.blob.core.windows.net`;
   const containerPath = config.storage.containerPath ?? DEFAULT_CONTAINER_PATH;
-  const blobPath = `${containerPath}/${armSafe(target.resourceGroup.toLowerCase())}/${armSafe(target.name)}/${isoCompact(startedAt).folder}/${name}.cap`;
+  const vmFolder = `${armSafe(target.resourceGroup.toLowerCase())}/${armSafe(target.name)}`;
+  const blobPath = `${containerPath}/${vmFolder}/${isoCompact(startedAt).folder}/${name}.cap`;
   const filters = buildCaptureFilters(request);
   const parameters: PacketCapture = {
     target: request.vmResourceId,
@@ -386,8 +415,7 @@ export function decideCapture(
     storageLocation: { storageId: config.storage.storageAccountId, storagePath: `${endpoint}/${blobPath}` },
   };
   if (filters.length > 0) parameters.filters = filters;
-  const endsAt = new Date(nowMs + timeLimitInSeconds * 1000).toISOString();
-  const plan: CapturePlan = {
+  return {
     name,
     vm: {
       resourceId: request.vmResourceId,
@@ -398,15 +426,7 @@ export function decideCapture(
     parameters,
     blobPath,
     keepCaptureResource: config.keepCaptureResource,
-    endsAt,
-  };
-  return {
-    decision: "allowed",
-    plan,
-    state: {
-      active: [...state.active, { name, vmKey, startedAt, endsAt }],
-      lastStartByVm: { ...state.lastStartByVm, [vmKey]: startedAt },
-    },
+    endsAt: new Date(nowMs + timeLimitInSeconds * 1000).toISOString(),
   };
 }
 

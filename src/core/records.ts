@@ -167,7 +167,9 @@ export class FlowLogRecordSplitter {
         if (!this.junkReported) {
           this.junkReported = true;
           result.issues.push({
-            message: `unexpected '${String.fromCharCode(b)}' at byte ${base + i} outside any record (not a flow-log record or records array)`,
+            message:
+              `unexpected '${String.fromCharCode(b)}' at byte ${base + i} outside any record (not a flow-log ` +
+              `record or records array)`,
             recordIndex: null,
             tupleIndex: null,
             byteOffset: base + i,

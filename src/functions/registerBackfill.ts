@@ -1,20 +1,14 @@
 /**
  * Registers backfill: the HTTP starter and the backfill orchestration (its blobs run through
- * ingestBlob, listBlobs and the checkpoint entity registered with ingestion). Settings are read
- * lazily, once per process, and dropped when the app terminates.
+ * ingestBlob, listBlobs and the checkpoint entity registered with ingestion). Settings come from the process
+ * scope.
  */
 import { app } from "@azure/functions";
 import * as df from "durable-functions";
 import { backfillOrchestrator } from "../../orchestrations/backfillOrchestrator";
-import { readSettings, type FlowtapSettings } from "../config";
 import { OrchestrationNames, TriggerNames } from "../contracts/names";
 import { makeBackfillHttpHandler } from "../triggers/backfillHttp";
-
-let settings: FlowtapSettings | undefined;
-
-app.hook.appTerminate(() => {
-  settings = undefined;
-});
+import { settingsOf } from "./processScope";
 
 df.app.orchestration(OrchestrationNames.backfill, backfillOrchestrator);
 
@@ -24,7 +18,7 @@ app.http(TriggerNames.backfillHttp, {
   authLevel: "function",
   extraInputs: [df.input.durableClient()],
   handler: makeBackfillHttpHandler({
-    settings: () => (settings ??= readSettings(process.env)),
+    settings: settingsOf,
     client: (context) => df.getClient(context),
   }),
 });

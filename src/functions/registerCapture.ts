@@ -1,8 +1,7 @@
 /**
  * Registers anomaly response: the detector entity, the alerts publisher, the capture gate,
  * the packet capture orchestration with its ARM activities, publishEvents, and the Azure
- * Monitor webhook. Settings and clients are created lazily, once per process, and dropped
- * when the app terminates (the local host starts the app again with other settings).
+ * Monitor webhook. Settings and clients live in the process scope.
  */
 import { app, type InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
@@ -24,29 +23,29 @@ import { publishAlertsOrchestrator, publishMonitorAlertOrchestrator } from "../.
 import { createArmClients, type ArmClients } from "../adapters/arm";
 import { createEventHubsSink, type EventHubsSink } from "../adapters/eventHubsSink";
 import { makeComputerResolver } from "../adapters/virtualMachines";
-import {
-  readAnomalySettings,
-  readCaptureSettings,
-  readSecureWebhookSettings,
-  readSettings,
-  type FlowtapSettings,
-} from "../config";
+import { readAnomalySettings, readCaptureSettings, readSecureWebhookSettings } from "../config";
 import { makeSecureWebhookTokenCheck, type TokenCheck } from "../adapters/entraTokens";
-// A generic 64-bit string hash despite its name: deterministic instance ids.
-import { hashBlobPath as hash64 } from "../core/eventId";
 import { logFailure } from "../logger";
 import { ActivityNames, EntityNames, OrchestrationNames, TriggerNames } from "../contracts/names";
-import { captureInputFromAlert, makeAlertsHttpHandler, startPacketCapture } from "../triggers/alerts";
-import { AlertDispatch, DetectorEntityState } from "../contracts/captureContracts";
+import { captureInputFromAlert, instanceExists, makeAlertsHttpHandler, startPacketCapture } from "../triggers/alerts";
+import { alertsInstanceId, type AlertDispatch, type DetectorEntityState } from "../contracts/captureContracts";
+import { makeStartCaptures } from "../../activities/startCaptures";
+import { perProcess, settingsOf } from "./processScope";
 
-let settings: FlowtapSettings | undefined;
-let arm: ArmClients | undefined;
-let alertsSink: EventHubsSink | undefined;
-/** The Secure Webhook token check (null: not configured), built once so jose's JWKS cache lives on. */
-let tokenCheck: ((authorization: string | null) => Promise<TokenCheck>) | null | undefined;
-
-const settingsOf = (): FlowtapSettings => (settings ??= readSettings(process.env));
-const armDeps: PacketCaptureArmDeps = { arm: () => (arm ??= createArmClients(settingsOf().capture.arm)) };
+const armDeps: PacketCaptureArmDeps = { arm: perProcess((): ArmClients => createArmClients(settingsOf().capture.arm)) };
+const alertsSinkOf = perProcess(
+  (): EventHubsSink => {
+    const { eventHubs } = settingsOf();
+    // Alerts travel one per message, whatever the flows hub's packing.
+    return createEventHubsSink({ ...eventHubs, eventsPerMessage: 1 }, { eventHubName: eventHubs.alertsEventHubName });
+  },
+  (sink) => sink.close(),
+);
+/** The Secure Webhook token check (undefined: not configured), built once so jose's JWKS cache lives on. */
+const tokenCheckOf = perProcess((): ((authorization: string | null) => Promise<TokenCheck>) | undefined => {
+  const secure = readSecureWebhookSettings(process.env);
+  return secure ? makeSecureWebhookTokenCheck(secure) : undefined;
+});
 
 // Rules, ARM and capture settings are validated when the app starts: a bad value stops the start with a message naming
 // it.
@@ -56,36 +55,19 @@ app.hook.appStart(() => {
   readSecureWebhookSettings(process.env);
 });
 
-app.hook.appTerminate(async () => {
-  const sink = alertsSink;
-  settings = undefined;
-  arm = undefined;
-  alertsSink = undefined;
-  tokenCheck = undefined;
-  await sink?.close();
-});
-
 /**
- * The detector's hand-off (entities cannot start orchestrations in durable-functions 3.x, so
- * the entity is registered with a durable client): a publishAlerts instance whose id derives
- * from the alerts (a retried dispatch finds it), and a capture per alert that asks for one.
+ * The detector's hand-off (entities cannot start orchestrations in durable-functions 3.x, so the entity is
+ * registered with a durable client). The real extension may run the entity's operation again after a crash before
+ * its checkpoint (TaskEntityShim.cs), so this is idempotent: one publishAlerts instance per set of alerts, with an
+ * id derived from them, never started again once it exists (running or finished: asked with getStatus); the
+ * captures are requested by that orchestration (startCaptures), never from here.
  */
 async function dispatchAlerts(context: EntityContext<DetectorEntityState>, dispatch: AlertDispatch): Promise<void> {
   const client = df.getClient(context);
+  const instanceId = alertsInstanceId(dispatch);
   try {
-    const instanceId = `alerts-${hash64(dispatch.alerts.map((alert) => alert.id).join(","))}`;
-    await client
-      .startNew(OrchestrationNames.publishAlerts, { instanceId, input: dispatch })
-      .catch(async (error: unknown) => {
-        // Already started by an earlier attempt of this dispatch: nothing to do.
-        const status = await client.getStatus(instanceId).catch(() => undefined);
-        if (!status) throw error;
-      });
-    const captureSettings = settingsOf().capture;
-    for (const alert of dispatch.alerts) {
-      if (alert.capture.requested && !alert.historic)
-        await startPacketCapture(client, captureInputFromAlert(alert, captureSettings, alert.time));
-    }
+    if (await instanceExists(client, instanceId)) return;
+    await client.startNew(OrchestrationNames.publishAlerts, { instanceId, input: dispatch });
   } catch (error) {
     logFailure(`detector ${dispatch.detectorKey}: dispatching ${dispatch.alerts.length} alert(s)`, error);
     throw error;
@@ -105,16 +87,14 @@ df.app.entity(EntityNames.captureStop, captureStopEntity);
 df.app.orchestration(OrchestrationNames.packetCapture, packetCaptureOrchestrator);
 
 df.app.activity(ActivityNames.publishEvents, {
-  handler: makePublishEvents({
-    sink: () => {
-      const { eventHubs } = settingsOf();
-      // Alerts travel one per message, whatever the flows hub's packing.
-      return (alertsSink ??= createEventHubsSink(
-        { ...eventHubs, eventsPerMessage: 1 },
-        { eventHubName: eventHubs.alertsEventHubName },
-      ));
-    },
+  handler: makePublishEvents({ sink: alertsSinkOf }),
+});
+df.app.activity(ActivityNames.startCaptures, {
+  handler: makeStartCaptures({
+    startCapture: (alert, context) =>
+      startPacketCapture(df.getClient(context), captureInputFromAlert(alert, settingsOf().capture, alert.time)),
   }),
+  extraInputs: [df.input.durableClient()],
 });
 df.app.activity(ActivityNames.resolveCaptureTarget, { handler: makeResolveCaptureTarget(armDeps) });
 df.app.activity(ActivityNames.createPacketCapture, { handler: makeCreatePacketCapture(armDeps) });
@@ -144,12 +124,6 @@ app.http(TriggerNames.alertsSecureHttp, {
   extraInputs: [df.input.durableClient()],
   handler: makeAlertsHttpHandler({
     ...alertsDeps,
-    tokenCheck: () => {
-      if (tokenCheck === undefined) {
-        const secure = readSecureWebhookSettings(process.env);
-        tokenCheck = secure ? makeSecureWebhookTokenCheck(secure) : null;
-      }
-      return tokenCheck ?? undefined;
-    },
+    tokenCheck: tokenCheckOf,
   }),
 });

@@ -2,8 +2,7 @@
  * Registers live ingestion: the ingestBlob orchestration, the checkpoint entity, the
  * readBlockList/processRange/listBlobs activities, the BlobCreated Event Grid trigger and its HTTP
  * webhook variant, the reconcile timer, and the operators' checkpoint route. Settings and clients
- * are created lazily (loading the app never throws), once per process, and dropped when the app
- * terminates (the local host starts the app again with other settings).
+ * live in the process scope.
  */
 import { app } from "@azure/functions";
 import * as df from "durable-functions";
@@ -14,41 +13,29 @@ import { checkpointEntity } from "../../orchestrations/checkpoint";
 import { ingestBlobOrchestrator } from "../../orchestrations/ingestBlob";
 import { createBlobSource, type BlobSource } from "../adapters/blobSource";
 import { createEventHubsSink, type EventHubsSink } from "../adapters/eventHubsSink";
-import { DEFAULT_RECONCILE_SCHEDULE, readIngestionSettings, readSettings, type FlowtapSettings } from "../config";
+import { DEFAULT_RECONCILE_SCHEDULE, readIngestionSettings } from "../config";
 import { ActivityNames, EntityNames, OrchestrationNames, TriggerNames } from "../contracts/names";
 import { makeBlobCreatedEventGridHandler, makeBlobCreatedWebhookHandler } from "../triggers/blobCreated";
 import { CHECKPOINT_ADMIN_ROUTE, makeCheckpointAdminHandler } from "../triggers/checkpointAdmin";
 import { makeReconcileHandler } from "../triggers/reconcile";
+import { perProcess, settingsOf } from "./processScope";
 
-let settings: FlowtapSettings | undefined;
-let blobSource: BlobSource | undefined;
-let flowsSink: EventHubsSink | undefined;
-
-const settingsOf = (): FlowtapSettings => (settings ??= readSettings(process.env));
-const blobSourceOf = (): BlobSource => (blobSource ??= createBlobSource(settingsOf().storage));
-const flowsSinkOf = (): EventHubsSink => {
-  if (!flowsSink) {
+const blobSourceOf = perProcess((): BlobSource => createBlobSource(settingsOf().storage));
+const flowsSinkOf = perProcess(
+  (): EventHubsSink => {
     const { eventHubs, ingestion } = settingsOf();
     const delayInMs = ingestion.eventHubsRetryDelayInMs;
-    flowsSink = createEventHubsSink(eventHubs, {
+    return createEventHubsSink(eventHubs, {
       retryOptions: { retryDelayInMs: delayInMs, maxRetryDelayInMs: delayInMs * 30 },
       sendRetryOptions: { delayInMs, maxDelayInMs: delayInMs * 30 },
     });
-  }
-  return flowsSink;
-};
+  },
+  (sink) => sink.close(),
+);
 
 // A bad ingestion setting stops the start, naming the setting (connections are read at first use).
 app.hook.appStart(() => {
   readIngestionSettings(process.env);
-});
-
-app.hook.appTerminate(async () => {
-  const sink = flowsSink;
-  settings = undefined;
-  blobSource = undefined;
-  flowsSink = undefined;
-  await sink?.close();
 });
 
 df.app.orchestration(OrchestrationNames.ingestBlob, ingestBlobOrchestrator);

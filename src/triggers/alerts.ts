@@ -14,6 +14,7 @@ import { planAlertTargets, subscriptionsOfAlert, type ComputerMatch, type Planne
 import { captureRequestFromAlert, type CaptureRequest } from "../core/capturePolicy";
 import { ValidationError } from "../errors";
 import { logger } from "../logger";
+import { readJsonBody } from "./httpBody";
 import { OrchestrationNames } from "../contracts/names";
 import {
   CaptureStopEntity,
@@ -43,15 +44,18 @@ const RUNNING_STATUSES = new Set<string>([
   df.OrchestrationRuntimeStatus.ContinuedAsNew,
 ]);
 
-/** The instance's status, or undefined when there is no such instance. */
-async function instanceStatus(
+/**
+ * The instance's status, or undefined when there is none. durable-functions' getStatus rejects an unknown
+ * instance with an error naming the extension's 404 (lib/src/durableClient/DurableClient.js): a plain GET
+ * answered 404, not a failure of the host.
+ */
+export async function instanceStatus(
   client: DurableClient,
   instanceId: string,
 ): Promise<DurableOrchestrationStatus | undefined> {
   try {
     return await client.getStatus(instanceId);
   } catch (error) {
-    // The client reports an unknown instance as an error mentioning its 404.
     if (/HTTP 404/.test((error as Error).message)) return undefined;
     throw error;
   }
@@ -59,6 +63,11 @@ async function instanceStatus(
 
 function isRunning(status: DurableOrchestrationStatus | undefined): status is DurableOrchestrationStatus {
   return status?.runtimeStatus !== undefined && RUNNING_STATUSES.has(status.runtimeStatus);
+}
+
+/** Whether the instance exists, running or finished. */
+export async function instanceExists(client: DurableClient, instanceId: string): Promise<boolean> {
+  return (await instanceStatus(client, instanceId)) !== undefined;
 }
 
 /** Whether the instance exists and has not finished (an unknown instance is not running). */
@@ -170,8 +179,8 @@ async function secureWebhookRefusal(
 ): Promise<HttpResponseInit | null> {
   if (!check)
     return refused(
-      404,
       "Secure Webhook is not configured: set FLOWTAP_ALERTS_ENTRA_TENANT_ID and FLOWTAP_ALERTS_ENTRA_AUDIENCE",
+      404,
     );
   const result = await check(request.headers.get("authorization"));
   if (result.ok) return null;
@@ -183,8 +192,13 @@ async function secureWebhookRefusal(
   };
 }
 
-function refused(status: number, error: string): HttpResponseInit {
-  return { status, jsonBody: { error } };
+/**
+ * A refusal naming what is wrong (logged: the sender is a misconfigured action group): 400 for the payload,
+ * 404 for a route that is not configured.
+ */
+function refused(reason: string, status = 400): HttpResponseInit {
+  logger.info(`alerts webhook: ${reason}`);
+  return { status, jsonBody: { error: reason } };
 }
 
 interface AlertResponseContext {
@@ -367,14 +381,15 @@ async function stopCapturesOfResolved(context: AlertResponseContext): Promise<Mo
   return alertEventOf(context, targets);
 }
 
-/** Parses the body; a ValidationError becomes the 400 answer. */
+/** Reads and parses the body (readJsonBody); a body that is not JSON or a ValidationError becomes the 400 answer. */
 async function parseOrRefuse(request: HttpRequest): Promise<CommonAlert | HttpResponseInit> {
+  const body = await readJsonBody(request);
+  if (!body.ok) return refused(body.error);
   try {
-    return parseCommonAlert(await request.text());
+    return parseCommonAlert(body.value);
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
-    logger.info(`alerts webhook: ${error.message}`);
-    return refused(400, error.message);
+    return refused(error.message);
   }
 }
 

@@ -1,7 +1,8 @@
 /**
- * `POST /api/backfill` (function key): validates the request (400 naming the field), refuses a
+ * `POST /api/backfill` (function key): validates the request (400 naming the field and the rule), refuses a
  * backfillId that is already running (409, with its status URLs), starts the backfill
- * orchestration and answers 202 with the durable status URLs (createCheckStatusResponse).
+ * orchestration (instance id `backfill:<backfillId>`, a namespace of its own) and answers 202 with the durable
+ * status URLs (createCheckStatusResponse).
  */
 import type { HttpRequest, HttpResponse, HttpResponseInit, InvocationContext } from "@azure/functions";
 import type { DurableClient } from "durable-functions";
@@ -9,9 +10,10 @@ import type { FlowtapSettings } from "../config";
 import { parseBackfillRequest, type BackfillLimits } from "../core/backfillProgress";
 import { ValidationError } from "../errors";
 import { logger } from "../logger";
+import { readJsonBody } from "./httpBody";
 import { OrchestrationNames } from "../contracts/names";
 import { isInstanceActive } from "./alerts";
-import { BackfillInput } from "../contracts/backfillContracts";
+import { backfillInstanceId, type BackfillInput } from "../contracts/backfillContracts";
 
 export interface BackfillHttpDeps {
   settings: () => FlowtapSettings;
@@ -39,27 +41,22 @@ function badRequest(message: string): HttpResponseInit {
 
 export function makeBackfillHttpHandler(deps: BackfillHttpDeps) {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit | HttpResponse> => {
-    const text = await request.text();
-    let body: unknown;
-    try {
-      body = JSON.parse(text) as unknown;
-    } catch (error) {
-      return badRequest(`body: not JSON (${(error as Error).message})`);
-    }
+    const body = await readJsonBody(request);
+    if (!body.ok) return badRequest(body.error);
     const settings = deps.settings();
     let backfill;
     try {
-      backfill = parseBackfillRequest(body, backfillLimits(settings));
+      backfill = parseBackfillRequest(body.value, backfillLimits(settings));
     } catch (error) {
       if (error instanceof ValidationError) return badRequest(error.message);
       throw error;
     }
     const client = deps.client(context);
-    const instanceId = backfill.backfillId;
+    const instanceId = backfillInstanceId(backfill.backfillId);
     const conflict = (): HttpResponseInit => ({
       status: 409,
       jsonBody: {
-        error: `backfillId: backfill '${instanceId}' is already running`,
+        error: `backfillId: backfill '${backfill.backfillId}' is already running`,
         ...client.createHttpManagementPayload(instanceId),
       },
     });

@@ -13,8 +13,10 @@ import type { FlowtapSettings } from "../config";
 import { parseAcceptedBlobSubject, parseAcceptedBlobUrl, type AcceptedBlobs, type BlobLocation } from "../core/blobUrl";
 import { ServiceError, ValidationError } from "../errors";
 import { logger } from "../logger";
+import { readJsonBody } from "./httpBody";
 import { OrchestrationNames } from "../contracts/names";
 import { BLOB_UPDATED_EVENT, blobKey, ingestBlobInput, ingestInstanceId } from "../contracts/ingestionContracts";
+import { instanceStatus } from "./alerts";
 
 export const BLOB_CREATED_EVENT_TYPE = "Microsoft.Storage.BlobCreated";
 
@@ -70,10 +72,22 @@ function logOutcome(outcome: BlobCreatedOutcome, trigger: string): void {
   else if (outcome.kind === "ignored") logger.info(`${trigger}: event ${outcome.eventId} ignored: ${outcome.reason}`);
 }
 
+const RUNNING: ReadonlySet<string> = new Set([
+  df.OrchestrationRuntimeStatus.Running,
+  df.OrchestrationRuntimeStatus.Pending,
+  df.OrchestrationRuntimeStatus.ContinuedAsNew,
+]);
+
+async function isRunning(client: DurableClient, instanceId: string): Promise<boolean> {
+  const status = await instanceStatus(client, instanceId);
+  return status?.runtimeStatus !== undefined && RUNNING.has(status.runtimeStatus);
+}
+
 /**
- * Starts the blob's ingestBlob singleton, or tells the running one that its blob changed.
- * startNew is refused while the instance runs; a raiseEvent to an instance that has just ended is
- * silently dropped by the extension, so the status is checked after it and the start retried.
+ * Starts the blob's ingestBlob singleton, or tells the running one that its blob changed. Whether it runs is asked
+ * with getStatus (a start of a running instance is an error the real host logs). A raiseEvent to an instance that
+ * has just ended is dropped by the extension, so the status is checked after it; a start that loses a race with
+ * another trigger fails, and the next round finds the instance running.
  */
 export async function startOrUpdateIngestion(
   client: DurableClient,
@@ -81,37 +95,25 @@ export async function startOrUpdateIngestion(
   settings: FlowtapSettings,
 ): Promise<"started" | "updated"> {
   const instanceId = ingestInstanceId(location);
-  const running = [
-    df.OrchestrationRuntimeStatus.Running,
-    df.OrchestrationRuntimeStatus.Pending,
-    df.OrchestrationRuntimeStatus.ContinuedAsNew,
-  ];
-  let startError: unknown;
+  let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      await client.startNew(OrchestrationNames.ingestBlob, {
-        instanceId,
-        input: ingestBlobInput(location, settings.ingestion),
-      });
+      if (await isRunning(client, instanceId)) {
+        await client.raiseEvent(instanceId, BLOB_UPDATED_EVENT, { at: "trigger" });
+        if (await isRunning(client, instanceId)) return "updated";
+        continue;
+      }
+      const input = ingestBlobInput(location, settings.ingestion);
+      await client.startNew(OrchestrationNames.ingestBlob, { instanceId, input });
       logger.info(`Started ingestion ${instanceId} of ${blobKey(location)}`);
       return "started";
     } catch (error) {
-      startError = error; // most likely running: tell it instead
-    }
-    try {
-      await client.raiseEvent(instanceId, BLOB_UPDATED_EVENT, { at: "trigger" });
-      const status = await client.getStatus(instanceId);
-      if (status.runtimeStatus !== undefined && running.includes(status.runtimeStatus)) return "updated";
-    } catch (error) {
-      throw new ServiceError(
-        `Could not start ingestion ${instanceId} of ${blobKey(location)} (${String(startError)}) nor update it (${String(error)})`,
-        { retryable: true, cause: error },
-      );
+      lastError = error;
     }
   }
   throw new ServiceError(
-    `Could not start or update ingestion ${instanceId} of ${blobKey(location)}: ${String(startError)}`,
-    { retryable: true, cause: startError },
+    `Could not start or update ingestion ${instanceId} of ${blobKey(location)}: ${String(lastError)}`,
+    { retryable: true, cause: lastError },
   );
 }
 
@@ -156,12 +158,9 @@ export function makeBlobCreatedWebhookHandler(deps: BlobCreatedDeps) {
       if (!origin) return json(400, { error: "CloudEvents validation: the WebHook-Request-Origin header is missing" });
       return { status: 200, headers: { "WebHook-Allowed-Origin": origin, "WebHook-Allowed-Rate": "*" } };
     }
-    let body: unknown;
-    try {
-      body = JSON.parse(await request.text());
-    } catch {
-      return json(400, { error: "the body is not JSON" });
-    }
+    const read = await readJsonBody(request);
+    if (!read.ok) return json(400, { error: read.error });
+    const body = read.value;
     if (request.headers.get("aeg-event-type") === "SubscriptionValidation") {
       const first = (Array.isArray(body) ? body[0] : body) as { data?: { validationCode?: unknown } } | undefined;
       const code = first?.data?.validationCode;

@@ -80,7 +80,8 @@ export function makeReconcileHandler(deps: ReconcileDeps) {
     summary.listings = stats.listings;
     const level = summary.behind > 0 ? "info" : "verbose";
     logger[level](
-      `Reconcile ${filter.fromIso}..${filter.toIso}: ${summary.blobs} blobs, ${summary.behind} behind their checkpoint, ${summary.listings} listings`,
+      `Reconcile ${filter.fromIso}..${filter.toIso}: ${summary.blobs} blobs, ${summary.behind} behind their ` +
+        `checkpoint, ${summary.listings} listings`,
     );
     return summary;
   };

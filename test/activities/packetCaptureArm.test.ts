@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvocationContext } from "@azure/functions";
 import {
+  MAX_NAME_SUFFIXES,
   makeCreatePacketCapture,
   makeResolveCaptureTarget,
   retryAfterInSeconds,
@@ -14,8 +15,8 @@ import {
 import { createArmClients } from "../../src/adapters/arm";
 import { readArmSettings } from "../../src/config";
 import { buildTopology } from "../../devhost/generate";
-import { startArmEndpoint, type ArmEndpoint } from "../../devhost/arm";
-import { nicIdOf, seedOf, vmIdOf } from "../capture/captureSystem";
+import { startArmEndpoint, type ArmEndpoint, type ArmFailureMode } from "../../devhost/arm";
+import { nicIdOf, seedOf, vmIdOf } from "../scenarios/capture/captureSystem";
 import {
   ArmStep,
   CreatePacketCaptureInput,
@@ -60,7 +61,9 @@ describe("resolveCaptureTarget", () => {
       vm: { resourceId: vmIdOf(nic), name: nic.vmName, location: nic.region },
       hasAgent: true,
       watcher: {
-        id: `/subscriptions/${nic.subscriptionId}/resourceGroups/NetworkWatcherRG/providers/Microsoft.Network/networkWatchers/NetworkWatcher_${nic.region}`,
+        id:
+          `/subscriptions/${nic.subscriptionId}/resourceGroups/NetworkWatcherRG/providers/Microsoft.Network/` +
+          `networkWatchers/NetworkWatcher_${nic.region}`,
         subscriptionId: nic.subscriptionId,
         resourceGroup: "NetworkWatcherRG",
         name: `NetworkWatcher_${nic.region}`,
@@ -74,7 +77,9 @@ describe("resolveCaptureTarget", () => {
     [
       "a MAC with the NSG id of its flow log",
       {
-        resourceId: `/subscriptions/${nic.subscriptionId}/resourceGroups/${nic.resourceGroup}/providers/Microsoft.Network/networkSecurityGroups/nsg`,
+        resourceId:
+          `/subscriptions/${nic.subscriptionId}/resourceGroups/${nic.resourceGroup}/providers/Microsoft.Network/` +
+          "networkSecurityGroups/nsg",
         mac: nic.macAddress,
       },
       [],
@@ -111,8 +116,8 @@ describe("resolveCaptureTarget", () => {
 });
 
 describe("createPacketCapture", () => {
-  it("adopts a capture of the same name on the same VM after a 409", async () => {
-    // Prepare: the capture exists (an earlier attempt whose answer was lost), and ARM answers 409.
+  it("adopts a capture of the same name on the same VM after the 409 of its second PUT", async () => {
+    // Prepare: the capture exists (an earlier attempt whose answer was lost); a second PUT of its name is a 409.
     const watcher = (await resolve({ target: { resourceId: vmIdOf(nic), mac: null }, subscriptionIds: [] })) as Extract<
       ArmStep<ResolvedCaptureTarget>,
       { outcome: "ok" }
@@ -138,14 +143,6 @@ describe("createPacketCapture", () => {
         input.parameters,
         { updateIntervalInMs: 5 },
       );
-    arm.injectFaults({
-      method: "PUT",
-      path: "/packetCaptures/flowtap-adopt",
-      statusCode: 409,
-      count: 1,
-      code: "Conflict",
-    });
-
     // Act
     const step = (await makeCreatePacketCapture(deps)(input, context())) as ArmStep<CreatedPacketCapture>;
 
@@ -203,5 +200,123 @@ describe("retryAfterInSeconds", () => {
     ["a huge delay", "999999", 3600],
   ])("reads %s", (_what, header, seconds) => {
     expect(retryAfterInSeconds(header, now)).toBe(seconds);
+  });
+});
+
+describe("createPacketCapture classifies every ARM answer", () => {
+  const watcherOf = (of: typeof nic) => ({
+    id: "w",
+    subscriptionId: of.subscriptionId,
+    resourceGroup: "NetworkWatcherRG",
+    name: `NetworkWatcher_${of.region}`,
+  });
+  let counter = 0;
+  const createInput = (overrides: Partial<CreatePacketCaptureInput["parameters"]> = {}): CreatePacketCaptureInput => {
+    counter += 1;
+    return {
+      watcher: watcherOf(nic),
+      name: `flowtap-class-${counter}`,
+      parameters: {
+        target: vmIdOf(nic),
+        timeLimitInSeconds: 60,
+        storageLocation: {
+          storageId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/caps",
+        },
+        ...overrides,
+      },
+    };
+  };
+  const create = async (input: CreatePacketCaptureInput) =>
+    (await makeCreatePacketCapture(deps)(input, context())) as ArmStep<CreatedPacketCapture>;
+
+  it.each<[string, ArmFailureMode, number, Partial<ArmStep<CreatedPacketCapture>>]>([
+    ["429 as throttled with its Retry-After", "throttled", 1, { outcome: "throttled", retryAfterInSeconds: 1 }],
+    [
+      "409 AnotherOperationInProgress as transient",
+      "anotherOperationInProgress",
+      1,
+      { outcome: "transient", statusCode: 409, code: "AnotherOperationInProgress" },
+    ],
+    [
+      "a 5xx the SDK's retries did not overcome as transient",
+      "internalServerError",
+      4,
+      { outcome: "transient", statusCode: 500, code: "InternalServerError" },
+    ],
+    [
+      "a dropped connection (no answer, as a timeout) as transient",
+      "connectionReset",
+      4,
+      { outcome: "transient", code: "ECONNRESET" },
+    ],
+    [
+      "an operation that ended Failed with InternalServerError as transient, with the code from its body",
+      "operationInternalError",
+      1,
+      { outcome: "transient", code: "InternalServerError" },
+    ],
+    [
+      "an operation that ended Failed on storage as failed with its code",
+      "storageFailed",
+      1,
+      { outcome: "failed", code: "StorageFailed" },
+    ],
+    [
+      "the per-region session limit as failed with its code",
+      "sessionLimitReached",
+      1,
+      { outcome: "failed", statusCode: 400, code: "PacketCaptureSessionLimitReached" },
+    ],
+    [
+      "a missing agent as failed with its code",
+      "agentNotInstalled",
+      1,
+      { outcome: "failed", statusCode: 400, code: "PacketCaptureAgentNotInstalled" },
+    ],
+    [
+      "a name clash on every suffixed name as failed Conflict",
+      "captureAlreadyExists",
+      MAX_NAME_SUFFIXES + 1,
+      { outcome: "failed", code: "Conflict" },
+    ],
+  ])("reports %s", async (_what, mode, count, expected) => {
+    // Prepare
+    const input = createInput();
+    arm.injectFailure(mode, { method: "PUT", path: `/packetCaptures/${input.name}`, count });
+
+    // Act
+    const step = await create(input);
+
+    // Assess
+    expect(step).toMatchObject(expected);
+  });
+
+  it.each<[string, Partial<CreatePacketCaptureInput["parameters"]>, Partial<ArmStep<CreatedPacketCapture>>]>([
+    [
+      "an invalid body as failed 400 InvalidRequestFormat",
+      { timeLimitInSeconds: 99999 },
+      { outcome: "failed", statusCode: 400, code: "InvalidRequestFormat" },
+    ],
+    [
+      "a target that does not exist as failed 404 ResourceNotFound",
+      { target: vmIdOf({ ...nic, vmName: "ghost" }) },
+      { outcome: "failed", statusCode: 404, code: "ResourceNotFound" },
+    ],
+  ])("reports %s", async (_what, overrides, expected) => {
+    expect(await create(createInput(overrides))).toMatchObject(expected);
+  });
+
+  it("takes a suffixed name when the capture of that name failed, rather than adopting it", async () => {
+    // Prepare: the first attempt's operation ended Failed, leaving the capture in provisioningState Failed.
+    const input = createInput();
+    arm.injectFailure("operationInternalError", { method: "PUT", path: `/packetCaptures/${input.name}` });
+    const first = await create(input);
+
+    // Act
+    const second = await create(input);
+
+    // Assess
+    expect(first).toMatchObject({ outcome: "transient", code: "InternalServerError" });
+    expect(second).toEqual({ outcome: "ok", value: { name: `${input.name}-1`, adopted: false, storagePath: null } });
   });
 });

@@ -10,7 +10,8 @@ import { FlowLogBlobWriter } from "../../devhost/flowLogWriter";
 import { fixturePath, skipWithoutFixtures } from "../core/flowLogFixtures";
 
 const nsgPath = (hour: number, mac: string) =>
-  `resourceId=/SUBSCRIPTIONS/SUB/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG/y=2026/m=11/d=22/h=${String(hour).padStart(2, "0")}/m=00/macAddress=${mac}/PT1H.json`;
+  `resourceId=/SUBSCRIPTIONS/SUB/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG/y=2026/m=11` +
+  `/d=22/h=${String(hour).padStart(2, "0")}/m=00/macAddress=${mac}/PT1H.json`;
 const FAST_RETRIES = { maxTries: 2, retryDelayInMs: 10, maxRetryDelayInMs: 20 };
 
 async function readAll(stream: Readable): Promise<Buffer> {

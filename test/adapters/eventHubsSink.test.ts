@@ -6,6 +6,7 @@ import {
   type CreateEventHubsSinkOptions,
   type EventHubsSink,
   type SinkEvent,
+  type SinkEventBytes,
 } from "../../src/adapters/eventHubsSink";
 import type { EventHubSettings } from "../../src/config";
 import { EVENT_SCHEMA_VERSION } from "../../src/core/event";
@@ -81,7 +82,7 @@ describe("Event Hubs sink with the real producer on the local endpoint", () => {
     return { sink, hub, settings };
   }
 
-  it("delivers every event once, each key's events in order on one partition, with id, schema and content type", async () => {
+  it("delivers every event once, a key's events in order on one partition, with id, schema, content type", async () => {
     const { sink, hub } = sinkFor();
     const keys = ["000D3A000001", "000D3A000002", "000D3A000003"];
     const events = flowEvents(60, (i) => keys[Math.floor(i / 7) % keys.length]);
@@ -222,7 +223,7 @@ describe("Event Hubs sink with the real producer on the local endpoint", () => {
     expect(eh.eventCount(hub)).toBe(0);
   });
 
-  it("ends batches between units that fit one and reports the acknowledged events: a failure part-way leaves whole units acknowledged", async () => {
+  it("ends batches between units and reports acknowledged events: a failure leaves whole units acked", async () => {
     // Seven of these events fit a 3,600-byte batch: a batch of whole 3-event units takes six.
     const { sink, hub } = sinkFor({ maxBatchSizeInBytes: 3600 });
     const events = flowEvents(18, () => "000D3A000001", "x".repeat(150));
@@ -273,7 +274,7 @@ describe("Event Hubs sink with the real producer on the local endpoint", () => {
     expect(smallLink.eventCount(hub)).toBe(before);
   });
 
-  it("in packed mode, refuses an event that leaves no room for a message's framing, before sending anything", async () => {
+  it("packed, refuses an event that leaves no room for a message's framing, before sending anything", async () => {
     const { sink, hub } = sinkFor({ eventsPerMessage: 10 }, FAST, smallLink, "small");
     const before = smallLink.eventCount(hub);
     const events = [
@@ -314,5 +315,68 @@ describe("Event Hubs sink with the real producer on the local endpoint", () => {
     expect(eh.eventCount(hub)).toBe(2);
     expect(sharedEventHubsSink(settings, FAST)).not.toBe(first);
     await closeSharedEventHubsSinks();
+  });
+});
+
+/** The sink's overlapping of calls: batches built early, sent strictly in call order, nothing after a failure. */
+function eventsFrom(first: number, count: number): SinkEventBytes[] {
+  return Array.from({ length: count }, (_, i) => {
+    const id = `e-${first + i}`;
+    return { id, body: Buffer.from(JSON.stringify({ id, padding: "p".repeat(600) })), partitionKey: "000D3A000001" };
+  });
+}
+
+describe("Event Hubs sink: overlapping calls", () => {
+  let endpoint: LocalEventHubsEndpoint;
+  const sinks: EventHubsSink[] = [];
+  beforeAll(async () => {
+    endpoint = await startEventHubsEndpoint({
+      hubs: [
+        { name: "ordered", partitionCount: 2 },
+        { name: "after", partitionCount: 2 },
+      ],
+    });
+  });
+  afterAll(async () => {
+    await Promise.all(sinks.map((sink) => sink.close()));
+    await endpoint.stop();
+  });
+  function sinkFor(hub: string): EventHubsSink {
+    const sink = createEventHubsSink(
+      {
+        connection: { kind: "connectionString", connectionString: endpoint.connectionString(hub) },
+        eventHubName: hub,
+        alertsEventHubName: hub,
+        partitionKey: "mac",
+        eventsPerMessage: 1,
+        maxBatchSizeInBytes: 16 * 1024,
+      },
+      { sendRetryOptions: { maxAttempts: 1 } },
+    );
+    sinks.push(sink);
+    return sink;
+  }
+
+  it("sends calls made at once in call order, each in several batches", async () => {
+    // Prepare
+    const sink = sinkFor("ordered");
+    // Act
+    await Promise.all([sink.send(eventsFrom(0, 60)), sink.send(eventsFrom(60, 60)), sink.send(eventsFrom(120, 60))]);
+    // Assess
+    expect(endpoint.events("ordered").map((event) => event.properties.flowtapEventId)).toEqual(
+      eventsFrom(0, 180).map((event) => event.id),
+    );
+    expect(sink.totals.batchesSent).toBeGreaterThan(3);
+  });
+
+  it("sends nothing of a call whose `after` rejects, and rejects with that error", async () => {
+    // Prepare
+    const sink = sinkFor("after");
+    const earlier = Promise.reject(new Error("the previous chunk failed"));
+    // Act
+    const failure = await sink.send(eventsFrom(0, 30), { after: earlier }).catch((error: unknown) => error);
+    // Assess
+    expect(failure).toMatchObject({ message: "the previous chunk failed" });
+    expect(endpoint.eventCount("after")).toBe(0);
   });
 });

@@ -111,7 +111,7 @@ describe("parseBackfillRequest", () => {
     [{ ...WEEK, macs: ["00-0d-3a"] }, /^macs\[0\]: "00-0d-3a" is not a MAC address/],
     [{ ...WEEK, maxParallelBlobs: 0 }, /^maxParallelBlobs: expected an integer from 1 to 64, got 0/],
     [{ ...WEEK, maxParallelBlobs: 65 }, /^maxParallelBlobs: expected an integer from 1 to 64/],
-    [{ ...WEEK, backfillId: "a/b" }, /^backfillId: "a\/b" must be 1-100 letters/],
+    [{ ...WEEK, backfillId: "a/b" }, /^backfillId: "a\/b" must be 1-64 letters/],
   ])("refuses a bad request with a message naming the field (%#)", (body, message) => {
     expect(() => parseBackfillRequest(body, LIMITS)).toThrow(message);
   });

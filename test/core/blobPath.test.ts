@@ -10,7 +10,9 @@ import {
 import { FlowLogFormatError } from "../../src/errors";
 
 const NSG_PATH =
-  "resourceId=/SUBSCRIPTIONS/1EBBA7BE-B058-4313-B9F7-E84105919D60/RESOURCEGROUPS/LOGSTASH-INPUT-AZURE_BLOB_STORAGE/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/UBUNTU-NSG/y=2020/m=12/d=15/h=20/m=00/macAddress=000D3A2CEE5A/PT1H.json";
+  "resourceId=/SUBSCRIPTIONS/1EBBA7BE-B058-4313-B9F7-E84105919D60/RESOURCEGROUPS/LOGSTASH-INPUT-AZURE_BLOB_STORAGE/" +
+  "PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/UBUNTU-NSG/y=2020/m=12/d=15/h=20/m=00/macAddress=000D3A2CEE5A" +
+  "/PT1H.json";
 
 describe("parseBlobPath: NSG layouts", () => {
   it("parses a real path without its container", () => {
@@ -58,7 +60,8 @@ describe("parseBlobPath: NSG layouts", () => {
 
   it("parses mixed case and the nsgpeek forms (no resourceId=, an unusable MAC)", () => {
     const parsed = parseBlobPath(
-      "/subscriptions/xxxx/resourceGroups/yyyy/providers/microsoft.network/NETWORKSECURITYGROUPS/web-nsg/y=2022/m=05/d=01/h=12/m=00/macAddress=abc/PT1H.json",
+      "/subscriptions/xxxx/resourceGroups/yyyy/providers/microsoft.network/NETWORKSECURITYGROUPS/web-nsg/y=2022/m=05" +
+        "/d=01/h=12/m=00/macAddress=abc/PT1H.json",
     );
     expect(parsed).toMatchObject({
       kind: "nsg",
@@ -72,7 +75,8 @@ describe("parseBlobPath: NSG layouts", () => {
 
   it("parses the 2017 layout with an encoded = and no hour", () => {
     const parsed = parseBlobPath(
-      `https://acct.blob.core.windows.net/${NSG_FLOW_LOG_CONTAINER}/resourceId%3D/subscriptions/s1/resourcegroups/rg1/providers/microsoft.network/networksecuritygroups/nsg1/2017/02/16/PT1H.json`,
+      `https://acct.blob.core.windows.net/${NSG_FLOW_LOG_CONTAINER}/resourceId%3D/subscriptions/s1/resourcegroups/` +
+        `rg1/providers/microsoft.network/networksecuritygroups/nsg1/2017/02/16/PT1H.json`,
     );
     expect(parsed).toMatchObject({
       kind: "nsg",
@@ -89,7 +93,9 @@ describe("parseBlobPath: NSG layouts", () => {
 describe("parseBlobPath: VNet layouts", () => {
   it("parses the full ARM form", () => {
     const path =
-      "flowLogResourceID=/SUBSCRIPTIONS/S1/RESOURCEGROUPS/NETWORKWATCHERRG/PROVIDERS/MICROSOFT.NETWORK/NETWORKWATCHERS/NETWORKWATCHER_EASTUS/FLOWLOGS/MYFLOWLOG/y=2025/m=01/d=02/h=03/m=00/macAddress=6045BDD6DD48/PT1H.json";
+      "flowLogResourceID=/SUBSCRIPTIONS/S1/RESOURCEGROUPS/NETWORKWATCHERRG/PROVIDERS/MICROSOFT.NETWORK/" +
+      "NETWORKWATCHERS/NETWORKWATCHER_EASTUS/FLOWLOGS/MYFLOWLOG/y=2025/m=01/d=02/h=03/m=00/macAddress=6045BDD6DD48" +
+      "/PT1H.json";
     expect(parseBlobPath(`${VNET_FLOW_LOG_CONTAINER}/${path}`)).toMatchObject({
       container: VNET_FLOW_LOG_CONTAINER,
       path,
@@ -106,7 +112,9 @@ describe("parseBlobPath: VNet layouts", () => {
 
   it("parses the underscore form seen in real blobs", () => {
     const path =
-      "flowLogResourceID=/0A1B2C3D-0000-1111-2222-333344445555_NETWORKWATCHERRG/NETWORKWATCHER_SWEDENCENTRAL_VNET-ALZ-VALIDATION-SWC-001-RG-ALZ-VALIDATION-NETWORK-SW-FLOWLOG/y=2026/m=08/d=05/h=14/m=00/macAddress=7CED8D2684E5/PT1H.json";
+      "flowLogResourceID=/0A1B2C3D-0000-1111-2222-333344445555_NETWORKWATCHERRG/" +
+      "NETWORKWATCHER_SWEDENCENTRAL_VNET-ALZ-VALIDATION-SWC-001-RG-ALZ-VALIDATION-NETWORK-SW-FLOWLOG/y=2026/m=08/" +
+      "d=05/h=14/m=00/macAddress=7CED8D2684E5/PT1H.json";
     expect(parseBlobPath(path)).toMatchObject({
       container: VNET_FLOW_LOG_CONTAINER,
       kind: "vnet",
@@ -135,7 +143,8 @@ describe("parseBlobPath: rejections", () => {
     ["a plain file", "data/PT1H.json"],
     [
       "another provider",
-      "resourceId=/SUBSCRIPTIONS/S/RESOURCEGROUPS/R/PROVIDERS/MICROSOFT.COMPUTE/VIRTUALMACHINES/VM/y=2020/m=01/d=01/h=00/m=00/PT1H.json",
+      "resourceId=/SUBSCRIPTIONS/S/RESOURCEGROUPS/R/PROVIDERS/MICROSOFT.COMPUTE/VIRTUALMACHINES/VM/y=2020/m=01/d=01/" +
+        "h=00/m=00/PT1H.json",
     ],
     [
       "no time",
@@ -187,7 +196,8 @@ describe("buildBlobPath", () => {
       "flowLogResourceID=/S1_NETWORKWATCHERRG/NETWORKWATCHER_EASTUS_LOG1/y=2025/m=01/d=02/h=03/m=00/PT1H.json",
     );
     expect(buildBlobPath(parts, { vnetLayout: "arm", includeContainer: true })).toBe(
-      `${VNET_FLOW_LOG_CONTAINER}/flowLogResourceID=/SUBSCRIPTIONS/S1/RESOURCEGROUPS/NETWORKWATCHERRG/PROVIDERS/MICROSOFT.NETWORK/NETWORKWATCHERS/NETWORKWATCHER_EASTUS/FLOWLOGS/LOG1/y=2025/m=01/d=02/h=03/m=00/PT1H.json`,
+      `${VNET_FLOW_LOG_CONTAINER}/flowLogResourceID=/SUBSCRIPTIONS/S1/RESOURCEGROUPS/NETWORKWATCHERRG/PROVIDERS/` +
+        `MICROSOFT.NETWORK/NETWORKWATCHERS/NETWORKWATCHER_EASTUS/FLOWLOGS/LOG1/y=2025/m=01/d=02/h=03/m=00/PT1H.json`,
     );
   });
 

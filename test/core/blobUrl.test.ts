@@ -6,7 +6,8 @@ const NSG = "insights-logs-networksecuritygroupflowevent";
 const VNET = "insights-logs-flowlogflowevent";
 const accepted = { accountName: "flowlogsacct", containers: [NSG, VNET] };
 const path =
-  "resourceId=/SUBSCRIPTIONS/SUB/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG/y=2026/m=11/d=22/h=12/m=00/macAddress=000D3A000001/PT1H.json";
+  "resourceId=/SUBSCRIPTIONS/SUB/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG/y=2026/m=11" +
+  "/d=22/h=12/m=00/macAddress=000D3A000001/PT1H.json";
 const encodedPath = path.split("/").map(encodeURIComponent).join("/");
 const topic = "/subscriptions/SUB/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/flowlogsacct";
 

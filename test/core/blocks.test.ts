@@ -6,6 +6,7 @@ import {
   INITIAL_BLOCK_CHECKPOINT,
   leadingSeparatorSizeInBytes,
   planNextRange,
+  planWholeBlob,
   type BlockCheckpoint,
   type CommittedBlock,
   type PlannedRange,
@@ -265,5 +266,27 @@ describe("planNextRange properties", () => {
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+describe("planWholeBlob (a blob without a block list)", () => {
+  const blob = { etag: '"0x8DC1"', contentLength: 500 };
+
+  it("plans the whole blob as one range, then is caught up on the same etag and length", () => {
+    const plan = planWholeBlob(blob, INITIAL_BLOCK_CHECKPOINT);
+
+    expect(plan).toMatchObject({ kind: "range", offsetInBytes: 0, countInBytes: 500, wholeBlobEtag: blob.etag });
+    expect(planWholeBlob(blob, (plan as PlannedRange).next)).toMatchObject({ kind: "caughtUp" });
+  });
+
+  it("calls it rewritten after a new upload (etag or length changed) or after blocks were processed", () => {
+    const done = (planWholeBlob(blob, INITIAL_BLOCK_CHECKPOINT) as PlannedRange).next;
+    const byBlocks = (planNextRange([head, record(1, 40), tail], INITIAL_BLOCK_CHECKPOINT, unlimited) as PlannedRange)
+      .next;
+
+    expect(planWholeBlob({ ...blob, etag: '"0x8DC2"' }, done).kind).toBe("rewritten");
+    expect(planWholeBlob({ ...blob, contentLength: 900 }, done).kind).toBe("rewritten");
+    expect(planWholeBlob(blob, byBlocks).kind).toBe("rewritten");
+    expect(planNextRange([head, record(1, 40), tail], done, unlimited).kind).toBe("rewritten");
   });
 });

@@ -23,7 +23,8 @@ function vnetRecord(tuples: unknown[], extra: Record<string, unknown> = {}): Rec
     flowLogVersion: 4,
     macAddress: "6045bdd6dd48",
     flowLogResourceID:
-      "/SUBSCRIPTIONS/S-V/RESOURCEGROUPS/NETWORKWATCHERRG/PROVIDERS/MICROSOFT.NETWORK/NETWORKWATCHERS/NETWORKWATCHER_EASTUS/FLOWLOGS/FL1",
+      "/SUBSCRIPTIONS/S-V/RESOURCEGROUPS/NETWORKWATCHERRG/PROVIDERS/MICROSOFT.NETWORK/NETWORKWATCHERS/" +
+      "NETWORKWATCHER_EASTUS/FLOWLOGS/FL1",
     targetResourceID: "/subscriptions/s-v/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet1",
     ...extra,
     flowRecords: {

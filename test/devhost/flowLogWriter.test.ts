@@ -13,7 +13,8 @@ import { FlowLogBlobWriter } from "../../devhost/flowLogWriter";
 import { fixturePath, skipWithoutFixtures } from "../core/flowLogFixtures";
 
 const blobName =
-  "resourceId=/SUBSCRIPTIONS/SUB/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG/y=2026/m=11/d=22/h=12/m=00/macAddress=000D3A000001/PT1H.json";
+  "resourceId=/SUBSCRIPTIONS/SUB/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG/y=2026/m=11" +
+  "/d=22/h=12/m=00/macAddress=000D3A000001/PT1H.json";
 const record = (n: number) => ({ time: `2026-11-22T12:0${n}:00Z`, category: "NetworkSecurityGroupFlowEvent", n });
 
 describe("FlowLogBlobWriter", () => {
@@ -82,7 +83,9 @@ describe("FlowLogBlobWriter", () => {
     const last = results[2].events;
     expect(last.eventGrid).toMatchObject({
       eventType: "Microsoft.Storage.BlobCreated",
-      topic: `/subscriptions/sub-1/resourceGroups/rg-1/providers/Microsoft.Storage/storageAccounts/${azurite.accountName}`,
+      topic:
+        `/subscriptions/sub-1/resourceGroups/rg-1/providers/Microsoft.Storage/storageAccounts` +
+        `/${azurite.accountName}`,
       subject: `/blobServices/default/containers/${container.containerName}/blobs/${blobName}`,
       data: {
         api: "PutBlockList",

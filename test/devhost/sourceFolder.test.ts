@@ -55,7 +55,10 @@ describe("uploadSourceFolder", () => {
     const notes = await put("README.txt", "downloaded with azcopy");
     const foreign = await put("other-container/resourceId=/x/PT1H.json", "{}");
     const badPath = await put(`${CONTAINERS[0]}/resourceId=/not/a/flow/log/PT1H.json`, '{"records":[]}');
-    const brokenPath = `${CONTAINERS[0]}/resourceId=/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000001/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG/y=2026/m=11/d=22/h=09/m=00/macAddress=000D3A000001/PT1H.json`;
+    const brokenPath =
+      `${CONTAINERS[0]}/resourceId=/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000001/` +
+      `RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG/y=2026/m=11/d=22/h=09/m=00/` +
+      `macAddress=000D3A000001/PT1H.json`;
     const brokenText = '{"records":[{"time":"2026-11-22T09:01:00Z"';
     const broken = await put(brokenPath, brokenText);
     const blobService = BlobServiceClient.fromConnectionString(azurite.connectionString);

@@ -4,6 +4,7 @@
  * capture resource, an unconfigured policy, and the detector and gate operations.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import type { ArmFailureMode, ArmFailureTarget } from "../../devhost/arm";
 import { buildTopology } from "../../devhost/generate";
 import { EntityNames } from "../../src/contracts/names";
 import {
@@ -13,8 +14,8 @@ import {
   vmIdOf,
   type CaptureSystem,
   type StartCaptureSystemOptions,
-} from "../capture/captureSystem";
-import { CAPTURE_GATE_KEY, DetectorOperations } from "../../src/contracts/captureContracts";
+} from "../scenarios/capture/captureSystem";
+import { CAPTURE_GATE_KEY, DetectorOperations, packetCaptureInstanceId } from "../../src/contracts/captureContracts";
 
 const topology = buildTopology({ seed: 21, nics: 4 });
 const [first, second] = topology.nics as [(typeof topology.nics)[number], (typeof topology.nics)[number]];
@@ -181,5 +182,106 @@ describe("detector and gate operations", () => {
 
     expect(current.host.getEntityState(EntityNames.detector, "000D3A000002")).toBeUndefined();
     expect(current.eventsOfType("flowtap.anomaly")).toEqual([]);
+  });
+});
+
+describe("what the capture does with each ARM failure mode", () => {
+  // Every PUT of the first capture (its name, then suffixed names) matches.
+  const put = { method: "PUT", path: "/packetCaptures/" };
+
+  it.each<[string, ArmFailureMode, ArmFailureTarget]>([
+    ["429 on create", "throttled", { ...put, count: 1 }],
+    ["409 AnotherOperationInProgress on create", "anotherOperationInProgress", { ...put, count: 1 }],
+    ["a dropped connection beyond the SDK's retries", "connectionReset", { ...put, count: 4 }],
+    ["a create whose operation ends Failed with InternalServerError", "operationInternalError", { ...put, count: 1 }],
+    ["AnotherOperationInProgress on stop", "anotherOperationInProgress", { method: "POST", path: "/stop", count: 1 }],
+    ["429 on the status query", "throttled", { method: "POST", path: "/queryStatus", count: 1 }],
+  ])("retries %s, then completes", async (_what, mode, target) => {
+    // Prepare
+    const current = await start();
+    current.arm.injectFailure(mode, target);
+
+    // Act
+    await fire(current, vmIdOf(first));
+
+    // Assess: it did meet the failure (an error answer or a dropped connection), and completed.
+    expect(reports(current)).toEqual([expect.objectContaining({ type: "flowtap.captureCompleted", reason: null })]);
+    expect(current.arm.requests.filter((request) => request.statusCode >= 400 || request.statusCode === 0)).not.toEqual(
+      [],
+    );
+  });
+
+  it.each<[string, ArmFailureMode, ArmFailureTarget, string]>([
+    ["the agent missing", "agentNotInstalled", { ...put, count: 1 }, "PacketCaptureAgentNotInstalled"],
+    ["a storage failure of the create operation", "storageFailed", { ...put, count: 1 }, "StorageFailed"],
+    ["the per-region session limit", "sessionLimitReached", { ...put, count: 1 }, "PacketCaptureSessionLimitReached"],
+    [
+      "AnotherOperationInProgress on every attempt",
+      "anotherOperationInProgress",
+      { ...put, count: 100 },
+      "AnotherOperationInProgress",
+    ],
+  ])("reports %s as a failed create with the ARM code", async (_what, mode, target, code) => {
+    // Prepare
+    const current = await start();
+    current.arm.injectFailure(mode, target);
+
+    // Act
+    await fire(current, vmIdOf(first));
+
+    // Assess
+    const [report] = reports(current);
+    expect(report).toMatchObject({ type: "flowtap.captureFailed", reason: "create" });
+    expect(report!.message).toContain(`${code}: `);
+    expect(current.host.getEntityState(EntityNames.captureGate, CAPTURE_GATE_KEY)).toMatchObject({ active: [] });
+  });
+
+  it("reports a status query that keeps failing as failed with the code, and still stops and deletes", async () => {
+    // Prepare
+    const current = await start();
+    current.arm.injectFailure("internalServerError", { method: "POST", path: "/queryStatus", count: 100 });
+
+    // Act
+    await fire(current, vmIdOf(first));
+
+    // Assess
+    const [report] = reports(current);
+    expect(report).toMatchObject({ type: "flowtap.captureFailed", reason: "status" });
+    expect(report!.message).toContain("InternalServerError: ");
+    expect(current.armRequests("POST", "/stop")).toHaveLength(1);
+    expect(current.armRequests("DELETE", "/packetCaptures/")).toHaveLength(1);
+  });
+});
+
+describe("waits between transient attempts", () => {
+  it("doubles the wait from 30 s, and waits longer when Retry-After asks for it", async () => {
+    // Prepare: a 409 AnotherOperationInProgress asking for 90 s, then one without Retry-After.
+    const current = await start();
+    const put = {
+      method: "PUT",
+      path: "/packetCaptures/",
+      statusCode: 409,
+      count: 1,
+      code: "AnotherOperationInProgress",
+    };
+    current.arm.injectFaults({ ...put, retryAfterInSeconds: 90 }, put);
+
+    // Act
+    await fire(current, vmIdOf(first));
+
+    // Assess: timers of 90 s (Retry-After over the first 30 s) and 60 s (the second wait) before the third PUT.
+    const history = current.host.getHistory(packetCaptureInstanceId({ resourceId: vmIdOf(first), mac: null })) as {
+      EventType: number;
+      FireAt?: string;
+      Timestamp: string;
+    }[];
+    const waits = history
+      .filter((event) => event.EventType === 10)
+      .map((timer) => (Date.parse(timer.FireAt!) - Date.parse(timer.Timestamp)) / 1000);
+    expect(waits.slice(0, 2)).toEqual([90, 60]);
+    expect(current.armRequests("PUT", "/packetCaptures/").map((request) => request.statusCode)).toEqual([
+      409, 409, 201,
+    ]);
+    expect(reports(current)).toEqual([expect.objectContaining({ type: "flowtap.captureCompleted" })]);
   });
 });

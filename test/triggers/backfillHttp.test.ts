@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { INITIAL_BLOCK_CHECKPOINT } from "../../src/core/blocks";
 import type { LocalSystem } from "../../devhost/system";
 import { EntityNames, OrchestrationNames } from "../../src/contracts/names";
-import { startTestSystem } from "../ingestion/helpers";
-import { postBackfill, topology, writeHours } from "../backfill/helpers";
+import { startTestSystem } from "../scenarios/ingestion/helpers";
+import { backfillInstanceId } from "../../src/contracts/backfillContracts";
+import { postBackfill, topology, writeHours } from "../scenarios/backfill/helpers";
 import { CheckpointOperations, ClaimInput, checkpointEntityKey } from "../../src/contracts/ingestionContracts";
 
 const START = new Date("2026-11-22T10:30:00Z");
@@ -55,7 +56,9 @@ describe("POST /api/backfill", () => {
     [{ ...RANGE, flowLogNames: [null] }, /^flowLogNames\[0\]: null is not a flow-log name/],
     [{ ...RANGE, macs: ["00-0D-3A-ZZ-00-01"] }, /^macs\[0\]: "00-0D-3A-ZZ-00-01" is not a MAC address/],
     [{ ...RANGE, maxParallelBlobs: 5 }, /^maxParallelBlobs: expected an integer from 1 to 4, got 5/],
-    [{ ...RANGE, backfillId: "a#b" }, /^backfillId: "a#b" must be 1-100 letters/],
+    [{ ...RANGE, backfillId: "a#b" }, /^backfillId: "a#b" must be 1-64 letters, digits, '\.', '_' or '-'/],
+    [{ ...RANGE, backfillId: "week:1" }, /^backfillId: "week:1" must be 1-64 letters, digits, '\.', '_' or '-'/],
+    [{ ...RANGE, backfillId: "b".repeat(65) }, /^backfillId: "b{65}" must be 1-64 letters/],
   ])("answers 400 naming the field (%#)", async (body, message) => {
     const answer = await postBackfill(system, body);
 
@@ -88,11 +91,11 @@ describe("POST /api/backfill", () => {
 
     expect(first.status).toBe(202);
     expect(first.body).toMatchObject({
-      id: "dup",
-      statusQueryGetUri: expect.stringContaining("/runtime/webhooks/durabletask/instances/dup"),
+      id: backfillInstanceId("dup"),
+      statusQueryGetUri: expect.stringContaining("/runtime/webhooks/durabletask/instances/backfill:dup"),
       terminatePostUri: expect.any(String),
     });
-    expect(system.host.getInstance("dup")).toMatchObject({
+    expect(system.host.getInstance(backfillInstanceId("dup"))).toMatchObject({
       name: OrchestrationNames.backfill,
       runtimeStatus: "Running",
     });
@@ -108,13 +111,26 @@ describe("POST /api/backfill", () => {
       runtimeStatus: "Running",
       customStatus: { backfillId: "dup", phase: "ingesting", blobsTotal: 1, blobsDone: 0 },
     });
-    for (const id of ["dup", "other"]) {
+    for (const id of [backfillInstanceId("dup"), backfillInstanceId("other")]) {
       const terminate = await fetch(
-        `${system.host.baseUrl}/runtime/webhooks/durabletask/instances/${id}/terminate?reason=test&code=${system.host.keys.system}`,
+        `${system.host.baseUrl}/runtime/webhooks/durabletask/instances/${id}/terminate?reason=test&` +
+          `code=${system.host.keys.system}`,
         { method: "POST" },
       );
       expect(terminate.status).toBe(202);
     }
     expect((await postBackfill(system, { ...RANGE, backfillId: "dup" })).status).toBe(202);
+  });
+
+  it("runs a caller's backfillId in the backfill namespace: it cannot name an instance of another kind", async () => {
+    const captureLike = "capture-0123456789abcdef";
+
+    const answer = await postBackfill(system, { ...RANGE, backfillId: captureLike });
+    await system.host.waitForIdle();
+
+    expect(answer.status).toBe(202);
+    expect(answer.body.id).toBe(`backfill:${captureLike}`);
+    expect(system.host.getInstance(captureLike)).toBeUndefined();
+    expect(system.host.getInstance(`backfill:${captureLike}`)?.name).toBe(OrchestrationNames.backfill);
   });
 });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { LocalSystem } from "../../devhost/system";
 import { TriggerNames } from "../../src/contracts/names";
 import type { FlowLogCommitResult } from "../../devhost/flowLogWriter";
-import { GrowingBlob, nsgNic, startTestSystem } from "../ingestion/helpers";
+import { GrowingBlob, nsgNic, startTestSystem } from "../scenarios/ingestion/helpers";
 
 let system: LocalSystem;
 let commit: FlowLogCommitResult;

@@ -1,4 +1,4 @@
-import { ConfigurationError } from "../../errors";
+import { configurationError } from "../../errors";
 import { parseCidr, type Cidr } from "./ip";
 import {
   expectArray,
@@ -201,7 +201,7 @@ function validateRule(value: unknown, path: string): AnomalyRule {
   return rule;
 }
 
-/** Validates parsed rule configuration `{ "rules": [...] }`; throws ConfigurationError naming the path. */
+/** Validates parsed rule configuration `{ "rules": [...] }`; throws a Configuration FlowtapError naming the path. */
 export function validateRules(value: unknown): AnomalyRule[] {
   const root = expectObject(value, "anomaly rules");
   expectKnownKeys(root, ["rules"], "anomaly rules");
@@ -224,7 +224,7 @@ export function loadRules(text: string | undefined, source: string): AnomalyRule
   try {
     return validateRules(parsed);
   } catch (error) {
-    throw new ConfigurationError(`${source}: ${(error as Error).message}`, { cause: error });
+    throw configurationError(`${source}: ${(error as Error).message}`, { cause: error });
   }
 }
 

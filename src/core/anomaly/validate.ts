@@ -1,14 +1,14 @@
-import { ConfigurationError } from "../../errors";
+import { configurationError } from "../../errors";
 
 /**
- * Small validators for JSON configuration: each throws a ConfigurationError whose message
+ * Small validators for JSON configuration: each throws a Configuration FlowtapError whose message
  * starts with the offending path (`rules[2].thresholds.distinctPorts must be ...`).
  */
 
 export type JsonObject = Record<string, unknown>;
 
 export function fail(path: string, expectation: string): never {
-  throw new ConfigurationError(`${path} ${expectation}`);
+  throw configurationError(`${path} ${expectation}`);
 }
 
 export function expectObject(value: unknown, path: string): JsonObject {
@@ -55,6 +55,6 @@ export function parseJsonSetting(text: string, source: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new ConfigurationError(`${source} is not valid JSON: ${(error as Error).message}`, { cause: error });
+    throw configurationError(`${source} is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
 }

@@ -33,7 +33,7 @@ describe("aggregateFlowEvents", () => {
     expect(aggregates[0].flowLogNames).toEqual(["fl1"]);
   });
 
-  it("counts new denied inbound flows per source, distinct ports, and sensitive allowed flows from public sources only", () => {
+  it("counts new denied inbound flows per source, distinct ports, and sensitive allowed public flows", () => {
     // Prepare
     const events = [
       flowEvent({ srcIp: "198.51.99.1", dstPort: 80 }),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigurationError } from "../../../src/errors";
+import { FlowtapError } from "../../../src/errors";
 import { DEFAULT_RULES, loadRules, sensitivePortsOf, validateRules } from "../../../src/core/anomaly/rules";
 
 const validRule = {
@@ -14,10 +14,11 @@ function errorOf(config: unknown): string {
   try {
     validateRules(config);
   } catch (error) {
-    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error).toBeInstanceOf(FlowtapError);
+    expect(error).toMatchObject({ code: "Configuration" });
     return (error as Error).message;
   }
-  throw new Error("expected a ConfigurationError");
+  throw new Error("expected a Configuration error");
 }
 
 describe("anomaly rule configuration", () => {

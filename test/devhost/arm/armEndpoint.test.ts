@@ -4,6 +4,7 @@ import type { NetworkManagementClient, PacketCapture } from "@azure/arm-network"
 import { RestError } from "@azure/core-rest-pipeline";
 import {
   AGENT_NOT_INSTALLED_CODE,
+  ArmErrorCodes,
   createLocalNetworkClient,
   getVirtualMachine,
   hasNetworkWatcherExtension,
@@ -55,7 +56,7 @@ const seed: ArmSeed = {
 const watcherGroup = "NetworkWatcherRG";
 const watcherName = "NetworkWatcher_eastus";
 const lro = { updateIntervalInMs: LOCAL_LRO_UPDATE_INTERVAL_IN_MS };
-const storageId = `/subscriptions/${subscriptionId}/resourceGroups/app-rg/providers/Microsoft.Storage/storageAccounts/captures`;
+const storageId = `${group}/Microsoft.Storage/storageAccounts/captures`;
 
 function captureRequest(target: string, overrides: Partial<PacketCapture> = {}): PacketCapture {
   return {
@@ -103,7 +104,8 @@ describe("local ARM endpoint through the real NetworkManagementClient", () => {
     expect(inGroup).toHaveLength(2);
     expect(one.location).toBe("eastus");
     expect(one.id).toBe(
-      `/subscriptions/${subscriptionId}/resourceGroups/NetworkWatcherRG/providers/Microsoft.Network/networkWatchers/NetworkWatcher_eastus`,
+      `/subscriptions/${subscriptionId}/resourceGroups/NetworkWatcherRG/providers/Microsoft.Network/networkWatchers/` +
+        "NetworkWatcher_eastus",
     );
   });
 
@@ -298,7 +300,8 @@ describe("local ARM endpoint through the real NetworkManagementClient", () => {
     // Act
     const answer = await new Promise<{ statusCode?: number; body: string }>((resolve, reject) => {
       get(
-        `${arm.endpoint}/subscriptions/${subscriptionId}/providers/Microsoft.Network/networkWatchers?api-version=2024-05-01`,
+        `${arm.endpoint}/subscriptions/${subscriptionId}/providers/Microsoft.Network/networkWatchers` +
+          "?api-version=2024-05-01",
         { ca: arm.caCertificatePem },
         (response) => {
           let body = "";
@@ -374,5 +377,129 @@ describe("startArmEndpoint options", () => {
 
     // Act / Assess
     await expect(startArmEndpoint({ seed: bad })).rejects.toThrow("seed.virtualMachines[0].nics[0].mac");
+  });
+});
+
+describe("packet capture failures and polling, as networkWatcher.json and the ARM async guidelines describe", () => {
+  let arm: ArmEndpoint;
+  let client: NetworkManagementClient;
+
+  beforeAll(async () => {
+    // Only the documented polling header per operation, and two 202s before an operation ends.
+    arm = await startArmEndpoint({
+      seed,
+      pollingHeaders: "asDocumented",
+      pollsBeforeOperationSucceeds: 2,
+      maxSessionsPerRegion: 2,
+    });
+    client = createLocalNetworkClient(arm.endpoint, subscriptionId, { caCertificatePem: arm.caCertificatePem });
+  });
+  afterAll(async () => {
+    await arm.stop();
+  });
+
+  const create = (name: string) =>
+    client.packetCaptures.beginCreateAndWait(watcherGroup, watcherName, name, captureRequest(webVmId), lro);
+  const statusesOf = (pathPart: string, since: number) =>
+    arm.requests
+      .slice(since)
+      .filter((request) => request.path.includes(pathPart))
+      .map((request) => request.statusCode);
+
+  it("answers a second PUT of a capture name with 409 and keeps the first capture", async () => {
+    // Prepare
+    await create("again");
+
+    // Act
+    const error = await restErrorOf(create("again"));
+
+    // Assess
+    expect(error.statusCode).toBe(409);
+    expect(error.code).toBe(ArmErrorCodes.captureAlreadyExists);
+    const kept = await client.packetCaptures.get(watcherGroup, watcherName, "again");
+    expect(kept.provisioningState).toBe("Succeeded");
+    await client.packetCaptures.beginDeleteAndWait(watcherGroup, watcherName, "again", lro);
+  });
+
+  it("completes stop, queryStatus and delete by Location alone: 202 until done, then 200 or 204", async () => {
+    // Prepare
+    await create("by-location");
+    const start = arm.requests.length;
+
+    // Act
+    await client.packetCaptures.beginStopAndWait(watcherGroup, watcherName, "by-location", lro);
+    const status = await client.packetCaptures.beginGetStatusAndWait(watcherGroup, watcherName, "by-location", lro);
+    await client.packetCaptures.beginDeleteAndWait(watcherGroup, watcherName, "by-location", lro);
+
+    // Assess
+    expect(status).toMatchObject({ packetCaptureStatus: "Stopped", stopReason: "Manual" });
+    expect(statusesOf("/operationResults/", start)).toEqual([202, 202, 200, 202, 202, 200, 202, 202, 204]);
+    expect(statusesOf("/operations/", start)).toEqual([]);
+    const deleted = await restErrorOf(client.packetCaptures.get(watcherGroup, watcherName, "by-location"));
+    expect(deleted.statusCode).toBe(404);
+  });
+
+  it("ends an operation Failed with its error code; the capture is left provisioningState Failed", async () => {
+    // Prepare
+    arm.injectFailure("storageFailed", { method: "PUT", path: "/packetCaptures/lost-storage" });
+    const start = arm.requests.length;
+
+    // Act
+    const error = await create("lost-storage").then(
+      () => undefined,
+      (reason: unknown) => reason as Error,
+    );
+
+    // Assess: core-lro's own Error for a Failed operation names the code from the operation's error body.
+    expect(error).toBeInstanceOf(Error);
+    expect(error?.message).toContain(`${ArmErrorCodes.storageFailed}.`);
+    expect(statusesOf("/operations/", start)).toEqual([200, 200, 200]);
+    const failed = await client.packetCaptures.get(watcherGroup, watcherName, "lost-storage");
+    expect(failed.provisioningState).toBe("Failed");
+  });
+
+  it("answers the Location poll of a failed operation with the error and its status code", async () => {
+    // Prepare
+    await create("stop-fails");
+    arm.injectFailure("anotherOperationInProgress", { method: "POST", path: "/stop-fails/stop" });
+    arm.injectFaults({ method: "POST", path: "/stop-fails/stop", phase: "operation", statusCode: 409, count: 1 });
+
+    // Act
+    const refused = await restErrorOf(
+      client.packetCaptures.beginStopAndWait(watcherGroup, watcherName, "stop-fails", lro),
+    );
+    const failed = await restErrorOf(
+      client.packetCaptures.beginStopAndWait(watcherGroup, watcherName, "stop-fails", lro),
+    );
+
+    // Assess
+    expect([refused.statusCode, refused.code]).toEqual([409, ArmErrorCodes.anotherOperationInProgress]);
+    expect([failed.statusCode, failed.code]).toEqual([409, ArmErrorCodes.anotherOperationInProgress]);
+    expect(arm.requests.filter((request) => request.path.includes("/operationResults/")).at(-1)?.statusCode).toBe(409);
+  });
+
+  it("refuses a session over the per-region limit with 400 and its code", async () => {
+    // Prepare: "stop-fails" runs; one more fills the limit of 2.
+    await create("fills-limit");
+
+    // Act
+    const error = await restErrorOf(create("over-limit"));
+
+    // Assess
+    expect(error.statusCode).toBe(400);
+    expect(error.code).toBe(ArmErrorCodes.sessionLimitReached);
+  });
+
+  it("drops the connection for a reset; the client retries by itself", async () => {
+    // Prepare
+    arm.injectFailure("connectionReset", { method: "GET", path: "/networkWatchers/NetworkWatcher_eastus" });
+    const start = arm.requests.length;
+
+    // Act
+    const watcher = await client.networkWatchers.get(watcherGroup, watcherName);
+
+    // Assess
+    expect(watcher.name).toBe(watcherName);
+    expect(arm.requests.slice(start).map((request) => request.statusCode)).toEqual([0, 200]);
   });
 });

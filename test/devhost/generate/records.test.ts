@@ -51,7 +51,7 @@ describe("generateRecords", () => {
     expect(part).toEqual(whole.slice(20, 23));
   });
 
-  it("writes NSG v2 records like the service: one per minute, 13-field tuples, B and denies with empty counters", () => {
+  it("writes NSG v2 records like the service: one a minute, 13-field tuples, B and denies without counters", () => {
     // Act
     const records = [...generateRecords({ topology, nic: nsgNic, hourIso: HOUR })] as NsgFlowLogRecord[];
 
@@ -100,7 +100,7 @@ describe("generateRecords", () => {
     expect(all.some((t) => t.includes(",U,O,A,"))).toBe(true);
   });
 
-  it("writes VNet v4 records like the service: 13-digit timestamps, protocol numbers, D for denies, 0 counters when none", () => {
+  it("writes VNet v4 records like the service: 13-digit times, protocol numbers, D for denies, 0 counters", () => {
     // Act
     const records = [...generateRecords({ topology, nic: vnetNic, hourIso: HOUR })] as VnetFlowLogRecord[];
 
@@ -280,7 +280,9 @@ describe("blobPathFor", () => {
     });
     expect(blobPathFor(vnetNic, HOUR)).toEqual({
       container: "insights-logs-flowlogflowevent",
-      path: `flowLogResourceID=${vnetNic.flowLogResourceId}/y=2026/m=11/d=22/h=10/m=00/macAddress=${vnetNic.macAddress}/PT1H.json`,
+      path:
+        `flowLogResourceID=${vnetNic.flowLogResourceId}/y=2026/m=11/d=22/h=10/m=00/` +
+        `macAddress=${vnetNic.macAddress}/PT1H.json`,
     });
   });
 });

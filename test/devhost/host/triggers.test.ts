@@ -114,7 +114,7 @@ describe("local host triggers and durable client", () => {
 
     expect(first.status).toBe(202);
     expect(second.status).toBe(500);
-    expect(await second.text()).toContain("409");
+    expect(await second.text()).toContain("unexpected status code: 500");
   });
 
   it("raises events, reads status with history, terminates and purges through the client", async () => {

@@ -1,0 +1,205 @@
+/**
+ * processRange with a record block bigger than a send chunk (its events go to the sink in several
+ * calls): every event once and in order, and a failure part-way through the big block commits only
+ * the blocks before it.
+ */
+import { BlobServiceClient } from "@azure/storage-blob";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeProcessRange } from "../../activities/processRange";
+import { makeReadBlockList } from "../../activities/readBlockList";
+import { createBlobSource } from "../../src/adapters/blobSource";
+import { createEventHubsSink } from "../../src/adapters/eventHubsSink";
+import { readSettings } from "../../src/config";
+import { DEFAULT_RULES } from "../../src/core/anomaly/rules";
+import { startAzurite, type AzuriteInstance } from "../../devhost/azurite";
+import { startEventHubsEndpoint, type LocalEventHubsEndpoint } from "../../devhost/eventhubs";
+import { FlowLogBlobWriter } from "../../devhost/flowLogWriter";
+import { ProcessRangeInput, ProcessRangeResult, ReadBlockListResult } from "../../src/contracts/ingestionContracts";
+
+const container = "insights-logs-networksecuritygroupflowevent";
+const path =
+  "resourceId=/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG/y=2026/m=11/" +
+  "d=22/h=10/m=00/macAddress=000D3AAABBCC/PT1H.json";
+const MAC = "000D3AAABBCC";
+/** ≈ 3 MB of encoded events: three send chunks of about 1 MB. */
+const BIG_BLOCK_TUPLES = 3000;
+const SMALL_BLOCK_TUPLES = 5;
+
+function nsgRecord(tupleCount: number, firstPort: number): string {
+  const tuples = Array.from(
+    { length: tupleCount },
+    (_, i) => `1795341600,10.0.0.4,52.1.2.3,${firstPort + i},443,T,O,A,B,1,100,1,100`,
+  );
+  return JSON.stringify({
+    time: "2026-11-22T10:00:00.0000000Z",
+    systemId: "00000000-0000-0000-0000-000000000001",
+    macAddress: MAC,
+    category: "NetworkSecurityGroupFlowEvent",
+    resourceId: "/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG",
+    operationName: "NetworkSecurityGroupFlowEvents",
+    properties: {
+      Version: 2,
+      flows: [{ rule: "DefaultRule_AllowInternetOutBound", flows: [{ mac: MAC, flowTuples: tuples }] }],
+    },
+  });
+}
+
+let azurite: AzuriteInstance;
+let eventHubs: LocalEventHubsEndpoint;
+let range: ProcessRangeInput;
+
+beforeAll(async () => {
+  [azurite, eventHubs] = await Promise.all([
+    startAzurite(),
+    startEventHubsEndpoint({
+      hubs: [
+        { name: "whole", partitionCount: 2 },
+        { name: "failing", partitionCount: 2 },
+      ],
+    }),
+  ]);
+  const writer = new FlowLogBlobWriter(
+    BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(container),
+    path,
+  );
+  await writer.appendRawBlock(nsgRecord(SMALL_BLOCK_TUPLES, 1000));
+  await writer.appendRawBlock(`,${nsgRecord(BIG_BLOCK_TUPLES, 20000)}`);
+  const list = (await makeReadBlockList(deps())({ container, path }, noContext)) as ReadBlockListResult;
+  const records = list.blocks.slice(1, 3);
+  range = {
+    container,
+    path,
+    offsetInBytes: list.blocks[0]!.sizeInBytes,
+    countInBytes: records.reduce((sum, block) => sum + block.sizeInBytes, 0),
+    firstBlockIndex: 1,
+    blockSizesInBytes: records.map((block) => block.sizeInBytes),
+  };
+});
+afterAll(async () => {
+  await eventHubs.stop();
+  await azurite.stop();
+});
+
+function settings(hub: string) {
+  return readSettings({
+    FlowLogsStorage: azurite.connectionString,
+    EventHubsConnection: eventHubs.connectionString(hub),
+    FLOWTAP_EVENTHUB_NAME: hub,
+  });
+}
+function deps() {
+  return {
+    blobSource: () =>
+      createBlobSource(
+        readSettings({
+          FlowLogsStorage: azurite.connectionString,
+          EventHubsConnection: "Endpoint=sb://127.0.0.1:1;SharedAccessKeyName=k;SharedAccessKey=v",
+        }).storage,
+      ),
+  };
+}
+const noContext = undefined as never;
+const portOf = (body: unknown): number => (body as { srcPort: number }).srcPort;
+
+describe("processRange with a block bigger than a send chunk", () => {
+  it("delivers every event of the big block once, in order, and reports the range processed", async () => {
+    // Prepare
+    const sink = createEventHubsSink(settings("whole").eventHubs);
+    const processRange = makeProcessRange({
+      ...deps(),
+      sink: () => sink,
+      partitionKey: () => "mac",
+      rules: () => DEFAULT_RULES,
+    });
+    try {
+      // Act
+      const result = (await processRange(range, noContext)) as ProcessRangeResult;
+      // Assess
+      expect(result).toMatchObject({ kind: "processed", events: SMALL_BLOCK_TUPLES + BIG_BLOCK_TUPLES, records: 2 });
+      const ports = eventHubs.events("whole").map((event) => portOf(event.body));
+      const expected = [
+        ...Array.from({ length: SMALL_BLOCK_TUPLES }, (_, i) => 1000 + i),
+        ...Array.from({ length: BIG_BLOCK_TUPLES }, (_, i) => 20000 + i),
+      ];
+      expect(ports).toEqual(expected);
+    } finally {
+      await sink.close();
+    }
+  });
+
+  it("counts only the blocks before the big one as delivered when a send fails part-way through it", async () => {
+    // Prepare
+    const sink = createEventHubsSink(settings("failing").eventHubs, { sendRetryOptions: { maxAttempts: 1 } });
+    const processRange = makeProcessRange({
+      ...deps(),
+      sink: () => sink,
+      partitionKey: () => "mac",
+      rules: () => DEFAULT_RULES,
+    });
+    eventHubs.injectFaults({ kind: "entity-disabled", count: 100, hub: "failing", afterSends: 1 });
+    try {
+      // Act
+      const result = (await processRange(range, noContext)) as ProcessRangeResult;
+      // Assess
+      expect(result).toMatchObject({
+        kind: "partial",
+        completedBlockCount: 1,
+        events: SMALL_BLOCK_TUPLES,
+        tuples: SMALL_BLOCK_TUPLES,
+      });
+      expect(eventHubs.eventCount("failing")).toBeGreaterThan(SMALL_BLOCK_TUPLES); // part of the big block got through
+      expect(eventHubs.eventCount("failing")).toBeLessThan(SMALL_BLOCK_TUPLES + BIG_BLOCK_TUPLES);
+    } finally {
+      await sink.close();
+    }
+  });
+});
+
+describe("processRange refusing a range it cannot process", () => {
+  it("answers stale, sending nothing, when the blob no longer has the planned range", async () => {
+    // Prepare
+    const sink = createEventHubsSink(settings("whole").eventHubs);
+    const footerOffset = range.offsetInBytes + range.countInBytes;
+    try {
+      const processRange = makeProcessRange({
+        ...deps(),
+        sink: () => sink,
+        partitionKey: () => "mac",
+        rules: () => DEFAULT_RULES,
+      });
+      // Act
+      const result = (await processRange(
+        {
+          container,
+          path,
+          offsetInBytes: footerOffset,
+          countInBytes: 100,
+          firstBlockIndex: 3,
+          blockSizesInBytes: [100],
+        },
+        noContext,
+      )) as ProcessRangeResult;
+
+      // Assess
+      expect(result).toMatchObject({ kind: "stale", reason: expect.stringMatching(/ends beyond the end of the blob/) });
+      expect(sink.totals.eventsSent).toBe(0);
+    } finally {
+      await sink.close();
+    }
+  });
+
+  it("refuses block sizes that do not add up to the range", async () => {
+    // Prepare
+    const processRange = makeProcessRange({
+      ...deps(),
+      sink: () => createEventHubsSink(settings("whole").eventHubs),
+      partitionKey: () => "mac",
+      rules: () => DEFAULT_RULES,
+    });
+
+    // Act / Assess
+    await expect(processRange({ ...range, countInBytes: 4, blockSizesInBytes: [2, 3] }, noContext)).rejects.toThrow(
+      /add up to countInBytes 4/,
+    );
+  });
+});
