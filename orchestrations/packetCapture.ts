@@ -10,14 +10,14 @@
  */
 import type { OrchestrationContext, OrchestrationHandler, Task } from "durable-functions";
 import type { CapturePlan, CapturePolicyConfig, CaptureRequest } from "../src/core/capturePolicy";
-// A generic 64-bit string hash despite its name: deterministic event ids.
-import { hashBlobPath as hash64 } from "../src/core/eventId";
 import type { ActivityContract } from "../src/contracts/contract";
 import {
   CAPTURE_EVENT_SCHEMA_VERSION,
   CAPTURE_GATE_KEY,
   CaptureEventTypes,
+  captureReportId,
   CaptureGateEntity,
+  CaptureStopEntity,
   createPacketCaptureActivity,
   deletePacketCaptureActivity,
   getPacketCaptureStatusActivity,
@@ -107,10 +107,11 @@ function captureRunOf(context: OrchestrationContext): CaptureRun {
     setStatus: (status) => context.df.setCustomStatus(status),
     report: (type, vmResourceId) => ({
       schemaVersion: CAPTURE_EVENT_SCHEMA_VERSION,
-      id: `ftc-${hash64(`${context.df.instanceId}\u0000${input.requestedAt}\u0000${input.reason}`)}`,
+      id: captureReportId(context.df.instanceId, input),
       type,
       time: context.df.currentUtcDateTime.toISOString(),
       alertId: input.reason,
+      alertEventId: input.alertEventId ?? null,
       source: input.source,
       target: { resourceId: input.target.resourceId, mac: input.target.mac, vmResourceId },
       reason: null,
@@ -162,10 +163,12 @@ function captureDetailsOf(plan: CapturePlan, name: string, watcherId: string, fi
     stopReason: null,
     errors: [],
     fileUrl,
+    storageLocation: { storageId: plan.parameters.storageLocation.storageId ?? null, storagePath: fileUrl },
     timeLimitInSeconds: plan.parameters.timeLimitInSeconds ?? null,
     totalBytesPerSession: plan.parameters.totalBytesPerSession ?? null,
     filters: plan.parameters.filters ?? [],
     resourceKept: false,
+    stopRequest: null,
   };
 }
 
@@ -173,7 +176,10 @@ function applyStatus(capture: CaptureDetails, status: PacketCaptureStatusResult)
   Object.assign(capture, { status: status.status, stopReason: status.stopReason, errors: status.errors });
 }
 
-/** 4. Polls on durable timers until it stops by itself or reaches its limit (counted from its creation). */
+/**
+ * 4. Polls on durable timers until it stops by itself, reaches its limit (counted from its creation) or its alert
+ * resolved (the run's captureStop entity, read at each poll).
+ */
 function* pollUntilDone(
   run: CaptureRun,
   ref: PacketCaptureRef,
@@ -186,6 +192,10 @@ function* pollUntilDone(
     run.setStatus({ phase: "capturing", captureName: capture.name, status: capture.status ?? "NotStarted" });
     const next = addSeconds(context.df.currentUtcDateTime, run.input.pollIntervalInSeconds);
     yield context.df.createTimer(next < endsAt ? next : endsAt);
+    // Its alert resolved: stop now (step 5), and say so in the report.
+    const stopKey = captureReportId(context.df.instanceId, run.input);
+    capture.stopRequest = yield* callEntity(context, CaptureStopEntity.get, stopKey, undefined);
+    if (capture.stopRequest) return null;
     const polled = yield* armStep(context, getPacketCaptureStatusActivity, ref);
     if (polled.outcome !== "ok")
       return { reason: "status", message: `querying packet capture ${capture.name} failed: ${stepMessage(polled)}` };
@@ -261,7 +271,10 @@ function* runCapture(
   const failure = pollFailure ?? stopFailure ?? captureError;
   if (failure) return { ...run.report(CaptureEventTypes.failed, vmResourceId), ...failure, capture };
   const ended = capture.status === "Stopped" ? "stopped" : "ended";
-  const message = `packet capture ${capture.name} ${ended} (${capture.stopReason ?? "no stop reason"})`;
+  const why = capture.stopRequest
+    ? `alert ${capture.stopRequest.alertId} resolved`
+    : (capture.stopReason ?? "no stop reason");
+  const message = `packet capture ${capture.name} ${ended} (${why})`;
   return { ...run.report(CaptureEventTypes.completed, vmResourceId), message, capture };
 }
 

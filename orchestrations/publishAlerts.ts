@@ -11,6 +11,7 @@ import {
   publishEventsActivity,
   startCapturesActivity,
   type AlertDispatch,
+  type MonitorAlertEvent,
   type PublishAlertsResult,
   type PublishedEvent,
 } from "../src/contracts/captureContracts";
@@ -35,4 +36,14 @@ export const publishAlertsOrchestrator: OrchestrationHandler = function* (contex
       ? []
       : (yield* callActivity(context, startCapturesActivity, { alerts: toCapture }, PUBLISH_RETRY)).captures;
   return { ...published, captures } satisfies PublishAlertsResult;
+};
+
+/**
+ * publishMonitorAlert: one instance per Azure Monitor alert delivery; publishes its event. The
+ * instance's input is also the webhook's record of its first answer (a redelivery reads it back).
+ */
+export const publishMonitorAlertOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
+  const event = context.df.getInput<MonitorAlertEvent>();
+  const published: PublishedEvent = { id: event.id, body: event, partitionKey: event.alertId.toLowerCase() };
+  return yield* callActivity(context, publishEventsActivity, { events: [published] }, PUBLISH_RETRY);
 };

@@ -98,6 +98,8 @@ export interface CaptureSettings {
   policy?: CapturePolicyConfig;
   /** FLOWTAP_CAPTURE_POLL_INTERVAL_SECONDS, default 30: durable-timer interval between status polls. */
   pollIntervalInSeconds: number;
+  /** FLOWTAP_STOP_CAPTURES_ON_RESOLVE, default true: a Resolved alert stops the captures its Fired delivery started. */
+  stopCapturesOnResolve: boolean;
 }
 
 export interface BackfillSettings {
@@ -324,7 +326,53 @@ export function readCaptureSettings(env: Env): CaptureSettings {
       ),
     }),
     pollIntervalInSeconds: readPositiveInteger(env, "FLOWTAP_CAPTURE_POLL_INTERVAL_SECONDS", 30),
+    stopCapturesOnResolve:
+      readChoice(env, "FLOWTAP_STOP_CAPTURES_ON_RESOLVE", ["true", "false"] as const, "true") === "true",
   };
+}
+
+/** Secure Webhook: action groups' Entra ID tokens, accepted on `POST /api/alerts/secure`. */
+export interface SecureWebhookSettings {
+  /** FLOWTAP_ALERTS_ENTRA_TENANT_ID: the tenant whose tokens are accepted. */
+  tenantId: string;
+  /** FLOWTAP_ALERTS_ENTRA_AUDIENCE: the webhook app's Application ID URI and/or client id (comma-separated). */
+  audiences: string[];
+  /** FLOWTAP_ALERTS_ENTRA_ISSUERS; default the tenant's v1 and v2 issuers. */
+  issuers: string[];
+  /** FLOWTAP_ALERTS_ENTRA_JWKS_URL; default the tenant's keys at login.microsoftonline.com (https, or loopback). */
+  jwksUrl: string;
+}
+
+function readList(env: Env, name: string): string[] | undefined {
+  const items = read(env, name)
+    ?.split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
+  return items && items.length > 0 ? items : undefined;
+}
+
+/** The Secure Webhook settings; undefined when FLOWTAP_ALERTS_ENTRA_TENANT_ID is not set (the secure route refuses). */
+export function readSecureWebhookSettings(env: Env): SecureWebhookSettings | undefined {
+  const tenantId = read(env, "FLOWTAP_ALERTS_ENTRA_TENANT_ID");
+  if (tenantId === undefined) return undefined;
+  if (!/^[A-Za-z0-9.-]+$/.test(tenantId))
+    throw configurationError(`Setting FLOWTAP_ALERTS_ENTRA_TENANT_ID must be a tenant id, got '${tenantId}'.`);
+  const audiences = readList(env, "FLOWTAP_ALERTS_ENTRA_AUDIENCE");
+  if (!audiences)
+    throw configurationError(
+      "Setting FLOWTAP_ALERTS_ENTRA_AUDIENCE is missing: set the Secure Webhook app's Application ID URI or client id.",
+    );
+  const jwksUrl =
+    read(env, "FLOWTAP_ALERTS_ENTRA_JWKS_URL") ?? `https://login.microsoftonline.com/${tenantId}/discovery/v2.0/keys`;
+  if (!URL.canParse(jwksUrl) || (new URL(jwksUrl).protocol !== "https:" && !isLoopbackEndpoint(jwksUrl)))
+    throw configurationError(
+      `Setting FLOWTAP_ALERTS_ENTRA_JWKS_URL must be an https URL (http only on loopback), got '${jwksUrl}'.`,
+    );
+  const issuers = readList(env, "FLOWTAP_ALERTS_ENTRA_ISSUERS") ?? [
+    `https://sts.windows.net/${tenantId}/`,
+    `https://login.microsoftonline.com/${tenantId}/v2.0`,
+  ];
+  return { tenantId, audiences, issuers, jwksUrl };
 }
 
 function readBackfillSettings(env: Env): BackfillSettings {

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { NSG_CONTAINER, VNET_CONTAINER, readSettings } from "../src/config";
+import { NSG_CONTAINER, VNET_CONTAINER, readSecureWebhookSettings, readSettings } from "../src/config";
 
 const minimal = {
   FlowLogsStorage:
@@ -168,6 +168,7 @@ describe("readSettings: ARM and packet capture", () => {
     expect(readSettings(minimal).capture).toEqual({
       arm: { endpoint: "https://management.azure.com", credential: { kind: "identity" }, retryDelayInMs: 1000 },
       pollIntervalInSeconds: 30,
+      stopCapturesOnResolve: true,
     });
   });
 
@@ -285,6 +286,40 @@ describe("readSettings: ARM and packet capture", () => {
     ],
   ])("refuses a bad ingestion setting with a message naming it (%#)", (env, message) => {
     expect(() => readSettings(env)).toThrow(message);
+  });
+});
+
+describe("readSecureWebhookSettings", () => {
+  const tenant = "aaaabbbb-0000-cccc-1111-dddd2222eeee";
+
+  it("is off without a tenant, and defaults the tenant's issuers and keys", () => {
+    expect(readSecureWebhookSettings({})).toBeUndefined();
+    expect(
+      readSecureWebhookSettings({
+        FLOWTAP_ALERTS_ENTRA_TENANT_ID: tenant,
+        FLOWTAP_ALERTS_ENTRA_AUDIENCE: "api://flowtap, 11112222-bbbb-3333-cccc-4444dddd5555",
+      }),
+    ).toEqual({
+      tenantId: tenant,
+      audiences: ["api://flowtap", "11112222-bbbb-3333-cccc-4444dddd5555"],
+      issuers: [`https://sts.windows.net/${tenant}/`, `https://login.microsoftonline.com/${tenant}/v2.0`],
+      jwksUrl: `https://login.microsoftonline.com/${tenant}/discovery/v2.0/keys`,
+    });
+  });
+
+  it.each([
+    [{ FLOWTAP_ALERTS_ENTRA_TENANT_ID: tenant }, /FLOWTAP_ALERTS_ENTRA_AUDIENCE is missing/],
+    [{ FLOWTAP_ALERTS_ENTRA_TENANT_ID: "a/b", FLOWTAP_ALERTS_ENTRA_AUDIENCE: "x" }, /must be a tenant id/],
+    [
+      {
+        FLOWTAP_ALERTS_ENTRA_TENANT_ID: tenant,
+        FLOWTAP_ALERTS_ENTRA_AUDIENCE: "x",
+        FLOWTAP_ALERTS_ENTRA_JWKS_URL: "http://keys.example.com/keys",
+      },
+      /must be an https URL \(http only on loopback\)/,
+    ],
+  ])("refuses %j, naming the setting", (env, message) => {
+    expect(() => readSecureWebhookSettings(env)).toThrow(message);
   });
 });
 

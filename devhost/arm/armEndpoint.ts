@@ -241,6 +241,10 @@ class ArmServer {
       route("GET", `${SUBSCRIPTION}${NETWORK}/networkInterfaces`, (context, [s]) => topology.listNics(context, s!)),
       route("GET", `${GROUP}${NETWORK}/networkInterfaces`, (context, [s, g]) => topology.listNics(context, s!, g)),
       route("GET", `${GROUP}${NETWORK}/networkInterfaces/([^/]+)`, (_, [s, g, n]) => topology.getNic(s!, g!, n!)),
+      // VirtualMachines_ListAll (Compute spec 2024-07-01, virtualMachine.json): log alerts name computers.
+      route("GET", `${SUBSCRIPTION}/providers/Microsoft\\.Compute/virtualMachines`, (context, [s]) =>
+        topology.listVirtualMachines(context, s!),
+      ),
       route("GET", `${GROUP}/providers/Microsoft\\.Compute/virtualMachines/([^/]+)`, (context, [s, g, v]) =>
         topology.getVirtualMachine(context, s!, g!, v!),
       ),

@@ -117,14 +117,16 @@ function extensionResourceOf(vm: VirtualMachineSeed): Record<string, unknown> {
 
 /** The Compute RP's VM GET shape (api-version 2024-07-01): extensions appear under `resources`. */
 export function toVirtualMachineResource(vm: VirtualMachineSeed, withInstanceView: boolean): Record<string, unknown> {
+  const name = parseResourceId(vm.id)?.name ?? vm.id;
   return {
     id: vm.id,
-    name: parseResourceId(vm.id)?.name ?? vm.id,
+    name,
     type: "Microsoft.Compute/virtualMachines",
     location: vm.location,
     properties: {
       provisioningState: "Succeeded",
       hardwareProfile: { vmSize: "Standard_D2s_v3" },
+      osProfile: { computerName: vm.computerName ?? name },
       storageProfile: { osDisk: { osType: vm.osType ?? "Linux", createOption: "FromImage" } },
       networkProfile: {
         networkInterfaces: vm.nics.map((nic, index) => ({ id: nic.id, properties: { primary: index === 0 } })),

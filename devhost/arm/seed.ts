@@ -20,6 +20,8 @@ export interface VirtualMachineSeed {
   id: string;
   /** Azure region, e.g. "eastus". */
   location: string;
+  /** The guest's host name (`osProfile.computerName`, what log alerts call `Computer`); default the VM name. */
+  computerName?: string;
   /** Operating system; picks NetworkWatcherAgentLinux or NetworkWatcherAgentWindows. Default Linux. */
   osType?: "Linux" | "Windows";
   /** Whether the Network Watcher agent VM extension is installed (packet captures need it). */

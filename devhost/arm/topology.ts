@@ -84,6 +84,16 @@ export class ArmTopology {
     return ok(toNicResource(entry.nic, entry.vm));
   }
 
+  listVirtualMachines(context: RequestContext, subscriptionId: string): ArmResponse {
+    this.requireScope(subscriptionId);
+    const prefix = scopePrefix(subscriptionId);
+    const machines = [...this.virtualMachines.values()].filter((vm) => resourceKey(vm.id).startsWith(prefix));
+    return this.page(
+      context,
+      machines.map((vm) => toVirtualMachineResource(vm, false)),
+    );
+  }
+
   getVirtualMachine(context: RequestContext, subscriptionId: string, resourceGroup: string, name: string): ArmResponse {
     this.requireScope(subscriptionId, resourceGroup);
     const vm = this.virtualMachine(

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { readSettings } from "../../src/config";
 import { TriggerNames } from "../../src/contracts/names";
 import type { ArmSeed } from "../arm";
+import { startLocalEntra } from "../entra";
 import { ALERTS_HUB, FLOWS_HUB, namespaceConnectionString, startLocalSystem } from "../system";
 import type { FlowtapEndpoints } from "../endpointsFile";
 import { DEMO_SILENT_MINUTES } from "./plan";
@@ -32,6 +33,9 @@ export interface LocalDemoSystem extends DemoSystem {
   simulatedClock: boolean;
 }
 
+/** The Secure Webhook app's Application ID URI in the demo's local tenant. */
+const DEMO_WEBHOOK_AUDIENCE = "api://flowtap-demo-alerts";
+
 /** Longest capture the demo's policy allows: captures end (on the virtual clock) within the run. */
 const DEMO_CAPTURE_MAX_DURATION_IN_SECONDS = 60;
 
@@ -43,6 +47,7 @@ function appModulePath(): string {
 export async function startDemoSystem(options: StartDemoSystemOptions): Promise<LocalDemoSystem> {
   const subscriptionIds = options.armSeed.subscriptions.map((subscription) => subscription.id);
   const captureSubscription = subscriptionIds[0] ?? "00000000-0000-0000-0000-000000000000";
+  const entra = await startLocalEntra();
   const simulated = (options.clock ?? "virtual") === "virtual";
   const system = await startLocalSystem({
     app: { modulePath: appModulePath() },
@@ -55,6 +60,7 @@ export async function startDemoSystem(options: StartDemoSystemOptions): Promise<
       FLOWTAP_ACTIVITY_RETRY_INTERVAL_MS: "100",
       FLOWTAP_EVENTHUB_RETRY_DELAY_MS: "100",
       FLOWTAP_FLOW_LOG_SILENT_MINUTES: String(DEMO_SILENT_MINUTES),
+      ...entra.appSettings(DEMO_WEBHOOK_AUDIENCE),
       FLOWTAP_CAPTURE_POLICY: JSON.stringify({
         allowedSubscriptions: subscriptionIds,
         maxDurationInSeconds: DEMO_CAPTURE_MAX_DURATION_IN_SECONDS,
@@ -65,6 +71,9 @@ export async function startDemoSystem(options: StartDemoSystemOptions): Promise<
         },
       }),
     },
+  }).catch(async (error: unknown) => {
+    await entra.stop();
+    throw error;
   });
   const { storage } = readSettings(system.settings);
   return {
@@ -82,6 +91,7 @@ export async function startDemoSystem(options: StartDemoSystemOptions): Promise<
     blobService: system.blobService,
     baseUrl: system.host.baseUrl,
     functionKey: system.host.keys.host,
+    secureWebhookToken: () => entra.mintToken({ audience: DEMO_WEBHOOK_AUDIENCE }),
     containers: storage.containers,
     quarantineContainer: storage.quarantineContainer,
     flows: { connectionString: system.eventHubsConnectionString, eventHubName: FLOWS_HUB },
@@ -92,6 +102,9 @@ export async function startDemoSystem(options: StartDemoSystemOptions): Promise<
     deliverEventGrid: async (events) =>
       void (await system.host.invokeEventGrid(TriggerNames.blobCreatedEventGrid, events)),
     waitForIdle: () => system.host.waitForIdle(),
-    stop: () => system.stop(),
+    stop: async () => {
+      await system.stop();
+      await entra.stop();
+    },
   };
 }

@@ -142,7 +142,7 @@ export function historicHours(plan: DemoPlan): string[] {
   return hoursFrom(plan.historicFromIso, plan.historicHours);
 }
 
-const vmIdOf = (nic: TopologyNic): string =>
+export const vmIdOf = (nic: TopologyNic): string =>
   `/subscriptions/${nic.subscriptionId}/resourceGroups/${nic.resourceGroup}/providers/Microsoft.Compute/` +
   `virtualMachines/${nic.vmName}`;
 const nicIdOf = (nic: TopologyNic): string =>

@@ -2,7 +2,8 @@
  * The scripted demo of `flowtap start`: writes history the way the service writes flow logs,
  * backfills it through `POST /api/backfill` (as a user would) with a progress bar, appends the
  * live hour minute after minute delivering each commit's BlobCreated event to the Event Grid
- * trigger, lets the attacks be detected and captured, then reads every event back through an
+ * trigger, lets the attacks be detected and captured, fires and resolves an Azure Monitor alert
+ * (its capture stops), then reads every event back through an
  * Event Hubs consumer and compares ids with the blobs' own.
  */
 import type { BlobServiceClient } from "@azure/storage-blob";
@@ -22,6 +23,7 @@ import {
   type RunSummary,
 } from "./summary";
 import { ServiceError } from "../../src/errors";
+import { fireAndResolveAlert } from "./monitorAlert";
 import type { PlannedBlob } from "../generate";
 
 /** What the demo drives: the local system, as a user and the Azure services would see it. */
@@ -31,6 +33,8 @@ export interface DemoSystem {
   baseUrl: string;
   /** A function key (`?code=`). */
   functionKey: string;
+  /** An action group's Entra token for `POST /api/alerts/secure` (Secure Webhook), from the local tenant. */
+  secureWebhookToken(): Promise<string>;
   containers: readonly string[];
   quarantineContainer: string;
   flows: ReadBackOptions;
@@ -163,6 +167,9 @@ export async function runDemo(
       `${plan.liveHourIso.slice(0, 13)}h appended to ${live.length} blobs in ${commits} commits, ` +
       `each delivered to the Event Grid trigger`,
   );
+
+  const monitorAlertLines = await fireAndResolveAlert(system, plan);
+  monitorAlertLines.forEach((line) => progress.line(line));
 
   const check = await checkDelivery({
     blobService: system.blobService,

@@ -162,7 +162,11 @@ export function describeCapture(report: CaptureReport): string {
   const vm = report.target.vmResourceId?.split("/").at(-1) ?? report.target.resourceId ?? report.target.mac ?? "?";
   const capture = report.capture;
   const name = capture?.name ?? "capture";
-  const stop = capture?.stopReason ? ` (${capture.stopReason})` : "";
+  const stop = capture?.stopRequest
+    ? ` (stopped: alert resolved)`
+    : capture?.stopReason
+      ? ` (${capture.stopReason})`
+      : "";
   const file = capture?.fileUrl ? ` -> ${capture.fileUrl}` : "";
   const reason = report.reason ? ` [${report.reason}]` : "";
   return `${name} on ${vm}: ${report.type.replace("flowtap.", "")}${stop}${file}${reason}`;

@@ -12,13 +12,15 @@ import { DefaultAzureCredential } from "@azure/identity";
 import { isLoopbackEndpoint, type ArmSettings } from "../config";
 import { configurationError } from "../errors";
 import { logger } from "../logger";
-import { getVirtualMachine, type VirtualMachine } from "./virtualMachines";
+import { getVirtualMachine, listVirtualMachines, type VirtualMachine } from "./virtualMachines";
 
 export interface ArmClients {
   readonly endpoint: string;
   /** The shared client for a subscription. */
   network(subscriptionId: string): NetworkManagementClient;
   getVirtualMachine(vmResourceId: string): Promise<VirtualMachine>;
+  /** The VMs of a subscription (to find a computer named by a log alert). */
+  listVirtualMachines(subscriptionId: string): Promise<VirtualMachine[]>;
   /** Options for `begin*AndWait` calls: the configured LRO polling interval, if any. */
   readonly lroOptions: { updateIntervalInMs?: number };
 }
@@ -52,6 +54,12 @@ export function createArmClients(settings: ArmSettings): ArmClients {
   const tlsOptions: TlsSettings | undefined = settings.caCertificatePem ? { ca: settings.caCertificatePem } : undefined;
   const retryOptions = { retryDelayInMs: settings.retryDelayInMs, maxRetryDelayInMs: settings.retryDelayInMs * 10 };
   const clients = new Map<string, NetworkManagementClient>();
+  const vmOptions = {
+    credential,
+    endpoint: settings.endpoint,
+    tlsOptions,
+    retryOptions: { ...retryOptions, maxRetries: 0 },
+  };
   return {
     endpoint: settings.endpoint,
     network(subscriptionId) {
@@ -71,13 +79,8 @@ export function createArmClients(settings: ArmSettings): ArmClients {
       }
       return client;
     },
-    getVirtualMachine: (vmResourceId) =>
-      getVirtualMachine(vmResourceId, {
-        credential,
-        endpoint: settings.endpoint,
-        tlsOptions,
-        retryOptions: { ...retryOptions, maxRetries: 0 },
-      }),
+    getVirtualMachine: (vmResourceId) => getVirtualMachine(vmResourceId, vmOptions),
+    listVirtualMachines: (subscriptionId) => listVirtualMachines(subscriptionId, vmOptions),
     lroOptions:
       settings.lroUpdateIntervalInMs === undefined ? {} : { updateIntervalInMs: settings.lroUpdateIntervalInMs },
   };

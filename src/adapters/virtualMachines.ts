@@ -15,6 +15,8 @@ import {
   type TlsSettings,
 } from "@azure/core-rest-pipeline";
 import { parseArmResourceId } from "../core/anomaly/armId";
+import { armPath, parseResourceIdSegments } from "../core/resourceId";
+import { matchComputer, type ComputerMatch, type VirtualMachineName } from "../core/alertTargets";
 import { ValidationError } from "../errors";
 import { logFailure } from "../logger";
 
@@ -29,6 +31,7 @@ export interface VirtualMachine {
   properties?: {
     vmId?: string;
     provisioningState?: string;
+    osProfile?: { computerName?: string };
     networkProfile?: { networkInterfaces?: { id: string; properties?: { primary?: boolean } }[] };
     instanceView?: { extensions?: { name?: string; type?: string; statuses?: { code?: string }[] }[] };
   };
@@ -65,45 +68,123 @@ function jsonBodyOf(text: string | null | undefined): unknown {
   }
 }
 
-/**
- * GETs a virtual machine. Throws a ValidationError when `vmId` is not a VM resource id, and a
- * RestError carrying the ARM error `code` and `statusCode` when ARM refuses or answers no JSON.
- */
-export async function getVirtualMachine(vmId: string, options: GetVirtualMachineOptions): Promise<VirtualMachine> {
-  if (parseArmResourceId(vmId)?.type !== "microsoft.compute/virtualmachines") {
-    throw new ValidationError(
-      `getVirtualMachine: vmId must be /subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Compute/` +
-        `virtualMachines/{name}, got ${JSON.stringify(vmId)}`,
-    );
-  }
+/** An authenticated pipeline to ARM and the endpoint's base URL. */
+function armPipeline(options: GetVirtualMachineOptions) {
   const endpoint = (options.endpoint ?? "https://management.azure.com").replace(/\/+$/, "");
   const pipeline = createPipelineFromOptions({ tlsOptions: options.tlsOptions, retryOptions: options.retryOptions });
   pipeline.addPolicy(
     bearerTokenAuthenticationPolicy({ credential: options.credential, scopes: `${endpoint}/.default` }),
   );
-  const expand = options.expandInstanceView ? "&$expand=instanceView" : "";
-  const request = createPipelineRequest({
-    url: `${endpoint}${vmId}?api-version=${VIRTUAL_MACHINE_API_VERSION}${expand}`,
-    method: "GET",
-    abortSignal: options.abortSignal,
-  });
+  return { endpoint, pipeline };
+}
+
+/** GETs `url` and returns its JSON body; a RestError with ARM's code and status when refused or not JSON. */
+async function getArmJson(url: string, what: string, options: GetVirtualMachineOptions): Promise<unknown> {
+  const { pipeline } = armPipeline(options);
+  const request = createPipelineRequest({ url, method: "GET", abortSignal: options.abortSignal });
   const response = await pipeline.sendRequest(createDefaultHttpClient(), request);
   const body = jsonBodyOf(response.bodyAsText);
   if (response.status !== 200 || body === undefined) {
     const armError = (body as ArmErrorBody | undefined)?.error;
     const error = new RestError(
-      armError?.message ?? `GET ${vmId} answered ${response.status}${body === undefined ? " without a JSON body" : ""}`,
-      {
-        code: armError?.code,
-        statusCode: response.status,
-        request,
-        response,
-      },
+      armError?.message ?? `GET ${what} answered ${response.status}${body === undefined ? " without a JSON body" : ""}`,
+      { code: armError?.code, statusCode: response.status, request, response },
     );
-    logFailure("getVirtualMachine", error);
+    logFailure(what, error);
     throw error;
   }
-  return body as VirtualMachine;
+  return body;
+}
+
+/**
+ * GETs a virtual machine. Throws a ValidationError when `vmId` is not a VM resource id (or a
+ * segment fails validation), and a RestError carrying the ARM error `code` and `statusCode` when
+ * ARM refuses or answers no JSON. The URL is built from the id's encoded segments.
+ */
+export async function getVirtualMachine(vmId: string, options: GetVirtualMachineOptions): Promise<VirtualMachine> {
+  const segments = parseResourceIdSegments(vmId);
+  if (!segments.ok || parseArmResourceId(vmId)?.type !== "microsoft.compute/virtualmachines") {
+    throw new ValidationError(
+      "getVirtualMachine: vmId must be " +
+        "/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{name}" +
+        `${segments.ok ? "" : ` (${segments.reason})`}, got ${JSON.stringify(vmId)}`,
+    );
+  }
+  const { endpoint } = armPipeline(options);
+  const query = new URLSearchParams({ "api-version": VIRTUAL_MACHINE_API_VERSION });
+  if (options.expandInstanceView) query.set("$expand", "instanceView");
+  const url = `${endpoint}${armPath(segments.value.segments)}?${query.toString()}`;
+  return (await getArmJson(url, `getVirtualMachine ${vmId}`, options)) as VirtualMachine;
+}
+
+/** Pages of a VM list this module follows at most (a guard against a nextLink loop). */
+const MAX_LIST_PAGES = 100;
+
+/**
+ * Lists the virtual machines of a subscription (`GET /subscriptions/{s}/providers/Microsoft.Compute/virtualMachines`,
+ * following `nextLink` only while it stays on the ARM endpoint).
+ */
+export async function listVirtualMachines(
+  subscriptionId: string,
+  options: GetVirtualMachineOptions,
+): Promise<VirtualMachine[]> {
+  const path = ["subscriptions", subscriptionId, "providers", "Microsoft.Compute", "virtualMachines"];
+  const parsed = parseResourceIdSegments(`/${path.join("/")}`);
+  if (!parsed.ok) throw new ValidationError(`listVirtualMachines: subscription id ${parsed.reason}`);
+  const { endpoint } = armPipeline(options);
+  let url: string | undefined =
+    `${endpoint}${armPath(parsed.value.segments)}?api-version=${VIRTUAL_MACHINE_API_VERSION}`;
+  const machines: VirtualMachine[] = [];
+  for (let page = 0; url && page < MAX_LIST_PAGES; page++) {
+    const body = (await getArmJson(url, `listVirtualMachines ${subscriptionId}`, options)) as {
+      value?: VirtualMachine[];
+      nextLink?: string;
+    };
+    machines.push(...(body.value ?? []));
+    url = body.nextLink && new URL(body.nextLink).origin === new URL(endpoint).origin ? body.nextLink : undefined;
+  }
+  return machines;
+}
+
+/**
+ * A computer-name resolver over `list` (a subscription's VMs), caching each list for the resolver's
+ * life (one webhook request). Never throws: a failed listing makes the name unresolved, with why.
+ */
+export function makeComputerResolver(
+  list: (subscriptionId: string) => Promise<VirtualMachine[]>,
+): (computerName: string, subscriptionIds: string[]) => Promise<ComputerMatch> {
+  const lists = new Map<string, Promise<VirtualMachineName[]>>();
+  const machinesOf = (subscriptionId: string): Promise<VirtualMachineName[]> => {
+    let machines = lists.get(subscriptionId);
+    if (!machines) {
+      machines = list(subscriptionId).then((vms) =>
+        vms.map((vm) => ({ id: vm.id, name: vm.name, computerName: vm.properties?.osProfile?.computerName })),
+      );
+      lists.set(subscriptionId, machines);
+    }
+    return machines;
+  };
+  return async (computerName, subscriptionIds) => {
+    if (subscriptionIds.length === 0)
+      return {
+        ok: false,
+        reason:
+          `no subscription to look up computer "${computerName}" in ` +
+          "(the alert names none; set allowedSubscriptions in FLOWTAP_CAPTURE_POLICY)",
+      };
+    const machines: VirtualMachineName[] = [];
+    for (const subscriptionId of subscriptionIds) {
+      try {
+        machines.push(...(await machinesOf(subscriptionId)));
+      } catch (error) {
+        return {
+          ok: false,
+          reason: `listing the virtual machines of subscription ${subscriptionId} failed: ${(error as Error).message}`,
+        };
+      }
+    }
+    return matchComputer(computerName, machines);
+  };
 }
 
 /** Whether the Network Watcher agent (Linux or Windows) is among the VM's extensions. */

@@ -39,8 +39,8 @@ export interface BackfillSummary extends BackfillProgress, FailureList {}
 
 /**
  * Instance ids of a backfill and of its children. Every kind of instance has its own prefix (`backfill:`, `ingest-`,
- * `capture-`, `alerts-`) and a backfillId has no `:` (parseBackfillRequest), so no caller-chosen backfillId can name
- * another backfill's child or an instance of another kind.
+ * `capture-`, `alerts-`, `monitor-alert-`) and a backfillId has no `:` (parseBackfillRequest), so no caller-chosen
+ * backfillId can name another backfill's child or an instance of another kind.
  */
 const BACKFILL_INSTANCE_PREFIX = "backfill:";
 

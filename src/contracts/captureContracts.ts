@@ -80,6 +80,19 @@ export interface ReleaseCaptureInput {
   name: string;
 }
 
+// ---- capture stop entity ---------------------------------------------------------------------------
+
+export const CaptureStopOperations = { request: "request", get: "get" } as const;
+
+/** Why a capture was asked to stop before its limit. */
+export interface CaptureStopRequest {
+  reason: "alertResolved";
+  /** The Azure Monitor alert that resolved. */
+  alertId: string;
+  /** When the stop was asked for, ISO-8601. */
+  requestedAt: string;
+}
+
 // ---- packetCapture orchestration and its ARM activities -----------------------------------------
 
 /** What to capture: a VM or NIC resource id, and/or a NIC MAC (as the detector knows it). */
@@ -169,6 +182,8 @@ export interface PacketCaptureInput {
   pollIntervalInSeconds: number;
   /** When it was requested (the starter's clock), ISO-8601: part of the report's id. */
   requestedAt: string;
+  /** The `flowtap.monitorAlert` event of the Azure Monitor alert that asked for it (azureMonitor only). */
+  alertEventId?: string;
 }
 
 export const CAPTURE_EVENT_SCHEMA_VERSION = "1";
@@ -187,6 +202,8 @@ export interface CaptureReport {
   time: string;
   /** The alert that asked for it. */
   alertId: string;
+  /** The `flowtap.monitorAlert` event of that alert (Azure Monitor alerts; null for anomalies). */
+  alertEventId: string | null;
   source: PacketCaptureInput["source"];
   target: { resourceId: string | null; mac: string | null; vmResourceId: string | null };
   /** refused: notAllowlisted | cooldown | concurrencyCap | notConfigured; failed: the failing step. */
@@ -209,11 +226,15 @@ export interface CaptureReport {
     errors: string[];
     /** Where the .cap file is written (storagePath). */
     fileUrl: string | null;
+    /** The capture's Network Watcher storage location: the account (`storageId`) and the blob URL (`storagePath`). */
+    storageLocation: { storageId: string | null; storagePath: string | null };
     timeLimitInSeconds: number | null;
     totalBytesPerSession: number | null;
     filters: PacketCaptureFilter[];
     /** Whether the packetCapture ARM resource was kept after the capture. */
     resourceKept: boolean;
+    /** Set when flowtap stopped it before its limit because its alert resolved. */
+    stopRequest: CaptureStopRequest | null;
   } | null;
 }
 
@@ -227,12 +248,80 @@ export interface PacketCaptureCustomStatus {
   message?: string;
 }
 
+/** The capture report's id: from the capture instance and the request (so its starter can name it in advance). */
+export function captureReportId(instanceId: string, input: Pick<PacketCaptureInput, "requestedAt" | "reason">): string {
+  return `ftc-${hash64(`${instanceId}\u0000${input.requestedAt}\u0000${input.reason}`)}`;
+}
+
 /** The instance id for a target: duplicate alerts for one target find its running instance. */
 export function packetCaptureInstanceId(target: CaptureTarget): string {
   const identity = target.resourceId
     ? target.resourceId.toLowerCase()
     : `mac:${(target.mac ?? "").replace(/[^0-9a-f]/gi, "").toUpperCase()}`;
   return `capture-${hash64(identity)}`;
+}
+
+// ---- Azure Monitor alerts ------------------------------------------------------------------------
+
+export const MONITOR_ALERT_EVENT_SCHEMA_VERSION = "1";
+export const MONITOR_ALERT_EVENT_TYPE = "flowtap.monitorAlert";
+
+/**
+ * What became of one target of an Azure Monitor alert: `started` (a capture instance was started),
+ * `absorbed` (the target's capture was already running), `notCapturable` (well-formed, but no
+ * machine: a workspace, a storage account, a subscription), `unresolved` (a computer name no VM
+ * answers to, or the lookup failed), `refused` (malformed or unsafe: never sent to ARM); on a
+ * Resolved alert, `stopRequested` (a capture its Fired delivery started, asked to stop).
+ */
+export type MonitorTargetOutcome =
+  "started" | "absorbed" | "notCapturable" | "unresolved" | "refused" | "stopRequested";
+
+export interface MonitorAlertTarget {
+  /** The resource id or computer name as the alert sent it. */
+  target: string;
+  /** Where in the payload it was found, e.g. `data.essentials.alertTargetIDs[0]`. */
+  source: string;
+  outcome: MonitorTargetOutcome;
+  /** Why it was not captured; null when started or absorbed. */
+  reason: string | null;
+  /** The resource the capture was asked for (the target, or the VM a computer name resolved to). */
+  resourceId: string | null;
+  /** The packetCapture orchestration instance (started or absorbed). */
+  captureInstanceId: string | null;
+  /** The id of that capture's report event (`flowtap.capture*`). */
+  captureReportId: string | null;
+}
+
+/** The alerts-hub event for an Azure Monitor alert flowtap received: its essentials and every target's outcome. */
+export interface MonitorAlertEvent {
+  schemaVersion: typeof MONITOR_ALERT_EVENT_SCHEMA_VERSION;
+  /** `ftm-…`, from alertId and monitorCondition: a redelivery has the same id. */
+  id: string;
+  type: typeof MONITOR_ALERT_EVENT_TYPE;
+  /** When flowtap received it first. */
+  time: string;
+  alertId: string;
+  alertRule: string | null;
+  severity: string | null;
+  signalType: string | null;
+  monitoringService: string | null;
+  monitorCondition: "Fired" | "Resolved";
+  firedDateTime: string | null;
+  targets: MonitorAlertTarget[];
+}
+
+function monitorAlertKey(alertId: string, monitorCondition: string): string {
+  return hash64(`${alertId.toLowerCase()}\u0000${monitorCondition}`);
+}
+
+/** The event id of an alert delivery (alertId + monitorCondition): redeliveries share it. */
+export function monitorAlertEventId(alertId: string, monitorCondition: string): string {
+  return `ftm-${monitorAlertKey(alertId, monitorCondition)}`;
+}
+
+/** The publishMonitorAlert instance of an alert delivery: it holds the first answer for redeliveries. */
+export function monitorAlertInstanceId(alertId: string, monitorCondition: string): string {
+  return `monitor-alert-${monitorAlertKey(alertId, monitorCondition)}`;
 }
 
 // ---- publishEvents activity ----------------------------------------------------------------------
@@ -271,11 +360,20 @@ export const CaptureGateEntity = {
   release: entityOperation<ReleaseCaptureInput, null>(EntityNames.captureGate, CaptureGateOperations.release),
 } as const;
 
+/** A capture run's stop flag (entity key: the run's report id, so a later run of the same target starts clear). */
+export const CaptureStopEntity = {
+  request: entityOperation<CaptureStopRequest, null>(EntityNames.captureStop, CaptureStopOperations.request),
+  get: entityOperation<undefined, CaptureStopRequest | null>(EntityNames.captureStop, CaptureStopOperations.get),
+} as const;
+
 export const packetCaptureOrchestration = orchestrationContract<PacketCaptureInput, CaptureReport>(
   OrchestrationNames.packetCapture,
 );
 export const publishAlertsOrchestration = orchestrationContract<AlertDispatch, PublishAlertsResult>(
   OrchestrationNames.publishAlerts,
+);
+export const publishMonitorAlertOrchestration = orchestrationContract<MonitorAlertEvent, PublishEventsResult>(
+  OrchestrationNames.publishMonitorAlert,
 );
 
 export interface PublishAlertsResult extends PublishEventsResult {

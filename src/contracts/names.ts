@@ -13,6 +13,8 @@ export const OrchestrationNames = {
   publishAlerts: "publishAlerts",
   /** Started by the reconcile timer: reports each recent flow log's freshness (and silence) on the alerts hub. */
   reportFreshness: "reportFreshness",
+  /** One per Azure Monitor alert delivery (alertId + monitorCondition): publishes its event, keeps its answer. */
+  publishMonitorAlert: "publishMonitorAlert",
 } as const;
 
 export const EntityNames = {
@@ -24,6 +26,8 @@ export const EntityNames = {
   captureGate: "captureGate",
   /** One per flow log: its last tuple and commit times, what it delivered since the last report. */
   freshness: "freshness",
+  /** One per capture run (keyed by its report id): a request to stop it early (its alert resolved). */
+  captureStop: "captureStop",
 } as const;
 
 export const ActivityNames = {
@@ -46,6 +50,8 @@ export const TriggerNames = {
   reconcileTimer: "reconcileTimer",
   backfillHttp: "backfillHttp",
   alertsHttp: "alertsHttp",
+  /** Azure Monitor alerts with Secure Webhook (an action group's Entra token instead of the function key). */
+  alertsSecureHttp: "alertsSecureHttp",
   /** Operators: read or reset a blob's ingestion checkpoint (admin key). */
   checkpointAdminHttp: "checkpointAdminHttp",
 } as const;

@@ -75,16 +75,23 @@ export interface CommonAlertTarget {
   name: string;
 }
 
-export type CommonAlert =
-  | {
-      kind: "fired";
-      alertId: string;
-      alertRule: string;
-      severity: string;
-      firedDateTime: string;
-      targets: CommonAlertTarget[];
-    }
-  | { kind: "resolved"; alertId: string };
+/** A common-schema alert as flowtap reads it: the essentials it reports, and the raw parts targets come from. */
+export interface CommonAlert {
+  alertId: string;
+  monitorCondition: "Fired" | "Resolved";
+  /** null where the payload has none (budget and test alerts send null). */
+  alertRule: string | null;
+  severity: string | null;
+  signalType: string | null;
+  monitoringService: string | null;
+  firedDateTime: string | null;
+  /** `data.essentials.alertTargetIDs` (null when absent or null). */
+  alertTargetIDs: unknown[] | null;
+  /** `data.essentials.configurationItems` (null when absent or null). */
+  configurationItems: unknown[] | null;
+  /** `data.alertContext` (an object, or null). */
+  alertContext: Record<string, unknown> | null;
+}
 
 function reject(reason: string): never {
   throw new ValidationError(`Azure Monitor alert payload refused: ${reason}`);
@@ -101,12 +108,27 @@ function requireString(object: Record<string, unknown>, key: string, path: strin
   return value;
 }
 
+/** A string field that may be absent or null (test and budget alerts send null); another type is refused. */
+function optionalString(object: Record<string, unknown>, key: string, path: string): string | null {
+  const value = object[key];
+  if (value === undefined || value === null) return null;
+  if (typeof value !== "string") reject(`${path}.${key} must be a string or null (got ${JSON.stringify(value)})`);
+  return value;
+}
+
+function optionalArray(object: Record<string, unknown>, key: string, path: string): unknown[] | null {
+  const value = object[key];
+  if (value === undefined || value === null) return null;
+  if (!Array.isArray(value)) reject(`${path}.${key} must be an array or null`);
+  return value;
+}
+
 const TARGET_TYPES: Record<string, CommonAlertTarget["kind"]> = {
   "microsoft.compute/virtualmachines": "vm",
   "microsoft.network/networkinterfaces": "nic",
 };
 
-/** Parses a VM or NIC resource id (any case); null for anything else. */
+/** Parses a VM or NIC resource id (any case, segments validated); null for anything else. */
 export function parseVmOrNicResourceId(resourceId: string): CommonAlertTarget | null {
   const parsed = parseArmResourceId(resourceId);
   const kind = parsed ? TARGET_TYPES[parsed.type] : undefined;
@@ -122,41 +144,43 @@ export function parseVmOrNicResourceId(resourceId: string): CommonAlertTarget | 
 }
 
 /**
- * Parses an Azure Monitor common-alert-schema webhook body (already JSON-parsed).
- * Fired alerts must target VMs or NICs; anything else throws a ValidationError naming the field.
+ * Parses an Azure Monitor common-alert-schema webhook body, already JSON-parsed (HTTP triggers read it with
+ * readJsonBody).
+ * Throws a ValidationError naming the field only when the body is not a common-schema alert: which
+ * targets it names, and whether flowtap can capture them, is for alertTargets.planAlertTargets.
  */
 export function parseCommonAlert(body: unknown): CommonAlert {
   const root = requireObject(body, "body");
   if (root.schemaId !== COMMON_ALERT_SCHEMA_ID) {
     reject(
-      `schemaId must be "${COMMON_ALERT_SCHEMA_ID}" (got ${JSON.stringify(root.schemaId) ?? "nothing"}); enable the ` +
-        `common alert schema on the action group`,
+      `schemaId must be "${COMMON_ALERT_SCHEMA_ID}" (got ${JSON.stringify(root.schemaId) ?? "nothing"}); ` +
+        "enable the common alert schema on the action group",
     );
   }
   const data = requireObject(root.data, "data");
   const essentials = requireObject(data.essentials, "data.essentials");
   const path = "data.essentials";
   const alertId = requireString(essentials, "alertId", path);
-  const condition = essentials.monitorCondition;
-  if (condition === "Resolved") return { kind: "resolved", alertId };
-  if (condition !== "Fired")
-    reject(`${path}.monitorCondition must be "Fired" or "Resolved" (got ${JSON.stringify(condition) ?? "nothing"})`);
-  const alertRule = requireString(essentials, "alertRule", path);
-  const severity = requireString(essentials, "severity", path);
-  const firedDateTime = requireString(essentials, "firedDateTime", path);
-  if (Number.isNaN(Date.parse(firedDateTime)))
+  const monitorCondition = essentials.monitorCondition;
+  if (monitorCondition !== "Fired" && monitorCondition !== "Resolved")
+    reject(
+      `${path}.monitorCondition must be "Fired" or "Resolved" (got ${JSON.stringify(monitorCondition) ?? "nothing"})`,
+    );
+  const firedDateTime = optionalString(essentials, "firedDateTime", path);
+  if (firedDateTime !== null && Number.isNaN(Date.parse(firedDateTime)))
     reject(`${path}.firedDateTime must be an ISO-8601 time (got "${firedDateTime}")`);
-  const ids = essentials.alertTargetIDs;
-  if (!Array.isArray(ids)) reject(`${path}.alertTargetIDs must be an array`);
-  if (ids.length === 0) reject(`${path}.alertTargetIDs must not be empty`);
-  const targets = ids.map((id: unknown, index) => {
-    const target = typeof id === "string" ? parseVmOrNicResourceId(id) : null;
-    if (!target)
-      reject(
-        `${path}.alertTargetIDs[${index}] must be a virtual machine or network interface resource id ` +
-          `(got ${JSON.stringify(id)})`,
-      );
-    return target;
-  });
-  return { kind: "fired", alertId, alertRule, severity, firedDateTime, targets };
+  const alertContext = data.alertContext;
+  if (alertContext !== undefined && alertContext !== null) requireObject(alertContext, "data.alertContext");
+  return {
+    alertId,
+    monitorCondition,
+    alertRule: optionalString(essentials, "alertRule", path),
+    severity: optionalString(essentials, "severity", path),
+    signalType: optionalString(essentials, "signalType", path),
+    monitoringService: optionalString(essentials, "monitoringService", path),
+    firedDateTime,
+    alertTargetIDs: optionalArray(essentials, "alertTargetIDs", path),
+    configurationItems: optionalArray(essentials, "configurationItems", path),
+    alertContext: (alertContext ?? null) as Record<string, unknown> | null,
+  };
 }

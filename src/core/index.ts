@@ -7,6 +7,8 @@ export * from "./encode";
 export * from "./eventId";
 export * from "./anomaly";
 export * from "./alertSchema";
+export * from "./alertTargets";
+export * from "./resourceId";
 export * from "./capturePolicy";
 export * from "./blobUrl";
 export * from "./eventFilter";

@@ -3,7 +3,7 @@
  * the packet capture orchestration with its ARM activities, publishEvents, and the Azure
  * Monitor webhook. Settings and clients live in the process scope.
  */
-import { app } from "@azure/functions";
+import { app, type InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import type { EntityContext } from "durable-functions";
 import {
@@ -16,12 +16,15 @@ import {
 } from "../../activities/packetCaptureArm";
 import { makePublishEvents } from "../../activities/publishEvents";
 import { captureGateEntity } from "../../orchestrations/captureGate";
+import { captureStopEntity } from "../../orchestrations/captureStop";
 import { makeDetectorEntity } from "../../orchestrations/detector";
 import { packetCaptureOrchestrator } from "../../orchestrations/packetCapture";
-import { publishAlertsOrchestrator } from "../../orchestrations/publishAlerts";
+import { publishAlertsOrchestrator, publishMonitorAlertOrchestrator } from "../../orchestrations/publishAlerts";
 import { createArmClients, type ArmClients } from "../adapters/arm";
 import { createEventHubsSink, type EventHubsSink } from "../adapters/eventHubsSink";
-import { readAnomalySettings, readCaptureSettings } from "../config";
+import { makeComputerResolver } from "../adapters/virtualMachines";
+import { readAnomalySettings, readCaptureSettings, readSecureWebhookSettings } from "../config";
+import { makeSecureWebhookTokenCheck, type TokenCheck } from "../adapters/entraTokens";
 import { logFailure } from "../logger";
 import { ActivityNames, EntityNames, OrchestrationNames, TriggerNames } from "../contracts/names";
 import { captureInputFromAlert, instanceExists, makeAlertsHttpHandler, startPacketCapture } from "../triggers/alerts";
@@ -38,12 +41,18 @@ const alertsSinkOf = perProcess(
   },
   (sink) => sink.close(),
 );
+/** The Secure Webhook token check (undefined: not configured), built once so jose's JWKS cache lives on. */
+const tokenCheckOf = perProcess((): ((authorization: string | null) => Promise<TokenCheck>) | undefined => {
+  const secure = readSecureWebhookSettings(process.env);
+  return secure ? makeSecureWebhookTokenCheck(secure) : undefined;
+});
 
 // Rules, ARM and capture settings are validated when the app starts: a bad value stops the start with a message naming
 // it.
 app.hook.appStart(() => {
   readAnomalySettings(process.env);
   readCaptureSettings(process.env);
+  readSecureWebhookSettings(process.env);
 });
 
 /**
@@ -72,7 +81,9 @@ df.app.entity<DetectorEntityState>(EntityNames.detector, {
   extraInputs: [df.input.durableClient()],
 });
 df.app.orchestration(OrchestrationNames.publishAlerts, publishAlertsOrchestrator);
+df.app.orchestration(OrchestrationNames.publishMonitorAlert, publishMonitorAlertOrchestrator);
 df.app.entity(EntityNames.captureGate, captureGateEntity);
+df.app.entity(EntityNames.captureStop, captureStopEntity);
 df.app.orchestration(OrchestrationNames.packetCapture, packetCaptureOrchestrator);
 
 df.app.activity(ActivityNames.publishEvents, {
@@ -91,13 +102,28 @@ df.app.activity(ActivityNames.getPacketCaptureStatus, { handler: makeGetPacketCa
 df.app.activity(ActivityNames.stopPacketCapture, { handler: makeStopPacketCapture(armDeps) });
 df.app.activity(ActivityNames.deletePacketCapture, { handler: makeDeletePacketCapture(armDeps) });
 
+const alertsDeps = {
+  captureSettings: () => settingsOf().capture,
+  client: (context: InvocationContext) => df.getClient(context),
+  computerResolver: () => makeComputerResolver((subscriptionId) => armDeps.arm().listVirtualMachines(subscriptionId)),
+};
+
 app.http(TriggerNames.alertsHttp, {
   route: "alerts",
   methods: ["POST"],
   authLevel: "function",
   extraInputs: [df.input.durableClient()],
+  handler: makeAlertsHttpHandler(alertsDeps),
+});
+
+// Secure Webhook: anonymous for the host, as action groups send no function key; the handler checks the Entra token.
+app.http(TriggerNames.alertsSecureHttp, {
+  route: "alerts/secure",
+  methods: ["POST"],
+  authLevel: "anonymous",
+  extraInputs: [df.input.durableClient()],
   handler: makeAlertsHttpHandler({
-    captureSettings: () => settingsOf().capture,
-    client: (context) => df.getClient(context),
+    ...alertsDeps,
+    tokenCheck: tokenCheckOf,
   }),
 });

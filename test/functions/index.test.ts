@@ -42,9 +42,11 @@ const ingestion: RegistrationSummary[] = [
 const anomalyResponse: RegistrationSummary[] = [
   entity("detector", durableClient),
   orchestration("publishAlerts"),
+  orchestration("publishMonitorAlert"),
   activity("publishEvents"),
   { ...activity("startCaptures"), ...durableClient },
   entity("captureGate"),
+  entity("captureStop"),
   orchestration("packetCapture"),
   activity("resolveCaptureTarget"),
   activity("createPacketCapture"),
@@ -52,6 +54,7 @@ const anomalyResponse: RegistrationSummary[] = [
   activity("stopPacketCapture"),
   activity("deletePacketCapture"),
   http("alertsHttp", "alerts", ["POST"], "function"),
+  http("alertsSecureHttp", "alerts/secure", ["POST"], "anonymous"),
 ];
 
 const freshness: RegistrationSummary[] = [entity("freshness"), orchestration("reportFreshness")];

@@ -44,7 +44,7 @@ type Report = {
   target: { vmResourceId: string };
   capture: { name: string; status: string; errors: string[]; resourceKept: boolean } | null;
 };
-const reports = (current: CaptureSystem): Report[] => current.alertsHubEvents() as unknown as Report[];
+const reports = (current: CaptureSystem): Report[] => current.captureReports() as unknown as Report[];
 
 describe("packetCapture orchestration", () => {
   it("refuses a capture over the concurrency cap while another runs, and frees the slot when it ends", async () => {

@@ -1,4 +1,5 @@
 /** ARM resource ids, compared case-insensitively as ARM does. */
+import { parseResourceIdSegments } from "../resourceId";
 
 export interface ArmResourceId {
   /** As given. */
@@ -12,14 +13,14 @@ export interface ArmResourceId {
 
 /**
  * Parses a top-level resource id `/subscriptions/{s}/resourceGroups/{rg}/providers/{ns}/{type}/{name}`, any case; null
- * otherwise.
+ * otherwise, and null when a segment fails validation (parseResourceIdSegments: no `?`, `#`, `%`, `..`, ...).
  */
 export function parseArmResourceId(resourceId: string): ArmResourceId | null {
-  const segments = resourceId.split("/");
-  if (segments.length !== 9 || segments[0] !== "") return null;
-  const [, subscriptions, subscriptionId, resourceGroups, resourceGroup, providers, namespace, type, name] = segments;
+  const parsed = parseResourceIdSegments(resourceId);
+  if (!parsed.ok || parsed.value.segments.length !== 8) return null;
+  const [subscriptions, subscriptionId, resourceGroups, resourceGroup, providers, namespace, type, name] = parsed.value
+    .segments as [string, string, string, string, string, string, string, string];
   if (subscriptions.toLowerCase() !== "subscriptions" || resourceGroups.toLowerCase() !== "resourcegroups") return null;
-  if (providers.toLowerCase() !== "providers" || !subscriptionId || !resourceGroup || !namespace || !type || !name)
-    return null;
+  if (providers.toLowerCase() !== "providers") return null;
   return { resourceId, subscriptionId, resourceGroup, type: `${namespace}/${type}`.toLowerCase(), name };
 }

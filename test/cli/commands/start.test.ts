@@ -169,6 +169,14 @@ describe("flowtap start", () => {
       expect(summary.captures).toBeGreaterThanOrEqual(1);
       expect(summary.silentFlowLogs).toBe(1); // the scripted silence, alerted
       expect(outcome.stdout).toMatch(/backfill \S+: Completed/);
+      // The Azure Monitor alert fires, starts a capture, resolves, and its capture stops early.
+      expect(outcome.stdout).toMatch(
+        new RegExp(
+          String.raw`azure monitor alert on \S+: fired via Secure Webhook \(202, capture started\), ` +
+            String.raw`resolved \(200, 1 capture\(s\) asked to stop\)`,
+        ),
+      );
+      expect(outcome.stdout).toContain("(stopped: alert resolved)");
     },
     DEMO_TIMEOUT_IN_MS,
   );

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { buildTopology } from "../../../devhost/generate";
 import { OrchestrationNames } from "../../../src/contracts/names";
 import {
+  START_TIME,
   commonAlert,
   nicIdOf,
   seedOf,
@@ -34,15 +35,19 @@ async function start(options: Partial<StartCaptureSystemOptions> = {}): Promise<
   return system;
 }
 
+function essentialsOf(target: typeof vm): object {
+  return (commonAlert([vmIdOf(target)]).data as { essentials: object }).essentials;
+}
+
 interface Accepted {
   id: string;
   statusQueryGetUri: string;
   alertId: string;
-  captures: { target: string; instanceId: string; outcome: string; statusQueryGetUri: string }[];
+  captures: { target: string; instanceId: string; outcome: string; reportId: string; statusQueryGetUri: string }[];
 }
 
-async function fire(current: CaptureSystem, targets: string[]): Promise<Accepted> {
-  const response = await current.postAlert(JSON.stringify(commonAlert(targets)));
+async function fire(current: CaptureSystem, targets: string[], alertId?: string): Promise<Accepted> {
+  const response = await current.postAlert(JSON.stringify(commonAlert(targets, alertId ? { alertId } : {})));
   expect(response.status).toBe(202);
   expect(response.headers.get("location")).toMatch(/\/runtime\/webhooks\/durabletask\/instances\//);
   return (await response.json()) as Accepted;
@@ -54,7 +59,7 @@ type Report = {
   message: string;
   capture: { name: string; status: string; fileUrl: string } | null;
 };
-const reports = (current: CaptureSystem): Report[] => current.alertsHubEvents() as unknown as Report[];
+const reports = (current: CaptureSystem): Report[] => current.captureReports() as unknown as Report[];
 
 describe("POST /api/alerts", () => {
   it.each([
@@ -74,25 +79,14 @@ describe("POST /api/alerts", () => {
       JSON.stringify(commonAlert([vmIdOf(vm)], { condition: "Acknowledged" as never })),
       /monitorCondition must be "Fired" or "Resolved"/,
     ],
-    ["no targets", JSON.stringify(commonAlert([])), /alertTargetIDs must not be empty/],
     [
-      "a storage account target",
-      JSON.stringify(
-        commonAlert(["/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct"]),
-      ),
-      /alertTargetIDs\[0\] must be a virtual machine or network interface/,
+      "targets that are not a list",
+      JSON.stringify({ ...commonAlert([]), data: { essentials: { ...essentialsOf(vm), alertTargetIDs: "vm" } } }),
+      /alertTargetIDs must be an array or null/,
     ],
     [
       "a bad fired time",
-      JSON.stringify({
-        ...commonAlert([vmIdOf(vm)]),
-        data: {
-          essentials: {
-            ...(commonAlert([vmIdOf(vm)]).data as { essentials: object }).essentials,
-            firedDateTime: "yesterday",
-          },
-        },
-      }),
+      JSON.stringify({ ...commonAlert([]), data: { essentials: { ...essentialsOf(vm), firedDateTime: "yesterday" } } }),
       /firedDateTime must be an ISO-8601 time/,
     ],
   ])("answers 400 with the reason for %s, and starts nothing", async (_what, body, reason) => {
@@ -117,16 +111,85 @@ describe("POST /api/alerts", () => {
     expect(current.host.listInstances()).toEqual([]);
   });
 
-  it("acknowledges a Resolved alert with 200 and starts nothing", async () => {
+  it("acknowledges a Resolved alert it never saw fire with 200 and starts nothing", async () => {
     const current = await start();
 
     const response = await current.postAlert(JSON.stringify(commonAlert([vmIdOf(vm)], { condition: "Resolved" })));
     await current.host.waitForIdle();
 
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ status: "ignored" });
-    expect(current.host.listInstances()).toEqual([]);
+    expect(await response.json()).toMatchObject({ status: "nothingToStop", stopping: [] });
+    expect(current.host.listInstances().map((instance) => instance.name)).toEqual([
+      OrchestrationNames.publishMonitorAlert,
+    ]);
+    expect(current.eventsOfType("flowtap.monitorAlert")).toEqual([
+      expect.objectContaining({ monitorCondition: "Resolved", targets: [] }),
+    ]);
     expect(current.arm.requests).toEqual([]);
+  });
+
+  it("stops the capture a Fired alert started when the alert resolves, and the report says why", async () => {
+    // Prepare: the capture is running (the clock waits on its first poll timer).
+    const current = await start({ autoAdvance: false });
+    const alertId = "/subscriptions/sub/providers/Microsoft.AlertsManagement/alerts/resolving";
+    const fired = await fire(current, [vmIdOf(vm)], alertId);
+    await current.host.waitForIdle();
+
+    // Act
+    const resolved = await current.postAlert(
+      JSON.stringify(commonAlert([vmIdOf(vm)], { condition: "Resolved", alertId })),
+    );
+    const answer = (await resolved.json()) as { status: string; stopping: { reportId: string }[] };
+    const resolvedAgain = await current.postAlert(
+      JSON.stringify(commonAlert([vmIdOf(vm)], { condition: "Resolved", alertId })),
+    );
+    current.host.virtualClock.autoAdvance = true;
+    current.host.virtualClock.advanceToNextTimer();
+    await current.host.waitForIdle();
+
+    // Assess: stopped at the first poll (30 s), long before its 90 s limit.
+    expect(resolved.status).toBe(200);
+    expect(answer).toMatchObject({ status: "stopping", stopping: [{ reportId: fired.captures[0]!.reportId }] });
+    const [report] = current.captureReports() as unknown as {
+      id: string;
+      type: string;
+      time: string;
+      message: string;
+      capture: { status: string; stopRequest: { reason: string; alertId: string } };
+    }[];
+    expect(report).toMatchObject({
+      id: fired.captures[0]!.reportId,
+      type: "flowtap.captureCompleted",
+      capture: { status: "Stopped", stopRequest: { reason: "alertResolved", alertId } },
+    });
+    expect(report!.message).toContain(`alert ${alertId} resolved`);
+    expect(Date.parse(report!.time) - START_TIME.getTime()).toBeLessThan(90_000);
+    expect(current.armRequests("POST", "/stop")).toHaveLength(1);
+    // A redelivered resolution gets the same answer and asks nothing more.
+    expect(await resolvedAgain.json()).toEqual(answer);
+    expect(current.eventsOfType("flowtap.monitorAlert").map((event) => event.monitorCondition)).toEqual([
+      "Fired",
+      "Resolved",
+    ]);
+  });
+
+  it("leaves captures running on a Resolved alert when FLOWTAP_STOP_CAPTURES_ON_RESOLVE is false", async () => {
+    const current = await start({ autoAdvance: false, settings: { FLOWTAP_STOP_CAPTURES_ON_RESOLVE: "false" } });
+    const alertId = "/subscriptions/sub/providers/Microsoft.AlertsManagement/alerts/kept";
+    await fire(current, [vmIdOf(vm)], alertId);
+    await current.host.waitForIdle();
+
+    const resolved = await current.postAlert(
+      JSON.stringify(commonAlert([vmIdOf(vm)], { condition: "Resolved", alertId })),
+    );
+    current.host.virtualClock.autoAdvance = true;
+    current.host.virtualClock.advanceToNextTimer();
+    await current.host.waitForIdle();
+
+    expect(await resolved.json()).toMatchObject({ status: "ignored" });
+    expect(current.captureReports()).toEqual([
+      expect.objectContaining({ capture: expect.objectContaining({ stopRequest: null }) }),
+    ]);
   });
 
   it("collapses a target's alerts: duplicates join the capture, a later one (its NIC) meets the cooldown", async () => {
@@ -136,11 +199,19 @@ describe("POST /api/alerts", () => {
     await current.host.waitForIdle();
 
     // Act
-    const duplicate = await fire(current, [vmIdOf(vm)]);
+    const duplicate = await fire(
+      current,
+      [vmIdOf(vm)],
+      "/subscriptions/sub/providers/Microsoft.AlertsManagement/alerts/0002",
+    );
     current.host.virtualClock.autoAdvance = true;
     current.host.virtualClock.advanceToNextTimer();
     await current.host.waitForIdle();
-    const later = await fire(current, [nicIdOf(vm)]);
+    const later = await fire(
+      current,
+      [nicIdOf(vm)],
+      "/subscriptions/sub/providers/Microsoft.AlertsManagement/alerts/0003",
+    );
     await current.host.waitForIdle();
 
     // Assess
@@ -151,7 +222,11 @@ describe("POST /api/alerts", () => {
       }),
     ]);
     expect(first.statusQueryGetUri).toBe(first.captures[0]!.statusQueryGetUri);
-    expect(duplicate.captures[0]).toMatchObject({ instanceId: first.captures[0]!.instanceId, outcome: "absorbed" });
+    expect(duplicate.captures[0]).toMatchObject({
+      instanceId: first.captures[0]!.instanceId,
+      outcome: "absorbed",
+      reportId: first.captures[0]!.reportId,
+    });
     expect(later.captures[0]).toMatchObject({ outcome: "started" });
     expect(current.armRequests("PUT", "/packetCaptures/")).toHaveLength(1);
     expect(reports(current).map((report) => [report.type, report.reason])).toEqual([
@@ -160,6 +235,42 @@ describe("POST /api/alerts", () => {
     ]);
     const status = await fetch(first.statusQueryGetUri);
     expect(((await status.json()) as { runtimeStatus: string }).runtimeStatus).toBe("Completed");
+  });
+
+  it("answers a redelivered alert (same alertId and condition) as the first time and starts nothing new", async () => {
+    // Prepare: action groups retry on 408, 429, 503 and 504; the first delivery's capture is still running.
+    const current = await start({ autoAdvance: false });
+    const body = JSON.stringify(commonAlert([vmIdOf(vm), nicIdOf(outsider)]));
+    const firstResponse = await current.postAlert(body);
+    const first = (await firstResponse.json()) as Accepted;
+    await current.host.waitForIdle();
+
+    // Act: once while it runs, once after it ended.
+    const whileRunning = await current.postAlert(body);
+    current.host.virtualClock.autoAdvance = true;
+    current.host.virtualClock.advanceToNextTimer();
+    await current.host.waitForIdle();
+    const afterwards = await current.postAlert(body);
+    await current.host.waitForIdle();
+
+    // Assess
+    expect(firstResponse.status).toBe(202);
+    for (const again of [whileRunning, afterwards]) {
+      expect(again.status).toBe(202);
+      expect(again.headers.get("location")).toBe(firstResponse.headers.get("location"));
+      expect(await again.json()).toEqual(first);
+    }
+    expect(first.captures.map((capture) => capture.outcome)).toEqual(["started", "started"]);
+    const captureInstances = current.host
+      .listInstances()
+      .filter((instance) => instance.name === OrchestrationNames.packetCapture);
+    expect(captureInstances).toHaveLength(2);
+    expect(current.armRequests("PUT", "/packetCaptures/")).toHaveLength(1);
+    expect(current.eventsOfType("flowtap.monitorAlert")).toHaveLength(1);
+    expect(reports(current).map((report) => report.type)).toEqual([
+      "flowtap.captureRefused",
+      "flowtap.captureCompleted",
+    ]);
   });
 
   it("refuses and reports a target outside the allowed resource groups, without touching its capture", async () => {

@@ -31,6 +31,8 @@ export interface CaptureSystem {
   network(subscriptionId: string): NetworkManagementClient;
   /** Bodies of the events on the alerts hub, parsed. */
   alertsHubEvents(): Record<string, unknown>[];
+  /** Capture reports (flowtap.capture*) on the alerts hub. */
+  captureReports(): Record<string, unknown>[];
   /** Events of one type on the alerts hub. */
   eventsOfType(type: string): Record<string, unknown>[];
   /** ARM requests matching a method and a path fragment. */
@@ -119,6 +121,7 @@ export async function startCaptureSystem(options: StartCaptureSystemOptions): Pr
       createLocalNetworkClient(arm.endpoint, subscriptionId, { caCertificatePem: arm.caCertificatePem }),
     alertsHubEvents,
     eventsOfType: (type) => alertsHubEvents().filter((event) => event.type === type),
+    captureReports: () => alertsHubEvents().filter((event) => String(event.type).startsWith("flowtap.capture")),
     armRequests: (method, pathFragment) =>
       arm.requests.filter(
         (request) => request.method === method && request.path.toLowerCase().includes(pathFragment.toLowerCase()),
@@ -136,7 +139,9 @@ export async function startCaptureSystem(options: StartCaptureSystemOptions): Pr
   };
 }
 
-/** An Azure Monitor common-schema alert on these targets. */
+let alertCount = 0;
+
+/** An Azure Monitor common-schema alert on these targets (a new alertId each time unless one is given). */
 export function commonAlert(
   targets: string[],
   options: { condition?: "Fired" | "Resolved"; alertId?: string } = {},
@@ -145,7 +150,9 @@ export function commonAlert(
     schemaId: "azureMonitorCommonAlertSchema",
     data: {
       essentials: {
-        alertId: options.alertId ?? "/subscriptions/sub/providers/Microsoft.AlertsManagement/alerts/0001",
+        alertId:
+          options.alertId ??
+          `/subscriptions/sub/providers/Microsoft.AlertsManagement/alerts/${String(++alertCount).padStart(4, "0")}`,
         alertRule: "high-cpu",
         severity: "Sev2",
         signalType: "Metric",
