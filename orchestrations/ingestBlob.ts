@@ -155,7 +155,8 @@ function partOfRange(
     blockCount > plan.blockCount
   ) {
     throw new ValidationError(
-      `processRange reported ${blockCount} completed blocks of a range of ${plan.blockCount} from block ${plan.firstBlockIndex}: not a part of it`,
+      `processRange reported ${blockCount} completed blocks of a range of ${plan.blockCount} ` +
+        `from block ${plan.firstBlockIndex}: not a part of it`,
     );
   }
   return part.next;
@@ -490,7 +491,8 @@ class IngestRun {
     const { failure } = result;
     this.failedAttempts = attempt;
     const { activityMaxAttempts } = this.options;
-    const committed = `the first ${result.completedBlockCount} of ${plan.blockCount} blocks are delivered and committed`;
+    const firstBlocks = `the first ${result.completedBlockCount} of ${plan.blockCount} blocks`;
+    const committed = `${firstBlocks} are delivered and committed`;
     if (!failure.retryable || this.failedAttempts >= activityMaxAttempts) {
       throw new ServiceError(`processRange failed part-way (${committed}): ${failure.name}: ${failure.message}`, {
         retryable: failure.retryable,

@@ -224,8 +224,8 @@ export async function runGenerate(
   const attackText = summary.attacks.map((a) => `${a.kind} on ${a.macAddress} at ${a.startIso}`).join(", ");
   io.stdout(
     `generated ${summary.blobs} blobs, ${summary.records} records, ${summary.tuples} tuples, ${summary.bytes} bytes ` +
-      `(${options.nics} NICs x ${options.hours} h from ${options.startHourIso}, seed ${options.seed}) in ${options.outDir}` +
-      `${attackText ? `; attacks: ${attackText}` : ""}\n`,
+      `(${options.nics} NICs x ${options.hours} h from ${options.startHourIso}, seed ${options.seed})` +
+      ` in ${options.outDir}${attackText ? `; attacks: ${attackText}` : ""}\n`,
   );
   return 0;
 }

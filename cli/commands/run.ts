@@ -94,9 +94,8 @@ async function runPipeline(system: DemoSystem, options: RunCliOptions, runtime: 
   });
   progress.done();
   for (const file of upload.rejected) {
-    io.stderr(
-      `flowtap run: ${file.file}: ${file.reason}${file.quarantinedAs ? ` (quarantined as ${file.quarantinedAs})` : " (skipped)"}\n`,
-    );
+    const fate = file.quarantinedAs ? ` (quarantined as ${file.quarantinedAs})` : " (skipped)";
+    io.stderr(`flowtap run: ${file.file}: ${file.reason}${fate}\n`);
   }
   const range = options.range ?? upload.hours;
   if (range === null) {
@@ -105,7 +104,8 @@ async function runPipeline(system: DemoSystem, options: RunCliOptions, runtime: 
   }
   const blobs = upload.uploaded.filter((blob) => inRange(blob.hour, range));
   progress.line(
-    `uploaded ${upload.uploaded.length} blobs as the service writes them; backfilling ${range.from} to ${range.to} (${blobs.length} blobs)`,
+    `uploaded ${upload.uploaded.length} blobs as the service writes them; ` +
+      `backfilling ${range.from} to ${range.to} (${blobs.length} blobs)`,
   );
   const backfilled = await backfillLikeAUser(system, io, runtime.isTty)(range.from, range.to);
   await system.waitForIdle();

@@ -133,9 +133,10 @@ export class Consuming {
       ([, active]) => active.ownerLevel !== undefined && (ownerLevel === undefined || active.ownerLevel > ownerLevel),
     );
     if (blocking) {
+      const [, holder] = blocking;
       return {
         condition: Conditions.linkStolen,
-        description: `Receiver on '${path}' refused: a receiver with owner level ${blocking[1].ownerLevel} is active there.`,
+        description: `Receiver on '${path}' refused: a receiver with owner level ${holder.ownerLevel} is active there.`,
       };
     }
     if (ownerLevel !== undefined) {

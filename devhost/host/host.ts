@@ -326,11 +326,13 @@ export class LocalHost {
   /** The durable client binding data (what the extension puts in a durableClient input). */
   durableClientData(): Record<string, unknown> {
     const webhookBase = `${this.baseUrl}${durableWebhookPrefix.replace(/\/$/, "")}`;
+    const createUri = `${webhookBase}/orchestrators/{functionName}[/{instanceId}]`;
+    const waitQuery = "timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}";
     return {
       taskHubName: this.taskHubName,
       creationUrls: {
-        createNewInstancePostUri: `${webhookBase}/orchestrators/{functionName}[/{instanceId}]?code=${this.keys.system}`,
-        createAndWaitOnNewInstancePostUri: `${webhookBase}/orchestrators/{functionName}[/{instanceId}]?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}&code=${this.keys.system}`,
+        createNewInstancePostUri: `${createUri}?code=${this.keys.system}`,
+        createAndWaitOnNewInstancePostUri: `${createUri}?${waitQuery}&code=${this.keys.system}`,
       },
       managementUrls: this.managementUrls("INSTANCEID", "INSTANCEID"),
       baseUrl: webhookBase,
@@ -419,7 +421,8 @@ export class LocalHost {
         (typeof record.eventType !== "string" && typeof record.type !== "string")
       ) {
         throw new ValidationError(
-          `invokeEventGrid(${name}): event #${index} is neither an Event Grid event (id, eventType) nor a CloudEvent (id, type)`,
+          `invokeEventGrid(${name}): event #${index} is neither ` +
+            "an Event Grid event (id, eventType) nor a CloudEvent (id, type)",
         );
       }
       for (let delivery = 0; delivery < this.faults.deliveryCount(name); delivery++) {

@@ -135,7 +135,8 @@ export function patchFunctionsApp(): void {
   const { version } = requireHere("durable-functions/package.json") as { version: string };
   if (version !== supportedDurableFunctionsVersion) {
     logger.warning(
-      `local host: durable-functions ${version} is installed; the host was built on ${supportedDurableFunctionsVersion} internals`,
+      `local host: durable-functions ${version} is installed; ` +
+        `the host was built on ${supportedDurableFunctionsVersion} internals`,
     );
   }
   const functions = functionsModule();

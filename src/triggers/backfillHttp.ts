@@ -69,7 +69,8 @@ export function makeBackfillHttpHandler(deps: BackfillHttpDeps) {
       throw error;
     }
     logger.info(
-      `Backfill ${instanceId} started: ${backfill.from} to ${backfill.to}, containers ${backfill.containers.join(", ")}`,
+      `Backfill ${instanceId} started: ${backfill.from} to ${backfill.to}, ` +
+        `containers ${backfill.containers.join(", ")}`,
     );
     return client.createCheckStatusResponse(request, instanceId);
   };

@@ -13,7 +13,7 @@ beforeAll(() => {
 });
 
 describe("encodeEventBytes", () => {
-  it("writes the UTF-8 of encodeEvent for every event of the samples, each event's bytes intact after later ones", () => {
+  it("writes encodeEvent's UTF-8 for every event of the samples, each event's bytes intact after later ones", () => {
     // Prepare
     const events = [
       "nsg-v2/abhishekgangurde-DevReops-PT1H.json",

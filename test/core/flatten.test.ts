@@ -150,7 +150,8 @@ describe("schema 2 on generated VNet data", () => {
     );
     const tuples = cases.map(
       ({ encryption, letter, n }) =>
-        `${1700000000000 + n},10.0.0.4,10.0.1.5,${40000 + n},443,6,O,${letter},${encryption},${n},${n * 10},${n + 1},${n * 20}`,
+        `${1700000000000 + n},10.0.0.4,10.0.1.5,${40000 + n},443,6,O,${letter},` +
+        `${encryption},${n},${n * 10},${n + 1},${n * 20}`,
     );
     // Act
     const events = eventsOf(flattenFlowLog(blob(vnetRecord(tuples))));

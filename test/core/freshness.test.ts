@@ -33,8 +33,8 @@ describe("flowLogKeyOf", () => {
   it("is the same for every NIC and hour of one flow log", () => {
     const other = flowLogKeyOf(
       "insights-logs-flowlogflowevent",
-      "flowLogResourceID=/subscriptions/s/resourceGroups/NetworkWatcherRG/providers/Microsoft.Network/networkWatchers/NW" +
-        "/flowLogs/FL/y=2026/m=11/d=22/h=11/m=00/macAddress=000D3A000002/PT1H.json",
+      "flowLogResourceID=/subscriptions/s/resourceGroups/NetworkWatcherRG/providers/Microsoft.Network" +
+        "/networkWatchers/NW/flowLogs/FL/y=2026/m=11/d=22/h=11/m=00/macAddress=000D3A000002/PT1H.json",
     );
     expect(other).toBe(FLOW_LOG);
   });

@@ -14,7 +14,7 @@ beforeAll(async () => {
 afterAll(() => azurite.stop());
 
 describe("blob watcher", () => {
-  it("announces new and rewritten flow-log blobs once each, as Put Blob or Put Block List, and nothing else", async () => {
+  it("announces new and rewritten flow-log blobs once each, as Put Blob or Put Block List; nothing else", async () => {
     // Prepare: a blob that is there before the watcher starts, and an idle watcher.
     const service = BlobServiceClient.fromConnectionString(azurite.connectionString);
     const container = service.getContainerClient(CONTAINER);

@@ -94,8 +94,12 @@ const NOT_FOR_AZURE: Record<string, string> = {
 };
 
 /** Settings that name resources or connections rather than tune behaviour. */
-const WIRING =
-  /^(AzureWebJobs|APPLICATIONINSIGHTS_|FlowLogsStorage|EventHubsConnection|FLOWTAP_(CONTAINERS|QUARANTINE_CONTAINER|EVENTHUB_NAME|ALERTS_EVENTHUB_NAME|CAPTURE_POLICY|ARM_ENDPOINT)$)/;
+const WIRING = new RegExp(
+  [
+    "^(AzureWebJobs|APPLICATIONINSIGHTS_|FlowLogsStorage|EventHubsConnection|",
+    "FLOWTAP_(CONTAINERS|QUARANTINE_CONTAINER|EVENTHUB_NAME|ALERTS_EVENTHUB_NAME|CAPTURE_POLICY|ARM_ENDPOINT)$)",
+  ].join(""),
+);
 
 describe("infra/main.json expressions", () => {
   it("all evaluate with the example parameters: no unknown parameter, variable or function anywhere", () => {
@@ -159,7 +163,7 @@ describe("infra/main.json app settings", () => {
     );
   });
 
-  it("gives the Functions host and Durable Functions their storage by identity, and the bindings their connections", async () => {
+  it("gives the Functions host and Durable Functions storage by identity, the bindings their connections", async () => {
     const env = templateEnv();
     const host = readJson("host.json") as { extensions: { durableTask: { storageProvider: Record<string, string> } } };
     const durableConnection = host.extensions.durableTask.storageProvider.connectionName ?? "AzureWebJobsStorage";
@@ -392,7 +396,7 @@ describe("infra/main.json roles for packet captures", () => {
     );
   });
 
-  it("grants what Network Watcher checks on the caller when it creates a capture: the VM, its agent, the storage", () => {
+  it("grants what Network Watcher checks on the caller to create a capture: the VM, its agent, the storage", () => {
     // learn.microsoft.com/azure/network-watcher/required-rbac-permissions, "Additional actions".
     const onTarget = ["Microsoft.Compute/virtualMachines/read", "Microsoft.Compute/virtualMachines/extensions/write"];
     const captureStorage = roles.captureStorage!.actions;
@@ -410,7 +414,8 @@ describe("infra/main.json roles for packet captures", () => {
     );
     expect(captureStorage).not.toContain("Microsoft.Storage/storageAccounts/listKeys/action");
     expect(context.evaluate((assignment.properties as Record<string, Json>).roleDefinitionId!)).toBe(
-      `/subscriptions/${nic.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${roles.captureStorage!.name}`,
+      `/subscriptions/${nic.subscriptionId}/providers/Microsoft.Authorization` +
+        `/roleDefinitions/${roles.captureStorage!.name}`,
     );
   });
 });
@@ -425,7 +430,7 @@ describe("infra/main.json safety and runtime", () => {
           ? Object.values(value).flatMap(strings)
           : [];
 
-  it("holds no secret: no keys, connection strings, SAS or listKeys, and local auth is off where the app connects", () => {
+  it("holds no secret: no keys, connection strings, SAS or listKeys; local auth is off where the app connects", () => {
     const text = [...strings(template), ...strings(example)];
     // Key material, connection strings, SAS tokens, and the template functions that read keys.
     const secretLike =

@@ -142,7 +142,12 @@ describe("flowtap backfill", () => {
     expect(outcome.code).toBe(1);
     expect(outcome.stdout).toContain("  blobs: 1 done, 1 failed, 2 total");
     expect(outcome.stdout).toMatch(
-      / {2}failed: insights-logs-networksecuritygroupflowevent\/resourceId=\/.*\/PT1H\.json: .*injected: block list unavailable/,
+      new RegExp(
+        [
+          " {2}failed: insights-logs-networksecuritygroupflowevent/resourceId=/.*/PT1H\\.json: ",
+          ".*injected: block list unavailable",
+        ].join(""),
+      ),
     );
   });
 
@@ -214,7 +219,7 @@ describe("formatProgress", () => {
     eta: "2026-11-22T10:02:00.000Z",
   };
 
-  it("draws a bar on a terminal and a plain line otherwise, with the rate and time left measured on the wall clock", () => {
+  it("draws a bar on a terminal, a plain line otherwise, with rate and time left measured on the wall clock", () => {
     const rate = measureRate({ atMs: 0, finished: 0 }, { atMs: 60_000, finished: 100 }, 200);
 
     expect(formatProgress(progress, true, rate)).toBe(

@@ -110,7 +110,7 @@ describe("flowtap flatten", () => {
     );
   });
 
-  it("gives stdin without --blob-path the blob its records imply: the same ids as from storage, NSG and VNet", async () => {
+  it("gives stdin without --blob-path the blob its records imply: same ids as from storage, NSG and VNet", async () => {
     // Prepare: a generated hour of each kind, with the blob path the writer would store it under.
     const topology = buildTopology({ seed: 5, nics: 2 });
     const hourIso = "2026-11-22T10:00:00Z";

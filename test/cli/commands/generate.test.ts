@@ -115,7 +115,12 @@ describe("flowtap generate", () => {
     // Assess
     expect(code).toBe(0);
     expect(io.out).toMatch(
-      /; attacks: scan on [0-9A-F]{12} at 2026-11-22T10:10:00.000Z, egress on [0-9A-F]{12} at 2026-11-22T10:25:00.000Z\n$/,
+      new RegExp(
+        [
+          "; attacks: scan on [0-9A-F]{12} at 2026-11-22T10:10:00.000Z, ",
+          "egress on [0-9A-F]{12} at 2026-11-22T10:25:00.000Z\\n$",
+        ].join(""),
+      ),
     );
     const [scanMac, egressMac] = [...io.out.matchAll(/on ([0-9A-F]{12})/g)].map((m) => m[1]);
     expect(scanMac).not.toBe(egressMac);

@@ -11,7 +11,7 @@ import { names, RETRY, RETRY_CAP_MS } from "./conformanceApp";
 import { START, startConformanceHost } from "./localHost";
 
 describe("activity retry options (RetryInterceptor)", () => {
-  it("retries after 1 s, then 1.5 s (2 s capped), and fails after the third attempt and an immediate timer", async () => {
+  it("retries after 1 s, then 1.5 s (2 s capped), fails after the third attempt and an immediate timer", async () => {
     const host = await startConformanceHost();
 
     const status = await host.waitForInstance(await host.startOrchestration(names.retrying));

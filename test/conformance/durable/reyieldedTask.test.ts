@@ -36,7 +36,7 @@ const activityNames = (model: ExtensionModel) =>
   model.decisions.map((decision) => (decision.kind === "activity" ? `${decision.id}:${decision.input}` : "?"));
 
 describe("a re-yielded task inside a later compound task (OutOfProcOrchestrationShim.InvokeAPIFromAction)", () => {
-  it("WhenAny: the re-yielded child is scheduled again, and its second result is credited to another task", async () => {
+  it("WhenAny: the re-yielded child is scheduled again; its second result is credited to another task", async () => {
     const model = new ExtensionModel(await orchestrationHandler("reyieldAny", reyieldInWhenAny), "any-1", 0, START);
     await model.episode();
     model.deliver(historyEvents.taskCompleted(START, 0, JSON.stringify("a")));

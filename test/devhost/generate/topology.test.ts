@@ -39,14 +39,29 @@ describe("buildTopology", () => {
     // Assess
     expect(nsgNic?.kind).toBe("nsg");
     expect(nsgNic?.nsgResourceId).toMatch(
-      /^\/SUBSCRIPTIONS\/[0-9A-F-]{36}\/RESOURCEGROUPS\/[A-Z0-9-]+\/PROVIDERS\/MICROSOFT\.NETWORK\/NETWORKSECURITYGROUPS\/[A-Z0-9-]+$/,
+      new RegExp(
+        [
+          "^/SUBSCRIPTIONS/[0-9A-F-]{36}/RESOURCEGROUPS/[A-Z0-9-]+",
+          "/PROVIDERS/MICROSOFT\\.NETWORK/NETWORKSECURITYGROUPS/[A-Z0-9-]+$",
+        ].join(""),
+      ),
     );
     expect(vnetNic?.kind).toBe("vnet");
     expect(vnetNic?.flowLogResourceId).toMatch(
-      /^\/SUBSCRIPTIONS\/[0-9A-F-]{36}\/RESOURCEGROUPS\/NETWORKWATCHERRG\/PROVIDERS\/MICROSOFT\.NETWORK\/NETWORKWATCHERS\/NETWORKWATCHER_[A-Z0-9]+\/FLOWLOGS\/[A-Z0-9-]+$/,
+      new RegExp(
+        [
+          "^/SUBSCRIPTIONS/[0-9A-F-]{36}/RESOURCEGROUPS/NETWORKWATCHERRG",
+          "/PROVIDERS/MICROSOFT\\.NETWORK/NETWORKWATCHERS/NETWORKWATCHER_[A-Z0-9]+/FLOWLOGS/[A-Z0-9-]+$",
+        ].join(""),
+      ),
     );
     expect(vnetNic?.targetResourceId).toMatch(
-      /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[a-z0-9-]+\/providers\/Microsoft\.Network\/virtualNetworks\/[a-z0-9-]+$/,
+      new RegExp(
+        [
+          "^/subscriptions/[0-9a-f-]{36}/resourceGroups/[a-z0-9-]+",
+          "/providers/Microsoft\\.Network/virtualNetworks/[a-z0-9-]+$",
+        ].join(""),
+      ),
     );
   });
 

@@ -17,7 +17,7 @@ afterEach(async () => {
 });
 
 describe("enrichment", () => {
-  it("resolves each MAC to its NIC, VM, subnet and VNet through ARM, and leaves an unknown NIC's fields null", async () => {
+  it("resolves each MAC to its NIC, VM, subnet and VNet through ARM; an unknown NIC's fields stay null", async () => {
     // Prepare: ARM knows every generated NIC but the NSG one.
     const seed = armSeedOf(topology);
     const known = seed.virtualMachines!.filter((vm) => vm.nics[0]!.mac.replaceAll("-", "") !== nsgNic.macAddress);
