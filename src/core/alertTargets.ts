@@ -140,9 +140,10 @@ function classifyResource(segments: string[]): TargetPlan {
       plan: "notCapturable",
       reason: "a Log Analytics workspace (the machines a log alert names are in its dimensions or configurationItems)",
     };
+  const resourceType = segments.slice(5, segments.length - 1).join("/");
   return {
     plan: "notCapturable",
-    reason: `${segments.slice(5, segments.length - 1).join("/")} is not a virtual machine, network interface or scale set instance`,
+    reason: `${resourceType} is not a virtual machine, network interface or scale set instance`,
   };
 }
 

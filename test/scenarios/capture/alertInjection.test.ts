@@ -62,7 +62,7 @@ function logAlert(targets: string[], computers: string[]): Record<string, unknow
 }
 
 describe("injection attempts in an alert's targets", () => {
-  it("refuses each attempt as a target, captures the real VM, and no ARM request has a changed path or query", async () => {
+  it("refuses each attempt as a target, captures the real VM; no ARM request has a changed path or query", async () => {
     // Prepare
     system = await startCaptureSystem({ seed: SEED, policy: { maxDurationInSeconds: 60 } });
 

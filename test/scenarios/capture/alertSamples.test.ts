@@ -13,7 +13,8 @@ const FIXTURES = path.join(__dirname, "../../fixtures/alerts");
 const SUB = "aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e";
 const TEST_VM = `/subscriptions/${SUB}/resourceGroups/test-RG/providers/Microsoft.Compute/virtualMachines/test-VM`;
 const LOG_VM = `/subscriptions/${SUB}/resourceGroups/rg-logs/providers/Microsoft.Compute/virtualMachines/vm-logs-01`;
-const METRIC_VM = `/subscriptions/${SUB}/resourceGroups/pipelinealertrg/providers/Microsoft.Compute/virtualMachines/wcus-r2-gen2`;
+const METRIC_VM =
+  `/subscriptions/${SUB}/resourceGroups/pipelinealertrg/providers/` + `Microsoft.Compute/virtualMachines/wcus-r2-gen2`;
 
 function vm(id: string, index: number, computerName?: string): NonNullable<ArmSeed["virtualMachines"]>[number] {
   const [, , , , group] = id.split("/");
@@ -71,7 +72,9 @@ async function deliver(body: Record<string, unknown>, seed: ArmSeed = SEED) {
   return { current: system, status: response.status, answer, outcomes, events };
 }
 
-const workspace = `/subscriptions/${SUB}/resourcegroups/test-RG/providers/microsoft.operationalinsights/workspaces/test-logAnalyticsWorkspace`;
+const workspace =
+  `/subscriptions/${SUB}/resourcegroups/test-RG/providers/` +
+  `microsoft.operationalinsights/workspaces/test-logAnalyticsWorkspace`;
 
 describe("published alert samples through POST /api/alerts", () => {
   it.each([
@@ -157,7 +160,7 @@ describe("published alert samples through POST /api/alerts", () => {
     },
   );
 
-  it("the alert event and the capture report name each other, with the capture's storage and final status", async () => {
+  it("the alert event and capture report name each other, with the capture's storage and final status", async () => {
     const { events, current } = await deliver(sample("activity-log-test-action.json"));
 
     const [event] = events;
