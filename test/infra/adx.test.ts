@@ -1,0 +1,179 @@
+/**
+ * infra/adx read by Kusto's own language service and fed with real events: every KQL file parses and binds without
+ * errors against the database its setup script creates (an unknown column or a type error would fail), and the JSON
+ * mappings, applied as Data Explorer applies them to JSON and MULTIJSON messages built from the real flow-log
+ * samples and from the documented alert events, fill every column with a value of its type.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { encodeEvent, eventsOf, flattenFlowLog, type EventEnrichment, type FlowEvent } from "../../src/core";
+import { FIXTURES_DIR, readFixture, skipWithoutFixtures } from "../core/flowLogFixtures";
+import { applyMapping, mappingsOfScript, recordsOf, type IngestionMapping } from "./adxMapping";
+import { errorsOf, globalStateOf, schemaOfScript, type Column, type GlobalState } from "./kustoLanguage";
+
+const ADX_DIR = join(__dirname, "../../infra/adx");
+const KQL_FILES = readdirSync(ADX_DIR).filter((file) => file.endsWith(".kql"));
+const SETUP = readFileSync(join(ADX_DIR, "setup.kql"), "utf8");
+const schema = schemaOfScript(SETUP);
+let globals: GlobalState;
+
+beforeAll(() => {
+  globals = globalStateOf(schema);
+});
+
+/** A query pack's queries: one per paragraph; a paragraph of comments only (the file's header) is not a query. */
+function queriesOf(text: string): string[] {
+  const paragraphs = text.split(/\n\s*\n/).filter((p) => p.split("\n").some((l) => l.trim() && !l.startsWith("//")));
+  return paragraphs;
+}
+
+describe("KQL files bind against the setup script's schema", () => {
+  it("the setup script creates the tables, the capture function and the de-duplicated view", () => {
+    expect([...schema.tables.keys()]).toEqual(["FlowEvents", "Alerts", "Captures"]);
+    expect([...schema.functions.keys()]).toEqual(["CapturesFromAlerts"]);
+    expect([...schema.views.keys()]).toEqual(["FlowEventsDeduped"]);
+    expect(KQL_FILES).toEqual(["queries.kql", "setup.kql"]);
+  });
+
+  it("setup.kql (one database script) has no error", () => {
+    expect(errorsOf(SETUP, globals)).toEqual([]);
+  });
+
+  const queries = queriesOf(readFileSync(join(ADX_DIR, "queries.kql"), "utf8"));
+  it.each(queries.map((query) => [query.split("\n")[0]!, query]))("queries.kql: %s", (_title, query) => {
+    expect(errorsOf(query, globals)).toEqual([]);
+  });
+
+  it("the query pack holds the documented queries", () => {
+    const titles = queries.map((q) => q.split("\n")[0]!);
+    for (const topic of ["Top talkers", "Denied flows by rule", "Scans and brute force", "Traffic of one VM"]) {
+      expect(titles.some((t) => t.startsWith(`// ${topic}`))).toBe(true);
+    }
+    expect(titles.some((t) => t.startsWith("// Freshness per flow log"))).toBe(true);
+    expect(titles.some((t) => t.startsWith("// Capture timeline of an alert"))).toBe(true);
+  });
+
+  it("an unknown column, a type error or an unknown table fails", () => {
+    expect(errorsOf("FlowEventsDeduped | where dstPrt == 22", globals)).toEqual([
+      expect.stringMatching(/The name 'dstPrt' does not refer to any known column/),
+    ]);
+    expect(errorsOf('FlowEvents | where bytesSrcToDst > "many"', globals)).toEqual([
+      expect.stringMatching(/operator '>' is not defined for the operand types long and string/),
+    ]);
+    expect(errorsOf("FlowEvents | where time > ago(1h)", globals)).toContainEqual(
+      expect.stringMatching(/'time' needs to be bracketed/),
+    );
+    expect(errorsOf("Captures | summarize count() by captureStatus", globals)).toHaveLength(1);
+    expect(errorsOf("NoSuchTable | take 1", globals)).toHaveLength(1);
+  });
+});
+
+const mappings = mappingsOfScript(SETUP);
+const mappingOf = (name: string): IngestionMapping => {
+  const mapping = mappings.find((m) => m.name === name);
+  if (!mapping) throw new Error(`setup.kql creates no ingestion mapping ${name}`);
+  return mapping;
+};
+
+/** Whether a converted cell has the column's type (see adxMapping.ts for how each type is held). */
+function hasColumnType(cell: unknown, type: string): boolean {
+  switch (type) {
+    case "string":
+      return typeof cell === "string";
+    case "int":
+    case "long":
+      return Number.isInteger(cell);
+    case "real":
+      return typeof cell === "number";
+    case "bool":
+      return typeof cell === "boolean";
+    case "datetime":
+      return cell instanceof Date && !Number.isNaN(cell.getTime());
+    default:
+      return cell !== undefined;
+  }
+}
+
+/**
+ * Ingests the records of a message through a mapping and checks each row: no silent NULL, every cell of its column's
+ * type, NULL exactly where the event has no value. Returns the columns that got a value at least once.
+ */
+function ingestAndCheck(mapping: IngestionMapping, records: unknown[], columns: Column[]): Set<string> {
+  const filled = new Set<string>();
+  for (const record of records) {
+    const row = applyMapping(mapping, record);
+    expect(row.conversionFailures, JSON.stringify(record)).toEqual([]);
+    for (const { name, type } of columns) {
+      const cell = row.cells[name];
+      if (cell === null) continue;
+      expect(hasColumnType(cell, type), `${name}: ${JSON.stringify(cell)} is not ${type}`).toBe(true);
+      filled.add(name);
+    }
+  }
+  return filled;
+}
+
+/** Each mapping names every column of its table once, with the table's type. */
+function expectMappingCoversTable(mapping: IngestionMapping): Column[] {
+  const columns = schema.tables.get(mapping.table)!;
+  expect(mapping.elements.map((e) => ({ name: e.column, type: e.datatype }))).toEqual(columns);
+  return columns;
+}
+
+/** Enrichment as ARM would answer it, so that the four enrichment columns are exercised too. */
+const enrich = (mac: string | null): EventEnrichment => {
+  const group = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-app";
+  return {
+    nicId: `${group}/providers/Microsoft.Network/networkInterfaces/nic-${mac}`,
+    vmId: `${group}/providers/Microsoft.Compute/virtualMachines/vm-${mac}`,
+    subnetId: `${group}/providers/Microsoft.Network/virtualNetworks/vnet-app/subnets/default`,
+    vnetId: `${group}/providers/Microsoft.Network/virtualNetworks/vnet-app`,
+  };
+};
+
+function fixtureFiles(dir = FIXTURES_DIR): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory()
+      ? fixtureFiles(join(dir, entry.name))
+      : entry.name.endsWith(".json")
+        ? [relative(FIXTURES_DIR, join(dir, entry.name))]
+        : [],
+  );
+}
+
+describe("the FlowEventsJson mapping on events from the real flow-log samples", () => {
+  const mapping = mappingOf("FlowEventsJson");
+
+  it("maps every FlowEvents column from the schema 2 field of the same name, with the table's type", () => {
+    const columns = expectMappingCoversTable(mapping);
+    expect(mapping.elements.map((e) => e.Properties.Path)).toEqual(columns.map((c) => `$.${c.name}`));
+  });
+
+  it("fills every column with its type, one row per event, as JSON and as MULTIJSON (100 events a message)", (ctx) => {
+    skipWithoutFixtures(ctx);
+    const columns = schema.tables.get("FlowEvents")!;
+    const events: FlowEvent[] = fixtureFiles().flatMap((file) =>
+      eventsOf(flattenFlowLog(readFixture(file), { enrich })),
+    );
+    const encoded = events.map((event) => encodeEvent(event));
+    const perMessage = 100;
+    const multiJsonMessages = Array.from(
+      { length: Math.ceil(encoded.length / perMessage) },
+      (_, i) => `[${encoded.slice(i * perMessage, (i + 1) * perMessage).join(",")}]`,
+    );
+
+    const fromJson = encoded.flatMap((message) => recordsOf(message, "json"));
+    const fromMultiJson = multiJsonMessages.flatMap((message) => recordsOf(message, "multijson"));
+    const filled = ingestAndCheck(mapping, fromJson, columns);
+
+    expect(events.length).toBeGreaterThan(500);
+    expect(fromMultiJson).toEqual(fromJson);
+    expect([...filled].sort()).toEqual(columns.map((c) => c.name).sort());
+    const rows = fromJson.map((record) => applyMapping(mapping, record).cells);
+    rows.forEach((row, i) => {
+      for (const [field, value] of Object.entries(events[i]!)) expect(row[field] === null).toBe(value === null);
+    });
+    expect(rows.map((row) => (row.time as Date).toISOString())).toEqual(events.map((event) => event.time));
+  });
+});
