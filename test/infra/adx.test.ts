@@ -10,7 +10,15 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { encodeEvent, eventsOf, flattenFlowLog, type EventEnrichment, type FlowEvent } from "../../src/core";
 import { FIXTURES_DIR, readFixture, skipWithoutFixtures } from "../core/flowLogFixtures";
 import { applyMapping, mappingsOfScript, recordsOf, type IngestionMapping } from "./adxMapping";
-import { errorsOf, globalStateOf, schemaOfScript, type Column, type GlobalState } from "./kustoLanguage";
+import { emptyFreshnessState, recordRange, reportFreshness } from "../../src/core/freshness";
+import {
+  errorsOf,
+  globalStateOf,
+  resultColumnsOf,
+  schemaOfScript,
+  type Column,
+  type GlobalState,
+} from "./kustoLanguage";
 
 const ADX_DIR = join(__dirname, "../../infra/adx");
 const KQL_FILES = readdirSync(ADX_DIR).filter((file) => file.endsWith(".kql"));
@@ -52,6 +60,12 @@ describe("KQL files bind against the setup script's schema", () => {
     }
     expect(titles.some((t) => t.startsWith("// Freshness per flow log"))).toBe(true);
     expect(titles.some((t) => t.startsWith("// Capture timeline of an alert"))).toBe(true);
+  });
+
+  it("the update policy's function returns exactly the Captures table's columns", () => {
+    expect(errorsOf("CapturesFromAlerts()", globals)).toEqual([]);
+    expect(resultColumnsOf("CapturesFromAlerts()", globals)).toEqual(schema.tables.get("Captures"));
+    expect(SETUP).toMatch(/"Source": "Alerts", "Query": "CapturesFromAlerts\(\)"/);
   });
 
   it("an unknown column, a type error or an unknown table fails", () => {
@@ -175,5 +189,60 @@ describe("the FlowEventsJson mapping on events from the real flow-log samples", 
       for (const [field, value] of Object.entries(events[i]!)) expect(row[field] === null).toBe(value === null);
     });
     expect(rows.map((row) => (row.time as Date).toISOString())).toEqual(events.map((event) => event.time));
+  });
+});
+
+/** The alert-hub events docs/events.md shows (an anomaly and its capture report). */
+function documentedAlertEvents(): unknown[] {
+  const docs = readFileSync(join(__dirname, "../../docs/events.md"), "utf8");
+  const blocks = [...docs.matchAll(/```json\n([\s\S]*?)\n```/g)].map(([, json]) => JSON.parse(json!) as unknown);
+  return blocks.filter((event) => String((event as { type?: unknown }).type).startsWith("flowtap."));
+}
+
+/** A freshness event and a silence alert, as the reconcile timer reports them. */
+function freshnessEvents(): unknown[] {
+  const state = recordRange(emptyFreshnessState("INSIGHTS-LOGS-FLOWLOGFLOWEVENT/FLOWLOGRESOURCEID=/X"), {
+    flowLog: "INSIGHTS-LOGS-FLOWLOGFLOWEVENT/FLOWLOGRESOURCEID=/X",
+    lastTupleTimeIso: "2026-11-22T10:58:12.345Z",
+    commitIso: "2026-11-22T11:01:00.000Z",
+    tuples: 40,
+    events: 40,
+    bytes: 4000,
+    dropped: 0,
+    droppedByReason: {},
+  });
+  return reportFreshness(state, { nowIso: "2026-11-22T11:30:00.000Z", silentAfterSeconds: 900 }).events;
+}
+
+describe("the AlertsJson mapping on the alerts hub's events", () => {
+  const mapping = mappingOf("AlertsJson");
+
+  it("maps every Alerts column once, with the table's type, `payload` holding the whole event", () => {
+    expectMappingCoversTable(mapping);
+    expect(mapping.elements.find((e) => e.column === "payload")?.Properties.Path).toBe("$");
+  });
+
+  it("fills every column with its type from an anomaly, a capture report and the freshness events", () => {
+    const events = [...documentedAlertEvents(), ...freshnessEvents()];
+    const types = events.map((event) => (event as { type: string }).type);
+
+    const filled = ingestAndCheck(
+      mapping,
+      recordsOf(JSON.stringify(events), "multijson"),
+      schema.tables.get("Alerts")!,
+    );
+
+    expect(types).toEqual([
+      "flowtap.anomaly",
+      "flowtap.captureCompleted",
+      "flowtap.freshness",
+      "flowtap.flowLogSilent",
+    ]);
+    expect([...filled].sort()).toEqual(
+      schema.tables
+        .get("Alerts")!
+        .map((c) => c.name)
+        .sort(),
+    );
   });
 });

@@ -32,7 +32,7 @@ interface KustoLanguage {
   Symbols: {
     TableSymbol: { $ctor7: new (name: string, schema: string, description: string | null) => KustoSymbol };
     FunctionSymbol: {
-      $ctor11: new (name: string, parameters: string, body: string, description: string | null) => KustoSymbol;
+      $ctor14: new (name: string, body: string, parameters: KustoSymbol[]) => KustoSymbol;
     };
     MaterializedViewSymbol: {
       $ctor3: new (name: string, schema: string, query: string, description: string | null) => KustoSymbol;
@@ -119,7 +119,7 @@ export function globalStateOf(schema: DatabaseSchema): GlobalState {
   const { TableSymbol, FunctionSymbol, MaterializedViewSymbol, DatabaseSymbol } = Kusto.Symbols;
   const tables = [...schema.tables].map(([name, columns]) => new TableSymbol.$ctor7(name, schemaOf(columns), null));
   const withTables = Kusto.GlobalState.Default.WithDatabase(new DatabaseSymbol.$ctor2("flowtap", null, tables));
-  const functions = [...schema.functions].map(([name, body]) => new FunctionSymbol.$ctor11(name, "()", body, null));
+  const functions = [...schema.functions].map(([name, body]) => new FunctionSymbol.$ctor14(name, `{ ${body} }`, []));
   // A view's columns are its query's result, bound against the tables.
   const views = [...schema.views].map(
     ([name, { query }]) =>
