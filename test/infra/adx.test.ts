@@ -32,8 +32,7 @@ beforeAll(() => {
 
 /** A query pack's queries: one per paragraph; a paragraph of comments only (the file's header) is not a query. */
 function queriesOf(text: string): string[] {
-  const paragraphs = text.split(/\n\s*\n/).filter((p) => p.split("\n").some((l) => l.trim() && !l.startsWith("//")));
-  return paragraphs;
+  return text.split(/\n\s*\n/).filter((p) => p.split("\n").some((l) => l.trim() && !l.startsWith("//")));
 }
 
 describe("KQL files bind against the setup script's schema", () => {
@@ -44,8 +43,11 @@ describe("KQL files bind against the setup script's schema", () => {
     expect(KQL_FILES).toEqual(["queries.kql", "setup.kql"]);
   });
 
-  it("setup.kql (one database script) has no error", () => {
+  it("setup.kql (one database script) has no error, and one wrong name in it would be found", () => {
     expect(errorsOf(SETUP, globals)).toEqual([]);
+    expect(
+      errorsOf(SETUP.replace("| summarize take_any(*) by id", "| summarize take_any(*) by eventId"), globals),
+    ).toEqual([expect.stringMatching(/The name 'eventId' does not refer to any known column/)]);
   });
 
   const queries = queriesOf(readFileSync(join(ADX_DIR, "queries.kql"), "utf8"));
