@@ -248,3 +248,17 @@ describe("the AlertsJson mapping on the alerts hub's events", () => {
     );
   });
 });
+
+describe("docs/destinations.md", () => {
+  it("names the tables and mappings the data connections need as setup.kql creates them", () => {
+    const doc = readFileSync(join(__dirname, "../../docs/destinations.md"), "utf8");
+    const row = (setting: string) => doc.split("\n").find((line) => line.startsWith(`| \`${setting}\``)) ?? "";
+
+    expect(row("tableName")).toBe("| `tableName` | `FlowEvents` | `Alerts` |");
+    expect(row("mappingRuleName")).toBe("| `mappingRuleName` | `FlowEventsJson` | `AlertsJson` |");
+    expect(mappings.map((m) => [m.table, m.name])).toEqual([
+      ["FlowEvents", "FlowEventsJson"],
+      ["Alerts", "AlertsJson"],
+    ]);
+  });
+});
