@@ -16,6 +16,7 @@ import {
 } from "@azure/core-rest-pipeline";
 import { parseArmResourceId } from "../core/anomaly/armId";
 import { armPath, parseResourceIdSegments } from "../core/resourceId";
+import { parseScaleSetInstanceId } from "../core/alertSchema";
 import { matchComputer, type ComputerMatch, type VirtualMachineName } from "../core/alertTargets";
 import { ValidationError } from "../errors";
 import { logFailure } from "../logger";
@@ -97,16 +98,21 @@ async function getArmJson(url: string, what: string, options: GetVirtualMachineO
 }
 
 /**
- * GETs a virtual machine. Throws a ValidationError when `vmId` is not a VM resource id (or a
+ * GETs a virtual machine or a scale set VM (VirtualMachineScaleSetVMs_Get, Compute spec
+ * virtualMachineScaleSet.json: the same `location`, `properties` and extension `resources` a VM has).
+ * Throws a ValidationError when `vmId` is not a VM resource id (or a
  * segment fails validation), and a RestError carrying the ARM error `code` and `statusCode` when
  * ARM refuses or answers no JSON. The URL is built from the id's encoded segments.
  */
 export async function getVirtualMachine(vmId: string, options: GetVirtualMachineOptions): Promise<VirtualMachine> {
   const segments = parseResourceIdSegments(vmId);
-  if (!segments.ok || parseArmResourceId(vmId)?.type !== "microsoft.compute/virtualmachines") {
+  const isMachine =
+    parseArmResourceId(vmId)?.type === "microsoft.compute/virtualmachines" || parseScaleSetInstanceId(vmId) !== null;
+  if (!segments.ok || !isMachine) {
     throw new ValidationError(
       "getVirtualMachine: vmId must be " +
-        "/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{name}" +
+        "/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{name} or a scale set " +
+        "VM .../virtualMachineScaleSets/{set}/virtualMachines/{instanceId}" +
         `${segments.ok ? "" : ` (${segments.reason})`}, got ${JSON.stringify(vmId)}`,
     );
   }
