@@ -7,7 +7,7 @@
 import type { NetworkManagementClient } from "@azure/arm-network";
 import { isRestError, type RestError } from "@azure/core-rest-pipeline";
 import type { ActivityHandler } from "durable-functions";
-import type { ArmClients } from "../src/adapters/arm";
+import { listAllNetworkInterfaces, type ArmClients } from "../src/adapters/arm";
 import { parseScaleSetInstanceId, parseVmOrNicResourceId } from "../src/core/alertSchema";
 import { parseArmResourceId } from "../src/core/anomaly/armId";
 import { hasNetworkWatcherExtension } from "../src/adapters/virtualMachines";
@@ -166,7 +166,7 @@ function normalizeLocation(location: string | undefined): string {
 
 /**
  * The VM of the target: a VM or scale set instance id as is, a NIC id through its `virtualMachine`, a MAC
- * through `networkInterfaces.listAll`.
+ * through listAllNetworkInterfaces (a scale set NIC's `virtualMachine` is its instance).
  */
 async function vmIdOf(arm: ArmClients, input: ResolveCaptureTargetInput): Promise<ArmStep<string>> {
   const { resourceId, mac } = input.target;
@@ -197,7 +197,7 @@ async function vmIdOf(arm: ArmClients, input: ResolveCaptureTargetInput): Promis
       `cannot look up MAC ${wanted}: no subscription known (set allowedSubscriptions in FLOWTAP_CAPTURE_POLICY)`,
     );
   for (const subscriptionId of subscriptions) {
-    for await (const nic of arm.network(subscriptionId).networkInterfaces.listAll()) {
+    for await (const nic of listAllNetworkInterfaces(arm, subscriptionId)) {
       if (nic.macAddress && normalizeMac(nic.macAddress) === wanted) {
         return nic.virtualMachine?.id
           ? ok(nic.virtualMachine.id)

@@ -98,8 +98,11 @@ describe("resolveCaptureTarget", () => {
     expect(await resolve({ target, subscriptionIds })).toEqual(expected);
   });
 
-  it("finds a scale set instance (its scale set VM), its agent and its region's network watcher", async () => {
-    const step = await resolve({ target: { resourceId: instanceVmId, mac: null }, subscriptionIds: [] });
+  it.each([
+    ["its scale set VM id", { resourceId: instanceVmId, mac: null }],
+    ["its MAC (a scale set NIC, not in networkInterfaces.listAll)", { resourceId: null, mac: "00-0D-3A-5C-00-01" }],
+  ])("finds a scale set instance, its agent and its region's network watcher from %s", async (_what, target) => {
+    const step = await resolve({ target, subscriptionIds: [nic.subscriptionId] });
 
     expect(step).toEqual({
       ...expected,
