@@ -7,8 +7,8 @@
 import type { NetworkManagementClient } from "@azure/arm-network";
 import { isRestError, type RestError } from "@azure/core-rest-pipeline";
 import type { ActivityHandler } from "durable-functions";
-import type { ArmClients } from "../src/adapters/arm";
-import { parseVmOrNicResourceId } from "../src/core/alertSchema";
+import { listAllNetworkInterfaces, type ArmClients } from "../src/adapters/arm";
+import { parseScaleSetInstanceId, parseVmOrNicResourceId } from "../src/core/alertSchema";
 import { parseArmResourceId } from "../src/core/anomaly/armId";
 import { hasNetworkWatcherExtension } from "../src/adapters/virtualMachines";
 import { logFailure, logger } from "../src/logger";
@@ -165,13 +165,15 @@ function normalizeLocation(location: string | undefined): string {
 }
 
 /**
- * The VM of the target: a VM id as is, a NIC id through its `virtualMachine`, a MAC through
- * `networkInterfaces.listAll`.
+ * The VM of the target: a VM or scale set instance id as is, a NIC id through its `virtualMachine`, a MAC
+ * through listAllNetworkInterfaces (a scale set NIC's `virtualMachine` is its instance).
  */
 async function vmIdOf(arm: ArmClients, input: ResolveCaptureTargetInput): Promise<ArmStep<string>> {
   const { resourceId, mac } = input.target;
   const direct = resourceId ? parseVmOrNicResourceId(resourceId) : null;
   if (direct?.kind === "vm") return ok(direct.resourceId);
+  // A scale set instance is GET like a VM (its own id); the capture then targets its scale set (capturePolicy).
+  if (resourceId && parseScaleSetInstanceId(resourceId)) return ok(resourceId);
   if (direct?.kind === "nic") {
     const nic = await arm.network(direct.subscriptionId).networkInterfaces.get(direct.resourceGroup, direct.name);
     return nic.virtualMachine?.id
@@ -180,7 +182,8 @@ async function vmIdOf(arm: ArmClients, input: ResolveCaptureTargetInput): Promis
   }
   if (!mac)
     return failed(
-      `target ${resourceId ?? "(none)"} is neither a virtual machine nor a network interface, and has no MAC`,
+      `target ${resourceId ?? "(none)"} is neither a virtual machine, a scale set instance nor a network ` +
+        "interface, and has no MAC",
     );
   const wanted = normalizeMac(mac);
   const ownSubscription = resourceId ? parseArmResourceId(resourceId)?.subscriptionId : undefined;
@@ -194,7 +197,7 @@ async function vmIdOf(arm: ArmClients, input: ResolveCaptureTargetInput): Promis
       `cannot look up MAC ${wanted}: no subscription known (set allowedSubscriptions in FLOWTAP_CAPTURE_POLICY)`,
     );
   for (const subscriptionId of subscriptions) {
-    for await (const nic of arm.network(subscriptionId).networkInterfaces.listAll()) {
+    for await (const nic of listAllNetworkInterfaces(arm, subscriptionId)) {
       if (nic.macAddress && normalizeMac(nic.macAddress) === wanted) {
         return nic.virtualMachine?.id
           ? ok(nic.virtualMachine.id)
@@ -226,7 +229,8 @@ export function makeResolveCaptureTarget(deps: PacketCaptureArmDeps): ActivityHa
       const vmId = await vmIdOf(arm, input);
       if (vmId.outcome !== "ok") return vmId;
       const vm = await arm.getVirtualMachine(vmId.value);
-      const subscriptionId = parseArmResourceId(vmId.value)?.subscriptionId as string;
+      const subscriptionId = (parseArmResourceId(vmId.value) ?? parseScaleSetInstanceId(vmId.value))
+        ?.subscriptionId as string;
       const watcher = await watcherIn(arm.network(subscriptionId), subscriptionId, vm.location);
       return ok({
         vm: { resourceId: vm.id, name: vm.name, location: vm.location },

@@ -137,6 +137,9 @@ interface Route {
 const SUBSCRIPTION = "^/subscriptions/([^/]+)";
 const GROUP = `${SUBSCRIPTION}/resourceGroups/([^/]+)`;
 const NETWORK = "/providers/Microsoft\\.Network";
+const COMPUTE = "/providers/Microsoft\\.Compute";
+/** Routes match case-insensitively: @azure/arm-network sends `microsoft.Compute/virtualMachineScaleSets`. */
+const SCALE_SET = `${GROUP}${COMPUTE}/virtualMachineScaleSets/([^/]+)`;
 const WATCHER = `${GROUP}${NETWORK}/networkWatchers/([^/]+)`;
 const CAPTURE = `${WATCHER}/packetCaptures/([^/]+)`;
 
@@ -247,6 +250,15 @@ class ArmServer {
       ),
       route("GET", `${GROUP}/providers/Microsoft\\.Compute/virtualMachines/([^/]+)`, (context, [s, g, v]) =>
         topology.getVirtualMachine(context, s!, g!, v!),
+      ),
+      route("GET", `${SUBSCRIPTION}${COMPUTE}/virtualMachineScaleSets`, (context, [s]) =>
+        topology.listScaleSets(context, s!),
+      ),
+      route("GET", `${SCALE_SET}/virtualMachines/([^/]+)`, (context, [s, g, v, i]) =>
+        topology.getScaleSetVm(context, [s!, g!, v!, i!]),
+      ),
+      route("GET", `${SCALE_SET}/networkInterfaces`, (context, [s, g, v]) =>
+        topology.listScaleSetNics(context, [s!, g!, v!]),
       ),
       route("GET", `${WATCHER}/packetCaptures`, (context, [s, g, w]) => captures.list(context, s!, g!, w!)),
       route("PUT", CAPTURE, (context, params) => captures.create(context, capturePath(params))),

@@ -16,7 +16,7 @@ import {
   type PacketCaptureRecord,
 } from "./packetCaptures";
 import { agentExtensionType, type Watcher } from "./resources";
-import { parseResourceId, resourceKey } from "./seed";
+import { parseResourceId, resourceKey, type VirtualMachineSeed } from "./seed";
 import type { ArmTopology } from "./topology";
 
 /** Path parameters of a packet capture: subscription, resource group, network watcher, capture name. */
@@ -175,17 +175,45 @@ export class PacketCaptureService {
     return keys.map((key) => this.captures.get(key)!);
   }
 
-  /** The target VM exists, is in the watcher's region and has the Network Watcher agent. */
+  /** The target VMs (a VM, or the scale set instances in scope) exist, are in the watcher's region, have the agent. */
   private checkTarget(watcher: Watcher, properties: PacketCaptureProperties): void {
+    for (const vm of this.targetVms(properties)) this.checkVm(watcher, vm);
+  }
+
+  private targetVms(properties: PacketCaptureProperties): VirtualMachineSeed[] {
     const target = parseResourceId(properties.target);
-    const vm = this.topology.virtualMachine(properties.target);
-    if (!target || !vm) {
-      throw resourceNotFound(
-        "Microsoft.Compute/virtualMachines",
+    const type = properties.targetType === "AzureVMSS" ? "virtualMachineScaleSets" : "virtualMachines";
+    const notFound = () =>
+      resourceNotFound(
+        `Microsoft.Compute/${type}`,
         target?.name ?? properties.target,
         target?.resourceGroup ?? "(none)",
       );
+    if (properties.targetType === "AzureVM") {
+      const vm = target && this.topology.virtualMachine(properties.target);
+      if (!vm) throw notFound();
+      return [vm];
     }
+    const set = target && this.topology.scaleSet(properties.target);
+    if (!set) throw notFound();
+    // Both lists empty: every instance (PacketCaptureMachineScope in networkWatcher.json).
+    const include = properties.scope?.include.length ? properties.scope.include : [...set.instances.keys()];
+    const excluded = new Set((properties.scope?.exclude ?? []).map((id) => id.toLowerCase()));
+    return include
+      .filter((instanceId) => !excluded.has(instanceId.toLowerCase()))
+      .map((instanceId) => {
+        const vm = set.instances.get(instanceId.toLowerCase());
+        if (!vm)
+          throw resourceNotFound(
+            "Microsoft.Compute/virtualMachineScaleSets/virtualMachines",
+            instanceId,
+            target.resourceGroup,
+          );
+        return vm;
+      });
+  }
+
+  private checkVm(watcher: Watcher, vm: VirtualMachineSeed): void {
     if (vm.location.toLowerCase() !== watcher.location.toLowerCase()) {
       throw new ArmHttpError(
         400,

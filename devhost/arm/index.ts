@@ -7,7 +7,16 @@ export type { PollingHeaders } from "./asyncOperations";
 export { ArmClock } from "./clock";
 export { INVALID_REQUEST_CODE, MAX_TIME_LIMIT_IN_SECONDS, PACKET_CAPTURE_ERROR_CODES } from "./packetCaptures";
 export type { PacketCaptureErrorCode } from "./packetCaptures";
-export type { ArmSeed, SubscriptionSeed, VirtualMachineSeed, NetworkInterfaceSeed, NetworkWatcherSeed } from "./seed";
+export type {
+  ArmSeed,
+  SubscriptionSeed,
+  VirtualMachineSeed,
+  NetworkInterfaceSeed,
+  NetworkWatcherSeed,
+  VirtualMachineScaleSetSeed,
+  ScaleSetInstanceSeed,
+  ScaleSetNicSeed,
+} from "./seed";
 export { createLocalNetworkClient, StaticTokenCredential, LOCAL_LRO_UPDATE_INTERVAL_IN_MS } from "./clients";
 export type { CreateLocalNetworkClientOptions } from "./clients";
 // The production VM lookup, re-exported for tests that read VMs from the local endpoint.

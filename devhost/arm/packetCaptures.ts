@@ -26,7 +26,10 @@ export interface PacketCaptureStorageLocationBody {
 /** The request properties after validation, with the service's defaults filled in. */
 export interface PacketCaptureProperties {
   target: string;
-  targetType: "AzureVM";
+  /** PacketCaptureTargetType (networkWatcher.json): a VM, or a scale set with `scope`. */
+  targetType: "AzureVM" | "AzureVMSS";
+  /** PacketCaptureMachineScope: AzureVMSS instances to include or exclude (both empty: every instance). */
+  scope?: { include: string[]; exclude: string[] };
   bytesToCapturePerPacket: number;
   totalBytesPerSession: number;
   timeLimitInSeconds: number;
@@ -77,15 +80,17 @@ export function validatePacketCaptureBody(body: unknown): PacketCapturePropertie
     throw invalid("properties.target", "Required property 'target' not found in JSON.", "MissingJsonProperty");
   }
   const targetType = properties["targetType"] ?? "AzureVM";
-  if (targetType !== "AzureVM") {
+  if (targetType !== "AzureVM" && targetType !== "AzureVMSS") {
     throw invalid(
       "properties.targetType",
-      `Only AzureVM targets are supported here, got ${JSON.stringify(targetType)}.`,
+      `Expected AzureVM or AzureVMSS (PacketCaptureTargetType), got ${JSON.stringify(targetType)}.`,
     );
   }
+  const scope = properties["scope"] === undefined ? undefined : validateScope(properties["scope"]);
   return {
     target,
     targetType,
+    ...(scope && { scope }),
     bytesToCapturePerPacket: integerIn(properties, "bytesToCapturePerPacket", 0, MAX_UINT32, 0),
     totalBytesPerSession: integerIn(properties, "totalBytesPerSession", 0, MAX_UINT32, DEFAULT_TOTAL_BYTES_PER_SESSION),
     timeLimitInSeconds: integerIn(
@@ -141,6 +146,18 @@ export function toPacketCaptureResource(record: PacketCaptureRecord): Record<str
     etag: `W/"${record.provisioningState}-${record.stopReason ?? "none"}"`,
     properties: { provisioningState: record.provisioningState, ...record.properties },
   };
+}
+
+/** PacketCaptureMachineScope (networkWatcher.json): `include` and `exclude`, lists of instance ids. */
+function validateScope(value: unknown): { include: string[]; exclude: string[] } {
+  if (!isObject(value)) throw invalid("properties.scope", "Expected an object.");
+  const list = (field: "include" | "exclude"): string[] => {
+    const entries = value[field] ?? [];
+    if (!Array.isArray(entries) || entries.some((entry) => typeof entry !== "string"))
+      throw invalid(`properties.scope.${field}`, "Expected an array of strings.");
+    return entries as string[];
+  };
+  return { include: list("include"), exclude: list("exclude") };
 }
 
 function validateStorageLocation(value: unknown): PacketCaptureStorageLocationBody {

@@ -1,4 +1,4 @@
-import type { NetworkInterfaceSeed, VirtualMachineSeed } from "./seed";
+import type { NetworkInterfaceSeed, VirtualMachineScaleSetSeed, VirtualMachineSeed } from "./seed";
 import { parseResourceId, resourceKey } from "./seed";
 
 /**
@@ -38,7 +38,8 @@ export function toWatcherResource(watcher: Watcher): Record<string, unknown> {
 }
 
 export function toNicResource(nic: NetworkInterfaceSeed, vm: VirtualMachineSeed): Record<string, unknown> {
-  const name = parseResourceId(nic.id)?.name ?? nic.id;
+  // A scale set NIC's id ends `/virtualMachines/{instanceId}/networkInterfaces/{name}`: the name is the last segment.
+  const name = nic.id.split("/").pop()!;
   return {
     id: nic.id,
     name,
@@ -134,5 +135,31 @@ export function toVirtualMachineResource(vm: VirtualMachineSeed, withInstanceVie
       ...(withInstanceView && { instanceView: instanceViewOf(vm) }),
     },
     ...(vm.networkWatcherExtension && { resources: [extensionResourceOf(vm)] }),
+  };
+}
+
+/**
+ * A scale set VM as VirtualMachineScaleSetVMs_Get answers (Compute spec virtualMachineScaleSet.json,
+ * VirtualMachineScaleSetVM): a VM's body with `instanceId`, the name `{set}_{instanceId}` and its own type.
+ */
+export function toScaleSetVmResource(vm: VirtualMachineSeed, withInstanceView: boolean): Record<string, unknown> {
+  const [, , , , , , , setName, , instanceId] = vm.id.split("/").slice(1);
+  return {
+    ...toVirtualMachineResource(vm, withInstanceView),
+    name: `${setName}_${instanceId}`,
+    type: "Microsoft.Compute/virtualMachineScaleSets/virtualMachines",
+    instanceId,
+  };
+}
+
+/** A scale set as VirtualMachineScaleSets_ListAll lists it (Compute spec virtualMachineScaleSet.json). */
+export function toScaleSetResource(set: VirtualMachineScaleSetSeed): Record<string, unknown> {
+  return {
+    id: set.id,
+    name: set.id.split("/").pop(),
+    type: "Microsoft.Compute/virtualMachineScaleSets",
+    location: set.location,
+    sku: { name: "Standard_D2s_v3", tier: "Standard", capacity: set.instances.length },
+    properties: { provisioningState: "Succeeded", orchestrationMode: "Uniform", upgradePolicy: { mode: "Manual" } },
   };
 }

@@ -5,8 +5,32 @@ export interface ArmSeed {
   /** Subscriptions; resource groups holding seeded resources are added implicitly. */
   subscriptions: SubscriptionSeed[];
   virtualMachines?: VirtualMachineSeed[];
+  /** Uniform VM scale sets with their instances. */
+  virtualMachineScaleSets?: VirtualMachineScaleSetSeed[];
   networkWatchers?: NetworkWatcherSeed[];
 }
+
+/** A Uniform scale set: its instances are scale set VMs, their NICs live under the instance, not in a group. */
+export interface VirtualMachineScaleSetSeed {
+  /** Full ARM id: /subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachineScaleSets/{name}. */
+  id: string;
+  location: string;
+  osType?: "Linux" | "Windows";
+  /** Whether the scale set model has the Network Watcher agent extension (every instance then has it). */
+  networkWatcherExtension: boolean;
+  instances: ScaleSetInstanceSeed[];
+}
+
+export interface ScaleSetInstanceSeed {
+  /** The instance id ("0", "1", ...): the VM's id is `{scale set id}/virtualMachines/{instanceId}`. */
+  instanceId: string;
+  /** Default `{set}{instanceId as 6 base-36 digits}`, as Uniform scale sets name their computers. */
+  computerName?: string;
+  /** NICs by name: ids are `{instance VM id}/networkInterfaces/{name}`; the first is primary. */
+  nics: ScaleSetNicSeed[];
+}
+
+export type ScaleSetNicSeed = Omit<NetworkInterfaceSeed, "id"> & { name: string };
 
 export interface SubscriptionSeed {
   /** Subscription id (a GUID in Azure; any path-safe token here). */
@@ -107,22 +131,54 @@ export function validateArmSeed(seed: ArmSeed): void {
       const nicWhere = `${where}.nics[${nicIndex}]`;
       const nicId = requireResourceId(nic.id, "Microsoft.Network", "networkInterfaces", `${nicWhere}.id`);
       requireSubscription(nicId.subscriptionId, `${nicWhere}.id`);
-      if (!macPattern.test(nic.mac)) {
-        throw new ValidationError(
-          `${nicWhere}.mac: expected six hex pairs joined by dashes (00-0D-3A-..), got ${JSON.stringify(nic.mac)}`,
-        );
-      }
-      if (!isIpv4(nic.privateIp)) {
-        throw new ValidationError(
-          `${nicWhere}.privateIp: expected an IPv4 address, got ${JSON.stringify(nic.privateIp)}`,
-        );
-      }
+      validateNicAddresses(nic, nicWhere);
+    });
+  });
+  (seed.virtualMachineScaleSets ?? []).forEach((set, setIndex) => {
+    const where = `seed.virtualMachineScaleSets[${setIndex}]`;
+    const parsed = requireResourceId(set.id, "Microsoft.Compute", "virtualMachineScaleSets", `${where}.id`);
+    requireSubscription(parsed.subscriptionId, `${where}.id`);
+    requireText(set.location, `${where}.location`);
+    set.instances.forEach((instance, instanceIndex) => {
+      const instanceWhere = `${where}.instances[${instanceIndex}]`;
+      requireText(instance.instanceId, `${instanceWhere}.instanceId`);
+      instance.nics.forEach((nic, nicIndex) => {
+        requireText(nic.name, `${instanceWhere}.nics[${nicIndex}].name`);
+        validateNicAddresses(nic, `${instanceWhere}.nics[${nicIndex}]`);
+      });
     });
   });
   (seed.networkWatchers ?? []).forEach((watcher, index) => {
     const where = `seed.networkWatchers[${index}]`;
     requireSubscription(watcher.subscriptionId, `${where}.subscriptionId`);
     requireText(watcher.location, `${where}.location`);
+  });
+}
+
+function validateNicAddresses(nic: { mac: string; privateIp: string }, where: string): void {
+  if (!macPattern.test(nic.mac)) {
+    throw new ValidationError(
+      `${where}.mac: expected six hex pairs joined by dashes (00-0D-3A-..), got ${JSON.stringify(nic.mac)}`,
+    );
+  }
+  if (!isIpv4(nic.privateIp)) {
+    throw new ValidationError(`${where}.privateIp: expected an IPv4 address, got ${JSON.stringify(nic.privateIp)}`);
+  }
+}
+
+/** The VM seeds of a scale set's instances: ids, names and NIC ids as ARM gives Uniform scale set VMs. */
+export function scaleSetInstanceVms(set: VirtualMachineScaleSetSeed): VirtualMachineSeed[] {
+  const setName = set.id.split("/").pop()!;
+  return set.instances.map((instance) => {
+    const id = `${set.id}/virtualMachines/${instance.instanceId}`;
+    return {
+      id,
+      location: set.location,
+      computerName: instance.computerName ?? `${setName}${Number(instance.instanceId).toString(36).padStart(6, "0")}`,
+      ...(set.osType !== undefined && { osType: set.osType }),
+      networkWatcherExtension: set.networkWatcherExtension,
+      nics: instance.nics.map(({ name, ...nic }) => ({ ...nic, id: `${id}/networkInterfaces/${name}` })),
+    };
   });
 }
 

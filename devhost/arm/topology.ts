@@ -4,11 +4,27 @@ import {
   resourceIdOf,
   scopePrefix,
   toNicResource,
+  toScaleSetResource,
+  toScaleSetVmResource,
   toVirtualMachineResource,
   toWatcherResource,
   type Watcher,
 } from "./resources";
-import { parseResourceId, resourceKey, type ArmSeed, type NetworkInterfaceSeed, type VirtualMachineSeed } from "./seed";
+import {
+  parseResourceId,
+  resourceKey,
+  scaleSetInstanceVms,
+  type ArmSeed,
+  type NetworkInterfaceSeed,
+  type VirtualMachineScaleSetSeed,
+  type VirtualMachineSeed,
+} from "./seed";
+
+/** A scale set with its instances' VM seeds (keyed by lower-cased instance id). */
+interface ScaleSet {
+  seed: VirtualMachineScaleSetSeed;
+  instances: Map<string, VirtualMachineSeed>;
+}
 
 /** The seeded, read-only resources: subscriptions, resource groups, VMs with their NICs, network watchers. */
 export class ArmTopology {
@@ -17,6 +33,7 @@ export class ArmTopology {
   private readonly watchers = new Map<string, Watcher>();
   private readonly virtualMachines = new Map<string, VirtualMachineSeed>();
   private readonly nics = new Map<string, { nic: NetworkInterfaceSeed; vm: VirtualMachineSeed }>();
+  private readonly scaleSets = new Map<string, ScaleSet>();
 
   constructor(
     seed: ArmSeed,
@@ -35,6 +52,11 @@ export class ArmTopology {
         this.nics.set(resourceKey(nic.id), { nic, vm });
       }
     }
+    for (const set of seed.virtualMachineScaleSets ?? []) {
+      this.addResourceGroupOf(set.id);
+      const instances = new Map(scaleSetInstanceVms(set).map((vm) => [resourceKey(vm.id.split("/").pop()!), vm]));
+      this.scaleSets.set(resourceKey(set.id), { seed: set, instances });
+    }
     for (const seedWatcher of seed.networkWatchers ?? []) {
       const name = seedWatcher.name ?? `NetworkWatcher_${seedWatcher.location}`;
       const resourceGroup = seedWatcher.resourceGroup ?? "NetworkWatcherRG";
@@ -47,6 +69,49 @@ export class ArmTopology {
 
   virtualMachine(id: string): VirtualMachineSeed | undefined {
     return this.virtualMachines.get(resourceKey(id));
+  }
+
+  /** A scale set and its instances, or undefined. */
+  scaleSet(id: string): ScaleSet | undefined {
+    return this.scaleSets.get(resourceKey(id));
+  }
+
+  /** VirtualMachineScaleSets_ListAll (Compute spec virtualMachineScaleSet.json). */
+  listScaleSets(context: RequestContext, subscriptionId: string): ArmResponse {
+    this.requireScope(subscriptionId);
+    const prefix = scopePrefix(subscriptionId);
+    const sets = [...this.scaleSets.values()].filter((set) => resourceKey(set.seed.id).startsWith(prefix));
+    return this.page(
+      context,
+      sets.map((set) => toScaleSetResource(set.seed)),
+    );
+  }
+
+  /** VirtualMachineScaleSetVMs_Get (Compute spec virtualMachineScaleSet.json), `$expand=instanceView` honoured. */
+  getScaleSetVm(context: RequestContext, path: [string, string, string, string]): ArmResponse {
+    const vm = this.scaleSetOrThrow(path).instances.get(resourceKey(path[3]));
+    if (!vm) throw resourceNotFound("Microsoft.Compute/virtualMachineScaleSets/virtualMachines", path[3], path[1]);
+    const expand = (context.url.searchParams.get("$expand") ?? "").toLowerCase();
+    return ok(toScaleSetVmResource(vm, expand === "instanceview"));
+  }
+
+  /**
+   * NetworkInterfaces_ListVirtualMachineScaleSetNetworkInterfaces (azure-rest-api-specs network
+   * vmssNetworkInterface.json, api-version 2018-10-01 as @azure/arm-network sends it): every instance's NICs.
+   * Uniform scale set NICs are in no resource group listing (networkInterfaces.listAll leaves them out).
+   */
+  listScaleSetNics(context: RequestContext, path: [string, string, string]): ArmResponse {
+    const set = this.scaleSetOrThrow(path);
+    const bodies = [...set.instances.values()].flatMap((vm) => vm.nics.map((nic) => toNicResource(nic, vm)));
+    return this.page(context, bodies);
+  }
+
+  private scaleSetOrThrow([subscriptionId, resourceGroup, name]: readonly string[]): ScaleSet {
+    this.requireScope(subscriptionId!, resourceGroup);
+    const id = resourceIdOf(subscriptionId!, resourceGroup!, "Microsoft.Compute/virtualMachineScaleSets", name!);
+    const set = this.scaleSet(id);
+    if (!set) throw resourceNotFound("Microsoft.Compute/virtualMachineScaleSets", name!, resourceGroup!);
+    return set;
   }
 
   watcher(subscriptionId: string, resourceGroup: string, name: string): Watcher {

@@ -5,14 +5,21 @@
  * RestError so that the capture orchestration waits for Retry-After on a durable timer;
  * 5xx, 408 and network errors are retried by the SDK a bounded number of times.
  */
-import { NetworkManagementClient } from "@azure/arm-network";
+import { NetworkManagementClient, type NetworkInterface } from "@azure/arm-network";
 import type { AccessToken, TokenCredential } from "@azure/core-auth";
 import { exponentialRetryPolicy, systemErrorRetryPolicy, type TlsSettings } from "@azure/core-rest-pipeline";
 import { DefaultAzureCredential } from "@azure/identity";
 import { isLoopbackEndpoint, type ArmSettings } from "../config";
 import { configurationError } from "../errors";
 import { logger } from "../logger";
-import { getVirtualMachine, listVirtualMachines, type VirtualMachine } from "./virtualMachines";
+import { parseArmResourceId } from "../core/anomaly/armId";
+import {
+  getVirtualMachine,
+  listVirtualMachines,
+  listVirtualMachineScaleSets,
+  type VirtualMachine,
+  type VirtualMachineScaleSet,
+} from "./virtualMachines";
 
 export interface ArmClients {
   readonly endpoint: string;
@@ -21,6 +28,8 @@ export interface ArmClients {
   getVirtualMachine(vmResourceId: string): Promise<VirtualMachine>;
   /** The VMs of a subscription (to find a computer named by a log alert). */
   listVirtualMachines(subscriptionId: string): Promise<VirtualMachine[]>;
+  /** The VM scale sets of a subscription (their NICs are listed per scale set). */
+  listVirtualMachineScaleSets(subscriptionId: string): Promise<VirtualMachineScaleSet[]>;
   /** Options for `begin*AndWait` calls: the configured LRO polling interval, if any. */
   readonly lroOptions: { updateIntervalInMs?: number };
 }
@@ -81,7 +90,36 @@ export function createArmClients(settings: ArmSettings): ArmClients {
     },
     getVirtualMachine: (vmResourceId) => getVirtualMachine(vmResourceId, vmOptions),
     listVirtualMachines: (subscriptionId) => listVirtualMachines(subscriptionId, vmOptions),
+    listVirtualMachineScaleSets: (subscriptionId) => listVirtualMachineScaleSets(subscriptionId, vmOptions),
     lroOptions:
       settings.lroUpdateIntervalInMs === undefined ? {} : { updateIntervalInMs: settings.lroUpdateIntervalInMs },
   };
+}
+
+/** Scale sets whose NICs one listing reads at most (a bound on the requests per subscription). */
+export const MAX_SCALE_SETS_LISTED = 200;
+
+/**
+ * Every NIC of a subscription: `networkInterfaces.listAll` (VMs' NICs), then, since Uniform scale set NICs are not
+ * in it, `networkInterfaces.listVirtualMachineScaleSetNetworkInterfaces` of each scale set (at most
+ * MAX_SCALE_SETS_LISTED; their `virtualMachine.id` is the scale set VM). A failure throws out of the iteration:
+ * the NICs already yielded stay good.
+ */
+export async function* listAllNetworkInterfaces(
+  arm: ArmClients,
+  subscriptionId: string,
+): AsyncIterable<NetworkInterface> {
+  const network = arm.network(subscriptionId);
+  yield* network.networkInterfaces.listAll();
+  const scaleSets = await arm.listVirtualMachineScaleSets(subscriptionId);
+  if (scaleSets.length > MAX_SCALE_SETS_LISTED)
+    logger.warning(
+      `Subscription ${subscriptionId} has ${scaleSets.length} VM scale sets: ` +
+        `the NICs of the first ${MAX_SCALE_SETS_LISTED} are listed`,
+    );
+  for (const scaleSet of scaleSets.slice(0, MAX_SCALE_SETS_LISTED)) {
+    const parsed = parseArmResourceId(scaleSet.id);
+    if (!parsed) continue;
+    yield* network.networkInterfaces.listVirtualMachineScaleSetNetworkInterfaces(parsed.resourceGroup, parsed.name);
+  }
 }

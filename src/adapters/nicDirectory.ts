@@ -1,6 +1,7 @@
 /**
  * Enrichment: where a flow log's MAC sits (NIC, VM or scale set instance, subnet, VNet), from ARM
- * reads with the app's identity (`networkInterfaces.listAll` of `@azure/arm-network`), cached.
+ * reads with the app's identity (`networkInterfaces.listAll` of `@azure/arm-network`, and each scale set's
+ * `listVirtualMachineScaleSetNetworkInterfaces`: see listAllNetworkInterfaces), cached.
  * One listing of a subscription answers every MAC in it (lookups are batched per subscription,
  * and concurrent misses share the one listing); entries live for a TTL, and the cache holds at
  * most a bounded number of NICs (least recently used out first). The flattener reads the cache
@@ -15,7 +16,7 @@ import type { EnrichmentLookup } from "../core/flatten";
 import { logFailure } from "../logger";
 
 export interface NicDirectoryOptions {
-  /** The NICs of a subscription (the real client's `networkInterfaces.listAll()`). */
+  /** The NICs of a subscription, scale sets' included (listAllNetworkInterfaces of the real client). */
   listNics: (subscriptionId: string) => AsyncIterable<NetworkInterface>;
   /** How long a listing's answers (and a subscription's failure) are trusted. */
   ttlInMs: number;

@@ -16,6 +16,7 @@ import {
 } from "@azure/core-rest-pipeline";
 import { parseArmResourceId } from "../core/anomaly/armId";
 import { armPath, parseResourceIdSegments } from "../core/resourceId";
+import { parseScaleSetInstanceId } from "../core/alertSchema";
 import { matchComputer, type ComputerMatch, type VirtualMachineName } from "../core/alertTargets";
 import { ValidationError } from "../errors";
 import { logFailure } from "../logger";
@@ -97,16 +98,21 @@ async function getArmJson(url: string, what: string, options: GetVirtualMachineO
 }
 
 /**
- * GETs a virtual machine. Throws a ValidationError when `vmId` is not a VM resource id (or a
+ * GETs a virtual machine or a scale set VM (VirtualMachineScaleSetVMs_Get, Compute spec
+ * virtualMachineScaleSet.json: the same `location`, `properties` and extension `resources` a VM has).
+ * Throws a ValidationError when `vmId` is not a VM resource id (or a
  * segment fails validation), and a RestError carrying the ARM error `code` and `statusCode` when
  * ARM refuses or answers no JSON. The URL is built from the id's encoded segments.
  */
 export async function getVirtualMachine(vmId: string, options: GetVirtualMachineOptions): Promise<VirtualMachine> {
   const segments = parseResourceIdSegments(vmId);
-  if (!segments.ok || parseArmResourceId(vmId)?.type !== "microsoft.compute/virtualmachines") {
+  const isMachine =
+    parseArmResourceId(vmId)?.type === "microsoft.compute/virtualmachines" || parseScaleSetInstanceId(vmId) !== null;
+  if (!segments.ok || !isMachine) {
     throw new ValidationError(
       "getVirtualMachine: vmId must be " +
-        "/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{name}" +
+        "/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{name} or a scale set " +
+        "VM .../virtualMachineScaleSets/{set}/virtualMachines/{instanceId}" +
         `${segments.ok ? "" : ` (${segments.reason})`}, got ${JSON.stringify(vmId)}`,
     );
   }
@@ -117,33 +123,55 @@ export async function getVirtualMachine(vmId: string, options: GetVirtualMachine
   return (await getArmJson(url, `getVirtualMachine ${vmId}`, options)) as VirtualMachine;
 }
 
-/** Pages of a VM list this module follows at most (a guard against a nextLink loop). */
+/** Pages of a Compute list this module follows at most (a guard against a nextLink loop). */
 const MAX_LIST_PAGES = 100;
 
+/** The parts of a Compute scale set (api-version 2024-07-01) flowtap reads. */
+export interface VirtualMachineScaleSet {
+  id: string;
+  name: string;
+  location: string;
+}
+
 /**
- * Lists the virtual machines of a subscription (`GET /subscriptions/{s}/providers/Microsoft.Compute/virtualMachines`,
- * following `nextLink` only while it stays on the ARM endpoint).
+ * Lists a subscription's Compute resources of one type (`GET /subscriptions/{s}/providers/Microsoft.Compute/{type}`,
+ * following `nextLink` only while it stays on the ARM endpoint, at most MAX_LIST_PAGES pages).
  */
-export async function listVirtualMachines(
+async function listComputeResources<T>(
   subscriptionId: string,
+  type: "virtualMachines" | "virtualMachineScaleSets",
   options: GetVirtualMachineOptions,
-): Promise<VirtualMachine[]> {
-  const path = ["subscriptions", subscriptionId, "providers", "Microsoft.Compute", "virtualMachines"];
+): Promise<T[]> {
+  const what = `list ${type} of ${subscriptionId}`;
+  const path = ["subscriptions", subscriptionId, "providers", "Microsoft.Compute", type];
   const parsed = parseResourceIdSegments(`/${path.join("/")}`);
-  if (!parsed.ok) throw new ValidationError(`listVirtualMachines: subscription id ${parsed.reason}`);
+  if (!parsed.ok) throw new ValidationError(`${what}: subscription id ${parsed.reason}`);
   const { endpoint } = armPipeline(options);
   let url: string | undefined =
     `${endpoint}${armPath(parsed.value.segments)}?api-version=${VIRTUAL_MACHINE_API_VERSION}`;
-  const machines: VirtualMachine[] = [];
+  const resources: T[] = [];
   for (let page = 0; url && page < MAX_LIST_PAGES; page++) {
-    const body = (await getArmJson(url, `listVirtualMachines ${subscriptionId}`, options)) as {
-      value?: VirtualMachine[];
-      nextLink?: string;
-    };
-    machines.push(...(body.value ?? []));
+    const body = (await getArmJson(url, what, options)) as { value?: T[]; nextLink?: string };
+    resources.push(...(body.value ?? []));
     url = body.nextLink && new URL(body.nextLink).origin === new URL(endpoint).origin ? body.nextLink : undefined;
   }
-  return machines;
+  return resources;
+}
+
+/** The virtual machines of a subscription (VirtualMachines_ListAll, Compute spec virtualMachine.json). */
+export function listVirtualMachines(
+  subscriptionId: string,
+  options: GetVirtualMachineOptions,
+): Promise<VirtualMachine[]> {
+  return listComputeResources(subscriptionId, "virtualMachines", options);
+}
+
+/** The VM scale sets of a subscription (VirtualMachineScaleSets_ListAll, Compute spec virtualMachineScaleSet.json). */
+export function listVirtualMachineScaleSets(
+  subscriptionId: string,
+  options: GetVirtualMachineOptions,
+): Promise<VirtualMachineScaleSet[]> {
+  return listComputeResources(subscriptionId, "virtualMachineScaleSets", options);
 }
 
 /**

@@ -126,6 +126,7 @@ export interface ResolveCaptureTargetInput {
 }
 
 export interface ResolvedCaptureTarget {
+  /** The VM, or the scale set VM (`.../virtualMachineScaleSets/{set}/virtualMachines/{instanceId}`) of an instance. */
   vm: { resourceId: string; name: string; location: string };
   /** Whether the Network Watcher agent VM extension is installed (captures need it). */
   hasAgent: boolean;

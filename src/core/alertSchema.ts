@@ -1,5 +1,6 @@
 import { ValidationError } from "../errors";
 import { parseArmResourceId } from "./anomaly/armId";
+import { parseResourceIdSegments } from "./resourceId";
 import type { RuleKind, Severity } from "./anomaly/rules";
 
 /**
@@ -127,6 +128,34 @@ const TARGET_TYPES: Record<string, CommonAlertTarget["kind"]> = {
   "microsoft.compute/virtualmachines": "vm",
   "microsoft.network/networkinterfaces": "nic",
 };
+
+/** A VM scale set instance: `/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Compute/
+ * virtualMachineScaleSets/{set}/virtualMachines/{instanceId}` (the id ARM gives a scale set VM). */
+export interface ScaleSetInstanceId {
+  resourceId: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  /** The scale set's own resource id (a packet capture's AzureVMSS target). */
+  scaleSetId: string;
+  scaleSetName: string;
+  instanceId: string;
+}
+
+/** Parses a scale set instance id (any case, segments validated); null for anything else. */
+export function parseScaleSetInstanceId(resourceId: string): ScaleSetInstanceId | null {
+  const parsed = parseResourceIdSegments(resourceId);
+  if (!parsed.ok || parsed.value.segments.length !== 10) return null;
+  const segments = parsed.value.segments;
+  const scaleSetId = `/${segments.slice(0, 8).join("/")}`;
+  const scaleSet = parseArmResourceId(scaleSetId);
+  if (
+    scaleSet?.type !== "microsoft.compute/virtualmachinescalesets" ||
+    segments[8]!.toLowerCase() !== "virtualmachines"
+  )
+    return null;
+  const { subscriptionId, resourceGroup, name: scaleSetName } = scaleSet;
+  return { resourceId, subscriptionId, resourceGroup, scaleSetId, scaleSetName, instanceId: segments[9]! };
+}
 
 /** Parses a VM or NIC resource id (any case, segments validated); null for anything else. */
 export function parseVmOrNicResourceId(resourceId: string): CommonAlertTarget | null {

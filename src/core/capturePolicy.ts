@@ -1,7 +1,7 @@
 import type { PacketCapture, PacketCaptureFilter } from "@azure/arm-network";
 import { ValidationError } from "../errors";
 import type { AnomalyAlert, EvidenceRemote } from "./alertSchema";
-import { parseVmOrNicResourceId, type CommonAlertTarget } from "./alertSchema";
+import { parseScaleSetInstanceId, parseVmOrNicResourceId, type ScaleSetInstanceId } from "./alertSchema";
 import { addBounded, MAX_EVIDENCE_PORTS } from "./anomaly/aggregate";
 import { parseArmResourceId } from "./anomaly/armId";
 // A generic 64-bit string hash despite its name: deterministic capture names.
@@ -325,10 +325,49 @@ function prune(state: CapturePolicyState, config: CapturePolicyConfig, nowMs: nu
   };
 }
 
+/** The machine a capture is for: a VM, or a scale set instance (captured through its scale set). */
+interface CaptureMachine {
+  subscriptionId: string;
+  resourceGroup: string;
+  /** The VM name, or the scale set VM's name `{set}_{instanceId}` as ARM names it. */
+  name: string;
+  scaleSetInstance: ScaleSetInstanceId | null;
+}
+
+function machineOf(vmResourceId: string): CaptureMachine {
+  const instance = parseScaleSetInstanceId(vmResourceId);
+  if (instance) {
+    const { subscriptionId, resourceGroup, scaleSetName, instanceId } = instance;
+    return { subscriptionId, resourceGroup, name: `${scaleSetName}_${instanceId}`, scaleSetInstance: instance };
+  }
+  const vm = parseVmOrNicResourceId(vmResourceId);
+  if (!vm || vm.kind !== "vm")
+    throw new ValidationError(
+      "capture target must be a virtual machine or VM scale set instance resource id " + `(got "${vmResourceId}")`,
+    );
+  return { subscriptionId: vm.subscriptionId, resourceGroup: vm.resourceGroup, name: vm.name, scaleSetInstance: null };
+}
+
+/**
+ * The PacketCapture target: a VM as `AzureVM`; a scale set instance as `AzureVMSS` on the scale set with
+ * `scope.include` = [its instance id] (PacketCaptureParameters in azure-rest-api-specs
+ * network/resource-manager/Microsoft.Network/stable/2024-05-01/networkWatcher.json; PacketCapture and
+ * PacketCaptureMachineScope in @azure/arm-network 36 models: `scope` lists AzureVMSS instances to include).
+ */
+function captureTargetOf(
+  vmResourceId: string,
+  machine: CaptureMachine,
+): Pick<PacketCapture, "target" | "targetType" | "scope"> {
+  const instance = machine.scaleSetInstance;
+  if (!instance) return { target: vmResourceId, targetType: "AzureVM" };
+  return { target: instance.scaleSetId, targetType: "AzureVMSS", scope: { include: [instance.instanceId] } };
+}
+
 /**
  * Decides whether to start a capture now, checking in order: allowlist, per-VM cooldown,
  * concurrency cap. When allowed, the returned state records the capture (call
- * `releaseCapture` when it stops early). Throws ValidationError when the target is not a VM id.
+ * `releaseCapture` when it stops early). Throws ValidationError when the target is neither a VM nor a scale set
+ * instance id.
  */
 export function decideCapture(
   request: CaptureRequest,
@@ -337,9 +376,7 @@ export function decideCapture(
   nowIso: string,
 ): CaptureDecision {
   const nowMs = toEpochMs(nowIso, "nowIso");
-  const target = parseVmOrNicResourceId(request.vmResourceId);
-  if (!target || target.kind !== "vm")
-    throw new ValidationError(`capture target must be a virtual machine resource id (got "${request.vmResourceId}")`);
+  const target = machineOf(request.vmResourceId);
   const state = prune(previous, config, nowMs);
   const vmKey = request.vmResourceId.toLowerCase();
   const refusal = refusalOf(target, vmKey, state, config);
@@ -359,7 +396,7 @@ export function decideCapture(
 
 /** Why the policy refuses a capture of this VM now (allowlist, cooldown, cap), or null when it allows one. */
 function refusalOf(
-  target: CommonAlertTarget,
+  target: CaptureMachine,
   vmKey: string,
   state: CapturePolicyState,
   config: CapturePolicyConfig,
@@ -389,7 +426,7 @@ function refusalOf(
 /** The capture to start now: its name, ARM parameters (limits capped by the policy) and blob path. */
 function capturePlan(
   request: CaptureRequest,
-  target: CommonAlertTarget,
+  target: CaptureMachine,
   config: CapturePolicyConfig,
   nowMs: number,
 ): CapturePlan {
@@ -407,8 +444,7 @@ function capturePlan(
   const blobPath = `${containerPath}/${vmFolder}/${isoCompact(startedAt).folder}/${name}.cap`;
   const filters = buildCaptureFilters(request);
   const parameters: PacketCapture = {
-    target: request.vmResourceId,
-    targetType: "AzureVM",
+    ...captureTargetOf(request.vmResourceId, target),
     bytesToCapturePerPacket: config.bytesToCapturePerPacket,
     totalBytesPerSession,
     timeLimitInSeconds,

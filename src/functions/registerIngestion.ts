@@ -12,7 +12,7 @@ import { makeReadBlockList } from "../../activities/readBlockList";
 import { checkpointEntity } from "../../orchestrations/checkpoint";
 import { ingestBlobOrchestrator } from "../../orchestrations/ingestBlob";
 import { createBlobSource, type BlobSource } from "../adapters/blobSource";
-import { createArmClients } from "../adapters/arm";
+import { createArmClients, listAllNetworkInterfaces } from "../adapters/arm";
 import { createEventHubsSink, type EventHubsSink } from "../adapters/eventHubsSink";
 import { NicDirectory } from "../adapters/nicDirectory";
 import { DEFAULT_RECONCILE_SCHEDULE, readEventSettings, readIngestionSettings } from "../config";
@@ -39,7 +39,7 @@ const nicCacheOf = perProcess((): NicDirectory => {
   const { enrichment } = settingsOf().events;
   const arm = createArmClients(settingsOf().capture.arm);
   return new NicDirectory({
-    listNics: (subscriptionId) => arm.network(subscriptionId).networkInterfaces.listAll(),
+    listNics: (subscriptionId) => listAllNetworkInterfaces(arm, subscriptionId),
     ttlInMs: enrichment.ttlInSeconds * 1000,
     maxEntries: enrichment.maxNics,
     waitInMs: enrichment.waitInMs,

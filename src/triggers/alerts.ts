@@ -230,8 +230,6 @@ async function captureResourceOf(
       return match.ok ? { resourceId: match.vmResourceId } : { outcome: "unresolved", reason: match.reason };
     }
     case "capture":
-      if (planned.capturable.kind === "vmssInstance")
-        return { outcome: "notCapturable", reason: "VM scale set instances are not captured yet (AzureVMSS)" };
       return { resourceId: planned.capturable.resourceId };
   }
 }

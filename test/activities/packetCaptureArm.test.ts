@@ -16,7 +16,7 @@ import { createArmClients } from "../../src/adapters/arm";
 import { readArmSettings } from "../../src/config";
 import { buildTopology } from "../../devhost/generate";
 import { startArmEndpoint, type ArmEndpoint, type ArmFailureMode } from "../../devhost/arm";
-import { nicIdOf, seedOf, vmIdOf } from "../scenarios/capture/captureSystem";
+import { nicIdOf, scaleSetNear, seedOf, vmIdOf } from "../scenarios/capture/captureSystem";
 import {
   ArmStep,
   CreatePacketCaptureInput,
@@ -27,12 +27,17 @@ import {
 
 const topology = buildTopology({ seed: 21, nics: 4 });
 const nic = topology.nics[2]!;
+const scaleSet = scaleSetNear(nic);
+const instanceVmId = `${scaleSet.id}/virtualMachines/3`;
 
 let arm: ArmEndpoint;
 let deps: PacketCaptureArmDeps;
 beforeAll(async () => {
   // Pages of one item: lookups by MAC must follow nextLink.
-  arm = await startArmEndpoint({ seed: seedOf(topology.nics), listPageSize: 1 });
+  arm = await startArmEndpoint({
+    seed: { ...seedOf(topology.nics), virtualMachineScaleSets: [scaleSet] },
+    listPageSize: 1,
+  });
   const clients = createArmClients(
     readArmSettings({
       FLOWTAP_ARM_ENDPOINT: arm.endpoint,
@@ -94,6 +99,28 @@ describe("resolveCaptureTarget", () => {
   });
 
   it.each([
+    ["its scale set VM id", { resourceId: instanceVmId, mac: null }],
+    ["its MAC (a scale set NIC, not in networkInterfaces.listAll)", { resourceId: null, mac: "00-0D-3A-5C-00-01" }],
+  ])("finds a scale set instance, its agent and its region's network watcher from %s", async (_what, target) => {
+    const step = await resolve({ target, subscriptionIds: [nic.subscriptionId] });
+
+    expect(step).toEqual({
+      ...expected,
+      value: { ...expected.value, vm: { resourceId: instanceVmId, name: "vmss-web_3", location: nic.region } },
+    });
+  });
+
+  it.each([
+    ["an instance the scale set does not have", `${scaleSet.id}/virtualMachines/7`, /404 .*virtualMachines.*7/],
+    ["a scale set that does not exist", instanceVmId.replace("vmss-web", "vmss-ghost"), /404 .*vmss-ghost/],
+  ])("fails %s with the reason", async (_what, resourceId, reason) => {
+    const step = await resolve({ target: { resourceId, mac: null }, subscriptionIds: [] });
+
+    expect(step.outcome).toBe("failed");
+    expect(step.outcome !== "ok" && step.message).toMatch(reason);
+  });
+
+  it.each([
     [
       "an unknown MAC",
       { resourceId: null, mac: "00-11-22-33-44-55" },
@@ -151,6 +178,38 @@ describe("createPacketCapture", () => {
       outcome: "ok",
       value: { name: "flowtap-adopt", adopted: true, storagePath: input.parameters.storageLocation.storagePath },
     });
+  });
+
+  it("creates an AzureVMSS capture scoped to one instance through the real client", async () => {
+    // Prepare
+    const input: CreatePacketCaptureInput = {
+      watcher: {
+        id: "w",
+        subscriptionId: nic.subscriptionId,
+        resourceGroup: "NetworkWatcherRG",
+        name: `NetworkWatcher_${nic.region}`,
+      },
+      name: "flowtap-vmss",
+      parameters: {
+        target: scaleSet.id,
+        targetType: "AzureVMSS",
+        scope: { include: ["3"] },
+        storageLocation: {
+          storageId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/caps",
+        },
+      },
+    };
+
+    // Act
+    const step = (await makeCreatePacketCapture(deps)(input, context())) as ArmStep<CreatedPacketCapture>;
+    const stored = await deps
+      .arm()
+      .network(nic.subscriptionId)
+      .packetCaptures.get("NetworkWatcherRG", input.watcher.name, "flowtap-vmss");
+
+    // Assess
+    expect(step).toMatchObject({ outcome: "ok", value: { name: "flowtap-vmss", adopted: false } });
+    expect(stored).toMatchObject({ target: scaleSet.id, targetType: "AzureVMSS", scope: { include: ["3"] } });
   });
 
   it("reports a VM without the agent as a failure carrying the ARM code", async () => {

@@ -1,12 +1,19 @@
 /**
  * Enrichment's NIC directory through the app's real ARM client (`@azure/arm-network`,
- * networkInterfaces.listAll) against the local ARM endpoint: one listing answers every MAC of a
- * subscription and is cached for the TTL, the cache stays within its bound, and a failed
- * listing leaves the fields null without throwing, and is not repeated within the TTL.
+ * networkInterfaces.listAll and each scale set's NIC list) against the local ARM endpoint: one listing answers
+ * every MAC of a subscription and is cached for the TTL, the cache stays within its bound, a scale set
+ * instance's MAC resolves to the instance, and a failed listing leaves the fields null without throwing, and is
+ * not repeated within the TTL.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startArmEndpoint, type ArmEndpoint, type ArmSeed, type VirtualMachineSeed } from "../../devhost/arm";
-import { createArmClients, type ArmClients } from "../../src/adapters/arm";
+import {
+  startArmEndpoint,
+  type ArmEndpoint,
+  type ArmSeed,
+  type VirtualMachineScaleSetSeed,
+  type VirtualMachineSeed,
+} from "../../devhost/arm";
+import { createArmClients, listAllNetworkInterfaces, type ArmClients } from "../../src/adapters/arm";
 import { NicDirectory } from "../../src/adapters/nicDirectory";
 import { readArmSettings } from "../../src/config";
 import { NO_ENRICHMENT } from "../../src/core/event";
@@ -29,6 +36,16 @@ const vmOf = (index: number): VirtualMachineSeed => ({
   ],
 });
 const seed: ArmSeed = { subscriptions: [{ id: SUBSCRIPTION }], virtualMachines: [1, 2, 3, 4].map(vmOf) };
+const scaleSet: VirtualMachineScaleSetSeed = {
+  id: `${group}/Microsoft.Compute/virtualMachineScaleSets/vmss-app`,
+  location: "eastus",
+  networkWatcherExtension: true,
+  instances: ["0", "1"].map((instanceId) => ({
+    instanceId,
+    nics: [{ name: "nic", mac: `00-0D-3A-00-01-0${instanceId}`, privateIp: `10.0.1.${4 + Number(instanceId)}` }],
+  })),
+};
+scaleSet.instances[1]!.nics[0]!.subnetId = `${vnetId}/subnets/scale`;
 const MAC = (index: number): string => `000D3A00000${index}`;
 
 /** The app's ARM clients for an endpoint, as createArmClients builds them from settings. */
@@ -53,7 +70,7 @@ afterAll(() => arm.stop());
 function directory(options: { maxEntries?: number; now?: () => number; through?: ArmClients } = {}): NicDirectory {
   const through = options.through ?? clients;
   return new NicDirectory({
-    listNics: (subscriptionId) => through.network(subscriptionId).networkInterfaces.listAll(),
+    listNics: (subscriptionId) => listAllNetworkInterfaces(through, subscriptionId),
     ttlInMs: 60_000,
     maxEntries: options.maxEntries ?? 100,
     waitInMs: 5_000,
@@ -116,6 +133,50 @@ describe("NicDirectory through the real ARM client", () => {
       true,
       true,
     ]);
+  });
+
+  it("resolves a scale set instance's MAC to its NIC, the scale set VM, subnet and VNet", async () => {
+    // Prepare: Uniform scale set NICs are not in networkInterfaces.listAll.
+    const withScaleSet = await startArmEndpoint({ seed: { ...seed, virtualMachineScaleSets: [scaleSet] }, port: 0 });
+    const nics = directory({ through: clientsOf(withScaleSet) });
+    const instanceVmId = `${scaleSet.id}/virtualMachines/1`;
+    try {
+      // Act
+      await nics.prefetch(SUBSCRIPTION, "000D3A000101");
+      // Assess
+      expect(nics.lookup("000D3A000101", null)).toEqual({
+        nicId: `${instanceVmId}/networkInterfaces/nic`,
+        vmId: instanceVmId,
+        subnetId: `${vnetId}/subnets/scale`,
+        vnetId,
+      });
+      expect(nics.lookup(MAC(1), null).vmId).toMatch(/virtualMachines\/vm-1$/);
+      expect(nics.size).toBe(6);
+      const listings = withScaleSet.requests.map((request) => request.path.split("/providers/")[1]);
+      expect(listings).toEqual([
+        "Microsoft.Network/networkInterfaces",
+        "Microsoft.Compute/virtualMachineScaleSets",
+        "microsoft.Compute/virtualMachineScaleSets/vmss-app/networkInterfaces",
+      ]);
+    } finally {
+      await withScaleSet.stop();
+    }
+  });
+
+  it("keeps the NICs already listed and leaves the rest null when a scale set listing fails", async () => {
+    // Prepare
+    const failing = await startArmEndpoint({ seed: { ...seed, virtualMachineScaleSets: [scaleSet] }, port: 0 });
+    failing.injectFaults({ path: /virtualMachineScaleSets\/[^/]+\/networkInterfaces$/, statusCode: 500, count: 1000 });
+    const nics = directory({ through: clientsOf(failing) });
+    try {
+      // Act
+      await nics.prefetch(SUBSCRIPTION, "000D3A000101");
+      // Assess
+      expect(nics.lookup("000D3A000101", null)).toBe(NO_ENRICHMENT);
+      expect(nics.lookup(MAC(2), null).vmId).toMatch(/vm-2$/);
+    } finally {
+      await failing.stop();
+    }
   });
 
   it("leaves the fields null when ARM fails, without throwing, and does not ask again within the TTL", async () => {

@@ -202,6 +202,30 @@ describe("decideCapture", () => {
     expect(afterRelease.decision).toBe("allowed");
   });
 
+  it("plans a scale set instance as an AzureVMSS capture of its scale set scoped to the instance", () => {
+    // Prepare
+    const scaleSetId =
+      `/subscriptions/${SUB}/resourceGroups/RG-Web/providers/Microsoft.Compute/` + "virtualMachineScaleSets/web";
+    const instance = `${scaleSetId}/virtualMachines/12`;
+    // Act
+    const first = decideCapture(request({ vmResourceId: instance }), emptyCapturePolicyState(), config, NOW);
+    const sibling = decideCapture(
+      request({ vmResourceId: `${scaleSetId}/virtualMachines/13` }),
+      first.state,
+      config,
+      NOW,
+    );
+    const again = decideCapture(request({ vmResourceId: instance.toUpperCase() }), first.state, config, later(1));
+    // Assess: one instance's cooldown is its own, as a VM's is.
+    expect(first.decision === "allowed" && first.plan).toMatchObject({
+      name: expect.stringMatching(/^flowtap-web_12-20261122T124607-[0-9a-f]{8}$/),
+      blobPath: expect.stringMatching(/^captures\/flowtap\/rg-web\/web_12\//),
+      parameters: { target: scaleSetId, targetType: "AzureVMSS", scope: { include: ["12"] } },
+    });
+    expect(sibling.decision).toBe("allowed");
+    expect(again).toMatchObject({ decision: "refused", reason: "cooldown" });
+  });
+
   it("refuses a target that is not a VM", () => {
     // Prepare
     const nic = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Network/networkInterfaces/nic-1`;

@@ -17,7 +17,7 @@ import { BLOB_CREATED_EVENT_TYPE } from "../../src/triggers/blobCreated";
 import { startArmEndpoint, type ArmEndpoint, type RecordedArmRequest } from "../../devhost/arm";
 import { buildTopology } from "../../devhost/generate";
 import { loadApp } from "../../devhost/host/registry";
-import { nicIdOf, seedOf, vmIdOf } from "../scenarios/capture/captureSystem";
+import { nicIdOf, scaleSetNear, seedOf, vmIdOf } from "../scenarios/capture/captureSystem";
 import { TemplateContext, nestedContext, type Json } from "./armTemplate";
 import { ArmStep, ResolvedCaptureTarget } from "../../src/contracts/captureContracts";
 
@@ -260,7 +260,9 @@ describe("infra/main.json Event Grid subscription", () => {
 function armActionOf(method: string, path: string): string {
   const segments = path.split("/").filter(Boolean);
   const providers = segments.map((s) => s.toLowerCase()).lastIndexOf("providers");
-  const [namespace, ...rest] = segments.slice(providers + 1);
+  const [pathNamespace, ...rest] = segments.slice(providers + 1);
+  // Namespaces are case-insensitive (arm-network sends `microsoft.Compute/...`): name it as role definitions do.
+  const namespace = pathNamespace?.replace(/^microsoft\./i, "Microsoft.");
   const types = rest.filter((_, i) => i % 2 === 0);
   if (method === "POST") return `${namespace}/${types.slice(0, -1).join("/")}/${types.at(-1)}/action`;
   const verb = { GET: "read", PUT: "write", PATCH: "write", DELETE: "delete" }[method];
@@ -292,13 +294,17 @@ describe("infra/main.json roles for packet captures", () => {
   (context.parameter("captureTargetResourceGroups") as string[]).forEach((_, index) => {
     grant(nestedContext(context, targets, index).scope.resourceGroup, roles.captureTarget!.actions);
   });
+  const scaleSet = scaleSetNear(nic);
   const allows = (action: string, group: string | undefined) =>
     group === undefined
       ? [...grantedIn.values()].some((actions) => actions.some((granted) => matches(granted, action)))
       : (grantedIn.get(group) ?? []).some((granted) => matches(granted, action));
 
   beforeAll(async () => {
-    arm = await startArmEndpoint({ seed: seedOf(targetNics), listPageSize: 1 });
+    arm = await startArmEndpoint({
+      seed: { ...seedOf(targetNics), virtualMachineScaleSets: [scaleSet] },
+      listPageSize: 1,
+    });
   });
   afterAll(async () => {
     await arm.stop();
@@ -317,6 +323,8 @@ describe("infra/main.json roles for packet captures", () => {
       { resourceId: vmIdOf(nic), mac: null },
       { resourceId: nicIdOf(nic), mac: null },
       { resourceId: null, mac: nic.macAddress },
+      { resourceId: `${scaleSet.id}/virtualMachines/3`, mac: null },
+      { resourceId: null, mac: "00-0D-3A-5C-00-01" },
     ])
       expect((await run(resolve, { target, subscriptionIds: [nic.subscriptionId] })).outcome).toBe("ok");
     const resolved = (await run(resolve, { target: { resourceId: vmIdOf(nic), mac: null }, subscriptionIds: [] })) as {
@@ -333,6 +341,15 @@ describe("infra/main.json roles for packet captures", () => {
     };
     const create = armActivities.makeCreatePacketCapture(deps);
     expect((await run(create, { ...ref, parameters })).outcome).toBe("ok");
+    const scaleSetParameters = {
+      ...parameters,
+      target: scaleSet.id,
+      targetType: "AzureVMSS",
+      scope: { include: ["3"] },
+    };
+    expect((await run(create, { ...ref, name: "flowtap-rbac-vmss", parameters: scaleSetParameters })).outcome).toBe(
+      "ok",
+    );
     // A lost answer: the retry meets the endpoint's 409 for an existing name and reads the capture to adopt it.
     expect((await run(create, { ...ref, parameters })).outcome).toBe("ok");
     for (const make of [
@@ -355,6 +372,9 @@ describe("infra/main.json roles for packet captures", () => {
     expect(new Set(actions.map((a) => a.action))).toEqual(
       new Set([
         "Microsoft.Compute/virtualMachines/read",
+        "Microsoft.Compute/virtualMachineScaleSets/read",
+        "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read",
+        "Microsoft.Compute/virtualMachineScaleSets/networkInterfaces/read",
         "Microsoft.Network/networkInterfaces/read",
         "Microsoft.Network/networkWatchers/read",
         "Microsoft.Network/networkWatchers/packetCaptures/write",
@@ -385,6 +405,7 @@ describe("infra/main.json roles for packet captures", () => {
       new Set([
         "networkInterfaces.get",
         "networkInterfaces.listAll",
+        "networkInterfaces.listVirtualMachineScaleSetNetworkInterfaces",
         "networkWatchers.listAll",
         "packetCaptures.beginCreateAndWait",
         "packetCaptures.get",
@@ -397,8 +418,15 @@ describe("infra/main.json roles for packet captures", () => {
   });
 
   it("grants what Network Watcher checks on the caller to create a capture: the VM, its agent, the storage", () => {
-    // learn.microsoft.com/azure/network-watcher/required-rbac-permissions, "Additional actions".
-    const onTarget = ["Microsoft.Compute/virtualMachines/read", "Microsoft.Compute/virtualMachines/extensions/write"];
+    // learn.microsoft.com/azure/network-watcher/required-rbac-permissions, "Additional actions" (scale sets: their
+    // extensions; the template installs no agent, so neither virtualMachines/write nor virtualMachineScaleSets/write).
+    const onTarget = [
+      "Microsoft.Compute/virtualMachines/read",
+      "Microsoft.Compute/virtualMachines/extensions/write",
+      "Microsoft.Compute/virtualMachineScaleSets/read",
+      "Microsoft.Compute/virtualMachineScaleSets/extensions/read",
+      "Microsoft.Compute/virtualMachineScaleSets/extensions/write",
+    ];
     const captureStorage = roles.captureStorage!.actions;
     const policy = readSettings(templateEnv(context)).capture.policy!;
     const assignment = resourceOfType("Microsoft.Authorization/roleAssignments").find((r) =>

@@ -10,6 +10,7 @@ import {
   START_TIME,
   commonAlert,
   nicIdOf,
+  scaleSetNear,
   seedOf,
   startCaptureSystem,
   vmIdOf,
@@ -283,6 +284,30 @@ describe("POST /api/alerts", () => {
       expect.objectContaining({ type: "flowtap.captureRefused", reason: "notAllowlisted", capture: null }),
     ]);
     expect(current.armRequests("PUT", "/packetCaptures/")).toEqual([]);
+  });
+
+  it("captures a scale set instance as AzureVMSS on its scale set, scoped to that instance", async () => {
+    // Prepare
+    const scaleSet = scaleSetNear(vm);
+    const instanceVmId = `${scaleSet.id}/virtualMachines/3`;
+    const current = await start({ seed: { ...seedOf(topology.nics), virtualMachineScaleSets: [scaleSet] } });
+
+    // Act
+    const accepted = await fire(current, [instanceVmId]);
+    await current.host.waitForIdle();
+
+    // Assess: the PUT the endpoint received, the capture it stores, and the report.
+    expect(accepted.captures).toEqual([expect.objectContaining({ target: instanceVmId, outcome: "started" })]);
+    expect(current.armRequests("GET", "/virtualMachineScaleSets/vmss-web/virtualMachines/3")).not.toEqual([]);
+    const [put] = current.armRequests("PUT", "/packetCaptures/");
+    expect(put).toMatchObject({
+      statusCode: 201,
+      body: { properties: { target: scaleSet.id, targetType: "AzureVMSS", scope: { include: ["3"] } } },
+    });
+    const [report] = reports(current);
+    expect(report).toMatchObject({ type: "flowtap.captureCompleted", capture: { status: "Stopped" } });
+    expect(report!.capture!.name).toMatch(/^flowtap-vmss-web_3-/);
+    expect((report as unknown as { target: { vmResourceId: string } }).target.vmResourceId).toBe(instanceVmId);
   });
 
   it("fails a VM without the Network Watcher agent extension with the reason, creating nothing", async () => {

@@ -9,6 +9,7 @@ import {
   startArmEndpoint,
   type ArmEndpoint,
   type ArmSeed,
+  type VirtualMachineScaleSetSeed,
   type VirtualMachineSeed,
 } from "../../../devhost/arm";
 import { startEventHubsEndpoint } from "../../../devhost/eventhubs";
@@ -81,6 +82,30 @@ export function seedOf(nics: readonly TopologyNic[], options: { withoutAgent?: T
     return { subscriptionId, location };
   });
   return { subscriptions: subscriptions.map((id) => ({ id })), virtualMachines, networkWatchers: watchers };
+}
+
+export const SCALE_SET_INSTANCES = ["0", "3"] as const;
+
+/**
+ * A Uniform scale set `vmss-web` in `nic`'s subscription, group and region (its network watcher's): instances
+ * 0 and 3, one NIC each (MACs 00-0D-3A-5C-00-00 and -01), the agent in the scale set model.
+ */
+export function scaleSetNear(nic: TopologyNic, subnetId?: string): VirtualMachineScaleSetSeed {
+  const id =
+    `/subscriptions/${nic.subscriptionId}/resourceGroups/${nic.resourceGroup}/providers/Microsoft.Compute/` +
+    "virtualMachineScaleSets/vmss-web";
+  const instances = SCALE_SET_INSTANCES.map((instanceId, index) => ({
+    instanceId,
+    nics: [
+      {
+        name: "vmss-web-nic",
+        mac: `00-0D-3A-5C-00-0${index}`,
+        privateIp: `10.9.0.${4 + index}`,
+        ...(subnetId && { subnetId }),
+      },
+    ],
+  }));
+  return { id, location: nic.region, networkWatcherExtension: true, instances };
 }
 
 export async function startCaptureSystem(options: StartCaptureSystemOptions): Promise<CaptureSystem> {
