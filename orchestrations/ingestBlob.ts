@@ -179,12 +179,13 @@ function rangeInput(location: BlobLocation, plan: PlannedRange, blocks: readonly
 /** One signal per target, to its live or historic detector. */
 function signalDetectors(
   context: OrchestrationContext,
+  location: BlobLocation,
   aggregates: readonly MinuteAggregate[],
   historic: boolean,
 ): void {
   const byKey = new Map<string, MinuteAggregate[]>();
   for (const aggregate of aggregates) {
-    const key = historic ? historicDetectorEntityKey(aggregate.target) : detectorEntityKey(aggregate.target);
+    const key = historic ? historicDetectorEntityKey(aggregate.target, location) : detectorEntityKey(aggregate.target);
     byKey.set(key, [...(byKey.get(key) ?? []), aggregate]);
   }
   const nowIso = context.df.currentUtcDateTime.toISOString();
@@ -476,7 +477,7 @@ class IngestRun {
     this.progress.quarantined += result.quarantined;
     addDroppedTo(this.progress, result);
     if (!this.historic) signalFreshness(this.context, this.location, commitIso, result);
-    if (result.aggregates.length > 0) signalDetectors(this.context, result.aggregates, this.historic);
+    if (result.aggregates.length > 0) signalDetectors(this.context, this.location, result.aggregates, this.historic);
   }
 
   /**

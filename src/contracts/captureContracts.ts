@@ -51,9 +51,13 @@ export function detectorEntityKey(target: TargetRef): string {
   return target.mac ?? `res-${hash64(target.key.toLowerCase())}`;
 }
 
-/** The entity key of a target's backfill detector. */
-export function historicDetectorEntityKey(target: TargetRef): string {
-  return `${detectorEntityKey(target)}${HISTORIC_DETECTOR_SUFFIX}`;
+/**
+ * The entity key of a target's backfill detector for one blob. A blob's ranges reach its detector in order (one
+ * ingestBlob reads them one after the other), while a backfill reads a NIC's hourly blobs in parallel: a detector shared
+ * by them would see a later hour first and expire the earlier hour's minutes, missing its anomalies by chance.
+ */
+export function historicDetectorEntityKey(target: TargetRef, blob: { container: string; path: string }): string {
+  return `${detectorEntityKey(target)}-${hash64(`${blob.container}/${blob.path}`)}${HISTORIC_DETECTOR_SUFFIX}`;
 }
 
 export function isHistoricDetectorKey(key: string): boolean {

@@ -12,6 +12,7 @@ import { ActivityNames, EntityNames, OrchestrationNames, TriggerNames } from "..
 import { GrowingBlob, nsgNic, readBack, startTestSystem, vnetNic, reportDelivery } from "../ingestion/helpers";
 import { postBackfill, runBackfill, topology, waitForProgress, WEEK, writeHours } from "./helpers";
 import { backfillInstanceId } from "../../../src/contracts/backfillContracts";
+import { historicDetectorEntityKey } from "../../../src/contracts/captureContracts";
 
 let system: LocalSystem | undefined;
 afterEach(async () => {
@@ -227,7 +228,10 @@ describe("backfill end to end", () => {
     expect(summary).toMatchObject({ blobsDone: blobs.length, blobsFailed: 0 });
     expect(alerts.length).toBeGreaterThan(0);
     expect(alerts.every((alert) => alert.historic === true && alert.capture?.requested === false)).toBe(true);
-    expect(system.host.getEntityState(EntityNames.detector, `${nic.macAddress}-historic`)).toBeDefined();
+    // One historic detector per blob: a blob's ranges reach it in order, whatever order the hours finish in.
+    const target = { key: nic.macAddress, mac: nic.macAddress, resourceId: null };
+    for (const blob of blobs)
+      expect(system.host.getEntityState(EntityNames.detector, historicDetectorEntityKey(target, blob))).toBeDefined();
     expect(system.host.getEntityState(EntityNames.detector, nic.macAddress)).toBeUndefined();
     expect(system.host.listInstances().filter((i) => i.name === OrchestrationNames.packetCapture)).toEqual([]);
   });

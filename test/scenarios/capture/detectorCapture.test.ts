@@ -45,7 +45,8 @@ afterEach(async () => {
 
 async function signalDetector(current: CaptureSystem, aggregates: MinuteAggregate[], historic: boolean): Promise<void> {
   const target = aggregates[0]!.target;
-  const key = historic ? historicDetectorEntityKey(target) : detectorEntityKey(target);
+  const blob = { container: "insights-logs-flowlogflowevent", path: "flowLogResourceID=/S_RG/NW_FL/PT1H.json" };
+  const key = historic ? historicDetectorEntityKey(target, blob) : detectorEntityKey(target);
   const input: DetectorIngestInput = { aggregates, historic, nowIso: "2026-11-22T11:00:00.000Z" };
   await current.host.signalEntity(EntityNames.detector, key, DetectorOperations.ingest, input);
   await current.host.waitForIdle();
