@@ -53,8 +53,8 @@ export function detectorEntityKey(target: TargetRef): string {
 
 /**
  * The entity key of a target's backfill detector for one blob. A blob's ranges reach its detector in order (one
- * ingestBlob reads them one after the other), while a backfill reads a NIC's hourly blobs in parallel: a detector shared
- * by them would see a later hour first and expire the earlier hour's minutes, missing its anomalies by chance.
+ * ingestBlob reads them one after the other), while a backfill reads a NIC's hourly blobs in parallel: a detector
+ * shared by them would see a later hour first and expire the earlier hour's minutes, missing its anomalies by chance.
  */
 export function historicDetectorEntityKey(target: TargetRef, blob: { container: string; path: string }): string {
   return `${detectorEntityKey(target)}-${hash64(`${blob.container}/${blob.path}`)}${HISTORIC_DETECTOR_SUFFIX}`;
