@@ -84,6 +84,23 @@ describe("infra/main.json: the Data Explorer part", () => {
     expect(JSON.stringify(deployed)).not.toContain(EVENT_HUBS_DATA_RECEIVER);
   });
 
+  it("off, its resources read no cluster: ARM evaluates reference() even where a condition is false", () => {
+    const context = deployment();
+    const dataExplorerResources = (template.resources as Resource[]).filter((r) =>
+      String(r.condition ?? "").includes("dataExplorer"),
+    );
+    const withoutNestedTemplate = (r: Resource) => ({
+      ...r,
+      properties: { ...(r.properties as Record<string, Json>), template: null },
+    });
+
+    const evaluated = dataExplorerResources.map((r) => context.evaluate(withoutNestedTemplate(r)));
+
+    expect(dataExplorerResources.length).toBeGreaterThanOrEqual(5);
+    expect(JSON.stringify(evaluated)).toContain("Microsoft.Kusto/clusters");
+    expect(JSON.stringify(evaluated)).not.toContain("<reference");
+  });
+
   it("a new cluster: its database, and connections from the app's hubs into setup.kql's tables and mappings", () => {
     const deployed = deployedResources(deployment({ dataExplorer: "newCluster", dataExplorerConnections: true }));
     const cluster = ofType(deployed, "Microsoft.Kusto/clusters")[0]!;
