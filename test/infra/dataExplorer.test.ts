@@ -199,3 +199,33 @@ describe("infra/main.json: the Data Explorer part", () => {
     expect(ofType(deployed, "Microsoft.Kusto/clusters/databases/dataConnections")).toEqual([]);
   });
 });
+
+describe("the docs of the Data Explorer part", () => {
+  const rowOf = (doc: string, name: string) => doc.split("\n").find((line) => line.startsWith(`| \`${name}\` |`));
+
+  it("operations.md lists every Data Explorer parameter with the template's default", () => {
+    const operations = readFileSync(join(ROOT, "docs/operations.md"), "utf8");
+    const declared = Object.entries(template.parameters as Record<string, { defaultValue: Json }>).filter(([name]) =>
+      name.startsWith("dataExplorer"),
+    );
+    const shown = (value: Json) =>
+      value === "" ? "empty" : `\`${typeof value === "object" ? (value as { name: string }).name : String(value)}\``;
+
+    expect(declared.length).toBeGreaterThanOrEqual(5);
+    for (const [name, { defaultValue }] of declared) {
+      expect(rowOf(operations, name)?.split(" | ")[1], name).toBe(shown(defaultValue));
+    }
+  });
+
+  it("destinations.md's data connection table shows the template's consumer group and compression", () => {
+    const destinations = readFileSync(join(ROOT, "docs/destinations.md"), "utf8");
+    const deployed = deployedResources(deployment({ dataExplorer: "newCluster", dataExplorerConnections: true }));
+    const [flows, alerts] = ofType(deployed, "Microsoft.Kusto/clusters/databases/dataConnections").map(propertiesOf);
+    const cells = (value: Json) => `| \`${String(value)}\` | \`${String(value)}\` |`;
+
+    expect(rowOf(destinations, "consumerGroup")).toBe(`| \`consumerGroup\` ${cells(flows!.consumerGroup!)}`);
+    expect(rowOf(destinations, "compression")).toBe(`| \`compression\` ${cells(flows!.compression!)}`);
+    expect(alerts!.compression).toBe(flows!.compression);
+    expect(rowOf(destinations, "dataFormat")).toContain(`| \`${String(alerts!.dataFormat)}\` |`);
+  });
+});
