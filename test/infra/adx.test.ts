@@ -17,7 +17,9 @@ import {
   resultColumnsOf,
   schemaOfScript,
   type Column,
+  withScalarParameters,
   type GlobalState,
+  type ScalarTypeName,
 } from "./kustoLanguage";
 
 const ADX_DIR = join(__dirname, "../../infra/adx");
@@ -41,6 +43,7 @@ describe("KQL files bind against the setup script's schema", () => {
     expect([...schema.functions.keys()]).toEqual(["CapturesFromAlerts"]);
     expect([...schema.views.keys()]).toEqual(["FlowEventsDeduped"]);
     expect(KQL_FILES).toEqual(["queries.kql", "setup.kql"]);
+    expect(readdirSync(ADX_DIR).filter((file) => file.endsWith(".json"))).toEqual(["dashboard.json"]);
   });
 
   it("setup.kql (one database script) has no error, and one wrong name in it would be found", () => {
@@ -82,6 +85,109 @@ describe("KQL files bind against the setup script's schema", () => {
     );
     expect(errorsOf("Captures | summarize count() by captureStatus", globals)).toHaveLength(1);
     expect(errorsOf("NoSuchTable | take 1", globals)).toHaveLength(1);
+  });
+});
+
+/**
+ * The parts of an exported Data Explorer dashboard (schema 52, the version the Fabric Real-Time Dashboard definition
+ * documents: learn.microsoft.com/rest/api/fabric/articles/item-management/definitions/kql-dashboard-definition) that
+ * the test reads: tiles point at queries by id (`queryRef`), queries at a data source by id, tiles at a page.
+ */
+interface Dashboard {
+  $schema: string;
+  schema_version: string;
+  title: string;
+  dataSources: { id: string; name: string; kind: string; scopeId: string; clusterUri: string; database: string }[];
+  pages: { id: string; name: string }[];
+  parameters: { kind: string; id: string; beginVariableName?: string; endVariableName?: string }[];
+  queries: { id: string; text: string; usedVariables: string[]; dataSource: { kind: string; dataSourceId: string } }[];
+  tiles: {
+    id: string;
+    title: string;
+    visualType: string;
+    pageId: string;
+    queryRef: { kind: string; queryId: string };
+  }[];
+}
+
+const DASHBOARD = JSON.parse(readFileSync(join(ADX_DIR, "dashboard.json"), "utf8")) as Dashboard;
+
+/** The scalar variables a dashboard's parameters declare: a time range (`duration`) declares two datetimes. */
+function parameterVariablesOf(dashboard: Dashboard): Record<string, ScalarTypeName> {
+  const variables: Record<string, ScalarTypeName> = {};
+  for (const parameter of dashboard.parameters) {
+    if (parameter.kind !== "duration" || !parameter.beginVariableName || !parameter.endVariableName) {
+      throw new Error(`dashboard.json parameter ${parameter.id}: only time ranges (kind duration) are read here`);
+    }
+    variables[parameter.beginVariableName] = "DateTime";
+    variables[parameter.endVariableName] = "DateTime";
+  }
+  return variables;
+}
+
+describe("infra/adx/dashboard.json (an importable Data Explorer dashboard)", () => {
+  const variables = parameterVariablesOf(DASHBOARD);
+  const queryOf = (tile: Dashboard["tiles"][number]) => DASHBOARD.queries.find((q) => q.id === tile.queryRef.queryId);
+
+  it("is a dashboard export of the schema version it names, over the flowtap database", () => {
+    expect(DASHBOARD.$schema).toBe(
+      `https://dataexplorer.azure.com/static/d/schema/${DASHBOARD.schema_version}/dashboard.json`,
+    );
+    expect(DASHBOARD.dataSources).toEqual([expect.objectContaining({ kind: "manual-kusto", database: "flowtap" })]);
+    expect(variables).toEqual({ _startTime: "DateTime", _endTime: "DateTime" });
+  });
+
+  it("every tile is on a page and references a query, and every query an existing data source", () => {
+    const pageIds = DASHBOARD.pages.map((page) => page.id);
+    const dataSourceIds = DASHBOARD.dataSources.map((source) => source.id);
+    for (const tile of DASHBOARD.tiles) {
+      expect(pageIds, tile.title).toContain(tile.pageId);
+      expect(tile.queryRef.kind, tile.title).toBe("query");
+      expect(queryOf(tile), tile.title).toBeDefined();
+    }
+    for (const query of DASHBOARD.queries) {
+      expect(query.dataSource.kind).toBe("inline");
+      expect(dataSourceIds).toContain(query.dataSource.dataSourceId);
+    }
+    const ids = [...DASHBOARD.tiles, ...DASHBOARD.queries, ...DASHBOARD.pages, ...DASHBOARD.parameters].map(
+      (x) => x.id,
+    );
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it("shows ingestion rate and freshness per flow log, top talkers, denied flows, alerts and captures", () => {
+    const titles = DASHBOARD.tiles.map((tile) => tile.title);
+    for (const topic of [
+      /^Ingestion rate per flow log/,
+      /^Freshness per flow log/,
+      /^Top talkers/,
+      /^Denied flows/,
+      /^Alerts and captures on one time axis/,
+    ]) {
+      expect(titles).toContainEqual(expect.stringMatching(topic));
+    }
+    const timeline = DASHBOARD.tiles.find((tile) => tile.title.startsWith("Alerts and captures"))!;
+    expect(timeline.visualType).toBe("timechart");
+    expect(queryOf(timeline)?.text).toMatch(/union alertEvents, captureReports/);
+  });
+
+  it.each(DASHBOARD.tiles.map((tile) => [tile.title, tile]))(
+    "tile %s: its query binds with the parameters",
+    (_, tile) => {
+      const query = queryOf(tile)!;
+      const used = Object.keys(variables).filter((name) => new RegExp(`\\b${name}\\b`).test(query.text));
+
+      expect(errorsOf(query.text, withScalarParameters(globals, variables))).toEqual([]);
+      expect([...query.usedVariables].sort()).toEqual(used.sort());
+    },
+  );
+
+  it("a tile's query fails without the dashboard's parameters, or with a wrong column", () => {
+    const query = queryOf(DASHBOARD.tiles[0]!)!.text;
+    expect(errorsOf(query, globals)).toContainEqual(expect.stringMatching(/The name '_startTime' does not refer/));
+    expect(errorsOf(query.replace("blob", "blobPath"), withScalarParameters(globals, variables))).toContainEqual(
+      expect.stringMatching(/The name 'blobPath' does not refer to any known column/),
+    );
   });
 });
 

@@ -194,6 +194,16 @@ export class TemplateContext {
         return typeof args[0] === "object" && args[0] !== null ? Object.keys(args[0]).length === 0 : !args[0];
       case "if":
         return args[0] ? args[1]! : args[2]!;
+      case "equals":
+        return JSON.stringify(args[0]) === JSON.stringify(args[1]);
+      case "not":
+        return !args[0];
+      case "and":
+        return args.every(Boolean);
+      case "greater":
+        return (args[0] as number) > (args[1] as number);
+      case "int":
+        return this.integer(args[0]!);
       case "union":
         return Array.isArray(args[0])
           ? [...new Set((args as Json[][]).flat())]
@@ -217,6 +227,8 @@ export class TemplateContext {
           `/subscriptions/${this.scope.subscriptionId}/resourceGroups/${this.scope.resourceGroup}`,
           s,
         );
+      case "extensionresourceid":
+        return `${s[0]}/providers/${this.resourceId("", s.slice(1)).replace(/^\/providers\//, "")}`;
       case "subscriptionresourceid":
         return this.resourceId(`/subscriptions/${this.scope.subscriptionId}`, s);
       case "reference":
@@ -224,6 +236,13 @@ export class TemplateContext {
       default:
         throw new Error(`ARM: the test evaluator does not know the function ${name}()`);
     }
+  }
+
+  /** `int()`: a number, or a string of decimal digits (anything else fails, as in ARM). */
+  private integer(value: Json): number {
+    if (typeof value === "number" && Number.isInteger(value)) return value;
+    if (typeof value === "string" && /^-?\d+$/.test(value.trim())) return Number(value);
+    throw new Error(`ARM: int(${JSON.stringify(value)}) is not an integer`);
   }
 
   /** `resourceId('Ns/type/child', 'name', 'childName')`: the type's segments interleaved with the names. */

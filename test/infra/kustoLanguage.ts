@@ -25,6 +25,8 @@ interface KustoCode {
 type KustoSymbol = object;
 export interface GlobalState {
   WithDatabase(database: KustoSymbol): GlobalState;
+  /** Ambient parameters: names every query may use, as a dashboard's parameters are. */
+  WithParameters(parameters: KustoSymbol[]): GlobalState;
 }
 interface KustoLanguage {
   GlobalState: { Default: GlobalState };
@@ -38,8 +40,13 @@ interface KustoLanguage {
       $ctor3: new (name: string, schema: string, query: string, description: string | null) => KustoSymbol;
     };
     DatabaseSymbol: { $ctor2: new (name: string, alternateName: null, members: KustoSymbol[]) => KustoSymbol };
+    ParameterSymbol: new (name: string, type: KustoSymbol, description: string | null) => KustoSymbol;
+    ScalarTypes: Record<ScalarTypeName, KustoSymbol>;
   };
 }
+
+/** The ScalarTypes members (Kusto.Language.Symbols.ScalarTypes) a parameter here may have. */
+export type ScalarTypeName = "DateTime" | "TimeSpan" | "String" | "Long" | "Real" | "Bool";
 
 function loadKustoLanguage(): KustoLanguage {
   const load = createRequire(__filename);
@@ -127,5 +134,13 @@ export function globalStateOf(schema: DatabaseSchema): GlobalState {
   );
   return Kusto.GlobalState.Default.WithDatabase(
     new DatabaseSymbol.$ctor2("flowtap", null, [...tables, ...functions, ...views]),
+  );
+}
+
+/** The globals with scalar parameters declared, as a dashboard declares its parameters to every tile's query. */
+export function withScalarParameters(globals: GlobalState, parameters: Record<string, ScalarTypeName>): GlobalState {
+  const { ParameterSymbol, ScalarTypes } = Kusto.Symbols;
+  return globals.WithParameters(
+    Object.entries(parameters).map(([name, type]) => new ParameterSymbol(name, ScalarTypes[type], null)),
   );
 }

@@ -1,0 +1,231 @@
+/**
+ * The template's optional Data Explorer part, evaluated as Resource Manager would: off by default (nothing of it is
+ * deployed), and when on, data connections that read the hubs the app writes, into the tables with the mappings
+ * infra/adx/setup.kql creates, in the format the app's FLOWTAP_EVENTS_PER_MESSAGE sends, with the cluster's identity
+ * holding Azure Event Hubs Data Receiver on the namespace.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { readSettings } from "../../src/config";
+import { mappingsOfScript } from "./adxMapping";
+import { TemplateContext, nestedContext, type Json } from "./armTemplate";
+
+const ROOT = join(__dirname, "../..");
+const readJson = (file: string) => JSON.parse(readFileSync(join(ROOT, file), "utf8")) as Record<string, Json>;
+const template = readJson("infra/main.json");
+const example = readJson("infra/main.parameters.example.json");
+const SETUP_MAPPINGS = mappingsOfScript(readFileSync(join(ROOT, "infra/adx/setup.kql"), "utf8"));
+const SCOPE = {
+  subscriptionId: "00000000-0000-0000-0000-000000000001",
+  resourceGroup: "rg-flowtap",
+  location: "westeurope",
+};
+const EXISTING_CLUSTER =
+  "/subscriptions/00000000-0000-0000-0000-000000000002/resourceGroups/rg-adx" +
+  "/providers/Microsoft.Kusto/clusters/adxshared";
+const EVENT_HUBS_DATA_RECEIVER = "a638d3c7-ab3a-418d-83e6-5f17a39d4fde";
+
+type Resource = Record<string, Json> & { type: string; name: string };
+/** A resource Resource Manager would deploy, every expression in it evaluated, with the scope it lands in. */
+type Deployed = Record<string, Json> & {
+  type: string;
+  name: string;
+  landsIn: { subscriptionId: string; group: string };
+};
+
+/** The example parameters with `overrides`. */
+function deployment(overrides: Record<string, Json> = {}): TemplateContext {
+  const parameters = Object.fromEntries(
+    Object.entries(example.parameters as Record<string, { value: Json }>).map(([k, v]) => [k, v.value]),
+  );
+  return new TemplateContext(template as never, { ...parameters, ...overrides }, SCOPE);
+}
+
+/** Every resource whose condition holds (nested deployments' resources included when the deployment's holds). */
+function deployedResources(context: TemplateContext, resources = template.resources as Resource[]): Deployed[] {
+  return resources.flatMap((resource) => {
+    const loop = resource.copy as { name: string; count: string } | undefined;
+    const indexes = loop ? [...Array(context.evaluate(loop.count) as number).keys()] : [undefined];
+    return indexes.flatMap((index) => {
+      const copyIndexes = loop && index !== undefined ? { [loop.name]: index } : {};
+      if ("condition" in resource && context.evaluate(resource.condition!, copyIndexes) !== true) return [];
+      const landsIn = { subscriptionId: context.scope.subscriptionId, group: context.scope.resourceGroup };
+      if (resource.type !== "Microsoft.Resources/deployments") {
+        return [{ ...(context.evaluate(resource, copyIndexes) as Resource), landsIn }];
+      }
+      // A nested template's expressions are its own (inner scope): the deployment is evaluated without it.
+      const { template: _inner, ...properties } = resource.properties as Record<string, Json>;
+      const evaluated = { ...(context.evaluate({ ...resource, properties }, copyIndexes) as Resource), landsIn };
+      const inner = nestedContext(context, resource, index);
+      return [evaluated, ...deployedResources(inner, (inner.template.resources ?? []) as Resource[])];
+    });
+  });
+}
+
+const ofType = (deployed: Deployed[], type: string) => deployed.filter((r) => r.type === type);
+const propertiesOf = (resource: Deployed) => resource.properties as Record<string, Json>;
+
+/** The app settings the template deploys, as the app reads them. */
+function appSettingsOf(deployed: Deployed[]) {
+  const config = ofType(deployed, "Microsoft.Web/sites/config")[0]!;
+  return readSettings(Object.fromEntries(Object.entries(propertiesOf(config)).map(([k, v]) => [k, String(v)])));
+}
+
+describe("infra/main.json: the Data Explorer part", () => {
+  it("is off by default: no Kusto resource, no consumer group or role for it, the same resources as before", () => {
+    const declared = template.parameters as Record<string, { defaultValue?: Json }>;
+
+    const deployed = deployedResources(deployment());
+
+    expect(declared.dataExplorer!.defaultValue).toBe("none");
+    expect(deployed.filter((r) => r.type.startsWith("Microsoft.Kusto/"))).toEqual([]);
+    expect(deployed.map((r) => r.name)).not.toContainEqual(expect.stringMatching(/\/adx$|data-explorer/));
+    expect(JSON.stringify(deployed)).not.toContain(EVENT_HUBS_DATA_RECEIVER);
+  });
+
+  it("off, its resources read no cluster: ARM evaluates reference() even where a condition is false", () => {
+    const context = deployment();
+    const dataExplorerResources = (template.resources as Resource[]).filter((r) =>
+      String(r.condition ?? "").includes("dataExplorer"),
+    );
+    const withoutNestedTemplate = (r: Resource) => ({
+      ...r,
+      properties: { ...(r.properties as Record<string, Json>), template: null },
+    });
+
+    const evaluated = dataExplorerResources.map((r) => context.evaluate(withoutNestedTemplate(r)));
+
+    expect(dataExplorerResources.length).toBeGreaterThanOrEqual(5);
+    expect(JSON.stringify(evaluated)).toContain("Microsoft.Kusto/clusters");
+    expect(JSON.stringify(evaluated)).not.toContain("<reference");
+  });
+
+  it("a new cluster: its database, and connections from the app's hubs into setup.kql's tables and mappings", () => {
+    const deployed = deployedResources(deployment({ dataExplorer: "newCluster", dataExplorerConnections: true }));
+    const cluster = ofType(deployed, "Microsoft.Kusto/clusters")[0]!;
+    const clusterId =
+      `/subscriptions/${SCOPE.subscriptionId}/resourceGroups/${SCOPE.resourceGroup}/providers/` +
+      `Microsoft.Kusto/clusters/${cluster.name}`;
+    const { eventHubs } = appSettingsOf(deployed);
+    const namespace = ofType(deployed, "Microsoft.EventHub/namespaces")[0]!.name;
+    const connections = ofType(deployed, "Microsoft.Kusto/clusters/databases/dataConnections").map(propertiesOf);
+
+    expect(cluster.identity).toEqual({ type: "SystemAssigned" });
+    expect(ofType(deployed, "Microsoft.Kusto/clusters/databases").map((r) => r.name)).toEqual([
+      `${cluster.name}/flowtap`,
+    ]);
+    expect(eventHubs.eventsPerMessage).toBe(1);
+    expect(connections.map((c) => [c.tableName, c.mappingRuleName])).toEqual(
+      SETUP_MAPPINGS.map((m) => [m.table, m.name]),
+    );
+    const hubOf = (c: Record<string, Json>) => String(c.eventHubResourceId).split("/eventhubs/")[1];
+    expect(connections.map(hubOf)).toEqual([eventHubs.eventHubName, eventHubs.alertsEventHubName]);
+    expect(connections.map((c) => [c.dataFormat, c.compression])).toEqual([
+      ["JSON", "None"],
+      ["MULTIJSON", "None"],
+    ]);
+    const groups = ofType(deployed, "Microsoft.EventHub/namespaces/eventhubs/consumergroups").map((r) => r.name);
+    for (const c of connections) {
+      expect(groups).toContain(`${namespace}/${hubOf(c)}/${String(c.consumerGroup)}`);
+      expect(c.managedIdentityResourceId).toBe(clusterId);
+      expect(c.eventHubResourceId).toMatch(new RegExp(`/providers/Microsoft.EventHub/namespaces/${namespace}/`));
+    }
+    expect(new Set(connections.map((c) => c.consumerGroup)).size).toBe(1);
+    // Its own group: sharing the downstream readers' would make both miss events.
+    expect(connections[0]!.consumerGroup).not.toBe(deployment().parameter("consumerGroupName"));
+  });
+
+  it("packs events (FLOWTAP_EVENTS_PER_MESSAGE > 1): the flows connection reads MULTIJSON", () => {
+    const deployed = deployedResources(
+      deployment({
+        dataExplorer: "newCluster",
+        dataExplorerConnections: true,
+        appSettingsOverrides: { FLOWTAP_EVENTS_PER_MESSAGE: "100" },
+      }),
+    );
+    const connections = ofType(deployed, "Microsoft.Kusto/clusters/databases/dataConnections").map(propertiesOf);
+
+    expect(appSettingsOf(deployed).eventHubs.eventsPerMessage).toBe(100);
+    expect(connections.map((c) => [c.tableName, c.dataFormat])).toEqual([
+      ["FlowEvents", "MULTIJSON"],
+      ["Alerts", "MULTIJSON"],
+    ]);
+  });
+
+  it("gives the cluster's identity Azure Event Hubs Data Receiver on the namespace, before the connections", () => {
+    const deployed = deployedResources(deployment({ dataExplorer: "newCluster", dataExplorerConnections: true }));
+    const namespace = ofType(deployed, "Microsoft.EventHub/namespaces")[0]!.name;
+    const receivers = ofType(deployed, "Microsoft.Authorization/roleAssignments").filter((r) =>
+      String(propertiesOf(r).roleDefinitionId).endsWith(EVENT_HUBS_DATA_RECEIVER),
+    );
+    const nested = deployed.find((r) => r.name === "flowtap-data-explorer")!;
+
+    expect(receivers).toHaveLength(1);
+    expect(receivers[0]!.landsIn.group).toBe(SCOPE.resourceGroup);
+    expect(receivers[0]!.scope).toBe(`Microsoft.EventHub/namespaces/${namespace}`);
+    expect(propertiesOf(receivers[0]!).principalId).toMatch(/^<reference .*Microsoft.Kusto\/clusters\/ftadx/);
+    expect((nested.dependsOn as string[]).some((d) => d.includes("roleAssignments"))).toBe(true);
+  });
+
+  it("an existing cluster: the database and connections land in its group, with its identity; no new cluster", () => {
+    const deployed = deployedResources(
+      deployment({
+        dataExplorer: "existingCluster",
+        dataExplorerClusterId: EXISTING_CLUSTER,
+        dataExplorerConnections: true,
+      }),
+    );
+    const database = ofType(deployed, "Microsoft.Kusto/clusters/databases")[0]!;
+    const connections = ofType(deployed, "Microsoft.Kusto/clusters/databases/dataConnections");
+
+    expect(ofType(deployed, "Microsoft.Kusto/clusters")).toEqual([]);
+    expect(database.name).toBe("adxshared/flowtap");
+    expect(database.landsIn).toEqual({ subscriptionId: "00000000-0000-0000-0000-000000000002", group: "rg-adx" });
+    expect(connections.map((c) => propertiesOf(c).managedIdentityResourceId)).toEqual([
+      EXISTING_CLUSTER,
+      EXISTING_CLUSTER,
+    ]);
+  });
+
+  it("without dataExplorerConnections, the database only (setup.kql must create the tables first)", () => {
+    const deployed = deployedResources(
+      deployment({ dataExplorer: "newCluster", dataExplorerDatabaseName: "netflows" }),
+    );
+
+    expect(ofType(deployed, "Microsoft.Kusto/clusters/databases").map((r) => r.name.split("/")[1])).toEqual([
+      "netflows",
+    ]);
+    expect(ofType(deployed, "Microsoft.Kusto/clusters/databases/dataConnections")).toEqual([]);
+  });
+});
+
+describe("the docs of the Data Explorer part", () => {
+  const rowOf = (doc: string, name: string) => doc.split("\n").find((line) => line.startsWith(`| \`${name}\` |`));
+
+  it("operations.md lists every Data Explorer parameter with the template's default", () => {
+    const operations = readFileSync(join(ROOT, "docs/operations.md"), "utf8");
+    const declared = Object.entries(template.parameters as Record<string, { defaultValue: Json }>).filter(([name]) =>
+      name.startsWith("dataExplorer"),
+    );
+    const shown = (value: Json) =>
+      value === "" ? "empty" : `\`${typeof value === "object" ? (value as { name: string }).name : String(value)}\``;
+
+    expect(declared.length).toBeGreaterThanOrEqual(5);
+    for (const [name, { defaultValue }] of declared) {
+      expect(rowOf(operations, name)?.split(" | ")[1], name).toBe(shown(defaultValue));
+    }
+  });
+
+  it("destinations.md's data connection table shows the template's consumer group and compression", () => {
+    const destinations = readFileSync(join(ROOT, "docs/destinations.md"), "utf8");
+    const deployed = deployedResources(deployment({ dataExplorer: "newCluster", dataExplorerConnections: true }));
+    const [flows, alerts] = ofType(deployed, "Microsoft.Kusto/clusters/databases/dataConnections").map(propertiesOf);
+    const cells = (value: Json) => `| \`${String(value)}\` | \`${String(value)}\` |`;
+
+    expect(rowOf(destinations, "consumerGroup")).toBe(`| \`consumerGroup\` ${cells(flows!.consumerGroup!)}`);
+    expect(rowOf(destinations, "compression")).toBe(`| \`compression\` ${cells(flows!.compression!)}`);
+    expect(alerts!.compression).toBe(flows!.compression);
+    expect(rowOf(destinations, "dataFormat")).toContain(`| \`${String(alerts!.dataFormat)}\` |`);
+  });
+});
