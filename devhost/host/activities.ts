@@ -6,8 +6,9 @@
 import { ValidationError } from "../../src/errors";
 import { logger } from "../../src/logger";
 import type { EngineBookkeeping } from "./bookkeeping";
-import { historyEvents, toJson, type HistoryEvent } from "./history";
+import { historyEvents, type HistoryEvent } from "./history";
 import type { FunctionRegistration } from "./registry";
+import type { FunctionInvoker } from "./workers/invocations";
 
 /** Hooks the host's fault injection plugs into (see faults.ts). */
 export interface ActivityFaultHooks {
@@ -35,6 +36,8 @@ export class ActivityRunner {
     private readonly faults: ActivityFaultHooks,
     private readonly deliver: (origin: ActivityOrigin, outcome: HistoryEvent) => Promise<void>,
     private readonly crash: (crashed: () => void) => void,
+    /** Runs the activity functions (in this process or in a worker process). */
+    private readonly invoker: FunctionInvoker,
   ) {}
 
   queue(origin: ActivityOrigin, name: string, input: string | undefined): void {
@@ -81,9 +84,10 @@ export class ActivityRunner {
     try {
       if (!registration) throw new ValidationError(`no activity function named "${name}" is registered`);
       this.faults.beforeActivity(name);
-      const parsed = input === undefined || input === "" ? undefined : (JSON.parse(input) as unknown);
-      const result: unknown = await registration.handler(parsed, this.book.createContext(registration));
-      return historyEvents.taskCompleted(this.book.now(), origin.taskId, toJson(result));
+      // A worker process that exits mid-invocation fails it like a throw: TaskActivityShim.cs records the
+      // invocation's exception (the host's WorkerProcessExitException) as TaskFailed.
+      const result = await this.invoker.activity(name, input);
+      return historyEvents.taskCompleted(this.book.now(), origin.taskId, result);
     } catch (error) {
       logger.verbose(
         `local host: activity ${name} (instance ${origin.instanceId}, task ${origin.taskId}) failed: ${String(error)}`,

@@ -3,11 +3,9 @@
  * (written through to the store), the host clock, the count of running work (for `whenIdle`), status
  * listeners, and the stopped flag of a crashed or stopped host.
  */
-import type { InvocationContext } from "@azure/functions";
 import { ValidationError } from "../../src/errors";
 import { logFailure } from "../../src/logger";
 import { VirtualClock, type HostClock } from "./clock";
-import type { FunctionRegistration } from "./registry";
 import type { EntityRecord, HostStore, InstanceRecord, RuntimeStatus } from "./store";
 
 const terminalStatuses: ReadonlySet<RuntimeStatus> = new Set(["Completed", "Failed", "Terminated"]);
@@ -15,9 +13,6 @@ const terminalStatuses: ReadonlySet<RuntimeStatus> = new Set(["Completed", "Fail
 export function isTerminal(status: RuntimeStatus): boolean {
   return terminalStatuses.has(status);
 }
-
-/** Makes the InvocationContext for one invocation of a registered function (fresh each time). */
-export type InvocationContextFactory = (registration: FunctionRegistration) => InvocationContext;
 
 export class EngineBookkeeping {
   readonly instances = new Map<string, InstanceRecord>();
@@ -31,7 +26,6 @@ export class EngineBookkeeping {
   constructor(
     readonly store: HostStore,
     readonly clock: HostClock,
-    readonly createContext: InvocationContextFactory,
     /** The earliest armed durable timer (ms since epoch), for the auto-advancing clock. */
     private readonly nextTimerDueTime: () => number | undefined,
   ) {}

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { ActivityRunner, type ActivityFaultHooks } from "./activities";
-import { EngineBookkeeping, isTerminal, type InvocationContextFactory } from "./bookkeeping";
+import { EngineBookkeeping, isTerminal } from "./bookkeeping";
 import type { HostClock } from "./clock";
 import { EntityRunner, entitySchedulerId, type EntityFaultHooks } from "./entities";
 import { OrchestrationRunner, type StartOutcome } from "./episodes";
@@ -15,8 +15,9 @@ import { historyEvents } from "./history";
 import type { FunctionRegistration } from "./registry";
 import type { EntityRecord, HostStore, InstanceRecord } from "./store";
 import { DurableTimers } from "./timers";
+import type { FunctionInvoker } from "./workers/invocations";
 
-export { entitySchedulerId, isTerminal, type InvocationContextFactory, type StartOutcome };
+export { entitySchedulerId, isTerminal, type StartOutcome };
 
 /** Hooks the host's fault injection plugs into (see faults.ts). */
 export type EngineFaultHooks = ActivityFaultHooks & EntityFaultHooks;
@@ -26,7 +27,8 @@ export interface EngineOptions {
   store: HostStore;
   clock: HostClock;
   maxConcurrentActivities: number;
-  createContext: InvocationContextFactory;
+  /** Runs activity, orchestrator and entity functions: in the host process, or in worker processes. */
+  invoker: FunctionInvoker;
   faults: EngineFaultHooks;
   /** Called when a fault asks for a crash: the host stops without recording anything more, then calls `crashed`. */
   onCrash: (crashed: () => void) => void;
@@ -52,9 +54,7 @@ export class DurableEngine {
   constructor(options: EngineOptions) {
     const { registrations, faults, onCrash } = options;
     this.timers = new DurableTimers(options.clock);
-    this.book = new EngineBookkeeping(options.store, options.clock, options.createContext, () =>
-      this.timers.nextDueTime(),
-    );
+    this.book = new EngineBookkeeping(options.store, options.clock, () => this.timers.nextDueTime());
     const activityFunctions = byTrigger(registrations, "activityTrigger");
     this.activities = new ActivityRunner(
       this.book,
@@ -63,6 +63,7 @@ export class DurableEngine {
       faults,
       (origin, outcome) => this.orchestrations.deliver(origin.instanceId, outcome, origin.executionId),
       onCrash,
+      options.invoker,
     );
     this.entityRunner = new EntityRunner(
       this.book,
@@ -71,6 +72,7 @@ export class DurableEngine {
       this.timers,
       (instanceId, requestId, response) =>
         this.orchestrations.deliver(instanceId, historyEvents.eventRaised(this.book.now(), requestId, response)),
+      options.invoker,
     );
     this.orchestrations = new OrchestrationRunner(
       this.book,
@@ -79,6 +81,7 @@ export class DurableEngine {
       this.entityRunner,
       this.timers,
       new Set(activityFunctions.keys()),
+      options.invoker,
     );
   }
 

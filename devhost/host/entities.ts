@@ -19,27 +19,10 @@ import { KeyedSerialQueue } from "./keyedQueue";
 import type { FunctionRegistration } from "./registry";
 import type { EntityRecord, EntityRequest } from "./store";
 import type { DurableTimers } from "./timers";
+import type { EntityBatchResult, EntityOperationResult, FunctionInvoker } from "./workers/invocations";
 
 /** ControlQueueVisibilityTimeout: a leased message whose work was lost comes back after this. */
 const MESSAGE_LEASE_MS = 5 * 60 * 1000;
-
-interface EntityOperationResult {
-  isError: boolean;
-  result?: string;
-}
-
-interface EntitySignal {
-  target: { name: string; key: string };
-  name: string;
-  input: string;
-}
-
-interface EntityBatchResult {
-  entityExists: boolean;
-  entityState?: string;
-  results: EntityOperationResult[];
-  signals: EntitySignal[];
-}
 
 /** Hooks the host's fault injection plugs into (see faults.ts). */
 export interface EntityFaultHooks {
@@ -67,6 +50,8 @@ export class EntityRunner {
     private readonly timers: DurableTimers,
     /** Delivers an operation's response to the orchestration that called it (EventRaised named by request id). */
     private readonly respond: (instanceId: string, requestId: string, response: string) => Promise<void>,
+    /** Runs the entity functions (in this process or in a worker process). */
+    private readonly invoker: FunctionInvoker,
   ) {}
 
   async enqueue(schedulerId: string, request: EntityRequest): Promise<void> {
@@ -136,7 +121,14 @@ export class EntityRunner {
       state: entity.state,
       batch: [{ id: request.id, name: request.operation, signal: request.signal, input: request.input }],
     };
-    const batch = (await registration.handler(batchInput, this.book.createContext(registration))) as EntityBatchResult;
+    let batch: EntityBatchResult;
+    try {
+      batch = await this.invoker.entity(entity.name, batchInput);
+    } catch (error) {
+      // The batch never returned (its worker process exited): every operation of it fails and the state stays, as
+      // TaskEntityShim.ExecuteOutOfProcBatch treats a batch that timed out.
+      return { result: { isError: true, result: JSON.stringify(error instanceof Error ? error.message : error) } };
+    }
     return { result: batch.results[0] ?? { isError: false }, batch };
   }
 

@@ -5,7 +5,6 @@
  * history first, then dispatched (activities, sub-orchestrations, timers, entity messages).
  */
 import { randomUUID } from "node:crypto";
-import type { InvocationContext } from "@azure/functions";
 import { logger } from "../../src/logger";
 import type { ActivityRunner } from "./activities";
 import { isTerminal, type EngineBookkeeping } from "./bookkeeping";
@@ -17,23 +16,9 @@ import { replayShim, type Decision, type ShimOutcome } from "./shim";
 import type { DurableTimers } from "./timers";
 import type { InstanceRecord, RuntimeStatus } from "./store";
 import { KeyedSerialQueue } from "./keyedQueue";
+import type { FunctionInvoker, OrchestratorOutcome } from "./workers/invocations";
 
-export interface LibraryOrchestratorState {
-  isDone: boolean;
-  actions: unknown[];
-  output?: unknown;
-  error?: string;
-  customStatus?: unknown;
-  failureDetails?: FailureDetailsPayload;
-}
-
-const outOfProcDataLabel = "\n\n$OutOfProcData$:";
-
-/** The library's executor of the episode that ran with `context` (set by the Orchestrator on context.df). */
-function executorException(context: InvocationContext): unknown {
-  return (context as unknown as { df?: { taskOrchestratorExecutor?: { exception?: unknown } } }).df
-    ?.taskOrchestratorExecutor?.exception;
-}
+export { stateFromFailure, type LibraryOrchestratorState } from "./workers/invocations";
 
 /**
  * What the extension passes to an orchestration function. The Functions bundle [4.*, 5.0.0) brings extension
@@ -61,20 +46,6 @@ export function extensionBindingInput(
   };
 }
 
-/** The state inside a thrown OrchestrationFailureError, after "$OutOfProcData$:" (OutOfProcExceptionHelpers). */
-export function stateFromFailure(error: unknown): LibraryOrchestratorState {
-  const message = error instanceof Error ? error.message : String(error);
-  const at = message.indexOf(outOfProcDataLabel);
-  if (at >= 0) {
-    try {
-      return JSON.parse(message.substring(at + outOfProcDataLabel.length)) as LibraryOrchestratorState;
-    } catch {
-      // Fall through: the error is reported as it is.
-    }
-  }
-  return { isDone: false, actions: [[]], error: message };
-}
-
 export class OrchestrationRunner {
   private readonly queue = new KeyedSerialQueue();
 
@@ -86,6 +57,8 @@ export class OrchestrationRunner {
     private readonly timers: DurableTimers,
     /** Names of registered activities (the shim refuses to call a function that does not exist). */
     private readonly activityNames: ReadonlySet<string>,
+    /** Runs the orchestrator functions (in this process or in a worker process). */
+    private readonly invoker: FunctionInvoker,
   ) {}
 
   /** Starts an orchestration; a running id is refused, a finished id starts afresh. */
@@ -176,33 +149,31 @@ export class OrchestrationRunner {
       return;
     }
     record.status = "Running";
-    const context = this.book.createContext(registration);
-    let state: LibraryOrchestratorState;
-    let thrown: unknown;
-    try {
-      const instance = { ...record, parentInstanceId: record.parent?.instanceId };
-      state = (await registration.handler(
-        extensionBindingInput(instance, history),
-        context,
-      )) as LibraryOrchestratorState;
-    } catch (error) {
-      thrown = error;
-      state = stateFromFailure(error);
-    }
+    const instance = { ...record, parentInstanceId: record.parent?.instanceId };
+    const outcome = await this.invoke(record.name, extensionBindingInput(instance, history));
     if (this.book.stopped) return;
     record.history = history;
-    if (state.customStatus !== undefined) record.customStatus = state.customStatus;
-    await this.interpret(record, state, thrown, context, now);
+    if (outcome.state.customStatus !== undefined) record.customStatus = outcome.state.customStatus;
+    await this.interpret(record, outcome, now);
+  }
+
+  /**
+   * One episode through the invoker. An invocation that never returned (its worker process exited) fails the
+   * instance, as the extension's TaskOrchestrationShim.InvokeUserCodeAndHandleResults does with any exception
+   * that carries no orchestrator state (Azure/azure-functions-durable-extension src/WebJobs.Extensions.DurableTask/
+   * Listener/TaskOrchestrationShim.cs): "Orchestrator function 'x' failed: <message>".
+   */
+  private async invoke(name: string, bindingInput: Record<string, unknown>): Promise<OrchestratorOutcome> {
+    try {
+      return await this.invoker.orchestrator(name, bindingInput);
+    } catch (error) {
+      return { state: { isDone: false, actions: [[]] }, failure: toFailureDetails(error) };
+    }
   }
 
   /** OutOfProcOrchestrationShim.ScheduleDurableTaskEvents: replay the actions, then fail, finish or wait. */
-  private async interpret(
-    record: InstanceRecord,
-    state: LibraryOrchestratorState,
-    thrown: unknown,
-    context: InvocationContext,
-    now: Date,
-  ): Promise<void> {
+  private async interpret(record: InstanceRecord, outcome: OrchestratorOutcome, now: Date): Promise<void> {
+    const { state, failure } = outcome;
     const shim = replayShim(record.history, state.actions, (kind, name) =>
       kind === "activity" ? this.activityNames.has(name) : this.registrations.has(name),
     );
@@ -211,8 +182,8 @@ export class OrchestrationRunner {
       await this.fail(record, { ErrorType: errorType, ErrorMessage: (shim.nonDeterminism ?? shim.invalid)! });
       return;
     }
-    if (thrown !== undefined) {
-      await this.fail(record, this.failureOf(state, thrown, context));
+    if (failure !== undefined) {
+      await this.fail(record, failure);
       return;
     }
     const dispatches = this.record(record, shim, now);
@@ -227,18 +198,6 @@ export class OrchestrationRunner {
     }
     // Events that arrived meanwhile scheduled their own episode (deliver), queued after this one.
     for (const dispatch of dispatches) await dispatch();
-  }
-
-  /**
-   * The orchestrator's real error. durable-functions 3.5.0 throws an OrchestrationFailureError
-   * built from a boolean (its message is "false..."), so the error is read from the executor.
-   */
-  private failureOf(state: LibraryOrchestratorState, thrown: unknown, context: InvocationContext) {
-    if (state.failureDetails) return state.failureDetails;
-    const exception = executorException(context);
-    if (exception !== undefined) return toFailureDetails(exception);
-    const details = toFailureDetails(thrown);
-    return { ...details, ErrorMessage: state.error ?? details.ErrorMessage };
   }
 
   /** Records the new decisions in the history; returns the dispatches to run once it is saved. */

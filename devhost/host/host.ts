@@ -8,6 +8,7 @@
  */
 import { randomBytes } from "node:crypto";
 import * as http from "node:http";
+import * as path from "node:path";
 import type { AddressInfo } from "node:net";
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
@@ -23,14 +24,17 @@ import {
   defaultAppModulePath,
   functionsModule,
   loadApp,
+  runAppHooks,
   summarizeRegistrations,
-  type AppHookHandler,
   type AppSource,
   type FunctionRegistration,
   type LoadedApp,
   type RegistrationSummary,
 } from "./registry";
 import { MemoryStore, type HostStore, type InstanceRecord, type RuntimeStatus } from "./store";
+import { WORKER_PROCESS_COUNT_SETTING, workerProcessCount } from "./workers/count";
+import { createInvocationContext, InProcessInvoker, type FunctionInvoker } from "./workers/invocations";
+import { WorkerPool } from "./workers/pool";
 
 export type ClockOptions = { mode: "real" } | { mode: "virtual"; startTime?: Date; autoAdvance?: boolean };
 
@@ -55,6 +59,12 @@ export interface LocalHostOptions {
   taskHubName?: string;
   /** Start timer triggers on their schedules (default true). */
   enableTimerTriggers?: boolean;
+  /**
+   * Worker processes running the activity, orchestrator and entity functions (0: the host process runs them).
+   * Default: the FUNCTIONS_WORKER_PROCESS_COUNT setting, else one per core; 0 for a `register` app or a virtual
+   * clock (workers/count.ts).
+   */
+  workerProcessCount?: number;
 }
 
 export interface HostKeys {
@@ -182,6 +192,9 @@ export class LocalHost {
   private readonly taskHubName: string;
   private portNumber = 0;
   private stopping: Promise<void> | undefined;
+  /** Runs the durable functions: in this process, or the worker processes once they started. */
+  private invoker: FunctionInvoker;
+  private workers: WorkerPool | undefined;
 
   private constructor(
     options: LocalHostOptions,
@@ -189,6 +202,7 @@ export class LocalHost {
   ) {
     const registrations = app.registrations;
     this.registrations = registrations;
+    this.invoker = new InProcessInvoker(registrations, (registration) => this.createContext(registration));
     this.keys = {
       master: options.keys?.master ?? randomBytes(16).toString("hex"),
       host: options.keys?.host ?? randomBytes(16).toString("hex"),
@@ -212,7 +226,11 @@ export class LocalHost {
       store: this.store,
       clock: this.clock,
       maxConcurrentActivities,
-      createContext: (registration) => this.createContext(registration),
+      invoker: {
+        activity: (name, input) => this.invoker.activity(name, input),
+        orchestrator: (name, bindingInput) => this.invoker.orchestrator(name, bindingInput),
+        entity: (name, batch) => this.invoker.entity(name, batch),
+      },
       faults: this.faults,
       onCrash: (crashed) => void this.stop().then(crashed),
     });
@@ -247,19 +265,25 @@ export class LocalHost {
       process.env[name] = value;
     }
     let host: LocalHost;
+    const app = options.app ?? { modulePath: defaultAppModulePath(options.rootDir ?? process.cwd()) };
+    let workerCount: number;
     try {
-      host = new LocalHost(
-        options,
-        await loadApp(options.app ?? { modulePath: defaultAppModulePath(options.rootDir ?? process.cwd()) }),
-      );
+      workerCount = workerProcessCount({
+        option: options.workerProcessCount,
+        setting: process.env[WORKER_PROCESS_COUNT_SETTING],
+        appIsModule: "modulePath" in app,
+        virtualClock: options.clock?.mode === "virtual",
+      });
+      host = new LocalHost(options, await loadApp(app));
     } catch (error) {
       restoreEnv(saved);
       throw error;
     }
     saved.forEach((value, name) => host.savedEnv.set(name, value));
     try {
-      await host.runAppHooks(host.app.appStartHooks, "start");
+      await runAppHooks(host.app.appStartHooks, "start");
       await host.listen(options.port ?? 7071);
+      if (workerCount > 0 && "modulePath" in app) await host.startWorkers(workerCount, app.modulePath);
       await host.engine.resume();
       if (options.enableTimerTriggers ?? true) host.startTimerTriggers();
     } catch (error) {
@@ -267,18 +291,25 @@ export class LocalHost {
       throw error;
     }
     logger.info(
-      `local host: ${host.registrations.length} functions on ${host.baseUrl} (store: ${host.store.description})`,
+      `local host: ${host.registrations.length} functions on ${host.baseUrl} (store: ${host.store.description}, ` +
+        `${workerCount === 0 ? "in the host process" : `${workerCount} worker processes`})`,
     );
     return host;
   }
 
-  /** Runs `app.hook.appStart`/`appTerminate` handlers, as the Functions host does at start and stop. */
-  private async runAppHooks(hooks: readonly AppHookHandler[], moment: "start" | "terminate"): Promise<void> {
-    const { AppStartContext, AppTerminateContext } = functionsModule();
-    for (const hook of hooks)
-      await hook(
-        moment === "start" ? new AppStartContext({ hookData: {} }) : new AppTerminateContext({ hookData: {} }),
-      );
+  /** Starts the worker processes (after listen: their environment and durable clients name this host's address). */
+  private async startWorkers(count: number, modulePath: string): Promise<void> {
+    this.workers = await WorkerPool.start({
+      count,
+      modulePath: path.resolve(modulePath),
+      durableClientData: this.durableClientData(),
+    });
+    this.invoker = this.workers;
+  }
+
+  /** Process ids of the worker processes (empty when the host process runs the functions). */
+  get workerPids(): number[] {
+    return this.workers?.pids ?? [];
   }
 
   private async listen(port: number): Promise<void> {
@@ -376,23 +407,7 @@ export class LocalHost {
 
   /** A fresh InvocationContext for one invocation, with the durable client input filled in. */
   private createContext(registration: FunctionRegistration): InvocationContext {
-    const { InvocationContext: Context } = functionsModule();
-    const context = new Context({
-      functionName: registration.name,
-      invocationId: randomBytes(8).toString("hex"),
-      options: {
-        trigger: registration.trigger,
-        extraInputs: registration.extraInputs,
-        extraOutputs: registration.extraOutputs,
-        return: registration.return,
-      },
-      logHandler: (level, ...args) => logger.verbose(`[${registration.name}] ${level}: ${args.map(String).join(" ")}`),
-    });
-    for (const input of registration.extraInputs) {
-      if (input.type === "durableClient" || input.type === "orchestrationClient")
-        context.extraInputs.set(input, this.durableClientData());
-    }
-    return context;
+    return createInvocationContext(registration, () => this.durableClientData());
   }
 
   private registration(name: string, triggerType: string): FunctionRegistration {
@@ -715,7 +730,8 @@ export class LocalHost {
     this.stopping ??= (async () => {
       for (const cancel of this.timerCancels.splice(0)) cancel();
       await this.engine.stop();
-      await this.runAppHooks(this.app.appTerminateHooks, "terminate").catch((error: unknown) =>
+      await this.workers?.stop();
+      await runAppHooks(this.app.appTerminateHooks, "terminate").catch((error: unknown) =>
         logFailure("local host: an appTerminate hook failed", error),
       );
       await new Promise<void>((resolve) => {

@@ -69,6 +69,13 @@ export function functionsModule(): FunctionsModule {
 /** An app hook handler (`app.hook.appStart` / `appTerminate`), called with its context. */
 export type AppHookHandler = (context: unknown) => void | Promise<void>;
 
+/** Runs `app.hook.appStart`/`appTerminate` handlers, as the Functions host does at start and stop. */
+export async function runAppHooks(hooks: readonly AppHookHandler[], moment: "start" | "terminate"): Promise<void> {
+  const { AppStartContext, AppTerminateContext } = functionsModule();
+  for (const hook of hooks)
+    await hook(moment === "start" ? new AppStartContext({ hookData: {} }) : new AppTerminateContext({ hookData: {} }));
+}
+
 /** What loading the app recorded. */
 export interface LoadedApp {
   registrations: FunctionRegistration[];
