@@ -47,6 +47,8 @@ export interface StartLocalSystemOptions {
   azuriteLocation?: string;
   enableTimerTriggers?: boolean;
   maxConcurrentActivities?: number;
+  /** The host's worker processes (LocalHostOptions.workerProcessCount). */
+  workerProcessCount?: number;
 }
 
 export interface LocalSystem {
@@ -126,6 +128,7 @@ export async function startLocalSystem(options: StartLocalSystemOptions = {}): P
       ...(options.maxConcurrentActivities !== undefined && {
         maxConcurrentActivities: options.maxConcurrentActivities,
       }),
+      ...(options.workerProcessCount !== undefined && { workerProcessCount: options.workerProcessCount }),
     });
     let host = await startLocalHost(hostOptions(options.clock));
     stops.push(() => host.stop());

@@ -17,6 +17,7 @@ import { startDemoSystem, type LocalDemoSystem } from "../../devhost/demo/localS
 import { startBlobWatcher } from "../../devhost/blobWatcher";
 import { formatEndpoints, writeEndpointsFile } from "../../devhost/endpointsFile";
 import { UsageError, type CliIo } from "./generate";
+import { MAX_WORKER_PROCESS_COUNT } from "../../devhost/host/workers/count";
 
 export interface StartCliOptions {
   /** Port of the Functions host on 127.0.0.1 (0: any free port). */
@@ -28,6 +29,8 @@ export interface StartCliOptions {
   /** Start the system empty and serve (no generated data, no demo). */
   demo: boolean;
   seed: number;
+  /** Worker processes of the Functions host (undefined: the host's default). */
+  workers: number | undefined;
 }
 
 /** What the command needs from its process; tests pass their own. */
@@ -48,6 +51,8 @@ const USAGE = `usage: flowtap start [--port N] [--amqps-port N] [--once] [--seed
   --once      exit after the summary (exit code 1 if any event was lost or duplicated; default: serve)
   --seed S    seed of the generated estate and traffic (default ${DEFAULT_DEMO_OPTIONS.seed})
   --no-demo   start the system empty and serve it on the wall clock (nothing generated; default: the demo runs)
+  --workers N worker processes running the functions (FUNCTIONS_WORKER_PROCESS_COUNT; 0: in the host process;
+              default: one per core, or 0 for the demo, whose clock is simulated)
 example: npm start -- --no-demo --port 7072     (or: npx flowtap start --no-demo)
 `;
 
@@ -66,6 +71,7 @@ export function parseStartArgs(args: readonly string[]): StartCliOptions {
     once: { type: "boolean" },
     seed: { type: "string" },
     "no-demo": { type: "boolean" },
+    workers: { type: "string" },
   });
   return {
     port: parseInteger("--port", values.port, 7071, 65535),
@@ -73,6 +79,8 @@ export function parseStartArgs(args: readonly string[]): StartCliOptions {
     once: values.once ?? false,
     demo: !(values["no-demo"] ?? false),
     seed: parseInteger("--seed", values.seed, DEFAULT_DEMO_OPTIONS.seed, 0xffff_ffff),
+    workers:
+      values.workers === undefined ? undefined : parseInteger("--workers", values.workers, 0, MAX_WORKER_PROCESS_COUNT),
   };
 }
 
@@ -220,6 +228,7 @@ export async function runStart(args: readonly string[], runtime: StartRuntime): 
       eventHubsTlsPort: options.amqpsPort,
       // Without the demo nothing drives a simulated clock: status, ETA and rates are wall-clock.
       clock: options.demo ? "virtual" : "real",
+      ...(options.workers !== undefined && { workerProcessCount: options.workers }),
     });
     const started = await untilShutdown(starting);
     if ("signal" in started) return stopping(started.signal);

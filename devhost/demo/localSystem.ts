@@ -24,6 +24,8 @@ export interface StartDemoSystemOptions {
   eventHubsTlsPort?: number;
   /** "real": wall-clock time (no demo to drive the clock); default "virtual". */
   clock?: "virtual" | "real";
+  /** The host's worker processes (default: the host's, LocalHostOptions.workerProcessCount). */
+  workerProcessCount?: number;
 }
 
 /** The demo's system, and how a user reaches it (`.flowtap/endpoints.json`). */
@@ -55,6 +57,7 @@ export async function startDemoSystem(options: StartDemoSystemOptions): Promise<
     ...(options.eventHubsTlsPort !== undefined && { eventHubsTlsPort: options.eventHubsTlsPort }),
     clock: simulated ? { mode: "virtual", startTime: options.startTime, autoAdvance: true } : { mode: "real" },
     arm: { seed: options.armSeed },
+    ...(options.workerProcessCount !== undefined && { workerProcessCount: options.workerProcessCount }),
     settings: {
       FLOWTAP_ARM_RETRY_DELAY_MS: "5",
       FLOWTAP_ACTIVITY_RETRY_INTERVAL_MS: "100",

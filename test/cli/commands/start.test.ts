@@ -238,4 +238,10 @@ describe("flowtap start", () => {
     expect(outcome.stderr).toContain("--port must be an integer in [0, 65535], got '70000'");
     expect(() => parseStartArgs(["--colour"])).toThrow(/--colour/);
   });
+
+  it("takes the host's worker process count from --workers, at most 10", () => {
+    expect(parseStartArgs(["--workers", "2"]).workers).toBe(2);
+    expect(parseStartArgs([]).workers).toBeUndefined();
+    expect(() => parseStartArgs(["--workers", "11"])).toThrow("--workers must be an integer in [0, 10], got '11'");
+  });
 });
