@@ -17,6 +17,7 @@ import {
   type BenchEnvironment,
 } from "./ingestion";
 import { formatTable, machineInfo, pending, writeResults, type BenchFigure, type BenchResults } from "./report";
+import { runHostBackfillBench } from "./hostBackfill";
 
 export const BENCH_SECTIONS = ["core", "eventhubs", "memory", "pipeline", "latency", "backfill"] as const;
 export type BenchSection = (typeof BENCH_SECTIONS)[number];
@@ -215,6 +216,15 @@ async function runSystemSections(
       blobSizeInBytes: options.backfillBlobSizeInBytes,
       eventsPerMessage: options.packedEventsPerMessage,
       parallelism: [1, 2, 4],
+    }),
+  );
+  await section("backfill", async () =>
+    runHostBackfillBench(await env(), {
+      blobCount: 8,
+      blobSizeInBytes: (options.quick ? 2 : 4) * MEBIBYTE,
+      eventsPerMessage: options.packedEventsPerMessage,
+      repetitions: options.repetitions,
+      appModulePath: join(options.rootDir, "dist", "src", "app.js"),
     }),
   );
 }

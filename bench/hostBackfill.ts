@@ -1,0 +1,119 @@
+/**
+ * Backfill scaling with the local host's worker processes: the real backfill orchestration (POST /api/backfill,
+ * ingestBlob children, checkpoint entities) over the same blobs, with 2 worker processes against 1, in alternating
+ * repetitions (bench/repeat.ts). The host runs in a child process of its own (hostProcess.ts), its workers are its
+ * children; Azurite stays in the bench process and the Event Hubs endpoint in its child, as in the other sections.
+ * Besides the ratio it reports what the host process costs per blob against what its workers cost.
+ */
+import { join } from "node:path";
+import { BENCH_HOUR_ISO } from "./corpus";
+import { forkBenchChild, type BenchChild } from "./childProcess";
+import type { HostBackfillReply, HostBackfillRequest } from "./hostProcess";
+import { INGEST_HUB, stageBlobs, type BenchEnvironment } from "./ingestion";
+import { measureRatio, median } from "./repeat";
+import { measured, type BenchFigure } from "./report";
+import { namespaceConnectionString } from "../devhost/system";
+
+const MEBIBYTE = 2 ** 20;
+const HOUR_IN_MS = 3_600_000;
+
+export interface HostBackfillBenchOptions {
+  blobCount: number;
+  blobSizeInBytes: number;
+  eventsPerMessage: number;
+  repetitions: number;
+  /** The built app (dist/src/app.js). */
+  appModulePath: string;
+}
+
+export async function runHostBackfillBench(
+  environment: BenchEnvironment,
+  options: HostBackfillBenchOptions,
+): Promise<BenchFigure[]> {
+  await stageBlobs(environment, options.blobCount, options.blobSizeInBytes, 19);
+  const child: BenchChild<HostBackfillRequest, HostBackfillReply> = forkBenchChild(join(__dirname, "hostProcess.js"));
+  const runs = new Map<number, HostBackfillReply[]>([
+    [1, []],
+    [2, []],
+  ]);
+  try {
+    const measure = async (workerProcessCount: number, repetition: number): Promise<number> => {
+      const reply = await child.request(request(environment, options, workerProcessCount, repetition));
+      // The hour holds these blobs and those the other sections staged: the backfill takes them all, every run.
+      if (reply.summary.blobsDone !== reply.summary.blobsTotal || reply.summary.blobsFailed !== 0)
+        throw new Error(`backfill with ${workerProcessCount} workers: ${JSON.stringify(reply.summary)}`);
+      runs.get(workerProcessCount)!.push(reply);
+      return (reply.summary.eventsSent * 1000) / reply.elapsedInMs;
+    };
+    const result = await measureRatio({
+      ours: (repetition) => measure(2, repetition),
+      baseline: (repetition) => measure(1, repetition),
+      repetitions: options.repetitions,
+    });
+    const blobCount = runs.get(1)![0]!.summary.blobsTotal;
+    return [
+      measured({
+        id: "backfill.workers2",
+        label: `backfill ${blobCount} blobs through the local host, 2 worker processes vs 1`,
+        value: result.ours.median,
+        unit: "tuples/s",
+        ratio: { value: result.ratio.median, against: "1 worker process" },
+        target: { comparator: ">=", threshold: 1.7, of: "ratio" },
+        details: {
+          ratioMin: result.ratio.min,
+          ratioMax: result.ratio.max,
+          repetitions: result.ratio.count,
+          blobs: blobCount,
+          blobBytes: runs.get(1)![0]!.summary.bytesRead,
+          oneWorkerTuplesPerSecond: result.baseline.median,
+          ...costs("oneWorker", runs.get(1)!, blobCount),
+          ...costs("twoWorkers", runs.get(2)!, blobCount),
+        },
+        note:
+          `median of ${result.ratio.count} alternating repetitions (min ${result.ratio.min.toFixed(2)}, ` +
+          `max ${result.ratio.max.toFixed(2)}); the bench hour's blobs (${options.blobCount} of ` +
+          `${Math.round(options.blobSizeInBytes / MEBIBYTE)} MB staged here, with the other sections'), ` +
+          `${options.eventsPerMessage} events/message, a fresh host and store per run; CPU ms per blob of the ` +
+          `host process and of its workers in results.json`,
+      }),
+    ];
+  } finally {
+    await child.stop();
+  }
+}
+
+function request(
+  environment: BenchEnvironment,
+  options: HostBackfillBenchOptions,
+  workerProcessCount: number,
+  repetition: number,
+): HostBackfillRequest {
+  const from = new Date(BENCH_HOUR_ISO);
+  return {
+    appModulePath: options.appModulePath,
+    workerProcessCount,
+    settings: {
+      FlowLogsStorage: environment.azurite.connectionString,
+      EventHubsConnection: namespaceConnectionString(environment.eventHubs[INGEST_HUB]!),
+      FLOWTAP_EVENTHUB_NAME: INGEST_HUB,
+      FLOWTAP_ALERTS_EVENTHUB_NAME: INGEST_HUB,
+      FLOWTAP_ENRICHMENT: "off",
+      FLOWTAP_EVENTS_PER_MESSAGE: String(options.eventsPerMessage),
+    },
+    backfill: {
+      from: from.toISOString(),
+      to: new Date(from.getTime() + HOUR_IN_MS).toISOString(),
+      maxParallelBlobs: options.blobCount,
+      backfillId: `workers${workerProcessCount}-${repetition}`,
+    },
+  };
+}
+
+/** Median CPU ms per blob of the host process and of all its workers, and the median wall time, over `runs`. */
+function costs(prefix: string, runs: readonly HostBackfillReply[], blobCount: number): Record<string, number> {
+  return {
+    [`${prefix}HostCpuMsPerBlob`]: median(runs.map((run) => run.hostCpuTimeInMs / blobCount)),
+    [`${prefix}WorkersCpuMsPerBlob`]: median(runs.map((run) => run.workerCpuTimeInMs / blobCount)),
+    [`${prefix}ElapsedInMs`]: median(runs.map((run) => run.elapsedInMs)),
+  };
+}

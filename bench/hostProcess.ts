@@ -1,0 +1,82 @@
+/**
+ * Child process: the local Functions host (dist/src/app.js) with N worker processes runs one backfill, started as a
+ * user starts it (POST /api/backfill with the function key), on a fresh store; replies with its wall time, its
+ * summary, and the CPU time of the host process and of its workers (what each side costs per blob).
+ */
+import { readFileSync } from "node:fs";
+import { startLocalHost } from "../devhost/host";
+import type { BackfillSummary } from "../src/contracts/backfillContracts";
+import { serveBenchRequests } from "./childProcess";
+
+export interface HostBackfillRequest {
+  appModulePath: string;
+  settings: Record<string, string>;
+  workerProcessCount: number;
+  backfill: { from: string; to: string; maxParallelBlobs: number; backfillId: string };
+}
+
+export interface HostBackfillReply {
+  elapsedInMs: number;
+  summary: Pick<BackfillSummary, "blobsTotal" | "blobsDone" | "blobsFailed" | "eventsSent" | "bytesRead">;
+  hostCpuTimeInMs: number;
+  workerCpuTimeInMs: number;
+  workerProcesses: number;
+}
+
+/** utime + stime of a process in ms (Linux /proc; 0 elsewhere): workers are children, not this process's time. */
+function processCpuTimeInMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.substring(stat.lastIndexOf(")") + 2).split(" ");
+    // Fields 14 and 15 of proc(5), counted after the command: clock ticks, 100 per second on Linux.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+async function runBackfill(request: HostBackfillRequest): Promise<HostBackfillReply> {
+  const host = await startLocalHost({
+    app: { modulePath: request.appModulePath },
+    port: 0,
+    settings: request.settings,
+    workerProcessCount: request.workerProcessCount,
+    enableTimerTriggers: false,
+  });
+  try {
+    const workersAtStart = host.workerPids.map((pid) => ({ pid, cpu: processCpuTimeInMs(pid) }));
+    const cpuAtStart = process.cpuUsage();
+    const start = performance.now();
+    const response = await fetch(`${host.baseUrl}/api/backfill`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-functions-key": host.keys.host },
+      body: JSON.stringify(request.backfill),
+    });
+    const body = (await response.json()) as { id?: string };
+    if (response.status !== 202 || body.id === undefined)
+      throw new Error(`backfill refused: ${response.status} ${JSON.stringify(body)}`);
+    const status = await host.waitForInstance(body.id, { timeoutInMs: 60 * 60_000 });
+    const elapsedInMs = performance.now() - start;
+    const cpu = process.cpuUsage(cpuAtStart);
+    if (status.runtimeStatus !== "Completed")
+      throw new Error(`backfill ${status.runtimeStatus}: ${JSON.stringify(status.output)}`);
+    const summary = status.output as BackfillSummary;
+    return {
+      elapsedInMs,
+      summary: {
+        blobsTotal: summary.blobsTotal,
+        blobsDone: summary.blobsDone,
+        blobsFailed: summary.blobsFailed,
+        eventsSent: summary.eventsSent,
+        bytesRead: summary.bytesRead,
+      },
+      hostCpuTimeInMs: (cpu.user + cpu.system) / 1000,
+      workerCpuTimeInMs: workersAtStart.reduce((sum, worker) => sum + processCpuTimeInMs(worker.pid) - worker.cpu, 0),
+      workerProcesses: workersAtStart.length,
+    };
+  } finally {
+    await host.stop();
+  }
+}
+
+serveBenchRequests<HostBackfillRequest, HostBackfillReply>(runBackfill);
