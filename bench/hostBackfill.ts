@@ -15,6 +15,12 @@ import { measured, type BenchFigure } from "./report";
 import { namespaceConnectionString } from "../devhost/system";
 
 const MEBIBYTE = 2 ** 20;
+
+/** One run, with the CPU time of the processes around the host: Azurite (the bench process) and the endpoint. */
+interface MeasuredRun extends HostBackfillReply {
+  azuriteCpuTimeInMs: number;
+  endpointCpuTimeInMs: number;
+}
 const HOUR_IN_MS = 3_600_000;
 
 export interface HostBackfillBenchOptions {
@@ -32,17 +38,25 @@ export async function runHostBackfillBench(
 ): Promise<BenchFigure[]> {
   await stageBlobs(environment, options.blobCount, options.blobSizeInBytes, 19);
   const child: BenchChild<HostBackfillRequest, HostBackfillReply> = forkBenchChild(join(__dirname, "hostProcess.js"));
-  const runs = new Map<number, HostBackfillReply[]>([
+  const runs = new Map<number, MeasuredRun[]>([
     [1, []],
     [2, []],
   ]);
   try {
     const measure = async (workerProcessCount: number, repetition: number): Promise<number> => {
+      const benchCpuAtStart = process.cpuUsage();
+      const endpointCpuAtStart = await environment.endpointCpuTimeInMs();
       const reply = await child.request(request(environment, options, workerProcessCount, repetition));
+      const benchCpu = process.cpuUsage(benchCpuAtStart);
+      const endpointCpuTimeInMs = (await environment.endpointCpuTimeInMs()) - endpointCpuAtStart;
       // The hour holds these blobs and those the other sections staged: the backfill takes them all, every run.
       if (reply.summary.blobsDone !== reply.summary.blobsTotal || reply.summary.blobsFailed !== 0)
         throw new Error(`backfill with ${workerProcessCount} workers: ${JSON.stringify(reply.summary)}`);
-      runs.get(workerProcessCount)!.push(reply);
+      runs.get(workerProcessCount)!.push({
+        ...reply,
+        azuriteCpuTimeInMs: (benchCpu.user + benchCpu.system) / 1000,
+        endpointCpuTimeInMs,
+      });
       return (reply.summary.eventsSent * 1000) / reply.elapsedInMs;
     };
     const result = await measureRatio({
@@ -109,11 +123,17 @@ function request(
   };
 }
 
-/** Median CPU ms per blob of the host process and of all its workers, and the median wall time, over `runs`. */
-function costs(prefix: string, runs: readonly HostBackfillReply[], blobCount: number): Record<string, number> {
+/**
+ * Median CPU ms per blob of each process (the host, all its workers, Azurite in the bench process, the Event Hubs
+ * endpoint), and the median wall time, over `runs`: on 2 cores the others compete with the workers.
+ */
+function costs(prefix: string, runs: readonly MeasuredRun[], blobCount: number): Record<string, number> {
+  const perBlob = (cpu: (run: MeasuredRun) => number): number => median(runs.map((run) => cpu(run) / blobCount));
   return {
-    [`${prefix}HostCpuMsPerBlob`]: median(runs.map((run) => run.hostCpuTimeInMs / blobCount)),
-    [`${prefix}WorkersCpuMsPerBlob`]: median(runs.map((run) => run.workerCpuTimeInMs / blobCount)),
+    [`${prefix}HostCpuMsPerBlob`]: perBlob((run) => run.hostCpuTimeInMs),
+    [`${prefix}WorkersCpuMsPerBlob`]: perBlob((run) => run.workerCpuTimeInMs),
+    [`${prefix}AzuriteCpuMsPerBlob`]: perBlob((run) => run.azuriteCpuTimeInMs),
+    [`${prefix}EndpointCpuMsPerBlob`]: perBlob((run) => run.endpointCpuTimeInMs),
     [`${prefix}ElapsedInMs`]: median(runs.map((run) => run.elapsedInMs)),
   };
 }
