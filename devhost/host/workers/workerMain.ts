@@ -8,7 +8,7 @@
 import { AzureLogger, setLogLevel, type AzureLogLevel } from "@azure/logger";
 import { format } from "node:util";
 import { loadApp, runAppHooks, type LoadedApp } from "../registry";
-import { createInvocationContext, InProcessInvoker, type FunctionInvoker } from "./invocations";
+import { createInvocationContext, InProcessInvoker, type EntityBatchInput, type FunctionInvoker } from "./invocations";
 import {
   toWorkerError,
   type HostToWorker,
@@ -48,7 +48,7 @@ async function invoke(invocation: WorkerInvocation): Promise<void> {
         ? await invoker.activity(name, payload as string | undefined)
         : kind === "orchestrator"
           ? await invoker.orchestrator(name, payload as Record<string, unknown>)
-          : await invoker.entity(name, payload as Parameters<FunctionInvoker["entity"]>[1]);
+          : await invoker.entity(name, payload as EntityBatchInput);
     send({ type: "result", id: invocation.id, value });
   } catch (error) {
     send({ type: "error", id: invocation.id, error: toWorkerError(error) });

@@ -69,6 +69,16 @@ describe("local host worker processes", () => {
     expect(host.workerPids).toHaveLength(3);
   });
 
+  it("refuses a worker count it cannot run, naming the setting or the option", async () => {
+    await expect(
+      start({ workerProcessCount: undefined, settings: { FUNCTIONS_WORKER_PROCESS_COUNT: "two" } }),
+    ).rejects.toThrow("FUNCTIONS_WORKER_PROCESS_COUNT must be an integer of at most 10, got 'two'");
+    await expect(start({ workerProcessCount: 11 })).rejects.toThrow("workerProcessCount must be an integer in [0, 10]");
+    await expect(start({ app: { register: () => undefined } })).rejects.toThrow(
+      /2 worker processes load the app module, but the app is a register callback/,
+    );
+  });
+
   it("runs everything in the host process with workerProcessCount 0", async () => {
     host = await start({ workerProcessCount: 0 });
 
