@@ -16,6 +16,17 @@ df.app.activity(workerAppNames.whereAmI, {
   },
 });
 
+/** An orchestrator whose first episode kills its worker process (`marker` as for dieOnce). */
+df.app.orchestration(workerAppNames.dieInEpisode, function* (context: OrchestrationContext) {
+  const marker = context.df.getInput<string>() ?? "";
+  if (!existsSync(marker)) {
+    writeFileSync(marker, String(process.pid));
+    process.kill(process.pid, "SIGKILL");
+  }
+  yield context.df.callActivity(workerAppNames.whereAmI, 0);
+  return "survived";
+});
+
 /** Kills its process unless `marker` exists (it creates it first): the first attempt dies, the next one returns. */
 df.app.activity(workerAppNames.dieOnce, {
   handler: (marker: string): number => {

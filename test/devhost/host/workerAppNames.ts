@@ -6,6 +6,7 @@ export const workerAppNames = {
   dieOnceRetried: "dieOnceRetried",
   dieOnceCaught: "dieOnceCaught",
   tally: "tally",
+  dieInEpisode: "dieInEpisode",
 } as const;
 
 /** The app setting the `whereAmI` activity reads back. */

@@ -115,6 +115,22 @@ describe("local host worker processes", () => {
     expect(status.output).toEqual({ error: expect.stringMatching(/exited with code 137/) as unknown });
   });
 
+  it("fails an orchestration whose episode's worker dies, as the extension fails it, and goes on", async () => {
+    host = await start();
+    scratch = mkdtempSync(path.join(tmpdir(), "flowtap-workers-"));
+
+    const status = await run(host, workerAppNames.dieInEpisode, path.join(scratch, "marker"));
+    const next = await run(host, workerAppNames.fanOut, 2);
+
+    expect(status.runtimeStatus).toBe("Failed");
+    expect(status.failure).toMatchObject({
+      errorType: "WorkerProcessExitException",
+      errorMessage: "node exited with code 137 (0x89)",
+    });
+    expect(status.output).toBe("Orchestrator function 'dieInEpisode' failed: node exited with code 137 (0x89)");
+    expect(next.runtimeStatus).toBe("Completed");
+  });
+
   it("logs the workers' output through the host and stops the workers with it", async () => {
     const lines: string[] = [];
     const { log } = AzureLogger;
