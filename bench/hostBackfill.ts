@@ -1,14 +1,14 @@
 /**
  * Backfill scaling with the local host's worker processes: the real backfill orchestration (POST /api/backfill,
  * ingestBlob children, checkpoint entities) over the same blobs, with 2 worker processes against 1, in alternating
- * repetitions (bench/repeat.ts). The host runs in a child process of its own (hostProcess.ts), its workers are its
- * children; Azurite stays in the bench process and the Event Hubs endpoint in its child, as in the other sections.
+ * repetitions (bench/repeat.ts). The host runs in a child process of its own (workerHostProcess.ts), its workers
+ * are its children; Azurite stays in the bench process and the Event Hubs endpoint in its child, as in the other sections.
  * Besides the ratio it reports what the host process costs per blob against what its workers cost.
  */
 import { join } from "node:path";
 import { BENCH_HOUR_ISO } from "./corpus";
 import { forkBenchChild, type BenchChild } from "./childProcess";
-import type { HostBackfillReply, HostBackfillRequest } from "./hostProcess";
+import type { HostBackfillReply, HostBackfillRequest } from "./workerHostProcess";
 import { INGEST_HUB, stageBlobs, type BenchEnvironment } from "./ingestion";
 import { measureRatio, median } from "./repeat";
 import { measured, type BenchFigure } from "./report";
@@ -37,7 +37,9 @@ export async function runHostBackfillBench(
   options: HostBackfillBenchOptions,
 ): Promise<BenchFigure[]> {
   await stageBlobs(environment, options.blobCount, options.blobSizeInBytes, 19);
-  const child: BenchChild<HostBackfillRequest, HostBackfillReply> = forkBenchChild(join(__dirname, "hostProcess.js"));
+  const child: BenchChild<HostBackfillRequest, HostBackfillReply> = forkBenchChild(
+    join(__dirname, "workerHostProcess.js"),
+  );
   const runs = new Map<number, MeasuredRun[]>([
     [1, []],
     [2, []],
