@@ -2,7 +2,8 @@
  * Backfill scaling with the local host's worker processes: the real backfill orchestration (POST /api/backfill,
  * ingestBlob children, checkpoint entities) over the same blobs, with 2 worker processes against 1, in alternating
  * repetitions (bench/repeat.ts). The host runs in a child process of its own (workerHostProcess.ts), its workers
- * are its children; Azurite stays in the bench process and the Event Hubs endpoint in its child, as in the other sections.
+ * are its children; Azurite stays in the bench process and the Event Hubs endpoint in its child, as in the other
+ * sections.
  * Besides the ratio it reports what the host process costs per blob against what its workers cost.
  */
 import { join } from "node:path";
