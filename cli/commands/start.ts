@@ -24,13 +24,13 @@ export interface StartCliOptions {
   port: number;
   /** AMQPS port of the Event Hubs endpoint (default the service's 5671; 0: any free port). */
   amqpsPort: number;
+  /** Worker processes of the Functions host (undefined: the host's default). */
+  workers: number | undefined;
   /** Exit after the summary instead of serving. */
   once: boolean;
   /** Start the system empty and serve (no generated data, no demo). */
   demo: boolean;
   seed: number;
-  /** Worker processes of the Functions host (undefined: the host's default). */
-  workers: number | undefined;
 }
 
 /** What the command needs from its process; tests pass their own. */
@@ -48,11 +48,11 @@ export interface StartRuntime {
 const USAGE = `usage: flowtap start [--port N] [--amqps-port N] [--once] [--seed S] [--no-demo]
   --port N    port of the local Functions host (default 7071; 0 picks a free one)
   --amqps-port N  AMQPS port of the local Event Hubs endpoint (default 5671, as the service; 0 picks a free one)
+  --workers N worker processes running the functions (FUNCTIONS_WORKER_PROCESS_COUNT; 0: in the host process;
+              default: one per core, or 0 for the demo, whose clock is simulated)
   --once      exit after the summary (exit code 1 if any event was lost or duplicated; default: serve)
   --seed S    seed of the generated estate and traffic (default ${DEFAULT_DEMO_OPTIONS.seed})
   --no-demo   start the system empty and serve it on the wall clock (nothing generated; default: the demo runs)
-  --workers N worker processes running the functions (FUNCTIONS_WORKER_PROCESS_COUNT; 0: in the host process;
-              default: one per core, or 0 for the demo, whose clock is simulated)
 example: npm start -- --no-demo --port 7072     (or: npx flowtap start --no-demo)
 `;
 
@@ -68,19 +68,19 @@ export function parseStartArgs(args: readonly string[]): StartCliOptions {
   const values = parseOptions(args, {
     port: { type: "string" },
     "amqps-port": { type: "string" },
+    workers: { type: "string" },
     once: { type: "boolean" },
     seed: { type: "string" },
     "no-demo": { type: "boolean" },
-    workers: { type: "string" },
   });
   return {
     port: parseInteger("--port", values.port, 7071, 65535),
     amqpsPort: parseInteger("--amqps-port", values["amqps-port"], AMQPS_PORT, 65535),
+    workers:
+      values.workers === undefined ? undefined : parseInteger("--workers", values.workers, 0, MAX_WORKER_PROCESS_COUNT),
     once: values.once ?? false,
     demo: !(values["no-demo"] ?? false),
     seed: parseInteger("--seed", values.seed, DEFAULT_DEMO_OPTIONS.seed, 0xffff_ffff),
-    workers:
-      values.workers === undefined ? undefined : parseInteger("--workers", values.workers, 0, MAX_WORKER_PROCESS_COUNT),
   };
 }
 
@@ -226,9 +226,9 @@ export async function runStart(args: readonly string[], runtime: StartRuntime): 
       armSeed: armSeedOf(plan.topology),
       startTime: new Date(plan.liveHourIso),
       eventHubsTlsPort: options.amqpsPort,
+      ...(options.workers !== undefined && { workerProcessCount: options.workers }),
       // Without the demo nothing drives a simulated clock: status, ETA and rates are wall-clock.
       clock: options.demo ? "virtual" : "real",
-      ...(options.workers !== undefined && { workerProcessCount: options.workers }),
     });
     const started = await untilShutdown(starting);
     if ("signal" in started) return stopping(started.signal);

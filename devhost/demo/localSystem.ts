@@ -22,10 +22,10 @@ export interface StartDemoSystemOptions {
   startTime: Date;
   /** AMQPS port of the Event Hubs endpoint (default 0: a free one). */
   eventHubsTlsPort?: number;
-  /** "real": wall-clock time (no demo to drive the clock); default "virtual". */
-  clock?: "virtual" | "real";
   /** The host's worker processes (default: the host's, LocalHostOptions.workerProcessCount). */
   workerProcessCount?: number;
+  /** "real": wall-clock time (no demo to drive the clock); default "virtual". */
+  clock?: "virtual" | "real";
 }
 
 /** The demo's system, and how a user reaches it (`.flowtap/endpoints.json`). */
@@ -53,11 +53,11 @@ export async function startDemoSystem(options: StartDemoSystemOptions): Promise<
   const simulated = (options.clock ?? "virtual") === "virtual";
   const system = await startLocalSystem({
     app: { modulePath: appModulePath() },
+    ...(options.workerProcessCount !== undefined && { workerProcessCount: options.workerProcessCount }),
     port: options.port,
     ...(options.eventHubsTlsPort !== undefined && { eventHubsTlsPort: options.eventHubsTlsPort }),
     clock: simulated ? { mode: "virtual", startTime: options.startTime, autoAdvance: true } : { mode: "real" },
     arm: { seed: options.armSeed },
-    ...(options.workerProcessCount !== undefined && { workerProcessCount: options.workerProcessCount }),
     settings: {
       FLOWTAP_ARM_RETRY_DELAY_MS: "5",
       FLOWTAP_ACTIVITY_RETRY_INTERVAL_MS: "100",
