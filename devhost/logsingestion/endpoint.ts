@@ -74,6 +74,8 @@ export interface LogsIngestionEndpoint {
   readonly calls: readonly RecordedIngestionCall[];
   /** Makes the next calls fail (queued after earlier faults). */
   injectFault(fault: LogsIngestionFault): void;
+  /** Drops the faults not used up yet. */
+  clearFaults(): void;
   stop(): Promise<void>;
 }
 
@@ -164,6 +166,7 @@ export async function startLogsIngestionEndpoint(
     rows: (streamName = streams[0] ?? DEFAULT_DCR_STREAM, rule = ruleId) => state.rowsOf(rule, streamName),
     calls: state.calls,
     injectFault: (fault) => state.faults.push({ ...fault, count: fault.count ?? 1, afterCalls: fault.afterCalls ?? 0 }),
+    clearFaults: () => state.faults.splice(0),
     stop: async () => {
       await close(server);
       await entra.stop();
