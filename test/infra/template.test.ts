@@ -91,6 +91,9 @@ const NOT_FOR_AZURE: Record<string, string> = {
   FLOWTAP_ARM_CA_CERT: "trust for the local ARM endpoint's self-signed certificate",
   FLOWTAP_ARM_CA_CERT_FILE: "trust for the local ARM endpoint's self-signed certificate",
   FLOWTAP_RULES_FILE: "a path on the local disk; FLOWTAP_RULES carries rules in Azure (both set is an error)",
+  FLOWTAP_LOGS_INGESTION_CLIENT_ID: "only for a user-assigned identity; the app uses its system-assigned one",
+  FLOWTAP_LOGS_INGESTION_DEV_TOKEN: "the local Logs Ingestion endpoint's token, refused for any non-loopback endpoint",
+  FLOWTAP_LOGS_INGESTION_CA_CERT: "trust for the local Logs Ingestion endpoint's self-signed certificate",
 };
 
 /** Settings that name resources or connections rather than tune behaviour. */
