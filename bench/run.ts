@@ -2,12 +2,12 @@
  * `npm run bench`: every flowtap figure as a ratio measured in the same run, a table on stdout and
  * `bench/results.json`. `--quick` runs small sizes; `--only core,eventhubs,...` picks sections.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { runCoreBench } from "./core";
-import { runEventHubsBench, type EventHubsRates } from "./eventHubs";
+import { runEventHubsBench } from "./eventHubs";
 import { runLatencyBench } from "./latency";
 import {
   runBackfillBench,
@@ -16,6 +16,7 @@ import {
   startBenchEnvironment,
   type BenchEnvironment,
 } from "./ingestion";
+import { MIN_REPETITIONS } from "./repeat";
 import { formatTable, machineInfo, pending, writeResults, type BenchFigure, type BenchResults } from "./report";
 
 export const BENCH_SECTIONS = ["core", "eventhubs", "memory", "pipeline", "latency", "backfill"] as const;
@@ -28,11 +29,14 @@ export interface BenchOptions {
   memoryBlobSizeInBytes: number;
   coreSizeInBytes: number;
   repetitions: number;
-  eventHubsEventCount: number;
+  /** Size of the blob whose events the eventhubs section sends. */
+  eventHubsBlobSizeInBytes: number;
   pipelineBlobSizeInBytes: number;
   backfillBlobSizeInBytes: number;
   /** FLOWTAP_EVENTS_PER_MESSAGE values of the Event Hubs and pipeline figures (1 = the app's default). */
   eventsPerMessage: number[];
+  /** FLOWTAP_EVENTS_PER_MESSAGE of a new deployment (the template's app settings): the default configuration. */
+  defaultEventsPerMessage: number;
   /**
    * FLOWTAP_EVENTS_PER_MESSAGE of the long runs (memory, backfill): packed, so 1 GB takes minutes, not a quarter hour.
    */
@@ -71,11 +75,24 @@ export function repoRoot(from: string = __dirname): string {
   return dir;
 }
 
+/**
+ * FLOWTAP_EVENTS_PER_MESSAGE as the template (infra/main.json) sets it for new deployments; the
+ * app's own default (1) when the template has no plain number there.
+ */
+export function templateEventsPerMessage(root: string): number {
+  const template = JSON.parse(readFileSync(join(root, "infra", "main.json"), "utf8")) as {
+    variables?: { appSettings?: Record<string, unknown> };
+  };
+  const value = Number(template.variables?.appSettings?.["FLOWTAP_EVENTS_PER_MESSAGE"]);
+  return Number.isInteger(value) && value >= 1 ? value : 1;
+}
+
 export function parseBenchArgs(args: readonly string[], root: string = repoRoot()): BenchOptions {
   const quick = args.includes("--quick");
   let sections: BenchSection[] = [...BENCH_SECTIONS];
   let blobSizeInMegabytes = quick ? 64 : 1024;
   let resultsPath: string | undefined = join(root, "bench", "results.json");
+  const defaultEventsPerMessage = templateEventsPerMessage(root);
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     const value = (): string => {
@@ -111,11 +128,12 @@ export function parseBenchArgs(args: readonly string[], root: string = repoRoot(
     sections,
     memoryBlobSizeInBytes: blobSizeInMegabytes * MEBIBYTE,
     coreSizeInBytes: (quick ? 8 : 32) * MEBIBYTE,
-    repetitions: quick ? 3 : 5,
-    eventHubsEventCount: quick ? 40_000 : 200_000,
-    pipelineBlobSizeInBytes: (quick ? 8 : 32) * MEBIBYTE,
+    repetitions: MIN_REPETITIONS,
+    eventHubsBlobSizeInBytes: (quick ? 2 : 8) * MEBIBYTE,
+    pipelineBlobSizeInBytes: (quick ? 4 : 16) * MEBIBYTE,
     backfillBlobSizeInBytes: (quick ? 4 : 8) * MEBIBYTE,
-    eventsPerMessage: [1, PACKED_EVENTS_PER_MESSAGE],
+    eventsPerMessage: [...new Set([1, PACKED_EVENTS_PER_MESSAGE, defaultEventsPerMessage])],
+    defaultEventsPerMessage,
     packedEventsPerMessage: PACKED_EVENTS_PER_MESSAGE,
     perTupleSampleSize: quick ? 300 : 1000,
     resultsPath,
@@ -177,23 +195,21 @@ async function runSystemSections(
   section: SectionRun,
   env: () => Promise<BenchEnvironment>,
 ): Promise<void> {
-  let rates: EventHubsRates | undefined;
-  await section("eventhubs", async () => {
-    const result = await runEventHubsBench({
-      connectionStrings: (await env()).eventHubs,
-      eventCount: options.eventHubsEventCount,
-      perTupleSampleSize: options.perTupleSampleSize,
-      ceilingConcurrency: 4,
+  await section("eventhubs", async () =>
+    runEventHubsBench(await env(), {
+      blobSizeInBytes: options.eventHubsBlobSizeInBytes,
       eventsPerMessage: options.eventsPerMessage,
-    });
-    rates = result.rates;
-    return result.figures;
-  });
+      perTupleSampleSize: options.perTupleSampleSize,
+      repetitions: options.repetitions,
+    }),
+  );
   await section("pipeline", async () =>
     runPipelineBench(await env(), {
       blobSizeInBytes: options.pipelineBlobSizeInBytes,
       eventsPerMessage: options.eventsPerMessage,
-      rates,
+      defaultEventsPerMessage: options.defaultEventsPerMessage,
+      perTupleSampleSize: options.perTupleSampleSize,
+      repetitions: options.repetitions,
     }),
   );
   await section("memory", async () =>
