@@ -14,7 +14,7 @@ import { planGeneratedBlobs, stageGeneratedBlob, type StagedBlob } from "./corpu
 import type { EndpointReply, EndpointRequest } from "./endpointProcess";
 import { ceilingFigure, formatName, spreadDetails } from "./eventHubs";
 import type { IngestReply, IngestRequest } from "./ingestProcess";
-import { measureRatios } from "./repeat";
+import { measureRatio, measureRatios, spreadOf, type RatioMeasurement, type Spread } from "./repeat";
 import { measured, ratioOf, type BenchFigure } from "./report";
 import { BENCH_PARTITION_COUNT, EVENT_HUBS_BENCH_HUBS, startSenderChild, type SenderChild } from "./senderChild";
 
@@ -303,39 +303,64 @@ export interface BackfillBenchOptions {
   blobSizeInBytes: number;
   eventsPerMessage: number;
   parallelism: readonly number[];
+  repetitions: number;
 }
 
 /**
- * The same corpus ingested with 1, 2 and 4 blobs in parallel in one process: one Functions host
- * running that many ingestBlob instances at once, as backfill's maxParallelBlobs does.
+ * The same corpus ingested with n blobs in parallel in one process (one Functions host running that
+ * many ingestBlob instances at once, as backfill's maxParallelBlobs does), each n against the first
+ * (1 at a time) in alternating repetitions, in one warm ingestion child.
  */
 export async function runBackfillBench(
   environment: BenchEnvironment,
   options: BackfillBenchOptions,
 ): Promise<BenchFigure[]> {
   const blobs = await stageBlobs(environment, options.blobCount, options.blobSizeInBytes, 17);
-  const figures: BenchFigure[] = [];
-  let baseline: number | undefined;
-  const against = `${options.parallelism[0]} at a time`;
-  for (const parallelBlobs of options.parallelism) {
-    const run = await ingestInChild(environment, blobs, { parallelBlobs, eventsPerMessage: options.eventsPerMessage });
-    const rate = perSecond(run.tuples, run.elapsedInMs);
-    baseline ??= rate;
-    figures.push(
+  const [first, ...others] = options.parallelism;
+  if (first === undefined) return [];
+  const ingestion = startIngestChild(environment);
+  try {
+    const runs = new Map<number, Array<IngestReply & { endpointCpuTimeInMs: number }>>();
+    const rate = async (parallelBlobs: number): Promise<number> => {
+      const run = await ingestion.run(blobs, { parallelBlobs, eventsPerMessage: options.eventsPerMessage });
+      runs.set(parallelBlobs, [...(runs.get(parallelBlobs) ?? []), run]);
+      return perSecond(run.tuples, run.elapsedInMs);
+    };
+    await rate(first); // warm-up
+    runs.clear();
+    const measurements = new Map<number, RatioMeasurement>();
+    for (const parallelBlobs of others)
+      measurements.set(
+        parallelBlobs,
+        await measureRatio({
+          ours: () => rate(parallelBlobs),
+          baseline: () => rate(first),
+          repetitions: options.repetitions,
+        }),
+      );
+    const firstRates = runs.get(first)!.map((run) => perSecond(run.tuples, run.elapsedInMs));
+    const figure = (parallelBlobs: number, ratio: BenchFigure["ratio"], rates: Spread): BenchFigure =>
       measured({
         id: `backfill.parallel${parallelBlobs}`,
         label: `backfill ${blobs.length} blobs, ${parallelBlobs} at a time in one process`,
-        value: rate,
+        value: rates.median,
         unit: "tuples/s",
-        ratio: { value: rate / baseline, against },
-        details: runDetails(blobs, run),
+        ...(ratio && { ratio }),
+        details: { ...runDetails(blobs, medianRun(runs.get(parallelBlobs)!)), ...spreadDetails(rates) },
         note:
-          parallelBlobs === options.parallelism[0]
+          parallelBlobs === first
             ? `${blobs.length} blobs of ${Math.round(options.blobSizeInBytes / MEBIBYTE)} MB through the activities ` +
               `(as backfill's ingestBlob sub-orchestrations run them), ${options.eventsPerMessage} events/message`
             : undefined,
+      });
+    return [
+      figure(first, undefined, spreadOf(firstRates)),
+      ...others.map((parallelBlobs) => {
+        const measurement = measurements.get(parallelBlobs)!;
+        return figure(parallelBlobs, ratioOf(measurement.ratio, `${first} at a time`), measurement.ours);
       }),
-    );
+    ];
+  } finally {
+    await ingestion.stop();
   }
-  return figures;
 }

@@ -131,7 +131,7 @@ export function parseBenchArgs(args: readonly string[], root: string = repoRoot(
     repetitions: MIN_REPETITIONS,
     eventHubsBlobSizeInBytes: (quick ? 2 : 8) * MEBIBYTE,
     pipelineBlobSizeInBytes: (quick ? 4 : 16) * MEBIBYTE,
-    backfillBlobSizeInBytes: (quick ? 4 : 8) * MEBIBYTE,
+    backfillBlobSizeInBytes: (quick ? 1 : 4) * MEBIBYTE,
     eventsPerMessage: [...new Set([1, PACKED_EVENTS_PER_MESSAGE, defaultEventsPerMessage])],
     defaultEventsPerMessage,
     packedEventsPerMessage: PACKED_EVENTS_PER_MESSAGE,
@@ -231,6 +231,7 @@ async function runSystemSections(
       blobSizeInBytes: options.backfillBlobSizeInBytes,
       eventsPerMessage: options.packedEventsPerMessage,
       parallelism: [1, 2, 4],
+      repetitions: options.repetitions,
     }),
   );
 }
