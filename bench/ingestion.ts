@@ -166,6 +166,7 @@ export interface PipelineBenchOptions {
   defaultEventsPerMessage: number;
   perTupleSampleSize: number;
   repetitions: number;
+  cpuProfileDir?: string;
 }
 
 /**
@@ -179,10 +180,11 @@ export async function runPipelineBench(
 ): Promise<BenchFigure[]> {
   const blobs = await stageBlobs(environment, 1, options.blobSizeInBytes, 11);
   const warmUp = await stageBlobs(environment, 1, MEBIBYTE, 23);
-  const ingestion = startIngestChild(environment);
+  const execArgv = options.cpuProfileDir ? ["--cpu-prof", "--cpu-prof-dir", options.cpuProfileDir] : [];
+  const ingestion = startIngestChild(environment, execArgv);
   let sender: SenderChild | undefined;
   try {
-    sender = await startSenderChild(environment.azurite.connectionString, environment.eventHubs, blobs);
+    sender = await startSenderChild(environment.azurite.connectionString, environment.eventHubs, blobs, execArgv);
     const figures: BenchFigure[] = [];
     for (const eventsPerMessage of options.eventsPerMessage) {
       await ingestion.run(warmUp, { parallelBlobs: 1, eventsPerMessage });
@@ -215,10 +217,13 @@ async function pipelineFigures(
     ours: pipeline,
     baselines: {
       ceiling: () => sender.ceilingRate(eventsPerMessage, concurrency),
+      // The sink keeps each key's batches in order, one on the wire at a time: the ceiling at 1 in flight.
+      ordered: () => (concurrency === 1 ? Promise.resolve(Number.NaN) : sender.ceilingRate(eventsPerMessage, 1)),
       perTuple: () => sender.perTupleRate(options.perTupleSampleSize),
     },
     repetitions: options.repetitions,
   });
+  const ordered = concurrency === 1 ? measurement.ceiling : measurement.ordered;
   const label = `pipeline Azurite→activity→Event Hubs, ${format}`;
   const isDefault = eventsPerMessage === options.defaultEventsPerMessage;
   const first = eventsPerMessage === options.eventsPerMessage[0];
@@ -242,6 +247,18 @@ async function pipelineFigures(
       events: sender.events,
       concurrency,
       calibration: rates,
+    }),
+    measured({
+      id: `pipeline.${eventsPerMessage}.ordered`,
+      label: `${label} vs ceiling at 1 batch in flight`,
+      value: ordered.ours.median,
+      unit: "tuples/s",
+      ratio: ratioOf(ordered.ratio, "ceiling, 1 in flight"),
+      details: { orderedCeilingTuplesPerSecond: ordered.baseline.median },
+      note: first
+        ? "the sink keeps each partition key's events in order with one batch on the wire: what ordering costs is " +
+          "the gap between this ratio and the one against the fastest concurrency"
+        : undefined,
     }),
     measured({
       id: `pipeline.${eventsPerMessage}.perTuple`,

@@ -42,6 +42,8 @@ export interface BenchOptions {
    */
   packedEventsPerMessage: number;
   perTupleSampleSize: number;
+  /** Where the pipeline's child processes write `node --cpu-prof` profiles; undefined: not profiled. */
+  cpuProfileDir: string | undefined;
   /** Where results.json goes; undefined: not written. */
   resultsPath: string | undefined;
   fixturesDir: string;
@@ -60,6 +62,7 @@ const USAGE = `usage: npm run bench -- [--quick] [--only SECTION,...] [--blob-si
   --quick           small sizes (memory blob 64 MB, fewer repetitions): about a minute
   --only S,...      sections: ${BENCH_SECTIONS.join(", ")} (default: all)
   --blob-size-mb N  size of the blob of the memory figure (default 1024, quick 64)
+  --cpu-prof DIR    pipeline: the ingestion and sender children write CPU profiles (node --cpu-prof) to DIR
   --results PATH    where to write the results (default bench/results.json)
   --no-results      print the table only
 `;
@@ -93,6 +96,7 @@ export function parseBenchArgs(args: readonly string[], root: string = repoRoot(
   let blobSizeInMegabytes = quick ? 64 : 1024;
   let resultsPath: string | undefined = join(root, "bench", "results.json");
   const defaultEventsPerMessage = templateEventsPerMessage(root);
+  let cpuProfileDir: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     const value = (): string => {
@@ -117,6 +121,8 @@ export function parseBenchArgs(args: readonly string[], root: string = repoRoot(
       }
     } else if (arg === "--results") {
       resultsPath = resolve(value());
+    } else if (arg === "--cpu-prof") {
+      cpuProfileDir = resolve(value());
     } else if (arg === "--no-results") {
       resultsPath = undefined;
     } else {
@@ -136,6 +142,7 @@ export function parseBenchArgs(args: readonly string[], root: string = repoRoot(
     defaultEventsPerMessage,
     packedEventsPerMessage: PACKED_EVENTS_PER_MESSAGE,
     perTupleSampleSize: quick ? 300 : 1000,
+    cpuProfileDir,
     resultsPath,
     fixturesDir: resolve(root, "..", "shared", "fixtures", "flowlogs"),
     latencyAppends: quick ? 50 : 200,
@@ -210,6 +217,7 @@ async function runSystemSections(
       defaultEventsPerMessage: options.defaultEventsPerMessage,
       perTupleSampleSize: options.perTupleSampleSize,
       repetitions: options.repetitions,
+      cpuProfileDir: options.cpuProfileDir,
     }),
   );
   await section("memory", async () =>
@@ -283,7 +291,13 @@ export async function main(args: readonly string[]): Promise<number> {
     command,
     machine: machineInfo(),
     node: process.version,
-    options: { ...options, resultsPath: undefined, fixturesDir: undefined, rootDir: undefined },
+    options: {
+      ...options,
+      cpuProfileDir: undefined,
+      resultsPath: undefined,
+      fixturesDir: undefined,
+      rootDir: undefined,
+    },
     durationInSeconds: (performance.now() - start) / 1000,
     figures,
   };

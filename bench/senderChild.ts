@@ -33,8 +33,9 @@ export async function startSenderChild(
   storageConnectionString: string,
   eventHubs: Readonly<Record<string, string>>,
   blobs: readonly StagedBlob[],
+  execArgv: readonly string[] = [],
 ): Promise<SenderChild> {
-  const child: BenchChild<SenderRequest, SenderReply> = forkBenchChild(join(__dirname, "senderProcess.js"));
+  const child: BenchChild<SenderRequest, SenderReply> = forkBenchChild(join(__dirname, "senderProcess.js"), execArgv);
   const hubs = EVENT_HUBS_BENCH_HUBS;
   try {
     const blobLocations = blobs.map((blob) => ({ container: blob.container, path: blob.path }));
