@@ -9,7 +9,17 @@ import { BlobServiceClient } from "@azure/storage-blob";
 import { createEventHubsSink, type EventHubsSink, type SinkEventBytes } from "../src/adapters/eventHubsSink";
 import { encodeEventBytes, flattenFlowLog } from "../src/core";
 import { serveBenchRequests } from "./childProcess";
-import { prepareMessages, sendOneByOne, sendWithBareSdk, type PreparedMessage, type SendRun } from "./senders";
+import { SEND_CHUNK_SIZE_IN_BYTES } from "../activities/rangeSender";
+import {
+  planMessages,
+  prepareEvents,
+  sendOneByOne,
+  sendWithBareSdk,
+  sinkEventsOf,
+  type MessagePlan,
+  type PreparedEvents,
+  type SendRun,
+} from "./senders";
 
 export type SenderRequest =
   | {
@@ -35,11 +45,11 @@ export interface SenderReply extends Partial<SendRun> {
   events: number;
 }
 
-let events: SinkEventBytes[] = [];
+let events: PreparedEvents = prepareEvents([]);
 let connectionStrings: Readonly<Record<string, string>> = {};
 const producers = new Map<string, EventHubProducerClient>();
 const sinks = new Map<string, EventHubsSink>();
-const messagesByFormat = new Map<number, PreparedMessage[]>();
+const plans = new Map<number, MessagePlan>();
 
 function connectionString(hub: string): string {
   const value = connectionStrings[hub];
@@ -70,26 +80,49 @@ function sinkFor(hub: string, eventsPerMessage: number): EventHubsSink {
   return sink;
 }
 
-function messagesFor(eventsPerMessage: number): PreparedMessage[] {
-  let messages = messagesByFormat.get(eventsPerMessage);
-  if (!messages) messagesByFormat.set(eventsPerMessage, (messages = prepareMessages(events, eventsPerMessage)));
-  return messages;
+function planFor(eventsPerMessage: number): MessagePlan {
+  let plan = plans.get(eventsPerMessage);
+  if (!plan) plans.set(eventsPerMessage, (plan = planMessages(events, eventsPerMessage)));
+  return plan;
+}
+
+/**
+ * Our sink on the events, handed over in chunks of about 1 MB as processRange's RangeSender hands
+ * them (each chunk built while the one before is on the wire).
+ */
+async function sendThroughSink(sink: EventHubsSink): Promise<SendRun> {
+  const start = performance.now();
+  let batches = 0;
+  let previous: Promise<unknown> = Promise.resolve();
+  const count = events.ids.length;
+  for (let first = 0; first < count;) {
+    const chunkStart = first === 0 ? 0 : events.ends[first - 1]!;
+    let end = first + 1;
+    while (end < count && events.ends[end - 1]! - chunkStart < SEND_CHUNK_SIZE_IN_BYTES) end++;
+    const sending = sink.send(sinkEventsOf(events, first, end)).then((totals) => (batches += totals.batchesSent));
+    await previous;
+    previous = sending;
+    first = end;
+  }
+  await previous;
+  return { elapsedInMs: performance.now() - start, batches, events: count };
 }
 
 /** The blobs' events as processRange sends them: encoded bytes, partition key = MAC. */
 async function prepare(request: Extract<SenderRequest, { kind: "prepare" }>): Promise<SenderReply> {
   connectionStrings = request.eventHubs;
   const service = BlobServiceClient.fromConnectionString(request.storageConnectionString);
-  events = [];
-  messagesByFormat.clear();
+  const encoded: SinkEventBytes[] = [];
+  plans.clear();
   for (const blob of request.blobs) {
     const bytes = await service.getContainerClient(blob.container).getBlobClient(blob.path).downloadToBuffer();
     for (const record of flattenFlowLog(bytes, { blobPath: `${blob.container}/${blob.path}` }).records) {
       for (const event of record.events)
-        events.push({ id: event.id, body: encodeEventBytes(event), partitionKey: event.mac ?? undefined });
+        encoded.push({ id: event.id, body: encodeEventBytes(event), partitionKey: event.mac ?? undefined });
     }
   }
-  return { events: events.length };
+  events = prepareEvents(encoded);
+  return { events: events.ids.length };
 }
 
 async function handle(request: SenderRequest): Promise<SenderReply> {
@@ -97,20 +130,14 @@ async function handle(request: SenderRequest): Promise<SenderReply> {
     case "prepare":
       return prepare(request);
     case "ceiling": {
-      const all = messagesFor(request.eventsPerMessage);
-      const messages = all.slice(0, Math.ceil((request.eventLimit ?? events.length) / request.eventsPerMessage));
-      const run = await sendWithBareSdk(producerFor(request.hub), messages, request.concurrency);
-      return { ...run, events: messages.reduce((sum, message) => sum + message.eventCount, 0) };
+      const plan = planFor(request.eventsPerMessage);
+      const limit = Math.ceil((request.eventLimit ?? events.ids.length) / request.eventsPerMessage);
+      return sendWithBareSdk(producerFor(request.hub), events, plan, request.concurrency, limit);
     }
-    case "sink": {
-      const start = performance.now();
-      const totals = await sinkFor(request.hub, request.eventsPerMessage).send(events);
-      return { elapsedInMs: performance.now() - start, batches: totals.batchesSent, events: events.length };
-    }
-    case "perTuple": {
-      const sample = messagesFor(1).slice(0, request.sampleSize);
-      return { ...(await sendOneByOne(producerFor(request.hub), sample)), events: sample.length };
-    }
+    case "sink":
+      return sendThroughSink(sinkFor(request.hub, request.eventsPerMessage));
+    case "perTuple":
+      return sendOneByOne(producerFor(request.hub), events, request.sampleSize);
   }
 }
 

@@ -4,7 +4,7 @@ import { createEventHubsSink, type SinkEventBytes } from "../../src/adapters/eve
 import { encodeEventBytes, flattenFlowLog } from "../../src/core";
 import { startEventHubsEndpoint, type LocalEventHubsEndpoint } from "../../devhost/eventhubs";
 import { generateInMemoryCorpus } from "../../bench/corpus";
-import { prepareMessages, sendOneByOne, sendWithBareSdk } from "../../bench/senders";
+import { planMessages, prepareEvents, sendOneByOne, sendWithBareSdk } from "../../bench/senders";
 
 /** Generated events as processRange sends them: encoded bytes, partition key = MAC. */
 function sinkEvents(count: number): SinkEventBytes[] {
@@ -53,7 +53,8 @@ describe("bench senders: the ceiling and the seed pattern send what the sink sen
     // Act
     try {
       await sink.send(events);
-      await sendWithBareSdk(producer, prepareMessages(events, eventsPerMessage), 4);
+      const prepared = prepareEvents(events);
+      await sendWithBareSdk(producer, prepared, planMessages(prepared, eventsPerMessage), 4);
     } finally {
       await sink.close();
       await producer.close();
@@ -72,7 +73,7 @@ describe("bench senders: the ceiling and the seed pattern send what the sink sen
     const events = sinkEvents(20);
     const producer = new EventHubProducerClient(endpoint.connectionString("onebyone"));
     try {
-      const run = await sendOneByOne(producer, prepareMessages(events, 1));
+      const run = await sendOneByOne(producer, prepareEvents(events), 20);
       expect(run.batches).toBe(20);
     } finally {
       await producer.close();
