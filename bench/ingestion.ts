@@ -14,7 +14,7 @@ import { planGeneratedBlobs, stageGeneratedBlob, type StagedBlob } from "./corpu
 import type { EndpointReply, EndpointRequest } from "./endpointProcess";
 import { ceilingFigure, formatName, spreadDetails } from "./eventHubs";
 import type { IngestReply, IngestRequest } from "./ingestProcess";
-import { measureRatio, measureRatios, spreadOf, type RatioMeasurement, type Spread } from "./repeat";
+import { measureRatio, measureRatios, median, spreadOf, type RatioMeasurement, type Spread } from "./repeat";
 import { measured, ratioOf, type BenchFigure } from "./report";
 import { BENCH_PARTITION_COUNT, EVENT_HUBS_BENCH_HUBS, startSenderChild, type SenderChild } from "./senderChild";
 
@@ -213,6 +213,7 @@ async function pipelineFigures(
 ): Promise<BenchFigure[]> {
   const format = formatName(eventsPerMessage);
   const { concurrency, rates } = await sender.bestCeilingConcurrency(eventsPerMessage);
+  sender.takeCeilingCpuMicrosecondsPerTuple();
   const measurement = await measureRatios({
     ours: pipeline,
     baselines: {
@@ -227,7 +228,14 @@ async function pipelineFigures(
   const label = `pipeline Azurite→activity→Event Hubs, ${format}`;
   const isDefault = eventsPerMessage === options.defaultEventsPerMessage;
   const first = eventsPerMessage === options.eventsPerMessage[0];
-  const details = { ...runDetails(blobs, medianRun(runs)), ...spreadDetails(measurement.ceiling.ours) };
+  const ceilingCpu = sender.takeCeilingCpuMicrosecondsPerTuple();
+  const details = {
+    ...runDetails(blobs, medianRun(runs)),
+    ...spreadDetails(measurement.ceiling.ours),
+    // Load-independent: CPU per tuple of the ingestion against the ceiling sender (its runs at both concurrencies).
+    medianIngestionCpuMicrosecondsPerTuple: median(runs.map((run) => (run.cpuTimeInMs * 1000) / run.tuples)),
+    medianCeilingCpuMicrosecondsPerTuple: median(ceilingCpu),
+  };
   return [
     measured({
       id: `pipeline.${eventsPerMessage}.ceiling`,

@@ -20,6 +20,8 @@ export interface SenderChild {
   /** Events prepared from the blobs. */
   readonly events: number;
   ceilingRate(eventsPerMessage: number, concurrency: number): Promise<number>;
+  /** CPU µs per tuple of the sender in each ceilingRate call so far (then cleared). */
+  takeCeilingCpuMicrosecondsPerTuple(): number[];
   /** Tries each concurrency once (after a warm-up) and returns the fastest with every rate. */
   bestCeilingConcurrency(eventsPerMessage: number): Promise<{ concurrency: number; rates: Record<string, number> }>;
   sinkRate(eventsPerMessage: number): Promise<number>;
@@ -40,11 +42,19 @@ export async function startSenderChild(
   try {
     const blobLocations = blobs.map((blob) => ({ container: blob.container, path: blob.path }));
     const prepared = await child.request({ kind: "prepare", storageConnectionString, blobs: blobLocations, eventHubs });
+    const ceilingCpu: number[] = [];
+    const ceilingRun = (eventsPerMessage: number, concurrency: number, eventLimit?: number): Promise<SenderReply> =>
+      child.request({ kind: "ceiling", hub: hubs.ceiling, eventsPerMessage, concurrency, eventLimit });
     const ceiling = async (eventsPerMessage: number, concurrency: number, eventLimit?: number): Promise<number> =>
-      rateOf(await child.request({ kind: "ceiling", hub: hubs.ceiling, eventsPerMessage, concurrency, eventLimit }));
+      rateOf(await ceilingRun(eventsPerMessage, concurrency, eventLimit));
     return {
       events: prepared.events,
-      ceilingRate: (eventsPerMessage, concurrency) => ceiling(eventsPerMessage, concurrency),
+      async ceilingRate(eventsPerMessage, concurrency) {
+        const reply = await ceilingRun(eventsPerMessage, concurrency);
+        ceilingCpu.push((reply.cpuTimeInMs! * 1000) / reply.events);
+        return rateOf(reply);
+      },
+      takeCeilingCpuMicrosecondsPerTuple: () => ceilingCpu.splice(0),
       async bestCeilingConcurrency(eventsPerMessage) {
         await ceiling(eventsPerMessage, 1, CALIBRATION_EVENTS); // warm-up: link open, JIT
         const rates: Record<string, number> = {};

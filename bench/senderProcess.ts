@@ -43,6 +43,8 @@ export type SenderRequest =
 export interface SenderReply extends Partial<SendRun> {
   /** Events sent (prepare: events prepared). */
   events: number;
+  /** CPU time this process used for the request (user + system). */
+  cpuTimeInMs?: number;
 }
 
 let events: PreparedEvents = prepareEvents([]);
@@ -141,6 +143,14 @@ async function handle(request: SenderRequest): Promise<SenderReply> {
   }
 }
 
-serveBenchRequests<SenderRequest, SenderReply>(handle, async () => {
+/** The reply with the CPU the request used: what a side costs does not depend on how busy the machine is. */
+async function handleTimed(request: SenderRequest): Promise<SenderReply> {
+  const cpuAtStart = process.cpuUsage();
+  const reply = await handle(request);
+  const cpu = process.cpuUsage(cpuAtStart);
+  return { ...reply, cpuTimeInMs: (cpu.user + cpu.system) / 1000 };
+}
+
+serveBenchRequests<SenderRequest, SenderReply>(handleTimed, async () => {
   await Promise.all([...producers.values(), ...sinks.values()].map((client) => client.close()));
 });
