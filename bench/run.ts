@@ -59,7 +59,7 @@ export class BenchUsageError extends Error {
 }
 
 const USAGE = `usage: npm run bench -- [--quick] [--only SECTION,...] [--blob-size-mb N] [--results PATH|--no-results]
-  --quick           small sizes (memory blob 64 MB, fewer repetitions): about a minute
+  --quick           small sizes (memory blob 64 MB), still 5 repetitions of each ratio
   --only S,...      sections: ${BENCH_SECTIONS.join(", ")} (default: all)
   --blob-size-mb N  size of the blob of the memory figure (default 1024, quick 64)
   --cpu-prof DIR    pipeline: the ingestion and sender children write CPU profiles (node --cpu-prof) to DIR
