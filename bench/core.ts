@@ -12,7 +12,8 @@ import type { NetworkInterface } from "@azure/arm-network";
 import { NicDirectory } from "../src/adapters/nicDirectory";
 import { encodeEvent, FlowLogFlattener, type EnrichmentLookup, type FlattenResult, type FlowEvent } from "../src/core";
 import { generateInMemoryCorpus, loadParsableFixtures, type InMemoryBlob } from "./corpus";
-import { measured, type BenchFigure } from "./report";
+import { median, spreadOf } from "./repeat";
+import { measured, ratioOf, type BenchFigure } from "./report";
 
 export interface CoreBenchOptions {
   generatedSizeInBytes: number;
@@ -116,12 +117,6 @@ function pass(blobs: readonly InMemoryBlob[], passIndex: number): PassTimings {
   return timings;
 }
 
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
 function totalsOf(blobs: readonly InMemoryBlob[]): CorpusTotals {
   const totals: CorpusTotals = { bytes: 0, tuples: 0 };
   for (const blob of blobs) {
@@ -144,7 +139,7 @@ function benchCorpus(id: string, label: string, blobs: readonly InMemoryBlob[], 
     label: `core ${label}: parse+flatten+encode`,
     value: perSecond(totals.tuples, fullInMs),
     unit: "tuples/s",
-    ratio: { value: median(passes.map((timing) => timing.floorInMs / timing.fullInMs)), against: "floor" },
+    ratio: ratioOf(spreadOf(passes.map((timing) => timing.floorInMs / timing.fullInMs)), "floor"),
     target: { comparator: ">=", threshold: 1, of: "ratio" },
     details: {
       megabytesPerSecond: perSecond(totals.bytes / MEGABYTE, fullInMs),
@@ -169,10 +164,7 @@ function benchCorpus(id: string, label: string, blobs: readonly InMemoryBlob[], 
     label: `core ${label}: encodeEvent`,
     value: perSecond(totals.tuples, median(passes.map((timing) => timing.encodeInMs))),
     unit: "events/s",
-    ratio: {
-      value: median(passes.map((timing) => timing.stringifyInMs / timing.encodeInMs)),
-      against: "JSON.stringify",
-    },
+    ratio: ratioOf(spreadOf(passes.map((timing) => timing.stringifyInMs / timing.encodeInMs)), "JSON.stringify"),
     target: { comparator: ">=", threshold: 1, of: "ratio" },
   });
   return [coreFigure, encodeFigure];

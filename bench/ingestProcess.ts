@@ -2,14 +2,15 @@
  * Child process: ingests whole blobs through the real activities (readBlockList, then processRange
  * range after range as planned by the core's planNextRange, exactly the data path of the ingestBlob
  * orchestration without its durable bookkeeping), `parallelBlobs` blobs at a time, and reports
- * counts, elapsed time, CPU time and this process's peak RSS.
+ * counts, elapsed time, CPU time and this process's peak RSS. It may serve several requests (the
+ * repetitions of a figure): its sinks stay open between them, as the app's shared sink does.
  */
 import { InvocationContext } from "@azure/functions";
 import { readFileSync } from "node:fs";
 import { makeProcessRange } from "../activities/processRange";
 import { makeReadBlockList } from "../activities/readBlockList";
 import { createBlobSource } from "../src/adapters/blobSource";
-import { createEventHubsSink } from "../src/adapters/eventHubsSink";
+import { createEventHubsSink, type EventHubsSink } from "../src/adapters/eventHubsSink";
 import { DEFAULT_RULES } from "../src/core/anomaly/rules";
 import { INITIAL_BLOCK_CHECKPOINT, planNextRange, type BlockCheckpoint } from "../src/core/blocks";
 import { serveBenchRequests } from "./childProcess";
@@ -36,6 +37,26 @@ export interface IngestReply {
   maxRssInBytes: number;
 }
 
+/** One sink per hub and format, kept across requests as the app's shared sink is across activity calls. */
+const sinks = new Map<string, EventHubsSink>();
+
+function sinkFor(request: IngestRequest): EventHubsSink {
+  const key = JSON.stringify([request.eventHubsConnectionString, request.eventHubName, request.eventsPerMessage]);
+  let sink = sinks.get(key);
+  if (!sink) {
+    sink = createEventHubsSink({
+      connection: { kind: "connectionString", connectionString: request.eventHubsConnectionString },
+      eventHubName: request.eventHubName,
+      alertsEventHubName: request.eventHubName,
+      partitionKey: "mac",
+      eventsPerMessage: request.eventsPerMessage,
+      maxBatchSizeInBytes: undefined,
+    });
+    sinks.set(key, sink);
+  }
+  return sink;
+}
+
 async function ingest(request: IngestRequest): Promise<IngestReply> {
   const connection = { kind: "connectionString", connectionString: request.storageConnectionString } as const;
   const blobSource = createBlobSource({
@@ -44,14 +65,7 @@ async function ingest(request: IngestRequest): Promise<IngestReply> {
     containers: [],
     quarantineContainer: "flowtap-quarantine",
   });
-  const sink = createEventHubsSink({
-    connection: { kind: "connectionString", connectionString: request.eventHubsConnectionString },
-    eventHubName: request.eventHubName,
-    alertsEventHubName: request.eventHubName,
-    partitionKey: "mac",
-    eventsPerMessage: request.eventsPerMessage,
-    maxBatchSizeInBytes: undefined,
-  });
+  const sink = sinkFor(request);
   const readBlockList = makeReadBlockList({ blobSource: () => blobSource });
   const processRange = makeProcessRange({
     blobSource: () => blobSource,
@@ -92,15 +106,11 @@ async function ingest(request: IngestRequest): Promise<IngestReply> {
 
   const cpuAtStart = process.cpuUsage();
   const start = performance.now();
-  try {
-    const queue = [...request.blobs];
-    const worker = async (): Promise<void> => {
-      for (let blob = queue.shift(); blob; blob = queue.shift()) await ingestBlob(blob);
-    };
-    await Promise.all(Array.from({ length: Math.max(1, request.parallelBlobs) }, worker));
-  } finally {
-    await sink.close();
-  }
+  const queue = [...request.blobs];
+  const worker = async (): Promise<void> => {
+    for (let blob = queue.shift(); blob; blob = queue.shift()) await ingestBlob(blob);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, request.parallelBlobs) }, worker));
   const elapsedInMs = performance.now() - start;
   const cpu = process.cpuUsage(cpuAtStart);
   return { ...totals, elapsedInMs, cpuTimeInMs: (cpu.user + cpu.system) / 1000, maxRssInBytes: peakRssInBytes() };
@@ -126,4 +136,6 @@ setInterval(() => {
   sampledPeakRssInBytes = Math.max(sampledPeakRssInBytes, process.memoryUsage.rss());
 }, 20).unref();
 
-serveBenchRequests<IngestRequest, IngestReply>(ingest);
+serveBenchRequests<IngestRequest, IngestReply>(ingest, async () => {
+  await Promise.all([...sinks.values()].map((sink) => sink.close()));
+});

@@ -12,9 +12,11 @@ import { startAzurite, type AzuriteInstance } from "../devhost/azurite";
 import { forkBenchChild, type BenchChild } from "./childProcess";
 import { planGeneratedBlobs, stageGeneratedBlob, type StagedBlob } from "./corpus";
 import type { EndpointReply, EndpointRequest } from "./endpointProcess";
-import { BENCH_PARTITION_COUNT, EVENT_HUBS_BENCH_HUBS, type EventHubsRates } from "./eventHubs";
+import { ceilingFigure, formatName, spreadDetails } from "./eventHubs";
 import type { IngestReply, IngestRequest } from "./ingestProcess";
-import { measured, type BenchFigure } from "./report";
+import { measureRatio, measureRatios, median, spreadOf, type RatioMeasurement, type Spread } from "./repeat";
+import { measured, ratioOf, type BenchFigure } from "./report";
+import { BENCH_PARTITION_COUNT, EVENT_HUBS_BENCH_HUBS, startSenderChild, type SenderChild } from "./senderChild";
 
 export const INGEST_HUB = "flows";
 const MEBIBYTE = 2 ** 20;
@@ -94,28 +96,41 @@ export interface IngestRunOptions {
   execArgv?: readonly string[];
 }
 
+/** An ingestion child kept across runs (warm code, open links), or forked for one run. */
+export interface IngestChild {
+  run(blobs: readonly StagedBlob[], options: IngestRunOptions): Promise<IngestReply & { endpointCpuTimeInMs: number }>;
+  stop(): Promise<void>;
+}
+
+export function startIngestChild(environment: BenchEnvironment, execArgv?: readonly string[]): IngestChild {
+  const child: BenchChild<IngestRequest, IngestReply> = forkBenchChild(join(__dirname, "ingestProcess.js"), execArgv);
+  return {
+    async run(blobs, options) {
+      const endpointCpuBefore = await environment.endpointCpuTimeInMs();
+      const reply = await child.request({
+        storageConnectionString: environment.azurite.connectionString,
+        eventHubsConnectionString: environment.eventHubs[INGEST_HUB]!,
+        eventHubName: INGEST_HUB,
+        blobs: blobs.map((blob) => ({ container: blob.container, path: blob.path })),
+        parallelBlobs: options.parallelBlobs,
+        maxRangeSizeInBytes: MAX_RANGE_SIZE_IN_BYTES,
+        eventsPerMessage: options.eventsPerMessage,
+      });
+      return { ...reply, endpointCpuTimeInMs: (await environment.endpointCpuTimeInMs()) - endpointCpuBefore };
+    },
+    stop: () => child.stop(),
+  };
+}
+
 /** The ingestion measured in a fresh child process (so its peak RSS is this run's alone). */
 export async function ingestInChild(
   environment: BenchEnvironment,
   blobs: readonly StagedBlob[],
   options: IngestRunOptions,
 ): Promise<IngestReply & { endpointCpuTimeInMs: number }> {
-  const child: BenchChild<IngestRequest, IngestReply> = forkBenchChild(
-    join(__dirname, "ingestProcess.js"),
-    options.execArgv,
-  );
+  const child = startIngestChild(environment, options.execArgv);
   try {
-    const endpointCpuBefore = await environment.endpointCpuTimeInMs();
-    const reply = await child.request({
-      storageConnectionString: environment.azurite.connectionString,
-      eventHubsConnectionString: environment.eventHubs[INGEST_HUB]!,
-      eventHubName: INGEST_HUB,
-      blobs: blobs.map((blob) => ({ container: blob.container, path: blob.path })),
-      parallelBlobs: options.parallelBlobs,
-      maxRangeSizeInBytes: MAX_RANGE_SIZE_IN_BYTES,
-      eventsPerMessage: options.eventsPerMessage,
-    });
-    return { ...reply, endpointCpuTimeInMs: (await environment.endpointCpuTimeInMs()) - endpointCpuBefore };
+    return await child.run(blobs, options);
   } finally {
     await child.stop();
   }
@@ -147,66 +162,131 @@ export interface PipelineBenchOptions {
   blobSizeInBytes: number;
   /** Message formats to run (events per message), each against its own ceiling. */
   eventsPerMessage: readonly number[];
-  rates: EventHubsRates | undefined;
+  /** The format of the default configuration (new deployments): its per-tuple ratio carries the target. */
+  defaultEventsPerMessage: number;
+  perTupleSampleSize: number;
+  repetitions: number;
+  cpuProfileDir?: string;
 }
 
+/**
+ * The pipeline against the ceiling and against one send per tuple, on the same blob's events: the
+ * pipeline, the ceiling and the per-tuple sample measured in turn, `repetitions` times, each side
+ * in its own warm child process.
+ */
 export async function runPipelineBench(
   environment: BenchEnvironment,
   options: PipelineBenchOptions,
 ): Promise<BenchFigure[]> {
   const blobs = await stageBlobs(environment, 1, options.blobSizeInBytes, 11);
-  const figures: BenchFigure[] = [];
-  for (const eventsPerMessage of options.eventsPerMessage) {
-    const format = eventsPerMessage === 1 ? "1 event/message" : `${eventsPerMessage} events/message`;
-    const run = await ingestInChild(environment, blobs, { parallelBlobs: 1, eventsPerMessage });
-    const rate = perSecond(run.tuples, run.elapsedInMs);
-    const details = runDetails(blobs, run);
-    const ceiling = options.rates?.ceilingTuplesPerSecond.get(eventsPerMessage);
-    const label = `pipeline Azurite→activity→Event Hubs, ${format}`;
-    if (ceiling === undefined || options.rates === undefined) {
-      figures.push(
-        measured({
-          id: `pipeline.${eventsPerMessage}`,
-          label,
-          value: rate,
-          unit: "tuples/s",
-          details,
-          note: "no ceiling measured in this run (run the eventhubs section too)",
-        }),
-      );
-      continue;
+  const warmUp = await stageBlobs(environment, 1, MEBIBYTE, 23);
+  const execArgv = options.cpuProfileDir ? ["--cpu-prof", "--cpu-prof-dir", options.cpuProfileDir] : [];
+  const ingestion = startIngestChild(environment, execArgv);
+  let sender: SenderChild | undefined;
+  try {
+    sender = await startSenderChild(environment.azurite.connectionString, environment.eventHubs, blobs, execArgv);
+    const figures: BenchFigure[] = [];
+    for (const eventsPerMessage of options.eventsPerMessage) {
+      await ingestion.run(warmUp, { parallelBlobs: 1, eventsPerMessage });
+      const runs: Array<IngestReply & { endpointCpuTimeInMs: number }> = [];
+      const pipeline = async (): Promise<number> => {
+        const run = await ingestion.run(blobs, { parallelBlobs: 1, eventsPerMessage });
+        runs.push(run);
+        return perSecond(run.tuples, run.elapsedInMs);
+      };
+      figures.push(...(await pipelineFigures(blobs, sender, pipeline, runs, eventsPerMessage, options)));
     }
-    figures.push(
-      measured({
-        id: `pipeline.${eventsPerMessage}.ceiling`,
-        label,
-        value: rate,
-        unit: "tuples/s",
-        ratio: { value: rate / ceiling, against: `ceiling, ${format}` },
-        target: { comparator: ">=", threshold: 0.7, of: "ratio" },
-        details,
-        note:
-          eventsPerMessage === options.eventsPerMessage[0]
-            ? `one ${Math.round(blobs[0]!.sizeInBytes / MEBIBYTE)} MB blob, 4 MB ranges one after the other (as ` +
-              `ingestBlob runs them); ingestion and endpoint each in their own process; CPU µs/tuple of each side ` +
-              `in results.json`
-            : undefined,
-      }),
-      measured({
-        id: `pipeline.${eventsPerMessage}.perTuple`,
-        label: `${label} vs one send per tuple`,
-        value: rate,
-        unit: "tuples/s",
-        ratio: { value: rate / options.rates.perTupleTuplesPerSecond, against: "one send per tuple" },
-        target: { comparator: ">=", threshold: 100, of: "ratio" },
-        note:
-          eventsPerMessage === options.eventsPerMessage[0]
-            ? "the per-tuple rate is measured on a small sample and extrapolated as constant"
-            : undefined,
-      }),
-    );
+    return figures;
+  } finally {
+    await sender?.stop();
+    await ingestion.stop();
   }
-  return figures;
+}
+
+async function pipelineFigures(
+  blobs: readonly StagedBlob[],
+  sender: SenderChild,
+  pipeline: () => Promise<number>,
+  runs: ReadonlyArray<IngestReply & { endpointCpuTimeInMs: number }>,
+  eventsPerMessage: number,
+  options: PipelineBenchOptions,
+): Promise<BenchFigure[]> {
+  const format = formatName(eventsPerMessage);
+  const { concurrency, rates } = await sender.bestCeilingConcurrency(eventsPerMessage);
+  sender.takeCeilingCpuMicrosecondsPerTuple();
+  const measurement = await measureRatios({
+    ours: pipeline,
+    baselines: {
+      ceiling: () => sender.ceilingRate(eventsPerMessage, concurrency),
+      // The sink keeps each key's batches in order, one on the wire at a time: the ceiling at 1 in flight.
+      ordered: () => (concurrency === 1 ? Promise.resolve(Number.NaN) : sender.ceilingRate(eventsPerMessage, 1)),
+      perTuple: () => sender.perTupleRate(options.perTupleSampleSize),
+    },
+    repetitions: options.repetitions,
+  });
+  const ordered = concurrency === 1 ? measurement.ceiling : measurement.ordered;
+  const label = `pipeline Azurite→activity→Event Hubs, ${format}`;
+  const isDefault = eventsPerMessage === options.defaultEventsPerMessage;
+  const first = eventsPerMessage === options.eventsPerMessage[0];
+  const ceilingCpu = sender.takeCeilingCpuMicrosecondsPerTuple();
+  const details = {
+    ...runDetails(blobs, medianRun(runs)),
+    ...spreadDetails(measurement.ceiling.ours),
+    // Load-independent: CPU per tuple of the ingestion against the ceiling sender (its runs at both concurrencies).
+    medianIngestionCpuMicrosecondsPerTuple: median(runs.map((run) => (run.cpuTimeInMs * 1000) / run.tuples)),
+    medianCeilingCpuMicrosecondsPerTuple: median(ceilingCpu),
+  };
+  return [
+    measured({
+      id: `pipeline.${eventsPerMessage}.ceiling`,
+      label,
+      value: measurement.ceiling.ours.median,
+      unit: "tuples/s",
+      ratio: ratioOf(measurement.ceiling.ratio, `ceiling, ${format}`),
+      target: { comparator: ">=", threshold: 0.9, of: "ratio" },
+      details,
+      note: first
+        ? `one ${Math.round(blobs[0]!.sizeInBytes / MEBIBYTE)} MB blob, 4 MB ranges one after the other (as ` +
+          `ingestBlob runs them); ingestion, senders and endpoint each in their own process; CPU µs/tuple of ` +
+          `each side in results.json`
+        : undefined,
+    }),
+    ceilingFigure(`pipeline.${eventsPerMessage}.ceilingRate`, format, measurement.ceiling.baseline, {
+      events: sender.events,
+      concurrency,
+      calibration: rates,
+    }),
+    measured({
+      id: `pipeline.${eventsPerMessage}.ordered`,
+      label: `${label} vs ceiling at 1 batch in flight`,
+      value: ordered.ours.median,
+      unit: "tuples/s",
+      ratio: ratioOf(ordered.ratio, "ceiling, 1 in flight"),
+      details: { orderedCeilingTuplesPerSecond: ordered.baseline.median },
+      note: first
+        ? "the sink keeps each partition key's events in order with one batch on the wire: what ordering costs is " +
+          "the gap between this ratio and the one against the fastest concurrency"
+        : undefined,
+    }),
+    measured({
+      id: `pipeline.${eventsPerMessage}.perTuple`,
+      label: `${label} vs one send per tuple${isDefault ? " (default configuration)" : ""}`,
+      value: measurement.perTuple.ours.median,
+      unit: "tuples/s",
+      ratio: ratioOf(measurement.perTuple.ratio, "one send per tuple"),
+      ...(isDefault && { target: { comparator: ">=", threshold: 100, of: "ratio" } as const }),
+      details: {
+        perTupleSampleTuples: options.perTupleSampleSize,
+        perTupleMedian: measurement.perTuple.baseline.median,
+      },
+      note: first ? `the per-tuple rate: ${options.perTupleSampleSize} tuples, taken as constant` : undefined,
+    }),
+  ];
+}
+
+/** The run of median elapsed time (its CPU and RSS details are those of a typical run). */
+function medianRun<Run extends { elapsedInMs: number }>(runs: readonly Run[]): Run {
+  return [...runs].sort((a, b) => a.elapsedInMs - b.elapsedInMs)[Math.floor(runs.length / 2)]!;
 }
 
 export interface MemoryBenchOptions {
@@ -248,39 +328,64 @@ export interface BackfillBenchOptions {
   blobSizeInBytes: number;
   eventsPerMessage: number;
   parallelism: readonly number[];
+  repetitions: number;
 }
 
 /**
- * The same corpus ingested with 1, 2 and 4 blobs in parallel in one process: one Functions host
- * running that many ingestBlob instances at once, as backfill's maxParallelBlobs does.
+ * The same corpus ingested with n blobs in parallel in one process (one Functions host running that
+ * many ingestBlob instances at once, as backfill's maxParallelBlobs does), each n against the first
+ * (1 at a time) in alternating repetitions, in one warm ingestion child.
  */
 export async function runBackfillBench(
   environment: BenchEnvironment,
   options: BackfillBenchOptions,
 ): Promise<BenchFigure[]> {
   const blobs = await stageBlobs(environment, options.blobCount, options.blobSizeInBytes, 17);
-  const figures: BenchFigure[] = [];
-  let baseline: number | undefined;
-  const against = `${options.parallelism[0]} at a time`;
-  for (const parallelBlobs of options.parallelism) {
-    const run = await ingestInChild(environment, blobs, { parallelBlobs, eventsPerMessage: options.eventsPerMessage });
-    const rate = perSecond(run.tuples, run.elapsedInMs);
-    baseline ??= rate;
-    figures.push(
+  const [first, ...others] = options.parallelism;
+  if (first === undefined) return [];
+  const ingestion = startIngestChild(environment);
+  try {
+    const runs = new Map<number, Array<IngestReply & { endpointCpuTimeInMs: number }>>();
+    const rate = async (parallelBlobs: number): Promise<number> => {
+      const run = await ingestion.run(blobs, { parallelBlobs, eventsPerMessage: options.eventsPerMessage });
+      runs.set(parallelBlobs, [...(runs.get(parallelBlobs) ?? []), run]);
+      return perSecond(run.tuples, run.elapsedInMs);
+    };
+    await rate(first); // warm-up
+    runs.clear();
+    const measurements = new Map<number, RatioMeasurement>();
+    for (const parallelBlobs of others)
+      measurements.set(
+        parallelBlobs,
+        await measureRatio({
+          ours: () => rate(parallelBlobs),
+          baseline: () => rate(first),
+          repetitions: options.repetitions,
+        }),
+      );
+    const firstRates = runs.get(first)!.map((run) => perSecond(run.tuples, run.elapsedInMs));
+    const figure = (parallelBlobs: number, ratio: BenchFigure["ratio"], rates: Spread): BenchFigure =>
       measured({
         id: `backfill.parallel${parallelBlobs}`,
         label: `backfill ${blobs.length} blobs, ${parallelBlobs} at a time in one process`,
-        value: rate,
+        value: rates.median,
         unit: "tuples/s",
-        ratio: { value: rate / baseline, against },
-        details: runDetails(blobs, run),
+        ...(ratio && { ratio }),
+        details: { ...runDetails(blobs, medianRun(runs.get(parallelBlobs)!)), ...spreadDetails(rates) },
         note:
-          parallelBlobs === options.parallelism[0]
+          parallelBlobs === first
             ? `${blobs.length} blobs of ${Math.round(options.blobSizeInBytes / MEBIBYTE)} MB through the activities ` +
               `(as backfill's ingestBlob sub-orchestrations run them), ${options.eventsPerMessage} events/message`
             : undefined,
+      });
+    return [
+      figure(first, undefined, spreadOf(firstRates)),
+      ...others.map((parallelBlobs) => {
+        const measurement = measurements.get(parallelBlobs)!;
+        return figure(parallelBlobs, ratioOf(measurement.ratio, `${first} at a time`), measurement.ours);
       }),
-    );
+    ];
+  } finally {
+    await ingestion.stop();
   }
-  return figures;
 }

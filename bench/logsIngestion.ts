@@ -10,9 +10,9 @@ import { readSinkSettings } from "../src/config";
 import { eventsOf, flattenFlowLog, toNetworkSessionRow, type FlowEvent } from "../src/core";
 import { createLogsIngestionClient, createLogsIngestionSink } from "../src/adapters/logsIngestionSink";
 import { startLogsIngestionEndpoint } from "../devhost/logsingestion";
-import { median } from "./core";
 import { generateInMemoryCorpus } from "./corpus";
-import { measured, type BenchFigure } from "./report";
+import { measured, ratioOf, type BenchFigure } from "./report";
+import { measureRatio } from "./repeat";
 
 export interface LogsIngestionBenchOptions {
   eventCount: number;
@@ -39,43 +39,32 @@ export async function runLogsIngestionBench(options: LogsIngestionBenchOptions):
     const bare = createLogsIngestionClient(settings);
     const events = generatedEvents(options.eventCount);
     const rowsOf = () => events.map(toNetworkSessionRow);
-    const ratios: number[] = [];
-    const sinkRates: number[] = [];
-    const bareRates: number[] = [];
     // One warm-up of each (TLS sessions, token, JIT), then alternating order.
     await sink.send(events.slice(0, 1000));
     await bare.upload(settings.ruleId, settings.streamName, rowsOf().slice(0, 1000));
-    for (let repetition = 0; repetition < options.repetitions; repetition++) {
-      const runSink = () => timed(() => sink.send(events));
+    const rowsPerSecond = (ms: number) => events.length / (ms / 1000);
+    const measurement = await measureRatio({
+      ours: async () => rowsPerSecond(await timed(() => sink.send(events))),
       // Rows mapped afresh (untimed) each time, as the sink's are: fresh objects cost the SDK more to serialize.
-      const rows = rowsOf();
-      const runBare = () => timed(() => bare.upload(settings.ruleId, settings.streamName, rows));
-      let sinkMs: number;
-      let bareMs: number;
-      if (repetition % 2 === 0) {
-        sinkMs = await runSink();
-        bareMs = await runBare();
-      } else {
-        bareMs = await runBare();
-        sinkMs = await runSink();
-      }
-      sinkRates.push(events.length / (sinkMs / 1000));
-      bareRates.push(events.length / (bareMs / 1000));
-      ratios.push(bareMs / sinkMs);
-    }
+      baseline: async () => {
+        const rows = rowsOf();
+        return rowsPerSecond(await timed(() => bare.upload(settings.ruleId, settings.streamName, rows)));
+      },
+      repetitions: options.repetitions,
+    });
     const calls = endpoint.calls.length;
     return [
       measured({
         id: "loganalytics.sink",
         label: "Log Analytics sink vs bare SDK uploads (same rows)",
-        value: median(sinkRates),
+        value: measurement.ours.median,
         unit: "rows/s",
-        ratio: { value: median(ratios), against: "LogsIngestionClient.upload of the same pre-mapped rows" },
+        ratio: ratioOf(measurement.ratio, "LogsIngestionClient.upload of the same pre-mapped rows"),
         target: { comparator: ">=", threshold: 0.8, of: "ratio" },
         details: {
           rows: events.length,
           repetitions: options.repetitions,
-          bareRowsPerSecond: Math.round(median(bareRates)),
+          bareRowsPerSecond: Math.round(measurement.baseline.median),
           uploadCalls: calls,
         },
         note:

@@ -3,6 +3,7 @@
  * comes from a ratio (or a bound) measured in the same run, so a noisy machine moves it little.
  */
 import { writeFile } from "node:fs/promises";
+import type { Spread } from "./repeat";
 import { cpus, freemem, loadavg, release, totalmem, type as osType } from "node:os";
 
 /** `>=` / `<`: what the compared number must be; `of` says which number is compared. */
@@ -21,8 +22,8 @@ export interface BenchFigure {
   label: string;
   value: number | null;
   unit: string;
-  /** The same-run ratio the verdict rests on, and what it is a ratio against. */
-  ratio?: { value: number; against: string };
+  /** The same-run ratio the verdict rests on (median of repetitions), and what it is a ratio against. */
+  ratio?: BenchRatio;
   target?: BenchTarget;
   status: BenchStatus;
   /** Secondary numbers (sizes, counts, sub-timings), all in the units their names say. */
@@ -32,6 +33,20 @@ export interface BenchFigure {
   /** When and by which command it was measured (results.json keeps figures of sections not re-run). */
   measuredAt?: string;
   measuredBy?: string;
+}
+
+/** A ratio measured in alternating repetitions (bench/repeat.ts): median, min, max, how many. */
+export interface BenchRatio {
+  value: number;
+  against: string;
+  min?: number;
+  max?: number;
+  repetitions?: number;
+}
+
+/** The figure's ratio from a spread of per-repetition ratios (bench/repeat.ts). */
+export function ratioOf(spread: Spread, against: string): BenchRatio {
+  return { value: spread.median, against, min: spread.min, max: spread.max, repetitions: spread.count };
 }
 
 export interface MachineInfo {
@@ -98,16 +113,25 @@ function targetText(target: BenchTarget | undefined, unit: string): string {
   return `${what} ${target.comparator} ${formatNumber(target.threshold)}`;
 }
 
+/** `0.95x [0.90-1.02] vs ceiling`: the median, then min and max of the repetitions when there were several. */
+export function ratioText(ratio: BenchRatio): string {
+  const spread =
+    ratio.min !== undefined && ratio.max !== undefined && (ratio.repetitions ?? 0) > 1
+      ? ` [${formatNumber(ratio.min)}-${formatNumber(ratio.max)}]`
+      : "";
+  return `${formatNumber(ratio.value)}x${spread} vs ${ratio.against}`;
+}
+
 /** The table printed on stdout: one line per figure, then the notes. */
 export function formatTable(figures: readonly BenchFigure[]): string {
   const rows = figures.map((figure) => [
     figure.label,
     figure.value === null ? "—" : `${formatNumber(figure.value)} ${figure.unit}`,
-    figure.ratio ? `${formatNumber(figure.ratio.value)}x vs ${figure.ratio.against}` : "",
+    figure.ratio ? ratioText(figure.ratio) : "",
     targetText(figure.target, figure.unit),
     figure.status.toUpperCase(),
   ]);
-  const header = ["figure", "value", "ratio (same run)", "target", "status"];
+  const header = ["figure", "value", "ratio (same run: median [min-max])", "target", "status"];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   const line = (cells: readonly string[]): string =>
     cells

@@ -2,12 +2,12 @@
  * `npm run bench`: every flowtap figure as a ratio measured in the same run, a table on stdout and
  * `bench/results.json`. `--quick` runs small sizes; `--only core,eventhubs,...` picks sections.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { runCoreBench } from "./core";
-import { runEventHubsBench, type EventHubsRates } from "./eventHubs";
+import { runEventHubsBench } from "./eventHubs";
 import { runLatencyBench } from "./latency";
 import { runLogsIngestionBench } from "./logsIngestion";
 import {
@@ -17,6 +17,7 @@ import {
   startBenchEnvironment,
   type BenchEnvironment,
 } from "./ingestion";
+import { MIN_REPETITIONS } from "./repeat";
 import { formatTable, machineInfo, pending, writeResults, type BenchFigure, type BenchResults } from "./report";
 import { runHostBackfillBench } from "./hostBackfill";
 
@@ -38,16 +39,21 @@ export interface BenchOptions {
   memoryBlobSizeInBytes: number;
   coreSizeInBytes: number;
   repetitions: number;
-  eventHubsEventCount: number;
+  /** Size of the blob whose events the eventhubs section sends. */
+  eventHubsBlobSizeInBytes: number;
   pipelineBlobSizeInBytes: number;
   backfillBlobSizeInBytes: number;
   /** FLOWTAP_EVENTS_PER_MESSAGE values of the Event Hubs and pipeline figures (1 = the app's default). */
   eventsPerMessage: number[];
+  /** FLOWTAP_EVENTS_PER_MESSAGE of a new deployment (the template's app settings): the default configuration. */
+  defaultEventsPerMessage: number;
   /**
    * FLOWTAP_EVENTS_PER_MESSAGE of the long runs (memory, backfill): packed, so 1 GB takes minutes, not a quarter hour.
    */
   packedEventsPerMessage: number;
   perTupleSampleSize: number;
+  /** Where the pipeline's child processes write `node --cpu-prof` profiles; undefined: not profiled. */
+  cpuProfileDir: string | undefined;
   /** Where results.json goes; undefined: not written. */
   resultsPath: string | undefined;
   fixturesDir: string;
@@ -63,9 +69,10 @@ export class BenchUsageError extends Error {
 }
 
 const USAGE = `usage: npm run bench -- [--quick] [--only SECTION,...] [--blob-size-mb N] [--results PATH|--no-results]
-  --quick           small sizes (memory blob 64 MB, fewer repetitions): about a minute
+  --quick           small sizes (memory blob 64 MB), still 5 repetitions of each ratio
   --only S,...      sections: ${BENCH_SECTIONS.join(", ")} (default: all)
   --blob-size-mb N  size of the blob of the memory figure (default 1024, quick 64)
+  --cpu-prof DIR    pipeline: the ingestion and sender children write CPU profiles (node --cpu-prof) to DIR
   --results PATH    where to write the results (default bench/results.json)
   --no-results      print the table only
 `;
@@ -81,11 +88,25 @@ export function repoRoot(from: string = __dirname): string {
   return dir;
 }
 
+/**
+ * FLOWTAP_EVENTS_PER_MESSAGE as the template (infra/main.json) sets it for new deployments; the
+ * app's own default (1) when the template has no plain number there.
+ */
+export function templateEventsPerMessage(root: string): number {
+  const template = JSON.parse(readFileSync(join(root, "infra", "main.json"), "utf8")) as {
+    variables?: { appSettings?: Record<string, unknown> };
+  };
+  const value = Number(template.variables?.appSettings?.["FLOWTAP_EVENTS_PER_MESSAGE"]);
+  return Number.isInteger(value) && value >= 1 ? value : 1;
+}
+
 export function parseBenchArgs(args: readonly string[], root: string = repoRoot()): BenchOptions {
   const quick = args.includes("--quick");
   let sections: BenchSection[] = [...BENCH_SECTIONS];
   let blobSizeInMegabytes = quick ? 64 : 1024;
   let resultsPath: string | undefined = join(root, "bench", "results.json");
+  const defaultEventsPerMessage = templateEventsPerMessage(root);
+  let cpuProfileDir: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     const value = (): string => {
@@ -110,6 +131,8 @@ export function parseBenchArgs(args: readonly string[], root: string = repoRoot(
       }
     } else if (arg === "--results") {
       resultsPath = resolve(value());
+    } else if (arg === "--cpu-prof") {
+      cpuProfileDir = resolve(value());
     } else if (arg === "--no-results") {
       resultsPath = undefined;
     } else {
@@ -121,13 +144,15 @@ export function parseBenchArgs(args: readonly string[], root: string = repoRoot(
     sections,
     memoryBlobSizeInBytes: blobSizeInMegabytes * MEBIBYTE,
     coreSizeInBytes: (quick ? 8 : 32) * MEBIBYTE,
-    repetitions: quick ? 3 : 5,
-    eventHubsEventCount: quick ? 40_000 : 200_000,
-    pipelineBlobSizeInBytes: (quick ? 8 : 32) * MEBIBYTE,
-    backfillBlobSizeInBytes: (quick ? 4 : 8) * MEBIBYTE,
-    eventsPerMessage: [1, PACKED_EVENTS_PER_MESSAGE],
+    repetitions: MIN_REPETITIONS,
+    eventHubsBlobSizeInBytes: (quick ? 2 : 8) * MEBIBYTE,
+    pipelineBlobSizeInBytes: (quick ? 4 : 16) * MEBIBYTE,
+    backfillBlobSizeInBytes: (quick ? 1 : 4) * MEBIBYTE,
+    eventsPerMessage: [...new Set([1, PACKED_EVENTS_PER_MESSAGE, defaultEventsPerMessage])],
+    defaultEventsPerMessage,
     packedEventsPerMessage: PACKED_EVENTS_PER_MESSAGE,
     perTupleSampleSize: quick ? 300 : 1000,
+    cpuProfileDir,
     resultsPath,
     fixturesDir: resolve(root, "..", "shared", "fixtures", "flowlogs"),
     latencyAppends: quick ? 50 : 200,
@@ -157,7 +182,7 @@ export async function runBench(
     }),
   );
   await section("loganalytics", () =>
-    runLogsIngestionBench({ eventCount: options.eventHubsEventCount / 4, repetitions: options.repetitions }),
+    runLogsIngestionBench({ eventCount: options.quick ? 12_500 : 50_000, repetitions: options.repetitions }),
   );
   // Azurite and the Event Hubs endpoint process, started once for the sections that use them.
   let environment: BenchEnvironment | undefined;
@@ -190,23 +215,22 @@ async function runSystemSections(
   section: SectionRun,
   env: () => Promise<BenchEnvironment>,
 ): Promise<void> {
-  let rates: EventHubsRates | undefined;
-  await section("eventhubs", async () => {
-    const result = await runEventHubsBench({
-      connectionStrings: (await env()).eventHubs,
-      eventCount: options.eventHubsEventCount,
-      perTupleSampleSize: options.perTupleSampleSize,
-      ceilingConcurrency: 4,
+  await section("eventhubs", async () =>
+    runEventHubsBench(await env(), {
+      blobSizeInBytes: options.eventHubsBlobSizeInBytes,
       eventsPerMessage: options.eventsPerMessage,
-    });
-    rates = result.rates;
-    return result.figures;
-  });
+      perTupleSampleSize: options.perTupleSampleSize,
+      repetitions: options.repetitions,
+    }),
+  );
   await section("pipeline", async () =>
     runPipelineBench(await env(), {
       blobSizeInBytes: options.pipelineBlobSizeInBytes,
       eventsPerMessage: options.eventsPerMessage,
-      rates,
+      defaultEventsPerMessage: options.defaultEventsPerMessage,
+      perTupleSampleSize: options.perTupleSampleSize,
+      repetitions: options.repetitions,
+      cpuProfileDir: options.cpuProfileDir,
     }),
   );
   await section("memory", async () =>
@@ -228,6 +252,7 @@ async function runSystemSections(
       blobSizeInBytes: options.backfillBlobSizeInBytes,
       eventsPerMessage: options.packedEventsPerMessage,
       parallelism: [1, 2, 4],
+      repetitions: options.repetitions,
     }),
   );
   await section("backfill", async () =>
@@ -288,7 +313,13 @@ export async function main(args: readonly string[]): Promise<number> {
     command,
     machine: machineInfo(),
     node: process.version,
-    options: { ...options, resultsPath: undefined, fixturesDir: undefined, rootDir: undefined },
+    options: {
+      ...options,
+      cpuProfileDir: undefined,
+      resultsPath: undefined,
+      fixturesDir: undefined,
+      rootDir: undefined,
+    },
     durationInSeconds: (performance.now() - start) / 1000,
     figures,
   };

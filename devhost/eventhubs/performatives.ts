@@ -40,7 +40,7 @@ interface Performative {
 
 /** rhea internals used here (not in its type declarations). */
 interface RheaConnectionInternals {
-  _write_frame(channel: number, frame: Performative, payload?: Buffer): void;
+  _write_frame(channel?: number, frame?: Performative, payload?: Buffer): void;
 }
 
 /** The error (condition, description, info) of DETACH, END and CLOSE, at this field index. */
@@ -65,7 +65,9 @@ export function writeEveryField(connection: Connection): void {
   const internals = connection as unknown as RheaConnectionInternals;
   const write = internals._write_frame.bind(connection);
   internals._write_frame = (channel, frame, payload) => {
-    presentEveryField(frame);
+    // rhea's heartbeat (rhea/lib/connection.js, `setTimeout(this._write_frame.bind(this), ...)`) writes an
+    // empty frame: no performative to complete.
+    if (frame !== undefined) presentEveryField(frame);
     write(channel, frame, payload);
   };
 }

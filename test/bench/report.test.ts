@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { formatTable, machineInfo, measured, pending, writeResults } from "../../bench/report";
+import { formatTable, machineInfo, measured, pending, ratioOf, writeResults } from "../../bench/report";
 
 describe("bench report", () => {
   it("gives a verdict from the ratio or the value, and prints one line per figure", () => {
@@ -32,6 +32,21 @@ describe("bench report", () => {
     expect(table).toContain("1.2x vs floor");
     expect(table).toMatch(/value miss\s+\| 400 MB\s+\|\s+\| MB < 300\s+\| MISS/);
     expect(table).toContain("- later: activity not there yet");
+  });
+
+  it("shows a repeated ratio as its median with min and max, and judges the median", () => {
+    const figure = measured({
+      id: "p",
+      label: "pipeline",
+      value: 1,
+      unit: "tuples/s",
+      ratio: ratioOf({ median: 0.92, min: 0.61, max: 1.3, count: 5 }, "ceiling"),
+      target: { comparator: ">=", threshold: 0.9, of: "ratio" },
+    });
+
+    expect(figure.status).toBe("pass");
+    expect(figure.ratio).toMatchObject({ min: 0.61, max: 1.3, repetitions: 5 });
+    expect(formatTable([figure])).toContain("0.92x [0.61-1.3] vs ceiling");
   });
 
   it("writes the figures with the machine and Node version", async () => {

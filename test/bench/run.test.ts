@@ -16,6 +16,8 @@ describe("bench run options and results", () => {
       memoryBlobSizeInBytes: 64 * 2 ** 20,
       resultsPath: undefined,
     });
+    expect(options.repetitions).toBeGreaterThanOrEqual(5);
+    expect(options.eventsPerMessage).toContain(options.defaultEventsPerMessage);
     expect(() => parseBenchArgs(["--only", "cpu"], ROOT)).toThrow(BenchUsageError);
     expect(() => parseBenchArgs(["--blob-size-mb", "0"], ROOT)).toThrow(/--blob-size-mb/);
   });
