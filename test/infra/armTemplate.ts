@@ -204,6 +204,10 @@ export class TemplateContext {
         return (args[0] as number) > (args[1] as number);
       case "int":
         return this.integer(args[0]!);
+      case "createobject":
+        return Object.fromEntries(
+          Array.from({ length: args.length / 2 }, (_, i) => [String(args[2 * i]), args[2 * i + 1]!]),
+        );
       case "union":
         return Array.isArray(args[0])
           ? [...new Set((args as Json[][]).flat())]

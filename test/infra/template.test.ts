@@ -130,6 +130,23 @@ describe("infra/main.json expressions", () => {
 
     expect(evaluated).toBeGreaterThan(resources.length);
   });
+
+  it("no variable reads a resource: ARM refuses reference() and list*() in variables, nested templates' too", () => {
+    const variablesOf = (value: Json): Json[] =>
+      Array.isArray(value)
+        ? value.flatMap(variablesOf)
+        : value && typeof value === "object"
+          ? [...("variables" in value ? [value.variables!] : []), ...Object.values(value).flatMap(variablesOf)]
+          : [];
+
+    const readers = variablesOf(template).flatMap((variables) =>
+      Object.entries(variables as Record<string, Json>)
+        .filter(([, v]) => /\b(reference|list\w*)\(/i.test(JSON.stringify(v)))
+        .map(([name]) => name),
+    );
+
+    expect(readers).toEqual([]);
+  });
 });
 
 describe("infra/main.json app settings", () => {
