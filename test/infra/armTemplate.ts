@@ -186,6 +186,8 @@ export class TemplateContext {
         return s[0]!.split(s[1]!);
       case "last":
         return (a[0] as Json[]).at(-1)!;
+      case "tolower":
+        return s[0]!.toLowerCase();
       case "take":
         return (args[0] as string).slice(0, args[1] as number);
       case "length":
