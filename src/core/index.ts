@@ -12,3 +12,5 @@ export * from "./resourceId";
 export * from "./capturePolicy";
 export * from "./blobUrl";
 export * from "./eventFilter";
+export * from "./asim/networkSessionColumns";
+export * from "./asim/networkSession";
