@@ -282,3 +282,37 @@ export function nestedContext(outer: TemplateContext, deployment: JsonObject, co
   };
   return new TemplateContext(properties.template as JsonObject, parameters, scope);
 }
+
+type Resource = JsonObject & { type: string; name: string };
+/** A resource Resource Manager would deploy, every expression in it evaluated, with the scope it lands in. */
+export type Deployed = JsonObject & {
+  type: string;
+  name: string;
+  landsIn: { subscriptionId: string; group: string };
+};
+
+/** Every resource whose condition holds (nested deployments' resources included when the deployment's holds). */
+export function deployedResources(
+  context: TemplateContext,
+  resources = (context.template.resources ?? []) as Resource[],
+): Deployed[] {
+  return resources.flatMap((resource) => {
+    const loop = resource.copy as { name: string; count: string } | undefined;
+    const indexes = loop ? [...Array(context.evaluate(loop.count) as number).keys()] : [undefined];
+    return indexes.flatMap((index) => {
+      const copyIndexes = loop && index !== undefined ? { [loop.name]: index } : {};
+      if ("condition" in resource && context.evaluate(resource.condition!, copyIndexes) !== true) return [];
+      const landsIn = { subscriptionId: context.scope.subscriptionId, group: context.scope.resourceGroup };
+      if (resource.type !== "Microsoft.Resources/deployments") {
+        return [{ ...(context.evaluate(resource, copyIndexes) as Resource), landsIn }];
+      }
+      // A nested template's expressions are its own (inner scope): the deployment is evaluated without it.
+      const { template: _inner, ...properties } = resource.properties as JsonObject;
+      const evaluated = { ...(context.evaluate({ ...resource, properties }, copyIndexes) as Resource), landsIn };
+      return [evaluated, ...deployedResources(nestedContext(context, resource, index))];
+    });
+  });
+}
+
+export const ofType = (deployed: Deployed[], type: string) => deployed.filter((r) => r.type === type);
+export const propertiesOf = (resource: Deployed) => resource.properties as JsonObject;

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readSettings } from "../../src/config";
 import { mappingsOfScript } from "./adxMapping";
-import { TemplateContext, nestedContext, type Json } from "./armTemplate";
+import { TemplateContext, deployedResources, ofType, propertiesOf, type Deployed, type Json } from "./armTemplate";
 
 const ROOT = join(__dirname, "../..");
 const readJson = (file: string) => JSON.parse(readFileSync(join(ROOT, file), "utf8")) as Record<string, Json>;
@@ -27,12 +27,6 @@ const EXISTING_CLUSTER =
 const EVENT_HUBS_DATA_RECEIVER = "a638d3c7-ab3a-418d-83e6-5f17a39d4fde";
 
 type Resource = Record<string, Json> & { type: string; name: string };
-/** A resource Resource Manager would deploy, every expression in it evaluated, with the scope it lands in. */
-type Deployed = Record<string, Json> & {
-  type: string;
-  name: string;
-  landsIn: { subscriptionId: string; group: string };
-};
 
 /** The example parameters with `overrides`. */
 function deployment(overrides: Record<string, Json> = {}): TemplateContext {
@@ -41,30 +35,6 @@ function deployment(overrides: Record<string, Json> = {}): TemplateContext {
   );
   return new TemplateContext(template as never, { ...parameters, ...overrides }, SCOPE);
 }
-
-/** Every resource whose condition holds (nested deployments' resources included when the deployment's holds). */
-function deployedResources(context: TemplateContext, resources = template.resources as Resource[]): Deployed[] {
-  return resources.flatMap((resource) => {
-    const loop = resource.copy as { name: string; count: string } | undefined;
-    const indexes = loop ? [...Array(context.evaluate(loop.count) as number).keys()] : [undefined];
-    return indexes.flatMap((index) => {
-      const copyIndexes = loop && index !== undefined ? { [loop.name]: index } : {};
-      if ("condition" in resource && context.evaluate(resource.condition!, copyIndexes) !== true) return [];
-      const landsIn = { subscriptionId: context.scope.subscriptionId, group: context.scope.resourceGroup };
-      if (resource.type !== "Microsoft.Resources/deployments") {
-        return [{ ...(context.evaluate(resource, copyIndexes) as Resource), landsIn }];
-      }
-      // A nested template's expressions are its own (inner scope): the deployment is evaluated without it.
-      const { template: _inner, ...properties } = resource.properties as Record<string, Json>;
-      const evaluated = { ...(context.evaluate({ ...resource, properties }, copyIndexes) as Resource), landsIn };
-      const inner = nestedContext(context, resource, index);
-      return [evaluated, ...deployedResources(inner, (inner.template.resources ?? []) as Resource[])];
-    });
-  });
-}
-
-const ofType = (deployed: Deployed[], type: string) => deployed.filter((r) => r.type === type);
-const propertiesOf = (resource: Deployed) => resource.properties as Record<string, Json>;
 
 /** The app settings the template deploys, as the app reads them. */
 function appSettingsOf(deployed: Deployed[]) {
