@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { loadRules, type AnomalyRule } from "./core/anomaly/rules";
 import { validateCapturePolicyConfig, type CapturePolicyConfig } from "./core/capturePolicy";
+import { DEFAULT_DCR_STREAM } from "./core/asim/networkSessionColumns";
 import { EVENT_SCHEMA_VERSION, EVENT_SCHEMA_VERSIONS, type EventSchemaVersion } from "./core/event";
 import { NO_EVENT_FILTERS, validateEventFilters, type EventFilterConfig } from "./core/eventFilter";
 import { parseJsonSetting } from "./core/anomaly/validate";
@@ -140,7 +141,36 @@ export interface FreshnessSettings {
   silentAfterSeconds: number;
 }
 
+/** Where flow events go (FLOWTAP_SINKS): the flows hub, Log Analytics (Logs Ingestion API), or both. */
+export const SINK_CHOICES = ["eventhubs", "loganalytics", "both"] as const;
+export type SinkChoice = (typeof SINK_CHOICES)[number];
+
+/** The Logs Ingestion API destination: a DCR's stream, reached at a DCE (or the DCR's own endpoint). */
+export interface LogsIngestionSettings {
+  /** FLOWTAP_LOGS_INGESTION_ENDPOINT: the data collection endpoint's logs ingestion URL (https). */
+  endpoint: string;
+  /** FLOWTAP_DCR_IMMUTABLE_ID: the DCR's immutableId (`dcr-` and 32 hex digits). */
+  ruleId: string;
+  /** FLOWTAP_DCR_STREAM: the DCR's input stream (default Custom-FlowtapNetworkSession). */
+  streamName: string;
+  /**
+   * DefaultAzureCredential (FLOWTAP_LOGS_INGESTION_CLIENT_ID for a user-assigned identity); or, for a loopback
+   * endpoint only, FLOWTAP_LOGS_INGESTION_DEV_TOKEN.
+   */
+  credential: { kind: "identity"; clientId?: string } | { kind: "devToken"; token: string };
+  /** FLOWTAP_LOGS_INGESTION_CA_CERT: PEM to trust in addition to the system CAs (the local endpoint). */
+  caCertificatePem?: string;
+}
+
+export interface SinkSettings {
+  choice: SinkChoice;
+  eventHubs: boolean;
+  /** Set when FLOWTAP_SINKS is loganalytics or both. */
+  logsIngestion: LogsIngestionSettings | undefined;
+}
+
 export interface FlowtapSettings {
+  sinks: SinkSettings;
   storage: StorageSettings;
   eventHubs: EventHubSettings;
   ingestion: IngestionSettings;
@@ -441,11 +471,63 @@ export function readFreshnessSettings(env: Env): FreshnessSettings {
   return { silentAfterSeconds: 60 * readPositiveInteger(env, "FLOWTAP_FLOW_LOG_SILENT_MINUTES", 15) };
 }
 
+const DCR_IMMUTABLE_ID = /^dcr-[0-9a-f]{32}$/i;
+
+function readLogsIngestionSettings(env: Env, choice: SinkChoice): LogsIngestionSettings {
+  const why = `FLOWTAP_SINKS is ${choice}`;
+  const endpoint = read(env, "FLOWTAP_LOGS_INGESTION_ENDPOINT")?.replace(/\/+$/, "");
+  if (endpoint === undefined || !URL.canParse(endpoint) || new URL(endpoint).protocol !== "https:")
+    throw configurationError(
+      `Setting FLOWTAP_LOGS_INGESTION_ENDPOINT must be the https logs ingestion URL of the data collection endpoint ` +
+        `(${why}), got '${endpoint ?? ""}'.`,
+    );
+  const ruleId = read(env, "FLOWTAP_DCR_IMMUTABLE_ID");
+  if (ruleId === undefined || !DCR_IMMUTABLE_ID.test(ruleId))
+    throw configurationError(
+      `Setting FLOWTAP_DCR_IMMUTABLE_ID must be the data collection rule's immutableId (dcr- and 32 hex digits, ` +
+        `${why}), got '${ruleId ?? ""}'.`,
+    );
+  const streamName = read(env, "FLOWTAP_DCR_STREAM") ?? DEFAULT_DCR_STREAM;
+  if (!/^Custom-[A-Za-z0-9_-]+$/.test(streamName))
+    throw configurationError(`Setting FLOWTAP_DCR_STREAM must name a Custom- stream of the DCR, got '${streamName}'.`);
+  const devToken = read(env, "FLOWTAP_LOGS_INGESTION_DEV_TOKEN");
+  const clientId = read(env, "FLOWTAP_LOGS_INGESTION_CLIENT_ID");
+  if (devToken !== undefined && (clientId !== undefined || !isLoopbackEndpoint(endpoint)))
+    throw configurationError(
+      "Setting FLOWTAP_LOGS_INGESTION_DEV_TOKEN is only for a loopback FLOWTAP_LOGS_INGESTION_ENDPOINT, without " +
+        "FLOWTAP_LOGS_INGESTION_CLIENT_ID.",
+    );
+  const caCertificatePem = read(env, "FLOWTAP_LOGS_INGESTION_CA_CERT");
+  if (caCertificatePem !== undefined && !caCertificatePem.includes("-----BEGIN CERTIFICATE-----"))
+    throw configurationError("Setting FLOWTAP_LOGS_INGESTION_CA_CERT must be a PEM certificate.");
+  return {
+    endpoint,
+    ruleId,
+    streamName,
+    credential:
+      devToken !== undefined
+        ? { kind: "devToken", token: devToken }
+        : { kind: "identity", ...(clientId !== undefined && { clientId }) },
+    ...(caCertificatePem !== undefined && { caCertificatePem }),
+  };
+}
+
+/** FLOWTAP_SINKS (default eventhubs) and, for Log Analytics, its destination: validated on their own at start. */
+export function readSinkSettings(env: Env): SinkSettings {
+  const choice = readChoice(env, "FLOWTAP_SINKS", SINK_CHOICES, "eventhubs");
+  return {
+    choice,
+    eventHubs: choice !== "loganalytics",
+    logsIngestion: choice === "eventhubs" ? undefined : readLogsIngestionSettings(env, choice),
+  };
+}
+
 /** Reads and validates every setting; throws a Configuration FlowtapError naming the first bad one. */
 export function readSettings(env: Env): FlowtapSettings {
   const storageConnection = readConnection(env, "FlowLogsStorage", "blobServiceUri");
   const eventHubsConnection = readConnection(env, "EventHubsConnection", "fullyQualifiedNamespace");
   return {
+    sinks: readSinkSettings(env),
     storage: {
       connection: storageConnection,
       accountName: storageAccountName(storageConnection, "FlowLogsStorage"),

@@ -12,5 +12,4 @@ export * from "./resourceId";
 export * from "./capturePolicy";
 export * from "./blobUrl";
 export * from "./eventFilter";
-export * from "./asim/networkSessionColumns";
-export * from "./asim/networkSession";
+export * from "./asim";

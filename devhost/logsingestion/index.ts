@@ -1,0 +1,2 @@
+/** The local Logs Ingestion endpoint (devhost/README.md). */
+export * from "./endpoint";

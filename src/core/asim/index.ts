@@ -1,0 +1,3 @@
+/** ASIM (Microsoft Sentinel) normalization of flow events. */
+export * from "./networkSessionColumns";
+export * from "./networkSession";
