@@ -15,6 +15,8 @@ import {
   DEFAULT_DCR_STREAM,
   NETWORK_SESSION_COLUMNS,
 } from "../../src/core/asim/networkSessionColumns";
+import { readSettings } from "../../src/config";
+import { NOT_FOR_AZURE, ONLY_WITH_LOG_ANALYTICS, settingsTheCodeReads } from "./appSettings";
 import { TemplateContext, deployedResources, ofType, propertiesOf, type Deployed, type Json } from "./armTemplate";
 
 const ROOT = join(__dirname, "../..");
@@ -31,8 +33,6 @@ const EXISTING_WORKSPACE =
   "/subscriptions/00000000-0000-0000-0000-000000000003/resourceGroups/rg-soc" +
   "/providers/Microsoft.OperationalInsights/workspaces/soc-sentinel";
 const MONITORING_METRICS_PUBLISHER = "3913510d-42f4-4e42-8a64-420c390055eb";
-/** Settings only the Log Analytics part sets (FLOWTAP_SINKS is always set: eventhubs when the part is off). */
-const LOG_ANALYTICS_SETTINGS = ["FLOWTAP_LOGS_INGESTION_ENDPOINT", "FLOWTAP_DCR_IMMUTABLE_ID", "FLOWTAP_DCR_STREAM"];
 
 type Resource = Record<string, Json> & { type: string; name: string };
 
@@ -66,7 +66,7 @@ describe("infra/main.json: the Log Analytics part", () => {
     expect(types).not.toContain("Microsoft.SecurityInsights/onboardingStates");
     expect(deployed.map((r) => r.name)).not.toContain("flowtap-log-analytics");
     expect(settings.FLOWTAP_SINKS).toBe("eventhubs");
-    expect(LOG_ANALYTICS_SETTINGS.filter((name) => name in settings)).toEqual([]);
+    expect(ONLY_WITH_LOG_ANALYTICS.filter((name) => name in settings)).toEqual([]);
   });
 
   it("off, its resources and settings read no resource: ARM evaluates reference() where a condition is false", () => {
@@ -232,5 +232,37 @@ describe("infra/main.json: the settings of the Log Analytics part", () => {
     );
 
     expect(appSettingsOf(deployed).FLOWTAP_SINKS).toBe("loganalytics");
+  });
+
+  it("sets every setting the code reads (not those not for Azure); the app takes them: a Log Analytics sink", () => {
+    const settings = appSettingsOf(newWorkspace());
+    // What Resource Manager reads from the rule once it exists (its response: the REST spec's example
+    // DataCollectionRulesCreateEmbeddedDCE.json, Azure/azure-rest-api-specs).
+    const resolved = Object.fromEntries(
+      Object.entries(settings).map(([name, value]) => [
+        name,
+        String(value)
+          .replace(
+            /^<reference .*>\.endpoints\.logsIngestion$/,
+            "https://flows-8ykm-westeurope.logs.z1.ingest.monitor.azure.com",
+          )
+          .replace(/^<reference .*>\.immutableId$/, "dcr-d2a09c11a66243009af059a655750000"),
+      ]),
+    );
+
+    const missing = [...settingsTheCodeReads()].filter((name) => !(name in settings) && !(name in NOT_FOR_AZURE));
+    const app = readSettings(resolved);
+
+    expect(missing).toEqual([]);
+    expect(app.sinks).toEqual({
+      choice: "both",
+      eventHubs: true,
+      logsIngestion: {
+        endpoint: "https://flows-8ykm-westeurope.logs.z1.ingest.monitor.azure.com",
+        ruleId: "dcr-d2a09c11a66243009af059a655750000",
+        streamName: DEFAULT_DCR_STREAM,
+        credential: { kind: "identity" },
+      },
+    });
   });
 });

@@ -4,7 +4,7 @@
  * activities send (observed on the local ARM endpoint) at the scope where it acts, plus Network Watcher's linked
  * checks; subscribes Event Grid with the code's filters; runs Node 22 within `engines.node`; holds no secret.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvocationContext } from "@azure/functions";
@@ -18,6 +18,7 @@ import { startArmEndpoint, type ArmEndpoint, type RecordedArmRequest } from "../
 import { buildTopology } from "../../devhost/generate";
 import { loadApp } from "../../devhost/host/registry";
 import { nicIdOf, scaleSetNear, seedOf, vmIdOf } from "../scenarios/capture/captureSystem";
+import { NOT_FOR_AZURE, ONLY_WITH_LOG_ANALYTICS, settingsTheCodeReads } from "./appSettings";
 import { TemplateContext, nestedContext, type Json } from "./armTemplate";
 import { ArmStep, ResolvedCaptureTarget } from "../../src/contracts/captureContracts";
 
@@ -55,43 +56,6 @@ function templateEnv(context = deployment()): Env {
     Object.entries(context.evaluate(config.properties) as object).map(([k, v]) => [k, String(v)]),
   );
 }
-
-/** Every TypeScript file that ships to Azure. */
-function deployedSourceFiles(): string[] {
-  return ["src", "orchestrations", "activities"].flatMap((folder) =>
-    readdirSync(join(ROOT, folder), { recursive: true, encoding: "utf8" })
-      .filter((name) => name.endsWith(".ts"))
-      .map((name) => join(ROOT, folder, name)),
-  );
-}
-
-/** Every setting name the code reads: `read*(env, "NAME")` and connections (src/config.ts), process.env (anywhere). */
-function settingsTheCodeReads(): Set<string> {
-  const config = readFileSync(join(ROOT, "src/config.ts"), "utf8");
-  const names = new Set([...config.matchAll(/\(env, "([A-Za-z_]+)"/g)].map((m) => m[1]!));
-  for (const [, prefix, suffix] of config.matchAll(/readConnection\(env, "([A-Za-z]+)", "([A-Za-z]+)"\)/g)) {
-    names.add(`${prefix}__${suffix}`);
-    names.add(`${prefix}__clientId`);
-  }
-  for (const file of deployedSourceFiles()) {
-    const text = readFileSync(file, "utf8");
-    for (const [, name] of text.matchAll(/process\.env\.([A-Za-z_]+)/g)) names.add(name!);
-  }
-  return names;
-}
-
-/** Settings the code reads that Azure must not set, and why. */
-const NOT_FOR_AZURE: Record<string, string> = {
-  FlowLogsStorage: "a connection string holds a key: the identity-based FlowLogsStorage__blobServiceUri is used",
-  EventHubsConnection: "a connection string holds a key: EventHubsConnection__fullyQualifiedNamespace is used",
-  FlowLogsStorage__clientId: "only for a user-assigned identity; the app uses its system-assigned one",
-  EventHubsConnection__clientId: "only for a user-assigned identity; the app uses its system-assigned one",
-  FLOWTAP_ARM_CLIENT_ID: "only for a user-assigned identity; the app uses its system-assigned one",
-  FLOWTAP_ARM_DEV_TOKEN: "the local ARM endpoint's token, refused for any non-loopback endpoint",
-  FLOWTAP_ARM_CA_CERT: "trust for the local ARM endpoint's self-signed certificate",
-  FLOWTAP_ARM_CA_CERT_FILE: "trust for the local ARM endpoint's self-signed certificate",
-  FLOWTAP_RULES_FILE: "a path on the local disk; FLOWTAP_RULES carries rules in Azure (both set is an error)",
-};
 
 /** Settings that name resources or connections rather than tune behaviour. */
 const WIRING = new RegExp(
@@ -150,10 +114,12 @@ describe("infra/main.json expressions", () => {
 });
 
 describe("infra/main.json app settings", () => {
-  it("sets every setting the code reads, except those that only serve local runs or other identities", () => {
+  it("sets every setting the code reads, except those of local runs, other identities or the parts off", () => {
     const env = templateEnv();
 
-    const missing = [...settingsTheCodeReads()].filter((name) => !(name in env) && !(name in NOT_FOR_AZURE));
+    const missing = [...settingsTheCodeReads()].filter(
+      (name) => !(name in env) && !(name in NOT_FOR_AZURE) && !ONLY_WITH_LOG_ANALYTICS.includes(name),
+    );
     const setAnyway = Object.keys(NOT_FOR_AZURE).filter((name) => name in env);
 
     expect(missing).toEqual([]);
