@@ -266,3 +266,34 @@ describe("infra/main.json: the settings of the Log Analytics part", () => {
     });
   });
 });
+
+describe("the docs of the Log Analytics part", () => {
+  const doc = (file: string) => readFileSync(join(ROOT, "docs", file), "utf8");
+
+  it("operations.md lists every Log Analytics parameter with the template's default", () => {
+    const declared = Object.entries(template.parameters as Record<string, { defaultValue: Json }>).filter(([name]) =>
+      name.startsWith("logAnalytics"),
+    );
+    const shown = (value: Json) => (value === "" ? "empty" : `\`${String(value)}\``);
+    const rowOf = (name: string) =>
+      doc("operations.md")
+        .split("\n")
+        .find((l) => l.startsWith(`| \`${name}\` |`));
+
+    expect(declared.map(([name]) => name)).toEqual(["logAnalytics", "logAnalyticsWorkspaceId", "logAnalyticsOnly"]);
+    for (const [name, { defaultValue }] of declared) {
+      expect(rowOf(name)?.split(" | ")[1], name).toBe(shown(defaultValue));
+    }
+  });
+
+  it("destinations.md names the rule's stream, output stream and settings as the template deploys them", () => {
+    const section = doc("destinations.md").split("## Log Analytics and Microsoft Sentinel")[1]!;
+    const deployed = newWorkspace();
+    const rule = propertiesOf(ruleOf(deployed)) as { dataFlows: { streams: string[]; outputStream: string }[] };
+
+    expect(section).toContain(`input stream \`${rule.dataFlows[0]!.streams[0]!}\``);
+    expect(section).toContain(`to \`${rule.dataFlows[0]!.outputStream}\``);
+    expect(section).toContain(`data collection rule \`<app>-flows\`, kind \`${String(ruleOf(deployed).kind)}\``);
+    for (const setting of ["FLOWTAP_SINKS", ...ONLY_WITH_LOG_ANALYTICS]) expect(section).toContain(`\`${setting}\``);
+  });
+});

@@ -148,3 +148,21 @@ describe("infra/loganalytics/workbook.json (an Azure Monitor / Sentinel workbook
     }
   });
 });
+
+describe("docs/destinations.md's Log Analytics queries", () => {
+  const section = readFileSync(join(__dirname, "../../docs/destinations.md"), "utf8").split(
+    "## Log Analytics and Microsoft Sentinel",
+  )[1]!;
+  const blocks = [...section.matchAll(/```kusto\n([\s\S]*?)\n```/g)].map(([, query]) => query!);
+
+  it.each(blocks.map((query, i) => [i + 1, query]))("query %i binds", (_index, query) => {
+    expect(errorsOf(query, workspace)).toEqual([]);
+  });
+
+  it("show the de-duplication the hunting queries use", () => {
+    expect(blocks.length).toBeGreaterThanOrEqual(3);
+    expect(blocks.some((query) => query.includes("| summarize arg_max(TimeGenerated, *) by EventOriginalUid"))).toBe(
+      true,
+    );
+  });
+});
