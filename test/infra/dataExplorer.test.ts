@@ -9,32 +9,14 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readSettings } from "../../src/config";
 import { mappingsOfScript } from "./adxMapping";
-import { TemplateContext, deployedResources, ofType, propertiesOf, type Deployed, type Json } from "./armTemplate";
+import { deployedResources, ofType, propertiesOf, type Deployed, type Json } from "./armTemplate";
+import { ROOT, SCOPE, deployment, template, type Resource } from "./mainTemplate";
 
-const ROOT = join(__dirname, "../..");
-const readJson = (file: string) => JSON.parse(readFileSync(join(ROOT, file), "utf8")) as Record<string, Json>;
-const template = readJson("infra/main.json");
-const example = readJson("infra/main.parameters.example.json");
 const SETUP_MAPPINGS = mappingsOfScript(readFileSync(join(ROOT, "infra/adx/setup.kql"), "utf8"));
-const SCOPE = {
-  subscriptionId: "00000000-0000-0000-0000-000000000001",
-  resourceGroup: "rg-flowtap",
-  location: "westeurope",
-};
 const EXISTING_CLUSTER =
   "/subscriptions/00000000-0000-0000-0000-000000000002/resourceGroups/rg-adx" +
   "/providers/Microsoft.Kusto/clusters/adxshared";
 const EVENT_HUBS_DATA_RECEIVER = "a638d3c7-ab3a-418d-83e6-5f17a39d4fde";
-
-type Resource = Record<string, Json> & { type: string; name: string };
-
-/** The example parameters with `overrides`. */
-function deployment(overrides: Record<string, Json> = {}): TemplateContext {
-  const parameters = Object.fromEntries(
-    Object.entries(example.parameters as Record<string, { value: Json }>).map(([k, v]) => [k, v.value]),
-  );
-  return new TemplateContext(template as never, { ...parameters, ...overrides }, SCOPE);
-}
 
 /** The app settings the template deploys, as the app reads them. */
 function appSettingsOf(deployed: Deployed[]) {

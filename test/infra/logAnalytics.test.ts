@@ -17,31 +17,14 @@ import {
 } from "../../src/core/asim/networkSessionColumns";
 import { readSettings } from "../../src/config";
 import { NOT_FOR_AZURE, ONLY_WITH_LOG_ANALYTICS, settingsTheCodeReads } from "./appSettings";
-import { TemplateContext, deployedResources, ofType, propertiesOf, type Deployed, type Json } from "./armTemplate";
+import { deployedResources, ofType, propertiesOf, type Deployed, type Json } from "./armTemplate";
+import { ROOT, SCOPE, deployment, readJson, template, type Resource } from "./mainTemplate";
 
-const ROOT = join(__dirname, "../..");
-const readJson = (file: string) => JSON.parse(readFileSync(join(ROOT, file), "utf8")) as Record<string, Json>;
-const template = readJson("infra/main.json");
-const example = readJson("infra/main.parameters.example.json");
-const SCOPE = {
-  subscriptionId: "00000000-0000-0000-0000-000000000001",
-  resourceGroup: "rg-flowtap",
-  location: "westeurope",
-};
 const GROUP_ID = `/subscriptions/${SCOPE.subscriptionId}/resourceGroups/${SCOPE.resourceGroup}`;
 const EXISTING_WORKSPACE =
   "/subscriptions/00000000-0000-0000-0000-000000000003/resourceGroups/rg-soc" +
   "/providers/Microsoft.OperationalInsights/workspaces/soc-sentinel";
 const MONITORING_METRICS_PUBLISHER = "3913510d-42f4-4e42-8a64-420c390055eb";
-
-type Resource = Record<string, Json> & { type: string; name: string };
-
-function deployment(overrides: Record<string, Json> = {}): TemplateContext {
-  const parameters = Object.fromEntries(
-    Object.entries(example.parameters as Record<string, { value: Json }>).map(([k, v]) => [k, v.value]),
-  );
-  return new TemplateContext(template as never, { ...parameters, ...overrides }, SCOPE);
-}
 
 const newWorkspace = () => deployedResources(deployment({ logAnalytics: "newWorkspace" }));
 const appSettingsOf = (deployed: Deployed[]) =>
