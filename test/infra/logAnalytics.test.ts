@@ -99,6 +99,10 @@ describe("infra/main.json: the Log Analytics part", () => {
     });
     const nested = deployed.find((r) => r.name === "flowtap-log-analytics")!;
     expect(nested.dependsOn).toContainEqual(expect.stringContaining("Microsoft.SecurityInsights/onboardingStates"));
+    expect(deployment({ logAnalytics: "newWorkspace" }).evaluate(template.outputs!)).toMatchObject({
+      logAnalyticsWorkspaceId: { value: workspaceId },
+      dataCollectionRuleId: { value: `${GROUP_ID}/providers/Microsoft.Insights/dataCollectionRules/${rule.name}` },
+    });
   });
 
   it("an existing workspace: the rule sends there, in the workspace's region; no workspace or Sentinel created", () => {
