@@ -1,11 +1,11 @@
 /**
  * processRange: delivers one planned range of whole record blocks of a blob. It streams the bytes
  * (one ranged download), cuts them at the committed block boundaries it is given, flattens each
- * block as the record it is (so a poison block never swallows its neighbours), sends the encoded
- * events through the Event Hubs sink in size-bounded chunks (rangeSender), quarantines every record
+ * block as the record it is (so a poison block never swallows its neighbours), sends the events to
+ * every configured sink (Event Hubs, Log Analytics) in size-bounded chunks (rangeSender), quarantines every record
  * with an issue (raw text, blob, block, reason) BEFORE it returns, and returns counts and per-minute
  * anomaly aggregates. A failure after the events of some leading blocks were all acknowledged
- * returns a "partial" result for exactly those blocks (so the orchestration commits them and never
+ * (by every sink) returns a "partial" result for exactly those blocks (so the orchestration commits them and never
  * sends them again); any other failure throws and the checkpoint does not move.
  * A blob without a block list (Put Blob) comes as one range of the whole blob at an etag: it is
  * split into its records as it streams, and delivered all or nothing (its checkpoint is one step).
@@ -14,6 +14,7 @@ import type { ActivityHandler } from "durable-functions";
 import type { Readable } from "node:stream";
 import type { BlobSource } from "../src/adapters/blobSource";
 import type { EventHubsSink } from "../src/adapters/eventHubsSink";
+import type { LogsIngestionSink } from "../src/adapters/logsIngestionSink";
 import type { NicDirectory } from "../src/adapters/nicDirectory";
 import type { EventSettings, PartitionKeyStrategy } from "../src/config";
 import { tryParseBlobPath } from "../src/core/blobPath";
@@ -39,8 +40,10 @@ export interface ProcessRangeDeps {
   blobSource: () => BlobSource;
   /** The configured flow-log containers: the only ones it reads (the app always passes them). */
   containers?: () => readonly string[];
-  /** The flows hub sink (created once per process and reused). */
-  sink: () => EventHubsSink;
+  /** The flows hub sink (created once per process and reused); undefined when FLOWTAP_SINKS is loganalytics. */
+  sink: () => EventHubsSink | undefined;
+  /** The Log Analytics sink when FLOWTAP_SINKS is loganalytics or both: a range counts once every sink has it. */
+  logsIngestionSink?: () => LogsIngestionSink | undefined;
   partitionKey: () => PartitionKeyStrategy;
   /** The anomaly rules: they decide which ports the aggregates count. */
   rules: () => readonly AnomalyRule[];
@@ -248,7 +251,10 @@ class RangeDelivery {
     this.aggregator = new FlowEventAggregator(
       aggregateOptionsFor(deps.rules(), sourceIdOf(this.blobPath, input.firstBlockIndex, blockCount)),
     );
-    this.sender = new RangeSender(deps.sink(), this.aggregator);
+    this.sender = new RangeSender(
+      { eventHubs: deps.sink(), logsIngestion: deps.logsIngestionSink?.() },
+      this.aggregator,
+    );
     this.strategy = deps.partitionKey();
     this.eventSettings = deps.events?.() ?? DEFAULT_EVENT_SETTINGS;
     this.dropReasonOf = compileEventFilter(this.eventSettings.filters);
@@ -287,7 +293,7 @@ class RangeDelivery {
       const event = events[index]!;
       if (this.dropped(event)) continue;
       this.counts.events++;
-      const body = encodeEventBytes(event, this.eventSettings.schemaVersion);
+      const body = this.sender.needsBodies ? encodeEventBytes(event, this.eventSettings.schemaVersion) : undefined;
       const full = this.sender.add(event, body, partitionKeyOf(this.strategy, event));
       // A big block goes on in the next chunk: what is held unacknowledged stays bounded. Its
       // events span batches anyway, and only wholly acknowledged blocks count as delivered.

@@ -1,10 +1,11 @@
 /**
- * The sending side of processRange: hands a range's encoded events to the Event Hubs sink in
- * size-bounded chunks, at most two unacknowledged at a time, keeps count of the leading events the
- * service acknowledged (so a failed range can commit exactly its wholly delivered blocks) and feeds
- * the anomaly aggregator only with acknowledged events.
+ * The sending side of processRange: hands a range's events to every configured sink (the Event Hubs
+ * sink, encoded; the Logs Ingestion sink, as ASIM rows) in size-bounded chunks, at most two
+ * unacknowledged at a time, keeps count of the leading events EVERY sink acknowledged (so a failed
+ * range commits exactly the blocks all sinks have) and feeds the anomaly aggregator only with those.
  */
 import type { EventHubsSink, SinkEventBytes } from "../src/adapters/eventHubsSink";
+import type { LogsIngestionSink } from "../src/adapters/logsIngestionSink";
 import type { FlowEventAggregator } from "../src/core/anomaly/aggregate";
 import type { FlowEvent } from "../src/core/event";
 
@@ -13,6 +14,16 @@ import type { FlowEvent } from "../src/core/event";
  * link-sized batches); a block's events may span chunks. At most two chunks are unacknowledged.
  */
 export const SEND_CHUNK_SIZE_IN_BYTES = 1024 * 1024;
+/** Without Event Hubs (no encoded bodies to measure): events per chunk (ASIM rows are ~0.5-1 KB of JSON each). */
+export const SEND_CHUNK_EVENTS = 2048;
+
+/** The sinks a range goes to; at least one. */
+export interface RangeSinks {
+  /** The flows hub; undefined when FLOWTAP_SINKS is loganalytics. */
+  eventHubs: EventHubsSink | undefined;
+  /** Log Analytics; undefined when FLOWTAP_SINKS is eventhubs. */
+  logsIngestion: LogsIngestionSink | undefined;
+}
 
 /** Events of consecutive blocks (the first and last possibly in part) handed to the sink in one call. */
 interface SendChunk {
@@ -33,8 +44,8 @@ function emptyChunk(firstEventIndex: number): SendChunk {
 }
 
 export class RangeSender {
-  /** Leading events of the range the service acknowledged. */
-  acknowledgedEvents = 0;
+  /** Per configured sink: the leading events of the range it acknowledged. */
+  private readonly acknowledgedBySink: { eventHubs?: number; logsIngestion?: number } = {};
   private aggregatedEvents = 0;
   /** Chunks handed to the sink whose events are not all aggregated yet, in order. */
   private readonly unaggregated: SendChunk[] = [];
@@ -50,44 +61,72 @@ export class RangeSender {
   private previousInFlight: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly sink: EventHubsSink,
+    private readonly sinks: RangeSinks,
     private readonly aggregator: FlowEventAggregator,
-  ) {}
+  ) {
+    if (sinks.eventHubs) this.acknowledgedBySink.eventHubs = 0;
+    if (sinks.logsIngestion) this.acknowledgedBySink.logsIngestion = 0;
+    if (!sinks.eventHubs && !sinks.logsIngestion) throw new Error("RangeSender: no sink configured");
+  }
 
-  /** Adds one event; true when the chunk is full (the caller flushes when it may split there). */
-  add(event: FlowEvent, body: Uint8Array, partitionKey: string | undefined): boolean {
-    this.pending.events.push(
-      partitionKey === undefined ? { id: event.id, body } : { id: event.id, body, partitionKey },
-    );
+  /** Leading events of the range every configured sink acknowledged. */
+  get acknowledgedEvents(): number {
+    return Math.min(...Object.values(this.acknowledgedBySink));
+  }
+
+  /** Whether events need their encoded body (the Event Hubs sink sends it). */
+  get needsBodies(): boolean {
+    return this.sinks.eventHubs !== undefined;
+  }
+
+  /** Adds one event (its body when `needsBodies`); true when the chunk is full (the caller flushes when it may). */
+  add(event: FlowEvent, body: Uint8Array | undefined, partitionKey: string | undefined): boolean {
+    if (body !== undefined) {
+      this.pending.events.push(
+        partitionKey === undefined ? { id: event.id, body } : { id: event.id, body, partitionKey },
+      );
+      this.pendingBytes += body.length;
+    }
     this.pending.flowEvents.push(event);
-    this.pendingBytes += body.length;
     return this.isFull();
   }
 
   isFull(): boolean {
-    return this.pendingBytes >= SEND_CHUNK_SIZE_IN_BYTES;
+    return this.needsBodies
+      ? this.pendingBytes >= SEND_CHUNK_SIZE_IN_BYTES
+      : this.pending.flowEvents.length >= SEND_CHUNK_EVENTS;
   }
 
   /** Marks the end of a block: the sink keeps it whole in a batch when it fits one. */
   endBlock(): void {
-    this.pending.unitEnds.push(this.pending.events.length);
+    this.pending.unitEnds.push(this.pending.flowEvents.length);
   }
 
   /** Hands the pending chunk to the sink once the chunk before the one in flight is acknowledged. */
   async flush(): Promise<void> {
-    if (this.pending.events.length === 0) return;
+    if (this.pending.flowEvents.length === 0) return;
     const chunk = this.pending;
-    this.pending = emptyChunk(chunk.firstEventIndex + chunk.events.length);
+    const chunkEnd = chunk.firstEventIndex + chunk.flowEvents.length;
+    this.pending = emptyChunk(chunkEnd);
     this.pendingBytes = 0;
     await this.previousInFlight;
     this.unaggregated.push(chunk);
-    const onAcknowledged = (count: number): void => {
-      this.acknowledgedEvents = chunk.firstEventIndex + count;
+    const after = this.inFlight;
+    const acknowledging = (sink: keyof RangeSinks) => (count: number) => {
+      this.acknowledgedBySink[sink] = chunk.firstEventIndex + count;
     };
+    const { eventHubs, logsIngestion } = this.sinks;
+    const sends = [
+      eventHubs?.send(chunk.events, { unitEnds: chunk.unitEnds, onAcknowledged: acknowledging("eventHubs"), after }),
+      logsIngestion?.send(chunk.flowEvents, { onAcknowledged: acknowledging("logsIngestion"), after }),
+    ];
     this.previousInFlight = this.inFlight;
-    this.inFlight = this.sink
-      .send(chunk.events, { unitEnds: chunk.unitEnds, onAcknowledged, after: this.inFlight })
-      .then(() => this.aggregateThrough(chunk.firstEventIndex + chunk.events.length));
+    // Every sink's send settles before the chunk counts (or fails): none is left running after a failure.
+    this.inFlight = Promise.allSettled(sends).then((results) => {
+      const failed = results.find((result) => result.status === "rejected");
+      if (failed) throw failed.reason;
+      this.aggregateThrough(chunkEnd);
+    });
     this.inFlight.catch(() => undefined); // awaited (and rethrown) at a later flush or at the end
   }
 
@@ -106,10 +145,10 @@ export class RangeSender {
   aggregateThrough(eventEnd: number): void {
     while (this.unaggregated.length > 0 && this.aggregatedEvents < eventEnd) {
       const chunk = this.unaggregated[0]!;
-      const chunkEnd = Math.min(eventEnd, chunk.firstEventIndex + chunk.events.length);
+      const chunkEnd = Math.min(eventEnd, chunk.firstEventIndex + chunk.flowEvents.length);
       for (; this.aggregatedEvents < chunkEnd; this.aggregatedEvents++)
         this.aggregator.add(chunk.flowEvents[this.aggregatedEvents - chunk.firstEventIndex]!);
-      if (this.aggregatedEvents === chunk.firstEventIndex + chunk.events.length) this.unaggregated.shift();
+      if (this.aggregatedEvents === chunk.firstEventIndex + chunk.flowEvents.length) this.unaggregated.shift();
       else break;
     }
   }

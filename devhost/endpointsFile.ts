@@ -7,6 +7,7 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { configurationError } from "../src/errors";
+import type { LogsIngestionConnection } from "./logsingestion/readBack";
 
 /** The file, relative to the folder `npm start` runs in (git-ignored: `.flowtap/`). */
 export const ENDPOINTS_FILE = join(".flowtap", "endpoints.json");
@@ -37,6 +38,8 @@ export interface FlowtapEndpoints {
   eventHubsTlsConnectionString?: string;
   /** The CA certificate (PEM file) that signs the AMQPS endpoint's certificate. */
   eventHubsCaFile?: string;
+  /** The local Logs Ingestion endpoint (`npm start -- --log-analytics`): its DCR, stream, token and CA. */
+  logsIngestion?: LogsIngestionConnection;
 }
 
 /** Writes the file under `rootDir` (atomically: a reader never sees half of it); returns its path. */
@@ -91,9 +94,18 @@ export function formatEndpoints(endpoints: FlowtapEndpoints, file: string): stri
     ...(endpoints.eventHubsTlsConnectionString
       ? [`  Event Hubs TLS  ${endpoints.eventHubsTlsConnectionString} (CA: ${endpoints.eventHubsCaFile ?? "-"})`]
       : []),
+    ...(endpoints.logsIngestion
+      ? [
+          `  Logs Ingestion  ${endpoints.logsIngestion.endpoint}   (DCR ${endpoints.logsIngestion.ruleId}, stream ` +
+            `${endpoints.logsIngestion.streamName})`,
+        ]
+      : []),
     `  next, from another terminal in this folder:`,
     `    npx flowtap tail --hub events --from start --count 5    # flow events (NDJSON)`,
     `    npx flowtap tail --hub alerts --from start              # anomaly alerts, captures, warnings`,
+    ...(endpoints.logsIngestion
+      ? [`    npx flowtap tail --hub loganalytics --from start        # ASIM rows Log Analytics accepted`]
+      : []),
     `    npx flowtap quarantine                                  # records set aside, with reasons`,
     `    npx flowtap backfill --from HOUR --to HOUR              # ingest history again`,
   ].join("\n");

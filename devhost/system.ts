@@ -1,7 +1,8 @@
 /**
  * The whole flowtap system on one machine (development, tests, benchmarks; NOT production):
  * Azurite, the local Event Hubs endpoint (hubs "flows" and "alerts"), optionally the local ARM
- * endpoint, and the local Functions host running the app with its settings wired to them.
+ * endpoint and the local Logs Ingestion endpoint, and the local Functions host running the app with
+ * its settings wired to them.
  * `readHubEvents` reads a hub back through a real EventHubConsumerClient.
  */
 import { EventHubConsumerClient, earliestEventPosition, type Subscription } from "@azure/event-hubs";
@@ -12,6 +13,7 @@ import { startArmEndpoint, type ArmEndpoint, type StartArmEndpointOptions } from
 import { LOCAL_LRO_UPDATE_INTERVAL_IN_MS } from "./arm/clients";
 import { startAzurite, type AzuriteInstance } from "./azurite";
 import { startEventHubsEndpoint, type LocalEventHubsEndpoint } from "./eventhubs";
+import { startLogsIngestionEndpoint, type LogsIngestionEndpoint } from "./logsingestion";
 import {
   MemoryStore,
   startLocalHost,
@@ -43,6 +45,11 @@ export interface StartLocalSystemOptions {
   eventHubsTlsPort?: number;
   /** Start the local ARM endpoint with this seed and wire the FLOWTAP_ARM_* settings to it. */
   arm?: StartArmEndpointOptions;
+  /**
+   * Start the local Logs Ingestion endpoint and send flow events to it: "loganalytics" instead of the flows hub,
+   * "both" beside it (FLOWTAP_SINKS).
+   */
+  logAnalytics?: "loganalytics" | "both";
   /** Azurite persistence folder (default in memory). */
   azuriteLocation?: string;
   enableTimerTriggers?: boolean;
@@ -53,6 +60,7 @@ export interface LocalSystem {
   readonly azurite: AzuriteInstance;
   readonly eventHubs: LocalEventHubsEndpoint;
   readonly arm: ArmEndpoint | undefined;
+  readonly logsIngestion: LogsIngestionEndpoint | undefined;
   /** The running host (a new one after `restartHost`). */
   readonly host: LocalHost;
   /** The settings the app runs with. */
@@ -97,6 +105,8 @@ export async function startLocalSystem(options: StartLocalSystemOptions = {}): P
     stops.push(() => eventHubs.stop());
     const arm = options.arm ? await startArmEndpoint(options.arm) : undefined;
     if (arm) stops.push(() => arm.stop());
+    const logsIngestion = options.logAnalytics ? await startLogsIngestionEndpoint() : undefined;
+    if (logsIngestion) stops.push(() => logsIngestion.stop());
 
     const eventHubsConnectionString = namespaceConnectionString(eventHubs.connectionString(FLOWS_HUB));
     const settings: Record<string, string> = {
@@ -112,6 +122,7 @@ export async function startLocalSystem(options: StartLocalSystemOptions = {}): P
       }),
       // Without a local ARM endpoint there is nothing to enrich from (public ARM is not reachable).
       ...(!arm && { FLOWTAP_ENRICHMENT: "off" }),
+      ...(logsIngestion && (await logsIngestion.appSettings(options.logAnalytics))),
       ...options.settings,
     };
     const store = options.store ?? new MemoryStore();
@@ -132,12 +143,14 @@ export async function startLocalSystem(options: StartLocalSystemOptions = {}): P
     const blobService = BlobServiceClient.fromConnectionString(azurite.connectionString);
     logger.info(
       `local system: host ${host.baseUrl}, Azurite ${azurite.blobEndpoint}, Event Hubs ` +
-        `127.0.0.1:${eventHubs.port}${arm ? `, ARM ${arm.endpoint}` : ""}`,
+        `127.0.0.1:${eventHubs.port}${arm ? `, ARM ${arm.endpoint}` : ""}` +
+        `${logsIngestion ? `, Logs Ingestion ${logsIngestion.endpoint}` : ""}`,
     );
     return {
       azurite,
       eventHubs,
       arm,
+      logsIngestion,
       get host() {
         return host;
       },

@@ -160,6 +160,8 @@ export interface LogsIngestionSettings {
   credential: { kind: "identity"; clientId?: string } | { kind: "devToken"; token: string };
   /** FLOWTAP_LOGS_INGESTION_CA_CERT: PEM to trust in addition to the system CAs (the local endpoint). */
   caCertificatePem?: string;
+  /** FLOWTAP_LOGS_INGESTION_RETRY_DELAY_MS (default 1000): the sink's delay before re-sending failed chunks. */
+  retryDelayInMs: number;
 }
 
 export interface SinkSettings {
@@ -509,6 +511,7 @@ function readLogsIngestionSettings(env: Env, choice: SinkChoice): LogsIngestionS
         ? { kind: "devToken", token: devToken }
         : { kind: "identity", ...(clientId !== undefined && { clientId }) },
     ...(caCertificatePem !== undefined && { caCertificatePem }),
+    retryDelayInMs: readPositiveInteger(env, "FLOWTAP_LOGS_INGESTION_RETRY_DELAY_MS", 1000),
   };
 }
 

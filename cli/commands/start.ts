@@ -28,6 +28,8 @@ export interface StartCliOptions {
   /** Start the system empty and serve (no generated data, no demo). */
   demo: boolean;
   seed: number;
+  /** Also run the local Logs Ingestion endpoint and send flow events to it (FLOWTAP_SINKS=both). */
+  logAnalytics: boolean;
 }
 
 /** What the command needs from its process; tests pass their own. */
@@ -42,12 +44,14 @@ export interface StartRuntime {
   rootDir?: string;
 }
 
-const USAGE = `usage: flowtap start [--port N] [--amqps-port N] [--once] [--seed S] [--no-demo]
+const USAGE = `usage: flowtap start [--port N] [--amqps-port N] [--once] [--seed S] [--no-demo] [--log-analytics]
   --port N    port of the local Functions host (default 7071; 0 picks a free one)
   --amqps-port N  AMQPS port of the local Event Hubs endpoint (default 5671, as the service; 0 picks a free one)
   --once      exit after the summary (exit code 1 if any event was lost or duplicated; default: serve)
   --seed S    seed of the generated estate and traffic (default ${DEFAULT_DEMO_OPTIONS.seed})
   --no-demo   start the system empty and serve it on the wall clock (nothing generated; default: the demo runs)
+  --log-analytics  also send flow events to a local Logs Ingestion endpoint as ASIM rows (FLOWTAP_SINKS=both);
+              read them with: npx flowtap tail --hub loganalytics
 example: npm start -- --no-demo --port 7072     (or: npx flowtap start --no-demo)
 `;
 
@@ -66,6 +70,7 @@ export function parseStartArgs(args: readonly string[]): StartCliOptions {
     once: { type: "boolean" },
     seed: { type: "string" },
     "no-demo": { type: "boolean" },
+    "log-analytics": { type: "boolean" },
   });
   return {
     port: parseInteger("--port", values.port, 7071, 65535),
@@ -73,6 +78,7 @@ export function parseStartArgs(args: readonly string[]): StartCliOptions {
     once: values.once ?? false,
     demo: !(values["no-demo"] ?? false),
     seed: parseInteger("--seed", values.seed, DEFAULT_DEMO_OPTIONS.seed, 0xffff_ffff),
+    logAnalytics: values["log-analytics"] ?? false,
   };
 }
 
@@ -220,6 +226,7 @@ export async function runStart(args: readonly string[], runtime: StartRuntime): 
       eventHubsTlsPort: options.amqpsPort,
       // Without the demo nothing drives a simulated clock: status, ETA and rates are wall-clock.
       clock: options.demo ? "virtual" : "real",
+      logAnalytics: options.logAnalytics,
     });
     const started = await untilShutdown(starting);
     if ("signal" in started) return stopping(started.signal);

@@ -2,26 +2,33 @@
  * `flowtap tail`: prints the events of a running system's hub through the real Event Hubs
  * consumer (`EventHubConsumerClient`), one JSON per line, or a short table on a terminal. The
  * namespace and hub names come from `.flowtap/endpoints.json` (written by `npm start`) unless
- * `--connection` names another namespace.
+ * `--connection` names another namespace. `--hub loganalytics` prints the ASIM rows the local Logs
+ * Ingestion endpoint accepted (`npm start -- --log-analytics`), polling its read-back route.
  */
 import { EventHubConsumerClient, earliestEventPosition, latestEventPosition } from "@azure/event-hubs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { parseOptions, PROCESS_IO, waitForSignal, type CliCommand } from "../command";
 import { CaptureEventTypes } from "../../src/contracts/captureContracts";
 import { readEndpointsFile, type FlowtapHubs } from "../../devhost/endpointsFile";
+import { readAcceptedRows } from "../../devhost/logsingestion/readBack";
 import { UsageError, type CliIo } from "./generate";
 
-const USAGE = `usage: flowtap tail [--hub events|alerts|captures] [--from start|end] [--count N] [--connection CS]
+const USAGE = `usage: flowtap tail [--hub events|alerts|captures|loganalytics] [--from start|end] [--count N]
+       [--connection CS]
   Prints the events of a running system (npm start) as they arrive: one JSON per line, or a short
   table on a terminal. Ctrl-C stops it.
   --hub NAME          events (flattened flow tuples), alerts (anomalies, captures, warnings) or
-                      captures (capture reports only) (default events)
+                      captures (capture reports only), or loganalytics (the ASIM rows the local Logs
+                      Ingestion endpoint accepted: npm start -- --log-analytics) (default events)
   --from start|end    from the oldest event kept, or only new ones (default end)
   --count N           stop after N events (default: never)
   --connection CS     Event Hubs namespace connection string (default: .flowtap/endpoints.json)
 example: npx flowtap tail --hub alerts --from start --count 10
 `;
 
-const HUB_CHOICES = ["events", "alerts", "captures"] as const;
+const HUB_CHOICES = ["events", "alerts", "captures", "loganalytics"] as const;
+/** How often `--hub loganalytics` asks the local endpoint for new rows. */
+const LOG_ANALYTICS_POLL_INTERVAL_IN_MS = 500;
 type HubChoice = (typeof HUB_CHOICES)[number];
 
 export interface TailOptions {
@@ -71,8 +78,14 @@ function eventsOfBody(body: unknown): unknown[] {
 
 const cell = (value: unknown, width: number): string => String(value ?? "-").padEnd(width);
 
-/** One table row: a flow event's tuple, or an alert's time, type and id. */
+/** One table row: a flow event's tuple (event or ASIM row), or an alert's time, type and id. */
 export function tableRow(event: Record<string, unknown>): string {
+  if (typeof event.SrcIpAddr === "string") {
+    const from = `${event.SrcIpAddr}:${String(event.SrcPortNumber)}`;
+    const to = `${String(event.DstIpAddr)}:${String(event.DstPortNumber)}`;
+    const action = `${cell(event.DvcAction, 7)}${cell(event.NetworkProtocol, 6)}`;
+    return `${cell(event.TimeGenerated, 25)}${action}${cell(from, 22)}-> ${to}`;
+  }
   if (typeof event.srcIp === "string") {
     const from = `${event.srcIp}:${String(event.srcPort)}`;
     const to = `${String(event.dstIp)}:${String(event.dstPort)}`;
@@ -88,11 +101,35 @@ async function hubsAndConnection(options: TailOptions, cwd: string | undefined) 
     throw new UsageError("no .flowtap/endpoints.json here (is npm start running in this folder?) and no --connection");
   }
   const hubs: FlowtapHubs = endpoints?.hubs ?? { events: "flows", alerts: "alerts", captures: "alerts" };
-  return { connection, hubName: hubs[options.hub] };
+  return { connection, hubName: hubs[options.hub as keyof FlowtapHubs] };
+}
+
+/** `--hub loganalytics`: polls the local endpoint's accepted rows until `count` were printed or the user stops it. */
+async function followLogAnalytics(options: TailOptions, runtime: TailRuntime): Promise<number> {
+  const connection = (await readEndpointsFile(runtime.cwd))?.logsIngestion;
+  if (connection === undefined)
+    throw new UsageError("no local Logs Ingestion endpoint in .flowtap/endpoints.json (npm start -- --log-analytics)");
+  let stopped = false;
+  const shutdown = runtime.waitForShutdown().then(() => (stopped = true));
+  let next = options.from === "start" ? 0 : (await readAcceptedRows(connection, 0)).next;
+  let printed = 0;
+  while (!stopped) {
+    const page = await readAcceptedRows(connection, next);
+    next = page.next;
+    for (const row of page.rows) {
+      if (options.count !== undefined && printed >= options.count) return 0;
+      runtime.io.stdout(`${runtime.isTty ? tableRow(row) : JSON.stringify(row)}\n`);
+      printed++;
+    }
+    if (options.count !== undefined && printed >= options.count) return 0;
+    await Promise.race([sleep(LOG_ANALYTICS_POLL_INTERVAL_IN_MS), shutdown]);
+  }
+  return 0;
 }
 
 /** Reads until `count` events were printed or the user stops it; resolves to the exit code. */
 async function follow(options: TailOptions, runtime: TailRuntime): Promise<number> {
+  if (options.hub === "loganalytics") return followLogAnalytics(options, runtime);
   const { connection, hubName } = await hubsAndConnection(options, runtime.cwd);
   const consumer = new EventHubConsumerClient(EventHubConsumerClient.defaultConsumerGroupName, connection, hubName);
   let printed = 0;

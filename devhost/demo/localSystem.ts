@@ -24,6 +24,8 @@ export interface StartDemoSystemOptions {
   eventHubsTlsPort?: number;
   /** "real": wall-clock time (no demo to drive the clock); default "virtual". */
   clock?: "virtual" | "real";
+  /** Also send flow events to the local Logs Ingestion endpoint (FLOWTAP_SINKS=both). */
+  logAnalytics?: boolean;
 }
 
 /** The demo's system, and how a user reaches it (`.flowtap/endpoints.json`). */
@@ -55,6 +57,7 @@ export async function startDemoSystem(options: StartDemoSystemOptions): Promise<
     ...(options.eventHubsTlsPort !== undefined && { eventHubsTlsPort: options.eventHubsTlsPort }),
     clock: simulated ? { mode: "virtual", startTime: options.startTime, autoAdvance: true } : { mode: "real" },
     arm: { seed: options.armSeed },
+    ...(options.logAnalytics && { logAnalytics: "both" as const }),
     settings: {
       FLOWTAP_ARM_RETRY_DELAY_MS: "5",
       FLOWTAP_ACTIVITY_RETRY_INTERVAL_MS: "100",
@@ -76,6 +79,7 @@ export async function startDemoSystem(options: StartDemoSystemOptions): Promise<
     throw error;
   });
   const { storage } = readSettings(system.settings);
+  const logs = system.logsIngestion;
   return {
     endpoints: {
       functionsBaseUrl: system.host.baseUrl,
@@ -86,6 +90,15 @@ export async function startDemoSystem(options: StartDemoSystemOptions): Promise<
       hubs: { events: FLOWS_HUB, alerts: ALERTS_HUB, captures: ALERTS_HUB },
       eventHubsTlsConnectionString: namespaceConnectionString(system.eventHubs.tlsConnectionString(FLOWS_HUB)),
       eventHubsCaFile: system.eventHubs.caFile,
+      ...(logs && {
+        logsIngestion: {
+          endpoint: logs.endpoint,
+          ruleId: logs.ruleId,
+          streamName: logs.streamName,
+          token: system.settings.FLOWTAP_LOGS_INGESTION_DEV_TOKEN ?? "",
+          caCertificatePem: logs.caCertificatePem,
+        },
+      }),
     },
     simulatedClock: simulated,
     blobService: system.blobService,

@@ -74,6 +74,8 @@ export interface LogsIngestionEndpoint {
   readonly calls: readonly RecordedIngestionCall[];
   /** Makes the next calls fail (queued after earlier faults). */
   injectFault(fault: LogsIngestionFault): void;
+  /** Drops the faults not used up yet. */
+  clearFaults(): void;
   stop(): Promise<void>;
 }
 
@@ -82,7 +84,12 @@ interface Answer {
   code?: string;
   message?: string;
   headers?: Record<string, string>;
+  /** A JSON body (the read-back route). */
+  json?: unknown;
 }
+
+/** The read-back route (not part of the service, whose data is read with Log Analytics queries). */
+export const READ_BACK_PATH = "/flowtap/rows";
 
 const errorAnswer = (statusCode: number, code: string, message: string, headers?: Record<string, string>): Answer => ({
   statusCode,
@@ -119,6 +126,11 @@ function readBytes(request: IncomingMessage): Promise<Buffer> {
 
 function send(response: ServerResponse, answer: Answer): void {
   const headers: Record<string, string> = { ...answer.headers };
+  if (answer.json !== undefined) {
+    response.writeHead(answer.statusCode, { ...headers, "Content-Type": "application/json" });
+    response.end(JSON.stringify(answer.json));
+    return;
+  }
   if (answer.code === undefined) {
     response.writeHead(answer.statusCode, headers).end();
     return;
@@ -164,6 +176,7 @@ export async function startLogsIngestionEndpoint(
     rows: (streamName = streams[0] ?? DEFAULT_DCR_STREAM, rule = ruleId) => state.rowsOf(rule, streamName),
     calls: state.calls,
     injectFault: (fault) => state.faults.push({ ...fault, count: fault.count ?? 1, afterCalls: fault.afterCalls ?? 0 }),
+    clearFaults: () => state.faults.splice(0),
     stop: async () => {
       await close(server);
       await entra.stop();
@@ -192,6 +205,7 @@ class IngestionState {
 
   async handle(request: IncomingMessage): Promise<Answer> {
     const url = new URL(request.url ?? "/", "https://localhost");
+    if (request.method === "GET" && url.pathname === READ_BACK_PATH) return this.readBack(request, url);
     const route = ROUTE.exec(url.pathname);
     if (request.method !== "POST" || !route) return errorAnswer(404, "NotFound", `No such operation: ${url.pathname}`);
     const [ruleId, stream] = [decodeURIComponent(route[1]!), decodeURIComponent(route[2]!)];
@@ -240,6 +254,16 @@ class IngestionState {
     if (fault) return faultAnswer(fault);
     if (body.length > MAX_CALL_BYTES) return tooLarge(body.length, "compressed");
     return decodeRows(body, gzip);
+  }
+
+  /** `GET /flowtap/rows?ruleId=&stream=&from=N`: the accepted rows from index N, and the index to ask from next. */
+  private async readBack(request: IncomingMessage, url: URL): Promise<Answer> {
+    const authProblem = await this.authProblem(request.headers.authorization);
+    if (authProblem) return errorAnswer(401, "InvalidToken", authProblem);
+    const from = Number(url.searchParams.get("from") ?? "0");
+    if (!Number.isSafeInteger(from) || from < 0) return errorAnswer(400, "InvalidRequest", "from must be >= 0.");
+    const rows = this.rowsOf(url.searchParams.get("ruleId") ?? "", url.searchParams.get("stream") ?? "");
+    return { statusCode: 200, json: { rows: rows.slice(from), next: rows.length } };
   }
 
   private async authProblem(authorization: string | undefined): Promise<string | null> {

@@ -43,7 +43,7 @@ export interface LogsSendTotals {
 export interface LogsRetryOptions {
   /** Upload rounds per send, the first included, on top of the SDK's own retries; default 3. */
   maxAttempts?: number;
-  /** Delay before the second round, doubled for each further one (at least the Retry-After); default 1,000 ms. */
+  /** Delay before the second round, doubled for each further one (at least the Retry-After); default the setting's. */
   delayInMs?: number;
   maxDelayInMs?: number;
 }
@@ -143,7 +143,7 @@ class UploadingSink implements LogsIngestionSink {
     private readonly options: CreateLogsIngestionSinkOptions,
   ) {
     this.streamName = settings.streamName;
-    const delayInMs = options.sendRetryOptions?.delayInMs ?? 1000;
+    const delayInMs = options.sendRetryOptions?.delayInMs ?? settings.retryDelayInMs;
     this.retry = {
       maxAttempts: options.sendRetryOptions?.maxAttempts ?? 3,
       delayInMs,

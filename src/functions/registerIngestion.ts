@@ -14,8 +14,9 @@ import { ingestBlobOrchestrator } from "../../orchestrations/ingestBlob";
 import { createBlobSource, type BlobSource } from "../adapters/blobSource";
 import { createArmClients, listAllNetworkInterfaces } from "../adapters/arm";
 import { createEventHubsSink, type EventHubsSink } from "../adapters/eventHubsSink";
+import { createLogsIngestionSink, type LogsIngestionSink } from "../adapters/logsIngestionSink";
 import { NicDirectory } from "../adapters/nicDirectory";
-import { DEFAULT_RECONCILE_SCHEDULE, readEventSettings, readIngestionSettings } from "../config";
+import { DEFAULT_RECONCILE_SCHEDULE, readEventSettings, readIngestionSettings, readSinkSettings } from "../config";
 import { ActivityNames, EntityNames, OrchestrationNames, TriggerNames } from "../contracts/names";
 import { makeBlobCreatedEventGridHandler, makeBlobCreatedWebhookHandler } from "../triggers/blobCreated";
 import { CHECKPOINT_ADMIN_ROUTE, makeCheckpointAdminHandler } from "../triggers/checkpointAdmin";
@@ -35,6 +36,13 @@ const flowsSinkOf = perProcess(
   (sink) => sink.close(),
 );
 
+/** The flows hub sink, unless FLOWTAP_SINKS is loganalytics. */
+const eventHubsSinkOf = (): EventHubsSink | undefined => (settingsOf().sinks.eventHubs ? flowsSinkOf() : undefined);
+const logsIngestionSinkOf = perProcess((): LogsIngestionSink | undefined => {
+  const { logsIngestion } = settingsOf().sinks;
+  return logsIngestion && createLogsIngestionSink(logsIngestion);
+});
+
 const nicCacheOf = perProcess((): NicDirectory => {
   const { enrichment } = settingsOf().events;
   const arm = createArmClients(settingsOf().capture.arm);
@@ -53,6 +61,7 @@ const nicDirectoryOf = (): NicDirectory | undefined =>
 app.hook.appStart(() => {
   readIngestionSettings(process.env);
   readEventSettings(process.env);
+  readSinkSettings(process.env);
 });
 
 df.app.orchestration(OrchestrationNames.ingestBlob, ingestBlobOrchestrator);
@@ -65,7 +74,8 @@ df.app.activity(ActivityNames.processRange, {
   handler: makeProcessRange({
     blobSource: blobSourceOf,
     containers: containersOf,
-    sink: flowsSinkOf,
+    sink: eventHubsSinkOf,
+    logsIngestionSink: logsIngestionSinkOf,
     partitionKey: () => settingsOf().eventHubs.partitionKey,
     rules: () => settingsOf().anomaly.rules,
     events: () => settingsOf().events,

@@ -1,6 +1,14 @@
 /** `flowtap tail` options and its terminal table (reading a hub end to end: test/cli/start.test.ts). */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseTailArgs, runTail, tableRow } from "../../../cli/commands/tail";
+import { readSinkSettings } from "../../../src/config";
+import { createLogsIngestionSink } from "../../../src/adapters/logsIngestionSink";
+import { writeEndpointsFile } from "../../../devhost/endpointsFile";
+import { startLogsIngestionEndpoint } from "../../../devhost/logsingestion";
+import { syntheticEvents } from "../../support/syntheticEvents";
 
 describe("flowtap tail", () => {
   it("defaults to new events of the events hub, without end", () => {
@@ -13,7 +21,7 @@ describe("flowtap tail", () => {
   });
 
   it.each([
-    [["--hub", "flows"], "--hub must be one of events, alerts, captures, got 'flows'"],
+    [["--hub", "flows"], "--hub must be one of events, alerts, captures, loganalytics, got 'flows'"],
     [["--from", "yesterday"], "--from must be start or end, got 'yesterday'"],
     [["--count", "0"], "--count must be a positive integer, got '0'"],
     [["--follow"], "--follow"],
@@ -37,5 +45,59 @@ describe("flowtap tail", () => {
 
     expect(row).toMatch(/^2026-11-22T10:00:01.000Z +A +T +10\.0\.0\.4:443 +-> 10\.0\.0\.5:51000$/);
     expect(alert).toMatch(/^2026-11-22T10:05:00.000Z +flowtap.anomaly +a-1$/);
+  });
+
+  it("prints the rows the local Logs Ingestion endpoint accepted (--hub loganalytics)", async () => {
+    // Prepare: rows uploaded through the real client; an endpoints file naming the endpoint.
+    const endpoint = await startLogsIngestionEndpoint();
+    const cwd = await mkdtemp(join(tmpdir(), "flowtap-tail-"));
+    try {
+      const settings = readSinkSettings(await endpoint.appSettings()).logsIngestion!;
+      const events = syntheticEvents(5);
+      await createLogsIngestionSink(settings).send(events);
+      const { endpoint: url, ruleId, streamName, caCertificatePem } = endpoint;
+      await writeEndpointsFile(
+        {
+          functionsBaseUrl: "http://localhost:1",
+          functionKey: "k",
+          masterKey: "m",
+          storageConnectionString: "UseDevelopmentStorage=true",
+          eventHubsConnectionString: "Endpoint=sb://127.0.0.1:1;SharedAccessKeyName=k;SharedAccessKey=v",
+          hubs: { events: "flows", alerts: "alerts", captures: "alerts" },
+          logsIngestion: { endpoint: url, ruleId, streamName, caCertificatePem, token: await endpoint.mintToken() },
+        },
+        cwd,
+      );
+      let out = "";
+      // Act
+      const code = await runTail(["--hub", "loganalytics", "--from", "start", "--count", "3"], {
+        io: { stdout: (text) => void (out += text), stderr: () => undefined },
+        isTty: false,
+        waitForShutdown: () => new Promise<string>(() => undefined),
+        cwd,
+      });
+      // Assess
+      expect(code).toBe(0);
+      const printed = out
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(printed.map((row) => row.EventOriginalUid)).toEqual(events.slice(0, 3).map((event) => event.id));
+    } finally {
+      await endpoint.stop();
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it("shows an ASIM row as its tuple on a terminal", () => {
+    const row = { TimeGenerated: "2026-11-22T10:00:01.000Z", DvcAction: "Deny", NetworkProtocol: "TCP" };
+    const text = tableRow({
+      ...row,
+      SrcIpAddr: "10.0.0.4",
+      SrcPortNumber: 443,
+      DstIpAddr: "10.0.0.5",
+      DstPortNumber: 1,
+    });
+    expect(text).toMatch(/^2026-11-22T10:00:01.000Z +Deny +TCP +10\.0\.0\.4:443 +-> 10\.0\.0\.5:1$/);
   });
 });
