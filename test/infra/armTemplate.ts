@@ -186,6 +186,8 @@ export class TemplateContext {
         return s[0]!.split(s[1]!);
       case "last":
         return (a[0] as Json[]).at(-1)!;
+      case "tolower":
+        return s[0]!.toLowerCase();
       case "take":
         return (args[0] as string).slice(0, args[1] as number);
       case "length":
@@ -204,6 +206,10 @@ export class TemplateContext {
         return (args[0] as number) > (args[1] as number);
       case "int":
         return this.integer(args[0]!);
+      case "createobject":
+        return Object.fromEntries(
+          Array.from({ length: args.length / 2 }, (_, i) => [String(args[2 * i]), args[2 * i + 1]!]),
+        );
       case "union":
         return Array.isArray(args[0])
           ? [...new Set((args as Json[][]).flat())]
@@ -276,3 +282,37 @@ export function nestedContext(outer: TemplateContext, deployment: JsonObject, co
   };
   return new TemplateContext(properties.template as JsonObject, parameters, scope);
 }
+
+type Resource = JsonObject & { type: string; name: string };
+/** A resource Resource Manager would deploy, every expression in it evaluated, with the scope it lands in. */
+export type Deployed = JsonObject & {
+  type: string;
+  name: string;
+  landsIn: { subscriptionId: string; group: string };
+};
+
+/** Every resource whose condition holds (nested deployments' resources included when the deployment's holds). */
+export function deployedResources(
+  context: TemplateContext,
+  resources = (context.template.resources ?? []) as Resource[],
+): Deployed[] {
+  return resources.flatMap((resource) => {
+    const loop = resource.copy as { name: string; count: string } | undefined;
+    const indexes = loop ? [...Array(context.evaluate(loop.count) as number).keys()] : [undefined];
+    return indexes.flatMap((index) => {
+      const copyIndexes = loop && index !== undefined ? { [loop.name]: index } : {};
+      if ("condition" in resource && context.evaluate(resource.condition!, copyIndexes) !== true) return [];
+      const landsIn = { subscriptionId: context.scope.subscriptionId, group: context.scope.resourceGroup };
+      if (resource.type !== "Microsoft.Resources/deployments") {
+        return [{ ...(context.evaluate(resource, copyIndexes) as Resource), landsIn }];
+      }
+      // A nested template's expressions are its own (inner scope): the deployment is evaluated without it.
+      const { template: _inner, ...properties } = resource.properties as JsonObject;
+      const evaluated = { ...(context.evaluate({ ...resource, properties }, copyIndexes) as Resource), landsIn };
+      return [evaluated, ...deployedResources(nestedContext(context, resource, index))];
+    });
+  });
+}
+
+export const ofType = (deployed: Deployed[], type: string) => deployed.filter((r) => r.type === type);
+export const propertiesOf = (resource: Deployed) => resource.properties as JsonObject;

@@ -9,62 +9,14 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readSettings } from "../../src/config";
 import { mappingsOfScript } from "./adxMapping";
-import { TemplateContext, nestedContext, type Json } from "./armTemplate";
+import { deployedResources, ofType, propertiesOf, type Deployed, type Json } from "./armTemplate";
+import { ROOT, SCOPE, deployment, template, type Resource } from "./mainTemplate";
 
-const ROOT = join(__dirname, "../..");
-const readJson = (file: string) => JSON.parse(readFileSync(join(ROOT, file), "utf8")) as Record<string, Json>;
-const template = readJson("infra/main.json");
-const example = readJson("infra/main.parameters.example.json");
 const SETUP_MAPPINGS = mappingsOfScript(readFileSync(join(ROOT, "infra/adx/setup.kql"), "utf8"));
-const SCOPE = {
-  subscriptionId: "00000000-0000-0000-0000-000000000001",
-  resourceGroup: "rg-flowtap",
-  location: "westeurope",
-};
 const EXISTING_CLUSTER =
   "/subscriptions/00000000-0000-0000-0000-000000000002/resourceGroups/rg-adx" +
   "/providers/Microsoft.Kusto/clusters/adxshared";
 const EVENT_HUBS_DATA_RECEIVER = "a638d3c7-ab3a-418d-83e6-5f17a39d4fde";
-
-type Resource = Record<string, Json> & { type: string; name: string };
-/** A resource Resource Manager would deploy, every expression in it evaluated, with the scope it lands in. */
-type Deployed = Record<string, Json> & {
-  type: string;
-  name: string;
-  landsIn: { subscriptionId: string; group: string };
-};
-
-/** The example parameters with `overrides`. */
-function deployment(overrides: Record<string, Json> = {}): TemplateContext {
-  const parameters = Object.fromEntries(
-    Object.entries(example.parameters as Record<string, { value: Json }>).map(([k, v]) => [k, v.value]),
-  );
-  return new TemplateContext(template as never, { ...parameters, ...overrides }, SCOPE);
-}
-
-/** Every resource whose condition holds (nested deployments' resources included when the deployment's holds). */
-function deployedResources(context: TemplateContext, resources = template.resources as Resource[]): Deployed[] {
-  return resources.flatMap((resource) => {
-    const loop = resource.copy as { name: string; count: string } | undefined;
-    const indexes = loop ? [...Array(context.evaluate(loop.count) as number).keys()] : [undefined];
-    return indexes.flatMap((index) => {
-      const copyIndexes = loop && index !== undefined ? { [loop.name]: index } : {};
-      if ("condition" in resource && context.evaluate(resource.condition!, copyIndexes) !== true) return [];
-      const landsIn = { subscriptionId: context.scope.subscriptionId, group: context.scope.resourceGroup };
-      if (resource.type !== "Microsoft.Resources/deployments") {
-        return [{ ...(context.evaluate(resource, copyIndexes) as Resource), landsIn }];
-      }
-      // A nested template's expressions are its own (inner scope): the deployment is evaluated without it.
-      const { template: _inner, ...properties } = resource.properties as Record<string, Json>;
-      const evaluated = { ...(context.evaluate({ ...resource, properties }, copyIndexes) as Resource), landsIn };
-      const inner = nestedContext(context, resource, index);
-      return [evaluated, ...deployedResources(inner, (inner.template.resources ?? []) as Resource[])];
-    });
-  });
-}
-
-const ofType = (deployed: Deployed[], type: string) => deployed.filter((r) => r.type === type);
-const propertiesOf = (resource: Deployed) => resource.properties as Record<string, Json>;
 
 /** The app settings the template deploys, as the app reads them. */
 function appSettingsOf(deployed: Deployed[]) {

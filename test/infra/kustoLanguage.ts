@@ -1,6 +1,7 @@
 /**
  * Kusto's own parser and binder (`@kusto/language-service-next`, Kusto.Language compiled to JavaScript by Bridge.NET)
- * with the database schema that infra/adx/setup.kql creates: its tables, its functions and its materialized view.
+ * with a database schema: the one infra/adx/setup.kql creates (its tables, functions and materialized view), or the
+ * Log Analytics table flowtap writes to.
  * The package is a global bundle: bridge.js exports the Bridge runtime, and Kusto.Language.Bridge.js registers the
  * `Kusto` namespace on the global object through a global `Bridge`. The few members used here are typed below from
  * the package's Kusto.Language.Bridge.d.ts (its global declarations are not a module TypeScript can import).

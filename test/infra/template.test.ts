@@ -4,7 +4,7 @@
  * activities send (observed on the local ARM endpoint) at the scope where it acts, plus Network Watcher's linked
  * checks; subscribes Event Grid with the code's filters; runs Node 22 within `engines.node`; holds no secret.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvocationContext } from "@azure/functions";
@@ -18,6 +18,7 @@ import { startArmEndpoint, type ArmEndpoint, type RecordedArmRequest } from "../
 import { buildTopology } from "../../devhost/generate";
 import { loadApp } from "../../devhost/host/registry";
 import { nicIdOf, scaleSetNear, seedOf, vmIdOf } from "../scenarios/capture/captureSystem";
+import { NOT_FOR_AZURE, ONLY_WITH_LOG_ANALYTICS, settingsTheCodeReads } from "./appSettings";
 import { TemplateContext, nestedContext, type Json } from "./armTemplate";
 import { ArmStep, ResolvedCaptureTarget } from "../../src/contracts/captureContracts";
 
@@ -56,46 +57,6 @@ function templateEnv(context = deployment()): Env {
   );
 }
 
-/** Every TypeScript file that ships to Azure. */
-function deployedSourceFiles(): string[] {
-  return ["src", "orchestrations", "activities"].flatMap((folder) =>
-    readdirSync(join(ROOT, folder), { recursive: true, encoding: "utf8" })
-      .filter((name) => name.endsWith(".ts"))
-      .map((name) => join(ROOT, folder, name)),
-  );
-}
-
-/** Every setting name the code reads: `read*(env, "NAME")` and connections (src/config.ts), process.env (anywhere). */
-function settingsTheCodeReads(): Set<string> {
-  const config = readFileSync(join(ROOT, "src/config.ts"), "utf8");
-  const names = new Set([...config.matchAll(/\(env, "([A-Za-z_]+)"/g)].map((m) => m[1]!));
-  for (const [, prefix, suffix] of config.matchAll(/readConnection\(env, "([A-Za-z]+)", "([A-Za-z]+)"\)/g)) {
-    names.add(`${prefix}__${suffix}`);
-    names.add(`${prefix}__clientId`);
-  }
-  for (const file of deployedSourceFiles()) {
-    const text = readFileSync(file, "utf8");
-    for (const [, name] of text.matchAll(/process\.env\.([A-Za-z_]+)/g)) names.add(name!);
-  }
-  return names;
-}
-
-/** Settings the code reads that Azure must not set, and why. */
-const NOT_FOR_AZURE: Record<string, string> = {
-  FlowLogsStorage: "a connection string holds a key: the identity-based FlowLogsStorage__blobServiceUri is used",
-  EventHubsConnection: "a connection string holds a key: EventHubsConnection__fullyQualifiedNamespace is used",
-  FlowLogsStorage__clientId: "only for a user-assigned identity; the app uses its system-assigned one",
-  EventHubsConnection__clientId: "only for a user-assigned identity; the app uses its system-assigned one",
-  FLOWTAP_ARM_CLIENT_ID: "only for a user-assigned identity; the app uses its system-assigned one",
-  FLOWTAP_ARM_DEV_TOKEN: "the local ARM endpoint's token, refused for any non-loopback endpoint",
-  FLOWTAP_ARM_CA_CERT: "trust for the local ARM endpoint's self-signed certificate",
-  FLOWTAP_ARM_CA_CERT_FILE: "trust for the local ARM endpoint's self-signed certificate",
-  FLOWTAP_RULES_FILE: "a path on the local disk; FLOWTAP_RULES carries rules in Azure (both set is an error)",
-  FLOWTAP_LOGS_INGESTION_CLIENT_ID: "only for a user-assigned identity; the app uses its system-assigned one",
-  FLOWTAP_LOGS_INGESTION_DEV_TOKEN: "the local Logs Ingestion endpoint's token, refused for any non-loopback endpoint",
-  FLOWTAP_LOGS_INGESTION_CA_CERT: "trust for the local Logs Ingestion endpoint's self-signed certificate",
-};
-
 /** Settings that name resources or connections rather than tune behaviour. */
 const WIRING = new RegExp(
   [
@@ -133,13 +94,32 @@ describe("infra/main.json expressions", () => {
 
     expect(evaluated).toBeGreaterThan(resources.length);
   });
+
+  it("no variable reads a resource: ARM refuses reference() and list*() in variables, nested templates' too", () => {
+    const variablesOf = (value: Json): Json[] =>
+      Array.isArray(value)
+        ? value.flatMap(variablesOf)
+        : value && typeof value === "object"
+          ? [...("variables" in value ? [value.variables!] : []), ...Object.values(value).flatMap(variablesOf)]
+          : [];
+
+    const readers = variablesOf(template).flatMap((variables) =>
+      Object.entries(variables as Record<string, Json>)
+        .filter(([, v]) => /\b(reference|list\w*)\(/i.test(JSON.stringify(v)))
+        .map(([name]) => name),
+    );
+
+    expect(readers).toEqual([]);
+  });
 });
 
 describe("infra/main.json app settings", () => {
-  it("sets every setting the code reads, except those that only serve local runs or other identities", () => {
+  it("sets every setting the code reads, except those of local runs, other identities or the parts off", () => {
     const env = templateEnv();
 
-    const missing = [...settingsTheCodeReads()].filter((name) => !(name in env) && !(name in NOT_FOR_AZURE));
+    const missing = [...settingsTheCodeReads()].filter(
+      (name) => !(name in env) && !(name in NOT_FOR_AZURE) && !ONLY_WITH_LOG_ANALYTICS.includes(name),
+    );
     const setAnyway = Object.keys(NOT_FOR_AZURE).filter((name) => name in env);
 
     expect(missing).toEqual([]);
