@@ -4,7 +4,7 @@
  * service acknowledged (so a failed range can commit exactly its wholly delivered blocks) and feeds
  * the anomaly aggregator only with acknowledged events.
  */
-import type { EventHubsSink, SinkEventBytes } from "../src/adapters/eventHubsSink";
+import type { EncodedEvent, EventHubsSink, SinkEventBytes } from "../src/adapters/eventHubsSink";
 import type { FlowEventAggregator } from "../src/core/anomaly/aggregate";
 import type { FlowEvent } from "../src/core/event";
 
@@ -54,13 +54,13 @@ export class RangeSender {
     private readonly aggregator: FlowEventAggregator,
   ) {}
 
-  /** Adds one event; true when the chunk is full (the caller flushes when it may split there). */
-  add(event: FlowEvent, body: Uint8Array, partitionKey: string | undefined): boolean {
+  /** Adds one event (as the sink's encode gives it); true when the chunk is full (the caller flushes when it may). */
+  add(event: FlowEvent, encoded: EncodedEvent, partitionKey: string | undefined): boolean {
     this.pending.events.push(
-      partitionKey === undefined ? { id: event.id, body } : { id: event.id, body, partitionKey },
+      partitionKey === undefined ? { id: event.id, ...encoded } : { id: event.id, ...encoded, partitionKey },
     );
     this.pending.flowEvents.push(event);
-    this.pendingBytes += body.length;
+    this.pendingBytes += encoded.body.length;
     return this.isFull();
   }
 

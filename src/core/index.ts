@@ -12,3 +12,4 @@ export * from "./resourceId";
 export * from "./capturePolicy";
 export * from "./blobUrl";
 export * from "./eventFilter";
+export * from "./compactRecords";
