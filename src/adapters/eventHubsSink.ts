@@ -4,7 +4,8 @@
  * With `eventsPerMessage` above 1, up to that many events of one key travel as one message whose
  * body is a JSON array (Data Explorer "multijson"); with `messageFormat` compact, the message is the
  * events' compact records (docs/events.md), gzip-compressed (Data Explorer "multijson" with GZip
- * compression). Transient failures are retried by the SDK and then by a bounded backoff around each batch; whatever still fails throws a ServiceError, and
+ * compression). Transient failures are retried by the SDK and then by a bounded backoff around each
+ * batch; whatever still fails throws a ServiceError, and
  * the caller must not advance its checkpoint past what `onAcknowledged` reported. Batches end
  * between the caller's units (record blocks) whenever a unit fits a batch, so a failure part-way
  * leaves whole units acknowledged. Re-sent events are byte-identical (design §3).
