@@ -5,10 +5,10 @@
  * samples and from the documented alert events, fill every column with a value of its type.
  */
 import { readdirSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { encodeEvent, eventsOf, flattenFlowLog, type EventEnrichment, type FlowEvent } from "../../src/core";
-import { FIXTURES_DIR, readFixture, skipWithoutFixtures } from "../core/flowLogFixtures";
+import { fixtureFiles, readFixture, skipWithoutFixtures } from "../core/flowLogFixtures";
 import { applyMapping, mappingsOfScript, recordsOf, type IngestionMapping } from "./adxMapping";
 import { emptyFreshnessState, recordRange, reportFreshness } from "../../src/core/freshness";
 import {
@@ -253,16 +253,6 @@ const enrich = (mac: string | null): EventEnrichment => {
     vnetId: `${group}/providers/Microsoft.Network/virtualNetworks/vnet-app`,
   };
 };
-
-function fixtureFiles(dir = FIXTURES_DIR): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory()
-      ? fixtureFiles(join(dir, entry.name))
-      : entry.name.endsWith(".json")
-        ? [relative(FIXTURES_DIR, join(dir, entry.name))]
-        : [],
-  );
-}
 
 describe("the FlowEventsJson mapping on events from the real flow-log samples", () => {
   const mapping = mappingOf("FlowEventsJson");
