@@ -9,6 +9,7 @@ import { performance } from "node:perf_hooks";
 import { runCoreBench } from "./core";
 import { runEventHubsBench, type EventHubsRates } from "./eventHubs";
 import { runLatencyBench } from "./latency";
+import { runWireBench } from "./wire";
 import {
   runBackfillBench,
   runMemoryBench,
@@ -18,7 +19,7 @@ import {
 } from "./ingestion";
 import { formatTable, machineInfo, pending, writeResults, type BenchFigure, type BenchResults } from "./report";
 
-export const BENCH_SECTIONS = ["core", "eventhubs", "memory", "pipeline", "latency", "backfill"] as const;
+export const BENCH_SECTIONS = ["core", "wire", "eventhubs", "memory", "pipeline", "latency", "backfill"] as const;
 export type BenchSection = (typeof BENCH_SECTIONS)[number];
 
 export interface BenchOptions {
@@ -144,6 +145,13 @@ export async function runBench(
       repetitions: options.repetitions,
       fixturesDir: options.fixturesDir,
       fixtureBytesPerRepetition: 4 * MEBIBYTE,
+    }),
+  );
+  await section("wire", () =>
+    runWireBench({
+      generatedSizeInBytes: (options.quick ? 2 : 8) * MEBIBYTE,
+      generatedBlobSizeInBytes: MEBIBYTE,
+      fixturesDir: options.fixturesDir,
     }),
   );
   // Azurite and the Event Hubs endpoint process, started once for the sections that use them.
