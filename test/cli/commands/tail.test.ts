@@ -1,6 +1,10 @@
-/** `flowtap tail` options and its terminal table (reading a hub end to end: test/cli/start.test.ts). */
+/** `flowtap tail` options, its terminal table, and compact messages read back (a running system: start.test.ts). */
 import { describe, expect, it } from "vitest";
 import { parseTailArgs, runTail, tableRow } from "../../../cli/commands/tail";
+import { createEventHubsSink } from "../../../src/adapters/eventHubsSink";
+import { encodeEvent, eventsOf, flattenFlowLog } from "../../../src/core";
+import { startEventHubsEndpoint } from "../../../devhost/eventhubs";
+import { readFixture, skipWithoutFixtures } from "../../core/flowLogFixtures";
 
 describe("flowtap tail", () => {
   it("defaults to new events of the events hub, without end", () => {
@@ -37,5 +41,39 @@ describe("flowtap tail", () => {
 
     expect(row).toMatch(/^2026-11-22T10:00:01.000Z +A +T +10\.0\.0\.4:443 +-> 10\.0\.0\.5:51000$/);
     expect(alert).toMatch(/^2026-11-22T10:05:00.000Z +flowtap.anomaly +a-1$/);
+  });
+
+  it("prints the events of compact messages (gzip, shared records) one plain JSON event per line", async (ctx) => {
+    skipWithoutFixtures(ctx);
+    // Prepare
+    const events = eventsOf(flattenFlowLog(readFixture("nsg-v2/sumologic-blob_fixtures.json"))).slice(0, 150);
+    const eh = await startEventHubsEndpoint({ hubs: [{ name: "flows", partitionCount: 2 }] });
+    const sink = createEventHubsSink({
+      connection: { kind: "connectionString", connectionString: eh.connectionString("flows") },
+      eventHubName: "flows",
+      alertsEventHubName: "alerts",
+      partitionKey: "mac",
+      eventsPerMessage: 100,
+      maxBatchSizeInBytes: undefined,
+      messageFormat: "compact",
+    });
+    let out = "";
+    try {
+      await sink.send(events.map((event) => ({ id: event.id, ...sink.encode(event, 2), partitionKey: "k" })));
+      const namespace = eh.connectionString("flows").replace(/EntityPath=[^;]*;?/, "");
+      // Act
+      const code = await runTail(["--from", "start", "--count", String(events.length), "--connection", namespace], {
+        io: { stdout: (text) => void (out += text), stderr: () => undefined },
+        isTty: false,
+        waitForShutdown: () => new Promise<string>(() => undefined),
+      });
+      // Assess
+      expect(code).toBe(0);
+    } finally {
+      await sink.close();
+      await eh.stop();
+    }
+    expect(events.length).toBeGreaterThan(100);
+    expect(out.trimEnd().split("\n")).toEqual(events.map((event) => encodeEvent(event)));
   });
 });
