@@ -97,6 +97,23 @@ describe("live ingestion", () => {
     );
   });
 
+  it("sends compact messages when configured so: every tuple once, read back as the plain events", async () => {
+    system = await startTestSystem({
+      settings: { FLOWTAP_MESSAGE_FORMAT: "compact", FLOWTAP_EVENTS_PER_MESSAGE: "100" },
+    });
+    const blobs = [new GrowingBlob(system, nsgNic, 12), new GrowingBlob(system, vnetNic, 12)];
+    for (const blob of blobs) {
+      const commits = await blob.appendMinutes(2);
+      await system.host.invokeEventGrid(TriggerNames.blobCreatedEventGrid, commits.at(-1)!.events.eventGrid);
+    }
+    await system.host.waitForIdle();
+
+    const figures = await readBack(system, blobs, { packed: true });
+    reportDelivery("ingestion", "compact messages (gzip, up to 100 events each)", figures);
+    expect(figures.messagesOut).toBeLessThan(figures.tuplesIn);
+    expect(figures.messages.every((m) => m.properties.flowtapMessageFormat === "compact")).toBe(true);
+  });
+
   it("leaves caught-up blobs alone when reconcile runs", async () => {
     system = await startTestSystem();
     const blob = new GrowingBlob(system, nsgNic);
