@@ -152,6 +152,14 @@ export async function closeSharedEventHubsSinks(): Promise<void> {
   await Promise.all(sinks.map((sink) => sink.close()));
 }
 
+/** Events [start, end) of one send, with their bodies as bytes. */
+interface EventRun {
+  events: readonly (SinkEvent | SinkEventBytes)[];
+  bodies: readonly Buffer[];
+  start: number;
+  end: number;
+}
+
 /** A message on its way: one event, several consecutive ones packed as a JSON array, or compact records. */
 interface OutgoingMessage {
   firstId: string;
@@ -313,7 +321,12 @@ class ProducerSink implements EventHubsSink {
     batchSizeInBytes: number,
   ): OutgoingMessage[] {
     const messages: OutgoingMessage[] = [];
-    if (this.messageFormat === "compact") return this.compactMessagesOf(events, bodies, start, end, batchSizeInBytes);
+    if (this.messageFormat === "compact") {
+      return this.compactMessagesOf(
+        { events, bodies, start, end },
+        largestGzipInput(this.largestBodyInBytes(batchSizeInBytes)),
+      );
+    }
     if (this.eventsPerMessage <= 1) {
       for (let index = start; index < end; index++) {
         const id = events[index]!.id;
@@ -350,14 +363,8 @@ class ProducerSink implements EventHubsSink {
    * Up to eventsPerMessage events a message as compact records (each shared record once, before the first event
    * naming it), gzip-compressed; the records before compression never pass what the compressed body may take.
    */
-  private compactMessagesOf(
-    events: readonly (SinkEvent | SinkEventBytes)[],
-    bodies: readonly Buffer[],
-    start: number,
-    end: number,
-    batchSizeInBytes: number,
-  ): OutgoingMessage[] {
-    const largestRecordsInBytes = largestGzipInput(this.largestBodyInBytes(batchSizeInBytes));
+  private compactMessagesOf(run: EventRun, largestRecordsInBytes: number): OutgoingMessage[] {
+    const { events, bodies, start, end } = run;
     const messages: OutgoingMessage[] = [];
     for (let first = start; first < end;) {
       const records: Buffer[] = [];

@@ -6,18 +6,14 @@
 import { EventHubConsumerClient, earliestEventPosition, type ReceivedEventData } from "@azure/event-hubs";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createEventHubsSink,
-  type EventHubsSink,
-  type SendTotals,
-  type SinkEventBytes,
-} from "../../src/adapters/eventHubsSink";
+import type { EventHubsSink, SendTotals, SinkEventBytes } from "../../src/adapters/eventHubsSink";
 import { eventsOfFlowMessage } from "../../src/adapters/flowMessages";
 import type { EventHubSettings, MessageFormat } from "../../src/config";
 import { encodeEvent, eventsOf, flattenFlowLog, type FlowEvent } from "../../src/core";
 import { ValidationError } from "../../src/errors";
 import { startEventHubsEndpoint, type LocalEventHubsEndpoint } from "../../devhost/eventhubs";
 import { fixtureFiles, readFixture, skipAllWithoutFixtures } from "../core/flowLogFixtures";
+import { localSink } from "./localSink";
 
 const FORMATS: { name: string; messageFormat: MessageFormat; eventsPerMessage: number }[] = [
   { name: "plain JSON, 1 event a message", messageFormat: "json", eventsPerMessage: 1 },
@@ -90,14 +86,7 @@ describe("flows-hub message formats through the real client", () => {
     settings: Pick<EventHubSettings, "messageFormat" | "eventsPerMessage"> & Partial<EventHubSettings>,
   ): Promise<{ totals: SendTotals; received: ReceivedEventData[] }> {
     const hub = `formats${++hubCount}`;
-    const sink = createEventHubsSink({
-      connection: { kind: "connectionString", connectionString: eh.connectionString(hub) },
-      eventHubName: hub,
-      alertsEventHubName: "alerts",
-      partitionKey: "mac",
-      maxBatchSizeInBytes: undefined,
-      ...settings,
-    });
+    const sink = localSink(eh, hub, settings);
     sinks.push(sink);
     const sent: SinkEventBytes[] = events.map((event) => ({
       id: event.id,
@@ -194,15 +183,7 @@ describe("flows-hub message formats through the real client", () => {
   it("compact refuses events without a shared record, naming the event and the setting; sends nothing", async () => {
     // Prepare
     const hub = `formats${++hubCount}`;
-    const sink = createEventHubsSink({
-      connection: { kind: "connectionString", connectionString: eh.connectionString(hub) },
-      eventHubName: hub,
-      alertsEventHubName: "alerts",
-      partitionKey: "mac",
-      eventsPerMessage: 100,
-      maxBatchSizeInBytes: undefined,
-      messageFormat: "compact",
-    });
+    const sink = localSink(eh, hub, { messageFormat: "compact", eventsPerMessage: 100 });
     sinks.push(sink);
     // Act
     const failure = await sink.send([{ id: "plain-1", body: '{"id":"plain-1"}' }]).catch((error: unknown) => error);

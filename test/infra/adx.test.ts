@@ -8,9 +8,9 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEventHubsSink } from "../../src/adapters/eventHubsSink";
 import { encodeEvent, eventsOf, flattenFlowLog, type EventEnrichment, type FlowEvent } from "../../src/core";
 import { startEventHubsEndpoint, type LocalEventHubsEndpoint } from "../../devhost/eventhubs";
+import { localSink } from "../adapters/localSink";
 import { fixtureFiles, readFixture, skipWithoutFixtures } from "../core/flowLogFixtures";
 import { applyMapping, mappingsOfScript, recordsOf, type IngestionMapping } from "./adxMapping";
 import { emptyFreshnessState, recordRange, reportFreshness } from "../../src/core/freshness";
@@ -331,15 +331,7 @@ describe("the FlowEventsCompactJson mapping on compact messages the sink sends f
   /** Sends the events through the real sink and client (compact, 100 a message); returns the stored messages. */
   async function compactMessagesOf(events: readonly FlowEvent[]): Promise<Buffer[]> {
     eh = await startEventHubsEndpoint({ hubs: [{ name: "flows", partitionCount: 2 }] });
-    const sink = createEventHubsSink({
-      connection: { kind: "connectionString", connectionString: eh.connectionString("flows") },
-      eventHubName: "flows",
-      alertsEventHubName: "alerts",
-      partitionKey: "mac",
-      eventsPerMessage: 100,
-      maxBatchSizeInBytes: undefined,
-      messageFormat: "compact",
-    });
+    const sink = localSink(eh, "flows", { messageFormat: "compact", eventsPerMessage: 100 });
     try {
       // One key: one partition, so the messages read back in the order sent.
       await sink.send(events.map((event) => ({ id: event.id, ...sink.encode(event, 2), partitionKey: "k" })));

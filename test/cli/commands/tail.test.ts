@@ -1,10 +1,10 @@
 /** `flowtap tail` options, its terminal table, and compact messages read back (a running system: start.test.ts). */
 import { describe, expect, it } from "vitest";
 import { parseTailArgs, runTail, tableRow } from "../../../cli/commands/tail";
-import { createEventHubsSink } from "../../../src/adapters/eventHubsSink";
 import { encodeEvent, eventsOf, flattenFlowLog } from "../../../src/core";
 import { startEventHubsEndpoint } from "../../../devhost/eventhubs";
 import { readFixture, skipWithoutFixtures } from "../../core/flowLogFixtures";
+import { localSink } from "../../adapters/localSink";
 
 describe("flowtap tail", () => {
   it("defaults to new events of the events hub, without end", () => {
@@ -48,15 +48,7 @@ describe("flowtap tail", () => {
     // Prepare
     const events = eventsOf(flattenFlowLog(readFixture("nsg-v2/sumologic-blob_fixtures.json"))).slice(0, 150);
     const eh = await startEventHubsEndpoint({ hubs: [{ name: "flows", partitionCount: 2 }] });
-    const sink = createEventHubsSink({
-      connection: { kind: "connectionString", connectionString: eh.connectionString("flows") },
-      eventHubName: "flows",
-      alertsEventHubName: "alerts",
-      partitionKey: "mac",
-      eventsPerMessage: 100,
-      maxBatchSizeInBytes: undefined,
-      messageFormat: "compact",
-    });
+    const sink = localSink(eh, "flows", { messageFormat: "compact", eventsPerMessage: 100 });
     let out = "";
     try {
       await sink.send(events.map((event) => ({ id: event.id, ...sink.encode(event, 2), partitionKey: "k" })));
