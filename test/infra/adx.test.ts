@@ -49,12 +49,12 @@ describe("KQL files bind against the setup script's schema", () => {
     expect(readdirSync(ADX_DIR).filter((file) => file.endsWith(".json"))).toEqual(["dashboard.json"]);
   });
 
+  // Binding the whole script twice takes Kusto's language service tens of seconds on a shared, busy machine.
   it("setup.kql (one database script) has no error, and one wrong name in it would be found", () => {
     expect(errorsOf(SETUP, globals)).toEqual([]);
     expect(
       errorsOf(SETUP.replace("| summarize take_any(*) by id", "| summarize take_any(*) by eventId"), globals),
     ).toEqual([expect.stringMatching(/The name 'eventId' does not refer to any known column/)]);
-    // Binding the whole script twice takes Kusto's language service tens of seconds on a shared, busy machine.
   }, 240_000);
 
   const queries = queriesOf(readFileSync(join(ADX_DIR, "queries.kql"), "utf8"));
