@@ -21,7 +21,6 @@ import { tryParseBlobPath } from "../src/core/blobPath";
 import { compileEventFilter, NO_EVENT_FILTERS, type EventFilter } from "../src/core/eventFilter";
 import { aggregateOptionsFor, FlowEventAggregator } from "../src/core/anomaly/aggregate";
 import type { AnomalyRule } from "../src/core/anomaly/rules";
-import { encodeEventBytes } from "../src/core/encode";
 import type { FlowEvent } from "../src/core/event";
 import { flattenFlowLog } from "../src/core/flatten";
 import { FlowLogRecordSplitter, type FlowLogIssue, type SplitResult } from "../src/core/records";
@@ -235,6 +234,7 @@ class RangeDelivery {
   // Aggregated as they go: the range's events are never all held at once.
   readonly aggregator: FlowEventAggregator;
   readonly sender: RangeSender;
+  private readonly eventHubsSink: EventHubsSink | undefined;
   private readonly strategy: PartitionKeyStrategy;
   private readonly eventSettings: Pick<EventSettings, "schemaVersion" | "filters">;
   private readonly dropReasonOf: EventFilter | null;
@@ -251,8 +251,9 @@ class RangeDelivery {
     this.aggregator = new FlowEventAggregator(
       aggregateOptionsFor(deps.rules(), sourceIdOf(this.blobPath, input.firstBlockIndex, blockCount)),
     );
+    this.eventHubsSink = deps.sink();
     this.sender = new RangeSender(
-      { eventHubs: deps.sink(), logsIngestion: deps.logsIngestionSink?.() },
+      { eventHubs: this.eventHubsSink, logsIngestion: deps.logsIngestionSink?.() },
       this.aggregator,
     );
     this.strategy = deps.partitionKey();
@@ -293,8 +294,10 @@ class RangeDelivery {
       const event = events[index]!;
       if (this.dropped(event)) continue;
       this.counts.events++;
-      const body = this.sender.needsBodies ? encodeEventBytes(event, this.eventSettings.schemaVersion) : undefined;
-      const full = this.sender.add(event, body, partitionKeyOf(this.strategy, event));
+      const encoded = this.sender.needsBodies
+        ? this.eventHubsSink?.encode(event, this.eventSettings.schemaVersion)
+        : undefined;
+      const full = this.sender.add(event, encoded, partitionKeyOf(this.strategy, event));
       // A big block goes on in the next chunk: what is held unacknowledged stays bounded. Its
       // events span batches anyway, and only wholly acknowledged blocks count as delivered.
       if (full && index < events.length - 1) await this.sender.flush();

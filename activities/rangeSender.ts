@@ -4,7 +4,7 @@
  * unacknowledged at a time, keeps count of the leading events EVERY sink acknowledged (so a failed
  * range commits exactly the blocks all sinks have) and feeds the anomaly aggregator only with those.
  */
-import type { EventHubsSink, SinkEventBytes } from "../src/adapters/eventHubsSink";
+import type { EncodedEvent, EventHubsSink, SinkEventBytes } from "../src/adapters/eventHubsSink";
 import type { LogsIngestionSink } from "../src/adapters/logsIngestionSink";
 import type { FlowEventAggregator } from "../src/core/anomaly/aggregate";
 import type { FlowEvent } from "../src/core/event";
@@ -79,13 +79,16 @@ export class RangeSender {
     return this.sinks.eventHubs !== undefined;
   }
 
-  /** Adds one event (its body when `needsBodies`); true when the chunk is full (the caller flushes when it may). */
-  add(event: FlowEvent, body: Uint8Array | undefined, partitionKey: string | undefined): boolean {
-    if (body !== undefined) {
+  /**
+   * Adds one event (as the Event Hubs sink's encode gives it, when `needsBodies`); true when the chunk is full (the
+   * caller flushes when it may).
+   */
+  add(event: FlowEvent, encoded: EncodedEvent | undefined, partitionKey: string | undefined): boolean {
+    if (encoded !== undefined) {
       this.pending.events.push(
-        partitionKey === undefined ? { id: event.id, body } : { id: event.id, body, partitionKey },
+        partitionKey === undefined ? { id: event.id, ...encoded } : { id: event.id, ...encoded, partitionKey },
       );
-      this.pendingBytes += body.length;
+      this.pendingBytes += encoded.body.length;
     }
     this.pending.flowEvents.push(event);
     return this.isFull();

@@ -10,6 +10,7 @@ import { runCoreBench } from "./core";
 import { runEventHubsBench } from "./eventHubs";
 import { runLatencyBench } from "./latency";
 import { runLogsIngestionBench } from "./logsIngestion";
+import { runWireBench } from "./wire";
 import {
   runBackfillBench,
   runMemoryBench,
@@ -23,6 +24,7 @@ import { runHostBackfillBench } from "./hostBackfill";
 
 export const BENCH_SECTIONS = [
   "core",
+  "wire",
   "eventhubs",
   "loganalytics",
   "memory",
@@ -183,6 +185,13 @@ export async function runBench(
   );
   await section("loganalytics", () =>
     runLogsIngestionBench({ eventCount: options.quick ? 12_500 : 50_000, repetitions: options.repetitions }),
+  );
+  await section("wire", () =>
+    runWireBench({
+      generatedSizeInBytes: (options.quick ? 2 : 8) * MEBIBYTE,
+      generatedBlobSizeInBytes: MEBIBYTE,
+      fixturesDir: options.fixturesDir,
+    }),
   );
   // Azurite and the Event Hubs endpoint process, started once for the sections that use them.
   let environment: BenchEnvironment | undefined;

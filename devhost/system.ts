@@ -7,6 +7,7 @@
  */
 import { EventHubConsumerClient, earliestEventPosition, type Subscription } from "@azure/event-hubs";
 import { BlobServiceClient } from "@azure/storage-blob";
+import { eventsOfFlowMessage, isCompactMessage } from "../src/adapters/flowMessages";
 import { configurationError } from "../src/errors";
 import { logger } from "../src/logger";
 import { startArmEndpoint, type ArmEndpoint, type StartArmEndpointOptions } from "./arm";
@@ -178,7 +179,7 @@ export interface HubMessage {
   partitionId: string;
   sequenceNumber: number;
   partitionKey: string | undefined;
-  /** The body bytes as UTF-8 text, exactly as sent. */
+  /** The body bytes as UTF-8 text, exactly as sent; a compact message's: its events as a JSON array (expanded). */
   bodyText: string;
   properties: Record<string, unknown>;
 }
@@ -238,7 +239,11 @@ export async function readHubEvents(
                 partitionId: context.partitionId,
                 sequenceNumber: event.sequenceNumber,
                 partitionKey: event.partitionKey ?? undefined,
-                bodyText: Buffer.isBuffer(body) ? body.toString("utf8") : JSON.stringify(body),
+                bodyText: isCompactMessage(event)
+                  ? JSON.stringify(eventsOfFlowMessage(event))
+                  : Buffer.isBuffer(body)
+                    ? body.toString("utf8")
+                    : JSON.stringify(body),
                 properties: event.properties ?? {},
               });
             }

@@ -37,10 +37,16 @@ export interface EventHubSettings {
   eventHubName: string;
   alertsEventHubName: string;
   partitionKey: PartitionKeyStrategy;
-  /** 1: one event per message; above 1: up to that many events packed as a JSON array. */
+  /** 1: one event per message; above 1: up to that many events in one message (a JSON array, or compact). */
   eventsPerMessage: number;
   maxBatchSizeInBytes: number | undefined;
+  /** FLOWTAP_MESSAGE_FORMAT (default json): compact sends gzip-compressed compact records (docs/events.md). */
+  messageFormat?: MessageFormat;
 }
+
+/** How the flows hub's messages carry events: plain JSON, or gzip-compressed compact records. */
+export const MESSAGE_FORMATS = ["json", "compact"] as const;
+export type MessageFormat = (typeof MESSAGE_FORMATS)[number];
 
 export interface IngestionSettings {
   maxRangeSizeInBytes: number;
@@ -525,6 +531,18 @@ export function readSinkSettings(env: Env): SinkSettings {
   };
 }
 
+/** FLOWTAP_MESSAGE_FORMAT; compact records are schema 2's fields, so it refuses FLOWTAP_EVENT_SCHEMA_VERSION=1. */
+function readMessageFormat(env: Env): MessageFormat {
+  const format = readChoice(env, "FLOWTAP_MESSAGE_FORMAT", MESSAGE_FORMATS, "json");
+  if (format === "compact" && readEventSettings(env).schemaVersion !== 2) {
+    throw configurationError(
+      "Setting FLOWTAP_MESSAGE_FORMAT=compact carries schema 2 events only: set FLOWTAP_EVENT_SCHEMA_VERSION=2 " +
+        "(or FLOWTAP_MESSAGE_FORMAT=json to keep schema 1).",
+    );
+  }
+  return format;
+}
+
 /** Reads and validates every setting; throws a Configuration FlowtapError naming the first bad one. */
 export function readSettings(env: Env): FlowtapSettings {
   const storageConnection = readConnection(env, "FlowLogsStorage", "blobServiceUri");
@@ -546,6 +564,7 @@ export function readSettings(env: Env): FlowtapSettings {
       maxBatchSizeInBytes: read(env, "FLOWTAP_MAX_BATCH_BYTES")
         ? readPositiveInteger(env, "FLOWTAP_MAX_BATCH_BYTES", 1)
         : undefined,
+      messageFormat: readMessageFormat(env),
     },
     ingestion: readIngestionSettings(env),
     anomaly: readAnomalySettings(env),

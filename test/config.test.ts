@@ -48,6 +48,23 @@ describe("readSettings", () => {
   });
 });
 
+describe("readSettings: message format", () => {
+  it("sends plain JSON unless FLOWTAP_MESSAGE_FORMAT says compact (any case)", () => {
+    expect(readSettings(minimal).eventHubs.messageFormat).toBe("json");
+    expect(readSettings({ ...minimal, FLOWTAP_MESSAGE_FORMAT: "Compact" }).eventHubs.messageFormat).toBe("compact");
+  });
+
+  it.each([
+    [{ FLOWTAP_MESSAGE_FORMAT: "gzip" }, /Setting FLOWTAP_MESSAGE_FORMAT must be one of json, compact, got 'gzip'/],
+    [
+      { FLOWTAP_MESSAGE_FORMAT: "compact", FLOWTAP_EVENT_SCHEMA_VERSION: "1" },
+      /FLOWTAP_MESSAGE_FORMAT=compact carries schema 2 events only: set FLOWTAP_EVENT_SCHEMA_VERSION=2/,
+    ],
+  ])("refuses a bad message format with a message naming the settings (%#)", (settings, message) => {
+    expect(() => readSettings({ ...minimal, ...settings })).toThrow(message);
+  });
+});
+
 describe("readSettings: backfill", () => {
   it("has defaults that bound a backfill's range, parallelism and pages", () => {
     expect(readSettings(minimal).backfill).toEqual({

@@ -8,6 +8,7 @@
 import { EventHubConsumerClient, earliestEventPosition, latestEventPosition } from "@azure/event-hubs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseOptions, PROCESS_IO, waitForSignal, type CliCommand } from "../command";
+import { eventsOfFlowMessage } from "../../src/adapters/flowMessages";
 import { CaptureEventTypes } from "../../src/contracts/captureContracts";
 import { readEndpointsFile, type FlowtapHubs } from "../../devhost/endpointsFile";
 import { readAcceptedRows } from "../../devhost/logsingestion/readBack";
@@ -69,12 +70,6 @@ export function parseTailArgs(args: readonly string[]): TailOptions {
 }
 
 const CAPTURE_TYPES: readonly string[] = Object.values(CaptureEventTypes);
-
-/** The events a message body holds (one, or a JSON array when events are packed). */
-function eventsOfBody(body: unknown): unknown[] {
-  const parsed: unknown = Buffer.isBuffer(body) ? JSON.parse(body.toString("utf8")) : body;
-  return Array.isArray(parsed) ? parsed : [parsed];
-}
 
 const cell = (value: unknown, width: number): string => String(value ?? "-").padEnd(width);
 
@@ -139,7 +134,7 @@ async function follow(options: TailOptions, runtime: TailRuntime): Promise<numbe
     {
       processEvents: async (received) => {
         for (const message of received) {
-          for (const event of eventsOfBody(message.body) as Record<string, unknown>[]) {
+          for (const event of eventsOfFlowMessage(message) as Record<string, unknown>[]) {
             if (options.count !== undefined && printed >= options.count) break;
             if (options.hub === "captures" && !CAPTURE_TYPES.includes(String(event.type))) continue;
             runtime.io.stdout(`${runtime.isTty ? tableRow(event) : JSON.stringify(event)}\n`);

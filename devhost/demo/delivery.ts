@@ -5,6 +5,7 @@
  */
 import { EventHubConsumerClient, earliestEventPosition, type ReceivedEventData } from "@azure/event-hubs";
 import type { BlobServiceClient } from "@azure/storage-blob";
+import { eventsOfFlowMessage } from "../../src/adapters/flowMessages";
 import { eventsOf, flattenFlowLog } from "../../src/core/flatten";
 import { ServiceError } from "../../src/errors";
 import { logFailure } from "../../src/logger";
@@ -120,7 +121,7 @@ export async function readBackEvents(options: ReadBackOptions, onBody: (body: un
       const take = (event: ReceivedEventData, partitionId: string): void => {
         const last = lastSequence.get(partitionId);
         if (last === undefined || event.sequenceNumber > last) return;
-        const values = Array.isArray(event.body) ? (event.body as unknown[]) : [event.body];
+        const values = eventsOfFlowMessage(event); // one event, a JSON array, or compact records
         for (const value of values) onBody(value);
         bodies += values.length;
         if (event.sequenceNumber === last) behind.delete(partitionId);

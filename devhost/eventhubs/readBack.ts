@@ -14,6 +14,8 @@ export interface LocalEventHubEvent {
   annotations: Record<string, unknown>;
   messageId?: string | number | Buffer;
   contentType?: string;
+  /** AMQP content-encoding (gzip on compact messages). */
+  contentEncoding?: string;
 }
 
 export function toLocalEvent(partitionId: string, event: StoredEvent): LocalEventHubEvent {
@@ -29,6 +31,7 @@ export function toLocalEvent(partitionId: string, event: StoredEvent): LocalEven
     annotations: { ...message.message_annotations },
     messageId: message.message_id as LocalEventHubEvent["messageId"],
     contentType: message.content_type,
+    contentEncoding: message.content_encoding,
   };
 }
 

@@ -2,3 +2,4 @@
 export * from "./credentials";
 export * from "./blobSource";
 export * from "./eventHubsSink";
+export * from "./flowMessages";

@@ -6,6 +6,7 @@
  * the same per-tuple fields: they differ only in the shared part and the version in the head.
  */
 import { schema1IdentityOf, type EventSchemaVersion, type FlowEvent } from "./event";
+import { hashBlobPath } from "./eventId";
 
 /** JSON string literal of `value`: quotes only, unless it holds a character JSON must escape. */
 function quote(value: string): string {
@@ -119,6 +120,41 @@ const tailOf = (event: FlowEvent): string =>
 export function encodeEvent(event: FlowEvent, version: EventSchemaVersion = 2): string {
   refreshShared(event, version);
   return headOf(event, version) + sharedJson + tailOf(event) + sharedBlobJson;
+}
+
+/**
+ * Compact records (docs/events.md "Compact messages"): what consecutive events share (schema 2's shared part and
+ * blob) is one record keyed by a hash of its text, and each event is its own fields plus that key.
+ */
+export interface CompactSharedPart {
+  /** 16 hex digits: the 64-bit hash of the record's fields, so equal parts have equal keys on every run. */
+  key: string;
+  /** `{"shared":key,"schemaVersion":2,"recordTime":...,"blob":...}` as UTF-8. */
+  body: Buffer;
+}
+
+export interface CompactEncodedEvent {
+  /** `{"id":...,"time":...,"shared":key,"srcIp":...,"bytesDstToSrc":...}` as UTF-8. */
+  body: Buffer;
+  shared: CompactSharedPart;
+}
+
+/** The compact shared part of the last event encoded compactly, and the shared texts it was built from. */
+let compactShared: CompactSharedPart | null = null;
+let compactSharedOf: readonly [string, string] = ["", ""];
+
+/** An event as a compact record and the shared record it names (reused while consecutive events share it). */
+export function encodeCompactEvent(event: FlowEvent): CompactEncodedEvent {
+  refreshShared(event, 2);
+  if (compactShared === null || compactSharedOf[0] !== sharedJson || compactSharedOf[1] !== sharedBlobJson) {
+    // sharedJson starts with a comma; sharedBlobJson ends the object.
+    const fields = `"schemaVersion":2${sharedJson}${sharedBlobJson}`;
+    const key = hashBlobPath(fields); // any text: the event ids' 64-bit hash
+    compactShared = { key, body: Buffer.from(`{"shared":"${key}",${fields}`, "utf8") };
+    compactSharedOf = [sharedJson, sharedBlobJson];
+  }
+  const own = `{"id":${quote(event.id)},"time":${quote(event.time)},"shared":"${compactShared.key}"${tailOf(event)}}`;
+  return { body: Buffer.from(own, "utf8"), shared: compactShared };
 }
 
 /** The shared parts as UTF-8, encoded once while they last. */

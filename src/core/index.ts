@@ -13,3 +13,4 @@ export * from "./capturePolicy";
 export * from "./blobUrl";
 export * from "./eventFilter";
 export * from "./asim";
+export * from "./compactRecords";

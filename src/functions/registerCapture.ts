@@ -37,7 +37,10 @@ const alertsSinkOf = perProcess(
   (): EventHubsSink => {
     const { eventHubs } = settingsOf();
     // Alerts travel one per message, whatever the flows hub's packing.
-    return createEventHubsSink({ ...eventHubs, eventsPerMessage: 1 }, { eventHubName: eventHubs.alertsEventHubName });
+    return createEventHubsSink(
+      { ...eventHubs, eventsPerMessage: 1, messageFormat: "json" },
+      { eventHubName: eventHubs.alertsEventHubName },
+    );
   },
   (sink) => sink.close(),
 );

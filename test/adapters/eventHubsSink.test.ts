@@ -12,6 +12,7 @@ import type { EventHubSettings } from "../../src/config";
 import { EVENT_SCHEMA_VERSION } from "../../src/core/event";
 import { ServiceError, ValidationError } from "../../src/errors";
 import { startEventHubsEndpoint, type LocalEventHubEvent, type LocalEventHubsEndpoint } from "../../devhost/eventhubs";
+import { localSinkSettings } from "./localSink";
 
 const FAST = {
   retryOptions: { maxRetries: 1, retryDelayInMs: 10, maxRetryDelayInMs: 20 },
@@ -68,15 +69,7 @@ describe("Event Hubs sink with the real producer on the local endpoint", () => {
     endpoint = eh,
     hub = `flows${++hubCount}`,
   ): { sink: EventHubsSink; hub: string; settings: EventHubSettings } {
-    const settings: EventHubSettings = {
-      connection: { kind: "connectionString", connectionString: endpoint.connectionString(hub) },
-      eventHubName: hub,
-      alertsEventHubName: "alerts",
-      partitionKey: "mac",
-      eventsPerMessage: 1,
-      maxBatchSizeInBytes: undefined,
-      ...overrides,
-    };
+    const settings = localSinkSettings(endpoint, hub, overrides);
     const sink = createEventHubsSink(settings, options);
     sinks.push(sink);
     return { sink, hub, settings };

@@ -2,8 +2,8 @@
  * The published flow-log samples (see ../shared/fixtures/flowlogs/SOURCES.md). They live beside the repository, not
  * in it: a clone without them skips the tests that read them, with a note naming the folder, and never passes them.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
 import { beforeEach, type TestContext } from "vitest";
 
 /** FLOWTAP_FIXTURES_DIR overrides the place (a git worktree elsewhere than beside shared/). */
@@ -30,4 +30,15 @@ export function fixturePath(name: string): string {
 
 export function readFixture(name: string): Buffer {
   return readFileSync(fixturePath(name));
+}
+
+/** Every sample file (`.json`), relative to the samples' folder. */
+export function fixtureFiles(dir = FIXTURES_DIR): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory()
+      ? fixtureFiles(join(dir, entry.name))
+      : entry.name.endsWith(".json")
+        ? [relative(FIXTURES_DIR, join(dir, entry.name))]
+        : [],
+  );
 }

@@ -6,6 +6,8 @@
  *   record, `.name` or `['name']` a property, `[n]` an array item).
  * - Formats (https://learn.microsoft.com/azure/data-explorer/ingest-json-formats): `json` is JSON Lines, one record
  *   per line; `multijson` reads records one after another and takes a JSON array as an array of records.
+ * - Compression (https://learn.microsoft.com/azure/data-explorer/ingest-data-event-hub-overview): an Event Hubs data
+ *   connection with compression `GZip` reads each message body as gzip-compressed data; callers gunzip first.
  * - Invalid data (https://learn.microsoft.com/azure/data-explorer/ingest-invalid-data): a mapped field missing from
  *   the record, or a value that does not match the column's type (e.g. a floating point value into an int column),
  *   fills NULL without an error. Hence `conversionFailures`: a silent NULL here is a mapping bug.

@@ -1,13 +1,14 @@
 /**
  * The template's optional Data Explorer part, evaluated as Resource Manager would: off by default (nothing of it is
  * deployed), and when on, data connections that read the hubs the app writes, into the tables with the mappings
- * infra/adx/setup.kql creates, in the format the app's FLOWTAP_EVENTS_PER_MESSAGE sends, with the cluster's identity
+ * infra/adx/setup.kql creates, in the format the app's FLOWTAP_MESSAGE_FORMAT and FLOWTAP_EVENTS_PER_MESSAGE send (the
+ * sink's; test/adapters/flowMessages.test.ts shows what it sends), with the cluster's identity
  * holding Azure Event Hubs Data Receiver on the namespace.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readSettings } from "../../src/config";
+import { readSettings, type EventHubSettings } from "../../src/config";
 import { mappingsOfScript } from "./adxMapping";
 import { deployedResources, ofType, propertiesOf, type Deployed, type Json } from "./armTemplate";
 import { ROOT, SCOPE, deployment, template, type Resource } from "./mainTemplate";
@@ -17,6 +18,28 @@ const EXISTING_CLUSTER =
   "/subscriptions/00000000-0000-0000-0000-000000000002/resourceGroups/rg-adx" +
   "/providers/Microsoft.Kusto/clusters/adxshared";
 const EVENT_HUBS_DATA_RECEIVER = "a638d3c7-ab3a-418d-83e6-5f17a39d4fde";
+
+/** The table and mapping a data connection names, as mappingsOfScript describes a mapping. */
+const mappingOf = (connection: Record<string, Json>) => ({
+  table: connection.tableName,
+  name: connection.mappingRuleName,
+});
+
+/**
+ * What the flows connection must say to read what the sink sends with these settings: compact messages are gzip
+ * (content-encoding gzip) JSON arrays of compact records, into the staging table; JSON arrays or single objects
+ * otherwise (MULTIJSON reads both, JSON only single objects).
+ */
+function flowsConnectionFor(eventHubs: EventHubSettings) {
+  if (eventHubs.messageFormat === "compact") {
+    return { table: "FlowEventsCompact", dataFormat: "MULTIJSON", compression: "GZip" };
+  }
+  return {
+    table: "FlowEvents",
+    dataFormat: eventHubs.eventsPerMessage > 1 ? "MULTIJSON" : "JSON",
+    compression: "None",
+  };
+}
 
 /** The app settings the template deploys, as the app reads them. */
 function appSettingsOf(deployed: Deployed[]) {
@@ -67,16 +90,14 @@ describe("infra/main.json: the Data Explorer part", () => {
     expect(ofType(deployed, "Microsoft.Kusto/clusters/databases").map((r) => r.name)).toEqual([
       `${cluster.name}/flowtap`,
     ]);
-    expect(eventHubs.eventsPerMessage).toBe(1);
-    expect(connections.map((c) => [c.tableName, c.mappingRuleName])).toEqual(
-      SETUP_MAPPINGS.map((m) => [m.table, m.name]),
-    );
+    expect(eventHubs).toMatchObject({ messageFormat: "compact", eventsPerMessage: 100 });
+    expect(connections.map((c) => [c.tableName, c.mappingRuleName, c.dataFormat, c.compression])).toEqual([
+      ["FlowEventsCompact", "FlowEventsCompactJson", "MULTIJSON", "GZip"],
+      ["Alerts", "AlertsJson", "MULTIJSON", "None"],
+    ]);
+    for (const c of connections) expect(SETUP_MAPPINGS).toContainEqual(expect.objectContaining(mappingOf(c)));
     const hubOf = (c: Record<string, Json>) => String(c.eventHubResourceId).split("/eventhubs/")[1];
     expect(connections.map(hubOf)).toEqual([eventHubs.eventHubName, eventHubs.alertsEventHubName]);
-    expect(connections.map((c) => [c.dataFormat, c.compression])).toEqual([
-      ["JSON", "None"],
-      ["MULTIJSON", "None"],
-    ]);
     const groups = ofType(deployed, "Microsoft.EventHub/namespaces/eventhubs/consumergroups").map((r) => r.name);
     for (const c of connections) {
       expect(groups).toContain(`${namespace}/${hubOf(c)}/${String(c.consumerGroup)}`);
@@ -88,21 +109,24 @@ describe("infra/main.json: the Data Explorer part", () => {
     expect(connections[0]!.consumerGroup).not.toBe(deployment().parameter("consumerGroupName"));
   });
 
-  it("packs events (FLOWTAP_EVENTS_PER_MESSAGE > 1): the flows connection reads MULTIJSON", () => {
+  it.each([
+    [{}],
+    [{ FLOWTAP_MESSAGE_FORMAT: "json", FLOWTAP_EVENTS_PER_MESSAGE: "1" }],
+    [{ FLOWTAP_MESSAGE_FORMAT: "json" }],
+    [{ FLOWTAP_MESSAGE_FORMAT: "", FLOWTAP_EVENTS_PER_MESSAGE: "1" }],
+    [{ FLOWTAP_MESSAGE_FORMAT: "Compact", FLOWTAP_EVENTS_PER_MESSAGE: "1" }],
+  ])("the flows connection reads what the app's settings send (overrides %j)", (overrides) => {
     const deployed = deployedResources(
-      deployment({
-        dataExplorer: "newCluster",
-        dataExplorerConnections: true,
-        appSettingsOverrides: { FLOWTAP_EVENTS_PER_MESSAGE: "100" },
-      }),
+      deployment({ dataExplorer: "newCluster", dataExplorerConnections: true, appSettingsOverrides: overrides }),
     );
-    const connections = ofType(deployed, "Microsoft.Kusto/clusters/databases/dataConnections").map(propertiesOf);
+    const [flows, alerts] = ofType(deployed, "Microsoft.Kusto/clusters/databases/dataConnections").map(propertiesOf);
+    const expected = flowsConnectionFor(appSettingsOf(deployed).eventHubs);
 
-    expect(appSettingsOf(deployed).eventHubs.eventsPerMessage).toBe(100);
-    expect(connections.map((c) => [c.tableName, c.dataFormat])).toEqual([
-      ["FlowEvents", "MULTIJSON"],
-      ["Alerts", "MULTIJSON"],
-    ]);
+    expect({ table: flows!.tableName, dataFormat: flows!.dataFormat, compression: flows!.compression }).toEqual(
+      expected,
+    );
+    expect(SETUP_MAPPINGS).toContainEqual(expect.objectContaining(mappingOf(flows!)));
+    expect([alerts!.dataFormat, alerts!.compression]).toEqual(["MULTIJSON", "None"]);
   });
 
   it("gives the cluster's identity Azure Event Hubs Data Receiver on the namespace, before the connections", () => {
@@ -169,15 +193,15 @@ describe("the docs of the Data Explorer part", () => {
     }
   });
 
-  it("destinations.md's data connection table shows the template's consumer group and compression", () => {
+  it("destinations.md's data connection table shows the template's settings first in each hub's column", () => {
     const destinations = readFileSync(join(ROOT, "docs/destinations.md"), "utf8");
     const deployed = deployedResources(deployment({ dataExplorer: "newCluster", dataExplorerConnections: true }));
     const [flows, alerts] = ofType(deployed, "Microsoft.Kusto/clusters/databases/dataConnections").map(propertiesOf);
-    const cells = (value: Json) => `| \`${String(value)}\` | \`${String(value)}\` |`;
 
-    expect(rowOf(destinations, "consumerGroup")).toBe(`| \`consumerGroup\` ${cells(flows!.consumerGroup!)}`);
-    expect(rowOf(destinations, "compression")).toBe(`| \`compression\` ${cells(flows!.compression!)}`);
-    expect(alerts!.compression).toBe(flows!.compression);
-    expect(rowOf(destinations, "dataFormat")).toContain(`| \`${String(alerts!.dataFormat)}\` |`);
+    for (const setting of ["consumerGroup", "tableName", "mappingRuleName", "dataFormat", "compression"]) {
+      const [, flowsCell, alertsCell] = (rowOf(destinations, setting) ?? "").split(" | ");
+      expect(flowsCell, setting).toMatch(new RegExp(`^\`${String(flows![setting])}\`( |$)`));
+      expect(alertsCell, setting).toBe(`\`${String(alerts![setting])}\` |`);
+    }
   });
 });

@@ -57,6 +57,12 @@ function templateEnv(context = deployment()): Env {
   );
 }
 
+/**
+ * What the template sets on purpose where the code's default differs: new deployments send compact messages, 100
+ * events a message (docs/destinations.md); the app's own defaults stay plain JSON for existing consumers.
+ */
+const NEW_DEPLOYMENT_CHOICES = { FLOWTAP_MESSAGE_FORMAT: "compact", FLOWTAP_EVENTS_PER_MESSAGE: "100" };
+
 /** Settings that name resources or connections rather than tune behaviour. */
 const WIRING = new RegExp(
   [
@@ -126,13 +132,15 @@ describe("infra/main.json app settings", () => {
     expect(setAnyway).toEqual([]);
   });
 
-  it("passes the app's validation, and its tuning values are the code's defaults", () => {
+  it("passes the app's validation; its tuning values are the code's defaults but the new-deployment choices", () => {
     const env = templateEnv();
     const wiringOnly = Object.fromEntries(Object.entries(env).filter(([name]) => WIRING.test(name)));
 
     const settings = readSettings(env);
 
-    expect(settings).toEqual(readSettings(wiringOnly));
+    expect(settings).toEqual(readSettings({ ...wiringOnly, ...NEW_DEPLOYMENT_CHOICES }));
+    expect(readSettings(wiringOnly).eventHubs).toMatchObject({ messageFormat: "json", eventsPerMessage: 1 });
+    expect(settings.eventHubs).toMatchObject({ messageFormat: "compact", eventsPerMessage: 100 });
     expect(settings.storage).toMatchObject({
       accountName: "contosoflowlogs",
       connection: { kind: "identity", uri: "https://contosoflowlogs.blob.core.windows.net" },

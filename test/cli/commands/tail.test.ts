@@ -1,4 +1,4 @@
-/** `flowtap tail` options and its terminal table (reading a hub end to end: test/cli/start.test.ts). */
+/** `flowtap tail` options, its terminal table, Log Analytics rows and compact messages read back. */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,9 +6,13 @@ import { describe, expect, it } from "vitest";
 import { parseTailArgs, runTail, tableRow } from "../../../cli/commands/tail";
 import { readSinkSettings } from "../../../src/config";
 import { createLogsIngestionSink } from "../../../src/adapters/logsIngestionSink";
+import { encodeEvent, eventsOf, flattenFlowLog } from "../../../src/core";
 import { writeEndpointsFile } from "../../../devhost/endpointsFile";
+import { startEventHubsEndpoint } from "../../../devhost/eventhubs";
 import { startLogsIngestionEndpoint } from "../../../devhost/logsingestion";
 import { syntheticEvents } from "../../support/syntheticEvents";
+import { readFixture, skipWithoutFixtures } from "../../core/flowLogFixtures";
+import { localSink } from "../../adapters/localSink";
 
 describe("flowtap tail", () => {
   it("defaults to new events of the events hub, without end", () => {
@@ -99,5 +103,31 @@ describe("flowtap tail", () => {
       DstPortNumber: 1,
     });
     expect(text).toMatch(/^2026-11-22T10:00:01.000Z +Deny +TCP +10\.0\.0\.4:443 +-> 10\.0\.0\.5:1$/);
+  });
+
+  it("prints the events of compact messages (gzip, shared records) one plain JSON event per line", async (ctx) => {
+    skipWithoutFixtures(ctx);
+    // Prepare
+    const events = eventsOf(flattenFlowLog(readFixture("nsg-v2/sumologic-blob_fixtures.json"))).slice(0, 150);
+    const eh = await startEventHubsEndpoint({ hubs: [{ name: "flows", partitionCount: 2 }] });
+    const sink = localSink(eh, "flows", { messageFormat: "compact", eventsPerMessage: 100 });
+    let out = "";
+    try {
+      await sink.send(events.map((event) => ({ id: event.id, ...sink.encode(event, 2), partitionKey: "k" })));
+      const namespace = eh.connectionString("flows").replace(/EntityPath=[^;]*;?/, "");
+      // Act
+      const code = await runTail(["--from", "start", "--count", String(events.length), "--connection", namespace], {
+        io: { stdout: (text) => void (out += text), stderr: () => undefined },
+        isTty: false,
+        waitForShutdown: () => new Promise<string>(() => undefined),
+      });
+      // Assess
+      expect(code).toBe(0);
+    } finally {
+      await sink.close();
+      await eh.stop();
+    }
+    expect(events.length).toBeGreaterThan(100);
+    expect(out.trimEnd().split("\n")).toEqual(events.map((event) => encodeEvent(event)));
   });
 });

@@ -10,6 +10,17 @@ import { GrowingBlob, nsgNic, readBack, startTestSystem, topology, vnetNic, repo
 import { ingestInstanceId } from "../../../src/contracts/ingestionContracts";
 
 let system: LocalSystem | undefined;
+
+/** Two minutes of an NSG and a VNet NIC, each announced by its last commit's Event Grid event; waits until ingested. */
+async function twoMinutesOfTwoNics(running: LocalSystem): Promise<GrowingBlob[]> {
+  const blobs = [new GrowingBlob(running, nsgNic, 12), new GrowingBlob(running, vnetNic, 12)];
+  for (const blob of blobs) {
+    const commits = await blob.appendMinutes(2);
+    await running.host.invokeEventGrid(TriggerNames.blobCreatedEventGrid, commits.at(-1)!.events.eventGrid);
+  }
+  await running.host.waitForIdle();
+  return blobs;
+}
 afterEach(async () => {
   await system?.stop();
   system = undefined;
@@ -82,12 +93,7 @@ describe("live ingestion", () => {
 
   it("packs events as JSON arrays and keys partitions by flow log when configured so", async () => {
     system = await startTestSystem({ settings: { FLOWTAP_EVENTS_PER_MESSAGE: "5", FLOWTAP_PARTITION_KEY: "flowLog" } });
-    const blobs = [new GrowingBlob(system, nsgNic, 12), new GrowingBlob(system, vnetNic, 12)];
-    for (const blob of blobs) {
-      const commits = await blob.appendMinutes(2);
-      await system.host.invokeEventGrid(TriggerNames.blobCreatedEventGrid, commits.at(-1)!.events.eventGrid);
-    }
-    await system.host.waitForIdle();
+    const blobs = await twoMinutesOfTwoNics(system);
 
     const figures = await readBack(system, blobs, { packed: true });
     reportDelivery("ingestion", "packed messages (5 events each), flow-log partition keys", figures);
@@ -95,6 +101,18 @@ describe("live ingestion", () => {
     expect(new Set(figures.messages.map((m) => m.partitionKey))).toEqual(
       new Set(blobs.map((b) => b.path.split("/y=")[0]!.toUpperCase())),
     );
+  });
+
+  it("sends compact messages when configured so: every tuple once, read back as the plain events", async () => {
+    system = await startTestSystem({
+      settings: { FLOWTAP_MESSAGE_FORMAT: "compact", FLOWTAP_EVENTS_PER_MESSAGE: "100" },
+    });
+    const blobs = await twoMinutesOfTwoNics(system);
+
+    const figures = await readBack(system, blobs, { packed: true });
+    reportDelivery("ingestion", "compact messages (gzip, up to 100 events each)", figures);
+    expect(figures.messagesOut).toBeLessThan(figures.tuplesIn);
+    expect(figures.messages.every((m) => m.properties.flowtapMessageFormat === "compact")).toBe(true);
   });
 
   it("leaves caught-up blobs alone when reconcile runs", async () => {
