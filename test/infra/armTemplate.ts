@@ -204,8 +204,6 @@ export class TemplateContext {
         return args.every(Boolean);
       case "or":
         return args.some(Boolean);
-      case "tolower":
-        return s[0]!.toLowerCase();
       case "greater":
         return (args[0] as number) > (args[1] as number);
       case "int":
