@@ -9,6 +9,7 @@ import { performance } from "node:perf_hooks";
 import { runCoreBench } from "./core";
 import { runEventHubsBench, type EventHubsRates } from "./eventHubs";
 import { runLatencyBench } from "./latency";
+import { runLogsIngestionBench } from "./logsIngestion";
 import {
   runBackfillBench,
   runMemoryBench,
@@ -18,7 +19,15 @@ import {
 } from "./ingestion";
 import { formatTable, machineInfo, pending, writeResults, type BenchFigure, type BenchResults } from "./report";
 
-export const BENCH_SECTIONS = ["core", "eventhubs", "memory", "pipeline", "latency", "backfill"] as const;
+export const BENCH_SECTIONS = [
+  "core",
+  "eventhubs",
+  "loganalytics",
+  "memory",
+  "pipeline",
+  "latency",
+  "backfill",
+] as const;
 export type BenchSection = (typeof BENCH_SECTIONS)[number];
 
 export interface BenchOptions {
@@ -145,6 +154,9 @@ export async function runBench(
       fixturesDir: options.fixturesDir,
       fixtureBytesPerRepetition: 4 * MEBIBYTE,
     }),
+  );
+  await section("loganalytics", () =>
+    runLogsIngestionBench({ eventCount: options.eventHubsEventCount / 4, repetitions: options.repetitions }),
   );
   // Azurite and the Event Hubs endpoint process, started once for the sections that use them.
   let environment: BenchEnvironment | undefined;

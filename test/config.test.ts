@@ -417,3 +417,44 @@ describe("readSettings: enrichment", () => {
     expect(() => readSettings({ ...minimal, ...env })).toThrow(message);
   });
 });
+
+describe("readSettings: sinks (FLOWTAP_SINKS)", () => {
+  const logs = {
+    FLOWTAP_LOGS_INGESTION_ENDPOINT: "https://dce-flowtap.westeurope-1.ingest.monitor.azure.com/",
+    FLOWTAP_DCR_IMMUTABLE_ID: "dcr-0123456789abcdef0123456789abcdef",
+  };
+
+  it("sends to Event Hubs alone by default, and to Log Analytics with its DCR when asked", () => {
+    expect(readSettings(minimal).sinks).toEqual({ choice: "eventhubs", eventHubs: true, logsIngestion: undefined });
+    const both = readSettings({ ...minimal, ...logs, FLOWTAP_SINKS: "both" }).sinks;
+    expect(both).toMatchObject({
+      eventHubs: true,
+      logsIngestion: {
+        endpoint: "https://dce-flowtap.westeurope-1.ingest.monitor.azure.com",
+        ruleId: logs.FLOWTAP_DCR_IMMUTABLE_ID,
+        streamName: "Custom-FlowtapNetworkSession",
+        credential: { kind: "identity" },
+        retryDelayInMs: 1000,
+      },
+    });
+    const only = readSettings({ ...minimal, ...logs, FLOWTAP_SINKS: "LogAnalytics" }).sinks;
+    expect(only).toMatchObject({ choice: "loganalytics", eventHubs: false });
+  });
+
+  it.each([
+    [{ FLOWTAP_SINKS: "kusto" }, /FLOWTAP_SINKS must be one of eventhubs, loganalytics, both, got 'kusto'/],
+    [{ FLOWTAP_SINKS: "both" }, /FLOWTAP_LOGS_INGESTION_ENDPOINT must be the https logs ingestion URL/],
+    [
+      { ...logs, FLOWTAP_SINKS: "both", FLOWTAP_LOGS_INGESTION_ENDPOINT: "http://dce" },
+      /FLOWTAP_LOGS_INGESTION_ENDPOINT/,
+    ],
+    [{ ...logs, FLOWTAP_SINKS: "both", FLOWTAP_DCR_IMMUTABLE_ID: "my-dcr" }, /FLOWTAP_DCR_IMMUTABLE_ID .*'my-dcr'/],
+    [
+      { ...logs, FLOWTAP_SINKS: "both", FLOWTAP_DCR_STREAM: "Microsoft-Syslog" },
+      /FLOWTAP_DCR_STREAM must name a Custom-/,
+    ],
+    [{ ...logs, FLOWTAP_SINKS: "both", FLOWTAP_LOGS_INGESTION_DEV_TOKEN: "t" }, /only for a loopback/],
+  ])("refuses %j naming the setting", (env, message) => {
+    expect(() => readSettings({ ...minimal, ...env })).toThrow(message);
+  });
+});

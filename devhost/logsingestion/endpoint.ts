@@ -57,6 +57,8 @@ export interface StartLogsIngestionEndpointOptions {
   port?: number;
   /** The DCRs and their streams (default: LOCAL_DCR_IMMUTABLE_ID with DEFAULT_DCR_STREAM). */
   rules?: Record<string, readonly string[]>;
+  /** Keep accepted rows for read-back (default true; the bench counts them only). */
+  keepRows?: boolean;
 }
 
 export interface LogsIngestionEndpoint {
@@ -147,7 +149,7 @@ export async function startLogsIngestionEndpoint(
   const rules = options.rules ?? { [LOCAL_DCR_IMMUTABLE_ID]: [DEFAULT_DCR_STREAM] };
   const [ruleId, streams] = Object.entries(rules)[0] ?? [LOCAL_DCR_IMMUTABLE_ID, [DEFAULT_DCR_STREAM]];
   const entra: LocalEntra = await startLocalEntra();
-  const state = new IngestionState(entra, rules);
+  const state = new IngestionState(entra, rules, options.keepRows ?? true);
   const certificate = createSelfSignedCertificate();
   const server = createServer({ cert: certificate.certificatePem, key: certificate.privateKeyPem }, (req, res) => {
     state.handle(req).then(
@@ -195,6 +197,7 @@ class IngestionState {
   constructor(
     private readonly entra: LocalEntra,
     private readonly rules: Record<string, readonly string[]>,
+    private readonly keepRows: boolean,
   ) {
     this.keys = createRemoteJWKSet(new URL(entra.jwksUrl));
   }
@@ -293,6 +296,7 @@ class IngestionState {
   }
 
   private store(ruleId: string, stream: string, rows: Record<string, unknown>[]): void {
+    if (!this.keepRows) return;
     const key = `${ruleId}/${stream}`;
     const stored = this.stored.get(key) ?? [];
     for (const row of rows) stored.push(row);

@@ -9,7 +9,7 @@
  * "Microsoft", allow/deny → Allow/Deny and Success/Failure, the NIC's MAC on the VM's side).
  */
 import type { Decision, FlowEvent, FlowState } from "../event";
-import type { NetworkSessionColumnName } from "./networkSessionColumns";
+import { NETWORK_SESSION_COLUMNS, type NetworkSessionColumnName } from "./networkSessionColumns";
 
 /** The ASIM schema version the rows conform to (ASimNetworkSessionNative.yaml's Normalization.Version). */
 export const ASIM_NETWORK_SESSION_SCHEMA_VERSION = "0.2.4";
@@ -102,11 +102,18 @@ const NO_SIDE: SideColumns = { mac: null, dvcId: null, dvcIdType: null, hostname
 
 function nicColumns(event: FlowEvent): SideColumns {
   return {
-    mac: event.mac === null ? null : (event.mac.match(/../g) ?? []).join(":"),
+    mac: event.mac === null ? null : macWithColons(event.mac),
     dvcId: event.vmId,
     dvcIdType: event.vmId === null ? null : AZURE_RESOURCE_ID,
     hostname: event.vmId === null ? null : vmNameOf(event.vmId),
   };
+}
+
+/** `000D3AF87856` → `00:0D:3A:F8:78:56` (ASIM's MAC format). */
+function macWithColons(mac: string): string {
+  let text = mac.slice(0, 2);
+  for (let index = 2; index < mac.length; index += 2) text += `:${mac.slice(index, index + 2)}`;
+  return text;
 }
 
 /** A VM's name, or a scale set instance's (`{set}_{instance}`, as Azure names instances). */
@@ -121,30 +128,35 @@ function sumOrNull(a: number | null, b: number | null): number | null {
   return a === null && b === null ? null : (a ?? 0) + (b ?? 0);
 }
 
+/** The event's fields ASIM has no column for, under these keys (docs/events.md). */
+const ADDITIONAL_FIELDS = [
+  "sourceKind",
+  "recordTime",
+  "flowState",
+  "encryption",
+  "aclId",
+  "flowLogResourceId",
+  "flowLogName",
+  "flowLogResourceGroup",
+  "flowLogSubscriptionId",
+  "targetType",
+  "targetName",
+  "targetResourceGroup",
+  "nicId",
+  "vmId",
+  "subnetId",
+  "vnetId",
+  "blob",
+] as const satisfies readonly (keyof FlowEvent)[];
+
 /** Fields ASIM has no column for; null ones are left out (a missing key reads as empty in KQL). */
 function additionalFieldsOf(event: FlowEvent): Record<string, unknown> {
-  const fields: Record<string, unknown> = {
-    flowtapEventId: event.id,
-    flowtapSchemaVersion: event.schemaVersion,
-    sourceKind: event.sourceKind,
-    recordTime: event.recordTime,
-    flowState: event.flowState,
-    encryption: event.encryption,
-    aclId: event.aclId,
-    flowLogResourceId: event.flowLogResourceId,
-    flowLogName: event.flowLogName,
-    flowLogResourceGroup: event.flowLogResourceGroup,
-    flowLogSubscriptionId: event.flowLogSubscriptionId,
-    targetType: event.targetType,
-    targetName: event.targetName,
-    targetResourceGroup: event.targetResourceGroup,
-    nicId: event.nicId,
-    vmId: event.vmId,
-    subnetId: event.subnetId,
-    vnetId: event.vnetId,
-    blob: event.blob,
-  };
-  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== null));
+  const fields: Record<string, unknown> = { flowtapEventId: event.id, flowtapSchemaVersion: event.schemaVersion };
+  for (const name of ADDITIONAL_FIELDS) {
+    const value = event[name];
+    if (value !== null) fields[name] = value;
+  }
+  return fields;
 }
 
 const UTF8 = new TextEncoder();
@@ -160,13 +172,28 @@ export interface OversizedField {
  * would truncate such a value silently; the sink refuses the row instead.
  */
 export function oversizedFieldOf(row: NetworkSessionRow): OversizedField | null {
-  for (const [column, value] of Object.entries(row) as [NetworkSessionColumnName, RowValue][]) {
+  for (const { name: column } of NETWORK_SESSION_COLUMNS) {
+    const value = row[column];
     if (value === null || typeof value === "number" || typeof value === "boolean") continue;
-    const text = typeof value === "string" ? value : JSON.stringify(value);
-    // A UTF-8 character is at most 3 bytes per UTF-16 unit: only long strings need measuring.
-    if (text.length * 3 <= MAX_FIELD_BYTES) continue;
-    const bytes = UTF8.encode(text).length;
+    // Only values that might be too long are measured exactly (flow events' values are far shorter).
+    if (maxUtf8BytesOf(value) <= MAX_FIELD_BYTES) continue;
+    const bytes = UTF8.encode(typeof value === "string" ? value : JSON.stringify(value)).length;
     if (bytes > MAX_FIELD_BYTES) return { column, bytes };
   }
   return null;
+}
+
+/**
+ * An upper bound of a value's UTF-8 size (dynamic values: of their JSON): at most 3 bytes per UTF-16
+ * unit of a string, 6 per unit of an escaped one in JSON, plus quotes, separators and 24 per number.
+ */
+function maxUtf8BytesOf(value: string | { readonly [key: string]: unknown }): number {
+  if (typeof value === "string") return value.length * 3;
+  let bound = 2;
+  for (const key in value) {
+    const field = value[key];
+    const text = typeof field === "string" ? field : typeof field === "number" ? "" : JSON.stringify(field);
+    bound += (key.length + text.length) * 6 + 30;
+  }
+  return bound;
 }
