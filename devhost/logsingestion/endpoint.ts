@@ -15,6 +15,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { gunzipSync } from "node:zlib";
 import { createRemoteJWKSet, jwtVerify } from "jose";
+import { DEFAULT_DCR_ALERTS_STREAM } from "../../src/core/alertsTable";
 import { DEFAULT_DCR_STREAM } from "../../src/core/asim/networkSessionColumns";
 import { close, listen } from "../arm/http";
 import { createSelfSignedCertificate } from "../arm/certificate";
@@ -55,7 +56,10 @@ export interface RecordedIngestionCall {
 
 export interface StartLogsIngestionEndpointOptions {
   port?: number;
-  /** The DCRs and their streams (default: LOCAL_DCR_IMMUTABLE_ID with DEFAULT_DCR_STREAM). */
+  /**
+   * The DCRs and their streams (default: LOCAL_DCR_IMMUTABLE_ID with DEFAULT_DCR_STREAM and DEFAULT_DCR_ALERTS_STREAM,
+   * as the template's rule). The first rule's first stream takes flow events, its second (if any) the alerts.
+   */
   rules?: Record<string, readonly string[]>;
   /** Keep accepted rows for read-back (default true; the bench counts them only). */
   keepRows?: boolean;
@@ -67,6 +71,8 @@ export interface LogsIngestionEndpoint {
   readonly caCertificatePem: string;
   readonly ruleId: string;
   readonly streamName: string;
+  /** The stream the app settings send alerts to (undefined: the rule has one stream, alerts are not sent here). */
+  readonly alertsStreamName: string | undefined;
   /** A token for the monitor audience from the local tenant, valid for `expiresInSeconds` (default 7 days). */
   mintToken(expiresInSeconds?: number): Promise<string>;
   /** FLOWTAP_SINKS and FLOWTAP_LOGS_INGESTION_* / FLOWTAP_DCR_* settings that send here. */
@@ -146,7 +152,7 @@ function send(response: ServerResponse, answer: Answer): void {
 export async function startLogsIngestionEndpoint(
   options: StartLogsIngestionEndpointOptions = {},
 ): Promise<LogsIngestionEndpoint> {
-  const rules = options.rules ?? { [LOCAL_DCR_IMMUTABLE_ID]: [DEFAULT_DCR_STREAM] };
+  const rules = options.rules ?? { [LOCAL_DCR_IMMUTABLE_ID]: [DEFAULT_DCR_STREAM, DEFAULT_DCR_ALERTS_STREAM] };
   const [ruleId, streams] = Object.entries(rules)[0] ?? [LOCAL_DCR_IMMUTABLE_ID, [DEFAULT_DCR_STREAM]];
   const entra: LocalEntra = await startLocalEntra();
   const state = new IngestionState(entra, rules, options.keepRows ?? true);
@@ -166,12 +172,14 @@ export async function startLogsIngestionEndpoint(
     caCertificatePem: certificate.certificatePem,
     ruleId,
     streamName: streams[0] ?? DEFAULT_DCR_STREAM,
+    alertsStreamName: streams[1],
     mintToken,
     appSettings: async (sinks = "loganalytics") => ({
       FLOWTAP_SINKS: sinks,
       FLOWTAP_LOGS_INGESTION_ENDPOINT: endpoint,
       FLOWTAP_DCR_IMMUTABLE_ID: ruleId,
       FLOWTAP_DCR_STREAM: streams[0] ?? DEFAULT_DCR_STREAM,
+      FLOWTAP_DCR_ALERTS_STREAM: streams[1] ?? "none",
       FLOWTAP_LOGS_INGESTION_DEV_TOKEN: await mintToken(),
       FLOWTAP_LOGS_INGESTION_CA_CERT: certificate.certificatePem,
     }),
