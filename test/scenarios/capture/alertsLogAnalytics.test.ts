@@ -64,7 +64,7 @@ function rowsOf(ids: readonly unknown[]): Record<string, unknown>[] {
 }
 
 describe("alerts and capture reports in Log Analytics (FLOWTAP_SINKS=both)", () => {
-  it("every alerts-hub event arrives once as a typed row; the capture report's row joins its alert by AlertId", async () => {
+  it("each alerts-hub event arrives once as a typed row; a capture report joins its alert by AlertId", async () => {
     // Prepare
     system = await startWithLogAnalytics();
     // Act
@@ -100,7 +100,7 @@ describe("alerts and capture reports in Log Analytics (FLOWTAP_SINKS=both)", () 
     });
   });
 
-  it("a publish Log Analytics refused is retried whole: rows once, the hub's re-sent events with the same ids", async () => {
+  it("a publish Log Analytics refused is retried whole: rows once, re-sent hub events keep their ids", async () => {
     // Prepare: the first alerts upload gets 413, which neither the SDK nor the sink retries.
     system = await startWithLogAnalytics();
     const callsBefore = logs.calls.length;
