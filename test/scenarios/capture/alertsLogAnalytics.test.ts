@@ -5,7 +5,6 @@
  * refused fails and is retried whole, so the rows still arrive once and the alerts hub's re-sent events keep their ids.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DEFAULT_RULES, aggregateFlowEvents, aggregateOptionsFor } from "../../../src/core/anomaly";
 import { ALERTS_COLUMNS } from "../../../src/core/alertsTable";
 import { EntityNames } from "../../../src/contracts/names";
 import {
@@ -13,17 +12,9 @@ import {
   detectorEntityKey,
   type DetectorIngestInput,
 } from "../../../src/contracts/captureContracts";
-import { blobPathFor, buildTopology, scheduleAttacks } from "../../../devhost/generate";
 import { startLogsIngestionEndpoint, type LogsIngestionEndpoint } from "../../../devhost/logsingestion";
-import { eventsOfBlob } from "../../devhost/generate/helpers";
 import { seedOf, startCaptureSystem, type CaptureSystem } from "./captureSystem";
-
-const HOUR = "2026-11-22T10:00:00Z";
-const topology = buildTopology({ seed: 21, nics: 4 });
-const scanned = topology.nics[0]!;
-const rules = DEFAULT_RULES.map((rule) =>
-  rule.id === "port-scan" ? { ...rule, capture: true, captureDurationInSeconds: 120 } : rule,
-);
+import { rules, scanAggregates, scanned, topology } from "./portScan";
 
 let logs: LogsIngestionEndpoint;
 let system: CaptureSystem | undefined;
@@ -44,9 +35,7 @@ async function startWithLogAnalytics(): Promise<CaptureSystem> {
 
 /** A port scan on `scanned` signalled to its detector: alerts, and the capture the port-scan rule asks for. */
 async function detectScan(current: CaptureSystem): Promise<void> {
-  const attacks = scheduleAttacks({ kinds: ["scan"], topology, startHourIso: HOUR, hours: 1 });
-  const events = eventsOfBlob({ topology, nic: scanned, hourIso: HOUR, attacks });
-  const aggregates = aggregateFlowEvents(events, aggregateOptionsFor(rules, blobPathFor(scanned, HOUR).path));
+  const aggregates = scanAggregates();
   const input: DetectorIngestInput = { aggregates, historic: false, nowIso: "2026-11-22T11:00:00.000Z" };
   await current.host.signalEntity(
     EntityNames.detector,
