@@ -38,6 +38,8 @@ export interface LogsIngestionFault {
   count?: number;
   /** Calls that pass before the first that fails (default 0: the next one fails). */
   afterCalls?: number;
+  /** Only calls to this stream count and fail (default: every stream's). */
+  stream?: string;
 }
 
 /** One call as the endpoint saw it. */
@@ -261,7 +263,7 @@ class IngestionState {
     if (!(ruleId in this.rules)) return errorAnswer(404, "NotFound", `Data collection rule '${ruleId}' not found.`);
     if (!this.rules[ruleId]!.includes(stream))
       return errorAnswer(400, "InvalidStream", `Stream '${stream}' is not declared by the data collection rule.`);
-    const fault = this.takeFault();
+    const fault = this.takeFault(stream);
     if (fault) return faultAnswer(fault);
     if (body.length > MAX_CALL_BYTES) return tooLarge(body.length, "compressed");
     return decodeRows(body, gzip);
@@ -292,14 +294,16 @@ class IngestionState {
     }
   }
 
-  private takeFault(): LogsIngestionFault | undefined {
-    const fault = this.faults[0];
+  /** The first queued fault for this stream's calls, if it is this call's turn to fail. */
+  private takeFault(stream: string): LogsIngestionFault | undefined {
+    const index = this.faults.findIndex((fault) => fault.stream === undefined || fault.stream === stream);
+    const fault = this.faults[index];
     if (!fault) return undefined;
     if (fault.afterCalls > 0) {
       fault.afterCalls--;
       return undefined;
     }
-    if (--fault.count <= 0) this.faults.shift();
+    if (--fault.count <= 0) this.faults.splice(index, 1);
     return fault;
   }
 

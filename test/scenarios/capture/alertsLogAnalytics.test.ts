@@ -93,7 +93,7 @@ describe("alerts and capture reports in Log Analytics (FLOWTAP_SINKS=both)", () 
     // Prepare: the first alerts upload gets 413, which neither the SDK nor the sink retries.
     system = await startWithLogAnalytics();
     const callsBefore = logs.calls.length;
-    logs.injectFault({ statusCode: 413 });
+    logs.injectFault({ statusCode: 413, stream: logs.alertsStreamName! });
     // Act
     await detectScan(system);
     // Assess
