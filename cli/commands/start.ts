@@ -50,8 +50,8 @@ const USAGE = `usage: flowtap start [--port N] [--amqps-port N] [--once] [--seed
   --once      exit after the summary (exit code 1 if any event was lost or duplicated; default: serve)
   --seed S    seed of the generated estate and traffic (default ${DEFAULT_DEMO_OPTIONS.seed})
   --no-demo   start the system empty and serve it on the wall clock (nothing generated; default: the demo runs)
-  --log-analytics  also send flow events to a local Logs Ingestion endpoint as ASIM rows (FLOWTAP_SINKS=both);
-              read them with: npx flowtap tail --hub loganalytics
+  --log-analytics  also send flow events to a local Logs Ingestion endpoint as ASIM rows (FLOWTAP_SINKS=both;
+              default: the flows hub only); read them with: npx flowtap tail --hub loganalytics
 example: npm start -- --no-demo --port 7072     (or: npx flowtap start --no-demo)
 `;
 

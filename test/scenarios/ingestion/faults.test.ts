@@ -10,6 +10,8 @@ import { ALERTS_HUB, FLOWS_HUB, readHubEvents, type LocalSystem } from "../../..
 import { ActivityNames, EntityNames, OrchestrationNames, TriggerNames } from "../../../src/contracts/names";
 import { generateRecords } from "../../../devhost/generate";
 import {
+  deliverLatest,
+  ONE_BLOCK_PER_RANGE,
   expectedEvents,
   GrowingBlob,
   HOUR_ISO,
@@ -35,9 +37,6 @@ afterEach(async () => {
   system = undefined;
 });
 
-/** One block per range, so a blob of a few minutes takes several ranges. */
-const ONE_BLOCK_PER_RANGE = { FLOWTAP_MAX_RANGE_BYTES: "1" };
-
 /**
  * Batches of about two and a half minutes' events (4 tuples of ~780 bytes each): without keeping blocks whole, a batch
  * would end inside a block.
@@ -49,10 +48,6 @@ const SENDS_TO_EXHAUST_RETRIES = 4 * 3;
 /** The record index of an event id `{blobHash}-{record}-{tuple}`. */
 function recordOf(eventId: string): number {
   return Number(eventId.split("-")[1]);
-}
-
-async function deliverLatest(system: LocalSystem, commits: { events: { eventGrid: unknown } }[]): Promise<void> {
-  await system.host.invokeEventGrid(TriggerNames.blobCreatedEventGrid, commits.at(-1)!.events.eventGrid);
 }
 
 describe("live ingestion under faults", () => {

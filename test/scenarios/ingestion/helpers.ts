@@ -2,6 +2,7 @@
 import * as path from "node:path";
 import { expect } from "vitest";
 import { encodeEvent } from "../../../src/core/encode";
+import { TriggerNames } from "../../../src/contracts/names";
 import { eventsOf, flattenFlowLog } from "../../../src/core/flatten";
 import { blobPathFor, buildTopology, generateRecords, type TopologyNic } from "../../../devhost/generate";
 import { FlowLogBlobWriter, type FlowLogCommitResult } from "../../../devhost/flowLogWriter";
@@ -28,6 +29,14 @@ export const FAST_SETTINGS: Record<string, string> = {
   FLOWTAP_LOGS_INGESTION_RETRY_DELAY_MS: "10",
   FLOWTAP_CLAIM_RETRY_SECONDS: "5",
 };
+
+/** One block per range, so a blob of a few minutes takes several ranges. */
+export const ONE_BLOCK_PER_RANGE = { FLOWTAP_MAX_RANGE_BYTES: "1" };
+
+/** Delivers the BlobCreated event of the last commit (the blob as it is now) to the Event Grid trigger. */
+export async function deliverLatest(system: LocalSystem, commits: { events: { eventGrid: unknown } }[]): Promise<void> {
+  await system.host.invokeEventGrid(TriggerNames.blobCreatedEventGrid, commits.at(-1)!.events.eventGrid);
+}
 
 export function startTestSystem(options: StartLocalSystemOptions = {}): Promise<LocalSystem> {
   return startLocalSystem({

@@ -9,22 +9,24 @@ import { afterEach, describe, expect, it } from "vitest";
 import { eventsOf, flattenFlowLog } from "../../../src/core/flatten";
 import { toNetworkSessionRow } from "../../../src/core/asim";
 import { FLOWS_HUB, readHubEvents, type LocalSystem } from "../../../devhost/system";
-import { ActivityNames, EntityNames, TriggerNames } from "../../../src/contracts/names";
+import { ActivityNames, EntityNames } from "../../../src/contracts/names";
 import { CheckpointState, checkpointEntityKey } from "../../../src/contracts/ingestionContracts";
-import { GrowingBlob, nsgNic, readBack, reportDelivery, startTestSystem, vnetNic } from "./helpers";
+import {
+  deliverLatest,
+  GrowingBlob,
+  nsgNic,
+  ONE_BLOCK_PER_RANGE,
+  readBack,
+  reportDelivery,
+  startTestSystem,
+  vnetNic,
+} from "./helpers";
 
 let system: LocalSystem | undefined;
 afterEach(async () => {
   await system?.stop();
   system = undefined;
 });
-
-/** One block per range, so a blob of a few minutes takes several ranges. */
-const ONE_BLOCK_PER_RANGE = { FLOWTAP_MAX_RANGE_BYTES: "1" };
-
-async function deliverLatest(system: LocalSystem, commits: { events: { eventGrid: unknown } }[]): Promise<void> {
-  await system.host.invokeEventGrid(TriggerNames.blobCreatedEventGrid, commits.at(-1)!.events.eventGrid);
-}
 
 /** The blob's tuples as the rows Log Analytics must hold, by EventOriginalUid. */
 async function expectedRows(system: LocalSystem, blob: GrowingBlob): Promise<Map<string, unknown>> {
