@@ -3,9 +3,9 @@
  * deployed, no setting of it is set), and when on, a data collection rule of kind Direct (its own logs ingestion
  * endpoint: no data collection endpoint) whose input stream declares exactly the columns the sink sends, flowing into
  * ASimNetworkSessionLogs through infra/loganalytics/transform.kql, and a second stream of the alerts hub's events into
- * the custom table FlowtapAlerts_CL, created in the workspace with the same columns; the app's identity holds Monitoring Metrics
- * Publisher on that rule; the app settings point the sink at the rule's endpoint, immutable id and stream; the
- * workbook is infra/loganalytics/workbook.json.
+ * the custom table FlowtapAlerts_CL, created in the workspace with the same columns; the app's identity holds
+ * Monitoring Metrics Publisher on that rule; the app settings point the sinks at the rule's endpoint, immutable id
+ * and streams; the workbook is infra/loganalytics/workbook.json.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";

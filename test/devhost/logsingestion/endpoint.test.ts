@@ -103,7 +103,7 @@ describe("local Logs Ingestion endpoint", () => {
     expect(answers.map((answer) => answer.headers["retry-after"])).toEqual(["7", "1", undefined, undefined]);
   });
 
-  it("declares the template's alerts stream beside the flows stream; a fault for one stream spares the other", async () => {
+  it("declares the template's alerts stream beside the flows one; a stream's fault spares the other", async () => {
     // Prepare
     const alertsPath = `/dataCollectionRules/${endpoint.ruleId}/streams/${endpoint.alertsStreamName!}`;
     const settings = await endpoint.appSettings();
