@@ -9,7 +9,7 @@
  */
 import { ValidationError } from "../errors";
 import { ANOMALY_ALERT_TYPE } from "./alertSchema";
-import type { LogAnalyticsColumn, RowValue } from "./asim";
+import { MAX_FIELD_BYTES, type LogAnalyticsColumn, type RowValue } from "./asim";
 
 /** The custom table (custom tables end in `_CL`). */
 export const ALERTS_TABLE = "FlowtapAlerts_CL";
@@ -80,6 +80,18 @@ function alertSourceOf(body: Fields): string | null {
   return textOf(body.source) ?? (typeof body.monitorCondition === "string" ? "azureMonitor" : null);
 }
 
+const UTF8 = new TextEncoder();
+
+/**
+ * The event for `Payload`; one whose JSON is over the 64 KB Log Analytics keeps per field (an Azure Monitor alert
+ * naming very many targets) is replaced by a note of its size, so the typed columns still arrive (the alerts hub has
+ * the whole event) instead of the publish being refused forever.
+ */
+function payloadOf(body: Fields): Fields {
+  const bytes = UTF8.encode(JSON.stringify(body)).length;
+  return bytes <= MAX_FIELD_BYTES ? body : { omitted: `the event is ${bytes} bytes, over ${MAX_FIELD_BYTES}`, bytes };
+}
+
 export function toAlertsRow(event: AlertsHubEvent): AlertsRow {
   const body = objectAt(event.body);
   const time = textOf(body.time);
@@ -120,6 +132,6 @@ export function toAlertsRow(event: AlertsHubEvent): AlertsRow {
     Reason: textOf(body.reason),
     Message: textOf(body.message),
     FlowLog: textOf(body.flowLog),
-    Payload: body,
+    Payload: payloadOf(body),
   };
 }

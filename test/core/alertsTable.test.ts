@@ -109,12 +109,17 @@ describe("toAlertsRow", () => {
     );
   });
 
-  it("a payload over 64 KB is found by the sink's field check with the table's columns", () => {
+  it("an event over 64 KB keeps its typed columns; Payload says how large it was (the hub has it whole)", () => {
     const huge = { ...MONITOR_ALERT, targets: [{ target: "x".repeat(MAX_FIELD_BYTES) }] };
 
-    const oversized = oversizedFieldOf(toAlertsRow({ id: huge.id, body: huge }), ALERTS_COLUMNS);
+    const row = toAlertsRow({ id: huge.id, body: huge });
 
-    expect(oversized?.column).toBe("Payload");
+    expect(row).toMatchObject({ AlertId: MONITOR_ALERT.alertId, MonitorCondition: "Fired" });
+    expect(row.Payload).toEqual({
+      omitted: expect.stringMatching(/^the event is \d+ bytes, over 65536$/),
+      bytes: expect.any(Number),
+    });
+    expect(oversizedFieldOf(row, ALERTS_COLUMNS)).toBeNull();
     expect(oversizedFieldOf(toAlertsRow({ id: ANOMALY.id, body: ANOMALY }), ALERTS_COLUMNS)).toBeNull();
   });
 });
