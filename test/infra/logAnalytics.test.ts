@@ -193,7 +193,10 @@ describe("infra/main.json: the Log Analytics part", () => {
       expect(table!.landsIn).toEqual({ subscriptionId, group });
       expect(propertiesOf(table!)).toMatchObject({
         plan: "Analytics",
-        schema: { name: ALERTS_TABLE, columns: ALERTS_COLUMNS.map(({ name, type }) => ({ name, type })) },
+        schema: {
+          name: ALERTS_TABLE,
+          columns: ALERTS_COLUMNS.map(({ name, type }) => ({ name, type: type === "datetime" ? "dateTime" : type })),
+        },
       });
       const rule = deployed.find((r) => r.name === "flowtap-log-analytics")!;
       expect(rule.dependsOn).toContain("flowtap-log-analytics-table");
