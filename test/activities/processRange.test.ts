@@ -9,11 +9,14 @@ import { makeProcessRange } from "../../activities/processRange";
 import { makeReadBlockList } from "../../activities/readBlockList";
 import { createBlobSource } from "../../src/adapters/blobSource";
 import { createEventHubsSink } from "../../src/adapters/eventHubsSink";
-import { readSettings } from "../../src/config";
+import { createLogsIngestionSink } from "../../src/adapters/logsIngestionSink";
+import { readSettings, readSinkSettings } from "../../src/config";
 import { DEFAULT_RULES } from "../../src/core/anomaly/rules";
 import { startAzurite, type AzuriteInstance } from "../../devhost/azurite";
 import { startEventHubsEndpoint, type LocalEventHubsEndpoint } from "../../devhost/eventhubs";
 import { FlowLogBlobWriter } from "../../devhost/flowLogWriter";
+import { startLogsIngestionEndpoint, type LogsIngestionEndpoint } from "../../devhost/logsingestion";
+import { ServiceError } from "../../src/errors";
 import { ProcessRangeInput, ProcessRangeResult, ReadBlockListResult } from "../../src/contracts/ingestionContracts";
 
 const container = "insights-logs-networksecuritygroupflowevent";
@@ -55,6 +58,7 @@ beforeAll(async () => {
       hubs: [
         { name: "whole", partitionCount: 2 },
         { name: "failing", partitionCount: 2 },
+        { name: "both", partitionCount: 2 },
       ],
     }),
   ]);
@@ -151,6 +155,72 @@ describe("processRange with a block bigger than a send chunk", () => {
       expect(eventHubs.eventCount("failing")).toBeLessThan(SMALL_BLOCK_TUPLES + BIG_BLOCK_TUPLES);
     } finally {
       await sink.close();
+    }
+  });
+});
+
+describe("processRange with Log Analytics beside Event Hubs", () => {
+  let logs: LogsIngestionEndpoint;
+  beforeAll(async () => {
+    logs = await startLogsIngestionEndpoint();
+  });
+  afterAll(() => logs.stop());
+
+  /** processRange sending to the "both" hub and the local Logs Ingestion endpoint, neither retrying. */
+  async function bothSinks() {
+    const eventHubsSink = createEventHubsSink(settings("both").eventHubs, { sendRetryOptions: { maxAttempts: 1 } });
+    const logsSink = createLogsIngestionSink(readSinkSettings(await logs.appSettings("both")).logsIngestion!, {
+      retryOptions: { maxRetries: 0 },
+      sendRetryOptions: { maxAttempts: 1 },
+      maxConcurrency: 1,
+    });
+    const processRange = makeProcessRange({
+      ...deps(),
+      sink: () => eventHubsSink,
+      logsIngestionSink: () => logsSink,
+      partitionKey: () => "mac",
+      rules: () => DEFAULT_RULES,
+    });
+    return { processRange, close: () => eventHubsSink.close() };
+  }
+
+  it("counts a block delivered only once Log Analytics accepted it too, though the hub took more", async () => {
+    // Prepare: Log Analytics takes its first call (the small block and the start of the big one), then refuses.
+    const { processRange, close } = await bothSinks();
+    logs.injectFault({ statusCode: 413, afterCalls: 1, count: Number.POSITIVE_INFINITY });
+    const hubBefore = eventHubs.eventCount("both");
+    try {
+      // Act
+      const result = (await processRange(range, noContext)) as ProcessRangeResult;
+      // Assess
+      expect(result).toMatchObject({ kind: "partial", completedBlockCount: 1, events: SMALL_BLOCK_TUPLES });
+      expect(eventHubs.eventCount("both") - hubBefore).toBeGreaterThan(SMALL_BLOCK_TUPLES);
+      expect(logs.rows().length).toBeGreaterThan(SMALL_BLOCK_TUPLES);
+      expect(logs.rows().length).toBeLessThan(SMALL_BLOCK_TUPLES + BIG_BLOCK_TUPLES);
+    } finally {
+      logs.clearFaults();
+      await close();
+    }
+  });
+
+  it("fails the range when Log Analytics refuses its first call, though the hub took events", async () => {
+    // Prepare
+    const { processRange, close } = await bothSinks();
+    logs.injectFault({ statusCode: 413, count: Number.POSITIVE_INFINITY });
+    const hubBefore = eventHubs.eventCount("both");
+    try {
+      // Act
+      const failure = await Promise.resolve(processRange(range, noContext)).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      // Assess
+      expect(failure).toBeInstanceOf(ServiceError);
+      expect((failure as Error).message).toMatch(/HTTP 413/);
+      expect(eventHubs.eventCount("both") - hubBefore).toBeGreaterThan(0);
+    } finally {
+      logs.clearFaults();
+      await close();
     }
   });
 });
