@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { loadRules, type AnomalyRule } from "./core/anomaly/rules";
 import { validateCapturePolicyConfig, type CapturePolicyConfig } from "./core/capturePolicy";
+import { DEFAULT_DCR_ALERTS_STREAM } from "./core/alertsTable";
 import { DEFAULT_DCR_STREAM } from "./core/asim/networkSessionColumns";
 import { EVENT_SCHEMA_VERSION, EVENT_SCHEMA_VERSIONS, type EventSchemaVersion } from "./core/event";
 import { NO_EVENT_FILTERS, validateEventFilters, type EventFilterConfig } from "./core/eventFilter";
@@ -159,6 +160,11 @@ export interface LogsIngestionSettings {
   ruleId: string;
   /** FLOWTAP_DCR_STREAM: the DCR's input stream (default Custom-FlowtapNetworkSession). */
   streamName: string;
+  /**
+   * FLOWTAP_DCR_ALERTS_STREAM: the DCR's input stream for the alerts hub's events (default Custom-FlowtapAlerts);
+   * undefined when set to `none` (a rule without that stream).
+   */
+  alertsStreamName: string | undefined;
   /**
    * DefaultAzureCredential (FLOWTAP_LOGS_INGESTION_CLIENT_ID for a user-assigned identity); or, for a loopback
    * endpoint only, FLOWTAP_LOGS_INGESTION_DEV_TOKEN.
@@ -481,6 +487,13 @@ export function readFreshnessSettings(env: Env): FreshnessSettings {
 
 const DCR_IMMUTABLE_ID = /^dcr-[0-9a-f]{32}$/i;
 
+function readStreamName(env: Env, name: string, fallback: string, orElse = ""): string {
+  const streamName = read(env, name) ?? fallback;
+  if (!/^Custom-[A-Za-z0-9_-]+$/.test(streamName))
+    throw configurationError(`Setting ${name} must name a Custom- stream of the DCR${orElse}, got '${streamName}'.`);
+  return streamName;
+}
+
 function readLogsIngestionSettings(env: Env, choice: SinkChoice): LogsIngestionSettings {
   const why = `FLOWTAP_SINKS is ${choice}`;
   const endpoint = read(env, "FLOWTAP_LOGS_INGESTION_ENDPOINT")?.replace(/\/+$/, "");
@@ -495,9 +508,12 @@ function readLogsIngestionSettings(env: Env, choice: SinkChoice): LogsIngestionS
       `Setting FLOWTAP_DCR_IMMUTABLE_ID must be the data collection rule's immutableId (dcr- and 32 hex digits, ` +
         `${why}), got '${ruleId ?? ""}'.`,
     );
-  const streamName = read(env, "FLOWTAP_DCR_STREAM") ?? DEFAULT_DCR_STREAM;
-  if (!/^Custom-[A-Za-z0-9_-]+$/.test(streamName))
-    throw configurationError(`Setting FLOWTAP_DCR_STREAM must name a Custom- stream of the DCR, got '${streamName}'.`);
+  const streamName = readStreamName(env, "FLOWTAP_DCR_STREAM", DEFAULT_DCR_STREAM);
+  const alertsStream = read(env, "FLOWTAP_DCR_ALERTS_STREAM");
+  const alertsStreamName =
+    alertsStream?.toLowerCase() === "none"
+      ? undefined
+      : readStreamName(env, "FLOWTAP_DCR_ALERTS_STREAM", DEFAULT_DCR_ALERTS_STREAM, " (or none)");
   const devToken = read(env, "FLOWTAP_LOGS_INGESTION_DEV_TOKEN");
   const clientId = read(env, "FLOWTAP_LOGS_INGESTION_CLIENT_ID");
   if (devToken !== undefined && (clientId !== undefined || !isLoopbackEndpoint(endpoint)))
@@ -512,6 +528,7 @@ function readLogsIngestionSettings(env: Env, choice: SinkChoice): LogsIngestionS
     endpoint,
     ruleId,
     streamName,
+    alertsStreamName,
     credential:
       devToken !== undefined
         ? { kind: "devToken", token: devToken }

@@ -454,8 +454,20 @@ describe("readSettings: sinks (FLOWTAP_SINKS)", () => {
         retryDelayInMs: 1000,
       },
     });
+    expect(both.logsIngestion?.alertsStreamName).toBe("Custom-FlowtapAlerts");
     const only = readSettings({ ...minimal, ...logs, FLOWTAP_SINKS: "LogAnalytics" }).sinks;
     expect(only).toMatchObject({ choice: "loganalytics", eventHubs: false });
+  });
+
+  it("sends alerts to FLOWTAP_DCR_ALERTS_STREAM, or not to Log Analytics at all with none", () => {
+    const env = { ...minimal, ...logs, FLOWTAP_SINKS: "both" };
+
+    const named = readSettings({ ...env, FLOWTAP_DCR_ALERTS_STREAM: "Custom-SocAlerts" }).sinks.logsIngestion;
+    const none = readSettings({ ...env, FLOWTAP_DCR_ALERTS_STREAM: "None" }).sinks.logsIngestion;
+
+    expect(named?.alertsStreamName).toBe("Custom-SocAlerts");
+    expect(none?.alertsStreamName).toBeUndefined();
+    expect(none?.streamName).toBe("Custom-FlowtapNetworkSession");
   });
 
   it.each([
@@ -471,6 +483,10 @@ describe("readSettings: sinks (FLOWTAP_SINKS)", () => {
       /FLOWTAP_DCR_STREAM must name a Custom-/,
     ],
     [{ ...logs, FLOWTAP_SINKS: "both", FLOWTAP_LOGS_INGESTION_DEV_TOKEN: "t" }, /only for a loopback/],
+    [
+      { ...logs, FLOWTAP_SINKS: "both", FLOWTAP_DCR_ALERTS_STREAM: "Alerts" },
+      /FLOWTAP_DCR_ALERTS_STREAM must name a Custom- stream of the DCR \(or none\), got 'Alerts'/,
+    ],
   ])("refuses %j naming the setting", (env, message) => {
     expect(() => readSettings({ ...minimal, ...env })).toThrow(message);
   });

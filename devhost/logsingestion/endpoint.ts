@@ -15,6 +15,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { gunzipSync } from "node:zlib";
 import { createRemoteJWKSet, jwtVerify } from "jose";
+import { DEFAULT_DCR_ALERTS_STREAM } from "../../src/core/alertsTable";
 import { DEFAULT_DCR_STREAM } from "../../src/core/asim/networkSessionColumns";
 import { close, listen } from "../arm/http";
 import { createSelfSignedCertificate } from "../arm/certificate";
@@ -37,6 +38,8 @@ export interface LogsIngestionFault {
   count?: number;
   /** Calls that pass before the first that fails (default 0: the next one fails). */
   afterCalls?: number;
+  /** Only calls to this stream count and fail (default: every stream's). */
+  stream?: string;
 }
 
 /** One call as the endpoint saw it. */
@@ -55,7 +58,10 @@ export interface RecordedIngestionCall {
 
 export interface StartLogsIngestionEndpointOptions {
   port?: number;
-  /** The DCRs and their streams (default: LOCAL_DCR_IMMUTABLE_ID with DEFAULT_DCR_STREAM). */
+  /**
+   * The DCRs and their streams (default: LOCAL_DCR_IMMUTABLE_ID with DEFAULT_DCR_STREAM and DEFAULT_DCR_ALERTS_STREAM,
+   * as the template's rule). The first rule's first stream takes flow events, its second (if any) the alerts.
+   */
   rules?: Record<string, readonly string[]>;
   /** Keep accepted rows for read-back (default true; the bench counts them only). */
   keepRows?: boolean;
@@ -67,6 +73,8 @@ export interface LogsIngestionEndpoint {
   readonly caCertificatePem: string;
   readonly ruleId: string;
   readonly streamName: string;
+  /** The stream the app settings send alerts to (undefined: the rule has one stream, alerts are not sent here). */
+  readonly alertsStreamName: string | undefined;
   /** A token for the monitor audience from the local tenant, valid for `expiresInSeconds` (default 7 days). */
   mintToken(expiresInSeconds?: number): Promise<string>;
   /** FLOWTAP_SINKS and FLOWTAP_LOGS_INGESTION_* / FLOWTAP_DCR_* settings that send here. */
@@ -146,7 +154,7 @@ function send(response: ServerResponse, answer: Answer): void {
 export async function startLogsIngestionEndpoint(
   options: StartLogsIngestionEndpointOptions = {},
 ): Promise<LogsIngestionEndpoint> {
-  const rules = options.rules ?? { [LOCAL_DCR_IMMUTABLE_ID]: [DEFAULT_DCR_STREAM] };
+  const rules = options.rules ?? { [LOCAL_DCR_IMMUTABLE_ID]: [DEFAULT_DCR_STREAM, DEFAULT_DCR_ALERTS_STREAM] };
   const [ruleId, streams] = Object.entries(rules)[0] ?? [LOCAL_DCR_IMMUTABLE_ID, [DEFAULT_DCR_STREAM]];
   const entra: LocalEntra = await startLocalEntra();
   const state = new IngestionState(entra, rules, options.keepRows ?? true);
@@ -166,12 +174,14 @@ export async function startLogsIngestionEndpoint(
     caCertificatePem: certificate.certificatePem,
     ruleId,
     streamName: streams[0] ?? DEFAULT_DCR_STREAM,
+    alertsStreamName: streams[1],
     mintToken,
     appSettings: async (sinks = "loganalytics") => ({
       FLOWTAP_SINKS: sinks,
       FLOWTAP_LOGS_INGESTION_ENDPOINT: endpoint,
       FLOWTAP_DCR_IMMUTABLE_ID: ruleId,
       FLOWTAP_DCR_STREAM: streams[0] ?? DEFAULT_DCR_STREAM,
+      FLOWTAP_DCR_ALERTS_STREAM: streams[1] ?? "none",
       FLOWTAP_LOGS_INGESTION_DEV_TOKEN: await mintToken(),
       FLOWTAP_LOGS_INGESTION_CA_CERT: certificate.certificatePem,
     }),
@@ -253,7 +263,7 @@ class IngestionState {
     if (!(ruleId in this.rules)) return errorAnswer(404, "NotFound", `Data collection rule '${ruleId}' not found.`);
     if (!this.rules[ruleId]!.includes(stream))
       return errorAnswer(400, "InvalidStream", `Stream '${stream}' is not declared by the data collection rule.`);
-    const fault = this.takeFault();
+    const fault = this.takeFault(stream);
     if (fault) return faultAnswer(fault);
     if (body.length > MAX_CALL_BYTES) return tooLarge(body.length, "compressed");
     return decodeRows(body, gzip);
@@ -284,14 +294,16 @@ class IngestionState {
     }
   }
 
-  private takeFault(): LogsIngestionFault | undefined {
-    const fault = this.faults[0];
+  /** The first queued fault for this stream's calls, if it is this call's turn to fail. */
+  private takeFault(stream: string): LogsIngestionFault | undefined {
+    const index = this.faults.findIndex((fault) => fault.stream === undefined || fault.stream === stream);
+    const fault = this.faults[index];
     if (!fault) return undefined;
     if (fault.afterCalls > 0) {
       fault.afterCalls--;
       return undefined;
     }
-    if (--fault.count <= 0) this.faults.shift();
+    if (--fault.count <= 0) this.faults.splice(index, 1);
     return fault;
   }
 

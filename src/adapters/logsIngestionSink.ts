@@ -21,7 +21,14 @@ import { isRestError } from "@azure/core-rest-pipeline";
 import { isAggregateLogsUploadError, LogsIngestionClient, type LogsUploadFailure } from "@azure/monitor-ingestion";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isLoopbackEndpoint, type LogsIngestionSettings } from "../config";
-import { oversizedFieldOf, toNetworkSessionRow, MAX_FIELD_BYTES, type NetworkSessionRow } from "../core/asim";
+import { ALERTS_COLUMNS, toAlertsRow, type AlertsHubEvent } from "../core/alertsTable";
+import {
+  NETWORK_SESSION_COLUMNS,
+  oversizedFieldOf,
+  toNetworkSessionRow,
+  MAX_FIELD_BYTES,
+  type RowValue,
+} from "../core/asim";
 import type { FlowEvent } from "../core/event";
 import { configurationError, ServiceError, ValidationError } from "../errors";
 import { logger } from "../logger";
@@ -58,11 +65,26 @@ export interface CreateLogsIngestionSinkOptions {
   credential?: TokenCredential;
 }
 
-export interface LogsIngestionSink {
+/** Uploads items as rows of one DCR stream. */
+export interface LogsRowsSink<Item> {
   readonly streamName: string;
-  /** Uploads the events' rows; resolves once all were accepted, else throws (ServiceError or ValidationError). */
-  send(events: readonly FlowEvent[], options?: LogsSendOptions): Promise<LogsSendTotals>;
+  /** Uploads the items' rows; resolves once all were accepted, else throws (ServiceError or ValidationError). */
+  send(items: readonly Item[], options?: LogsSendOptions): Promise<LogsSendTotals>;
   readonly totals: Readonly<LogsSendTotals>;
+}
+
+/** Flow events as ASIM Network Session rows (FLOWTAP_DCR_STREAM). */
+export type LogsIngestionSink = LogsRowsSink<FlowEvent>;
+/** Events of the alerts hub as FlowtapAlerts_CL rows (FLOWTAP_DCR_ALERTS_STREAM). */
+export type AlertsLogsSink = LogsRowsSink<AlertsHubEvent>;
+
+type Row = Readonly<Record<string, RowValue>>;
+
+/** What makes a sink of one stream: its name, how an item becomes a row, and the row's columns (the 64 KB check). */
+interface RowStream<Item> {
+  streamName: string;
+  toRow: (item: Item) => Row;
+  columns: readonly { readonly name: string }[];
 }
 
 /** A fixed token for a loopback endpoint (FLOWTAP_LOGS_INGESTION_DEV_TOKEN); never sent anywhere else. */
@@ -96,16 +118,34 @@ export function createLogsIngestionSink(
   settings: LogsIngestionSettings,
   options: CreateLogsIngestionSinkOptions = {},
 ): LogsIngestionSink {
-  return new UploadingSink(createLogsIngestionClient(settings, options), settings, options);
+  const stream = { streamName: settings.streamName, toRow: toNetworkSessionRow, columns: NETWORK_SESSION_COLUMNS };
+  return new UploadingSink(createLogsIngestionClient(settings, options), settings, stream, options);
+}
+
+/**
+ * The alerts hub's events to the alerts stream (FLOWTAP_DCR_ALERTS_STREAM), through the same upload, retries and
+ * checks as flow events; undefined when that stream is turned off (`none`).
+ */
+export function createAlertsLogsSink(
+  settings: LogsIngestionSettings,
+  options: CreateLogsIngestionSinkOptions = {},
+): AlertsLogsSink | undefined {
+  if (settings.alertsStreamName === undefined) return undefined;
+  const stream = { streamName: settings.alertsStreamName, toRow: toAlertsRow, columns: ALERTS_COLUMNS };
+  return new UploadingSink(createLogsIngestionClient(settings, options), settings, stream, options);
 }
 
 /** Refuses (ValidationError) the first row with a field Log Analytics would truncate, naming it and its event. */
-export function refuseOversizedFields(rows: readonly NetworkSessionRow[]): void {
+export function refuseOversizedFields(
+  rows: readonly Row[],
+  columns: readonly { readonly name: string }[] = NETWORK_SESSION_COLUMNS,
+): void {
   for (const row of rows) {
-    const oversized = oversizedFieldOf(row);
+    const oversized = oversizedFieldOf(row, columns);
     if (oversized)
       throw new ValidationError(
-        `Event ${String(row.EventOriginalUid)}: field ${oversized.column} is ${oversized.bytes} bytes, over the ` +
+        `Event ${String(row.EventOriginalUid ?? row.EventId)}: field ${oversized.column} is ${oversized.bytes} ` +
+          `bytes, over the ` +
           `${MAX_FIELD_BYTES} bytes Log Analytics keeps per field; the event is not sent to Log Analytics.`,
       );
   }
@@ -132,7 +172,7 @@ export function retryAfterInMsOf(cause: Error, now = Date.now()): number {
   return Number.isFinite(date) ? Math.max(0, date - now) : 0;
 }
 
-class UploadingSink implements LogsIngestionSink {
+class UploadingSink<Item> implements LogsRowsSink<Item> {
   readonly streamName: string;
   readonly totals: LogsSendTotals = { rowsSent: 0, rowsResent: 0 };
   private readonly retry: Required<LogsRetryOptions>;
@@ -140,9 +180,10 @@ class UploadingSink implements LogsIngestionSink {
   constructor(
     private readonly client: LogsIngestionClient,
     private readonly settings: LogsIngestionSettings,
+    private readonly stream: RowStream<Item>,
     private readonly options: CreateLogsIngestionSinkOptions,
   ) {
-    this.streamName = settings.streamName;
+    this.streamName = stream.streamName;
     const delayInMs = options.sendRetryOptions?.delayInMs ?? settings.retryDelayInMs;
     this.retry = {
       maxAttempts: options.sendRetryOptions?.maxAttempts ?? 3,
@@ -151,9 +192,9 @@ class UploadingSink implements LogsIngestionSink {
     };
   }
 
-  async send(events: readonly FlowEvent[], options: LogsSendOptions = {}): Promise<LogsSendTotals> {
-    const rows = events.map(toNetworkSessionRow);
-    refuseOversizedFields(rows);
+  async send(items: readonly Item[], options: LogsSendOptions = {}): Promise<LogsSendTotals> {
+    const rows = items.map(this.stream.toRow);
+    refuseOversizedFields(rows, this.stream.columns);
     if (options.after) await options.after;
     const sent: LogsSendTotals = { rowsSent: 0, rowsResent: 0 };
     let pending = rows.map((row, index) => ({ row, index }));
@@ -183,10 +224,9 @@ class UploadingSink implements LogsIngestionSink {
   }
 
   /** One SDK upload; the failed chunks (their rows are the objects given). */
-  private async uploadOnce(rows: NetworkSessionRow[]): Promise<LogsUploadFailure[]> {
-    const { ruleId, streamName } = this.settings;
+  private async uploadOnce(rows: Row[]): Promise<LogsUploadFailure[]> {
     try {
-      await this.client.upload(ruleId, streamName, rows, {
+      await this.client.upload(this.settings.ruleId, this.streamName, rows, {
         ...(this.options.maxConcurrency !== undefined && { maxConcurrency: this.options.maxConcurrency }),
       });
       return [];
@@ -200,7 +240,7 @@ class UploadingSink implements LogsIngestionSink {
     const status = statusOf(causes[0]!);
     return new ServiceError(
       `Logs Ingestion: ${pending} of ${total} rows not accepted by DCR ${this.settings.ruleId} stream ` +
-        `${this.settings.streamName} after ${attempts} attempt(s)` +
+        `${this.streamName} after ${attempts} attempt(s)` +
         `${status === undefined ? "" : ` (HTTP ${status})`}: ${causes[0]!.message}`,
       { retryable: causes.every(isRetryable), cause: causes[0] },
     );

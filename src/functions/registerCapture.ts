@@ -22,6 +22,7 @@ import { packetCaptureOrchestrator } from "../../orchestrations/packetCapture";
 import { publishAlertsOrchestrator, publishMonitorAlertOrchestrator } from "../../orchestrations/publishAlerts";
 import { createArmClients, type ArmClients } from "../adapters/arm";
 import { createEventHubsSink, type EventHubsSink } from "../adapters/eventHubsSink";
+import { createAlertsLogsSink, type AlertsLogsSink } from "../adapters/logsIngestionSink";
 import { makeComputerResolver } from "../adapters/virtualMachines";
 import { readAnomalySettings, readCaptureSettings, readSecureWebhookSettings } from "../config";
 import { makeSecureWebhookTokenCheck, type TokenCheck } from "../adapters/entraTokens";
@@ -44,6 +45,11 @@ const alertsSinkOf = perProcess(
   },
   (sink) => sink.close(),
 );
+/** The alerts stream of Log Analytics, when FLOWTAP_SINKS includes it (and FLOWTAP_DCR_ALERTS_STREAM is not none). */
+const alertsLogsSinkOf = perProcess((): AlertsLogsSink | undefined => {
+  const { logsIngestion } = settingsOf().sinks;
+  return logsIngestion && createAlertsLogsSink(logsIngestion);
+});
 /** The Secure Webhook token check (undefined: not configured), built once so jose's JWKS cache lives on. */
 const tokenCheckOf = perProcess((): ((authorization: string | null) => Promise<TokenCheck>) | undefined => {
   const secure = readSecureWebhookSettings(process.env);
@@ -90,7 +96,7 @@ df.app.entity(EntityNames.captureStop, captureStopEntity);
 df.app.orchestration(OrchestrationNames.packetCapture, packetCaptureOrchestrator);
 
 df.app.activity(ActivityNames.publishEvents, {
-  handler: makePublishEvents({ sink: alertsSinkOf }),
+  handler: makePublishEvents({ sink: alertsSinkOf, logsSink: alertsLogsSinkOf }),
 });
 df.app.activity(ActivityNames.startCaptures, {
   handler: makeStartCaptures({

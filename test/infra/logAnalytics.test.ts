@@ -2,9 +2,10 @@
  * The template's optional Log Analytics part, evaluated as Resource Manager would: off by default (nothing of it is
  * deployed, no setting of it is set), and when on, a data collection rule of kind Direct (its own logs ingestion
  * endpoint: no data collection endpoint) whose input stream declares exactly the columns the sink sends, flowing into
- * ASimNetworkSessionLogs through infra/loganalytics/transform.kql; the app's identity holds Monitoring Metrics
- * Publisher on that rule; the app settings point the sink at the rule's endpoint, immutable id and stream; the
- * workbook is infra/loganalytics/workbook.json.
+ * ASimNetworkSessionLogs through infra/loganalytics/transform.kql, and a second stream of the alerts hub's events into
+ * the custom table FlowtapAlerts_CL, created in the workspace with the same columns; the app's identity holds
+ * Monitoring Metrics Publisher on that rule; the app settings point the sinks at the rule's endpoint, immutable id
+ * and streams; the workbook is infra/loganalytics/workbook.json.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -16,6 +17,12 @@ import {
   NETWORK_SESSION_COLUMNS,
 } from "../../src/core/asim/networkSessionColumns";
 import { readSettings } from "../../src/config";
+import {
+  ALERTS_COLUMNS,
+  ALERTS_OUTPUT_STREAM,
+  ALERTS_TABLE,
+  DEFAULT_DCR_ALERTS_STREAM,
+} from "../../src/core/alertsTable";
 import { NOT_FOR_AZURE, ONLY_WITH_LOG_ANALYTICS, settingsTheCodeReads } from "./appSettings";
 import { deployedResources, ofType, propertiesOf, type Deployed, type Json } from "./armTemplate";
 import { ROOT, SCOPE, deployment, readJson, template, type Resource } from "./mainTemplate";
@@ -67,6 +74,7 @@ describe("infra/main.json: the Log Analytics part", () => {
     expect(partResources.map((r) => r.type)).toEqual([
       "Microsoft.OperationalInsights/workspaces",
       "Microsoft.SecurityInsights/onboardingStates",
+      "Microsoft.Resources/deployments",
       "Microsoft.Resources/deployments",
     ]);
     const read = (value: unknown) => [...JSON.stringify(value).matchAll(/<reference ([^>]+)>/g)].map((m) => m[1]!);
@@ -134,15 +142,18 @@ describe("infra/main.json: the Log Analytics part", () => {
     expect(deployed.map((r) => r.type)).not.toContain("Microsoft.Insights/dataCollectionEndpoints");
   });
 
-  it("declares the sink's stream with exactly the columns the sink sends, into ASimNetworkSessionLogs", () => {
+  it("declares the sinks' two streams with exactly the columns they send: flows to ASIM, alerts to their table", () => {
     const rule = propertiesOf(ruleOf(newWorkspace())) as {
       streamDeclarations: Record<string, { columns: { name: string; type: string }[] }>;
       dataFlows: { streams: string[]; destinations: string[]; transformKql: string; outputStream: string }[];
     };
 
-    expect(Object.keys(rule.streamDeclarations)).toEqual([DEFAULT_DCR_STREAM]);
+    expect(Object.keys(rule.streamDeclarations)).toEqual([DEFAULT_DCR_STREAM, DEFAULT_DCR_ALERTS_STREAM]);
     expect(rule.streamDeclarations[DEFAULT_DCR_STREAM]!.columns).toEqual(
       NETWORK_SESSION_COLUMNS.map(({ name, type }) => ({ name, type })),
+    );
+    expect(rule.streamDeclarations[DEFAULT_DCR_ALERTS_STREAM]!.columns).toEqual(
+      ALERTS_COLUMNS.map(({ name, type }) => ({ name, type })),
     );
     expect(rule.dataFlows).toEqual([
       {
@@ -151,8 +162,47 @@ describe("infra/main.json: the Log Analytics part", () => {
         transformKql: readLogAnalyticsSources(ROOT).transformKql,
         outputStream: ASIM_NETWORK_SESSION_OUTPUT_STREAM,
       },
+      {
+        streams: [DEFAULT_DCR_ALERTS_STREAM],
+        destinations: ["workspace"],
+        transformKql: "source",
+        outputStream: ALERTS_OUTPUT_STREAM,
+      },
     ]);
   });
+
+  it.each([
+    [
+      "a new workspace",
+      { logAnalytics: "newWorkspace" },
+      `${GROUP_ID}/providers/Microsoft.OperationalInsights/workspaces/flowtap-contoso-sentinel`,
+    ],
+    [
+      "an existing workspace",
+      { logAnalytics: "existingWorkspace", logAnalyticsWorkspaceId: EXISTING_WORKSPACE },
+      EXISTING_WORKSPACE,
+    ],
+  ])(
+    "%s: the alerts table with the alerts stream's columns, in the workspace's group, before the rule",
+    (_case, parameters, workspaceId) => {
+      const deployed = deployedResources(deployment(parameters));
+      const [table] = ofType(deployed, "Microsoft.OperationalInsights/workspaces/tables");
+      const [, , subscriptionId, , group, , , , workspace] = workspaceId.split("/");
+
+      expect(table!.name).toBe(`${workspace}/${ALERTS_TABLE}`);
+      expect(table!.landsIn).toEqual({ subscriptionId, group });
+      expect(propertiesOf(table!)).toMatchObject({
+        plan: "Analytics",
+        schema: {
+          name: ALERTS_TABLE,
+          columns: ALERTS_COLUMNS.map(({ name, type }) => ({ name, type: type === "datetime" ? "dateTime" : type })),
+        },
+      });
+      const rule = deployed.find((r) => r.name === "flowtap-log-analytics")!;
+      expect(rule.dependsOn).toContain("flowtap-log-analytics-table");
+      expect(ALERTS_OUTPUT_STREAM).toBe(`Custom-${ALERTS_TABLE}`);
+    },
+  );
 
   it("holds the columns, transformation and workbook of their files (dist/infra/logAnalytics.js writes them)", () => {
     const fromFiles = withLogAnalyticsSources(template as never, readLogAnalyticsSources(ROOT));
@@ -203,6 +253,7 @@ describe("infra/main.json: the settings of the Log Analytics part", () => {
       FLOWTAP_LOGS_INGESTION_ENDPOINT: `<reference ${ruleId}>.endpoints.logsIngestion`,
       FLOWTAP_DCR_IMMUTABLE_ID: `<reference ${ruleId}>.immutableId`,
       FLOWTAP_DCR_STREAM: DEFAULT_DCR_STREAM,
+      FLOWTAP_DCR_ALERTS_STREAM: DEFAULT_DCR_ALERTS_STREAM,
     });
     expect(config.dependsOn).toContainEqual(expect.stringMatching(/deployments\/flowtap-log-analytics$/));
   });

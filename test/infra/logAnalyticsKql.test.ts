@@ -1,13 +1,15 @@
 /**
  * infra/loganalytics read by Kusto's own language service: the rule's transformation, the hunting queries and every
  * query of the workbook parse and bind without errors against ASimNetworkSessionLogs as flowtap fills it (the
- * columns src/core/asim/networkSessionColumns.ts lists, plus those the service adds), so an unknown column or a type
+ * columns src/core/asim/networkSessionColumns.ts lists, plus those the service adds) and FlowtapAlerts_CL (the
+ * columns of src/core/alertsTable.ts), so an unknown column or a type
  * error fails. The transformation turns the rule's input stream into exactly the table's columns and types.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ASIM_NETWORK_SESSION_TABLE, NETWORK_SESSION_COLUMNS } from "../../src/core/asim/networkSessionColumns";
+import { ALERTS_COLUMNS, ALERTS_TABLE } from "../../src/core/alertsTable";
 import { kqlWithoutComments } from "../../infra/logAnalytics";
 import { errorsOf, globalStateOf, resultColumnsOf, type Column, type GlobalState } from "./kustoLanguage";
 
@@ -17,6 +19,8 @@ const read = (file: string) => readFileSync(join(LA_DIR, file), "utf8");
 /** A Log Analytics column type as Kusto's schema strings write it (the DCR says `boolean`, Kusto `bool`). */
 const kustoType = (type: string) => (type === "boolean" ? "bool" : type);
 const STREAM_COLUMNS: Column[] = NETWORK_SESSION_COLUMNS.map((c) => ({ name: c.name, type: kustoType(c.type) }));
+/** FlowtapAlerts_CL as the template creates it (src/core/alertsTable.ts). */
+const ALERTS_TABLE_COLUMNS: Column[] = ALERTS_COLUMNS.map((c) => ({ name: c.name, type: kustoType(c.type) }));
 /** Columns Log Analytics adds to every row (learn.microsoft.com/azure/azure-monitor/logs/log-standard-columns). */
 const SERVICE_COLUMNS: Column[] = [
   { name: "TenantId", type: "string" },
@@ -32,7 +36,10 @@ let ingestion: GlobalState;
 
 beforeAll(() => {
   workspace = globalStateOf({
-    tables: new Map([[ASIM_NETWORK_SESSION_TABLE, [...STREAM_COLUMNS, ...SERVICE_COLUMNS]]]),
+    tables: new Map([
+      [ASIM_NETWORK_SESSION_TABLE, [...STREAM_COLUMNS, ...SERVICE_COLUMNS]],
+      [ALERTS_TABLE, [...ALERTS_TABLE_COLUMNS, ...SERVICE_COLUMNS]],
+    ]),
     ...noOtherObjects,
   });
   ingestion = globalStateOf({ tables: new Map([["source", STREAM_COLUMNS]]), ...noOtherObjects });
@@ -70,7 +77,7 @@ describe("infra/loganalytics KQL binds against ASimNetworkSessionLogs as flowtap
         topic,
       ).toBe(true);
     }
-    for (const topic of ["Unencrypted VNet flows", "Traffic of one VM", "Freshness per flow log"]) {
+    for (const topic of ["Unencrypted VNet flows", "Traffic of one VM", "Freshness per flow log", "Alerts and their"]) {
       expect(
         titles.some((t) => t.startsWith(`// ${topic}`)),
         topic,
@@ -88,6 +95,9 @@ describe("infra/loganalytics KQL binds against ASimNetworkSessionLogs as flowtap
     expect(errorsOf("CommonSecurityLog | take 1", workspace)).toHaveLength(1);
     expect(errorsOf(hunting[0]!.replace("by EventOriginalUid", "by EventId"), workspace)).toEqual([
       expect.stringMatching(/The name 'EventId' does not refer to any known column/),
+    ]);
+    expect(errorsOf('FlowtapAlerts_CL | where CaptureId == "x"', workspace)).toEqual([
+      expect.stringMatching(/The name 'CaptureId' does not refer to any known column/),
     ]);
   });
 });
@@ -133,14 +143,33 @@ describe("infra/loganalytics/workbook.json (an Azure Monitor / Sentinel workbook
     }
   });
 
+  it("lists each alert with its captures, joined by the alert id, on one row", () => {
+    const joined = queries.find((item) => item.name === "alerts-and-captures")!.content.query!;
+
+    const columns = resultColumnsOf(joined, workspace).map((column) => column.name);
+
+    expect(columns).toEqual(expect.arrayContaining(["alertTime", "AlertId", "AlertRule", "TargetMac"]));
+    expect(columns).toEqual(
+      expect.arrayContaining(["captureOutcome", "CaptureStatus", "CaptureFileUrl", "captureAfter"]),
+    );
+    expect(columns.filter((name) => name.startsWith("AlertId"))).toEqual(["AlertId"]);
+  });
+
   it.each(queries.map((item) => [item.content.title!, item.content.query!]))("binds: %s", (_title, query) => {
     expect(errorsOf(query, workspace)).toEqual([]);
   });
 
-  it("shows traffic by VM and subnet, denied flows and the freshness of each flow log", () => {
+  it("shows traffic by VM and subnet, denied flows, the freshness of each flow log, alerts and their captures", () => {
     const titles = queries.map((item) => item.content.title!);
 
-    for (const topic of ["Traffic by VM", "Traffic by subnet", "Denied flows by rule", "Freshness per flow log"]) {
+    for (const topic of [
+      "Traffic by VM",
+      "Traffic by subnet",
+      "Denied flows by rule",
+      "Freshness per flow log",
+      "Alerts and their captures over time",
+      "Alerts and their captures (each alert",
+    ]) {
       expect(
         titles.some((t) => t.startsWith(topic)),
         topic,

@@ -163,16 +163,20 @@ const UTF8 = new TextEncoder();
 
 /** A field whose value is larger than Log Analytics keeps (MAX_FIELD_BYTES), with its size. */
 export interface OversizedField {
-  column: NetworkSessionColumnName;
+  column: string;
   bytes: number;
 }
 
 /**
  * The first field over MAX_FIELD_BYTES (UTF-8; dynamic values as their JSON), or null. The service
- * would truncate such a value silently; the sink refuses the row instead.
+ * would truncate such a value silently; the sink refuses the row instead. `columns`: the row's table
+ * (default the network session one; the alerts table's rows pass theirs).
  */
-export function oversizedFieldOf(row: NetworkSessionRow): OversizedField | null {
-  for (const { name: column } of NETWORK_SESSION_COLUMNS) {
+export function oversizedFieldOf(
+  row: Readonly<Record<string, RowValue>>,
+  columns: readonly { readonly name: string }[] = NETWORK_SESSION_COLUMNS,
+): OversizedField | null {
+  for (const { name: column } of columns) {
     const value = row[column];
     if (value === null || typeof value === "number" || typeof value === "boolean") continue;
     // Only values that might be too long are measured exactly (flow events' values are far shorter).

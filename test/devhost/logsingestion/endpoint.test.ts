@@ -102,4 +102,34 @@ describe("local Logs Ingestion endpoint", () => {
     expect(answers.map((answer) => answer.status)).toEqual([429, 503, 413, 204]);
     expect(answers.map((answer) => answer.headers["retry-after"])).toEqual(["7", "1", undefined, undefined]);
   });
+
+  it("declares the template's alerts stream beside the flows one; a stream's fault spares the other", async () => {
+    // Prepare
+    const alertsPath = `/dataCollectionRules/${endpoint.ruleId}/streams/${endpoint.alertsStreamName!}`;
+    const settings = await endpoint.appSettings();
+    endpoint.injectFault({ statusCode: 503, stream: endpoint.alertsStreamName! });
+    // Act
+    const flows = await post(json([{ flows: 1 }]));
+    const refused = await post(json([{ alerts: 1 }]), { path: alertsPath });
+    const accepted = await post(json([{ alerts: 2 }]), { path: alertsPath });
+    // Assess
+    expect(endpoint.alertsStreamName).toBe("Custom-FlowtapAlerts");
+    expect(settings.FLOWTAP_DCR_ALERTS_STREAM).toBe("Custom-FlowtapAlerts");
+    expect([flows.status, refused.status, accepted.status]).toEqual([204, 503, 204]);
+    expect(endpoint.rows(endpoint.alertsStreamName)).toEqual([{ alerts: 2 }]);
+  });
+
+  it("a rule of one stream: the app settings keep alerts off Log Analytics", async () => {
+    // Prepare
+    const single = await startLogsIngestionEndpoint({ rules: { [endpoint.ruleId]: [endpoint.streamName] } });
+    try {
+      // Act
+      const settings = await single.appSettings("both");
+      // Assess
+      expect(single.alertsStreamName).toBeUndefined();
+      expect(settings.FLOWTAP_DCR_ALERTS_STREAM).toBe("none");
+    } finally {
+      await single.stop();
+    }
+  });
 });

@@ -5,16 +5,10 @@
  * durable timers, stopped at its limit, deleted and reported. Historic aggregates never capture.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  DEFAULT_RULES,
-  aggregateFlowEvents,
-  aggregateOptionsFor,
-  type MinuteAggregate,
-} from "../../../src/core/anomaly";
-import { blobPathFor, buildTopology, scheduleAttacks } from "../../../devhost/generate";
+import type { MinuteAggregate } from "../../../src/core/anomaly";
 import { EntityNames, OrchestrationNames } from "../../../src/contracts/names";
-import { eventsOfBlob } from "../../devhost/generate/helpers";
 import { seedOf, startCaptureSystem, vmIdOf, type CaptureSystem } from "./captureSystem";
+import { rules, scanAggregates, scanned, topology } from "./portScan";
 import {
   DetectorIngestInput,
   DetectorOperations,
@@ -22,20 +16,6 @@ import {
   historicDetectorEntityKey,
   packetCaptureInstanceId,
 } from "../../../src/contracts/captureContracts";
-
-const HOUR = "2026-11-22T10:00:00Z";
-const topology = buildTopology({ seed: 21, nics: 4 });
-const scanned = topology.nics[0]!;
-/** The default rules, with the port-scan rule asking for a two-minute capture. */
-const rules = DEFAULT_RULES.map((rule) =>
-  rule.id === "port-scan" ? { ...rule, capture: true, captureDurationInSeconds: 120 } : rule,
-);
-
-function scanAggregates(): MinuteAggregate[] {
-  const attacks = scheduleAttacks({ kinds: ["scan"], topology, startHourIso: HOUR, hours: 1 });
-  const events = eventsOfBlob({ topology, nic: scanned, hourIso: HOUR, attacks });
-  return aggregateFlowEvents(events, aggregateOptionsFor(rules, blobPathFor(scanned, HOUR).path));
-}
 
 let system: CaptureSystem | undefined;
 afterEach(async () => {
