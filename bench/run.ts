@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
+import { runBackfillLargeBench } from "./backfillLarge";
 import { runCoreBench } from "./core";
 import { runEventHubsBench, type EventHubsRates } from "./eventHubs";
 import { runLatencyBench } from "./latency";
@@ -18,7 +19,15 @@ import {
 } from "./ingestion";
 import { formatTable, machineInfo, pending, writeResults, type BenchFigure, type BenchResults } from "./report";
 
-export const BENCH_SECTIONS = ["core", "eventhubs", "memory", "pipeline", "latency", "backfill"] as const;
+export const BENCH_SECTIONS = [
+  "core",
+  "eventhubs",
+  "memory",
+  "pipeline",
+  "latency",
+  "backfill",
+  "backfill-large",
+] as const;
 export type BenchSection = (typeof BENCH_SECTIONS)[number];
 
 export interface BenchOptions {
@@ -42,6 +51,8 @@ export interface BenchOptions {
   resultsPath: string | undefined;
   fixturesDir: string;
   latencyAppends: number;
+  /** Blobs of the backfill-large section (--backfill-blobs). */
+  backfillLargeBlobs: number;
   rootDir: string;
 }
 
@@ -56,6 +67,7 @@ const USAGE = `usage: npm run bench -- [--quick] [--only SECTION,...] [--blob-si
   --quick           small sizes (memory blob 64 MB, fewer repetitions): about a minute
   --only S,...      sections: ${BENCH_SECTIONS.join(", ")} (default: all)
   --blob-size-mb N  size of the blob of the memory figure (default 1024, quick 64)
+  --backfill-blobs N  blobs of the backfill-large section (default 100000, quick 2000)
   --results PATH    where to write the results (default bench/results.json)
   --no-results      print the table only
 `;
@@ -76,6 +88,7 @@ export function parseBenchArgs(args: readonly string[], root: string = repoRoot(
   let sections: BenchSection[] = [...BENCH_SECTIONS];
   let blobSizeInMegabytes = quick ? 64 : 1024;
   let resultsPath: string | undefined = join(root, "bench", "results.json");
+  let backfillLargeBlobs = quick ? 2000 : 100_000;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     const value = (): string => {
@@ -97,6 +110,12 @@ export function parseBenchArgs(args: readonly string[], root: string = repoRoot(
       blobSizeInMegabytes = Number(raw);
       if (!Number.isInteger(blobSizeInMegabytes) || blobSizeInMegabytes < 1 || blobSizeInMegabytes > 16_384) {
         throw new BenchUsageError(`--blob-size-mb must be an integer in [1, 16384], got '${raw}'`);
+      }
+    } else if (arg === "--backfill-blobs") {
+      const raw = value();
+      backfillLargeBlobs = Number(raw);
+      if (!Number.isInteger(backfillLargeBlobs) || backfillLargeBlobs < 1 || backfillLargeBlobs > 1_000_000) {
+        throw new BenchUsageError(`--backfill-blobs must be an integer in [1, 1000000], got '${raw}'`);
       }
     } else if (arg === "--results") {
       resultsPath = resolve(value());
@@ -121,6 +140,7 @@ export function parseBenchArgs(args: readonly string[], root: string = repoRoot(
     resultsPath,
     fixturesDir: resolve(root, "..", "shared", "fixtures", "flowlogs"),
     latencyAppends: quick ? 50 : 200,
+    backfillLargeBlobs,
     rootDir: root,
   };
 }
@@ -153,6 +173,17 @@ export async function runBench(
   } finally {
     await environment?.stop();
   }
+  await section("backfill-large", () =>
+    runBackfillLargeBench({
+      blobCount: options.backfillLargeBlobs,
+      bareBlobCount: Math.min(options.backfillLargeBlobs, 2000),
+      maxParallelBlobs: 16,
+      blobsPerPage: 100,
+      appModulePath: join(options.rootDir, "dist", "src", "app.js"),
+      timeoutInMs: 45 * 60_000,
+      progress,
+    }),
+  );
   return figures;
 }
 
