@@ -15,7 +15,6 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { startAzurite, type AzuriteInstance } from "../devhost/azurite";
 import { planManyBlobs, type ManyBlobsLayout } from "../devhost/generate";
 import { namespaceConnectionString } from "../devhost/system";
-import { uploadGeneratedBlobs, type UploadSummary } from "../devhost/uploadGenerated";
 import type { BackfillProgress } from "../src/core/backfillProgress";
 import { forkBenchChild, type BenchChild } from "./childProcess";
 import type { EndpointReply, EndpointRequest } from "./endpointProcess";
@@ -25,6 +24,7 @@ import type { StoreFigures } from "./hostStoreFigures";
 import type { IngestReply, IngestRequest } from "./ingestProcess";
 import { peakRssOfPid, peakRssOfTree } from "./peakRss";
 import { measured, type BenchFigure } from "./report";
+import type { UploadReply, UploadRequest } from "./uploadProcess";
 
 export interface BackfillLargeOptions {
   blobCount: number;
@@ -43,6 +43,7 @@ const HUBS = { flows: "flows", alerts: "alerts", bare: "bare" } as const;
 const PARTITIONS = 4;
 const START_HOUR = "2026-01-01T00:00:00Z";
 const BACKFILL_ID = "bench-large";
+const SEED = 21;
 const MEBIBYTE = 2 ** 20;
 /** Per partition: enough for 100,000 blobs of a few events each (the endpoint drops the oldest beyond). */
 const RETENTION = { maxEvents: 10_000_000, maxBytes: 4096 * MEBIBYTE };
@@ -58,13 +59,9 @@ interface Processes {
 export async function runBackfillLargeBench(options: BackfillLargeOptions): Promise<BenchFigure[]> {
   const processes = await startProcesses();
   try {
-    const layout = planManyBlobs({ blobCount: options.blobCount, seed: 21, startHourIso: START_HOUR });
+    const layout = planManyBlobs({ blobCount: options.blobCount, seed: SEED, startHourIso: START_HOUR });
     options.progress(`backfill-large: uploading ${layout.blobs.length} blobs (${layout.topology.nics.length} NICs)`);
-    const upload = await uploadGeneratedBlobs(processes.blobService, layout.blobs, {
-      topology: layout.topology,
-      concurrency: 32,
-      onProgress: (count) => options.progress(`backfill-large: uploaded ${count}`),
-    });
+    const upload = await uploadInChild(processes, options.blobCount);
     options.progress(`backfill-large: uploaded in ${(upload.elapsedInMs / 1000).toFixed(1)} s; bare run`);
     const bare = await runBare(processes, layout, options);
     const run = await runBackfill(processes, layout, options);
@@ -98,6 +95,22 @@ async function startProcesses(): Promise<Processes> {
   }
 }
 
+/** Generates and uploads the corpus from a child process (the layout is the same: deterministic). */
+async function uploadInChild(processes: Processes, blobCount: number): Promise<UploadReply> {
+  const child: BenchChild<UploadRequest, UploadReply> = forkBenchChild(join(__dirname, "uploadProcess.js"));
+  try {
+    return await child.request({
+      storageConnectionString: processes.azurite.connectionString,
+      blobCount,
+      seed: SEED,
+      startHourIso: START_HOUR,
+      concurrency: 32,
+    });
+  } finally {
+    await child.stop();
+  }
+}
+
 /** The first `bareBlobCount` blobs through the activities alone, as many at a time as the backfill takes. */
 async function runBare(
   processes: Processes,
@@ -127,7 +140,10 @@ interface BackfillRun {
   progress: BackfillProgress & { failures?: unknown[] };
   runtimeStatus: string;
   store: StoreFigures;
+  /** CPU time of the host (since it started), the endpoint and the bench process (Azurite) during the backfill. */
   hostCpuTimeInMs: number;
+  endpointCpuTimeInMs: number;
+  benchCpuTimeInMs: number;
   /** pid → peak RSS of the host and its descendants, the endpoint and this process. */
   peakRss: { host: number; hostDescendants: number; endpoint: number; bench: number };
 }
@@ -137,12 +153,15 @@ async function runBackfill(
   layout: ManyBlobsLayout,
   options: BackfillLargeOptions,
 ): Promise<BackfillRun> {
-  const host: BenchChild<HostRequest, HostReply> = forkBenchChild(join(__dirname, "hostProcess.js"));
+  const host: BenchChild<HostRequest, HostReply> = forkBenchChild(
+    join(__dirname, "hostProcess.js"),
+    process.env.BENCH_HOST_ARGV ? process.env.BENCH_HOST_ARGV.split(" ") : [],
+  );
   processes.host = host;
   const started = await host.request({
     kind: "start",
     appModulePath: options.appModulePath,
-    maxConcurrentActivities: 8,
+    maxConcurrentActivities: Number(process.env.BENCH_ACTS ?? 8),
     settings: {
       FlowLogsStorage: processes.azurite.connectionString,
       EventHubsConnection: namespaceConnectionString(processes.connectionStrings[HUBS.flows]!),
@@ -152,11 +171,15 @@ async function runBackfill(
       FLOWTAP_BACKFILL_PAGE_BLOBS: String(options.blobsPerPage),
     },
   });
+  const endpointCpuAtStart = await endpointCpuTimeInMs(processes);
+  const benchCpuAtStart = process.cpuUsage();
   const start = performance.now();
   const statusUrl = await postBackfill(started.baseUrl!, started.functionKey!, layout, options.maxParallelBlobs);
   const status = await followBackfill(statusUrl, start, options);
   const elapsedInMs = performance.now() - start;
   const figures = await host.request({ kind: "figures" });
+  const benchCpu = process.cpuUsage(benchCpuAtStart);
+  const endpointCpuInMs = (await endpointCpuTimeInMs(processes)) - endpointCpuAtStart;
   const hostTree = peakRssOfTree(host.pid!);
   const hostPeak = hostTree.get(host.pid!) ?? Number.NaN;
   return {
@@ -165,6 +188,8 @@ async function runBackfill(
     runtimeStatus: status.runtimeStatus,
     store: figures.figures!,
     hostCpuTimeInMs: figures.cpuTimeInMs ?? Number.NaN,
+    endpointCpuTimeInMs: endpointCpuInMs,
+    benchCpuTimeInMs: (benchCpu.user + benchCpu.system) / 1000,
     peakRss: {
       host: hostPeak,
       hostDescendants: [...hostTree.values()].reduce((sum, peak) => sum + peak, 0) - hostPeak,
@@ -172,6 +197,10 @@ async function runBackfill(
       bench: peakRssOfPid(process.pid) ?? Number.NaN,
     },
   };
+}
+
+async function endpointCpuTimeInMs(processes: Processes): Promise<number> {
+  return (await processes.endpoint.request({ kind: "cpu" })).cpuTimeInMs ?? Number.NaN;
 }
 
 async function postBackfill(
@@ -257,7 +286,7 @@ async function readBack(connectionString: string, expected: number, timeoutInMs:
 interface LargeRun {
   options: BackfillLargeOptions;
   layout: ManyBlobsLayout;
-  upload: UploadSummary;
+  upload: UploadReply;
   bare: IngestReply;
   run: BackfillRun;
   verdict: ExactlyOnceVerdict;
@@ -291,10 +320,14 @@ function largeFigures({ options, layout, upload, bare, run, verdict }: LargeRun)
         bareMsPerBlob,
         overheadMsPerBlob: msPerBlob - bareMsPerBlob,
         hostCpuMsPerBlob: run.hostCpuTimeInMs / blobs,
+        endpointCpuMsPerBlob: run.endpointCpuTimeInMs / blobs,
+        azuriteAndBenchCpuMsPerBlob: run.benchCpuTimeInMs / blobs,
+        bareCpuMsPerBlob: bare.cpuTimeInMs / options.bareBlobCount,
         maxParallelBlobs: options.maxParallelBlobs,
         blobsPerPage: options.blobsPerPage,
         uploadBlobsPerSecond: (upload.blobs * 1000) / upload.elapsedInMs,
         uploadElapsedInMs: upload.elapsedInMs,
+        uploadCpuMsPerBlob: upload.cpuTimeInMs / upload.blobs,
         runtimeStatus: run.runtimeStatus,
         blobsFailed: run.progress.blobsFailed,
       },

@@ -51,7 +51,8 @@ export function planManyBlobs(options: ManyBlobsOptions): ManyBlobsLayout {
     resourceGroupsPerSubscription: RESOURCE_GROUPS_PER_SUBSCRIPTION,
   });
   const blobs: PlannedBlob[] = [];
-  for (const blob of planBlobs(topology, options.startHourIso, hours)) {
+  // VNet flow logs in the `{sub}_{RG}/{WATCHER}_{NAME}` layout real blobs use.
+  for (const blob of planBlobs(topology, options.startHourIso, hours, { vnetLayout: "underscore" })) {
     if (blobs.length === blobCount) break;
     blobs.push(blob);
   }
