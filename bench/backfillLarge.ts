@@ -31,8 +31,10 @@ export interface BackfillLargeOptions {
   /** Blobs of the bare run (the first ones of the same corpus): per-blob cost needs no 100,000. */
   bareBlobCount: number;
   maxParallelBlobs: number;
-  /** FLOWTAP_BACKFILL_PAGE_BLOBS: blobs per backfill generation (continueAsNew). */
+  /** FLOWTAP_BACKFILL_PAGE_BLOBS: blobs per backfill generation (continueAsNew); a multiple of maxParallelBlobs. */
   blobsPerPage: number;
+  /** The host's activities at once (FUNCTIONS maxConcurrentActivityFunctions). */
+  maxConcurrentActivities: number;
   appModulePath: string;
   /** Give up on the backfill after this long. */
   timeoutInMs: number;
@@ -155,13 +157,14 @@ async function runBackfill(
 ): Promise<BackfillRun> {
   const host: BenchChild<HostRequest, HostReply> = forkBenchChild(
     join(__dirname, "hostProcess.js"),
-    process.env.BENCH_HOST_ARGV ? process.env.BENCH_HOST_ARGV.split(" ") : [],
+    // A 100,000-blob backfill leaves its finished instances in the host's in-memory store (tens of KB each).
+    ["--max-old-space-size=8192"],
   );
   processes.host = host;
   const started = await host.request({
     kind: "start",
     appModulePath: options.appModulePath,
-    maxConcurrentActivities: Number(process.env.BENCH_ACTS ?? 8),
+    maxConcurrentActivities: options.maxConcurrentActivities,
     settings: {
       FlowLogsStorage: processes.azurite.connectionString,
       EventHubsConnection: namespaceConnectionString(processes.connectionStrings[HUBS.flows]!),
@@ -343,7 +346,12 @@ function largeFigures({ options, layout, upload, bare, run, verdict }: LargeRun)
       value: verdict.missing + verdict.duplicates + verdict.unreadable,
       unit: "events lost or repeated",
       target: { comparator: "<", threshold: 1, of: "value" },
-      details: { ...verdict, exactlyOnce: String(verdict.exactlyOnce), eventsSent: run.progress.eventsSent },
+      details: {
+        ...verdict,
+        exactlyOnce: String(verdict.exactlyOnce),
+        eventsSent: run.progress.eventsSent,
+        bytesPerEvent: verdict.bodyBytes / verdict.events,
+      },
       note: "read back through an EventHubConsumerClient: count and distinct event ids against the tuples written",
     }),
     measured({

@@ -20,6 +20,8 @@ export interface ExactlyOnceVerdict {
   duplicates: number;
   /** Expected events that never arrived (expected minus distinct ids, at least 0). */
   missing: number;
+  /** Bytes of the message bodies (the events' JSON). */
+  bodyBytes: number;
   /** Messages whose ids could not be read (no id property, or a packed body that is not an array of events). */
   unreadable: number;
   exactlyOnce: boolean;
@@ -30,9 +32,11 @@ export class ExactlyOnceTally {
   private messages = 0;
   private events = 0;
   private unreadable = 0;
+  private bodyBytes = 0;
 
   add(message: ReadBackMessage): void {
     this.messages++;
+    this.bodyBytes += typeof message.body === "string" ? Buffer.byteLength(message.body) : message.body.byteLength;
     const ids = idsOf(message);
     if (ids === undefined) {
       this.unreadable++;
@@ -64,6 +68,7 @@ export class ExactlyOnceTally {
       duplicates,
       missing,
       unreadable: this.unreadable,
+      bodyBytes: this.bodyBytes,
       exactlyOnce: duplicates === 0 && distinctIds === expected && this.unreadable === 0,
     };
   }

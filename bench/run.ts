@@ -177,8 +177,9 @@ export async function runBench(
     runBackfillLargeBench({
       blobCount: options.backfillLargeBlobs,
       bareBlobCount: Math.min(options.backfillLargeBlobs, 2000),
-      maxParallelBlobs: Number(process.env.BENCH_PAR ?? 16),
-      blobsPerPage: Number(process.env.BENCH_PAGE ?? 100),
+      maxParallelBlobs: 32,
+      blobsPerPage: 128,
+      maxConcurrentActivities: 16,
       appModulePath: join(options.rootDir, "dist", "src", "app.js"),
       timeoutInMs: 45 * 60_000,
       progress,
