@@ -168,7 +168,9 @@ export class JsonFileStore extends MemoryStore {
 
   private async writeSnapshot(): Promise<void> {
     // The records are JSON already: the snapshot is their texts joined.
-    const text = `{"instances":[${[...this.instances.values()].join(",")}],"entities":[${[...this.entities.values()].join(",")}]}`;
+    const instances = [...this.instances.values()].join(",");
+    const entities = [...this.entities.values()].join(",");
+    const text = `{"instances":[${instances}],"entities":[${entities}]}`;
     await fs.mkdir(path.dirname(this.filePath), { recursive: true });
     const temporaryPath = `${this.filePath}.tmp`;
     await fs.writeFile(temporaryPath, text);
