@@ -331,6 +331,9 @@ function largeFigures({ options, layout, upload, bare, run, verdict }: LargeRun)
         uploadBlobsPerSecond: (upload.blobs * 1000) / upload.elapsedInMs,
         uploadElapsedInMs: upload.elapsedInMs,
         uploadCpuMsPerBlob: upload.cpuTimeInMs / upload.blobs,
+        // Per-blob costs do not grow with the count (Azurite's lookups are indexed): a linear projection.
+        projected100kUploadMinutes: (upload.elapsedInMs / upload.blobs) * (100_000 / 60_000),
+        projected100kBackfillMinutes: msPerBlob * (100_000 / 60_000),
         runtimeStatus: run.runtimeStatus,
         blobsFailed: run.progress.blobsFailed,
       },
