@@ -6,8 +6,10 @@
  * turns such a query into an `$and` whose first term alone may use a binary index: `accountName`, the same for every
  * blob, so every lookup scanned the whole account and staging N blobs took time quadratic in N. Here a lookup whose
  * query has an equality on the nearly unique `blobName` or `name` (both indexed by Azurite) puts that term first: an
- * `$and` is commutative, so the same documents match, now found through the index. Queries with operators
- * (listings: `$regex`, `$gt`) are left as they are.
+ * `$and` is commutative, so the same documents match, now found through the index. A listing's prefix
+ * (`name: { $regex: "^<escaped prefix>" }`, LokiBlobMetadataStore.listBlobs) is likewise looked up as the index range
+ * [prefix, prefix + U+FFFF] first, then matched by the same regex; only hierarchical prefixes (holding a `/`) are, as
+ * such names never read as numbers, which Loki's comparators would order apart.
  */
 import { createRequire } from "node:module";
 
@@ -33,12 +35,20 @@ export function indexAzuriteLookups(): void {
   };
 }
 
-/** The query with its selective equality term first, or the query itself. */
+/** `^` then a prefix escaped as Azurite's escapeRegex does (a backslash before each special character). */
+const ESCAPED_PREFIX = /^\^((?:\\.|[^\\.*+?^${}()|[\]\-/])*)$/;
+
+/** The query with its selective term first (an equality, or a listing prefix as an index range), or the query. */
 export function selectiveFirst(query: unknown, indexed: Record<string, unknown>): unknown {
   if (typeof query !== "object" || query === null || Array.isArray(query)) return query;
   const terms = query as Record<string, unknown>;
   const keys = Object.keys(terms);
   if (keys.length < 2) return query;
+  const prefix = listingPrefix(terms.name);
+  if (prefix !== undefined && indexed.name !== undefined) {
+    const rest = keys.map((key) => ({ [key]: terms[key] }));
+    return { $and: [{ name: { $between: [prefix, `${prefix}\uffff`] } }, ...rest] };
+  }
   const field = SELECTIVE_FIELDS.find(
     (name) => keys.includes(name) && indexed[name] !== undefined && typeof terms[name] === "string",
   );
@@ -47,4 +57,14 @@ export function selectiveFirst(query: unknown, indexed: Record<string, unknown>)
     [field]: terms[field],
     ...Object.fromEntries(keys.filter((key) => key !== field).map((k) => [k, terms[k]])),
   };
+}
+
+/** The literal prefix of a `{ $regex: "^…" }` term holding a `/`, or undefined. */
+function listingPrefix(term: unknown): string | undefined {
+  if (typeof term !== "object" || term === null) return undefined;
+  const entries = Object.entries(term);
+  if (entries.length !== 1 || entries[0]![0] !== "$regex" || typeof entries[0]![1] !== "string") return undefined;
+  const match = ESCAPED_PREFIX.exec(entries[0]![1]);
+  const prefix = match?.[1]?.replace(/\\(.)/g, "$1");
+  return prefix !== undefined && prefix.includes("/") ? prefix : undefined;
 }

@@ -23,6 +23,26 @@ describe("selectiveFirst", () => {
     expect(Object.keys(blob as object)).toEqual(["name", "accountName", "containerName", "snapshot"]);
   });
 
+  it("looks a hierarchical listing prefix up as an index range, still matching the prefix", () => {
+    // Prepare: the prefix `a-b/c.d/` as Azurite's escapeRegex writes it
+    const regex = { $regex: "^a\\-b\\/c\\.d\\/" };
+
+    // Act
+    const query = selectiveFirst({ name: regex, accountName: "x", containerName: "c" }, indexed);
+    const flat = { name: { $regex: "^abc" }, accountName: "x" };
+
+    // Assess
+    expect(query).toEqual({
+      $and: [
+        { name: { $between: ["a-b/c.d/", "a-b/c.d/\uffff"] } },
+        { name: regex },
+        { accountName: "x" },
+        { containerName: "c" },
+      ],
+    });
+    expect(selectiveFirst(flat, indexed)).toBe(flat);
+  });
+
   it("leaves queries with operators, unindexed fields or a single term as they are", () => {
     // Prepare
     const listing = { accountName: "a", name: { $regex: /^x/ } };
@@ -63,8 +83,11 @@ describe("Azurite with indexed lookups", () => {
     expect((await first.getBlockBlobClient(name).downloadToBuffer()).toString()).toBe("one");
     expect((await second.getBlockBlobClient(name).downloadToBuffer()).toString()).toBe("second!");
     const listed = [];
-    for await (const blob of second.listBlobsFlat()) listed.push(blob.name);
+    for await (const blob of second.listBlobsFlat({ prefix: "same/" })) listed.push(blob.name);
     expect(listed).toEqual([name]);
+    const nested = [];
+    for await (const item of first.listBlobsByHierarchy("/", { prefix: "same/" })) nested.push(item.name);
+    expect(nested).toEqual([name]);
     await expect(service.getContainerClient("first").getBlockBlobClient("other").getProperties()).rejects.toThrow();
   });
 });
