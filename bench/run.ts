@@ -113,7 +113,7 @@ export function parseBenchArgs(args: readonly string[], root: string = repoRoot(
       }
     } else if (arg === "--backfill-blobs") {
       const raw = value();
-      backfillLargeBlobs = Number(raw);
+      backfillLargeBlobs = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
       if (!Number.isInteger(backfillLargeBlobs) || backfillLargeBlobs < 1 || backfillLargeBlobs > 1_000_000) {
         throw new BenchUsageError(`--backfill-blobs must be an integer in [1, 1000000], got '${raw}'`);
       }
