@@ -230,12 +230,30 @@ interface DurableStatus {
 }
 
 const TERMINAL = new Set(["Completed", "Failed", "Terminated"]);
+const MAX_FAILED_POLLS = 10;
+
+/** fetch's "fetch failed" with its cause (refused connection, timeout). */
+function describeFetchError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
+  return `${error.message}${cause}`;
+}
 
 /** Polls the status URL (every 2 s, as a user's script would) until the backfill ends. */
 async function followBackfill(statusUrl: string, start: number, options: BackfillLargeOptions): Promise<DurableStatus> {
   let lastReport = 0;
+  let failedPolls = 0;
   for (;;) {
-    const status = (await (await fetch(statusUrl)).json()) as DurableStatus;
+    let status: DurableStatus;
+    try {
+      status = (await (await fetch(statusUrl)).json()) as DurableStatus;
+      failedPolls = 0;
+    } catch (error) {
+      // A busy host may miss a poll; ten in a row (20 s) end the run, naming the cause.
+      if (++failedPolls >= MAX_FAILED_POLLS) throw new Error(`status polls failed: ${describeFetchError(error)}`);
+      await sleep(2000);
+      continue;
+    }
     if (TERMINAL.has(status.runtimeStatus)) return status;
     const elapsed = performance.now() - start;
     if (elapsed > options.timeoutInMs)
