@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
+import { runBackfillLargeBench } from "./backfillLarge";
 import { runCoreBench } from "./core";
 import { runEventHubsBench } from "./eventHubs";
 import { runLatencyBench } from "./latency";
@@ -31,8 +32,13 @@ export const BENCH_SECTIONS = [
   "pipeline",
   "latency",
   "backfill",
+  "backfill-large",
 ] as const;
 export type BenchSection = (typeof BENCH_SECTIONS)[number];
+/** What `npm run bench` runs without --only: not the 100,000-blob backfill, which takes about half an hour alone. */
+export const DEFAULT_BENCH_SECTIONS: readonly BenchSection[] = BENCH_SECTIONS.filter(
+  (name) => name !== "backfill-large",
+);
 
 export interface BenchOptions {
   quick: boolean;
@@ -60,6 +66,8 @@ export interface BenchOptions {
   resultsPath: string | undefined;
   fixturesDir: string;
   latencyAppends: number;
+  /** Blobs of the backfill-large section (--backfill-blobs). */
+  backfillLargeBlobs: number;
   rootDir: string;
 }
 
@@ -72,9 +80,10 @@ export class BenchUsageError extends Error {
 
 const USAGE = `usage: npm run bench -- [--quick] [--only SECTION,...] [--blob-size-mb N] [--results PATH|--no-results]
   --quick           small sizes (memory blob 64 MB), still 5 repetitions of each ratio
-  --only S,...      sections: ${BENCH_SECTIONS.join(", ")} (default: all)
+  --only S,...      sections: ${BENCH_SECTIONS.join(", ")} (default: all but backfill-large)
   --blob-size-mb N  size of the blob of the memory figure (default 1024, quick 64)
   --cpu-prof DIR    pipeline: the ingestion and sender children write CPU profiles (node --cpu-prof) to DIR
+  --backfill-blobs N  blobs of the backfill-large section (default 100000, quick 2000)
   --results PATH    where to write the results (default bench/results.json)
   --no-results      print the table only
 `;
@@ -104,11 +113,12 @@ export function templateEventsPerMessage(root: string): number {
 
 export function parseBenchArgs(args: readonly string[], root: string = repoRoot()): BenchOptions {
   const quick = args.includes("--quick");
-  let sections: BenchSection[] = [...BENCH_SECTIONS];
+  let sections: BenchSection[] = [...DEFAULT_BENCH_SECTIONS];
   let blobSizeInMegabytes = quick ? 64 : 1024;
   let resultsPath: string | undefined = join(root, "bench", "results.json");
   const defaultEventsPerMessage = templateEventsPerMessage(root);
   let cpuProfileDir: string | undefined;
+  let backfillLargeBlobs = quick ? 2000 : 100_000;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     const value = (): string => {
@@ -130,6 +140,12 @@ export function parseBenchArgs(args: readonly string[], root: string = repoRoot(
       blobSizeInMegabytes = Number(raw);
       if (!Number.isInteger(blobSizeInMegabytes) || blobSizeInMegabytes < 1 || blobSizeInMegabytes > 16_384) {
         throw new BenchUsageError(`--blob-size-mb must be an integer in [1, 16384], got '${raw}'`);
+      }
+    } else if (arg === "--backfill-blobs") {
+      const raw = value();
+      backfillLargeBlobs = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+      if (!Number.isInteger(backfillLargeBlobs) || backfillLargeBlobs < 1 || backfillLargeBlobs > 1_000_000) {
+        throw new BenchUsageError(`--backfill-blobs must be an integer in [1, 1000000], got '${raw}'`);
       }
     } else if (arg === "--results") {
       resultsPath = resolve(value());
@@ -158,6 +174,7 @@ export function parseBenchArgs(args: readonly string[], root: string = repoRoot(
     resultsPath,
     fixturesDir: resolve(root, "..", "shared", "fixtures", "flowlogs"),
     latencyAppends: quick ? 50 : 200,
+    backfillLargeBlobs,
     rootDir: root,
   };
 }
@@ -200,6 +217,18 @@ export async function runBench(
   } finally {
     await environment?.stop();
   }
+  await section("backfill-large", () =>
+    runBackfillLargeBench({
+      blobCount: options.backfillLargeBlobs,
+      bareBlobCount: Math.min(options.backfillLargeBlobs, 2000),
+      maxParallelBlobs: 32,
+      blobsPerPage: 128,
+      maxConcurrentActivities: 16,
+      appModulePath: join(options.rootDir, "dist", "src", "app.js"),
+      timeoutInMs: 45 * 60_000,
+      progress,
+    }),
+  );
   return figures;
 }
 

@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import { logger } from "../src/logger";
+import { indexAzuriteLookups } from "./azuriteLookups";
 
 /** The emulator's well-known development account (public, documented; not a secret). */
 export const DEV_STORE_ACCOUNT_NAME = "devstoreaccount1";
@@ -44,6 +45,7 @@ type ConfigurationConstructor = new (...args: unknown[]) => object;
    are loaded from their dist paths, lazily: the import costs ≈ 0.4 s. */
 /* eslint-disable @typescript-eslint/no-require-imports */
 function loadAzurite() {
+  indexAzuriteLookups();
   return {
     BlobServer: (require("azurite/dist/src/blob/BlobServer") as { default: ServerConstructor<object> }).default,
     BlobConfiguration: (require("azurite/dist/src/blob/BlobConfiguration") as { default: ConfigurationConstructor })

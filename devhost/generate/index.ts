@@ -39,3 +39,4 @@ export {
 } from "./blob";
 export { parseHourIso, hoursFrom } from "./time";
 export { SeededRandom, hashKey } from "./random";
+export { planManyBlobs, HOURS_PER_FLOW_LOG, type ManyBlobsOptions, type ManyBlobsLayout } from "./manyBlobs";

@@ -99,6 +99,24 @@ export class EngineBookkeeping {
     return this.persist(this.store.saveInstance(instance));
   }
 
+  /**
+   * Saves a finished instance, then lets its in-memory record read the history from the store (when the store can)
+   * instead of holding a copy: nothing replays a finished instance, and only status queries read its history.
+   */
+  async saveFinished(instance: InstanceRecord): Promise<void> {
+    await this.save(instance);
+    const store = this.store;
+    if (!store.savedHistory || this.instances.get(instance.instanceId) !== instance) return;
+    const instanceId = instance.instanceId;
+    Object.defineProperty(instance, "history", {
+      configurable: true,
+      enumerable: true,
+      get: () => store.savedHistory?.(instanceId) ?? [],
+      set: (history: InstanceRecord["history"]) =>
+        Object.defineProperty(instance, "history", { value: history, writable: true, enumerable: true }),
+    });
+  }
+
   saveEntity(entity: EntityRecord): Promise<void> {
     entity.lastModifiedTime = this.now().toISOString();
     return this.persist(this.store.saveEntity(entity));

@@ -292,7 +292,7 @@ export class OrchestrationRunner {
     record.status = status;
     record.output = output;
     record.inbox = [];
-    await this.book.save(record);
+    await this.book.saveFinished(record);
     this.book.notifyStatus();
     this.notifyParent(record);
   }

@@ -60,10 +60,17 @@ type RegisterFunction = (name: string, options: Record<string, unknown>) => void
 
 const requireHere = createRequire(__filename);
 
-/** `@azure/functions` as `durable-functions` resolves it: the instance whose `app` df.app.* calls. */
+let resolvedFunctionsModule: FunctionsModule | undefined;
+
+/**
+ * `@azure/functions` as `durable-functions` resolves it: the instance whose `app` df.app.* calls. Resolved once:
+ * every invocation's context needs it, and resolving reads package.json files each time.
+ */
 export function functionsModule(): FunctionsModule {
-  const requireFromDurable = createRequire(requireHere.resolve("durable-functions"));
-  return requireFromDurable("@azure/functions") as FunctionsModule;
+  resolvedFunctionsModule ??= createRequire(requireHere.resolve("durable-functions"))(
+    "@azure/functions",
+  ) as FunctionsModule;
+  return resolvedFunctionsModule;
 }
 
 /** An app hook handler (`app.hook.appStart` / `appTerminate`), called with its context. */

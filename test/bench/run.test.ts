@@ -21,6 +21,17 @@ describe("bench run options and results", () => {
     expect(() => parseBenchArgs(["--only", "cpu"], ROOT)).toThrow(BenchUsageError);
     expect(() => parseBenchArgs(["--blob-size-mb", "0"], ROOT)).toThrow(/--blob-size-mb/);
   });
+  it("takes the backfill-large size from --backfill-blobs (default 100,000, quick 2,000), naming a bad one", () => {
+    // Act
+    const sized = parseBenchArgs(["--only", "backfill-large", "--backfill-blobs", "10000"], ROOT);
+
+    // Assess
+    expect(sized).toMatchObject({ sections: ["backfill-large"], backfillLargeBlobs: 10_000 });
+    expect(parseBenchArgs([], ROOT).backfillLargeBlobs).toBe(100_000);
+    expect(parseBenchArgs(["--quick"], ROOT).backfillLargeBlobs).toBe(2000);
+    expect(() => parseBenchArgs(["--backfill-blobs", "0"], ROOT)).toThrow(/--backfill-blobs/);
+    expect(() => parseBenchArgs(["--backfill-blobs", "1e3"], ROOT)).toThrow(/--backfill-blobs/);
+  });
   it("a partial run replaces only its sections' figures and keeps the others in section order", async () => {
     const dir = await mkdtemp(join(tmpdir(), "flowtap-bench-"));
     try {
