@@ -236,9 +236,12 @@ export async function runPipelineBench(
     sender = started;
     // One calibration per events per message: the default configuration is compared with the same JSON ceiling.
     const calibrations = new Map<number, CeilingCalibration>();
-    const calibrate = async (eventsPerMessage: number): Promise<CeilingCalibration> =>
-      calibrations.get(eventsPerMessage) ??
-      calibrations.set(eventsPerMessage, await started.bestCeilingConcurrency(eventsPerMessage)).get(eventsPerMessage)!;
+    const calibrate = async (eventsPerMessage: number): Promise<CeilingCalibration> => {
+      let calibration = calibrations.get(eventsPerMessage);
+      if (!calibration)
+        calibrations.set(eventsPerMessage, (calibration = await started.bestCeilingConcurrency(eventsPerMessage)));
+      return calibration;
+    };
     const figures: BenchFigure[] = [];
     for (const configuration of pipelineConfigurations(options)) {
       await ingestion.run(warmUp, { parallelBlobs: 1, ...configuration });
