@@ -125,6 +125,8 @@ async function runBare(
       storageConnectionString: processes.azurite.connectionString,
       eventHubsConnectionString: processes.connectionStrings[HUBS.bare]!,
       eventHubName: HUBS.bare,
+      // As the host runs the app: its default message format.
+      messageFormat: "json",
       blobs: layout.blobs
         .slice(0, options.bareBlobCount)
         .map((blob) => ({ container: blob.container, path: blob.path })),

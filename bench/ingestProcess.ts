@@ -15,6 +15,7 @@ import { DEFAULT_RULES } from "../src/core/anomaly/rules";
 import { INITIAL_BLOCK_CHECKPOINT, planNextRange, type BlockCheckpoint } from "../src/core/blocks";
 import { serveBenchRequests } from "./childProcess";
 import { ProcessRangeInput, ProcessRangeResult, ReadBlockListResult } from "../src/contracts/ingestionContracts";
+import type { MessageFormat } from "../src/config";
 
 export interface IngestRequest {
   storageConnectionString: string;
@@ -24,6 +25,8 @@ export interface IngestRequest {
   parallelBlobs: number;
   maxRangeSizeInBytes: number;
   eventsPerMessage: number;
+  /** FLOWTAP_MESSAGE_FORMAT of the sink: plain JSON or gzip compact records. */
+  messageFormat: MessageFormat;
 }
 
 export interface IngestReply {
@@ -41,7 +44,12 @@ export interface IngestReply {
 const sinks = new Map<string, EventHubsSink>();
 
 function sinkFor(request: IngestRequest): EventHubsSink {
-  const key = JSON.stringify([request.eventHubsConnectionString, request.eventHubName, request.eventsPerMessage]);
+  const key = JSON.stringify([
+    request.eventHubsConnectionString,
+    request.eventHubName,
+    request.eventsPerMessage,
+    request.messageFormat,
+  ]);
   let sink = sinks.get(key);
   if (!sink) {
     sink = createEventHubsSink({
@@ -50,6 +58,7 @@ function sinkFor(request: IngestRequest): EventHubsSink {
       alertsEventHubName: request.eventHubName,
       partitionKey: "mac",
       eventsPerMessage: request.eventsPerMessage,
+      messageFormat: request.messageFormat,
       maxBatchSizeInBytes: undefined,
     });
     sinks.set(key, sink);

@@ -8,6 +8,7 @@
 import type { ContainerClient } from "@azure/storage-blob";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { join } from "node:path";
+import type { MessageFormat } from "../src/config";
 import { startAzurite, type AzuriteInstance } from "../devhost/azurite";
 import { forkBenchChild, type BenchChild } from "./childProcess";
 import { planGeneratedBlobs, stageGeneratedBlob, type StagedBlob } from "./corpus";
@@ -89,9 +90,17 @@ export async function stageBlobs(
   return staged;
 }
 
+/** The flows sink's message settings: what FLOWTAP_MESSAGE_FORMAT and FLOWTAP_EVENTS_PER_MESSAGE set. */
+export interface MessageSettings {
+  messageFormat: MessageFormat;
+  eventsPerMessage: number;
+}
+
 export interface IngestRunOptions {
   parallelBlobs: number;
   eventsPerMessage: number;
+  /** Default json (the memory and backfill figures). */
+  messageFormat?: MessageFormat;
   /** Extra Node flags for the child (e.g. `--cpu-prof`). */
   execArgv?: readonly string[];
 }
@@ -115,6 +124,7 @@ export function startIngestChild(environment: BenchEnvironment, execArgv?: reado
         parallelBlobs: options.parallelBlobs,
         maxRangeSizeInBytes: MAX_RANGE_SIZE_IN_BYTES,
         eventsPerMessage: options.eventsPerMessage,
+        messageFormat: options.messageFormat ?? "json",
       });
       return { ...reply, endpointCpuTimeInMs: (await environment.endpointCpuTimeInMs()) - endpointCpuBefore };
     },
@@ -160,14 +170,47 @@ function runDetails(
 
 export interface PipelineBenchOptions {
   blobSizeInBytes: number;
-  /** Message formats to run (events per message), each against its own ceiling. */
+  /** Plain JSON formats to run (events per message), each against its own ceiling. */
   eventsPerMessage: readonly number[];
-  /** The format of the default configuration (new deployments): its per-tuple ratio carries the target. */
-  defaultEventsPerMessage: number;
+  /** The sink settings of new deployments (the template's): its per-tuple ratio carries the target. */
+  defaultConfiguration: MessageSettings;
   perTupleSampleSize: number;
   repetitions: number;
   cpuProfileDir?: string;
 }
+
+/**
+ * The sink settings the pipeline runs with: each plain JSON format, then the default configuration when it is not
+ * one of them (e.g. compact records, which the ceiling sender does not build).
+ */
+export function pipelineConfigurations(
+  options: Pick<PipelineBenchOptions, "eventsPerMessage" | "defaultConfiguration">,
+): MessageSettings[] {
+  const plain = options.eventsPerMessage.map((eventsPerMessage) => ({
+    messageFormat: "json" as const,
+    eventsPerMessage,
+  }));
+  const isDefault = (settings: MessageSettings): boolean => sameSettings(settings, options.defaultConfiguration);
+  return plain.some(isDefault) ? plain : [...plain, { ...options.defaultConfiguration }];
+}
+
+const sameSettings = (a: MessageSettings, b: MessageSettings): boolean =>
+  a.messageFormat === b.messageFormat && a.eventsPerMessage === b.eventsPerMessage;
+
+type PipelineRun = IngestReply & { endpointCpuTimeInMs: number };
+
+/** What the figures of one configuration compare: its pipeline runs against the sender child's runs. */
+interface PipelineSides {
+  blobs: readonly StagedBlob[];
+  sender: SenderChild;
+  /** One pipeline run (recorded in `runs`), in tuples/s. */
+  pipeline: () => Promise<number>;
+  runs: readonly PipelineRun[];
+  /** The fastest concurrency of the plain JSON ceiling at the configuration's events per message. */
+  calibration: CeilingCalibration;
+}
+
+type CeilingCalibration = Awaited<ReturnType<SenderChild["bestCeilingConcurrency"]>>;
 
 /**
  * The pipeline against the ceiling and against one send per tuple, on the same blob's events: the
@@ -184,17 +227,39 @@ export async function runPipelineBench(
   const ingestion = startIngestChild(environment, execArgv);
   let sender: SenderChild | undefined;
   try {
-    sender = await startSenderChild(environment.azurite.connectionString, environment.eventHubs, blobs, execArgv);
+    const started = await startSenderChild(
+      environment.azurite.connectionString,
+      environment.eventHubs,
+      blobs,
+      execArgv,
+    );
+    sender = started;
+    // One calibration per events per message: the default configuration is compared with the same JSON ceiling.
+    const calibrations = new Map<number, CeilingCalibration>();
+    const calibrate = async (eventsPerMessage: number): Promise<CeilingCalibration> => {
+      let calibration = calibrations.get(eventsPerMessage);
+      if (!calibration)
+        calibrations.set(eventsPerMessage, (calibration = await started.bestCeilingConcurrency(eventsPerMessage)));
+      return calibration;
+    };
     const figures: BenchFigure[] = [];
-    for (const eventsPerMessage of options.eventsPerMessage) {
-      await ingestion.run(warmUp, { parallelBlobs: 1, eventsPerMessage });
-      const runs: Array<IngestReply & { endpointCpuTimeInMs: number }> = [];
+    for (const configuration of pipelineConfigurations(options)) {
+      await ingestion.run(warmUp, { parallelBlobs: 1, ...configuration });
+      const runs: PipelineRun[] = [];
       const pipeline = async (): Promise<number> => {
-        const run = await ingestion.run(blobs, { parallelBlobs: 1, eventsPerMessage });
+        const run = await ingestion.run(blobs, { parallelBlobs: 1, ...configuration });
         runs.push(run);
         return perSecond(run.tuples, run.elapsedInMs);
       };
-      figures.push(...(await pipelineFigures(blobs, sender, pipeline, runs, eventsPerMessage, options)));
+      const sides = {
+        blobs,
+        sender: started,
+        pipeline,
+        runs,
+        calibration: await calibrate(configuration.eventsPerMessage),
+      };
+      const figuresOf = configuration.messageFormat === "json" ? pipelineFigures : defaultConfigurationFigures;
+      figures.push(...(await figuresOf(sides, configuration, options)));
     }
     return figures;
   } finally {
@@ -203,19 +268,32 @@ export async function runPipelineBench(
   }
 }
 
+/** `1 event/message`, `100 events/message`, `compact gzip, 100 events/message`. */
+const configurationName = (settings: MessageSettings): string =>
+  settings.messageFormat === "json"
+    ? formatName(settings.eventsPerMessage)
+    : `${settings.messageFormat} gzip, ${formatName(settings.eventsPerMessage)}`;
+
+/** The figure id part: `1`, `100` for plain JSON (as before compact existed), `compact100`. */
+const configurationId = (settings: MessageSettings): string =>
+  `${settings.messageFormat === "json" ? "" : settings.messageFormat}${settings.eventsPerMessage}`;
+
+const pipelineLabel = (settings: MessageSettings): string =>
+  `pipeline Azurite→activity→Event Hubs, ${configurationName(settings)}`;
+
+/** A plain JSON format against its ceiling (≥ 0.9), the ceiling at 1 in flight, and one send per tuple. */
 async function pipelineFigures(
-  blobs: readonly StagedBlob[],
-  sender: SenderChild,
-  pipeline: () => Promise<number>,
-  runs: ReadonlyArray<IngestReply & { endpointCpuTimeInMs: number }>,
-  eventsPerMessage: number,
+  sides: PipelineSides,
+  settings: MessageSettings,
   options: PipelineBenchOptions,
 ): Promise<BenchFigure[]> {
-  const format = formatName(eventsPerMessage);
-  const { concurrency, rates } = await sender.bestCeilingConcurrency(eventsPerMessage);
+  const { blobs, sender, calibration } = sides;
+  const { eventsPerMessage } = settings;
+  const { concurrency } = calibration;
+  const format = configurationName(settings);
   sender.takeCeilingCpuMicrosecondsPerTuple();
   const measurement = await measureRatios({
-    ours: pipeline,
+    ours: sides.pipeline,
     baselines: {
       ceiling: () => sender.ceilingRate(eventsPerMessage, concurrency),
       // The sink keeps each key's batches in order, one on the wire at a time: the ceiling at 1 in flight.
@@ -225,17 +303,9 @@ async function pipelineFigures(
     repetitions: options.repetitions,
   });
   const ordered = concurrency === 1 ? measurement.ceiling : measurement.ordered;
-  const label = `pipeline Azurite→activity→Event Hubs, ${format}`;
-  const isDefault = eventsPerMessage === options.defaultEventsPerMessage;
+  const label = pipelineLabel(settings);
   const first = eventsPerMessage === options.eventsPerMessage[0];
-  const ceilingCpu = sender.takeCeilingCpuMicrosecondsPerTuple();
-  const details = {
-    ...runDetails(blobs, medianRun(runs)),
-    ...spreadDetails(measurement.ceiling.ours),
-    // Load-independent: CPU per tuple of the ingestion against the ceiling sender (its runs at both concurrencies).
-    medianIngestionCpuMicrosecondsPerTuple: median(runs.map((run) => (run.cpuTimeInMs * 1000) / run.tuples)),
-    medianCeilingCpuMicrosecondsPerTuple: median(ceilingCpu),
-  };
+  const details = pipelineDetails(sides, measurement.ceiling.ours, sender.takeCeilingCpuMicrosecondsPerTuple());
   return [
     measured({
       id: `pipeline.${eventsPerMessage}.ceiling`,
@@ -254,7 +324,7 @@ async function pipelineFigures(
     ceilingFigure(`pipeline.${eventsPerMessage}.ceilingRate`, format, measurement.ceiling.baseline, {
       events: sender.events,
       concurrency,
-      calibration: rates,
+      calibration: calibration.rates,
     }),
     measured({
       id: `pipeline.${eventsPerMessage}.ordered`,
@@ -268,20 +338,87 @@ async function pipelineFigures(
           "the gap between this ratio and the one against the fastest concurrency"
         : undefined,
     }),
+    perTupleFigure(settings, measurement.perTuple, options, first),
+  ];
+}
+
+/**
+ * The default configuration when no plain format is it (compact records): against one send per tuple (its target)
+ * and, as info, against the plain JSON ceiling at its events per message (the ceiling sender builds no compact
+ * messages: the gap includes gzip's CPU, and compact sends fewer bytes).
+ */
+async function defaultConfigurationFigures(
+  sides: PipelineSides,
+  settings: MessageSettings,
+  options: PipelineBenchOptions,
+): Promise<BenchFigure[]> {
+  const { sender } = sides;
+  const { concurrency } = sides.calibration;
+  sender.takeCeilingCpuMicrosecondsPerTuple();
+  const measurement = await measureRatios({
+    ours: sides.pipeline,
+    baselines: {
+      ceiling: () => sender.ceilingRate(settings.eventsPerMessage, concurrency),
+      perTuple: () => sender.perTupleRate(options.perTupleSampleSize),
+    },
+    repetitions: options.repetitions,
+  });
+  const jsonFormat = formatName(settings.eventsPerMessage);
+  return [
+    perTupleFigure(settings, measurement.perTuple, options, false),
     measured({
-      id: `pipeline.${eventsPerMessage}.perTuple`,
-      label: `${label} vs one send per tuple${isDefault ? " (default configuration)" : ""}`,
-      value: measurement.perTuple.ours.median,
+      id: `pipeline.${configurationId(settings)}.ceiling`,
+      label: `${pipelineLabel(settings)} vs the plain JSON ceiling`,
+      value: measurement.ceiling.ours.median,
       unit: "tuples/s",
-      ratio: ratioOf(measurement.perTuple.ratio, "one send per tuple"),
-      ...(isDefault && { target: { comparator: ">=", threshold: 100, of: "ratio" } as const }),
+      ratio: ratioOf(measurement.ceiling.ratio, `ceiling, JSON ${jsonFormat}`),
       details: {
-        perTupleSampleTuples: options.perTupleSampleSize,
-        perTupleMedian: measurement.perTuple.baseline.median,
+        ...pipelineDetails(sides, measurement.ceiling.ours, sender.takeCeilingCpuMicrosecondsPerTuple()),
+        jsonCeilingTuplesPerSecond: measurement.ceiling.baseline.median,
+        concurrency,
       },
-      note: first ? `the per-tuple rate: ${options.perTupleSampleSize} tuples, taken as constant` : undefined,
+      note:
+        `the ceiling sender builds plain JSON messages only (${jsonFormat}, the JSON figures' ceiling): ` +
+        `compact's gzip costs CPU that ceiling does not spend`,
     }),
   ];
+}
+
+function perTupleFigure(
+  settings: MessageSettings,
+  perTuple: RatioMeasurement,
+  options: PipelineBenchOptions,
+  first: boolean,
+): BenchFigure {
+  const isDefault = sameSettings(settings, options.defaultConfiguration);
+  return measured({
+    id: `pipeline.${configurationId(settings)}.perTuple`,
+    label: `${pipelineLabel(settings)} vs one send per tuple${isDefault ? " (default configuration)" : ""}`,
+    value: perTuple.ours.median,
+    unit: "tuples/s",
+    ratio: ratioOf(perTuple.ratio, "one send per tuple"),
+    ...(isDefault && { target: { comparator: ">=", threshold: 100, of: "ratio" } as const }),
+    details: {
+      perTupleSampleTuples: options.perTupleSampleSize,
+      perTupleMedian: perTuple.baseline.median,
+    },
+    note: first ? `the per-tuple rate: ${options.perTupleSampleSize} tuples, taken as constant` : undefined,
+  });
+}
+
+/** The median run's counts and CPU, the pipeline's spread, and the CPU per tuple of each side. */
+function pipelineDetails(
+  sides: PipelineSides,
+  pipelineRates: Spread,
+  ceilingCpuMicrosecondsPerTuple: readonly number[],
+): Record<string, number> {
+  return {
+    ...runDetails(sides.blobs, medianRun(sides.runs)),
+    ...spreadDetails(pipelineRates),
+    // Load-independent: CPU per tuple of the ingestion against the ceiling sender (its runs at both concurrencies).
+    medianIngestionCpuMicrosecondsPerTuple: median(sides.runs.map((run) => (run.cpuTimeInMs * 1000) / run.tuples)),
+    medianCeilingCpuMicrosecondsPerTuple: median(ceilingCpuMicrosecondsPerTuple),
+  };
 }
 
 /** The run of median elapsed time (its CPU and RSS details are those of a typical run). */

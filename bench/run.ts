@@ -18,7 +18,9 @@ import {
   runPipelineBench,
   startBenchEnvironment,
   type BenchEnvironment,
+  type MessageSettings,
 } from "./ingestion";
+import { MESSAGE_FORMATS } from "../src/config";
 import { MIN_REPETITIONS } from "./repeat";
 import { formatTable, machineInfo, pending, writeResults, type BenchFigure, type BenchResults } from "./report";
 import { runHostBackfillBench } from "./hostBackfill";
@@ -51,10 +53,10 @@ export interface BenchOptions {
   eventHubsBlobSizeInBytes: number;
   pipelineBlobSizeInBytes: number;
   backfillBlobSizeInBytes: number;
-  /** FLOWTAP_EVENTS_PER_MESSAGE values of the Event Hubs and pipeline figures (1 = the app's default). */
+  /** FLOWTAP_EVENTS_PER_MESSAGE values of the plain JSON Event Hubs and pipeline figures (1 = the app's default). */
   eventsPerMessage: number[];
-  /** FLOWTAP_EVENTS_PER_MESSAGE of a new deployment (the template's app settings): the default configuration. */
-  defaultEventsPerMessage: number;
+  /** The sink's message settings of a new deployment (the template's app settings): the default configuration. */
+  defaultConfiguration: MessageSettings;
   /**
    * FLOWTAP_EVENTS_PER_MESSAGE of the long runs (memory, backfill): packed, so 1 GB takes minutes, not a quarter hour.
    */
@@ -100,15 +102,28 @@ export function repoRoot(from: string = __dirname): string {
 }
 
 /**
- * FLOWTAP_EVENTS_PER_MESSAGE as the template (infra/main.json) sets it for new deployments; the
- * app's own default (1) when the template has no plain number there.
+ * FLOWTAP_MESSAGE_FORMAT and FLOWTAP_EVENTS_PER_MESSAGE as the template (infra/main.json) sets them
+ * for new deployments; each the app's own default (json, 1) when the template has no plain value
+ * there (an expression, or nothing).
  */
-export function templateEventsPerMessage(root: string): number {
+export function templateMessageSettings(root: string): MessageSettings {
   const template = JSON.parse(readFileSync(join(root, "infra", "main.json"), "utf8")) as {
     variables?: { appSettings?: Record<string, unknown> };
   };
-  const value = Number(template.variables?.appSettings?.["FLOWTAP_EVENTS_PER_MESSAGE"]);
-  return Number.isInteger(value) && value >= 1 ? value : 1;
+  const appSettings = template.variables?.appSettings ?? {};
+  const format = appSettings["FLOWTAP_MESSAGE_FORMAT"];
+  const eventsPerMessage = Number(appSettings["FLOWTAP_EVENTS_PER_MESSAGE"]);
+  return {
+    // Case-insensitive, as the app reads it.
+    messageFormat: MESSAGE_FORMATS.find((choice) => choice === String(format).toLowerCase()) ?? "json",
+    eventsPerMessage: Number.isInteger(eventsPerMessage) && eventsPerMessage >= 1 ? eventsPerMessage : 1,
+  };
+}
+
+/** 1 and 100 events per message, and the default configuration's count when it sends plain JSON too. */
+function plainEventsPerMessage(defaultConfiguration: MessageSettings): number[] {
+  const plainDefault = defaultConfiguration.messageFormat === "json" ? [defaultConfiguration.eventsPerMessage] : [];
+  return [...new Set([1, PACKED_EVENTS_PER_MESSAGE, ...plainDefault])];
 }
 
 export function parseBenchArgs(args: readonly string[], root: string = repoRoot()): BenchOptions {
@@ -116,7 +131,7 @@ export function parseBenchArgs(args: readonly string[], root: string = repoRoot(
   let sections: BenchSection[] = [...DEFAULT_BENCH_SECTIONS];
   let blobSizeInMegabytes = quick ? 64 : 1024;
   let resultsPath: string | undefined = join(root, "bench", "results.json");
-  const defaultEventsPerMessage = templateEventsPerMessage(root);
+  const defaultConfiguration = templateMessageSettings(root);
   let cpuProfileDir: string | undefined;
   let backfillLargeBlobs = quick ? 2000 : 100_000;
   for (let i = 0; i < args.length; i++) {
@@ -166,8 +181,8 @@ export function parseBenchArgs(args: readonly string[], root: string = repoRoot(
     eventHubsBlobSizeInBytes: (quick ? 2 : 8) * MEBIBYTE,
     pipelineBlobSizeInBytes: (quick ? 4 : 16) * MEBIBYTE,
     backfillBlobSizeInBytes: (quick ? 1 : 4) * MEBIBYTE,
-    eventsPerMessage: [...new Set([1, PACKED_EVENTS_PER_MESSAGE, defaultEventsPerMessage])],
-    defaultEventsPerMessage,
+    eventsPerMessage: plainEventsPerMessage(defaultConfiguration),
+    defaultConfiguration,
     packedEventsPerMessage: PACKED_EVENTS_PER_MESSAGE,
     perTupleSampleSize: quick ? 300 : 1000,
     cpuProfileDir,
@@ -265,7 +280,7 @@ async function runSystemSections(
     runPipelineBench(await env(), {
       blobSizeInBytes: options.pipelineBlobSizeInBytes,
       eventsPerMessage: options.eventsPerMessage,
-      defaultEventsPerMessage: options.defaultEventsPerMessage,
+      defaultConfiguration: options.defaultConfiguration,
       perTupleSampleSize: options.perTupleSampleSize,
       repetitions: options.repetitions,
       cpuProfileDir: options.cpuProfileDir,
