@@ -1,7 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEV_STORE_ACCOUNT_KEY, DEV_STORE_ACCOUNT_NAME, startAzurite, type AzuriteInstance } from "../../devhost/azurite";
+import {
+  DEV_STORE_ACCOUNT_KEY,
+  DEV_STORE_ACCOUNT_NAME,
+  startAzurite,
+  type AzuriteInstance,
+} from "../../devhost/azurite";
 
 /** Azurite as its own command starts it: no index patches (its listings are the reference). */
 async function startPlainAzurite(): Promise<{ process: ChildProcess; blobEndpoint: string }> {
@@ -123,10 +128,11 @@ describe("Azurite with indexed listings", () => {
       });
 
     // Assess
-    for (const { listing, indexed: ours, plain: theirs } of listed) expect({ listing, pages: ours }).toEqual({
-      listing,
-      pages: theirs,
-    });
+    for (const { listing, indexed: ours, plain: theirs } of listed)
+      expect({ listing, pages: ours }).toEqual({
+        listing,
+        pages: theirs,
+      });
     expect(listed.some(({ plain: pages }) => pages.length > 3)).toBe(true);
   }, 120_000);
 });
