@@ -6,7 +6,6 @@
  */
 import { join } from "node:path";
 import { logger } from "../src/logger";
-import { indexAzuriteListings } from "./azuriteListings";
 import { indexAzuriteLookups } from "./azuriteLookups";
 
 /** The emulator's well-known development account (public, documented; not a secret). */
@@ -47,7 +46,6 @@ type ConfigurationConstructor = new (...args: unknown[]) => object;
 /* eslint-disable @typescript-eslint/no-require-imports */
 function loadAzurite() {
   indexAzuriteLookups();
-  indexAzuriteListings();
   return {
     BlobServer: (require("azurite/dist/src/blob/BlobServer") as { default: ServerConstructor<object> }).default,
     BlobConfiguration: (require("azurite/dist/src/blob/BlobConfiguration") as { default: ConfigurationConstructor })

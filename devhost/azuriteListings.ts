@@ -13,8 +13,6 @@
  * then run unchanged on it. Loki orders names that read as numbers before all others (lokijs ltHelper), and the rest
  * as JavaScript compares strings, which is Azurite's sort; names reading as numbers are all kept.
  */
-import { createRequire } from "node:module";
-
 interface BlobDoc {
   accountName: string;
   containerName: string;
@@ -56,13 +54,8 @@ interface MetadataStore {
 /** The result sets made for a delimited listing, with that listing. */
 const listings = new WeakMap<LokiResultset, Listing>();
 
-let patched = false;
-
-/** Patches Azurite's blob metadata store and the LokiJS it loads (once per process). */
-export function indexAzuriteListings(): void {
-  if (patched) return;
-  patched = true;
-  const requireFromAzurite = createRequire(require.resolve("azurite/package.json"));
+/** Patches Azurite's blob metadata store and its LokiJS (`requireFromAzurite` loads them as Azurite does). */
+export function indexAzuriteListings(requireFromAzurite: NodeJS.Require): void {
   const loki = requireFromAzurite("lokijs") as { Resultset: { prototype: LokiResultset } };
   const find = loki.Resultset.prototype.find;
   loki.Resultset.prototype.find = function (this: LokiResultset, query: unknown, firstOnly?: boolean) {
