@@ -12,6 +12,7 @@
  * such names never read as numbers, which Loki's comparators would order apart.
  */
 import { createRequire } from "node:module";
+import { indexAzuriteListings } from "./azuriteListings";
 
 /** The selective fields, in order of preference (a block's `name` is its id, which every blob reuses). */
 const SELECTIVE_FIELDS = ["blobName", "name"] as const;
@@ -23,7 +24,7 @@ interface LokiResultset {
 
 let patched = false;
 
-/** Patches the LokiJS that Azurite loads (once per process). */
+/** Patches the LokiJS that Azurite loads, and its listings (once per process). */
 export function indexAzuriteLookups(): void {
   if (patched) return;
   patched = true;
@@ -33,6 +34,7 @@ export function indexAzuriteLookups(): void {
   loki.Resultset.prototype.find = function (this: LokiResultset, query: unknown, firstOnly?: boolean) {
     return find.call(this, selectiveFirst(query, this.collection.binaryIndices), firstOnly);
   };
+  indexAzuriteListings(requireFromAzurite);
 }
 
 /** `^` then a prefix escaped as Azurite's escapeRegex does (a backslash before each special character). */
