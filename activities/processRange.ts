@@ -294,9 +294,8 @@ class RangeDelivery {
       const event = events[index]!;
       if (this.dropped(event)) continue;
       this.counts.events++;
-      const encoded = this.sender.needsBodies
-        ? this.eventHubsSink?.encode(event, this.eventSettings.schemaVersion)
-        : undefined;
+      // Encoded only for Event Hubs; the Logs Ingestion sink maps the event itself.
+      const encoded = this.eventHubsSink?.encode(event, this.eventSettings.schemaVersion);
       const full = this.sender.add(event, encoded, partitionKeyOf(this.strategy, event));
       // A big block goes on in the next chunk: what is held unacknowledged stays bounded. Its
       // events span batches anyway, and only wholly acknowledged blocks count as delivered.

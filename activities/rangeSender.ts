@@ -75,13 +75,13 @@ export class RangeSender {
   }
 
   /** Whether events need their encoded body (the Event Hubs sink sends it). */
-  get needsBodies(): boolean {
+  private get needsBodies(): boolean {
     return this.sinks.eventHubs !== undefined;
   }
 
   /**
-   * Adds one event (as the Event Hubs sink's encode gives it, when `needsBodies`); true when the chunk is full (the
-   * caller flushes when it may).
+   * Adds one event (as the Event Hubs sink's encode gives it, when that sink is configured); true when the chunk is
+   * full (the caller flushes when it may).
    */
   add(event: FlowEvent, encoded: EncodedEvent | undefined, partitionKey: string | undefined): boolean {
     if (encoded !== undefined) {
