@@ -19,6 +19,7 @@ import { EVENT_SCHEMA_VERSION, type EventSchemaVersion, type FlowEvent } from ".
 import { ServiceError, ValidationError } from "../errors";
 import { logFailure, logger } from "../logger";
 import { createEventHubProducerClient } from "./credentials";
+import { disableNagle } from "./producerSocket";
 
 /** One event, already encoded as JSON text. */
 export interface SinkEvent {
@@ -432,7 +433,10 @@ class ProducerSink implements EventHubsSink {
   private async sendBatch(batch: EventDataBatch, eventCount: number, sent: SendTotals): Promise<void> {
     const what =
       `send a batch of ${batch.count} messages (${batch.sizeInBytes} bytes) ` + `to Event Hub '${this.eventHubName}'`;
-    await this.withRetries(what, () => this.producer.sendBatch(batch));
+    await this.withRetries(what, () => {
+      disableNagle(this.producer); // the batch goes whole, not its tail after a delayed ACK (producerSocket.ts)
+      return this.producer.sendBatch(batch);
+    });
     for (const totals of [sent, this.totals]) {
       totals.batchesSent += 1;
       totals.messagesSent += batch.count;
