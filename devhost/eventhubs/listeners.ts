@@ -33,6 +33,9 @@ function portOf(server: Server): number {
 async function listenOn(container: Container, options: ServerConnectionOptions, sockets: Set<Socket>): Promise<Server> {
   const server = container.listen(options) as Server;
   server.on("connection", (socket: Socket) => {
+    // As the service's AMQP stack does (Azure/azure-amqp src/Transport/TcpTransportListener.cs: `NoDelay = true`):
+    // its frames leave at once, not after the client's delayed ACK.
+    socket.setNoDelay(true);
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
   });

@@ -8,7 +8,8 @@ import {
   type ReceivedEventData,
   type Subscription,
 } from "@azure/event-hubs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Socket } from "node:net";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { partitionIdForKey, startEventHubsEndpoint, type LocalEventHubsEndpoint } from "../../../devhost/eventhubs";
 
 const FAST_RETRIES = { maxRetries: 3, retryDelayInMs: 10, maxRetryDelayInMs: 20 };
@@ -405,6 +406,27 @@ describe("local Event Hubs endpoint with the real @azure/event-hubs clients", ()
 });
 
 describe("local Event Hubs endpoint limits and shutdown", () => {
+  it("accepts connections with Nagle's algorithm off, as the service's AMQP listener does", async () => {
+    // Prepare: watch Node's setNoDelay; an endpoint and a client that sends once
+    const setNoDelay = vi.spyOn(Socket.prototype, "setNoDelay");
+    const endpoint = await startEventHubsEndpoint({ hubs: [{ name: "flows", partitionCount: 1 }] });
+    const client = new EventHubProducerClient(endpoint.connectionString("flows"));
+    try {
+      // Act
+      await client.sendBatch([{ body: "one" }]);
+
+      // Assess: the endpoint's side of the connection (local port = the endpoint's) got setNoDelay(true)
+      const accepted = setNoDelay.mock.contexts.flatMap((socket, call) =>
+        (socket as Socket).localPort === endpoint.port ? [setNoDelay.mock.calls[call]] : [],
+      );
+      expect(accepted).toEqual([[true]]);
+    } finally {
+      setNoDelay.mockRestore();
+      await client.close();
+      await endpoint.stop();
+    }
+  });
+
   it("advertises the max message size and refuses a larger send with the service's error", async () => {
     // Prepare
     const eh = await startEventHubsEndpoint({
