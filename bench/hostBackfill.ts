@@ -6,6 +6,7 @@
  * sections.
  * Besides the ratio it reports what the host process costs per blob against what its workers cost.
  */
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { BENCH_HOUR_ISO } from "./corpus";
 import { forkBenchChild, type BenchChild } from "./childProcess";
@@ -68,6 +69,7 @@ export async function runHostBackfillBench(
       repetitions: options.repetitions,
     });
     const blobCount = runs.get(1)![0]!.summary.blobsTotal;
+    const bound = coreBound(runs.get(1)!);
     return [
       measured({
         id: "backfill.workers2",
@@ -85,13 +87,17 @@ export async function runHostBackfillBench(
           oneWorkerTuplesPerSecond: result.baseline.median,
           ...costs("oneWorker", runs.get(1)!, blobCount),
           ...costs("twoWorkers", runs.get(2)!, blobCount),
+          boundOnThisMachine: bound.ratio,
+          oneWorkerCoresBusy: bound.coresBusy,
         },
         note:
           `median of ${result.ratio.count} alternating repetitions (min ${result.ratio.min.toFixed(2)}, ` +
           `max ${result.ratio.max.toFixed(2)}); the bench hour's blobs (${options.blobCount} of ` +
           `${Math.round(options.blobSizeInBytes / MEBIBYTE)} MB staged here, with the other sections'), ` +
           `${options.eventsPerMessage} events/message, a fresh host and store per run; CPU ms per blob of the ` +
-          `host process and of its workers in results.json`,
+          `host process and of its workers in results.json; bound on this machine ${bound.ratio.toFixed(2)}x: ` +
+          `with 1 worker the processes already keep ${bound.coresBusy.toFixed(2)} of ${availableParallelism()} ` +
+          `cores busy (the worker's own V8 GC and libuv threads included), and 2 workers do the same work`,
       }),
     ];
   } finally {
@@ -139,4 +145,15 @@ function costs(prefix: string, runs: readonly MeasuredRun[], blobCount: number):
     [`${prefix}EndpointCpuMsPerBlob`]: perBlob((run) => run.endpointCpuTimeInMs),
     [`${prefix}ElapsedInMs`]: median(runs.map((run) => run.elapsedInMs)),
   };
+}
+
+/**
+ * The most 2 workers can gain over 1 here: the 1-worker runs' CPU (every process, every thread) spread over all cores
+ * with no idle time, against their median wall time; and how many cores those runs kept busy.
+ */
+function coreBound(oneWorkerRuns: readonly MeasuredRun[]): { ratio: number; coresBusy: number } {
+  const cpuOf = (run: MeasuredRun): number =>
+    run.hostCpuTimeInMs + run.workerCpuTimeInMs + run.azuriteCpuTimeInMs + run.endpointCpuTimeInMs;
+  const coresBusy = median(oneWorkerRuns.map((run) => cpuOf(run) / run.elapsedInMs));
+  return { ratio: availableParallelism() / coresBusy, coresBusy };
 }

@@ -7,6 +7,7 @@
  */
 import type { ContainerClient } from "@azure/storage-blob";
 import { BlobServiceClient } from "@azure/storage-blob";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import type { MessageFormat } from "../src/config";
 import { startAzurite, type AzuriteInstance } from "../devhost/azurite";
@@ -315,11 +316,14 @@ async function pipelineFigures(
       ratio: ratioOf(measurement.ceiling.ratio, `ceiling, ${format}`),
       target: { comparator: ">=", threshold: 0.9, of: "ratio" },
       details,
-      note: first
-        ? `one ${Math.round(blobs[0]!.sizeInBytes / MEBIBYTE)} MB blob, 4 MB ranges one after the other (as ` +
-          `ingestBlob runs them); ingestion, senders and endpoint each in their own process; CPU µs/tuple of ` +
-          `each side in results.json`
-        : undefined,
+      note:
+        (first
+          ? `one ${Math.round(blobs[0]!.sizeInBytes / MEBIBYTE)} MB blob, 4 MB ranges one after the other (as ` +
+            `ingestBlob runs them); ingestion, senders and endpoint each in their own process; `
+          : "") +
+        `bound on this machine ${details.cpuBoundRatio!.toFixed(2)}x: CPU per tuple of the ceiling's sender ` +
+        `(${details.medianCeilingCpuMicrosecondsPerTuple!.toFixed(1)} µs) over the ingestion's ` +
+        `(${details.medianIngestionCpuMicrosecondsPerTuple!.toFixed(1)} µs), each CPU-bound on its core`,
     }),
     ceilingFigure(`pipeline.${eventsPerMessage}.ceilingRate`, format, measurement.ceiling.baseline, {
       events: sender.events,
@@ -338,7 +342,7 @@ async function pipelineFigures(
           "the gap between this ratio and the one against the fastest concurrency"
         : undefined,
     }),
-    perTupleFigure(settings, measurement.perTuple, options, first),
+    perTupleFigure(settings, measurement.perTuple, options, first, details.medianIngestionCpuMicrosecondsPerTuple!),
   ];
 }
 
@@ -365,7 +369,7 @@ async function defaultConfigurationFigures(
   });
   const jsonFormat = formatName(settings.eventsPerMessage);
   return [
-    perTupleFigure(settings, measurement.perTuple, options, false),
+    perTupleFigure(settings, measurement.perTuple, options, false, ingestionCpuMicrosecondsPerTuple(sides)),
     measured({
       id: `pipeline.${configurationId(settings)}.ceiling`,
       label: `${pipelineLabel(settings)} vs the plain JSON ceiling`,
@@ -384,13 +388,20 @@ async function defaultConfigurationFigures(
   ];
 }
 
+/**
+ * The pipeline against one send per tuple. `ingestionCpuMicrosecondsPerTuple` gives its bound here: the rate if that
+ * CPU were spread over every core of the machine with nothing else running, over the per-tuple rate.
+ */
 function perTupleFigure(
   settings: MessageSettings,
   perTuple: RatioMeasurement,
   options: PipelineBenchOptions,
   first: boolean,
+  ingestionCpuMicrosecondsPerTuple: number,
 ): BenchFigure {
   const isDefault = sameSettings(settings, options.defaultConfiguration);
+  const allCoresTuplesPerSecond = (availableParallelism() * 1e6) / ingestionCpuMicrosecondsPerTuple;
+  const boundOnThisMachine = allCoresTuplesPerSecond / perTuple.baseline.median;
   return measured({
     id: `pipeline.${configurationId(settings)}.perTuple`,
     label: `${pipelineLabel(settings)} vs one send per tuple${isDefault ? " (default configuration)" : ""}`,
@@ -401,8 +412,15 @@ function perTupleFigure(
     details: {
       perTupleSampleTuples: options.perTupleSampleSize,
       perTupleMedian: perTuple.baseline.median,
+      allCoresTuplesPerSecond,
+      boundOnThisMachine,
     },
-    note: first ? `the per-tuple rate: ${options.perTupleSampleSize} tuples, taken as constant` : undefined,
+    note: isDefault
+      ? `bound on this machine ${boundOnThisMachine.toFixed(0)}x: ${ingestionCpuMicrosecondsPerTuple.toFixed(2)} ` +
+        `µs of ingestion CPU per tuple spread over all ${availableParallelism()} cores, over one send per tuple`
+      : first
+        ? `the per-tuple rate: ${options.perTupleSampleSize} tuples, taken as constant`
+        : undefined,
   });
 }
 
@@ -412,13 +430,23 @@ function pipelineDetails(
   pipelineRates: Spread,
   ceilingCpuMicrosecondsPerTuple: readonly number[],
 ): Record<string, number> {
+  const ingestionCpu = ingestionCpuMicrosecondsPerTuple(sides);
+  const ceilingCpu = median(ceilingCpuMicrosecondsPerTuple);
   return {
     ...runDetails(sides.blobs, medianRun(sides.runs)),
     ...spreadDetails(pipelineRates),
     // Load-independent: CPU per tuple of the ingestion against the ceiling sender (its runs at both concurrencies).
-    medianIngestionCpuMicrosecondsPerTuple: median(sides.runs.map((run) => (run.cpuTimeInMs * 1000) / run.tuples)),
-    medianCeilingCpuMicrosecondsPerTuple: median(ceilingCpuMicrosecondsPerTuple),
+    medianIngestionCpuMicrosecondsPerTuple: ingestionCpu,
+    medianCeilingCpuMicrosecondsPerTuple: ceilingCpu,
+    // Where both sides are CPU-bound, the most pipeline / ceiling can be while the ingestion does its work on the core
+    // it sends from.
+    cpuBoundRatio: ceilingCpu / ingestionCpu,
   };
+}
+
+/** The ingestion child's CPU (all its threads) per tuple, median over the pipeline runs so far. */
+function ingestionCpuMicrosecondsPerTuple(sides: PipelineSides): number {
+  return median(sides.runs.map((run) => (run.cpuTimeInMs * 1000) / run.tuples));
 }
 
 /** The run of median elapsed time (its CPU and RSS details are those of a typical run). */
