@@ -38,6 +38,8 @@ export interface PlanGeneratedBlobsOptions {
   seed?: number;
   /** Tuples per record (one record = one block); default the generator's 600. */
   maxTuplesPerRecord?: number;
+  /** The hour the blobs are of; default BENCH_HOUR_ISO. */
+  hourIso?: string;
 }
 
 export interface GeneratedBlobPlan {
@@ -54,7 +56,7 @@ export function planGeneratedBlobs(options: PlanGeneratedBlobsOptions): Generate
     1,
     Math.round(options.blobSizeInBytes / MINUTES_PER_HOUR / GENERATED_BYTES_PER_TUPLE),
   );
-  return [...planBlobs(topology, BENCH_HOUR_ISO, 1)].map((blob) => ({
+  return [...planBlobs(topology, options.hourIso ?? BENCH_HOUR_ISO, 1)].map((blob) => ({
     topology,
     blob,
     tuplesPerMinute,

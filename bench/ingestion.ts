@@ -12,7 +12,7 @@ import { join } from "node:path";
 import type { MessageFormat } from "../src/config";
 import { startAzurite, type AzuriteInstance } from "../devhost/azurite";
 import { forkBenchChild, type BenchChild } from "./childProcess";
-import { planGeneratedBlobs, stageGeneratedBlob, type StagedBlob } from "./corpus";
+import { planGeneratedBlobs, stageGeneratedBlob, type PlanGeneratedBlobsOptions, type StagedBlob } from "./corpus";
 import type { EndpointReply, EndpointRequest } from "./endpointProcess";
 import { ceilingFigure, formatName, spreadDetails } from "./eventHubs";
 import type { IngestReply, IngestRequest } from "./ingestProcess";
@@ -74,9 +74,9 @@ export async function stageBlobs(
   count: number,
   blobSizeInBytes: number,
   seed: number,
-  maxTuplesPerRecord?: number,
+  plan: Pick<PlanGeneratedBlobsOptions, "maxTuplesPerRecord" | "hourIso"> = {},
 ): Promise<StagedBlob[]> {
-  const plans = planGeneratedBlobs({ blobCount: count, blobSizeInBytes, seed, maxTuplesPerRecord });
+  const plans = planGeneratedBlobs({ blobCount: count, blobSizeInBytes, seed, ...plan });
   const containers = new Map<string, ContainerClient>();
   const staged: StagedBlob[] = [];
   for (const plan of plans) {
@@ -464,7 +464,9 @@ export async function runMemoryBench(
   options: MemoryBenchOptions,
 ): Promise<BenchFigure[]> {
   const stagingStart = performance.now();
-  const blobs = await stageBlobs(environment, 1, options.blobSizeInBytes, 13, MEMORY_MAX_TUPLES_PER_RECORD);
+  const blobs = await stageBlobs(environment, 1, options.blobSizeInBytes, 13, {
+    maxTuplesPerRecord: MEMORY_MAX_TUPLES_PER_RECORD,
+  });
   const stagingInMs = performance.now() - stagingStart;
   const run = await ingestInChild(environment, blobs, { parallelBlobs: 1, eventsPerMessage: options.eventsPerMessage });
   return [
