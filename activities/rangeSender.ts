@@ -85,9 +85,8 @@ export class RangeSender {
    */
   add(event: FlowEvent, encoded: EncodedEvent | undefined, partitionKey: string | undefined): boolean {
     if (encoded !== undefined) {
-      this.pending.events.push(
-        partitionKey === undefined ? { id: event.id, ...encoded } : { id: event.id, ...encoded, partitionKey },
-      );
+      // One shape for every event (no spread): the sink's loops over them stay monomorphic.
+      this.pending.events.push({ id: event.id, body: encoded.body, shared: encoded.shared, partitionKey });
       this.pendingBytes += encoded.body.length;
     }
     this.pending.flowEvents.push(event);

@@ -180,17 +180,21 @@ function put(bytes: Uint8Array): void {
 
 /** `quote(value)` as UTF-8: byte by byte while it is plain ASCII, else through quote and a UTF-8 write. */
 function putQuoted(value: string): void {
+  // Locals, not the module's `slab` and `at`: the loop keeps them in registers.
+  const bytes = slab;
   const start = at;
-  slab[at++] = 0x22;
+  let end = start;
+  bytes[end++] = 0x22;
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
     if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7e) {
-      at = start + slab.write(quote(value), start, "utf8");
+      at = start + bytes.write(quote(value), start, "utf8");
       return;
     }
-    slab[at++] = c;
+    bytes[end++] = c;
   }
-  slab[at++] = 0x22;
+  bytes[end++] = 0x22;
+  at = end;
 }
 
 const putQuotedOrNull = (value: string | null): void => (value === null ? put(NULL) : putQuoted(value));
@@ -204,9 +208,10 @@ function putNumber(value: number | null): void {
   }
   let digits = 1;
   for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+  const bytes = slab;
   let rest = value;
   for (let index = at + digits - 1; index >= at; index--) {
-    slab[index] = 0x30 + (rest % 10);
+    bytes[index] = 0x30 + (rest % 10);
     rest = Math.floor(rest / 10);
   }
   at += digits;
