@@ -231,7 +231,7 @@ class RangeDelivery {
   };
   /** The counts after each block read (and quarantined): its events end at `.events` among the range's. */
   readonly countsThroughBlock: ProcessRangeCounts[] = [];
-  // Aggregated as they are sent: the range's events are never all held at once.
+  // Aggregated block by block once sent: the range's events are never all held at once.
   readonly aggregator: FlowEventAggregator;
   readonly sender: RangeSender;
   /** The blocks read so far (not of a blob written whole): a failure aggregates the delivered ones again. */
@@ -283,6 +283,7 @@ class RangeDelivery {
       if (reasons.length > 0) await this.quarantine(unit, reasons);
       if (!whole) this.blocks.push(unit);
       await this.send(events);
+      this.aggregate(this.aggregator, events);
       this.counts.bytes += whole ? 0 : unit.bytes.length;
       this.countsThroughBlock.push({ ...this.counts, droppedByReason: { ...this.counts.droppedByReason } });
     }
@@ -296,7 +297,6 @@ class RangeDelivery {
       const event = events[index]!;
       if (this.dropped(event)) continue;
       this.counts.events++;
-      this.aggregator.add(event);
       // Encoded only for Event Hubs; the Logs Ingestion sink maps the event itself.
       const encoded = this.eventHubsSink?.encode(event, this.eventSettings.schemaVersion);
       const full = this.sender.add(event, encoded, partitionKeyOf(this.strategy, event));
@@ -360,12 +360,18 @@ class RangeDelivery {
   private aggregatesOfFirstBlocks(blockCount: number): MinuteAggregate[] {
     const sourceId = sourceIdOf(this.blobPath, this.input.firstBlockIndex, blockCount);
     const aggregator = new FlowEventAggregator(aggregateOptionsFor(this.rules, sourceId));
-    for (const block of this.blocks.slice(0, blockCount)) {
-      for (const event of flattenUnit(block, this.blobPath, this.directory).events) {
-        if ((this.dropReasonOf?.(event) ?? null) === null) aggregator.add(event);
-      }
-    }
+    for (const block of this.blocks.slice(0, blockCount))
+      this.aggregate(aggregator, flattenUnit(block, this.blobPath, this.directory).events);
     return aggregator.result();
+  }
+
+  /** Aggregates the events the filters keep (the ones sent); a pass of its own, apart from the encoding loop. */
+  private aggregate(aggregator: FlowEventAggregator, events: readonly FlowEvent[]): void {
+    const dropReasonOf = this.dropReasonOf;
+    for (let index = 0; index < events.length; index++) {
+      const event = events[index]!;
+      if (dropReasonOf === null || dropReasonOf(event) === null) aggregator.add(event);
+    }
   }
 }
 
