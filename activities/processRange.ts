@@ -5,8 +5,8 @@
  * every configured sink (Event Hubs, Log Analytics) in size-bounded chunks (rangeSender), quarantines every record
  * with an issue (raw text, blob, block, reason) BEFORE it returns, and returns counts and per-minute
  * anomaly aggregates. A failure after the events of some leading blocks were all acknowledged
- * (by every sink) returns a "partial" result for exactly those blocks (so the orchestration commits them and never
- * sends them again); any other failure throws and the checkpoint does not move.
+ * (by every sink) returns a "partial" result for exactly those blocks, with their aggregates alone (so the
+ * orchestration commits them and never sends them again); any other failure throws and the checkpoint does not move.
  * A blob without a block list (Put Blob) comes as one range of the whole blob at an etag: it is
  * split into its records as it streams, and delivered all or nothing (its checkpoint is one step).
  */
@@ -19,7 +19,7 @@ import type { NicDirectory } from "../src/adapters/nicDirectory";
 import type { EventSettings, PartitionKeyStrategy } from "../src/config";
 import { tryParseBlobPath } from "../src/core/blobPath";
 import { compileEventFilter, NO_EVENT_FILTERS, type EventFilter } from "../src/core/eventFilter";
-import { aggregateOptionsFor, FlowEventAggregator } from "../src/core/anomaly/aggregate";
+import { aggregateOptionsFor, FlowEventAggregator, type MinuteAggregate } from "../src/core/anomaly/aggregate";
 import type { AnomalyRule } from "../src/core/anomaly/rules";
 import type { FlowEvent } from "../src/core/event";
 import { flattenFlowLog } from "../src/core/flatten";
@@ -231,9 +231,12 @@ class RangeDelivery {
   };
   /** The counts after each block read (and quarantined): its events end at `.events` among the range's. */
   readonly countsThroughBlock: ProcessRangeCounts[] = [];
-  // Aggregated as they go: the range's events are never all held at once.
+  // Aggregated block by block once sent: the range's events are never all held at once.
   readonly aggregator: FlowEventAggregator;
   readonly sender: RangeSender;
+  /** The blocks read so far (not of a blob written whole): a failure aggregates the delivered ones again. */
+  private readonly blocks: RecordUnit[] = [];
+  private readonly rules: readonly AnomalyRule[];
   private readonly eventHubsSink: EventHubsSink | undefined;
   private readonly strategy: PartitionKeyStrategy;
   private readonly eventSettings: Pick<EventSettings, "schemaVersion" | "filters">;
@@ -248,14 +251,12 @@ class RangeDelivery {
     this.blobPath = `${input.container}/${input.path}`;
     this.where = `${this.blobPath} [${input.offsetInBytes}, +${input.countInBytes})`;
     const blockCount = input.blockSizesInBytes.length;
+    this.rules = deps.rules();
     this.aggregator = new FlowEventAggregator(
-      aggregateOptionsFor(deps.rules(), sourceIdOf(this.blobPath, input.firstBlockIndex, blockCount)),
+      aggregateOptionsFor(this.rules, sourceIdOf(this.blobPath, input.firstBlockIndex, blockCount)),
     );
     this.eventHubsSink = deps.sink();
-    this.sender = new RangeSender(
-      { eventHubs: this.eventHubsSink, logsIngestion: deps.logsIngestionSink?.() },
-      this.aggregator,
-    );
+    this.sender = new RangeSender({ eventHubs: this.eventHubsSink, logsIngestion: deps.logsIngestionSink?.() });
     this.strategy = deps.partitionKey();
     this.eventSettings = deps.events?.() ?? DEFAULT_EVENT_SETTINGS;
     this.dropReasonOf = compileEventFilter(this.eventSettings.filters);
@@ -280,7 +281,9 @@ class RangeDelivery {
       this.counts.issues += reasons.length;
       this.counts.tuples += tuples;
       if (reasons.length > 0) await this.quarantine(unit, reasons);
+      if (!whole) this.blocks.push(unit);
       await this.send(events);
+      this.aggregate(this.aggregator, events);
       this.counts.bytes += whole ? 0 : unit.bytes.length;
       this.countsThroughBlock.push({ ...this.counts, droppedByReason: { ...this.counts.droppedByReason } });
     }
@@ -340,16 +343,35 @@ class RangeDelivery {
     // A whole blob has one checkpoint step: nothing of it is committed unless all of it is.
     if (completedBlockCount === 0 || this.input.wholeBlobEtag !== undefined) throw error;
     const completed = this.countsThroughBlock[completedBlockCount - 1]!;
-    this.sender.aggregateThrough(completed.events);
     const blockCount = this.input.blockSizesInBytes.length;
     logFailure(
       `processRange ${this.where}: stopped after the first ${completedBlockCount} of ${blockCount} blocks, ` +
         `whose ${completed.events} events are acknowledged and to be committed`,
       error,
     );
-    const sourceId = sourceIdOf(this.blobPath, this.input.firstBlockIndex, completedBlockCount);
-    const aggregates = this.aggregator.result().map((aggregate) => ({ ...aggregate, sourceId }));
+    const aggregates = this.aggregatesOfFirstBlocks(completedBlockCount);
     return { kind: "partial", completedBlockCount, ...completed, aggregates, failure: failureOf(error) };
+  }
+
+  /**
+   * The aggregates of the range's first `blockCount` blocks alone: their bytes flattened again (flattening and the
+   * filters are deterministic), as the aggregator took them while they were sent.
+   */
+  private aggregatesOfFirstBlocks(blockCount: number): MinuteAggregate[] {
+    const sourceId = sourceIdOf(this.blobPath, this.input.firstBlockIndex, blockCount);
+    const aggregator = new FlowEventAggregator(aggregateOptionsFor(this.rules, sourceId));
+    for (const block of this.blocks.slice(0, blockCount))
+      this.aggregate(aggregator, flattenUnit(block, this.blobPath, this.directory).events);
+    return aggregator.result();
+  }
+
+  /** Aggregates the events the filters keep (the ones sent); a pass of its own, apart from the encoding loop. */
+  private aggregate(aggregator: FlowEventAggregator, events: readonly FlowEvent[]): void {
+    const dropReasonOf = this.dropReasonOf;
+    for (let index = 0; index < events.length; index++) {
+      const event = events[index]!;
+      if (dropReasonOf === null || dropReasonOf(event) === null) aggregator.add(event);
+    }
   }
 }
 

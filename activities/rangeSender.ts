@@ -1,12 +1,11 @@
 /**
  * The sending side of processRange: hands a range's events to every configured sink (the Event Hubs
  * sink, encoded; the Logs Ingestion sink, as ASIM rows) in size-bounded chunks, at most two
- * unacknowledged at a time, keeps count of the leading events EVERY sink acknowledged (so a failed
- * range commits exactly the blocks all sinks have) and feeds the anomaly aggregator only with those.
+ * unacknowledged at a time, and keeps count of the leading events EVERY sink acknowledged (so a failed
+ * range commits exactly the blocks all sinks have).
  */
 import type { EncodedEvent, EventHubsSink, SinkEventBytes } from "../src/adapters/eventHubsSink";
 import type { LogsIngestionSink } from "../src/adapters/logsIngestionSink";
-import type { FlowEventAggregator } from "../src/core/anomaly/aggregate";
 import type { FlowEvent } from "../src/core/event";
 
 /**
@@ -28,8 +27,9 @@ export interface RangeSinks {
 /** Events of consecutive blocks (the first and last possibly in part) handed to the sink in one call. */
 interface SendChunk {
   events: SinkEventBytes[];
-  /** Aggregated once acknowledged, so the aggregates never cover a block that is not delivered. */
+  /** The events themselves, held only for the Logs Ingestion sink (it maps them to its rows). */
   flowEvents: FlowEvent[];
+  eventCount: number;
   /** Events of the range before this chunk. */
   firstEventIndex: number;
   /**
@@ -40,15 +40,12 @@ interface SendChunk {
 }
 
 function emptyChunk(firstEventIndex: number): SendChunk {
-  return { events: [], flowEvents: [], firstEventIndex, unitEnds: [] };
+  return { events: [], flowEvents: [], eventCount: 0, firstEventIndex, unitEnds: [] };
 }
 
 export class RangeSender {
   /** Per configured sink: the leading events of the range it acknowledged. */
   private readonly acknowledgedBySink: { eventHubs?: number; logsIngestion?: number } = {};
-  private aggregatedEvents = 0;
-  /** Chunks handed to the sink whose events are not all aggregated yet, in order. */
-  private readonly unaggregated: SendChunk[] = [];
   private pending = emptyChunk(0);
   private pendingBytes = 0;
   /**
@@ -60,10 +57,7 @@ export class RangeSender {
   private inFlight: Promise<unknown> = Promise.resolve();
   private previousInFlight: Promise<unknown> = Promise.resolve();
 
-  constructor(
-    private readonly sinks: RangeSinks,
-    private readonly aggregator: FlowEventAggregator,
-  ) {
+  constructor(private readonly sinks: RangeSinks) {
     if (sinks.eventHubs) this.acknowledgedBySink.eventHubs = 0;
     if (sinks.logsIngestion) this.acknowledgedBySink.logsIngestion = 0;
     if (!sinks.eventHubs && !sinks.logsIngestion) throw new Error("RangeSender: no sink configured");
@@ -85,35 +79,35 @@ export class RangeSender {
    */
   add(event: FlowEvent, encoded: EncodedEvent | undefined, partitionKey: string | undefined): boolean {
     if (encoded !== undefined) {
-      this.pending.events.push(
-        partitionKey === undefined ? { id: event.id, ...encoded } : { id: event.id, ...encoded, partitionKey },
-      );
+      // One shape for every event (no spread): the sink's loops over them stay monomorphic.
+      this.pending.events.push({ id: event.id, body: encoded.body, shared: encoded.shared, partitionKey });
       this.pendingBytes += encoded.body.length;
     }
-    this.pending.flowEvents.push(event);
+    // Only the Logs Ingestion sink needs the event once it is encoded: held otherwise, it would cost the GC.
+    if (this.sinks.logsIngestion) this.pending.flowEvents.push(event);
+    this.pending.eventCount++;
     return this.isFull();
   }
 
   isFull(): boolean {
     return this.needsBodies
       ? this.pendingBytes >= SEND_CHUNK_SIZE_IN_BYTES
-      : this.pending.flowEvents.length >= SEND_CHUNK_EVENTS;
+      : this.pending.eventCount >= SEND_CHUNK_EVENTS;
   }
 
   /** Marks the end of a block: the sink keeps it whole in a batch when it fits one. */
   endBlock(): void {
-    this.pending.unitEnds.push(this.pending.flowEvents.length);
+    this.pending.unitEnds.push(this.pending.eventCount);
   }
 
   /** Hands the pending chunk to the sink once the chunk before the one in flight is acknowledged. */
   async flush(): Promise<void> {
-    if (this.pending.flowEvents.length === 0) return;
+    if (this.pending.eventCount === 0) return;
     const chunk = this.pending;
-    const chunkEnd = chunk.firstEventIndex + chunk.flowEvents.length;
+    const chunkEnd = chunk.firstEventIndex + chunk.eventCount;
     this.pending = emptyChunk(chunkEnd);
     this.pendingBytes = 0;
     await this.previousInFlight;
-    this.unaggregated.push(chunk);
     const after = this.inFlight;
     const acknowledging = (sink: keyof RangeSinks) => (count: number) => {
       this.acknowledgedBySink[sink] = chunk.firstEventIndex + count;
@@ -128,7 +122,6 @@ export class RangeSender {
     this.inFlight = Promise.allSettled(sends).then((results) => {
       const failed = results.find((result) => result.status === "rejected");
       if (failed) throw failed.reason;
-      this.aggregateThrough(chunkEnd);
     });
     this.inFlight.catch(() => undefined); // awaited (and rethrown) at a later flush or at the end
   }
@@ -142,17 +135,5 @@ export class RangeSender {
   /** After a failure: waits for the chunk in flight, which may still be acknowledged. */
   async settle(): Promise<void> {
     await this.inFlight.catch(() => undefined);
-  }
-
-  /** Aggregates the range's events up to `eventEnd` (exclusive) that are not aggregated yet. */
-  aggregateThrough(eventEnd: number): void {
-    while (this.unaggregated.length > 0 && this.aggregatedEvents < eventEnd) {
-      const chunk = this.unaggregated[0]!;
-      const chunkEnd = Math.min(eventEnd, chunk.firstEventIndex + chunk.flowEvents.length);
-      for (; this.aggregatedEvents < chunkEnd; this.aggregatedEvents++)
-        this.aggregator.add(chunk.flowEvents[this.aggregatedEvents - chunk.firstEventIndex]!);
-      if (this.aggregatedEvents === chunk.firstEventIndex + chunk.flowEvents.length) this.unaggregated.shift();
-      else break;
-    }
   }
 }

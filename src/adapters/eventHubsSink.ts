@@ -377,13 +377,18 @@ class ProducerSink implements EventHubsSink {
       const keys = new Set<string>();
       let sizeInBytes = 1; // the brackets, less the comma the first record does not need
       let next = first;
+      let previous: CompactSharedPart | undefined;
       while (next < end && next - first < this.eventsPerMessage) {
         const shared = (events[next] as SinkEventBytes).shared!; // encodeBodies refused events without one
-        const newShared = !keys.has(shared.key);
+        // Consecutive events mostly share one record: the set is asked only when it changes.
+        const newShared = shared !== previous && !keys.has(shared.key);
+        previous = shared;
         const added = 1 + bodies[next]!.byteLength + (newShared ? 1 + shared.body.byteLength : 0);
         if (next > first && sizeInBytes + added > largestRecordsInBytes) break;
-        if (newShared) records.push(shared.body);
-        keys.add(shared.key);
+        if (newShared) {
+          records.push(shared.body);
+          keys.add(shared.key);
+        }
         records.push(bodies[next]!);
         sizeInBytes += added;
         next++;
@@ -566,7 +571,9 @@ function jsonArrayOf(bodies: readonly Buffer[], start: number, end: number, size
   let offset = 1;
   for (let index = start; index < end; index++) {
     if (index > start) array[offset++] = 0x2c; // ,
-    offset += bodies[index]!.copy(array, offset);
+    // TypedArray set: Buffer's copy checks its arguments and makes a view first (per body, per message).
+    array.set(bodies[index]!, offset);
+    offset += bodies[index]!.byteLength;
   }
   array[offset] = 0x5d; // ]
   return array;

@@ -134,27 +134,9 @@ export interface CompactSharedPart {
 }
 
 export interface CompactEncodedEvent {
-  /** `{"id":...,"time":...,"shared":key,"srcIp":...,"bytesDstToSrc":...}` as UTF-8. */
+  /** `{"id":...,"time":...,"shared":key,"srcIp":...,"bytesDstToSrc":...}` as UTF-8 (a view of a shared slab). */
   body: Buffer;
   shared: CompactSharedPart;
-}
-
-/** The compact shared part of the last event encoded compactly, and the shared texts it was built from. */
-let compactShared: CompactSharedPart | null = null;
-let compactSharedOf: readonly [string, string] = ["", ""];
-
-/** An event as a compact record and the shared record it names (reused while consecutive events share it). */
-export function encodeCompactEvent(event: FlowEvent): CompactEncodedEvent {
-  refreshShared(event, 2);
-  if (compactShared === null || compactSharedOf[0] !== sharedJson || compactSharedOf[1] !== sharedBlobJson) {
-    // sharedJson starts with a comma; sharedBlobJson ends the object.
-    const fields = `"schemaVersion":2${sharedJson}${sharedBlobJson}`;
-    const key = hashBlobPath(fields); // any text: the event ids' 64-bit hash
-    compactShared = { key, body: Buffer.from(`{"shared":"${key}",${fields}`, "utf8") };
-    compactSharedOf = [sharedJson, sharedBlobJson];
-  }
-  const own = `{"id":${quote(event.id)},"time":${quote(event.time)},"shared":"${compactShared.key}"${tailOf(event)}}`;
-  return { body: Buffer.from(own, "utf8"), shared: compactShared };
 }
 
 /** The shared parts as UTF-8, encoded once while they last. */
@@ -198,17 +180,21 @@ function put(bytes: Uint8Array): void {
 
 /** `quote(value)` as UTF-8: byte by byte while it is plain ASCII, else through quote and a UTF-8 write. */
 function putQuoted(value: string): void {
+  // Locals, not the module's `slab` and `at`: the loop keeps them in registers.
+  const bytes = slab;
   const start = at;
-  slab[at++] = 0x22;
+  let end = start;
+  bytes[end++] = 0x22;
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
     if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7e) {
-      at = start + slab.write(quote(value), start, "utf8");
+      at = start + bytes.write(quote(value), start, "utf8");
       return;
     }
-    slab[at++] = c;
+    bytes[end++] = c;
   }
-  slab[at++] = 0x22;
+  bytes[end++] = 0x22;
+  at = end;
 }
 
 const putQuotedOrNull = (value: string | null): void => (value === null ? put(NULL) : putQuoted(value));
@@ -222,23 +208,17 @@ function putNumber(value: number | null): void {
   }
   let digits = 1;
   for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+  const bytes = slab;
   let rest = value;
   for (let index = at + digits - 1; index >= at; index--) {
-    slab[index] = 0x30 + (rest % 10);
+    bytes[index] = 0x30 + (rest % 10);
     rest = Math.floor(rest / 10);
   }
   at += digits;
 }
 
-/**
- * The UTF-8 bytes of {@link encodeEvent}'s JSON, written directly: the shared parts are copied as
- * bytes and the event's own fields written field by field (no text of the event is built).
- * The result is a view of a slab shared with neighbouring events; do not write to it.
- */
-export function encodeEventBytes(event: FlowEvent, version: EventSchemaVersion = 2): Buffer {
-  refreshShared(event, version);
-  sharedBytes ??= Buffer.from(sharedJson, "utf8");
-  sharedBlobBytes ??= Buffer.from(sharedBlobJson, "utf8");
+/** Makes room in the slab for an event of these texts and `sharedSizeInBytes` of shared bytes; `at` starts it. */
+function reserve(event: FlowEvent, sharedSizeInBytes: number): void {
   const textUnits =
     event.id.length +
     event.time.length +
@@ -249,18 +229,23 @@ export function encodeEventBytes(event: FlowEvent, version: EventSchemaVersion =
     event.decision.length +
     (event.flowState?.length ?? 0) +
     (event.encryption?.length ?? 0);
-  const maxSizeInBytes =
-    MAX_BYTES_PER_UNIT * textUnits + FIXED_ROOM_IN_BYTES + sharedBytes.length + sharedBlobBytes.length;
+  const maxSizeInBytes = MAX_BYTES_PER_UNIT * textUnits + FIXED_ROOM_IN_BYTES + sharedSizeInBytes;
   if (slab.length - slabOffset < maxSizeInBytes) {
     slab = Buffer.allocUnsafe(Math.max(SLAB_SIZE_IN_BYTES, maxSizeInBytes));
     slabOffset = 0;
   }
   at = slabOffset;
-  put(HEAD_BYTES[version]);
-  putQuoted(event.id);
-  put(KEYS.time);
-  putQuoted(event.time);
-  put(sharedBytes);
+}
+
+/** The event written since {@link reserve}, as a view of the slab. */
+function written(): Buffer {
+  const start = slabOffset;
+  slabOffset = at;
+  return slab.subarray(start, at);
+}
+
+/** The event's own fields after the shared part: `,"srcIp":...` through `,"bytesDstToSrc":...`. */
+function putOwnFields(event: FlowEvent): void {
   put(KEYS.srcIp);
   putQuoted(event.srcIp);
   put(KEYS.dstIp);
@@ -287,8 +272,53 @@ export function encodeEventBytes(event: FlowEvent, version: EventSchemaVersion =
   putNumber(event.packetsDstToSrc);
   put(KEYS.bytesDstToSrc);
   putNumber(event.bytesDstToSrc);
+}
+
+/**
+ * The UTF-8 bytes of {@link encodeEvent}'s JSON, written directly: the shared parts are copied as
+ * bytes and the event's own fields written field by field (no text of the event is built).
+ * The result is a view of a slab shared with neighbouring events; do not write to it.
+ */
+export function encodeEventBytes(event: FlowEvent, version: EventSchemaVersion = 2): Buffer {
+  refreshShared(event, version);
+  sharedBytes ??= Buffer.from(sharedJson, "utf8");
+  sharedBlobBytes ??= Buffer.from(sharedBlobJson, "utf8");
+  reserve(event, sharedBytes.length + sharedBlobBytes.length);
+  put(HEAD_BYTES[version]);
+  putQuoted(event.id);
+  put(KEYS.time);
+  putQuoted(event.time);
+  put(sharedBytes);
+  putOwnFields(event);
   put(sharedBlobBytes);
-  const start = slabOffset;
-  slabOffset = at;
-  return slab.subarray(start, at);
+  return written();
+}
+
+/** The compact shared part of the last event encoded compactly, and the shared texts it was built from. */
+let compactShared: CompactSharedPart | null = null;
+let compactSharedOf: readonly [string, string] = ["", ""];
+/** `,"shared":"key"` of compactShared, as an event record carries it. */
+let compactKeyBytes: Uint8Array = new Uint8Array(0);
+const COMPACT_HEAD_BYTES = ascii('{"id":');
+
+/** An event as a compact record and the shared record it names (reused while consecutive events share it). */
+export function encodeCompactEvent(event: FlowEvent): CompactEncodedEvent {
+  refreshShared(event, 2);
+  if (compactShared === null || compactSharedOf[0] !== sharedJson || compactSharedOf[1] !== sharedBlobJson) {
+    // sharedJson starts with a comma; sharedBlobJson ends the object.
+    const fields = `"schemaVersion":2${sharedJson}${sharedBlobJson}`;
+    const key = hashBlobPath(fields); // any text: the event ids' 64-bit hash
+    compactShared = { key, body: Buffer.from(`{"shared":"${key}",${fields}`, "utf8") };
+    compactSharedOf = [sharedJson, sharedBlobJson];
+    compactKeyBytes = ascii(`,"shared":"${key}"`);
+  }
+  reserve(event, compactKeyBytes.length);
+  put(COMPACT_HEAD_BYTES);
+  putQuoted(event.id);
+  put(KEYS.time);
+  putQuoted(event.time);
+  put(compactKeyBytes);
+  putOwnFields(event);
+  slab[at++] = 0x7d; // }
+  return { body: written(), shared: compactShared };
 }

@@ -59,6 +59,8 @@ beforeAll(async () => {
         { name: "whole", partitionCount: 2 },
         { name: "failing", partitionCount: 2 },
         { name: "both", partitionCount: 2 },
+        { name: "partial", partitionCount: 2 },
+        { name: "firstBlock", partitionCount: 2 },
       ],
     }),
   ]);
@@ -155,6 +157,33 @@ describe("processRange with a block bigger than a send chunk", () => {
       expect(eventHubs.eventCount("failing")).toBeLessThan(SMALL_BLOCK_TUPLES + BIG_BLOCK_TUPLES);
     } finally {
       await sink.close();
+    }
+  });
+
+  it("reports for the delivered blocks of a failed range the aggregates of those blocks alone", async () => {
+    // Prepare: the same failure as above, and the first block delivered as a range of its own.
+    const failingSink = createEventHubsSink(settings("partial").eventHubs, { sendRetryOptions: { maxAttempts: 1 } });
+    const sink = createEventHubsSink(settings("firstBlock").eventHubs);
+    const processRangeTo = (target: typeof sink) =>
+      makeProcessRange({ ...deps(), sink: () => target, partitionKey: () => "mac", rules: () => DEFAULT_RULES });
+    const firstBlock = {
+      ...range,
+      countInBytes: range.blockSizesInBytes[0]!,
+      blockSizesInBytes: [range.blockSizesInBytes[0]!],
+    };
+    eventHubs.injectFaults({ kind: "entity-disabled", count: 100, hub: "partial", afterSends: 1 });
+    try {
+      // Act
+      const partial = (await processRangeTo(failingSink)(range, noContext)) as ProcessRangeResult;
+      const alone = (await processRangeTo(sink)(firstBlock, noContext)) as ProcessRangeResult;
+      // Assess
+      expect(partial).toMatchObject({ kind: "partial", completedBlockCount: 1 });
+      expect(alone.kind).toBe("processed");
+      const aggregatesOf = (result: ProcessRangeResult) => ("aggregates" in result ? result.aggregates : []);
+      expect(aggregatesOf(alone).length).toBeGreaterThan(0);
+      expect(aggregatesOf(partial)).toEqual(aggregatesOf(alone));
+    } finally {
+      await Promise.all([failingSink.close(), sink.close()]);
     }
   });
 });

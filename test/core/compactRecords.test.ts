@@ -4,8 +4,16 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { encodeCompactEvent, encodeEvent, eventsOf, expandCompactRecords, flattenFlowLog } from "../../src/core";
+import {
+  encodeCompactEvent,
+  encodeEvent,
+  eventsOf,
+  expandCompactRecords,
+  flattenFlowLog,
+  type FlowEvent,
+} from "../../src/core";
 import { ValidationError } from "../../src/errors";
 import { readFixture, skipWithoutFixtures } from "./flowLogFixtures";
 
@@ -35,6 +43,37 @@ describe("compact records", () => {
     // Assess
     expect(events.length).toBeGreaterThan(1);
     expect(expanded.map((event) => JSON.stringify(event))).toEqual(events.map((event) => encodeEvent(event)));
+  });
+
+  it("write each event record as the JSON of its id, time, key and own fields, whatever their text", (ctx) => {
+    skipWithoutFixtures(ctx);
+    const [base] = eventsOf(flattenFlowLog(readFixture(DOCS_SAMPLE), { blobPath: DOCS_PATH }));
+    fc.assert(
+      fc.property(
+        fc.record({
+          id: fc.string({ unit: "binary" }),
+          rule: fc.string({ unit: "binary" }),
+          srcIp: fc.string({ unit: "grapheme" }),
+          dstIp: fc.string({ unit: "binary" }),
+          flowState: fc.option(fc.string(), { nil: null }),
+          encryption: fc.option(fc.string({ unit: "binary" }), { nil: null }),
+          srcPort: fc.option(fc.oneof(fc.nat(), fc.maxSafeInteger(), fc.integer()), { nil: null }),
+          bytesSrcToDst: fc.option(fc.double(), { nil: null }),
+        }),
+        (fields) => {
+          const event = { ...base!, ...fields } as FlowEvent;
+          const { id, time, srcIp, dstIp, srcPort, dstPort, protocol, direction, decision, flowState } = event;
+          const { encryption, packetsSrcToDst, bytesSrcToDst, packetsDstToSrc, bytesDstToSrc } = event;
+
+          const { body, shared } = encodeCompactEvent(event);
+
+          const own = { srcIp, dstIp, srcPort, dstPort, protocol, direction, decision, flowState, encryption };
+          const counts = { packetsSrcToDst, bytesSrcToDst, packetsDstToSrc, bytesDstToSrc };
+          expect(body.toString("utf8")).toBe(JSON.stringify({ id, time, shared: shared.key, ...own, ...counts }));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it("give equal shared records equal keys, and a new one where the shared fields change", (ctx) => {
