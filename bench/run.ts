@@ -310,7 +310,7 @@ async function runSystemSections(
   );
   await section("backfill", async () =>
     runHostBackfillBench(await env(), {
-      blobCount: 8,
+      blobCount: options.quick ? 8 : 16,
       blobSizeInBytes: (options.quick ? 2 : 4) * MEBIBYTE,
       eventsPerMessage: options.packedEventsPerMessage,
       repetitions: options.repetitions,
