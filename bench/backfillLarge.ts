@@ -16,6 +16,7 @@ import { startAzurite, type AzuriteInstance } from "../devhost/azurite";
 import { planManyBlobs, type ManyBlobsLayout } from "../devhost/generate";
 import { namespaceConnectionString } from "../devhost/system";
 import type { BackfillProgress } from "../src/core/backfillProgress";
+import { postBackfill } from "./backfillHttp";
 import { forkBenchChild, type BenchChild } from "./childProcess";
 import type { EndpointReply, EndpointRequest } from "./endpointProcess";
 import { ExactlyOnceTally, type ExactlyOnceVerdict } from "./exactlyOnce";
@@ -179,7 +180,12 @@ async function runBackfill(
   const endpointCpuAtStart = await endpointCpuTimeInMs(processes);
   const benchCpuAtStart = process.cpuUsage();
   const start = performance.now();
-  const statusUrl = await postBackfill(started.baseUrl!, started.functionKey!, layout, options.maxParallelBlobs);
+  const { statusQueryGetUri: statusUrl } = await postBackfill(started.baseUrl!, started.functionKey!, {
+    from: layout.fromIso,
+    to: layout.toIso,
+    backfillId: BACKFILL_ID,
+    maxParallelBlobs: options.maxParallelBlobs,
+  });
   const status = await followBackfill(statusUrl, start, options);
   const elapsedInMs = performance.now() - start;
   const figures = await host.request({ kind: "figures" });
@@ -206,23 +212,6 @@ async function runBackfill(
 
 async function endpointCpuTimeInMs(processes: Processes): Promise<number> {
   return (await processes.endpoint.request({ kind: "cpu" })).cpuTimeInMs ?? Number.NaN;
-}
-
-async function postBackfill(
-  baseUrl: string,
-  key: string,
-  layout: ManyBlobsLayout,
-  maxParallelBlobs: number,
-): Promise<string> {
-  const response = await fetch(`${baseUrl}/api/backfill`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "x-functions-key": key },
-    body: JSON.stringify({ from: layout.fromIso, to: layout.toIso, backfillId: BACKFILL_ID, maxParallelBlobs }),
-  });
-  const body = (await response.json()) as { statusQueryGetUri?: string };
-  if (response.status !== 202 || body.statusQueryGetUri === undefined)
-    throw new Error(`POST /api/backfill answered ${response.status}: ${JSON.stringify(body)}`);
-  return body.statusQueryGetUri;
 }
 
 interface DurableStatus {

@@ -10,6 +10,7 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { BENCH_HOUR_ISO } from "./corpus";
 import { forkBenchChild, type BenchChild } from "./childProcess";
+import type { BackfillRequestBody } from "./backfillHttp";
 import type { HostBackfillReply, HostBackfillRequest } from "./workerHostProcess";
 import { INGEST_HUB, stageBlobs, type BenchEnvironment } from "./ingestion";
 import { measureRatio, median } from "./repeat";
@@ -143,7 +144,7 @@ function warmUpRequest(
 }
 
 /** The body of POST /api/backfill for one hour, all its blobs at once. */
-function hourBackfill(hourIso: string, maxParallelBlobs: number, backfillId: string) {
+function hourBackfill(hourIso: string, maxParallelBlobs: number, backfillId: string): BackfillRequestBody {
   return {
     from: hourIso,
     to: new Date(Date.parse(hourIso) + HOUR_IN_MS).toISOString(),

@@ -6,7 +6,6 @@
  * repetitions of a figure): its sinks stay open between them, as the app's shared sink does.
  */
 import { InvocationContext } from "@azure/functions";
-import { readFileSync } from "node:fs";
 import { makeProcessRange } from "../activities/processRange";
 import { makeReadBlockList } from "../activities/readBlockList";
 import { createBlobSource } from "../src/adapters/blobSource";
@@ -14,6 +13,7 @@ import { createEventHubsSink, type EventHubsSink } from "../src/adapters/eventHu
 import { DEFAULT_RULES } from "../src/core/anomaly/rules";
 import { INITIAL_BLOCK_CHECKPOINT, planNextRange, type BlockCheckpoint } from "../src/core/blocks";
 import { serveBenchRequests } from "./childProcess";
+import { peakRssOfPid } from "./peakRss";
 import { ProcessRangeInput, ProcessRangeResult, ReadBlockListResult } from "../src/contracts/ingestionContracts";
 import type { MessageFormat } from "../src/config";
 
@@ -131,13 +131,7 @@ async function ingest(request: IngestRequest): Promise<IngestReply> {
  * memory's own high-water mark (VmHWM) starts afresh at exec; elsewhere, the sampled maximum.
  */
 function peakRssInBytes(): number {
-  try {
-    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync("/proc/self/status", "utf8"));
-    if (match) return Number(match[1]) * 1024;
-  } catch {
-    // not Linux: fall back to the samples
-  }
-  return sampledPeakRssInBytes;
+  return peakRssOfPid(process.pid) ?? sampledPeakRssInBytes;
 }
 
 let sampledPeakRssInBytes = process.memoryUsage.rss();

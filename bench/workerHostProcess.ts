@@ -6,9 +6,8 @@
 import { readFileSync } from "node:fs";
 import { startLocalHost, type LocalHost } from "../devhost/host";
 import type { BackfillSummary } from "../src/contracts/backfillContracts";
+import { postBackfill, type BackfillRequestBody } from "./backfillHttp";
 import { serveBenchRequests } from "./childProcess";
-
-type BackfillRequestBody = { from: string; to: string; maxParallelBlobs: number; backfillId: string };
 
 /**
  * `warmUp` starts a host and runs a backfill on it, untimed (every worker's code compiled, its links open, as in a long
@@ -84,17 +83,10 @@ async function timedBackfill(backfill: BackfillRequestBody): Promise<HostBackfil
   }
 }
 
-/** Starts a backfill as a user does (POST /api/backfill with the function key) and waits for its summary. */
+/** Starts a backfill as a user does and waits for its summary. */
 async function backfillThrough(host: LocalHost, backfill: BackfillRequestBody): Promise<BackfillSummary> {
-  const response = await fetch(`${host.baseUrl}/api/backfill`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "x-functions-key": host.keys.host },
-    body: JSON.stringify(backfill),
-  });
-  const body = (await response.json()) as { id?: string };
-  if (response.status !== 202 || body.id === undefined)
-    throw new Error(`backfill refused: ${response.status} ${JSON.stringify(body)}`);
-  const status = await host.waitForInstance(body.id, { timeoutInMs: 60 * 60_000 });
+  const { id } = await postBackfill(host.baseUrl, host.keys.host, backfill);
+  const status = await host.waitForInstance(id, { timeoutInMs: 60 * 60_000 });
   if (status.runtimeStatus !== "Completed")
     throw new Error(`backfill ${status.runtimeStatus}: ${JSON.stringify(status.output)}`);
   return status.output as BackfillSummary;
