@@ -18,6 +18,7 @@
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler, RetryOptions, Task, TimerTask } from "durable-functions";
 import type { MinuteAggregate } from "../src/core/anomaly/aggregate";
+import { backoffDelayInMs } from "../src/core/backoff";
 import { addDropCounts } from "../src/core/eventFilter";
 import { flowLogKeyOf } from "../src/core/freshness";
 import { FreshnessEntity, freshnessEntityKey } from "../src/contracts/freshnessContracts";
@@ -130,7 +131,7 @@ function maxRetryIntervalInMs(options: IngestBlobOptions): number {
 }
 
 function retryDelayInMs(options: IngestBlobOptions, attempt: number): number {
-  return Math.min(options.activityRetryIntervalInMs * 2 ** (attempt - 1), maxRetryIntervalInMs(options));
+  return backoffDelayInMs(attempt, options.activityRetryIntervalInMs, maxRetryIntervalInMs(options));
 }
 
 /**

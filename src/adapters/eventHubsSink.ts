@@ -14,6 +14,7 @@ import type { EventDataBatch, EventHubProducerClient, RetryOptions } from "@azur
 import { setTimeout as sleep } from "node:timers/promises";
 import { constants as zlibConstants, gzipSync } from "node:zlib";
 import type { EventHubSettings, MessageFormat } from "../config";
+import { backoffDelayInMs } from "../core/backoff";
 import { encodeCompactEvent, encodeEventBytes, type CompactSharedPart } from "../core/encode";
 import { EVENT_SCHEMA_VERSION, type EventSchemaVersion, type FlowEvent } from "../core/event";
 import { ServiceError, ValidationError } from "../errors";
@@ -465,7 +466,7 @@ class ProducerSink implements EventHubsSink {
           logFailure("Event Hubs send failed; the checkpoint must not advance", failure);
           throw failure;
         }
-        const delayInMs = Math.min(this.delayInMs * 2 ** (attempt - 1), this.maxDelayInMs);
+        const delayInMs = backoffDelayInMs(attempt, this.delayInMs, this.maxDelayInMs);
         logger.warning(
           `Event Hubs: could not ${what} (attempt ${attempt}): ${describe(error)}; retrying in ${delayInMs} ms`,
         );

@@ -22,6 +22,7 @@ import { isAggregateLogsUploadError, LogsIngestionClient, type LogsUploadFailure
 import { setTimeout as sleep } from "node:timers/promises";
 import { isLoopbackEndpoint, type LogsIngestionSettings } from "../config";
 import { ALERTS_COLUMNS, toAlertsRow, type AlertsHubEvent } from "../core/alertsTable";
+import { backoffDelayInMs } from "../core/backoff";
 import {
   NETWORK_SESSION_COLUMNS,
   oversizedFieldOf,
@@ -211,7 +212,7 @@ class UploadingSink<Item> implements LogsRowsSink<Item> {
         this.add(sent);
         throw this.failure(pending.length, rows.length, attempt, causes);
       }
-      const backoff = Math.min(this.retry.delayInMs * 2 ** (attempt - 1), this.retry.maxDelayInMs);
+      const backoff = backoffDelayInMs(attempt, this.retry.delayInMs, this.retry.maxDelayInMs);
       const wait = Math.max(backoff, ...causes.map((cause) => retryAfterInMsOf(cause)));
       logger.warning(
         `Logs Ingestion: ${pending.length} of ${rows.length} rows not accepted (${causes[0]!.message}); ` +
